@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Runs every test/**/*.test.ts through node:test with tsx. Node 20 has no glob in `--test`,
+// so the files are listed here. Extra arguments are passed on (e.g. a file or --test-name-pattern).
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+
+function list (dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) return entry.name === 'fixtures' ? [] : list(path)
+    return entry.name.endsWith('.test.ts') ? [path] : []
+  })
+}
+
+const args = process.argv.slice(2)
+const files = args.some((a) => a.endsWith('.ts')) ? [] : list('test').sort()
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...args, ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, NODE_ENV: 'test' }
+})
+process.exit(result.status ?? 1)
