@@ -1,0 +1,45 @@
+/**
+ * Domain errors with stable codes. The HTTP layer maps `code` to a status once (src/app.ts);
+ * the Telegram layer shows `message`. Neither ever shows a stack.
+ */
+export const ErrorCodes = {
+  badRequest: 'bad_request',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  notFound: 'not_found',
+  conflict: 'conflict',
+  payloadTooLarge: 'payload_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  rateLimited: 'rate_limited',
+  internal: 'internal_error',
+  unavailable: 'unavailable',
+  invalidConfig: 'invalid_config',
+  storage: 'storage_error'
+} as const
+
+export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]
+
+export class DuctorError extends Error {
+  readonly code: ErrorCode
+
+  constructor (code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'DuctorError'
+    this.code = code
+  }
+}
+
+export const httpStatusByCode: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  unavailable: 503,
+  invalid_config: 400,
+  storage_error: 500
+}

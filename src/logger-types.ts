@@ -1,0 +1,2 @@
+/** The logger every core module receives. It is pino's, so child loggers and redaction work. */
+export type { Logger } from 'pino'

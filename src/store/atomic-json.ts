@@ -1,0 +1,77 @@
+import { open, rename, mkdir, readFile, unlink } from 'node:fs/promises'
+import { dirname, basename, join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { DuctorError, ErrorCodes } from '../errors.ts'
+import type { Logger } from '../logger-types.ts'
+
+/**
+ * Writes `data` so that a crash at any moment leaves either the old or the new file, never half:
+ * temp file in the same directory → fsync → rename over the target → fsync the directory.
+ */
+export async function writeFileAtomic (path: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(path)
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    await mkdir(dir, { recursive: true })
+    const handle = await open(tmp, 'w', 0o600)
+    try {
+      await handle.writeFile(data)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(tmp, path)
+  } catch (err) {
+    await unlink(tmp).catch(() => {})
+    throw new DuctorError(ErrorCodes.storage, `could not write ${path}: ${(err as Error).message}`, { cause: err })
+  }
+  await syncDirectory(dir)
+}
+
+export async function writeJsonAtomic (path: string, value: unknown): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n')
+}
+
+async function syncDirectory (dir: string): Promise<void> {
+  // Makes the rename itself durable. Some platforms cannot open a directory for sync; that is fine.
+  try {
+    const handle = await open(dir, 'r')
+    try { await handle.sync() } finally { await handle.close() }
+  } catch {}
+}
+
+export type LoadResult<T> =
+  | { status: 'missing', value: T }
+  | { status: 'ok', value: T }
+  | { status: 'quarantined', value: T, movedTo: string }
+
+/**
+ * Reads a JSON store. A missing file gives `empty()`. A file that does not parse, or that `accept`
+ * refuses, is moved aside to `<name>.corrupt-<time>` (kept, never deleted), logged loudly, and the
+ * store starts from `empty()`.
+ */
+export async function loadJsonFile<T> (
+  path: string,
+  opts: { empty: () => T, accept?: (raw: unknown) => raw is T, logger?: Logger, now?: () => number }
+): Promise<LoadResult<T>> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing', value: opts.empty() }
+    throw new DuctorError(ErrorCodes.storage, `could not read ${path}: ${(err as Error).message}`, { cause: err })
+  }
+  let problem: string
+  try {
+    const raw: unknown = JSON.parse(text)
+    if (opts.accept === undefined || opts.accept(raw)) return { status: 'ok', value: raw as T }
+    problem = 'unexpected shape'
+  } catch (err) {
+    problem = (err as Error).message
+  }
+  const stamp = new Date(opts.now?.() ?? Date.now()).toISOString().replace(/[:.]/g, '-')
+  const movedTo = `${path}.corrupt-${stamp}`
+  await rename(path, movedTo)
+  opts.logger?.error({ path, movedTo, problem }, `corrupt store ${basename(path)} moved aside; starting empty`)
+  return { status: 'quarantined', value: opts.empty(), movedTo }
+}
