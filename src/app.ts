@@ -1,0 +1,73 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { DuctorError, ErrorCodes, httpStatusByCode, type ErrorCode } from './errors.ts'
+import type { Logger } from './logger-types.ts'
+import type { Config } from './config.ts'
+import type { HomePaths } from './home/paths.ts'
+import healthRoutes from '../routes/health/index.ts'
+
+export interface AppDeps {
+  config: Config
+  paths: HomePaths
+  logger: Logger
+  version: string
+  /** Graceful stop with the restart exit code (42), for `/restart`. */
+  requestRestart: () => void
+}
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
+
+const codeByStatus: Record<number, ErrorCode> = {
+  400: ErrorCodes.badRequest,
+  401: ErrorCodes.unauthorized,
+  403: ErrorCodes.forbidden,
+  404: ErrorCodes.notFound,
+  409: ErrorCodes.conflict,
+  413: ErrorCodes.payloadTooLarge,
+  415: ErrorCodes.unsupportedMediaType,
+  429: ErrorCodes.rateLimited,
+  503: ErrorCodes.unavailable
+}
+
+/**
+ * The Fastify application: plugins (the core's adapters) then routes, one error handler, one 404.
+ * Every error leaves as `{ error, message }` (SPEC §3); a 5xx never shows its internals.
+ */
+export async function buildApp (deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: deps.config.server.trust_proxy,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: true
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setErrorHandler((err: FastifyError | DuctorError, request, reply) => {
+    const { status, code, message } = describeError(err)
+    if (status >= 500) request.log.error({ err }, 'request failed')
+    else request.log.debug({ code, message }, 'request refused')
+    return reply.code(status).send({ error: code, message })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
+  })
+
+  await app.register(healthRoutes)
+  return app
+}
+
+function describeError (err: FastifyError | DuctorError): { status: number, code: ErrorCode, message: string } {
+  if (err instanceof DuctorError) {
+    const status = httpStatusByCode[err.code]
+    return { status, code: err.code, message: status >= 500 ? 'internal error; see the service log' : err.message }
+  }
+  const e = err as FastifyError
+  if (e.validation !== undefined) {
+    return { status: 400, code: ErrorCodes.badRequest, message: `${e.validationContext ?? 'request'}${e.message.replace(/^(body|querystring|params|headers)/, '')}` }
+  }
+  const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
+  if (status >= 500) return { status, code: ErrorCodes.internal, message: 'internal error; see the service log' }
+  return { status, code: codeByStatus[status] ?? ErrorCodes.badRequest, message: e.message }
+}

@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander'
+import { readVersion } from '../version.ts'
+import { serveCommand } from './serve.ts'
+import { initCommand } from './init.ts'
+import { statusCommand } from './status.ts'
+
+/** Builds the `ductor` command. Each subcommand lives in its own file and registers itself here. */
+export function buildCli (): Command {
+  const program = new Command('ductor')
+    .description('ductor: your personal AI assistant in Telegram, powered by the Claude Code and Codex CLIs')
+    .version(readVersion(), '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+  program.addCommand(serveCommand(), { isDefault: true })
+  program.addCommand(initCommand())
+  program.addCommand(statusCommand())
+  return program
+}
+
+/** Runs the CLI; exits non-zero with one clear line on failure, never a stack trace. */
+export async function main (argv: string[]): Promise<void> {
+  const program = buildCli()
+  try {
+    await program.parseAsync(argv)
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode)
+    process.stderr.write(`ductor: ${(err as Error).message}\n`)
+    process.exit(1)
+  }
+}

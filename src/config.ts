@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { Value } from 'typebox/value'
+import type { TSchema } from 'typebox'
+import { ConfigSchema, type Config } from './config-schema.ts'
+import { loadJsonFile, writeJsonAtomic } from './store/atomic-json.ts'
+import type { Logger } from './logger-types.ts'
+
+export { ConfigSchema, type Config } from './config-schema.ts'
+
+/** A configuration problem that stops startup: names the key (or env var), the value, what is allowed. */
+export class ConfigError extends Error {
+  readonly key: string
+
+  constructor (key: string, message: string) {
+    super(message)
+    this.name = 'ConfigError'
+    this.key = key
+  }
+}
+
+/** Environment variables that override file values (SPEC §2), mapped to their config path. */
+export const ENV_OVERRIDES: ReadonlyArray<readonly [string, string]> = [
+  ['DUCTOR_HOST', 'server.host'],
+  ['DUCTOR_PORT', 'server.port'],
+  ['DUCTOR_PUBLIC_URL', 'server.public_url'],
+  ['DUCTOR_TELEGRAM_TOKEN', 'telegram_token'],
+  ['DUCTOR_ALLOWED_USER_IDS', 'allowed_user_ids'],
+  ['DUCTOR_ADMIN_TOKEN', 'admin.token'],
+  ['DUCTOR_TELEGRAM_API_ROOT', 'telegram.api_root'],
+  ['DUCTOR_PROVIDER', 'provider'],
+  ['DUCTOR_MODEL', 'model'],
+  ['DUCTOR_LOG_LEVEL', 'log_level'],
+  ['DUCTOR_USER_TIMEZONE', 'user_timezone']
+]
+
+/** Secrets generated on first start and persisted (SPEC §2: random, ≥ 32 bytes, never logged). */
+export const GENERATED_SECRETS = ['admin.token', 'telegram.webhook_secret', 'webhooks.token'] as const
+
+export function configPath (home: string): string {
+  return join(home, 'config', 'config.json')
+}
+
+export interface LoadedConfig {
+  /** The effective configuration: file + defaults + environment overrides. */
+  config: Config
+  /** The configuration as stored in the file (no environment overrides). */
+  fileConfig: Config
+  path: string
+  /** True when the file was created or had keys filled in and was written back. */
+  written: boolean
+}
+
+/**
+ * Loads `config/config.json` from the home: creates it when missing, fills missing keys with their
+ * defaults and writes them back (unknown keys kept), generates missing secrets, then applies the
+ * environment. Throws ConfigError for any invalid value.
+ */
+export async function loadConfig (opts: { home: string, env?: NodeJS.ProcessEnv, logger?: Logger }): Promise<LoadedConfig> {
+  const path = configPath(opts.home)
+  const loaded = await loadJsonFile<Record<string, unknown>>(path, {
+    empty: () => ({}),
+    accept: (raw): raw is Record<string, unknown> => isPlainObject(raw),
+    logger: opts.logger
+  })
+  const before = JSON.stringify(loaded.value)
+  const fileConfig = completeConfig(loaded.value)
+  for (const key of GENERATED_SECRETS) {
+    if (getPath(fileConfig, key) === '') setPath(fileConfig, key, generateSecret())
+  }
+  assertValid(fileConfig, (path) => `config.json: ${path}`)
+  const written = loaded.status !== 'ok' || JSON.stringify(fileConfig) !== before
+  if (written) await writeJsonAtomic(path, fileConfig)
+
+  const config = applyEnv(structuredClone(fileConfig), opts.env ?? process.env)
+  return { config, fileConfig, path, written }
+}
+
+/** Fills every missing key with its default; unknown keys stay. Does not validate. */
+export function completeConfig (raw: Record<string, unknown>): Config {
+  return Value.Default(ConfigSchema, structuredClone(raw)) as Config
+}
+
+export function applyEnv (config: Config, env: NodeJS.ProcessEnv): Config {
+  for (const [name, key] of ENV_OVERRIDES) {
+    const text = env[name]
+    if (text === undefined || text === '') continue
+    setPath(config, key, parseEnvValue(name, key, text))
+  }
+  assertValid(config, (path) => {
+    const env = ENV_OVERRIDES.find(([, key]) => '/' + key.replace('.', '/') === path)
+    return env === undefined ? `config.json: ${path}` : `${env[0]} (${path})`
+  })
+  return config
+}
+
+function parseEnvValue (name: string, key: string, text: string): unknown {
+  if (key === 'allowed_user_ids') {
+    return text.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
+      if (!/^-?\d+$/.test(part)) throw new ConfigError(name, `${name}: "${part}" is not a Telegram user id; expected comma-separated integers, e.g. 123456,789012`)
+      return Number(part)
+    })
+  }
+  if (key === 'server.port') {
+    if (!/^\d+$/.test(text)) throw new ConfigError(name, `${name}: "${text}" is not a port; expected an integer from 0 to 65535`)
+    return Number(text)
+  }
+  return text
+}
+
+/** Validates a complete config; throws a ConfigError naming the first bad key, its value and what is allowed. */
+export function assertValid (config: unknown, label: (path: string) => string): asserts config is Config {
+  if (Value.Check(ConfigSchema, config)) {
+    const tz = (config as Config).user_timezone
+    if (tz !== '' && !isValidTimeZone(tz)) {
+      throw new ConfigError('user_timezone', `${label('/user_timezone')}: ${JSON.stringify(tz)} is not a time zone; expected an IANA name such as "Europe/Berlin", or "" for the host's zone`)
+    }
+    return
+  }
+  const first = [...Value.Errors(ConfigSchema, config)][0]
+  const path = first?.instancePath ?? ''
+  const key = path.split('/').filter(Boolean).join('.')
+  const schema = schemaAt(path)
+  const value = getPath(config, key)
+  const shown = value === undefined ? 'missing' : JSON.stringify(value)
+  throw new ConfigError(key, `${label(path)}: ${shown} is not allowed; expected ${schema === undefined ? (first?.message ?? 'a valid value') : describeSchema(schema)}`)
+}
+
+function schemaAt (instancePath: string): TSchema | undefined {
+  let schema: TSchema | undefined = ConfigSchema
+  for (const part of instancePath.split('/').filter(Boolean)) {
+    const s = schema as Record<string, unknown> | undefined
+    if (s?.['type'] === 'array') schema = s['items'] as TSchema
+    else schema = (s?.['properties'] as Record<string, TSchema> | undefined)?.[part]
+  }
+  return schema
+}
+
+/** A short human description of what a schema allows, for error messages and docs. */
+export function describeSchema (schema: TSchema): string {
+  const s = schema as Record<string, unknown>
+  const values = s['enum'] as unknown[] | undefined
+  if (values !== undefined) return `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`
+  const anyOf = s['anyOf'] as TSchema[] | undefined
+  if (anyOf !== undefined) {
+    const consts = anyOf.map((a) => (a as Record<string, unknown>)['const'])
+    if (consts.every((c) => typeof c === 'string')) return `one of ${consts.map((c) => JSON.stringify(c)).join(', ')}`
+    return anyOf.map(describeSchema).join(' or ')
+  }
+  const range = (unit: string) => {
+    const min = s['minimum'] ?? s['exclusiveMinimum']
+    const max = s['maximum']
+    if (min !== undefined && max !== undefined) return `${unit} from ${String(min)} to ${String(max)}`
+    if (s['exclusiveMinimum'] !== undefined) return `${unit} greater than ${String(s['exclusiveMinimum'])}`
+    if (min !== undefined) return `${unit} of at least ${String(min)}`
+    return unit
+  }
+  switch (s['type']) {
+    case 'integer': return range('an integer')
+    case 'number': return range('a number')
+    case 'boolean': return 'true or false'
+    case 'null': return 'null'
+    case 'array': return `a list of ${describeSchema(s['items'] as TSchema).replace(/^an? /, '')}s`
+    case 'object': return 'an object'
+    case 'string':
+      if (s['pattern'] !== undefined) return `a string matching ${String(s['pattern'])}`
+      return s['minLength'] !== undefined ? 'a non-empty string' : 'a string'
+    default: return 'a valid value'
+  }
+}
+
+export function isValidTimeZone (tz: string): boolean {
+  try {
+    Intl.DateTimeFormat('en-US', { timeZone: tz })
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function generateSecret (): string {
+  return randomBytes(32).toString('base64url')
+}
+
+function isPlainObject (v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+export function getPath (obj: unknown, key: string): unknown {
+  let cur: unknown = obj
+  for (const part of key.split('.').filter(Boolean)) {
+    if (!isPlainObject(cur) && !Array.isArray(cur)) return undefined
+    cur = (cur as Record<string, unknown>)[part]
+  }
+  return cur
+}
+
+export function setPath (obj: Record<string, unknown> | Config, key: string, value: unknown): void {
+  const parts = key.split('.')
+  let cur = obj as Record<string, unknown>
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainObject(cur[part])) cur[part] = {}
+    cur = cur[part] as Record<string, unknown>
+  }
+  cur[parts[parts.length - 1] as string] = value
+}
+
+/** Where the one HTTP server listens: `server.host`/`server.port`, else `webhooks.host`/`webhooks.port`. */
+export function listenAddress (config: Config): { host: string, port: number } {
+  return { host: config.server.host ?? config.webhooks.host, port: config.server.port ?? config.webhooks.port }
+}
+
+/** Telegram's effective mode: `auto` means webhook when a public URL is set, else polling. */
+export function telegramMode (config: Config): 'webhook' | 'polling' {
+  if (config.telegram.mode !== 'auto') return config.telegram.mode
+  return config.server.public_url === '' ? 'polling' : 'webhook'
+}
+
+/** pino's level for the config's `log_level` (Python names accepted). */
+export function pinoLevel (logLevel: string): 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' {
+  const l = logLevel.toLowerCase()
+  if (l === 'warning') return 'warn'
+  if (l === 'critical') return 'fatal'
+  return l as 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
+}

@@ -1,0 +1,47 @@
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+/** The home directory: `DUCTOR_HOME`, else `~/.ductor` (SPEC §1). */
+export function resolveHome (env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env['DUCTOR_HOME']
+  return resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(homedir(), '.ductor'))
+}
+
+export interface HomePaths {
+  home: string
+  config: string
+  sessions: string
+  cronJobs: string
+  webhooks: string
+  logs: string
+  state: string
+  pidFile: string
+  workspace: string
+  memory: string
+  cronTasks: string
+  skills: string
+  tools: string
+  telegramFiles: string
+  outputToUser: string
+}
+
+export function homePaths (home: string): HomePaths {
+  const workspace = join(home, 'workspace')
+  return {
+    home,
+    config: join(home, 'config', 'config.json'),
+    sessions: join(home, 'sessions.json'),
+    cronJobs: join(home, 'cron_jobs.json'),
+    webhooks: join(home, 'webhooks.json'),
+    logs: join(home, 'logs'),
+    state: join(home, 'state'),
+    pidFile: join(home, 'ductor.pid'),
+    workspace,
+    memory: join(workspace, 'memory_system', 'MAINMEMORY.md'),
+    cronTasks: join(workspace, 'cron_tasks'),
+    skills: join(workspace, 'skills'),
+    tools: join(workspace, 'tools'),
+    telegramFiles: join(workspace, 'telegram_files'),
+    outputToUser: join(workspace, 'output_to_user')
+  }
+}

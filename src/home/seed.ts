@@ -1,0 +1,99 @@
+import { mkdir, readFile, writeFile, readdir, stat, copyFile, utimes } from 'node:fs/promises'
+import { join, dirname } from 'node:path'
+import { homePaths } from './paths.ts'
+import { templatesDir, renderRules, type CliVariant } from './templates.ts'
+import type { Logger } from '../logger-types.ts'
+
+export const RULE_FILES = ['CLAUDE.md', 'AGENTS.md'] as const
+
+/**
+ * Creates and refreshes the home from the package templates (SPEC §1):
+ * framework-owned files (rule files, tool docs) are rewritten when they differ; user-owned files
+ * (MAINMEMORY.md) are created once and never overwritten. Returns the files it wrote.
+ */
+export async function seedHome (home: string, opts: { variant: CliVariant, logger?: Logger }): Promise<string[]> {
+  const paths = homePaths(home)
+  const tpl = templatesDir()
+  const written: string[] = []
+  for (const dir of [dirname(paths.config), paths.logs, paths.state, paths.workspace, dirname(paths.memory),
+    paths.cronTasks, paths.skills, paths.tools, paths.telegramFiles, paths.outputToUser]) {
+    await mkdir(dir, { recursive: true })
+  }
+
+  const homeRules = await readFile(join(tpl, 'home', 'RULES.md'), 'utf8')
+  const workspaceRules = renderRules(await readFile(join(tpl, 'workspace', 'RULES.md'), 'utf8'), opts.variant)
+  for (const name of RULE_FILES) {
+    if (await writeIfDifferent(join(home, name), homeRules)) written.push(join(home, name))
+    if (await writeIfDifferent(join(paths.workspace, name), workspaceRules)) written.push(join(paths.workspace, name))
+  }
+  for (const name of await readdir(join(tpl, 'workspace', 'tools'))) {
+    const text = await readFile(join(tpl, 'workspace', 'tools', name), 'utf8')
+    if (await writeIfDifferent(join(paths.tools, name), text)) written.push(join(paths.tools, name))
+  }
+  if (await writeIfMissing(paths.memory, await readFile(join(tpl, 'workspace', 'memory_system', 'MAINMEMORY.md'), 'utf8'))) {
+    written.push(paths.memory)
+  }
+  const synced = await syncRuleFiles(paths.workspace, { skip: new Set([paths.telegramFiles, paths.outputToUser]) })
+  if (written.length > 0 || synced.length > 0) opts.logger?.info({ written: written.length, synced: synced.length }, 'home seeded')
+  return written
+}
+
+async function writeIfDifferent (path: string, text: string): Promise<boolean> {
+  const current = await readFile(path, 'utf8').catch(() => null)
+  if (current === text) return false
+  await writeFile(path, text)
+  return true
+}
+
+export async function writeIfMissing (path: string, text: string): Promise<boolean> {
+  try {
+    await writeFile(path, text, { flag: 'wx' })
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
+  }
+}
+
+/**
+ * Keeps CLAUDE.md and AGENTS.md identical in every folder under `root` (Claude reads the first, Codex
+ * the second): when they differ, the newer one is copied over the older; a missing one is created.
+ * Returns the files it wrote.
+ */
+export async function syncRuleFiles (root: string, opts: { skip?: Set<string>, maxDepth?: number } = {}): Promise<string[]> {
+  const written: string[] = []
+  const visit = async (dir: string, depth: number): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+    const names = new Set(entries.filter((e) => e.isFile()).map((e) => e.name))
+    const present = RULE_FILES.filter((n) => names.has(n))
+    if (present.length > 0) {
+      const copied = await syncPair(dir, present)
+      if (copied !== null) written.push(copied)
+    }
+    if (depth >= (opts.maxDepth ?? 4)) return
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'node_modules') continue
+      const child = join(dir, e.name)
+      if (opts.skip?.has(child) !== true) await visit(child, depth + 1)
+    }
+  }
+  await visit(root, 0)
+  return written
+}
+
+async function syncPair (dir: string, present: ReadonlyArray<typeof RULE_FILES[number]>): Promise<string | null> {
+  const [a, b] = RULE_FILES.map((n) => join(dir, n)) as [string, string]
+  if (present.length === 1) {
+    const [from, to] = present[0] === 'CLAUDE.md' ? [a, b] : [b, a]
+    await copyFile(from, to)
+    return to
+  }
+  const [textA, textB] = await Promise.all([readFile(a, 'utf8'), readFile(b, 'utf8')])
+  if (textA === textB) return null
+  const [statA, statB] = await Promise.all([stat(a), stat(b)])
+  const [from, to, fromStat] = statA.mtimeMs >= statB.mtimeMs ? [a, b, statA] : [b, a, statB]
+  await copyFile(from, to)
+  // Same mtime on both, so the next sync sees them as equal rather than the copy as "newer".
+  await utimes(to, fromStat.atime, fromStat.mtime)
+  return to
+}

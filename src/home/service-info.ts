@@ -1,0 +1,33 @@
+import { readFile, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { writeJsonAtomic } from '../store/atomic-json.ts'
+import { isAlive } from './pid-lock.ts'
+
+/** What a running service tells local clients (`ductor status`, the API client): `state/service.json`. */
+export interface ServiceInfo {
+  pid: number
+  url: string
+  version: string
+  started_at: string
+}
+
+export const serviceInfoPath = (stateDir: string): string => join(stateDir, 'service.json')
+
+export async function writeServiceInfo (stateDir: string, info: ServiceInfo): Promise<void> {
+  await writeJsonAtomic(serviceInfoPath(stateDir), info)
+}
+
+export async function removeServiceInfo (stateDir: string, pid = process.pid): Promise<void> {
+  const info = await readServiceInfo(stateDir)
+  if (info?.pid === pid) await unlink(serviceInfoPath(stateDir)).catch(() => {})
+}
+
+/** The running service's info, or null when none runs (a file left by a dead process is ignored). */
+export async function readServiceInfo (stateDir: string): Promise<ServiceInfo | null> {
+  try {
+    const info = JSON.parse(await readFile(serviceInfoPath(stateDir), 'utf8')) as ServiceInfo
+    return typeof info.pid === 'number' && isAlive(info.pid) ? info : null
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,107 @@
+import { mkdirSync, renameSync, statSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import pino, { type DestinationStream, type Logger, type StreamEntry } from 'pino'
+import pretty from 'pino-pretty'
+
+export type { Logger } from 'pino'
+
+/** Field paths pino removes from every log line (SPEC §11: secrets never appear in logs). */
+export const REDACT_PATHS = [
+  'token', '*.token', 'telegram_token', '*.telegram_token', 'secret', '*.secret', 'hmac_secret', '*.hmac_secret',
+  'webhook_secret', '*.webhook_secret', 'authorization', '*.authorization',
+  'req.headers.authorization', 'req.headers["x-telegram-bot-api-secret-token"]', 'req.headers.cookie',
+  'headers.authorization', 'headers["x-telegram-bot-api-secret-token"]', 'headers["stripe-signature"]',
+  'headers["x-hub-signature-256"]', 'headers["x-slack-signature"]', 'headers["webhook-signature"]'
+]
+
+/**
+ * Known secret values, scrubbed from every serialized line as a last line of defence (an error message
+ * holding a URL with the bot token, say). Add each secret once it is known; short strings are ignored.
+ */
+export interface SecretScrubber {
+  add: (secret: string | null | undefined) => void
+  scrub: (line: string) => string
+}
+
+export function createSecretScrubber (): SecretScrubber {
+  const secrets = new Set<string>()
+  return {
+    add (secret) {
+      if (typeof secret === 'string' && secret.length >= 8) secrets.add(secret)
+    },
+    scrub (line) {
+      for (const s of secrets) {
+        if (line.includes(s)) line = line.split(s).join('[REDACTED]')
+      }
+      return line
+    }
+  }
+}
+
+function scrubbing (inner: DestinationStream, scrubber: SecretScrubber): DestinationStream {
+  return { write: (line: string) => inner.write(scrubber.scrub(line)) }
+}
+
+export interface LoggerOptions {
+  level: string
+  /** Folder for the log file (`ductor.log`, rotated at `maxFileBytes`); none = stdout only. */
+  logDir?: string
+  pretty?: boolean
+  scrubber?: SecretScrubber
+  maxFileBytes?: number
+  /** Extra destination (tests collect lines here). */
+  extra?: DestinationStream
+  quietStdout?: boolean
+}
+
+/** The one pino instance: JSON to stdout (pretty on a TTY), a rotated file in logs/, secrets redacted. */
+export function createLogger (opts: LoggerOptions): { logger: Logger, close: () => void } {
+  const scrubber = opts.scrubber ?? createSecretScrubber()
+  const streams: StreamEntry[] = []
+  const level = opts.level as pino.Level
+  if (opts.quietStdout !== true) {
+    const out: DestinationStream = opts.pretty === true ? pretty({ colorize: true, sync: true }) : pino.destination({ dest: 1, sync: false })
+    streams.push({ level, stream: scrubbing(out, scrubber) })
+  }
+  let file: pino.DestinationStream & { reopen?: () => void, flushSync?: () => void } | undefined
+  let timer: NodeJS.Timeout | undefined
+  if (opts.logDir !== undefined) {
+    mkdirSync(opts.logDir, { recursive: true })
+    const path = join(opts.logDir, 'ductor.log')
+    const max = opts.maxFileBytes ?? 10 * 1024 * 1024
+    rotateIfLarge(path, max)
+    const dest = pino.destination({ dest: path, sync: false, mkdir: true })
+    file = dest
+    streams.push({ level, stream: scrubbing(dest, scrubber) })
+    timer = setInterval(() => { if (rotateIfLarge(path, max)) dest.reopen() }, 60_000)
+    timer.unref()
+  }
+  if (opts.extra !== undefined) streams.push({ level, stream: scrubbing(opts.extra, scrubber) })
+  const logger = pino({
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime
+  }, pino.multistream(streams))
+  return {
+    logger,
+    close () {
+      if (timer !== undefined) clearInterval(timer)
+      try { file?.flushSync?.() } catch {}
+    }
+  }
+}
+
+/** Keeps three old files: ductor.log.1 (newest) … ductor.log.3. */
+function rotateIfLarge (path: string, max: number): boolean {
+  try {
+    if (!existsSync(path) || statSync(path).size < max) return false
+    for (let i = 2; i >= 1; i--) {
+      if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`)
+    }
+    renameSync(path, `${path}.1`)
+    return true
+  } catch {
+    return false
+  }
+}

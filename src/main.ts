@@ -1,0 +1,131 @@
+import { mkdir } from 'node:fs/promises'
+import closeWithGrace from 'close-with-grace'
+import { loadConfig, listenAddress, pinoLevel, ConfigError, GENERATED_SECRETS, getPath, type Config } from './config.ts'
+import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './logger.ts'
+import { resolveHome, homePaths, type HomePaths } from './home/paths.ts'
+import { acquirePidLock, PidLockError, type PidLock } from './home/pid-lock.ts'
+import { seedHome } from './home/seed.ts'
+import { detectCliVariant } from './home/variant.ts'
+import { writeServiceInfo, removeServiceInfo } from './home/service-info.ts'
+import { buildApp, type App } from './app.ts'
+import { readVersion } from './version.ts'
+
+/** Exit code that asks the supervisor (`ductor serve`, systemd) to start the service again. */
+export const RESTART_EXIT_CODE = 42
+
+export interface Service {
+  app: App
+  config: Config
+  paths: HomePaths
+  logger: Logger
+  url: string
+  /** Graceful stop: stop intake, drain, kill children, flush stores, close the server. */
+  close: () => Promise<void>
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv
+  /** Extra log destination and no stdout (tests). */
+  logDestination?: { write: (line: string) => void }
+  /** Called by `/restart`: stop gracefully and exit with RESTART_EXIT_CODE. */
+  requestRestart?: () => void
+}
+
+/** Starts the whole service on its home: config → logger → lock → seed → core → app → listen. */
+export async function startService (opts: StartOptions = {}): Promise<Service> {
+  const env = opts.env ?? process.env
+  const home = resolveHome(env)
+  await mkdir(home, { recursive: true })
+  const paths = homePaths(home)
+  const { config } = await loadConfig({ home, env })
+
+  const scrubber = createSecretScrubber()
+  registerSecrets(scrubber, config)
+  const { logger, close: closeLogger } = createLogger({
+    level: pinoLevel(config.log_level),
+    logDir: paths.logs,
+    pretty: opts.logDestination === undefined && process.stdout.isTTY,
+    scrubber,
+    extra: opts.logDestination,
+    quietStdout: opts.logDestination !== undefined
+  })
+
+  let lock: PidLock | undefined
+  try {
+    lock = await acquirePidLock(paths.pidFile)
+    await seedHome(home, { variant: await detectCliVariant(config, env), logger })
+    const version = readVersion()
+    const app = await buildApp({ config, paths, logger, version, requestRestart: opts.requestRestart ?? (() => {}) })
+    const { host, port } = listenAddress(config)
+    await app.listen({ host, port })
+    const address = app.server.address()
+    const boundPort = typeof address === 'object' && address !== null ? address.port : port
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`
+    await writeServiceInfo(paths.state, { pid: process.pid, url, version, started_at: new Date().toISOString() })
+    logger.info({ url, home, version }, 'ductor is listening')
+    let closed: Promise<void> | undefined
+    return {
+      app,
+      config,
+      paths,
+      logger,
+      url,
+      close: async () => {
+        closed ??= (async () => {
+          try {
+            await app.close()
+          } finally {
+            await removeServiceInfo(paths.state)
+            lock?.release()
+            logger.info('ductor stopped')
+            closeLogger()
+          }
+        })()
+        return await closed
+      }
+    }
+  } catch (err) {
+    lock?.release()
+    closeLogger()
+    throw err
+  }
+}
+
+function registerSecrets (scrubber: SecretScrubber, config: Config): void {
+  scrubber.add(config.telegram_token)
+  for (const key of GENERATED_SECRETS) scrubber.add(getPath(config, key) as string)
+}
+
+/**
+ * The process entry used by `ductor serve`: starts the service and makes close-with-grace the only
+ * exit path (SIGINT/SIGTERM → exit 0; a restart request → exit 42). Startup errors print one line.
+ */
+export async function runService (opts: StartOptions = {}): Promise<void> {
+  let exitCode = 0
+  const closer: { close?: () => void } = {}
+  const requestRestart = () => {
+    exitCode = RESTART_EXIT_CODE
+    closer.close?.()
+  }
+  let service: Service
+  try {
+    service = await startService({ ...opts, requestRestart })
+  } catch (err) {
+    process.stderr.write(`ductor: ${startupMessage(err)}\n`)
+    process.exit(err instanceof ConfigError ? 2 : 1)
+  }
+  closer.close = closeWithGrace({ delay: 10_000, logger: { error: (m: unknown) => service.logger.error(m) } }, async ({ err, signal }) => {
+    if (err !== undefined) service.logger.error({ err }, 'fatal error, shutting down')
+    else service.logger.info({ signal }, 'shutting down')
+    await service.close()
+    if (exitCode !== 0) process.exit(exitCode)
+  }).close
+}
+
+export function startupMessage (err: unknown): string {
+  if (err instanceof ConfigError || err instanceof PidLockError) return err.message
+  const e = err as NodeJS.ErrnoException
+  if (e?.code === 'EADDRINUSE') return `the address is already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}); set server.port or DUCTOR_PORT to a free port`
+  if (e?.code === 'EACCES' || e?.code === 'EROFS' || e?.code === 'ENOSPC') return `cannot write ${e.path ?? 'the home directory'}: ${e.code}`
+  return e?.message ?? String(err)
+}

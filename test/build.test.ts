@@ -1,0 +1,39 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { cp, readFile, symlink, access } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ROOT, tempDir, collect, waitFor } from './helper.ts'
+import { spawn } from 'node:child_process'
+import { readServiceInfo } from '../src/home/service-info.ts'
+
+const run = promisify(execFile)
+
+test('`npm run build` output, laid out as the Dockerfile copies it, runs the service', { timeout: 120_000 }, async (t) => {
+  const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8')
+  for (const [, src] of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) await access(join(ROOT, src ?? ''))
+  for (const copied of ['dist', 'bin', 'templates', 'node_modules', 'package.json']) {
+    assert.match(dockerfile, new RegExp(`COPY (--from=build /app/)?${copied}`), `the image gets ${copied}`)
+  }
+
+  const app = await tempDir(t, 'ductor-image-')
+  await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(app, 'dist')])
+  await cp(join(ROOT, 'bin'), join(app, 'bin'), { recursive: true })
+  await cp(join(ROOT, 'templates'), join(app, 'templates'), { recursive: true })
+  await cp(join(ROOT, 'package.json'), join(app, 'package.json'))
+  await symlink(join(ROOT, 'node_modules'), join(app, 'node_modules'))
+
+  const home = await tempDir(t)
+  const child = spawn(process.execPath, [join(app, 'bin', 'ductor.js'), 'serve', '--no-supervisor'], {
+    env: { PATH: process.env['PATH'], DUCTOR_HOME: home, DUCTOR_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  t.after(() => child.kill('SIGKILL'))
+  const done = collect(child, 60_000)
+  const info = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 30_000, 'the compiled service')
+  assert.equal((await fetch(`${info.url}/health`)).status, 200)
+  await access(join(home, 'workspace', 'CLAUDE.md'))
+  child.kill('SIGTERM')
+  assert.equal((await done).code, 0)
+})

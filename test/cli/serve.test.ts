@@ -1,0 +1,64 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { spawnCli, collect, runCli, tempDir, waitFor } from '../helper.ts'
+import { readServiceInfo } from '../../src/home/service-info.ts'
+
+const env = (home: string) => ({ DUCTOR_HOME: home, DUCTOR_PORT: '0', PATH: process.env['PATH'] })
+
+test('`ductor serve` on an empty home seeds it, serves /health, and stops with exit 0 on SIGTERM', async (t) => {
+  const home = await tempDir(t)
+  const child = spawnCli(['serve'], env(home))
+  t.after(() => child.kill('SIGKILL'))
+  const done = collect(child, 30_000)
+  const info = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 20_000, 'the service to listen')
+  const res = await fetch(`${info.url}/health`)
+  assert.equal(res.status, 200)
+  assert.deepEqual(await res.json(), { status: 'ok' })
+  for (const file of ['config/config.json', 'workspace/CLAUDE.md', 'workspace/AGENTS.md', 'workspace/memory_system/MAINMEMORY.md']) {
+    await access(join(home, file))
+  }
+  const config = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8'))
+  assert.equal(config.cli_timeout, 600)
+
+  const status = await runCli(['status', '--json'], env(home))
+  assert.equal(status.code, 0)
+  assert.deepEqual({ ...JSON.parse(status.stdout), version: null }, { running: true, healthy: true, pid: info.pid, url: info.url, version: null, home })
+
+  const second = await runCli(['serve', '--no-supervisor'], env(home))
+  assert.notEqual(second.code, 0)
+  assert.match(second.stderr, new RegExp(`already running on this home \\(pid ${String(info.pid)}`))
+
+  const stoppedAt = Date.now()
+  child.kill('SIGTERM')
+  const result = await done
+  assert.equal(result.code, 0)
+  assert.ok(Date.now() - stoppedAt < 5000, 'stops within 5 s')
+  assert.equal(await readServiceInfo(join(home, 'state')), null)
+  const after = await runCli(['status'], env(home))
+  assert.equal(after.code, 3)
+  assert.match(after.stdout, /ductor is not running/)
+})
+
+test('an invalid config value stops startup with one line naming the key, a non-zero exit and no stack', async (t) => {
+  const home = await tempDir(t)
+  await mkdir(join(home, 'config'), { recursive: true })
+  await writeFile(join(home, 'config', 'config.json'), JSON.stringify({ cli_timeout: 'soon' }))
+  const result = await runCli(['serve'], env(home))
+  assert.notEqual(result.code, 0)
+  assert.match(result.stderr, /^ductor: config\.json: \/cli_timeout: "soon" is not allowed; expected a number from 1 to 86400\n$/)
+  assert.doesNotMatch(result.stderr + result.stdout, /\n\s+at /, 'no stack trace')
+})
+
+test('`ductor --version` and `--help` work and an unknown command fails', async () => {
+  const version = await runCli(['--version'], {})
+  assert.equal(version.code, 0)
+  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/)
+  const help = await runCli(['--help'], {})
+  assert.equal(help.code, 0)
+  assert.match(help.stdout, /serve/)
+  assert.match(help.stdout, /init/)
+  const bad = await runCli(['frobnicate'], {})
+  assert.notEqual(bad.code, 0)
+})

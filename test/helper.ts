@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { TestContext } from 'node:test'
+import pino from 'pino'
+import { buildApp, type App } from '../src/app.ts'
+import { completeConfig, type Config } from '../src/config.ts'
+import { homePaths } from '../src/home/paths.ts'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const CLI_ENTRY = join(ROOT, 'src', 'cli', 'entry.ts')
+
+/** A fresh temporary directory, removed when the test ends. */
+export async function tempDir (t: TestContext, prefix = 'ductor-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+export function testConfig (overrides: Record<string, unknown> = {}): Config {
+  return completeConfig({ admin: { token: 'test-admin-token-0123456789' }, ...overrides })
+}
+
+/** A silent logger that keeps its lines, so tests can look for (or rule out) things in the logs. */
+export function memoryLogger (): { logger: pino.Logger, lines: string[] } {
+  const lines: string[] = []
+  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(line) } })
+  return { logger, lines }
+}
+
+/** Builds the app on a temporary home and closes it when the test ends. */
+export async function build (t: TestContext, config: Config = testConfig()): Promise<App> {
+  const home = await tempDir(t)
+  const app = await buildApp({ config, paths: homePaths(home), logger: memoryLogger().logger, version: '0.0.0-test', requestRestart: () => {} })
+  t.after(async () => { await app.close() })
+  return app
+}
+
+export interface CliRun { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }
+
+/** Runs the `ductor` command (from the sources) to completion. */
+export async function runCli (args: string[], env: NodeJS.ProcessEnv, opts: { timeoutMs?: number } = {}): Promise<CliRun> {
+  const child = spawnCli(args, env)
+  return await collect(child, opts.timeoutMs ?? 30_000)
+}
+
+export function spawnCli (args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+}
+
+export async function collect (child: ChildProcess, timeoutMs: number): Promise<CliRun> {
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])))
+  clearTimeout(timer)
+  return { code, signal, stdout, stderr }
+}
+
+/** Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T> (fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await fn()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
