@@ -1,14 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 
-/**
- * One webhook as stored in `webhooks.json` (SPEC §9). Field names and defaults are those of the
- * original Python ductor, so its files load unchanged; `hmac_preset`, `dedupe_header` and
- * `timestamp_tolerance_seconds` are this edition's additions. Unknown fields are allowed and kept.
- *
- * `id`, `title`, `mode` and `prompt_template` have no default (the original requires them too).
- * The id pattern for new hooks is checked by the store, not here, so older files still load.
- */
 const nullableString = () => Type.Union([Type.String(), Type.Null()], { default: null })
 const nullableHour = () => Type.Union([Type.Integer({ minimum: 0, maximum: 23 }), Type.Null()], { default: null })
 
@@ -21,6 +13,14 @@ export const Providers = ['claude', 'codex'] as const
 
 export const DEFAULT_TIMESTAMP_TOLERANCE_SECONDS = 300
 
+/**
+ * One webhook as stored in `webhooks.json` (SPEC §9). Field names and defaults are those of the
+ * original Python ductor, so its files load unchanged; `hmac_preset`, `dedupe_header` and
+ * `timestamp_tolerance_seconds` are this edition's additions. Unknown fields are allowed and kept.
+ *
+ * `id`, `title`, `mode` and `prompt_template` have no default (the original requires them too).
+ * The id pattern for new hooks is checked by the store, not here, so older files still load.
+ */
 export const HookSchema = Type.Object({
   id: Type.String({ minLength: 1 }),
   title: Type.String(),
