@@ -1,0 +1,213 @@
+import { DuctorError, ErrorCodes } from '../errors.ts'
+import { systemClock, type Clock } from '../clock.ts'
+import type { Logger } from '../logger-types.ts'
+import { loadJsonFile, writeJsonAtomic } from '../store/atomic-json.ts'
+import { type Hook, type HookProblem, parseHook } from './hook-schema.ts'
+import { type HookCreateInput, type HookPatch, buildNewHook, applyPatch, generateHookToken } from './hook-changes.ts'
+
+export type { HookCreateInput, HookPatch } from './hook-changes.ts'
+
+/** A hook from the file that does not pass the schema: kept in the file as is, never served. */
+export interface InvalidHookEntry {
+  /** Position in the file's `hooks` array. */
+  index: number
+  /** Its `id` when it has a string one. */
+  id: string | undefined
+  problems: HookProblem[]
+}
+
+export interface HookStoreLoadSummary {
+  status: 'missing' | 'ok' | 'quarantined'
+  hooks: number
+  invalid: number
+}
+
+export interface TriggerOutcome {
+  /** When the dispatch happened, ms since the epoch. */
+  at: number
+  /** A status such as `error:timeout`, or null after a success. */
+  error: string | null
+}
+
+export interface HookStore {
+  /** Reads `webhooks.json` (missing → empty; corrupt → quarantined, empty). Call once before use. */
+  load: () => Promise<HookStoreLoadSummary>
+  /** Re-reads the file (after a hand edit); trigger counts never go backwards. */
+  reload: () => Promise<HookStoreLoadSummary>
+  get: (id: string) => Readonly<Hook> | undefined
+  list: () => ReadonlyArray<Readonly<Hook>>
+  invalid: () => readonly InvalidHookEntry[]
+  create: (input: HookCreateInput) => Promise<Readonly<Hook>>
+  update: (id: string, patch: HookPatch) => Promise<Readonly<Hook>>
+  delete: (id: string) => Promise<Readonly<Hook>>
+  /** New random token for a bearer hook; the old one stops working at once. */
+  rotateToken: (id: string) => Promise<Readonly<Hook>>
+  /** Counts one dispatch. Undefined when the hook was deleted meanwhile (not an error). */
+  recordTrigger: (id: string, outcome: TriggerOutcome) => Promise<Readonly<Hook> | undefined>
+}
+
+export interface HookStoreOptions {
+  /** Path of `webhooks.json`. */
+  path: string
+  logger?: Logger
+  clock?: Clock
+  /** Token generator, for tests; default: 32 random bytes, base64url. */
+  generateToken?: () => string
+}
+
+type Entry = { valid: true, hook: Readonly<Hook> } | { valid: false, raw: unknown, problems: HookProblem[] }
+
+interface State {
+  entries: readonly Entry[]
+  byId: ReadonlyMap<string, Readonly<Hook>>
+  /** Top-level keys of the file other than `hooks`, kept on write. */
+  extra: Readonly<Record<string, unknown>>
+}
+
+type FileShape = { hooks?: unknown[], [key: string]: unknown }
+
+const isFileShape = (raw: unknown): raw is FileShape =>
+  typeof raw === 'object' && raw !== null && !Array.isArray(raw) &&
+  ((raw as FileShape).hooks === undefined || Array.isArray((raw as FileShape).hooks))
+
+/**
+ * The hooks of `webhooks.json`, held in memory (lookups by id are a map read) and written back
+ * atomically after every change. Changes run one at a time in call order, each starting from the
+ * result of the previous one, so two concurrent writes never lose an update; a failed write leaves
+ * memory as it was. Hooks handed out are frozen.
+ */
+export function createHookStore (opts: HookStoreOptions): HookStore {
+  const clock = opts.clock ?? systemClock
+  const newToken = opts.generateToken ?? generateHookToken
+  let state = buildState([], {})
+  let tail: Promise<unknown> = Promise.resolve()
+
+  function serialized<T> (work: () => Promise<T>): Promise<T> {
+    const run = tail.then(work, work)
+    tail = run.catch(() => {})
+    return run
+  }
+
+  async function commit (next: State): Promise<void> {
+    const hooks = next.entries.map((e) => e.valid ? e.hook : e.raw)
+    await writeJsonAtomic(opts.path, { ...next.extra, hooks })
+    state = next
+  }
+
+  function requireHook (id: string): Readonly<Hook> {
+    const hook = state.byId.get(id)
+    if (hook === undefined) throw new DuctorError(ErrorCodes.notFound, `no webhook with id "${id}"`)
+    return hook
+  }
+
+  async function replaceHook (next: Readonly<Hook>): Promise<Readonly<Hook>> {
+    const frozen = deepFreeze(next)
+    const entries = state.entries.map((e) => e.valid && e.hook.id === frozen.id ? { valid: true as const, hook: frozen } : e)
+    await commit(buildState(entries, state.extra))
+    return frozen
+  }
+
+  async function readFile (previous: State | undefined): Promise<HookStoreLoadSummary> {
+    const result = await loadJsonFile<FileShape>(opts.path, {
+      empty: () => ({ hooks: [] }),
+      accept: isFileShape,
+      ...(opts.logger !== undefined && { logger: opts.logger }),
+      now: clock.now
+    })
+    const { hooks: rawHooks = [], ...extra } = result.value
+    const seen = new Set<string>()
+    const entries = rawHooks.map((raw): Entry => {
+      const parsed = parseHook(raw)
+      if (!parsed.ok) return { valid: false, raw, problems: parsed.problems }
+      if (seen.has(parsed.hook.id)) return { valid: false, raw, problems: [{ path: '/id', message: 'duplicates an earlier hook' }] }
+      seen.add(parsed.hook.id)
+      return { valid: true, hook: deepFreeze(keepCounters(parsed.hook, previous?.byId.get(parsed.hook.id))) }
+    })
+    state = buildState(entries, extra)
+    const invalid = invalidEntries(entries)
+    for (const entry of invalid) {
+      opts.logger?.warn({ path: opts.path, index: entry.index, hookId: entry.id, problems: entry.problems },
+        'webhook entry is invalid: kept in the file but not served')
+    }
+    return { status: result.status, hooks: state.byId.size, invalid: invalid.length }
+  }
+
+  return {
+    load: () => serialized(() => readFile(undefined)),
+    reload: () => serialized(() => readFile(state)),
+    get: (id) => state.byId.get(id),
+    list: () => [...state.byId.values()],
+    invalid: () => invalidEntries(state.entries),
+
+    create: (input) => serialized(async () => {
+      const taken = (id: string) => state.entries.some((e) => e.valid ? e.hook.id === id : rawId(e.raw) === id)
+      const hook = deepFreeze(buildNewHook(input, { now: clock.now(), newToken, taken }))
+      await commit(buildState([...state.entries, { valid: true, hook }], state.extra))
+      return hook
+    }),
+
+    update: (id, patch) => serialized(async () => replaceHook(applyPatch(requireHook(id), patch))),
+
+    delete: (id) => serialized(async () => {
+      const hook = requireHook(id)
+      await commit(buildState(state.entries.filter((e) => !(e.valid && e.hook.id === id)), state.extra))
+      return hook
+    }),
+
+    rotateToken: (id) => serialized(async () => {
+      const hook = requireHook(id)
+      if (hook.auth_mode !== 'bearer') {
+        throw new DuctorError(ErrorCodes.badRequest,
+          `webhook "${id}" uses auth_mode "${hook.auth_mode}": only bearer hooks have a token to rotate (change the signing secret at the sender and with update instead)`)
+      }
+      return replaceHook({ ...hook, token: newToken() })
+    }),
+
+    recordTrigger: (id, outcome) => serialized(async () => {
+      const hook = state.byId.get(id)
+      if (hook === undefined) return undefined
+      const at = new Date(outcome.at).toISOString()
+      const previous = hook.last_triggered_at === null ? Number.NEGATIVE_INFINITY : Date.parse(hook.last_triggered_at)
+      // Dispatches may finish out of order: the count always grows, the "last" fields only move forward.
+      const newer = Number.isNaN(previous) || outcome.at >= previous
+      return replaceHook({
+        ...hook,
+        trigger_count: hook.trigger_count + 1,
+        ...(newer && { last_triggered_at: at, last_error: outcome.error })
+      })
+    })
+  }
+}
+
+function buildState (entries: readonly Entry[], extra: Readonly<Record<string, unknown>>): State {
+  const byId = new Map<string, Readonly<Hook>>()
+  for (const entry of entries) if (entry.valid) byId.set(entry.hook.id, entry.hook)
+  return { entries, byId, extra }
+}
+
+function invalidEntries (entries: readonly Entry[]): InvalidHookEntry[] {
+  const out: InvalidHookEntry[] = []
+  entries.forEach((entry, index) => {
+    if (!entry.valid) out.push({ index, id: rawId(entry.raw), problems: entry.problems })
+  })
+  return out
+}
+
+function rawId (raw: unknown): string | undefined {
+  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined
+  return typeof id === 'string' ? id : undefined
+}
+
+/** On reload, a hand-edited file must not make counters run backwards. */
+function keepCounters (hook: Hook, known: Readonly<Hook> | undefined): Hook {
+  if (known === undefined || known.trigger_count <= hook.trigger_count) return hook
+  return { ...hook, trigger_count: known.trigger_count, last_triggered_at: known.last_triggered_at, last_error: known.last_error }
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}
