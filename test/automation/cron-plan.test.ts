@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { nextRun, nextRuns, resolveTimezone, dueJobs, scheduleProblem, toPlanEntries, type PlanEntry } from '../../src/automation/cron-plan.ts'
+import { nextRun, nextRuns, resolveTimezone, defaultTimezone, dueJobs, scheduleProblem, toPlanEntries, type PlanEntry } from '../../src/automation/cron-plan.ts'
+import { hostTimezone } from '../../src/automation/tz.ts'
 
 const BERLIN = 'Europe/Berlin'
 const NEW_YORK = 'America/New_York'
@@ -126,7 +127,9 @@ function referenceRuns (schedule: string, tz: string, from: number, to: number):
 test('matches a minute-by-minute reference across all four 2026 transitions', () => {
   const windows: Array<[string, string]> = [
     [BERLIN, '2026-03-28T18:00:00Z'], [BERLIN, '2026-10-24T18:00:00Z'],
-    [NEW_YORK, '2026-03-07T22:00:00Z'], [NEW_YORK, '2026-10-31T22:00:00Z']
+    [NEW_YORK, '2026-03-07T22:00:00Z'], [NEW_YORK, '2026-10-31T22:00:00Z'],
+    // Lord Howe Island shifts by 30 minutes: 02:00 → 01:30 on 5 April, 02:00 → 02:30 on 4 October.
+    ['Australia/Lord_Howe', '2026-04-04T09:00:00Z'], ['Australia/Lord_Howe', '2026-10-03T09:30:00Z']
   ]
   const schedules = ['30 2 * * *', '0 * * * *', '*/15 * * * *', '45 1,2,3 * * *', '0 2 * * 0', '5 0-4/2 * * *']
   for (const [tz, startIso] of windows) {
@@ -190,6 +193,12 @@ test('resolveTimezone takes the first valid zone: job → user_timezone → $TZ 
   assert.equal(resolveTimezone(null, 'not a zone', ':/etc/localtime', 'Europe/Paris'), 'Europe/Paris')
   assert.equal(resolveTimezone('', ' ', 'Nowhere/Land'), 'UTC')
   assert.equal(resolveTimezone(), 'UTC')
+})
+
+test('defaultTimezone: user_timezone, else $TZ, else the host zone', () => {
+  assert.equal(defaultTimezone('Europe/Berlin', 'Asia/Tokyo'), 'Europe/Berlin')
+  assert.equal(defaultTimezone('', 'Asia/Tokyo'), 'Asia/Tokyo')
+  assert.equal(defaultTimezone('Not/AZone', ':/etc/localtime'), hostTimezone())
 })
 
 test('toPlanEntries drops disabled jobs and falls back for missing or unknown zones', () => {
