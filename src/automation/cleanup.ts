@@ -1,0 +1,68 @@
+import { readdir, lstat, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Logger } from '../logger-types.ts'
+import { localParts } from './tz.ts'
+
+/**
+ * Daily cleanup (SPEC §8.4): top-level files older than N days in `telegram_files/` and
+ * `output_to_user/`. Only regular files directly in the folder are touched — no folders, no
+ * recursion, and symlinks are left alone (their age says nothing about what they point to).
+ */
+
+const DAY_MS = 86_400_000
+
+export interface DeletedFile {
+  name: string
+  modifiedAt: number
+}
+
+/**
+ * Deletes the regular files directly inside `dir` whose modification time is more than `maxAgeDays`
+ * days before `now`, and returns them. A missing folder deletes nothing; `maxAgeDays` ≤ 0 (or not a
+ * number) deletes nothing. A file that cannot be deleted is logged and skipped.
+ */
+export async function deleteOldFiles (
+  dir: string,
+  maxAgeDays: number,
+  now: number,
+  opts: { logger?: Logger } = {}
+): Promise<DeletedFile[]> {
+  if (!Number.isFinite(maxAgeDays) || maxAgeDays <= 0) return []
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  const cutoff = now - maxAgeDays * DAY_MS
+  const deleted: DeletedFile[] = []
+  for (const name of names.sort()) {
+    const path = join(dir, name)
+    try {
+      const info = await lstat(path)
+      if (!info.isFile() || info.mtimeMs >= cutoff) continue
+      await unlink(path)
+      deleted.push({ name, modifiedAt: info.mtimeMs })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+      opts.logger?.warn({ path, err }, 'cleanup could not delete a file')
+    }
+  }
+  return deleted
+}
+
+/** The local calendar day of `now` in `tz` (`YYYY-MM-DD`): what to remember as the last cleanup day. */
+export function cleanupDayKey (now: number, tz: string): string {
+  return localParts(now, tz).dayKey
+}
+
+/**
+ * Cleanup runs once a day at `check_hour` local time. It is due when the local hour has reached
+ * `checkHour` and it has not run yet on this local day. Once the hour has passed it stays due for the
+ * rest of the day, so a machine that sleeps through 03:00 still cleans up when it wakes.
+ */
+export function isCleanupDue (now: number, tz: string, checkHour: number, lastRunDay: string | null | undefined): boolean {
+  const { hour, dayKey } = localParts(now, tz)
+  return hour >= checkHour && dayKey !== lastRunDay
+}

@@ -1,0 +1,133 @@
+import { CronExpressionParser, type CronExpression } from 'cron-parser'
+import { DuctorError, ErrorCodes } from '../errors.ts'
+import { firstInstantOf, isValidTimezone, hostTimezone, wallClock } from './tz.ts'
+
+/**
+ * Pure cron planning. Schedules are standard 5-field expressions evaluated on the local wall clock
+ * of a time zone. DST rules (SPEC §8.2):
+ * - a local time that does not exist (spring-forward gap) is skipped: `30 2 * * *` does not run on
+ *   that day; cron-parser itself would move it to 03:30, so we do not use its zone handling;
+ * - a local time that occurs twice (fall-back) runs once, at its first occurrence: `0 * * * *` does
+ *   not fire twice at the repeated hour.
+ * We let cron-parser iterate wall-clock values in UTC (cheap, no DST) and map each candidate to its
+ * first real instant ourselves ({@link firstInstantOf}).
+ */
+
+/** What the planner needs of a job: the expression and an already resolved, valid zone. */
+export interface PlanEntry {
+  id: string
+  schedule: string
+  timezone: string
+}
+
+const NICKNAMES = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly'])
+const MAX_CANDIDATES = 10_000
+const parsed = new Map<string, CronExpression>()
+
+function expressionFor (schedule: string): CronExpression {
+  let expr = parsed.get(schedule)
+  if (expr === undefined) {
+    const problem = scheduleProblem(schedule)
+    if (problem !== null) throw new DuctorError(ErrorCodes.badRequest, problem)
+    expr = CronExpressionParser.parse(schedule.trim(), { tz: 'UTC' })
+    if (parsed.size >= 5_000) parsed.clear()
+    parsed.set(schedule, expr)
+  }
+  return expr
+}
+
+/** Why `schedule` is not a usable 5-field cron expression, or null when it is. */
+export function scheduleProblem (schedule: unknown): string | null {
+  if (typeof schedule !== 'string' || schedule.trim() === '') return 'schedule must be a cron expression such as "0 9 * * *"'
+  const text = schedule.trim()
+  if (text.startsWith('@')) {
+    if (!NICKNAMES.has(text.toLowerCase())) return `schedule "${text}" is not supported; use 5 fields or one of ${[...NICKNAMES].join(' ')}`
+  } else if (text.split(/\s+/).length !== 5) {
+    return `schedule "${text}" must have exactly 5 fields: minute hour day-of-month month day-of-week`
+  }
+  try {
+    CronExpressionParser.parse(text, { tz: 'UTC' }).next()
+  } catch (err) {
+    return `schedule "${text}" is not a valid cron expression: ${(err as Error).message}`
+  }
+  return null
+}
+
+/**
+ * The first run strictly after `after` (ms), or null when the expression never fires again.
+ * Throws a `bad_request` DuctorError for an invalid expression.
+ */
+export function nextRun (schedule: string, tz: string, after: number): number | null {
+  const expr = expressionFor(schedule)
+  // Every run instant s > after has a wall time ≥ wall(after): first instants grow with wall time.
+  expr.reset(new Date(wallClock(after, tz)))
+  for (let i = 0; i < MAX_CANDIDATES; i++) {
+    let wall: number
+    try {
+      wall = expr.next().getTime()
+    } catch {
+      return null
+    }
+    const instant = firstInstantOf(wall, tz)
+    // null: the local time falls in a DST gap (skipped). ≤ after: the second pass of a repeated
+    // hour, whose first occurrence has already been.
+    if (instant !== null && instant > after) return instant
+  }
+  return null
+}
+
+/** The next `n` runs after `after` (the admin API shows five). */
+export function nextRuns (schedule: string, tz: string, after: number, n: number): number[] {
+  const runs: number[] = []
+  let cursor = after
+  while (runs.length < n) {
+    const at = nextRun(schedule, tz, cursor)
+    if (at === null) break
+    runs.push(at)
+    cursor = at
+  }
+  return runs
+}
+
+/**
+ * The zone a job runs in: the first valid name of `candidates` (job timezone, `user_timezone`,
+ * `$TZ`, host zone, in that order), else `UTC`. Empty and unknown names are skipped.
+ */
+export function resolveTimezone (...candidates: Array<string | null | undefined>): string {
+  for (const tz of candidates) if (isValidTimezone(tz)) return tz
+  return 'UTC'
+}
+
+/** The zone for jobs without their own: `user_timezone` → `$TZ` → host zone → UTC. */
+export function defaultTimezone (userTimezone: string | null | undefined, envTz: string | null | undefined = process.env.TZ): string {
+  return resolveTimezone(userTimezone, envTz, hostTimezone())
+}
+
+/** Plan entries for the enabled jobs, each in its own valid zone or `fallbackTimezone`. */
+export function toPlanEntries (
+  jobs: Iterable<{ id: string, schedule: string, timezone?: string | null, enabled?: boolean }>,
+  fallbackTimezone: string
+): PlanEntry[] {
+  const entries: PlanEntry[] = []
+  for (const job of jobs) {
+    if (job.enabled === false) continue
+    entries.push({ id: job.id, schedule: job.schedule, timezone: resolveTimezone(job.timezone, fallbackTimezone) })
+  }
+  return entries
+}
+
+/**
+ * The entries with a run in (lastTick, now]. Reference implementation, O(n) parses per call; the
+ * scheduler loop uses {@link createCronPlanner} which keeps next runs precomputed.
+ * Entries with an invalid schedule are never due.
+ */
+export function dueJobs<T extends PlanEntry> (entries: readonly T[], lastTick: number, now: number): T[] {
+  return entries.filter((entry) => {
+    try {
+      const at = nextRun(entry.schedule, entry.timezone, lastTick)
+      return at !== null && at <= now
+    } catch {
+      return false
+    }
+  })
+}

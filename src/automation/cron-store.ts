@@ -1,0 +1,324 @@
+import { readFile, stat } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { basename } from 'node:path'
+import type { Clock } from '../clock.ts'
+import { systemClock } from '../clock.ts'
+import { DuctorError, ErrorCodes } from '../errors.ts'
+import type { Logger } from '../logger-types.ts'
+import { loadJsonFile, writeFileAtomic } from '../store/atomic-json.ts'
+import { scheduleProblem } from './cron-plan.ts'
+import {
+  CronJobCreateSchema, CronJobPatchSchema, DEFAULT_AGENT_INSTRUCTION, parseCronJobsDocument,
+  schemaProblem, serializeCronJob, type CronJob, type CronJobCreate, type CronJobPatch
+} from './cron-schema.ts'
+import { isValidTimezone } from './tz.ts'
+
+/**
+ * `cron_jobs.json` (SPEC §8.2) in memory, with O(1) lookup by id and serialized atomic writes.
+ *
+ * Hand edits: `reload()` costs one `stat` when nothing changed, so the scheduler may call it every
+ * few seconds. The store remembers the file identity (inode, size, mtime in ns) and the content hash
+ * of what it wrote or accepted last; a file that changed identity but not content is not a change,
+ * so the service's own writes are never mistaken for hand edits.
+ *
+ * A hand edit that does not validate is NOT moved aside (the user may be half-way through editing):
+ * the last good jobs stay in force, the problem is logged once per distinct content, and until the
+ * file is fixed the store refuses changes through the API (`conflict`) instead of overwriting the
+ * user's text; run results are then kept in memory only. Only the startup `load()` quarantines a
+ * corrupt file (SPEC §11). A file that disappears keeps the last jobs in memory (delete-to-clear is
+ * not a thing: write `{"jobs": []}`); the next change recreates it.
+ */
+
+export interface CronRunRecord {
+  /** `success`, `error:timeout`, `error:exit_<code>`, `skipped:quiet_hours`, … */
+  status: string
+  /** When the run ended (ms). */
+  at: number
+}
+
+export type CronReloadResult =
+  | { status: 'unchanged' }
+  | { status: 'reloaded', count: number }
+  | { status: 'invalid', problem: string }
+  | { status: 'missing' }
+
+export type CronLoadResult =
+  | { status: 'ok' | 'missing', count: number }
+  | { status: 'quarantined', count: 0, movedTo: string }
+
+export interface CronStore {
+  /** Startup load; a corrupt file is moved aside and the store starts empty. */
+  load: () => Promise<CronLoadResult>
+  /** Picks up hand edits (see the module doc). */
+  reload: () => Promise<CronReloadResult>
+  list: () => readonly CronJob[]
+  get: (id: string) => CronJob | undefined
+  create: (input: CronJobCreate) => Promise<CronJob>
+  update: (id: string, patch: CronJobPatch) => Promise<CronJob>
+  remove: (id: string) => Promise<boolean>
+  /** Records a run's end; false when the job no longer exists. */
+  recordRun: (id: string, run: CronRunRecord) => Promise<boolean>
+  /** Increases on every change of the jobs (own or by hand): re-plan when it moved. */
+  readonly revision: number
+  /** The problem of a hand edit currently refused, or null. */
+  readonly pendingProblem: string | null
+}
+
+interface Snapshot {
+  text: string
+  identity: string
+  hash: string
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+export function createCronStore (opts: { path: string, logger?: Logger, clock?: Clock }): CronStore {
+  const { path, logger } = opts
+  const clock = opts.clock ?? systemClock
+  const name = basename(path)
+  let jobs = new Map<string, CronJob>()
+  let extra: Record<string, unknown> = {}
+  let listCache: CronJob[] | null = null
+  let revision = 0
+  /** Identity and hash of the content in force (written by us or accepted from disk). */
+  let known: { identity: string | null, hash: string | null } = { identity: null, hash: null }
+  /** A hand edit we refused: its identity (to skip re-reading) and problem. */
+  let refused: { identity: string, hash: string, problem: string } | null = null
+  let missingLogged = false
+  let chain: Promise<unknown> = Promise.resolve()
+
+  function serialized<T> (fn: () => Promise<T>): Promise<T> {
+    const next = chain.then(fn, fn)
+    chain = next.catch(() => {})
+    return next
+  }
+
+  async function identityOf (): Promise<string | null> {
+    try {
+      const s = await stat(path, { bigint: true })
+      return `${s.ino}:${s.size}:${s.mtimeNs}`
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw new DuctorError(ErrorCodes.storage, `could not stat ${path}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  async function readSnapshot (): Promise<Snapshot | null> {
+    const identity = await identityOf()
+    if (identity === null) return null
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw new DuctorError(ErrorCodes.storage, `could not read ${path}: ${(err as Error).message}`, { cause: err })
+    }
+    return { text, identity, hash: sha256(text) }
+  }
+
+  function adopt (list: CronJob[], rest: Record<string, unknown>): void {
+    jobs = new Map(list.map((job) => [job.id, job]))
+    extra = rest
+    listCache = null
+    revision++
+  }
+
+  function parse (text: string): ReturnType<typeof parseCronJobsDocument> {
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch (err) {
+      return { ok: false, problem: `not valid JSON: ${(err as Error).message}` }
+    }
+    return parseCronJobsDocument(raw)
+  }
+
+  /** Brings memory in line with the file; the caller holds the chain. */
+  async function syncFromDisk (): Promise<CronReloadResult> {
+    const identity = await identityOf()
+    if (identity === null) {
+      if (known.identity !== null && !missingLogged) {
+        logger?.warn({ path }, `${name} disappeared; keeping the ${jobs.size} jobs in memory until the next change writes it again`)
+        missingLogged = true
+      }
+      refused = null
+      return { status: 'missing' }
+    }
+    missingLogged = false
+    if (identity === known.identity) return { status: 'unchanged' }
+    if (refused !== null && identity === refused.identity) return { status: 'invalid', problem: refused.problem }
+    const snap = await readSnapshot()
+    if (snap === null) return { status: 'missing' }
+    if (snap.hash === known.hash) {
+      known = { identity: snap.identity, hash: snap.hash }
+      refused = null
+      return { status: 'unchanged' }
+    }
+    const parsed = parse(snap.text)
+    if (!parsed.ok) {
+      if (refused?.hash !== snap.hash) {
+        logger?.error({ path, problem: parsed.problem }, `${name} was edited by hand and is not valid; keeping the previous ${jobs.size} jobs until it is fixed`)
+      }
+      refused = { identity: snap.identity, hash: snap.hash, problem: parsed.problem }
+      return { status: 'invalid', problem: parsed.problem }
+    }
+    refused = null
+    known = { identity: snap.identity, hash: snap.hash }
+    adopt(parsed.jobs, parsed.extra)
+    logger?.info({ path, count: parsed.jobs.length }, `${name} changed on disk; reloaded ${parsed.jobs.length} jobs`)
+    return { status: 'reloaded', count: parsed.jobs.length }
+  }
+
+  async function persist (next: Map<string, CronJob>): Promise<void> {
+    const text = JSON.stringify({ ...extra, jobs: [...next.values()].map(serializeCronJob) }, null, 2) + '\n'
+    await writeFileAtomic(path, text)
+    known = { identity: await identityOf(), hash: sha256(text) }
+    missingLogged = false
+    jobs = next
+    listCache = null
+    revision++
+  }
+
+  /** Runs a change against the freshest state; refuses while a broken hand edit is on disk. */
+  async function mutate<T> (change: (current: Map<string, CronJob>) => { next: Map<string, CronJob>, result: T } | null, fallback: T): Promise<T> {
+    return await serialized(async () => {
+      const state = await syncFromDisk()
+      if (state.status === 'invalid') {
+        throw new DuctorError(ErrorCodes.conflict, `${name} was edited by hand and is not valid (${state.problem}); fix the file first`)
+      }
+      const outcome = change(jobs)
+      if (outcome === null) return fallback
+      await persist(outcome.next)
+      return outcome.result
+    })
+  }
+
+  function checkSemantics (job: CronJob): void {
+    const problem = scheduleProblem(job.schedule)
+    if (problem !== null) throw new DuctorError(ErrorCodes.badRequest, problem)
+    if (job.timezone !== '' && !isValidTimezone(job.timezone)) {
+      throw new DuctorError(ErrorCodes.badRequest, `timezone "${job.timezone}" is not a known IANA time zone (e.g. Europe/Berlin)`)
+    }
+  }
+
+  function badInput (problem: string | null): void {
+    if (problem !== null) throw new DuctorError(ErrorCodes.badRequest, problem)
+  }
+
+  return {
+    async load () {
+      return await serialized(async () => {
+        const snap = await readSnapshot()
+        if (snap === null) {
+          adopt([], {})
+          known = { identity: null, hash: null }
+          return { status: 'missing', count: 0 }
+        }
+        const parsed = parse(snap.text)
+        if (parsed.ok) {
+          adopt(parsed.jobs, parsed.extra)
+          known = { identity: snap.identity, hash: snap.hash }
+          return { status: 'ok', count: parsed.jobs.length }
+        }
+        // Let the shared loader move the file aside (kept, logged loudly) and start empty.
+        const result = await loadJsonFile<unknown>(path, {
+          empty: () => ({ jobs: [] }),
+          accept: (raw): raw is unknown => parseCronJobsDocument(raw).ok,
+          logger,
+          now: clock.now
+        })
+        const again = parseCronJobsDocument(result.value)
+        adopt(again.ok ? again.jobs : [], again.ok ? again.extra : {})
+        known = { identity: await identityOf(), hash: null }
+        if (result.status === 'quarantined') return { status: 'quarantined', count: 0, movedTo: result.movedTo }
+        return { status: result.status, count: jobs.size }
+      })
+    },
+    async reload () {
+      return await serialized(syncFromDisk)
+    },
+    list () {
+      listCache ??= [...jobs.values()]
+      return listCache
+    },
+    get (id) {
+      return jobs.get(id)
+    },
+    async create (input) {
+      badInput(schemaProblem(CronJobCreateSchema, input))
+      const job: CronJob = {
+        id: input.id,
+        title: input.title,
+        description: input.description ?? '',
+        schedule: input.schedule,
+        task_folder: input.task_folder ?? input.id,
+        agent_instruction: input.agent_instruction ?? DEFAULT_AGENT_INSTRUCTION,
+        enabled: input.enabled ?? true,
+        timezone: input.timezone ?? '',
+        created_at: new Date(clock.now()).toISOString(),
+        last_run_at: null,
+        last_run_status: null,
+        provider: input.provider ?? null,
+        model: input.model ?? null,
+        reasoning_effort: input.reasoning_effort ?? null,
+        cli_parameters: input.cli_parameters ?? [],
+        quiet_start: input.quiet_start ?? null,
+        quiet_end: input.quiet_end ?? null,
+        dependency: input.dependency ?? null
+      }
+      checkSemantics(job)
+      return await mutate((current) => {
+        if (current.has(job.id)) throw new DuctorError(ErrorCodes.conflict, `a cron job with id "${job.id}" already exists`)
+        const next = new Map(current)
+        next.set(job.id, job)
+        return { next, result: job }
+      }, job)
+    },
+    async update (id, patch) {
+      badInput(schemaProblem(CronJobPatchSchema, patch))
+      return await mutate((current) => {
+        const existing = current.get(id)
+        if (existing === undefined) throw new DuctorError(ErrorCodes.notFound, `no cron job with id "${id}"`)
+        const job: CronJob = { ...existing, ...patch }
+        checkSemantics(job)
+        const next = new Map(current)
+        next.set(id, job)
+        return { next, result: job }
+      }, undefined as never)
+    },
+    async remove (id) {
+      return await mutate((current) => {
+        if (!current.has(id)) return null
+        const next = new Map(current)
+        next.delete(id)
+        return { next, result: true }
+      }, false)
+    },
+    async recordRun (id, run) {
+      return await serialized(async () => {
+        const state = await syncFromDisk()
+        const existing = jobs.get(id)
+        if (existing === undefined) return false
+        const job: CronJob = { ...existing, last_run_at: new Date(run.at).toISOString(), last_run_status: run.status }
+        const next = new Map(jobs)
+        next.set(id, job)
+        if (state.status === 'invalid') {
+          // Never overwrite a hand edit in progress: keep the result in memory only.
+          jobs = next
+          listCache = null
+          revision++
+          logger?.warn({ path, jobId: id, status: run.status }, `run result kept in memory only: ${name} has an invalid hand edit`)
+          return true
+        }
+        await persist(next)
+        return true
+      })
+    },
+    get revision () {
+      return revision
+    },
+    get pendingProblem () {
+      return refused?.problem ?? null
+    }
+  }
+}

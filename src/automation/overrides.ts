@@ -1,0 +1,119 @@
+/**
+ * Per-task overrides (SPEC §8.1): a cron job or hook task may set `provider`, `model`,
+ * `reasoning_effort` (Codex only) and `cli_parameters`; what it leaves out comes from the global
+ * config. A task whose override cannot work gets an error result for that task only.
+ *
+ * Rules:
+ * - provider: the task's, else the provider its model belongs to (`model: "sonnet"` alone means
+ *   Claude, `"gpt-5"` alone means Codex — like the `@model` chat directive), else the global one.
+ * - model: the task's; else the global model when the provider is the global provider; else the
+ *   provider's own default: `opus` for Claude (the config default), none for Codex (no `--model`, so
+ *   the Codex CLI uses what its own config says).
+ * - known models: Claude `opus` `sonnet` `haiku` or a full `claude-…` id; Codex a `gpt-…`, `o<digit>…`
+ *   or `codex-…` id. The configured global model is always accepted for the global provider (the
+ *   config is validated elsewhere; a task must not fail for inheriting it).
+ * - reasoning_effort: Codex only (`low` `medium` `high` `xhigh`); ignored for Claude.
+ * - cli_parameters: the global list for the provider, then the task's (the CLI's last flag wins).
+ */
+
+export const TaskProviders = ['claude', 'codex'] as const
+export type TaskProvider = typeof TaskProviders[number]
+
+export const ReasoningEfforts = ['low', 'medium', 'high', 'xhigh'] as const
+export type ReasoningEffort = typeof ReasoningEfforts[number]
+
+export const ClaudeModelAliases = ['opus', 'sonnet', 'haiku'] as const
+
+export interface TaskOverrideFields {
+  provider?: string | null
+  model?: string | null
+  reasoning_effort?: string | null
+  cli_parameters?: readonly string[] | null
+}
+
+/** The global config keys the resolution needs (a structural subset of the config). */
+export interface GlobalRunDefaults {
+  provider: string
+  model: string
+  reasoning_effort: string
+  cli_parameters: Partial<Record<TaskProvider, readonly string[]>>
+}
+
+export interface ResolvedTaskRun {
+  provider: TaskProvider
+  /** null: pass no `--model` (Codex's own default). */
+  model: string | null
+  /** Codex only; null for Claude or when none applies. */
+  reasoningEffort: ReasoningEffort | null
+  cliParameters: string[]
+}
+
+export type OverrideResult = { ok: true, value: ResolvedTaskRun } | { ok: false, error: string }
+
+const CLAUDE_ID = /^claude-[a-z0-9][a-z0-9.-]*$/
+const CODEX_ID = /^(?:gpt-[a-z0-9][a-z0-9.-]*|o\d[a-z0-9.-]*|codex-[a-z0-9][a-z0-9.-]*)$/
+
+function clean (value: string | null | undefined): string | null {
+  if (typeof value !== 'string') return null
+  const text = value.trim()
+  return text === '' ? null : text
+}
+
+function isProvider (value: string): value is TaskProvider {
+  return (TaskProviders as readonly string[]).includes(value)
+}
+
+function isEffort (value: string): value is ReasoningEffort {
+  return (ReasoningEfforts as readonly string[]).includes(value)
+}
+
+/** The provider a model name belongs to, or null when it is not a known Claude or Codex model. */
+export function providerOfModel (model: string): TaskProvider | null {
+  const m = model.trim().toLowerCase()
+  if ((ClaudeModelAliases as readonly string[]).includes(m) || CLAUDE_ID.test(m)) return 'claude'
+  if (CODEX_ID.test(m)) return 'codex'
+  return null
+}
+
+/** Resolves a task's provider, model, reasoning effort and CLI parameters against the global config. */
+export function resolveTaskOverrides (task: TaskOverrideFields, defaults: GlobalRunDefaults): OverrideResult {
+  const taskProvider = clean(task.provider)?.toLowerCase() ?? null
+  const taskModel = clean(task.model)?.toLowerCase() ?? null
+  const globalProvider = defaults.provider.trim().toLowerCase()
+
+  const provider = taskProvider ?? (taskModel === null ? null : providerOfModel(taskModel)) ?? globalProvider
+  if (!isProvider(provider)) {
+    return { ok: false, error: `provider "${provider}" is not supported; use ${TaskProviders.join(' or ')}` }
+  }
+
+  let model: string | null
+  if (taskModel !== null) {
+    const inherited = provider === globalProvider && taskModel === clean(defaults.model)?.toLowerCase()
+    if (!inherited && providerOfModel(taskModel) !== provider) {
+      const known = provider === 'claude'
+        ? `${ClaudeModelAliases.join(', ')} or a claude-… model id`
+        : 'a gpt-…, o… or codex-… model id'
+      return { ok: false, error: `unknown ${provider} model "${taskModel}"; use ${known}` }
+    }
+    model = taskModel
+  } else if (provider === globalProvider) {
+    model = clean(defaults.model)
+  } else {
+    model = provider === 'claude' ? 'opus' : null
+  }
+
+  let reasoningEffort: ReasoningEffort | null = null
+  if (provider === 'codex') {
+    const own = clean(task.reasoning_effort)?.toLowerCase() ?? null
+    if (own !== null) {
+      if (!isEffort(own)) return { ok: false, error: `reasoning_effort "${own}" is not one of ${ReasoningEfforts.join(', ')}` }
+      reasoningEffort = own
+    } else {
+      const inherited = clean(defaults.reasoning_effort)?.toLowerCase() ?? ''
+      reasoningEffort = isEffort(inherited) ? inherited : null
+    }
+  }
+
+  const cliParameters = [...(defaults.cli_parameters[provider] ?? []), ...(task.cli_parameters ?? [])]
+  return { ok: true, value: { provider, model, reasoningEffort, cliParameters } }
+}

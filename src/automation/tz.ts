@@ -1,0 +1,103 @@
+/**
+ * Wall-clock arithmetic in IANA time zones, built on `Intl` only.
+ *
+ * A "wall" value is a local date-time encoded as if it were UTC milliseconds: the wall time
+ * 2026-03-29 02:30 in Europe/Berlin is `Date.UTC(2026, 2, 29, 2, 30)`. That lets plain date maths
+ * (and cron-parser in UTC) work on local fields, and converting back to real instants is the one
+ * place where DST gaps and repeated hours are decided.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+const validity = new Map<string, boolean>()
+
+function formatterFor (tz: string): Intl.DateTimeFormat {
+  let fmt = formatters.get(tz)
+  if (fmt === undefined) {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric'
+    })
+    formatters.set(tz, fmt)
+  }
+  return fmt
+}
+
+/** True when `tz` names a time zone this Node knows (IANA names, `UTC`). Empty strings are not. */
+export function isValidTimezone (tz: unknown): tz is string {
+  if (typeof tz !== 'string' || tz.trim() === '' || tz !== tz.trim()) return false
+  let ok = validity.get(tz)
+  if (ok === undefined) {
+    try {
+      formatterFor(tz)
+      ok = true
+    } catch {
+      ok = false
+    }
+    validity.set(tz, ok)
+  }
+  return ok
+}
+
+/** The host's zone as Node sees it (honours `$TZ`); `UTC` when it cannot tell. */
+export function hostTimezone (): string {
+  const tz = new Intl.DateTimeFormat().resolvedOptions().timeZone
+  return isValidTimezone(tz) ? tz : 'UTC'
+}
+
+/** The local wall-clock time of `instant` in `tz`, encoded as UTC milliseconds (see the module doc). */
+export function wallClock (instant: number, tz: string): number {
+  const ms = ((instant % 1000) + 1000) % 1000
+  const parts = formatterFor(tz).formatToParts(new Date(instant - ms))
+  let y = 0; let mo = 0; let d = 0; let h = 0; let mi = 0; let s = 0
+  for (const p of parts) {
+    switch (p.type) {
+      case 'year': y = Number(p.value); break
+      case 'month': mo = Number(p.value); break
+      case 'day': d = Number(p.value); break
+      case 'hour': h = Number(p.value); break
+      case 'minute': mi = Number(p.value); break
+      case 'second': s = Number(p.value); break
+    }
+  }
+  return Date.UTC(y, mo - 1, d, h, mi, s) + ms
+}
+
+/** Offset of `tz` from UTC at `instant`, in milliseconds (Berlin in summer: +7 200 000). */
+export function offsetAt (instant: number, tz: string): number {
+  return wallClock(instant, tz) - instant
+}
+
+const DAY = 86_400_000
+
+/**
+ * The first real instant whose local time in `tz` is `wall`, or null when that local time does not
+ * exist (it falls in a spring-forward gap). A local time that occurs twice (fall-back) gives the
+ * earlier instant, so callers that only fire at first instants fire a repeated time once.
+ */
+export function firstInstantOf (wall: number, tz: string): number | null {
+  // The offsets in force a day either side cover any single transition near `wall`.
+  const offsets = new Set([offsetAt(wall - DAY, tz), offsetAt(wall + DAY, tz)])
+  for (const o of [...offsets]) offsets.add(offsetAt(wall - o, tz))
+  let best: number | null = null
+  for (const o of offsets) {
+    const candidate = wall - o
+    if (wallClock(candidate, tz) === wall && (best === null || candidate < best)) best = candidate
+  }
+  return best
+}
+
+/** Local calendar fields of `instant` in `tz`. */
+export function localParts (instant: number, tz: string): { year: number, month: number, day: number, hour: number, minute: number, dayKey: string } {
+  const wall = new Date(wallClock(instant, tz))
+  const year = wall.getUTCFullYear()
+  const month = wall.getUTCMonth() + 1
+  const day = wall.getUTCDate()
+  const dayKey = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`
+  return { year, month, day, hour: wall.getUTCHours(), minute: wall.getUTCMinutes(), dayKey }
+}
