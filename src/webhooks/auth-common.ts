@@ -1,4 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac } from 'node:crypto'
+import { safeEqual } from '../safe-equal.ts'
+
+export { safeEqual }
 import type { Hook } from './hook-schema.ts'
 
 /** Request headers as Node gives them: lower-cased names; a repeated header may be an array. */
@@ -22,17 +25,6 @@ export type HmacAlgorithm = 'sha256' | 'sha1' | 'sha512'
 
 export const OK: AuthResult = Object.freeze({ ok: true })
 export const fail = (reason: string): AuthResult => ({ ok: false, reason })
-
-/**
- * Equality in time independent of where the inputs differ and of their lengths: both sides are
- * HMAC'd with a fresh random key, and the equal-length digests go through `timingSafeEqual`.
- */
-export function safeEqual (a: string | Buffer, b: string | Buffer): boolean {
-  const key = randomBytes(32)
-  const da = createHmac('sha256', key).update(a).digest()
-  const db = createHmac('sha256', key).update(b).digest()
-  return timingSafeEqual(da, db)
-}
 
 /**
  * True when `candidate` equals any of `accepted`. Every entry is compared (no early exit), so the
