@@ -5,6 +5,9 @@ import { ofType, textOf } from './parse-helpers.ts'
 import { createRig } from './runner-helpers.ts'
 import { isProcessAlive } from '../../src/providers/process-group.ts'
 import type { CliEvent } from '../../src/providers/events.ts'
+import { buildCliEnv } from '../../src/providers/cli-env.ts'
+import { buildClaudeArgv } from '../../src/providers/claude.ts'
+import { buildCodexArgv } from '../../src/providers/codex.ts'
 
 test('a normal Claude run streams events and ends with the exact result', async (t) => {
   const rig = await createRig(t)
@@ -189,4 +192,38 @@ test('registry: abortChat stops only that chat, killAll stops the rest', async (
   assert.equal(last.status, 'error:aborted')
   assert.equal(last.userMessage, 'Stopped: ductor is shutting down.')
   assert.deepEqual(rig.registry.list(), [])
+})
+
+test('bypassPermissions with the env from buildCliEnv runs (as root the fake, like claude, needs IS_SANDBOX=1)', async (t) => {
+  const rig = await createRig(t)
+  const isRoot = process.getuid?.() === 0
+  const env = buildCliEnv({
+    baseEnv: { PATH: process.env.PATH, HOME: rig.dir },
+    provider: 'claude',
+    permissionMode: 'bypassPermissions',
+    ductorHome: join(rig.dir, '.ductor'),
+    chatId: '42',
+    apiUrl: 'http://127.0.0.1:8742',
+    apiToken: 'secret',
+    extraBinDir: join(rig.dir, 'bin'),
+    isRoot
+  })
+  const argv = buildClaudeArgv({ binary: rig.bin.claude, prompt: 'go', model: 'opus', permissionMode: 'bypassPermissions' })
+  const { handle, recordFile } = rig.start({ argv, env })
+  assert.equal((await handle.done).status, 'success')
+  const seen = await rig.recorded(recordFile)
+  assert.equal(seen.env.DUCTOR_CHAT_ID, '42')
+  assert.equal(seen.env.DUCTOR_API_URL, 'http://127.0.0.1:8742')
+  assert.ok(seen.env.PATH?.startsWith(join(rig.dir, 'bin') + ':'))
+  assert.equal(seen.env.IS_SANDBOX, isRoot ? '1' : undefined)
+})
+
+test('the fake codex, like clap, refuses a non-global flag after `resume`; the built argv avoids it', async (t) => {
+  const rig = await createRig(t)
+  const wrongOrder = [rig.bin.codex, 'exec', 'resume', 'th-1', '--json', '--color', 'never', '--', 'x']
+  const refused = await rig.start({ provider: 'codex', argv: wrongOrder }).handle.done
+  assert.equal(refused.status, 'error:exit_2')
+  assert.match(refused.userMessage ?? '', /unexpected argument '--color'/)
+  const built = buildCodexArgv({ binary: rig.bin.codex, prompt: 'x', permissionMode: 'default', resumeThreadId: 'th-1', cliParameters: ['--add-dir', rig.dir] })
+  assert.equal((await rig.start({ provider: 'codex', argv: built }).handle.done).status, 'success')
 })
