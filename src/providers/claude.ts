@@ -1,0 +1,44 @@
+/** argv for one Claude Code run (SPEC §7.1). Pure: no I/O, no config reading. */
+
+export interface ClaudeArgvOptions {
+  /** Path or name of the `claude` binary (argv[0]). */
+  binary: string
+  prompt: string
+  model: string
+  /** `default`, `acceptEdits`, `plan`, `bypassPermissions`, … passed through. */
+  permissionMode: string
+  /** Appended to Claude's system prompt (memory, rules). */
+  appendSystemPrompt?: string | null
+  maxTurns?: number | null
+  maxBudgetUsd?: number | null
+  /** Continue this session (must have been created from the same cwd and HOME). */
+  resumeSessionId?: string | null
+  /** Unattended task runs: write no session file. */
+  noSessionPersistence?: boolean
+  /** `cli_parameters.claude`: extra flags placed before `--`. */
+  cliParameters?: readonly string[]
+}
+
+export function buildClaudeArgv (options: ClaudeArgvOptions): string[] {
+  const argv = [
+    options.binary,
+    '-p',
+    '--output-format', 'stream-json',
+    '--verbose',
+    // The only way to get text deltas for live streaming (NOTES §5).
+    '--include-partial-messages',
+    '--permission-mode', options.permissionMode,
+    '--model', options.model
+  ]
+  if (hasText(options.appendSystemPrompt)) argv.push('--append-system-prompt', options.appendSystemPrompt)
+  if (options.maxTurns != null) argv.push('--max-turns', String(options.maxTurns))
+  if (options.maxBudgetUsd != null) argv.push('--max-budget-usd', String(options.maxBudgetUsd))
+  if (hasText(options.resumeSessionId)) argv.push('--resume', options.resumeSessionId)
+  if (options.noSessionPersistence === true) argv.push('--no-session-persistence')
+  argv.push(...(options.cliParameters ?? []), '--', options.prompt)
+  return argv
+}
+
+function hasText (value: string | null | undefined): value is string {
+  return typeof value === 'string' && value.trim() !== ''
+}

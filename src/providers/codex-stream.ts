@@ -1,0 +1,188 @@
+/**
+ * Parser for `codex exec --json` (schema in test/fixtures/cli/NOTES.md §3). Codex sends no text
+ * deltas: each `agent_message` arrives whole and is emitted as one text event; the final reply
+ * is the last one. Codex reports no cost and no duration, so the duration is measured here.
+ */
+import { emptyTokens, type CliResult, type TokenUsage } from './events.ts'
+import { asArray, asNumber, asObject, asString, type JsonObject } from './json-fields.ts'
+import { createJsonlReader } from './jsonl-reader.ts'
+import { appendCapped, DEFAULT_MAX_TEXT_CHARS, type StreamParser, type StreamParserOptions } from './stream-parser.ts'
+import { shorten, shortenPath, unwrapShellCommand } from './tool-summary.ts'
+
+const MESSAGE_SEPARATOR = '\n\n'
+const RETRY_PREFIX = 'Reconnecting... '
+
+export function createCodexStreamParser (options: StreamParserOptions): StreamParser {
+  const emit = options.onEvent
+  const now = options.now ?? Date.now
+  const maxTextChars = options.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS
+  const startedAt = now()
+
+  let sessionId: string | null = null
+  let lastResult: CliResult | null = null
+  let seen = false
+  let turns = 0
+  let turnOpen = false
+  let lastMessage = ''
+  let textEmitted = false
+  let lastError: string | undefined
+  const toolsShown = new Set<string>()
+
+  const reader = createJsonlReader({
+    onObject: handle,
+    onMalformed: options.onMalformed,
+    maxLineBytes: options.maxLineBytes
+  })
+
+  function showTool (item: JsonObject): void {
+    const id = asString(item.id)
+    if (id !== undefined) {
+      if (toolsShown.has(id)) return
+      toolsShown.add(id)
+    }
+    const tool = describeTool(item)
+    if (tool === undefined) return
+    seen = true
+    emit({ type: 'tool', ...tool })
+  }
+
+  function onItem (item: JsonObject, completed: boolean): void {
+    switch (item.type) {
+      case 'agent_message': {
+        if (!completed) return
+        const text = asString(item.text) ?? ''
+        if (text === '') return
+        lastMessage = appendCapped('', text, maxTextChars)
+        seen = true
+        emit({ type: 'text', text: textEmitted ? MESSAGE_SEPARATOR + text : text })
+        textEmitted = true
+        return
+      }
+      case 'reasoning': {
+        const text = asString(item.text) ?? ''
+        if (completed && text !== '') emit({ type: 'thinking', text })
+        return
+      }
+      case 'error': {
+        const message = asString(item.message) ?? ''
+        if (completed && message !== '') emit({ type: 'status', kind: 'warning', status: shorten(message, 200) })
+        return
+      }
+      default:
+        showTool(item)
+        if (completed) {
+          const id = asString(item.id)
+          if (id !== undefined) toolsShown.delete(id)
+        }
+    }
+  }
+
+  function onError (message: string): void {
+    if (message.startsWith(RETRY_PREFIX)) {
+      const rest = message.slice(RETRY_PREFIX.length)
+      const status = (/^\d+\/\d+ /.test(rest) ? 'retrying ' : 'reconnecting: ') + rest
+      emit({ type: 'status', kind: 'retrying', status: shorten(status, 140) })
+      return
+    }
+    lastError = message
+    emit({ type: 'status', kind: 'error', status: shorten(message, 200) })
+  }
+
+  function finishTurn (line: JsonObject, failed: boolean): void {
+    const errorMessage = failed ? asString(asObject(line.error)?.message) ?? lastError ?? 'Codex turn failed' : undefined
+    const result: CliResult = {
+      text: lastMessage,
+      sessionId,
+      costUsd: null,
+      tokens: failed ? emptyTokens() : tokensOf(asObject(line.usage)),
+      durationMs: now() - startedAt,
+      numTurns: Math.max(turns, 1),
+      isError: failed,
+      complete: true
+    }
+    if (errorMessage !== undefined) result.errorMessage = errorMessage
+    lastResult = result
+    turnOpen = false
+    seen = true
+    emit({ type: 'result', result })
+  }
+
+  function handle (line: JsonObject): void {
+    switch (line.type) {
+      case 'thread.started': {
+        const id = asString(line.thread_id)
+        if (id !== undefined && id !== '' && id !== sessionId) {
+          sessionId = id
+          seen = true
+          emit({ type: 'session', sessionId: id })
+        }
+        return
+      }
+      case 'turn.started':
+        turns++
+        turnOpen = true
+        lastMessage = ''
+        return
+      case 'item.started':
+      case 'item.updated':
+      case 'item.completed': {
+        const item = asObject(line.item)
+        if (item !== undefined && line.type !== 'item.updated') onItem(item, line.type === 'item.completed')
+        return
+      }
+      case 'turn.completed': finishTurn(line, false); return
+      case 'turn.failed': finishTurn(line, true); return
+      case 'error': onError(asString(line.message) ?? 'unknown error')
+    }
+  }
+
+  function end (): CliResult {
+    reader.end()
+    if (lastResult !== null && !turnOpen) return lastResult
+    return {
+      text: lastMessage,
+      sessionId,
+      costUsd: null,
+      tokens: emptyTokens(),
+      durationMs: now() - startedAt,
+      numTurns: turns,
+      isError: true,
+      errorMessage: lastError ?? 'Codex stopped before its turn completed',
+      complete: false
+    }
+  }
+
+  return { write: reader.write, end, sawOutput: () => seen }
+}
+
+function tokensOf (usage: JsonObject | undefined): TokenUsage {
+  // OpenAI counts cached input inside input_tokens and reasoning inside output_tokens.
+  const input = asNumber(usage?.input_tokens) ?? 0
+  const output = asNumber(usage?.output_tokens) ?? 0
+  return { input, output, total: input + output }
+}
+
+/** Tool name and summary for a Codex item; undefined for items that are not tool calls. */
+function describeTool (item: JsonObject): { name: string, summary: string } | undefined {
+  switch (item.type) {
+    case 'command_execution':
+      return { name: 'Shell', summary: shorten(unwrapShellCommand(asString(item.command) ?? '')) }
+    case 'file_change': {
+      const paths = (asArray(item.changes) ?? [])
+        .map((c) => asString(asObject(c)?.path))
+        .filter((p): p is string => p !== undefined)
+      const first = paths[0]
+      const summary = first === undefined ? '' : shortenPath(first) + (paths.length > 1 ? ` (+${paths.length - 1})` : '')
+      return { name: 'Edit', summary }
+    }
+    case 'mcp_tool_call': {
+      const server = asString(item.server) ?? 'mcp'
+      const tool = asString(item.tool) ?? 'tool'
+      return { name: `${server}.${tool}`, summary: '' }
+    }
+    case 'web_search':
+      return { name: 'WebSearch', summary: shorten(asString(item.query) ?? '') }
+    default: // todo_list, and types this version does not know
+      return undefined
+  }
+}

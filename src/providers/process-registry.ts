@@ -1,0 +1,80 @@
+/**
+ * Every live CLI process, by run and by chat (SPEC §7.1 "Process control"). The runner
+ * registers each child; the orchestrator aborts a chat's run, the heartbeat sweeps stale
+ * processes, shutdown kills them all. Every method resolves once the processes are dead.
+ */
+import type { Clock } from '../clock.ts'
+import { systemClock } from '../clock.ts'
+import type { ProviderName } from './events.ts'
+import type { StopReason } from './outcome.ts'
+
+export interface ProcessInfo {
+  runId: string
+  chatId: string
+  provider: ProviderName
+  pid: number
+  /** Epoch milliseconds. */
+  startedAt: number
+}
+
+export interface RegisteredProcess extends ProcessInfo {
+  /** Stops the process group (SIGTERM, then SIGKILL after the grace period) and reaps it. */
+  stop: (reason: StopReason) => Promise<void>
+}
+
+export interface ProcessRegistry {
+  /** Adds a live process; call the returned function once it has exited. */
+  register: (entry: RegisteredProcess) => () => void
+  list: () => ProcessInfo[]
+  /** Stops one run; false when it is not running. */
+  abortRun: (runId: string, reason?: StopReason) => Promise<boolean>
+  /** Stops every run of a chat; resolves to how many were stopped. */
+  abortChat: (chatId: string | number, reason?: StopReason) => Promise<number>
+  /** Stops processes started more than `maxAgeMs` ago; resolves to how many. */
+  sweepStale: (maxAgeMs: number) => Promise<number>
+  /** Shutdown: stops and reaps every process. */
+  killAll: () => Promise<number>
+}
+
+export interface ProcessRegistryOptions {
+  clock?: Clock
+}
+
+export function createProcessRegistry (options: ProcessRegistryOptions = {}): ProcessRegistry {
+  const clock = options.clock ?? systemClock
+  const entries = new Map<string, RegisteredProcess>()
+
+  async function stopAll (selected: RegisteredProcess[], reason: StopReason): Promise<number> {
+    await Promise.all(selected.map(async (entry) => await entry.stop(reason)))
+    return selected.length
+  }
+
+  return {
+    register (entry) {
+      entries.set(entry.runId, entry)
+      return () => {
+        if (entries.get(entry.runId) === entry) entries.delete(entry.runId)
+      }
+    },
+    list () {
+      return [...entries.values()].map(({ runId, chatId, provider, pid, startedAt }) => ({ runId, chatId, provider, pid, startedAt }))
+    },
+    async abortRun (runId, reason = 'user') {
+      const entry = entries.get(runId)
+      if (entry === undefined) return false
+      await entry.stop(reason)
+      return true
+    },
+    async abortChat (chatId, reason = 'user') {
+      const id = String(chatId)
+      return await stopAll([...entries.values()].filter((e) => e.chatId === id), reason)
+    },
+    async sweepStale (maxAgeMs) {
+      const limit = clock.now() - maxAgeMs
+      return await stopAll([...entries.values()].filter((e) => e.startedAt < limit), 'stale')
+    },
+    async killAll () {
+      return await stopAll([...entries.values()], 'shutdown')
+    }
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * Runs one CLI process: spawn (stdin ignored, own process group), stream stdout through the
+ * provider's parser, keep a bounded stderr tail, stop on abort or timeout (SIGTERM to the group,
+ * SIGKILL after the grace period), reap, and describe the outcome. `done` never rejects.
+ */
+import { statSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { execa } from 'execa'
+import type { Clock } from '../clock.ts'
+import { systemClock } from '../clock.ts'
+import type { Logger } from '../logger-types.ts'
+import { createClaudeStreamParser } from './claude-stream.ts'
+import { createCodexStreamParser } from './codex-stream.ts'
+import type { CliEvent, CliResult, ProviderName } from './events.ts'
+import { classifyExit, type RunOutcomeKind, type RunStatus, type StopReason } from './outcome.ts'
+import { groupHasLiveMembers, signalGroup } from './process-group.ts'
+import type { ProcessRegistry } from './process-registry.ts'
+import type { StreamParser, StreamParserOptions } from './stream-parser.ts'
+import { createTail } from './tail-buffer.ts'
+
+export interface RunSpec {
+  runId: string
+  chatId: string
+  provider: ProviderName
+  /** argv[0] is the binary (see resolveCliBinary, buildClaudeArgv/buildCodexArgv, wrapInDocker). */
+  argv: readonly string[]
+  cwd: string
+  /** The complete environment of the child (see buildCliEnv); process.env is not added. */
+  env: Readonly<Record<string, string>>
+  /** `cli_timeout` in ms; 0 or Infinity for none. */
+  timeoutMs: number
+  /** Receives every normalized event as it is parsed. An exception here is logged, not fatal. */
+  onEvent?: (event: CliEvent) => void
+}
+
+export interface RunOutcome {
+  status: RunStatus
+  kind: RunOutcomeKind
+  /**
+   * The CLI's result, or one pieced together from what it printed before it stopped
+   * (`complete: false`); null when it printed nothing usable.
+   */
+  result: CliResult | null
+  /** A sentence for the user when the run failed. */
+  userMessage?: string
+  /** The session to resume no longer exists: start a fresh one. */
+  sessionNotFound?: true
+  exitCode: number | null
+  signal: string | null
+  /** The end of stderr (at most `stderrTailBytes`). */
+  stderrTail: string
+  durationMs: number
+}
+
+export interface RunHandle {
+  runId: string
+  /** Undefined when the process could not be spawned. */
+  pid: number | undefined
+  done: Promise<RunOutcome>
+  /** Stops the run (default reason `user`) and resolves once it is reaped. */
+  abort: (reason?: StopReason) => Promise<RunOutcome>
+}
+
+export interface Runner {
+  run: (spec: RunSpec) => RunHandle
+}
+
+export interface RunnerOptions {
+  logger: Logger
+  registry: ProcessRegistry
+  /** Time between SIGTERM and SIGKILL; default 3000 ms. */
+  graceMs?: number
+  clock?: Clock
+  /** stderr kept for error messages; default 64 KiB. */
+  stderrTailBytes?: number
+  /** How long to wait for stdout to close after the group is gone; default 2000 ms. */
+  drainMs?: number
+}
+
+const PARSERS: Record<ProviderName, (options: StreamParserOptions) => StreamParser> = {
+  claude: createClaudeStreamParser,
+  codex: createCodexStreamParser
+}
+const POLL_MS = 25
+const MALFORMED_LOGGED = 5
+const KILL_WAIT_MS = 1000
+const MAX_TIMER_MS = 2 ** 31 - 1 // longer delays overflow and fire at once
+
+export function createRunner (options: RunnerOptions): Runner {
+  const { registry } = options
+  const graceMs = options.graceMs ?? 3000
+  const clock = options.clock ?? systemClock
+  const tailBytes = options.stderrTailBytes ?? 64 * 1024
+  const drainMs = options.drainMs ?? 2000
+
+  function run (spec: RunSpec): RunHandle {
+    const log = options.logger.child({ runId: spec.runId, chatId: spec.chatId, provider: spec.provider })
+    const startedAt = clock.now()
+    const stderr = createTail(tailBytes)
+    let malformed = 0
+    const parser = PARSERS[spec.provider]({
+      now: clock.now,
+      onEvent (event) {
+        try {
+          spec.onEvent?.(event)
+        } catch (err) {
+          log.error({ err, eventType: event.type }, 'event consumer failed')
+        }
+      },
+      onMalformed (info) {
+        if (++malformed <= MALFORMED_LOGGED) log.warn({ excerpt: info.excerpt, reason: info.reason }, 'skipped a malformed line from the CLI')
+      }
+    })
+    const binary = spec.argv[0] ?? ''
+    let stopReason: StopReason | null = null
+
+    function finish (facts: { spawnError?: string, exitCode: number | null, signal: string | null }): RunOutcome {
+      const durationMs = clock.now() - startedAt
+      let result: CliResult | null = parser.end()
+      if (!result.complete && !parser.sawOutput()) result = null
+      const stderrTail = stderr.text()
+      const verdict = classifyExit({ provider: spec.provider, binary, timeoutMs: spec.timeoutMs, stopReason, durationMs, result, stderrTail, ...facts })
+      if (result !== null && !result.complete && verdict.userMessage !== undefined) result.errorMessage = verdict.userMessage
+      if (malformed > MALFORMED_LOGGED) log.warn({ count: malformed }, 'malformed lines from the CLI skipped in total')
+      log.info({ status: verdict.status, exitCode: facts.exitCode, signal: facts.signal, durationMs }, 'CLI run ended')
+      return { ...verdict, result, exitCode: facts.exitCode, signal: facts.signal, stderrTail, durationMs }
+    }
+
+    if (!isDirectory(spec.cwd)) {
+      const done = Promise.resolve(finish({ spawnError: 'ENOCWD', exitCode: null, signal: null }))
+      return { runId: spec.runId, pid: undefined, done, abort: async () => await done }
+    }
+
+    const child = execa(binary, spec.argv.slice(1), {
+      cwd: spec.cwd,
+      env: spec.env,
+      extendEnv: false,
+      stdin: 'ignore', // Codex waits for EOF on an open stdin; Claude loses 3 s (NOTES §2, §3).
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      detached: true, // its own process group, so the whole tree can be signalled
+      cleanup: false,
+      reject: false
+    })
+    const pid = child.pid
+
+    if (pid === undefined) {
+      const done = (async () => {
+        const failure = await child
+        return finish({ spawnError: failure.code ?? 'ENOENT', exitCode: null, signal: null })
+      })()
+      return { runId: spec.runId, pid, done, abort: async () => await done }
+    }
+
+    log.debug({ pid, binary, cwd: spec.cwd }, 'CLI started')
+    child.stdout.on('data', (chunk: Buffer) => parser.write(chunk))
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+
+    let exited = false
+    const exit = new Promise<{ exitCode: number | null, signal: string | null }>((resolve) => {
+      child.once('exit', (exitCode, signal) => {
+        exited = true
+        resolve({ exitCode, signal })
+      })
+    })
+
+    let terminating: Promise<void> | undefined
+    function terminateGroup (): Promise<void> {
+      terminating ??= (async () => {
+        if (!signalGroup(pid as number, 'SIGTERM')) return
+        const deadline = clock.now() + graceMs
+        while (clock.now() < deadline) {
+          await sleep(POLL_MS)
+          if (exited && !groupHasLiveMembers(pid as number)) return
+        }
+        log.warn({ pid, graceMs }, 'processes of the CLI outlived SIGTERM; sending SIGKILL to its process group')
+        signalGroup(pid as number, 'SIGKILL')
+        const killDeadline = clock.now() + KILL_WAIT_MS
+        while (groupHasLiveMembers(pid as number) && clock.now() < killDeadline) await sleep(POLL_MS)
+      })()
+      return terminating
+    }
+
+    const unregister = registry.register({
+      runId: spec.runId,
+      chatId: spec.chatId,
+      provider: spec.provider,
+      pid,
+      startedAt,
+      stop: async (reason) => { await stop(reason) }
+    })
+    const timer = spec.timeoutMs > 0 && Number.isFinite(spec.timeoutMs)
+      ? setTimeout(() => { stop('timeout').catch(() => {}) }, Math.min(spec.timeoutMs, MAX_TIMER_MS))
+      : undefined
+
+    const done = (async (): Promise<RunOutcome> => {
+      const facts = await exit
+      clearTimeout(timer)
+      // Stopping, or children left behind by the CLI: no orphans either way.
+      if (terminating !== undefined || groupHasLiveMembers(pid)) await terminateGroup()
+      const drained = await Promise.race([child.then(() => true), sleep(drainMs, false, { ref: false })])
+      if (!drained) {
+        log.warn({ pid }, 'CLI output still open after exit; closing it')
+        child.stdout.destroy()
+        child.stderr.destroy()
+      }
+      return finish(facts)
+    })().catch((err: unknown) => {
+      log.error({ err }, 'CLI runner failed')
+      return finish({ spawnError: 'internal', exitCode: null, signal: null })
+    }).finally(() => unregister())
+
+    async function stop (reason: StopReason): Promise<RunOutcome> {
+      if (!exited) {
+        stopReason ??= reason
+        log.info({ reason }, 'stopping CLI run')
+        terminateGroup().catch((err: unknown) => log.error({ err }, 'could not signal the CLI process group'))
+      }
+      return await done
+    }
+
+    return { runId: spec.runId, pid, done, abort: async (reason = 'user') => await stop(reason) }
+  }
+
+  return { run }
+}
+
+function isDirectory (path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,137 @@
+// Shared machinery of the fake `claude` and `codex` executables used by tests.
+// Behaviour is chosen by environment variables, or by markers in the prompt such as
+// `[[hang]]`, `[[crash:3]]` or `[[transcript:claude-partial.jsonl]]` (a marker wins over the
+// variable). See test/fakes/README.md for the list.
+import { spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { dirname, isAbsolute, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'cli')
+
+const MARKER = /\[\[([a-z-]+)(?::([^\]]*))?\]\]/g
+
+/** Options from FAKE_CLI_* variables, overridden by [[marker]]s in the prompt. */
+export function readOptions (prompt, env = process.env) {
+  const o = {
+    transcript: env.FAKE_CLI_TRANSCRIPT,
+    reply: env.FAKE_CLI_REPLY,
+    delayMs: Number(env.FAKE_CLI_DELAY_MS ?? 0),
+    hang: env.FAKE_CLI_HANG === '1',
+    crashAfter: env.FAKE_CLI_CRASH_AFTER === undefined ? undefined : Number(env.FAKE_CLI_CRASH_AFTER),
+    exitCode: env.FAKE_CLI_EXIT_CODE === undefined ? undefined : Number(env.FAKE_CLI_EXIT_CODE),
+    stderr: env.FAKE_CLI_STDERR,
+    garbage: env.FAKE_CLI_GARBAGE === '1',
+    bigMb: Number(env.FAKE_CLI_BIG_MB ?? 0),
+    stderrMb: Number(env.FAKE_CLI_STDERR_MB ?? 0),
+    ignoreTerm: env.FAKE_CLI_IGNORE_TERM === '1',
+    grandchild: env.FAKE_CLI_GRANDCHILD === '1',
+    record: env.FAKE_CLI_RECORD
+  }
+  for (const [, name, value] of prompt.matchAll(MARKER)) {
+    switch (name) {
+      case 'transcript': o.transcript = value; break
+      case 'reply': o.reply = value; break
+      case 'delay': o.delayMs = Number(value); break
+      case 'hang': o.hang = true; break
+      case 'crash': o.crashAfter = Number(value ?? 1); break
+      case 'exit': o.exitCode = Number(value ?? 1); break
+      case 'stderr': o.stderr = value; break
+      case 'garbage': o.garbage = true; break
+      case 'big': o.bigMb = Number(value ?? 1); break
+      case 'ignore-term': o.ignoreTerm = true; break
+      case 'grandchild': o.grandchild = true; break
+    }
+  }
+  return o
+}
+
+/** Writes what the fake was started with, so a test can assert argv, cwd and env. */
+export function record (options, extra = {}) {
+  if (options.record === undefined || options.record === '') return
+  writeFileSync(options.record, JSON.stringify({
+    argv: process.argv.slice(2),
+    cwd: process.cwd(),
+    env: process.env,
+    pid: process.pid,
+    ...extra
+  }))
+}
+
+/** Lines of a fixture transcript (a name in test/fixtures/cli or an absolute path). */
+export function readTranscript (name) {
+  const path = isAbsolute(name) ? name : join(FIXTURES, name)
+  return readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '')
+}
+
+/** A background process that ignores SIGTERM and holds our stdout open (like a dev server). */
+export function startGrandchild () {
+  const child = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1e9)'], {
+    stdio: ['ignore', 'inherit', 'inherit']
+  })
+  child.unref()
+  return child.pid
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function write (stream, text) {
+  return new Promise((resolve) => {
+    if (stream.write(text)) resolve()
+    else stream.once('drain', resolve)
+  })
+}
+
+/**
+ * Plays `lines` on stdout with the configured timing and misbehaviour, then exits.
+ * `bigLine(i)` makes filler lines for `bigMb`; they go before the last line.
+ */
+export async function play (lines, options, bigLine) {
+  if (options.ignoreTerm) process.on('SIGTERM', () => {})
+  if (options.grandchild) {
+    const pid = startGrandchild()
+    record(options, { grandchildPid: pid })
+  } else {
+    record(options)
+  }
+  if (options.stderrMb > 0) {
+    const chunk = 'stderr filler line that nobody needs to read again\n'.repeat(1024)
+    for (let sent = 0; sent < options.stderrMb * 1024 * 1024; sent += chunk.length) await write(process.stderr, chunk)
+  }
+  const all = [...lines]
+  if (options.bigMb > 0 && all.length > 0) {
+    const filler = []
+    let bytes = 0
+    for (let i = 0; bytes < options.bigMb * 1024 * 1024; i++) {
+      const line = bigLine(i)
+      filler.push(line)
+      bytes += line.length + 1
+    }
+    all.splice(all.length - 1, 0, ...filler)
+  }
+  let count = 0
+  for (const line of all) {
+    if (options.hang && count === 1) break
+    if (options.crashAfter !== undefined && count >= options.crashAfter) {
+      await write(process.stderr, 'fake crash: something went badly wrong\n')
+      process.exit(1)
+    }
+    if (options.garbage) {
+      await write(process.stdout, 'this is not json {\n')
+      const half = Math.floor(line.length / 2)
+      await write(process.stdout, line.slice(0, half))
+      await sleep(1)
+      await write(process.stdout, line.slice(half) + '\n')
+    } else {
+      await write(process.stdout, line + '\n')
+    }
+    count++
+    if (options.delayMs > 0) await sleep(options.delayMs)
+  }
+  if (options.hang || options.ignoreTerm) {
+    setInterval(() => {}, 1e9)
+    return
+  }
+  if (options.stderr !== undefined) await write(process.stderr, options.stderr + '\n')
+  process.exitCode = options.exitCode ?? 0
+}
