@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
-import { writeFileAtomic } from './atomic-json.ts'
+import { syncDirectory, writeFileAtomic } from './atomic-json.ts'
 
 /**
  * An append-only file of lines with group commit: every append queued while a write+sync is in
@@ -70,7 +70,14 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
   const lazySyncMs = opts.lazySyncMs ?? 1000
   await mkdir(dirname(path), { recursive: true })
   await removeStaleTemps(path)
-  let handle = await open(path, 'a+', 0o600)
+  let handle: FileHandle
+  try {
+    handle = await open(path, 'ax+', 0o600)
+    await syncDirectory(dirname(path)) // a new file: make its directory entry durable too
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    handle = await open(path, 'a+', 0o600)
+  }
   let size = (await handle.stat()).size
   if (opts.truncateTo !== undefined && size > opts.truncateTo) {
     await handle.truncate(opts.truncateTo)
@@ -85,6 +92,7 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
   let failed: DuctorError | null = null
   let unsynced = false
   let lazyTimer: NodeJS.Timeout | null = null
+  let closing: Promise<void> | null = null
 
   function storageError (what: string, err: unknown): DuctorError {
     return new DuctorError(ErrorCodes.storage, `${what} ${path}: ${(err as Error).message}`, { cause: err })
@@ -154,6 +162,7 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
     if (lazyTimer !== null || closed) return
     lazyTimer = setTimeout(() => {
       lazyTimer = null
+      if (closing !== null) return // close syncs anyway
       flush().catch((err: unknown) => opts.logger?.error({ err, path }, 'append log lazy sync failed'))
     }, lazySyncMs)
     lazyTimer.unref()
@@ -188,7 +197,7 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
   }
 
   function enqueueJob<T> (fn: (f: LogFile) => Promise<T>): Promise<T> {
-    if (closed) return Promise.reject(new DuctorError(ErrorCodes.unavailable, `${path} is closed`))
+    if (closed || closing !== null) return Promise.reject(new DuctorError(ErrorCodes.unavailable, `${path} is closed`))
     return new Promise<T>((resolve, reject) => {
       ops.push({ type: 'job', run: async (f) => { try { resolve(await fn(f)) } catch (err) { reject(err instanceof Error ? err : new Error(String(err))) } } })
       schedule()
@@ -206,7 +215,7 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
     path,
     size: () => size,
     append (data, appendOpts = {}) {
-      if (closed) return Promise.reject(new DuctorError(ErrorCodes.unavailable, `${path} is closed`))
+      if (closed || closing !== null) return Promise.reject(new DuctorError(ErrorCodes.unavailable, `${path} is closed`))
       if (failed !== null) return Promise.reject(failed)
       return new Promise<void>((resolve, reject) => {
         const item: QueuedWrite = { data, durable: appendOpts.durable ?? true, onWritten: appendOpts.onWritten, resolve, reject }
@@ -218,9 +227,8 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
     },
     exclusive: enqueueJob,
     flush,
-    async close () {
-      if (closed) return
-      const done = enqueueJob(async () => {
+    close () {
+      closing ??= enqueueJob(async () => {
         try {
           if (unsynced && failed === null) await sync()
         } finally {
@@ -229,7 +237,7 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
           await handle.close()
         }
       })
-      await done
+      return closing
     },
     stats: () => ({ ...stats })
   }

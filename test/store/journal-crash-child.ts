@@ -7,7 +7,6 @@ const path = process.argv[2]
 if (path === undefined) throw new Error('usage: journal-crash-child.ts <journal path>')
 const journal = await createJournal({ path, lazySyncMs: 5 })
 // Pipes to the parent are synchronous on Linux: once printed, the parent will see the line.
-process.stdout.write(`o ${journal.pending().length}\n`)
 
 let n = 0
 async function writer (id: number): Promise<void> {

@@ -198,6 +198,18 @@ test('a failed fsync rejects the append and every later one', async (t) => {
   assert.equal(journal.stats().pending, 0)
 })
 
+test('close flushes what is queued and refuses appends after it', async (t) => {
+  const path = join(await tempDir(t), 'inbox.jsonl')
+  const journal = await createJournal({ path })
+  const queued = journal.append({ kind: 'webhook', key: 'before', payload: {} })
+  const closing = journal.close()
+  await assert.rejects(journal.append({ kind: 'webhook', key: 'after', payload: {} }), DuctorError)
+  await Promise.all([queued, closing, journal.close()])
+  const again = await createJournal({ path })
+  t.after(() => again.close())
+  assert.deepEqual(again.pending().map((e) => e.key), ['before'])
+})
+
 test('an unknown kind is refused', async (t) => {
   const path = join(await tempDir(t), 'inbox.jsonl')
   const journal = await createJournal({ path })
@@ -238,7 +250,7 @@ function runAndKill (path: string, atLeast: number, log: ChildLog, t: { after: (
   })
 }
 
-test('crash test: SIGKILL while appending loses no acknowledged entry and leaves none half', async (t) => {
+test('crash test: SIGKILL while appending loses no acknowledged entry and leaves none half', { timeout: 60_000 }, async (t) => {
   const path = join(await tempDir(t), 'inbox.jsonl')
   const log: ChildLog = { acked: new Map(), done: new Set() }
   // Three lives: each child reopens what the killed one left behind and goes on appending.
