@@ -4,7 +4,8 @@ import { systemClock } from '../clock.ts'
 import type { Clock } from '../clock.ts'
 import type { Logger } from '../logger-types.ts'
 import { writeFileAtomic } from './atomic-json.ts'
-import { openAppendLog, removeStaleTemps, scanLines } from './append-log.ts'
+import { openAppendLog } from './append-log.ts'
+import { removeStaleTemps, scanLines } from './line-files.ts'
 import type { AppendLogStats } from './append-log.ts'
 
 /**
