@@ -32,7 +32,8 @@ export async function writeJsonAtomic (path: string, value: unknown): Promise<vo
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n')
 }
 
-async function syncDirectory (dir: string): Promise<void> {
+/** Makes a rename or a newly created file in `dir` durable. */
+export async function syncDirectory (dir: string): Promise<void> {
   // Makes the rename itself durable. Some platforms cannot open a directory for sync; that is fine.
   try {
     const handle = await open(dir, 'r')

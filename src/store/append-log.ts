@@ -1,0 +1,264 @@
+import { open, mkdir } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { DuctorError, ErrorCodes } from '../errors.ts'
+import type { Logger } from '../logger-types.ts'
+import { syncDirectory, writeFileAtomic } from './atomic-json.ts'
+import { removeStaleTemps } from './line-files.ts'
+
+/**
+ * An append-only file of lines with group commit: every append queued while a write+sync is in
+ * flight goes into the next single write (writev) and shares its one fdatasync. Exactly one
+ * operation touches the file at a time, so an exclusive job (compaction, rotation) never races an
+ * append: appends that arrive meanwhile wait in the queue and land in the new file afterwards.
+ *
+ * The log knows nothing about what the lines mean; journal, dedupe and run history build on it
+ * (reading the file back at startup is `scanLines` in line-files.ts).
+ */
+
+export interface AppendLogOptions {
+  /** Flushes the file to disk. Default `handle.datasync()`. Tests inject a counting or gated one. */
+  syncFile?: (handle: FileHandle) => Promise<void>
+  /** Writes that did not ask to be durable are synced at most this long after being written. Default 1000. */
+  lazySyncMs?: number
+  /** Cut the file to this length on open: drops a torn tail found by `scanLines`. */
+  truncateTo?: number
+  logger?: Logger
+}
+
+export interface AppendOptions {
+  /** Resolve only after the data is flushed to disk (default true). Otherwise once written. */
+  durable?: boolean
+  /** Called synchronously once the data is in the file, with its byte offset. */
+  onWritten?: (offset: number) => void
+}
+
+/** What an exclusive job may do with the file while every append waits. */
+export interface LogFile {
+  readonly size: number
+  readAt: (offset: number, length: number) => Promise<Buffer>
+  /** Atomically replaces the whole file (temp + fsync + rename + directory fsync) and appends go on there. */
+  replace: (chunks: readonly Uint8Array[]) => Promise<void>
+}
+
+export interface AppendLogStats { writes: number, syncs: number, bytes: number, replaces: number }
+
+export interface AppendLog {
+  readonly path: string
+  size: () => number
+  append: (data: Uint8Array, opts?: AppendOptions) => Promise<void>
+  exclusive: <T>(fn: (file: LogFile) => Promise<T>) => Promise<T>
+  /** Resolves once everything appended before it is written and synced. */
+  flush: () => Promise<void>
+  /** Flushes, then closes the file; later appends are refused. */
+  close: () => Promise<void>
+  stats: () => AppendLogStats
+}
+
+interface QueuedWrite {
+  data: Uint8Array
+  durable: boolean
+  onWritten: ((offset: number) => void) | undefined
+  resolve: () => void
+  reject: (err: Error) => void
+}
+
+type Op =
+  | { type: 'write', items: QueuedWrite[] }
+  | { type: 'job', run: (file: LogFile) => Promise<void> }
+
+export async function openAppendLog (path: string, opts: AppendLogOptions = {}): Promise<AppendLog> {
+  const syncFile = opts.syncFile ?? ((h: FileHandle) => h.datasync())
+  const lazySyncMs = opts.lazySyncMs ?? 1000
+  await mkdir(dirname(path), { recursive: true })
+  await removeStaleTemps(path)
+  let handle: FileHandle
+  try {
+    handle = await open(path, 'ax+', 0o600)
+    await syncDirectory(dirname(path)) // a new file: make its directory entry durable too
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    handle = await open(path, 'a+', 0o600)
+  }
+  let size = (await handle.stat()).size
+  if (opts.truncateTo !== undefined && size > opts.truncateTo) {
+    await handle.truncate(opts.truncateTo)
+    await syncFile(handle)
+    size = opts.truncateTo
+  }
+
+  const ops: Op[] = []
+  const stats: AppendLogStats = { writes: 0, syncs: 0, bytes: 0, replaces: 0 }
+  let running = false
+  let closed = false
+  let failed: DuctorError | null = null
+  let unsynced = false
+  let lazyTimer: NodeJS.Timeout | null = null
+  let closing: Promise<void> | null = null
+
+  function storageError (what: string, err: unknown): DuctorError {
+    return new DuctorError(ErrorCodes.storage, `${what} ${path}: ${(err as Error).message}`, { cause: err })
+  }
+
+  function schedule (): void {
+    if (running) return
+    running = true
+    // setImmediate, not a microtask: every append made in this turn of the event loop joins the batch.
+    setImmediate(() => { drain().catch((err: unknown) => opts.logger?.error({ err, path }, 'append log failed')) })
+  }
+
+  async function drain (): Promise<void> {
+    for (let op = ops.shift(); op !== undefined; op = ops.shift()) {
+      if (op.type === 'write') await writeBatch(op.items)
+      else await op.run(file)
+    }
+    running = false
+  }
+
+  async function sync (): Promise<void> {
+    if (lazyTimer !== null) { clearTimeout(lazyTimer); lazyTimer = null }
+    await syncFile(handle)
+    stats.syncs++
+    unsynced = false
+  }
+
+  async function writeBatch (items: QueuedWrite[]): Promise<void> {
+    if (failed !== null) { for (const item of items) item.reject(failed); return }
+    const start = size
+    try {
+      await writeFully(handle, items.map((i) => i.data))
+    } catch (err) {
+      const error = storageError('could not write', err)
+      // Cut a partial write back off so that no later line is ever glued onto a torn one.
+      try { await handle.truncate(start) } catch { failed = error }
+      opts.logger?.error({ err, path }, 'append log write failed')
+      for (const item of items) item.reject(error)
+      return
+    }
+    let offset = start
+    for (const item of items) {
+      try { item.onWritten?.(offset) } catch {}
+      offset += item.data.byteLength
+    }
+    stats.writes++
+    stats.bytes += offset - start
+    size = offset
+    if (items.some((i) => i.durable)) {
+      try {
+        await sync()
+      } catch (err) {
+        // After a failed fsync nobody knows what reached the disk: refuse further appends, loudly.
+        failed = storageError('could not sync', err)
+        opts.logger?.error({ err, path }, 'append log sync failed; refusing further appends')
+        for (const item of items) item.reject(failed)
+        return
+      }
+    } else {
+      unsynced = true
+      armLazySync()
+    }
+    for (const item of items) item.resolve()
+  }
+
+  function armLazySync (): void {
+    if (lazyTimer !== null || closed) return
+    lazyTimer = setTimeout(() => {
+      lazyTimer = null
+      if (closing !== null) return // close syncs anyway
+      flush().catch((err: unknown) => opts.logger?.error({ err, path }, 'append log lazy sync failed'))
+    }, lazySyncMs)
+    lazyTimer.unref()
+  }
+
+  const file: LogFile = {
+    get size () { return size },
+    async readAt (offset, length) {
+      const buf = Buffer.alloc(length)
+      let done = 0
+      while (done < length) {
+        const { bytesRead } = await handle.read(buf, done, length - done, offset + done)
+        if (bytesRead === 0) throw new DuctorError(ErrorCodes.storage, `unexpected end of ${path} at ${offset + done}`)
+        done += bytesRead
+      }
+      return buf
+    },
+    async replace (chunks) {
+      await writeFileAtomic(path, Buffer.concat(chunks))
+      const old = handle
+      try {
+        handle = await open(path, 'a+', 0o600)
+      } catch (err) {
+        failed = storageError('could not reopen', err)
+        throw failed
+      }
+      await old.close().catch(() => {})
+      size = chunks.reduce((n, c) => n + c.byteLength, 0)
+      unsynced = false
+      stats.replaces++
+    }
+  }
+
+  function enqueueJob<T> (fn: (f: LogFile) => Promise<T>): Promise<T> {
+    if (closed || closing !== null) return Promise.reject(new DuctorError(ErrorCodes.unavailable, `${path} is closed`))
+    return new Promise<T>((resolve, reject) => {
+      ops.push({ type: 'job', run: async (f) => { try { resolve(await fn(f)) } catch (err) { reject(err instanceof Error ? err : new Error(String(err))) } } })
+      schedule()
+    })
+  }
+
+  function flush (): Promise<void> {
+    return enqueueJob(async () => {
+      if (failed !== null) throw failed
+      if (unsynced) await sync()
+    })
+  }
+
+  return {
+    path,
+    size: () => size,
+    append (data, appendOpts = {}) {
+      if (closed || closing !== null) return Promise.reject(new DuctorError(ErrorCodes.unavailable, `${path} is closed`))
+      if (failed !== null) return Promise.reject(failed)
+      return new Promise<void>((resolve, reject) => {
+        const item: QueuedWrite = { data, durable: appendOpts.durable ?? true, onWritten: appendOpts.onWritten, resolve, reject }
+        const last = ops.at(-1)
+        if (last?.type === 'write') last.items.push(item)
+        else ops.push({ type: 'write', items: [item] })
+        schedule()
+      })
+    },
+    exclusive: enqueueJob,
+    flush,
+    close () {
+      closing ??= enqueueJob(async () => {
+        try {
+          if (unsynced && failed === null) await sync()
+        } finally {
+          closed = true
+          if (lazyTimer !== null) { clearTimeout(lazyTimer); lazyTimer = null }
+          await handle.close()
+        }
+      })
+      return closing
+    },
+    stats: () => ({ ...stats })
+  }
+}
+
+async function writeFully (handle: FileHandle, buffers: Uint8Array[]): Promise<void> {
+  let rest = buffers
+  while (rest.length > 0) {
+    const total = rest.reduce((n, b) => n + b.byteLength, 0)
+    const { bytesWritten } = await handle.writev(rest)
+    if (bytesWritten >= total) return
+    // A short write (or more buffers than one writev takes): go on from where it stopped.
+    let skip = bytesWritten
+    const next: Uint8Array[] = []
+    for (const b of rest) {
+      if (skip >= b.byteLength) { skip -= b.byteLength; continue }
+      next.push(skip > 0 ? b.subarray(skip) : b)
+      skip = 0
+    }
+    rest = next
+  }
+}

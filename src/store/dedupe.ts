@@ -1,0 +1,140 @@
+import type { FileHandle } from 'node:fs/promises'
+import { systemClock } from '../clock.ts'
+import type { Clock } from '../clock.ts'
+import type { Logger } from '../logger-types.ts'
+import { writeFileAtomic } from './atomic-json.ts'
+import { openAppendLog } from './append-log.ts'
+import { removeStaleTemps, scanLines } from './line-files.ts'
+
+/**
+ * Remembers seen keys (Telegram update ids, webhook delivery ids) for a TTL, across restarts.
+ * Memory is a Map in insertion order, so expired keys are dropped from its front and the oldest
+ * keys go first past `maxKeys`. Each new key costs one short line appended to a JSONL file
+ * (`{"k":key,"x":expiresAtMs}`; `x:0` forgets), written at once and synced lazily — a process crash
+ * loses nothing, a power loss at most the last `lazySyncMs`. The file is rewritten with the live
+ * keys once it holds more than twice as many lines as there are keys.
+ *
+ * Keys from different sources share one store when prefixed by the caller (`tg:<update_id>`,
+ * `hook:<hook id>:<delivery id>`).
+ */
+
+export interface DedupeOptions {
+  /** e.g. `<home>/state/dedupe.jsonl` */
+  path: string
+  /** How long a key is remembered. Default 24 h (SPEC §9). */
+  ttlMs?: number
+  /** At most this many keys are kept; the oldest go first. Default 100 000. */
+  maxKeys?: number
+  clock?: Clock
+  logger?: Logger
+  /** How long a new key may stay unsynced. Default 1000 ms. */
+  lazySyncMs?: number
+  syncFile?: (handle: FileHandle) => Promise<void>
+}
+
+export interface DedupeStore {
+  /** True when `key` was not seen within the TTL; it is remembered from now on. */
+  checkAndRemember: (key: string, now: number) => boolean
+  has: (key: string, now: number) => boolean
+  /** Forgets a key, e.g. when recording the request failed and the sender should be able to retry. */
+  forget: (key: string) => void
+  size: () => number
+  /** Resolves once every remembered key is on disk. */
+  flush: () => Promise<void>
+  close: () => Promise<void>
+}
+
+const compactSlack = 1024
+
+export async function createDedupeStore (opts: DedupeOptions): Promise<DedupeStore> {
+  const { path, logger } = opts
+  const ttlMs = opts.ttlMs ?? 24 * 60 * 60 * 1000
+  const maxKeys = opts.maxKeys ?? 100_000
+  const clock = opts.clock ?? systemClock
+  const seen = new Map<string, number>()
+
+  let lines = 0
+  let skipped = 0
+  await removeStaleTemps(path)
+  const scan = await scanLines(path, (line) => {
+    lines++
+    try {
+      const rec = JSON.parse(line.toString('utf8')) as { k?: unknown, x?: unknown }
+      if (typeof rec.k !== 'string' || typeof rec.x !== 'number') { skipped++; return }
+      seen.delete(rec.k)
+      if (rec.x > 0) seen.set(rec.k, rec.x)
+    } catch {
+      skipped++
+    }
+  })
+  if (skipped > 0) logger?.warn({ path, skipped }, 'dedupe: ignored unreadable lines')
+  purge(clock.now())
+  trim()
+
+  if (lines > 2 * seen.size + compactSlack) {
+    await writeFileAtomic(path, snapshot())
+    lines = seen.size
+  }
+  const log = await openAppendLog(path, { logger, truncateTo: scan.validEnd, lazySyncMs: opts.lazySyncMs, syncFile: opts.syncFile })
+  let compacting = false
+
+  function purge (now: number): void {
+    for (const [key, expires] of seen) {
+      if (expires > now) break
+      seen.delete(key)
+    }
+  }
+
+  function trim (): void {
+    for (const key of seen.keys()) {
+      if (seen.size <= maxKeys) break
+      seen.delete(key)
+    }
+  }
+
+  function snapshot (): Buffer {
+    let text = ''
+    for (const [k, x] of seen) text += JSON.stringify({ k, x }) + '\n'
+    return Buffer.from(text)
+  }
+
+  function write (key: string, expires: number): void {
+    lines++
+    log.append(Buffer.from(JSON.stringify({ k: key, x: expires }) + '\n'), { durable: false })
+      .catch((err: unknown) => logger?.error({ err, path }, 'dedupe: could not write'))
+    if (compacting || lines <= 2 * seen.size + compactSlack) return
+    compacting = true
+    log.exclusive(async (file) => {
+      const data = snapshot()
+      lines = seen.size
+      await file.replace([data])
+    }).catch((err: unknown) => logger?.error({ err, path }, 'dedupe: compaction failed'))
+      .finally(() => { compacting = false })
+  }
+
+  function has (key: string, now: number): boolean {
+    const expires = seen.get(key)
+    return expires !== undefined && expires > now
+  }
+
+  return {
+    checkAndRemember (key, now) {
+      purge(now)
+      if (has(key, now)) return false
+      const expires = now + ttlMs
+      seen.delete(key)
+      seen.set(key, expires)
+      trim()
+      write(key, expires)
+      return true
+    },
+    has,
+    forget (key) {
+      if (!seen.delete(key)) return
+      write(key, 0)
+    },
+    size: () => seen.size,
+    flush: () => log.flush(),
+    close: () => log.close()
+  }
+}

@@ -1,0 +1,218 @@
+import type { FileHandle } from 'node:fs/promises'
+import { DuctorError, ErrorCodes } from '../errors.ts'
+import { systemClock } from '../clock.ts'
+import type { Clock } from '../clock.ts'
+import type { Logger } from '../logger-types.ts'
+import { writeFileAtomic } from './atomic-json.ts'
+import { openAppendLog } from './append-log.ts'
+import { removeStaleTemps, scanLines } from './line-files.ts'
+import type { AppendLogStats } from './append-log.ts'
+
+/**
+ * The durable inbox (SPEC §11): every accepted Telegram update and webhook delivery is appended
+ * here, and flushed to disk, before it is acknowledged. One JSON object per line:
+ *
+ *   {"t":"h","next":42}                                   header written by compaction (next seq)
+ *   {"t":"e","seq":42,"kind":"webhook","key":"…","at":"…","payload":…}   an accepted entry
+ *   {"t":"d","seq":42}                                    its processing ended
+ *
+ * Durability: `append` resolves after write + fdatasync, shared by every append queued meanwhile
+ * (group commit). `markDone` is written promptly but not synced on its own (a later append, the
+ * lazy sync, compaction or `close` makes it durable). A process crash loses nothing that was
+ * written; only an OS crash or power loss inside that short window can lose a done mark, and then
+ * the entry is replayed: at-least-once. A replayed entry cannot be told apart from an unfinished
+ * one; the dedupe store guards against the sender delivering the same update/delivery again.
+ *
+ * Compaction rewrites only the pending entries (temp + fsync + rename + directory fsync). It runs
+ * at open and whenever the file passes `compactBytes` while at most half of it is still pending;
+ * it is serialized with writes, so an append that races it simply lands in the new file.
+ */
+
+export const JournalKinds = ['telegram', 'webhook'] as const
+export type JournalKind = typeof JournalKinds[number]
+
+export interface JournalInput {
+  kind: JournalKind
+  /** Telegram update_id or webhook delivery id. */
+  key: string
+  payload: unknown
+}
+
+export interface JournalEntry extends JournalInput {
+  seq: number
+  /** ISO time the entry was accepted. */
+  accepted_at: string
+}
+
+export interface JournalOptions {
+  /** The journal file, e.g. `<home>/state/inbox.jsonl`. */
+  path: string
+  clock?: Clock
+  logger?: Logger
+  /** Compact when the file grows past this many bytes. Default 16 MiB. */
+  compactBytes?: number
+  /** How long a done mark may stay unsynced. Default 1000 ms. */
+  lazySyncMs?: number
+  /** Injected fdatasync (tests count or gate it). */
+  syncFile?: (handle: FileHandle) => Promise<void>
+}
+
+export interface JournalStats extends AppendLogStats {
+  appends: number
+  pending: number
+  fileBytes: number
+  compactions: number
+}
+
+export interface Journal {
+  /** Resolves once the entry is on disk. */
+  append: (entry: JournalInput) => Promise<{ seq: number }>
+  /** Marks an entry finished. Unknown or already-done seqs are ignored. */
+  markDone: (seq: number) => void
+  /** Entries found unfinished when the journal was opened, in order, minus those marked done since. */
+  pending: () => JournalEntry[]
+  /** Rewrites the file with only the unfinished entries. */
+  compact: () => Promise<void>
+  /** Flushes everything (done marks included) and closes the file. */
+  close: () => Promise<void>
+  stats: () => JournalStats
+}
+
+interface Location { offset: number, length: number }
+
+const newline = Buffer.from('\n')
+
+function headerLine (next: number): Buffer {
+  return Buffer.from(JSON.stringify({ t: 'h', next }) + '\n')
+}
+
+function isKind (value: unknown): value is JournalKind {
+  return (JournalKinds as readonly unknown[]).includes(value)
+}
+
+function isSeq (value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
+}
+
+export async function createJournal (opts: JournalOptions): Promise<Journal> {
+  const { path, logger } = opts
+  const clock = opts.clock ?? systemClock
+  const compactBytes = opts.compactBytes ?? 16 * 1024 * 1024
+
+  // 1. Read what is there: unfinished entries in order; skip torn or unreadable lines.
+  const found = new Map<number, { entry: JournalEntry, line: Buffer }>()
+  let nextSeq = 1
+  let skipped = 0
+  await removeStaleTemps(path)
+  const scan = await scanLines(path, (line) => {
+    if (line.length === 0) return
+    let rec: Record<string, unknown>
+    try {
+      rec = JSON.parse(line.toString('utf8')) as Record<string, unknown>
+    } catch {
+      skipped++
+      return
+    }
+    if (rec.t === 'e' && isSeq(rec.seq) && isKind(rec.kind) && typeof rec.key === 'string') {
+      const at = typeof rec.at === 'string' ? rec.at : new Date(0).toISOString()
+      found.set(rec.seq, { entry: { seq: rec.seq, kind: rec.kind, key: rec.key, payload: rec.payload ?? null, accepted_at: at }, line: Buffer.from(line) })
+      nextSeq = Math.max(nextSeq, rec.seq + 1)
+    } else if (rec.t === 'd' && isSeq(rec.seq)) {
+      found.delete(rec.seq)
+      nextSeq = Math.max(nextSeq, rec.seq + 1)
+    } else if (rec.t === 'h' && isSeq(rec.next)) {
+      nextSeq = Math.max(nextSeq, rec.next)
+    } else {
+      skipped++
+    }
+  })
+  const torn = scan.size - scan.validEnd
+  if (skipped > 0 || torn > 0) logger?.warn({ path, skipped, tornBytes: torn }, 'journal: ignored unreadable lines')
+
+  // 2. Startup compaction: header + unfinished entries, atomically. This also drops a torn tail.
+  const live = new Map<number, Location>()
+  const recovered = new Map<number, JournalEntry>()
+  const chunks: Buffer[] = [headerLine(nextSeq)]
+  let offset = chunks[0]!.length
+  for (const [seq, { entry, line }] of found) {
+    chunks.push(line, newline)
+    live.set(seq, { offset, length: line.length + 1 })
+    recovered.set(seq, entry)
+    offset += line.length + 1
+  }
+  await writeFileAtomic(path, Buffer.concat(chunks))
+  found.clear()
+  if (recovered.size > 0) logger?.info({ path, pending: recovered.size }, 'journal: unfinished entries to replay')
+
+  const log = await openAppendLog(path, { logger, syncFile: opts.syncFile, lazySyncMs: opts.lazySyncMs })
+  let liveBytes = offset - chunks[0]!.length
+  let appends = 0
+  let compactions = 0
+  let compacting: Promise<void> | null = null
+
+  function forget (seq: number): boolean {
+    const loc = live.get(seq)
+    if (loc === undefined) return false
+    live.delete(seq)
+    recovered.delete(seq)
+    liveBytes -= loc.length
+    return true
+  }
+
+  function compact (): Promise<void> {
+    compacting ??= log.exclusive(async (file) => {
+      const moved: Array<[number, Location]> = []
+      const parts: Buffer[] = [headerLine(nextSeq)]
+      let at = parts[0]!.length
+      for (const [seq, loc] of live) {
+        parts.push(await file.readAt(loc.offset, loc.length))
+        moved.push([seq, { offset: at, length: loc.length }])
+        at += loc.length
+      }
+      await file.replace(parts)
+      compactions++
+      // Entries marked done while we copied stay out of `live`; their done line follows in the new file.
+      for (const [seq, loc] of moved) if (live.has(seq)) live.set(seq, loc)
+    }).finally(() => { compacting = null })
+    return compacting
+  }
+
+  function maybeCompact (): void {
+    const size = log.size()
+    if (compacting !== null || size < compactBytes || liveBytes * 2 > size) return
+    compact().catch((err: unknown) => logger?.error({ err, path }, 'journal compaction failed'))
+  }
+
+  return {
+    async append (input) {
+      if (!isKind(input.kind)) throw new DuctorError(ErrorCodes.badRequest, `unknown journal kind ${String(input.kind)}`)
+      const seq = nextSeq++
+      const text = JSON.stringify({ t: 'e', seq, kind: input.kind, key: String(input.key), at: new Date(clock.now()).toISOString(), payload: input.payload ?? null })
+      const data = Buffer.from(text + '\n')
+      try {
+        await log.append(data, {
+          durable: true,
+          onWritten: (at) => {
+            live.set(seq, { offset: at, length: data.length })
+            liveBytes += data.length
+          }
+        })
+      } catch (err) {
+        forget(seq)
+        throw err
+      }
+      appends++
+      maybeCompact()
+      return { seq }
+    },
+    markDone (seq) {
+      if (!forget(seq)) return
+      log.append(Buffer.from(`{"t":"d","seq":${seq}}\n`), { durable: false })
+        .catch((err: unknown) => logger?.error({ err, path, seq }, 'journal: could not write done mark'))
+    },
+    pending: () => [...recovered.values()],
+    compact,
+    close: () => log.close(),
+    stats: () => ({ ...log.stats(), appends, pending: live.size, fileBytes: log.size(), compactions })
+  }
+}

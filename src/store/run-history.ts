@@ -1,0 +1,277 @@
+import { randomBytes } from 'node:crypto'
+import type { FileHandle } from 'node:fs/promises'
+import { Type } from 'typebox'
+import type { Static } from 'typebox'
+import { DuctorError, ErrorCodes } from '../errors.ts'
+import { systemClock } from '../clock.ts'
+import type { Clock } from '../clock.ts'
+import type { Logger } from '../logger-types.ts'
+import { writeFileAtomic } from './atomic-json.ts'
+import { openAppendLog } from './append-log.ts'
+import { removeStaleTemps, scanLines } from './line-files.ts'
+
+/**
+ * Run history (SPEC §8.2, §10): one record per run of any kind. Stored as JSONL, one full record
+ * per line, written (and fsynced) when a run starts and again when it ends; the last line for an id
+ * wins. A run still `running` when the file is opened again was cut off by a crash or a kill: it
+ * becomes `error:interrupted`. The newest `maxRuns` are kept in memory and on disk (older finished
+ * runs are dropped; the file is rewritten once it holds twice as many lines).
+ */
+
+export const RunKinds = ['chat', 'cron', 'webhook', 'heartbeat'] as const
+export type RunKind = typeof RunKinds[number]
+
+/** The shape scripts rely on (SPEC §10). Timestamps are ISO strings. */
+export const RunSchema = Type.Object({
+  id: Type.String(),
+  kind: Type.Union([Type.Literal('chat'), Type.Literal('cron'), Type.Literal('webhook'), Type.Literal('heartbeat')]),
+  ref: Type.Union([Type.String(), Type.Null()]),
+  chat_id: Type.Union([Type.Integer(), Type.String(), Type.Null()]),
+  provider: Type.Union([Type.String(), Type.Null()]),
+  model: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String({ description: '`running`, `success`, `error:<reason>` or `skipped:<reason>`' }),
+  started_at: Type.String(),
+  ended_at: Type.Union([Type.String(), Type.Null()]),
+  cost_usd: Type.Union([Type.Number(), Type.Null()]),
+  tokens: Type.Union([Type.Integer(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()])
+})
+export type Run = Static<typeof RunSchema>
+
+export type RunEndStatus = 'success' | `error:${string}` | `skipped:${string}`
+
+export interface RunStart {
+  /** Given by the caller (e.g. the run registry), or generated. */
+  id?: string
+  kind: RunKind
+  ref?: string | null
+  chat_id?: number | string | null
+  provider?: string | null
+  model?: string | null
+  started_at?: string
+}
+
+export interface RunEnd {
+  status: RunEndStatus
+  ended_at?: string
+  cost_usd?: number | null
+  tokens?: number | null
+  error?: string | null
+  provider?: string | null
+  model?: string | null
+}
+
+export interface RunFilter {
+  kind?: RunKind
+  /** Exact status, or its family: `error` matches every `error:…`. */
+  status?: string
+  ref?: string
+  chat_id?: number | string
+  /** Default 50. */
+  limit?: number
+}
+
+export interface RunHistoryOptions {
+  /** e.g. `<home>/state/runs.jsonl` */
+  path: string
+  clock?: Clock
+  logger?: Logger
+  /** Runs kept. Default 5000. */
+  maxRuns?: number
+  syncFile?: (handle: FileHandle) => Promise<void>
+}
+
+export interface RunHistory {
+  /** Records a run as `running`; resolves once it is on disk. */
+  start: (input: RunStart) => Promise<Run>
+  /** Records how a run ended. Unknown ids give undefined; a run that already ended is left as it is. */
+  finish: (id: string, end: RunEnd) => Promise<Run | undefined>
+  /** Records a run that started and ended at once (e.g. `skipped:quiet_hours`). */
+  record: (input: RunStart & RunEnd) => Promise<Run>
+  get: (id: string) => Run | undefined
+  /** Newest first. */
+  list: (filter?: RunFilter) => Run[]
+  active: () => Run[]
+  close: () => Promise<void>
+}
+
+const endStatus = /^(success|(error|skipped):\S.*)$/
+
+function nullableString (v: unknown): string | null { return typeof v === 'string' ? v : null }
+function nullableNumber (v: unknown): number | null { return typeof v === 'number' && Number.isFinite(v) ? v : null }
+
+/** Reads one stored line back into exactly the Run shape, or undefined if it is not one. */
+function toRun (raw: Record<string, unknown>): Run | undefined {
+  if (typeof raw.id !== 'string' || !(RunKinds as readonly unknown[]).includes(raw.kind) ||
+    typeof raw.status !== 'string' || typeof raw.started_at !== 'string') return undefined
+  const chatId = raw.chat_id
+  return {
+    id: raw.id,
+    kind: raw.kind as RunKind,
+    ref: nullableString(raw.ref),
+    chat_id: typeof chatId === 'string' || (typeof chatId === 'number' && Number.isSafeInteger(chatId)) ? chatId : null,
+    provider: nullableString(raw.provider),
+    model: nullableString(raw.model),
+    status: raw.status,
+    started_at: raw.started_at,
+    ended_at: nullableString(raw.ended_at),
+    cost_usd: nullableNumber(raw.cost_usd),
+    tokens: nullableNumber(raw.tokens),
+    error: nullableString(raw.error)
+  }
+}
+
+export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHistory> {
+  const { path, logger } = opts
+  const clock = opts.clock ?? systemClock
+  const maxRuns = opts.maxRuns ?? 5000
+  const nowIso = (): string => new Date(clock.now()).toISOString()
+  const runs = new Map<string, Run>()
+
+  let lines = 0
+  let skipped = 0
+  let rotating = false
+  await removeStaleTemps(path)
+  const scan = await scanLines(path, (line) => {
+    lines++
+    try {
+      const run = toRun(JSON.parse(line.toString('utf8')) as Record<string, unknown>)
+      if (run === undefined) skipped++
+      else runs.set(run.id, run)
+    } catch {
+      skipped++
+    }
+  })
+  if (skipped > 0) logger?.warn({ path, skipped }, 'run history: ignored unreadable lines')
+  const interrupted = [...runs.values()].filter((r) => r.status === 'running')
+  for (const run of interrupted) Object.assign(run, { status: 'error:interrupted', error: 'the service stopped while this run was active' })
+  trim()
+  if (lines > 2 * maxRuns) {
+    await writeFileAtomic(path, snapshot())
+    lines = runs.size
+  }
+  const log = await openAppendLog(path, { logger, truncateTo: scan.validEnd, syncFile: opts.syncFile })
+  if (interrupted.length > 0) {
+    logger?.warn({ path, runs: interrupted.map((r) => r.id) }, 'run history: runs interrupted by the last stop')
+    await Promise.all(interrupted.filter((r) => runs.has(r.id)).map(write))
+  }
+
+  function trim (): void {
+    if (runs.size <= maxRuns) return
+    for (const [id, run] of runs) {
+      if (runs.size <= maxRuns) break
+      if (run.status !== 'running') runs.delete(id)
+    }
+  }
+
+  function snapshot (): Buffer {
+    let text = ''
+    for (const run of runs.values()) text += JSON.stringify(run) + '\n'
+    return Buffer.from(text)
+  }
+
+  async function write (run: Run): Promise<void> {
+    lines++
+    const done = log.append(Buffer.from(JSON.stringify(run) + '\n'))
+    if (!rotating && lines > 2 * maxRuns) {
+      rotating = true
+      log.exclusive(async (file) => {
+        const data = snapshot()
+        lines = runs.size
+        await file.replace([data])
+      }).catch((err: unknown) => logger?.error({ err, path }, 'run history: rotation failed'))
+        .finally(() => { rotating = false })
+    }
+    await done
+  }
+
+  function newId (): string {
+    return `${clock.now().toString(36)}-${randomBytes(3).toString('hex')}`
+  }
+
+  function applyEnd (run: Run, end: RunEnd): void {
+    if (!endStatus.test(end.status)) throw new DuctorError(ErrorCodes.badRequest, `invalid run status ${JSON.stringify(end.status)}`)
+    run.status = end.status
+    run.ended_at = end.ended_at ?? nowIso()
+    run.cost_usd = end.cost_usd ?? null
+    run.tokens = end.tokens ?? null
+    run.error = end.error ?? null
+    if (end.provider !== undefined) run.provider = end.provider
+    if (end.model !== undefined) run.model = end.model
+  }
+
+  function begin (input: RunStart): Run {
+    if (!(RunKinds as readonly string[]).includes(input.kind)) throw new DuctorError(ErrorCodes.badRequest, `invalid run kind ${JSON.stringify(input.kind)}`)
+    const id = input.id ?? newId()
+    if (runs.has(id)) throw new DuctorError(ErrorCodes.conflict, `run ${id} already exists`)
+    return {
+      id,
+      kind: input.kind,
+      ref: input.ref ?? null,
+      chat_id: input.chat_id ?? null,
+      provider: input.provider ?? null,
+      model: input.model ?? null,
+      status: 'running',
+      started_at: input.started_at ?? nowIso(),
+      ended_at: null,
+      cost_usd: null,
+      tokens: null,
+      error: null
+    }
+  }
+
+  function add (run: Run): void {
+    runs.set(run.id, run)
+    trim()
+  }
+
+  function matches (run: Run, f: RunFilter): boolean {
+    if (f.kind !== undefined && run.kind !== f.kind) return false
+    if (f.ref !== undefined && run.ref !== f.ref) return false
+    if (f.chat_id !== undefined && String(run.chat_id) !== String(f.chat_id)) return false
+    if (f.status !== undefined && run.status !== f.status && !run.status.startsWith(`${f.status}:`)) return false
+    return true
+  }
+
+  return {
+    async start (input) {
+      const run = begin(input)
+      add(run)
+      await write(run)
+      return { ...run }
+    },
+    async finish (id, end) {
+      const run = runs.get(id)
+      if (run === undefined) {
+        logger?.warn({ runId: id }, 'run history: finish for an unknown run')
+        return undefined
+      }
+      if (run.status !== 'running') return { ...run }
+      applyEnd(run, end)
+      await write(run)
+      return { ...run }
+    },
+    async record (input) {
+      const run = begin(input)
+      applyEnd(run, input)
+      add(run)
+      await write(run)
+      return { ...run }
+    },
+    get (id) {
+      const run = runs.get(id)
+      return run === undefined ? undefined : { ...run }
+    },
+    list (filter = {}) {
+      const limit = Math.max(0, filter.limit ?? 50)
+      // Insertion order is start order; a stable sort on started_at keeps ties newest-first.
+      return [...runs.values()].reverse()
+        .filter((r) => matches(r, filter))
+        .sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0))
+        .slice(0, limit)
+        .map((r) => ({ ...r }))
+    },
+    active: () => [...runs.values()].filter((r) => r.status === 'running').map((r) => ({ ...r })),
+    close: () => log.close()
+  }
+}
