@@ -5,13 +5,17 @@ import { DuctorError, ErrorCodes, httpStatusByCode, type ErrorCode } from './err
 import type { Logger } from './logger-types.ts'
 import type { Config } from './config.ts'
 import type { HomePaths } from './home/paths.ts'
+import type { Core } from './core/create-core.ts'
+import corePlugin from '../plugins/core.ts'
 import healthRoutes from '../routes/health/index.ts'
+import adminRoutes from '../routes/admin/index.ts'
 
 export interface AppDeps {
   config: Config
   paths: HomePaths
   logger: Logger
   version: string
+  core: Core
   /** Graceful stop with the restart exit code (42), for `/restart`. */
   requestRestart: () => void
 }
@@ -54,7 +58,9 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     return reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
   })
 
+  await app.register(corePlugin, { core: deps.core })
   await app.register(healthRoutes)
+  if (deps.config.admin.enabled) await app.register(adminRoutes, { prefix: '/api' })
   return app
 }
 

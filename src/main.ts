@@ -8,6 +8,8 @@ import { seedHome } from './home/seed.ts'
 import { detectCliVariant } from './home/variant.ts'
 import { writeServiceInfo, removeServiceInfo } from './home/service-info.ts'
 import { buildApp, type App } from './app.ts'
+import { createCore } from './core/create-core.ts'
+import { systemClock } from './clock.ts'
 import { readVersion } from './version.ts'
 
 /** Exit code that asks the supervisor (`ductor serve`, systemd) to start the service again. */
@@ -53,14 +55,17 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   let lock: PidLock | undefined
   try {
     lock = await acquirePidLock(paths.pidFile)
-    await seedHome(home, { variant: await detectCliVariant(config, env), logger })
+    await seedHome(home, { variant: detectCliVariant(config, env), logger })
     const version = readVersion()
-    const app = await buildApp({ config, paths, logger, version, requestRestart: opts.requestRestart ?? (() => {}) })
+    const core = await createCore({ config, paths, logger, clock: systemClock, env })
+    const app = await buildApp({ config, paths, logger, version, core, requestRestart: opts.requestRestart ?? (() => {}) })
     const { host, port } = listenAddress(config)
     await app.listen({ host, port })
     const address = app.server.address()
     const boundPort = typeof address === 'object' && address !== null ? address.port : port
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`
+    const clientHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
+    const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${boundPort}`
+    core.setApiUrl(url)
     await writeServiceInfo(paths.state, { pid: process.pid, url, version, started_at: new Date().toISOString() })
     logger.info({ url, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined

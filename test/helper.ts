@@ -1,14 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, delimiter } from 'node:path'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 import pino from 'pino'
 import { buildApp, type App } from '../src/app.ts'
 import { completeConfig, type Config } from '../src/config.ts'
-import { homePaths } from '../src/home/paths.ts'
+import { homePaths, type HomePaths } from '../src/home/paths.ts'
+import { seedHome } from '../src/home/seed.ts'
+import { createCore, type Core } from '../src/core/create-core.ts'
+import { systemClock, type Clock } from '../src/clock.ts'
+import { createFakeBin, type FakeBin } from './fakes/fake-bin.ts'
 
+export const ADMIN_TOKEN = 'test-admin-token-0123456789'
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const CLI_ENTRY = join(ROOT, 'src', 'cli', 'entry.ts')
 
@@ -30,12 +35,40 @@ export function memoryLogger (): { logger: pino.Logger, lines: string[] } {
   return { logger, lines }
 }
 
+export interface Built {
+  app: App
+  core: Core
+  home: string
+  paths: HomePaths
+  logs: string[]
+}
+
+/**
+ * Builds the whole app (core included) on a seeded temporary home and closes it when the test ends.
+ * `env` is what the CLI children see (put a fake bin dir on PATH here).
+ */
+export async function buildFull (t: TestContext, opts: { config?: Config, env?: NodeJS.ProcessEnv, clock?: Clock } = {}): Promise<Built> {
+  const home = await tempDir(t)
+  const paths = homePaths(home)
+  const config = opts.config ?? testConfig()
+  await seedHome(home, { variant: 'both' })
+  const { logger, lines } = memoryLogger()
+  const core = await createCore({ config, paths, logger, clock: opts.clock ?? systemClock, env: { ...process.env, ...opts.env } })
+  const app = await buildApp({ config, paths, logger, version: '0.0.0-test', core, requestRestart: () => {} })
+  t.after(async () => { await app.close() })
+  return { app, core, home, paths, logs: lines }
+}
+
 /** Builds the app on a temporary home and closes it when the test ends. */
 export async function build (t: TestContext, config: Config = testConfig()): Promise<App> {
-  const home = await tempDir(t)
-  const app = await buildApp({ config, paths: homePaths(home), logger: memoryLogger().logger, version: '0.0.0-test', requestRestart: () => {} })
-  t.after(async () => { await app.close() })
-  return app
+  return (await buildFull(t, { config })).app
+}
+
+/** Fake `claude`/`codex` executables on a temporary PATH entry (removed when the test ends). */
+export async function fakeClis (t: TestContext): Promise<FakeBin & { env: NodeJS.ProcessEnv }> {
+  const bin = await createFakeBin()
+  t.after(bin.cleanup)
+  return { ...bin, env: { PATH: `${bin.dir}${delimiter}${process.env['PATH'] ?? ''}` } }
 }
 
 export interface CliRun { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }

@@ -58,6 +58,8 @@ export interface SessionStore {
   resetProvider: (chatId: ChatId, provider: string) => boolean
   /** Switches the chat's active provider/model; both buckets are kept. */
   setModel: (chatId: ChatId, provider: string, model: string) => SessionEntry
+  /** The chat's Codex reasoning level (kept as `reasoning_effort` on the entry); needs an existing chat. */
+  setReasoningEffort: (chatId: ChatId, effort: string) => boolean
   /** Deletes the chat's entry, or only one provider's bucket. True if something was deleted. */
   delete: (chatId: ChatId, provider?: string) => boolean
   /** Resolves once every change so far is on disk; rejects if the write fails. */
@@ -197,6 +199,15 @@ export async function createSessionStore (opts: SessionStoreOptions): Promise<Se
         changed()
       }
       return snapshot(entry)
+    },
+    setReasoningEffort (chatId, effort) {
+      const entry = sessions.get(keyOf(chatId))
+      if (entry === undefined) return false
+      if (entry['reasoning_effort'] !== effort) {
+        entry['reasoning_effort'] = effort
+        changed()
+      }
+      return true
     },
     delete (chatId, provider) {
       const key = keyOf(chatId)

@@ -1,27 +1,21 @@
-import { access, constants } from 'node:fs/promises'
-import { delimiter, join } from 'node:path'
 import type { Config } from '../config.ts'
+import { resolveCliBinary } from '../providers/resolve-binary.ts'
+import { isAbsolute } from 'node:path'
 import type { CliVariant } from './templates.ts'
 
-/** Finds an executable on PATH (or checks an explicit path); null when absent. */
-export async function findExecutable (name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
-  const candidates = name.includes('/') ? [name] : (env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name))
-  for (const path of candidates) {
-    try {
-      await access(path, constants.X_OK)
-      return path
-    } catch {}
-  }
-  return null
+/** Which CLIs are installed: a configured path, or the name found on PATH. */
+export function installedClis (config: Config, env: NodeJS.ProcessEnv = process.env): { claude: boolean, codex: boolean } {
+  const has = (provider: 'claude' | 'codex'): boolean => isAbsolute(resolveCliBinary(provider, {
+    cliPaths: { claude: config.cli_paths.claude || undefined, codex: config.cli_paths.codex || undefined },
+    pathEnv: env['PATH']
+  }))
+  return { claude: has('claude'), codex: has('codex') }
 }
 
 /** Which rule variant to seed: by the CLIs installed (both when neither or both are found). */
-export async function detectCliVariant (config: Config, env: NodeJS.ProcessEnv = process.env): Promise<CliVariant> {
-  const [claude, codex] = await Promise.all([
-    findExecutable(config.cli_paths.claude !== '' ? config.cli_paths.claude : 'claude', env),
-    findExecutable(config.cli_paths.codex !== '' ? config.cli_paths.codex : 'codex', env)
-  ])
-  if (claude !== null && codex === null) return 'claude'
-  if (codex !== null && claude === null) return 'codex'
+export function detectCliVariant (config: Config, env: NodeJS.ProcessEnv = process.env): CliVariant {
+  const { claude, codex } = installedClis(config, env)
+  if (claude && !codex) return 'claude'
+  if (codex && !claude) return 'codex'
   return 'both'
 }

@@ -3,7 +3,7 @@
 // `[[hang]]`, `[[crash:3]]` or `[[transcript:claude-partial.jsonl]]` (a marker wins over the
 // variable). See test/fakes/README.md for the list.
 import { spawn } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -26,7 +26,8 @@ export function readOptions (prompt, env = process.env) {
     stderrMb: Number(env.FAKE_CLI_STDERR_MB ?? 0),
     ignoreTerm: env.FAKE_CLI_IGNORE_TERM === '1',
     grandchild: env.FAKE_CLI_GRANDCHILD === '1',
-    record: env.FAKE_CLI_RECORD
+    record: env.FAKE_CLI_RECORD,
+    sigkillOnce: env.FAKE_CLI_SIGKILL_ONCE
   }
   for (const [, name, value] of prompt.matchAll(MARKER)) {
     switch (name) {
@@ -112,6 +113,11 @@ export async function play (lines, options, bigLine) {
   let count = 0
   for (const line of all) {
     if (options.hang && count === 1) break
+    if (count === 1 && options.sigkillOnce !== undefined && !existsSync(options.sigkillOnce)) {
+      // Like the kernel's OOM killer: SIGKILL from outside ductor, once (the marker file remembers).
+      writeFileSync(options.sigkillOnce, 'killed')
+      process.kill(process.pid, 'SIGKILL')
+    }
     if (options.crashAfter !== undefined && count >= options.crashAfter) {
       await write(process.stderr, 'fake crash: something went badly wrong\n')
       process.exit(1)

@@ -1,0 +1,170 @@
+import type { Config } from '../config.ts'
+import type { Clock } from '../clock.ts'
+import type { Logger } from '../logger-types.ts'
+import type { HomePaths } from '../home/paths.ts'
+import type { ProviderName } from '../providers/events.ts'
+import type { RunOutcome } from '../providers/runner.ts'
+import type { RunHistory } from '../store/run-history.ts'
+import type { SessionStore } from './session-store.ts'
+import { checkFreshness, type SessionRules } from './sessions.ts'
+import type { CliExecutor } from './cli-executor.ts'
+import type { Limiter } from './limiter.ts'
+import type { ChatSink, RunSummary } from './sink.ts'
+import { providerOfModel, modelChoices } from './models.ts'
+import { memorySystemText, withReminder, ageWarning } from './prompt.ts'
+
+export interface ChatRunDeps {
+  config: () => Config
+  paths: HomePaths
+  sessions: SessionStore
+  runs: RunHistory
+  cli: CliExecutor
+  limiter: Limiter
+  clock: Clock
+  logger: Logger
+  timezone: () => string
+}
+
+export interface ChatRunInput {
+  chatId: string
+  prompt: string
+  sink: ChatSink
+  signal: AbortSignal
+  /** One-message overrides (`@model`, the API's `provider`/`model`). */
+  provider?: ProviderName
+  model?: string
+  images?: string[]
+  kind?: 'chat' | 'webhook' | 'heartbeat'
+  ref?: string | null
+  /** Heartbeat: run only inside a live session, never create one. */
+  requireLiveSession?: boolean
+  /** Heartbeat: whether this reply counts as a message of the session (default: always). */
+  countsAsMessage?: (reply: string) => boolean
+}
+
+/** The provider and model a message runs with: overrides, else the chat's choice, else the config's. */
+export function chooseTarget (deps: Pick<ChatRunDeps, 'config' | 'sessions'>, chatId: string, over: { provider?: ProviderName, model?: string }): { provider: ProviderName, model: string } {
+  const config = deps.config()
+  const entry = deps.sessions.get(chatId)
+  const chatProvider = (entry?.provider === 'codex' || entry?.provider === 'claude') ? entry.provider : config.provider
+  const provider = over.provider ?? (over.model !== undefined ? providerOfModel(over.model) : null) ?? chatProvider
+  if (over.model !== undefined) return { provider, model: over.model }
+  if (entry !== undefined && provider === entry.provider) return { provider, model: entry.model }
+  if (provider === config.provider) return { provider, model: config.model }
+  return { provider, model: modelChoices(provider)[0] ?? config.model }
+}
+
+export function sessionRules (config: Config, timezone: string): SessionRules {
+  return {
+    idle_timeout_minutes: config.idle_timeout_minutes,
+    max_session_messages: config.max_session_messages,
+    daily_reset_enabled: config.daily_reset_enabled,
+    daily_reset_hour: config.daily_reset_hour,
+    timezone
+  }
+}
+
+const KEPT_HINT = 'Your session is kept: send your next message to continue, or /new to start fresh.'
+
+/**
+ * Runs one message of a chat through its CLI session (SPEC §5, §6): resolves the session, adds memory
+ * to a new session and the memory reminder every 6th message, streams events to the sink, keeps the
+ * session on failure, and after a SIGKILL (out of memory) resets that provider's session and retries once.
+ * Returns null only when `requireLiveSession` finds no live session.
+ */
+export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): Promise<RunSummary | null> {
+  const config = deps.config()
+  const { chatId, sink } = input
+  const { provider, model } = chooseTarget(deps, chatId, input)
+  const rules = sessionRules(config, deps.timezone())
+  const now = deps.clock.now()
+
+  if (input.requireLiveSession === true) {
+    const entry = deps.sessions.get(chatId)
+    const bucket = entry?.provider_sessions[provider]
+    if (entry === undefined || bucket === undefined || bucket.session_id === '' || !checkFreshness(entry, provider, rules, now).fresh) return null
+  }
+
+  if (deps.sessions.get(chatId) === undefined && (input.provider !== undefined || input.model !== undefined)) {
+    // A one-message override must not become the new chat's default: create it with the default first.
+    const target = chooseTarget(deps, chatId, {})
+    deps.sessions.setModel(chatId, target.provider, target.model)
+  }
+  const resolved = deps.sessions.resolveForRun(chatId, provider, model, rules)
+  const messageNumber = (resolved.entry.provider_sessions[provider]?.message_count ?? 0) + 1
+  const warning = input.kind === 'heartbeat' ? null : ageWarning(resolved.entry.created_at, now, config.session_age_warning_hours, messageNumber)
+  if (warning !== null) sink.emit({ type: 'notice', text: warning, level: 'info' })
+
+  const run = await deps.runs.start({ kind: input.kind ?? 'chat', ref: input.ref ?? null, chat_id: chatId, provider, model })
+  const log = deps.logger.child({ runId: run.id, chatId, provider })
+  let release: (() => void) | undefined
+  let outcome: RunOutcome | undefined
+  let sessionId = resolved.sessionId
+  try {
+    release = await deps.limiter.acquire(input.signal)
+    sink.emit({ type: 'run_started', runId: run.id, provider, model })
+    const attempt = async (resume: string | null): Promise<RunOutcome> => await deps.cli.execute({
+      runId: run.id,
+      chatId,
+      provider,
+      model,
+      prompt: withReminder(input.prompt, resume === null ? 1 : messageNumber),
+      systemAppend: resume === null ? (await memorySystemText(deps.paths.memory)) ?? undefined : undefined,
+      resumeSessionId: resume,
+      cwd: deps.paths.workspace,
+      reasoningEffort: provider === 'codex' ? reasoningEffortFor(resolved.entry, config) : undefined,
+      images: input.images,
+      signal: input.signal,
+      onEvent: (event) => {
+        if (event.type !== 'result' && event.type !== 'session') sink.emit({ type: 'cli', runId: run.id, event })
+      }
+    })
+    outcome = await attempt(sessionId)
+    if ((outcome.kind === 'killed' || outcome.sessionNotFound === true) && !input.signal.aborted) {
+      log.warn({ status: outcome.status, sessionNotFound: outcome.sessionNotFound === true }, 'resetting the session and retrying once')
+      deps.sessions.resetProvider(chatId, provider)
+      sessionId = null
+      if (outcome.kind === 'killed') sink.emit({ type: 'notice', text: 'The agent was killed (out of memory?). Recovering with a fresh session…', level: 'warn' })
+      outcome = await attempt(null)
+    }
+  } catch (err) {
+    if (!input.signal.aborted) log.error({ err }, 'chat run failed')
+  } finally {
+    release?.()
+  }
+
+  const result = outcome?.result ?? null
+  const success = outcome?.status === 'success'
+  const reply = result?.text ?? ''
+  const newSessionId = result?.sessionId ?? null
+  if (success || (newSessionId !== null && sessionId === null)) {
+    if (input.countsAsMessage === undefined || input.countsAsMessage(reply)) {
+      deps.sessions.recordResult(chatId, provider, { sessionId: newSessionId, costUsd: result?.costUsd ?? null, tokens: result?.tokens.total ?? null, model })
+    }
+  }
+  const status = outcome?.status ?? 'error:aborted'
+  const error = success
+    ? null
+    : outcome === undefined
+      ? 'Stopped.'
+      : outcome.kind === 'aborted' ? (outcome.userMessage ?? 'Stopped.') : `${outcome.userMessage ?? 'The agent failed.'} ${KEPT_HINT}`
+  const summary: RunSummary = {
+    runId: run.id,
+    status,
+    reply,
+    provider,
+    model,
+    sessionId: newSessionId ?? sessionId,
+    costUsd: result?.costUsd ?? null,
+    tokens: result?.tokens.total ?? null,
+    error
+  }
+  await deps.runs.finish(run.id, { status: status as 'success', cost_usd: summary.costUsd, tokens: summary.tokens, error })
+  sink.emit({ type: 'result', summary })
+  return summary
+}
+
+function reasoningEffortFor (entry: Record<string, unknown>, config: Config): string {
+  const own = entry['reasoning_effort']
+  return typeof own === 'string' ? own : config.reasoning_effort
+}

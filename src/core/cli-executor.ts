@@ -1,0 +1,32 @@
+import type { CliEvent, ProviderName } from '../providers/events.ts'
+import type { RunOutcome } from '../providers/runner.ts'
+
+/**
+ * What the core needs to run one CLI turn. The providers module implements it (argv, environment,
+ * binary lookup, Docker wrapping, the process registry); tests replace it.
+ */
+export interface CliRequest {
+  runId: string
+  /** The chat the run belongs to (for the process registry and `DUCTOR_CHAT_ID`); tasks use their own key. */
+  chatId: string
+  provider: ProviderName
+  model: string
+  prompt: string
+  /** Extra system text (memory on a new session). Claude gets it as --append-system-prompt; Codex in the prompt. */
+  systemAppend?: string
+  /** Session to resume; null/undefined starts a new one. */
+  resumeSessionId?: string | null
+  cwd: string
+  reasoningEffort?: string
+  /** Replaces the config's `cli_parameters` for this provider (per-task overrides). */
+  cliParameters?: string[]
+  images?: string[]
+  /** Unattended task runs: nothing written to the CLI's session store. */
+  noSessionPersistence?: boolean
+  onEvent: (event: CliEvent) => void
+  signal: AbortSignal
+}
+
+export interface CliExecutor {
+  execute: (request: CliRequest) => Promise<RunOutcome>
+}

@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises'
+import type { Config } from '../config.ts'
+import type { ProviderName } from '../providers/events.ts'
+import type { SessionStore } from './session-store.ts'
+import type { CommandRegistry, CommandReply, CommandButton } from './commands.ts'
+import { providerOfModel, modelChoices, REASONING_EFFORTS, describeKnownModels } from './models.ts'
+import { chooseTarget } from './chat-run.ts'
+
+export interface CoreCommandDeps {
+  config: () => Config
+  sessions: SessionStore
+  isBusy: (chatId: string) => boolean
+  memoryPath: string
+  /** Whether each CLI is installed and logged in, in a few words. */
+  providerStatus: () => Promise<Record<ProviderName, string>>
+  queueDepth: (chatId: string) => number
+}
+
+const LABEL: Record<ProviderName, string> = { claude: 'Claude Code', codex: 'Codex' }
+const MEMORY_SHOWN = 3500
+
+/** Registers the core's own commands (SPEC §4): /new, /status, /model, /memory. /stop is built in. */
+export function registerCoreCommands (registry: CommandRegistry, deps: CoreCommandDeps): void {
+  registry.register({
+    name: 'new',
+    description: 'start a fresh session (the other provider\'s is kept)',
+    quick: false,
+    listed: true,
+    handler: ({ chatId }) => {
+      const { provider } = chooseTarget(deps, chatId, {})
+      const had = deps.sessions.resetProvider(chatId, provider)
+      return { text: had ? `Fresh ${LABEL[provider]} session. Memory is kept.` : `Starting fresh with ${LABEL[provider]}.` }
+    }
+  })
+  registry.register({
+    name: 'status',
+    description: 'session, tokens, cost and provider status',
+    quick: true,
+    listed: true,
+    handler: async ({ chatId }) => await statusReply(deps, chatId)
+  })
+  registry.register({
+    name: 'model',
+    description: 'show or switch the provider and model',
+    quick: true,
+    listed: true,
+    handler: ({ chatId, args }) => modelCommand(deps, chatId, args)
+  })
+  registry.register({
+    name: 'memory',
+    description: 'show what I remember about you',
+    quick: true,
+    listed: true,
+    handler: async () => {
+      const text = (await readFile(deps.memoryPath, 'utf8').catch(() => '')).trim()
+      if (text === '') return { text: 'My memory is empty so far.' }
+      const shown = text.length > MEMORY_SHOWN ? `${text.slice(0, MEMORY_SHOWN)}\n\n… (${text.length - MEMORY_SHOWN} more characters in memory_system/MAINMEMORY.md)` : text
+      return { text: shown }
+    }
+  })
+}
+
+async function statusReply (deps: CoreCommandDeps, chatId: string): Promise<CommandReply> {
+  const { provider, model } = chooseTarget(deps, chatId, {})
+  const entry = deps.sessions.get(chatId)
+  const bucket = entry?.provider_sessions[provider]
+  const auth = await deps.providerStatus()
+  const lines = [`*${LABEL[provider]}* · \`${model}\``]
+  if (bucket !== undefined && bucket.session_id !== '') {
+    lines.push(`Session: \`${bucket.session_id.slice(0, 8)}…\`, ${bucket.message_count} messages, ${bucket.total_tokens.toLocaleString('en-US')} tokens, $${bucket.total_cost_usd.toFixed(4)}`)
+    if (entry !== undefined) lines.push(`Started ${entry.created_at}, last active ${entry.last_active}`)
+  } else {
+    lines.push('No session yet: the next message starts one.')
+  }
+  lines.push(deps.isBusy(chatId) ? `Busy: a reply is running${deps.queueDepth(chatId) > 0 ? `, ${deps.queueDepth(chatId)} queued` : ''}.` : 'Idle.')
+  lines.push('', `Claude Code: ${auth.claude}`, `Codex: ${auth.codex}`)
+  return { text: lines.join('\n') }
+}
+
+function modelCommand (deps: CoreCommandDeps, chatId: string, args: string): CommandReply {
+  const current = chooseTarget(deps, chatId, {})
+  const [first = '', second = ''] = args.toLowerCase().split(/\s+/)
+  if (first === '') {
+    return {
+      text: `Now: *${LABEL[current.provider]}* · \`${current.model}\`. Pick a provider:`,
+      buttons: [[button('Claude Code', '/model claude'), button('Codex', '/model codex')]]
+    }
+  }
+  if (first === 'claude' || first === 'codex') {
+    return { text: `${LABEL[first]} models:`, buttons: [modelChoices(first).map((m) => button(m, `/model ${m}`))] }
+  }
+  const provider = providerOfModel(first)
+  if (provider === null) return { text: `Unknown model "${first}". Known: ${describeKnownModels()}.` }
+  if (second !== '' && !(REASONING_EFFORTS as readonly string[]).includes(second)) {
+    return { text: `Unknown reasoning level "${second}"; use one of ${REASONING_EFFORTS.join(', ')}.` }
+  }
+  if (deps.isBusy(chatId)) return { text: 'A reply is still running: wait for it or /stop it, then switch the model.' }
+  deps.sessions.setModel(chatId, provider, first)
+  if (provider === 'codex' && second !== '') deps.sessions.setReasoningEffort(chatId, second)
+  const reply: CommandReply = { text: `Switched to *${LABEL[provider]}* · \`${first}\`${second !== '' ? ` (reasoning ${second})` : ''}. Each provider keeps its own session.` }
+  if (provider === 'codex' && second === '') {
+    reply.text += '\nReasoning level:'
+    reply.buttons = [REASONING_EFFORTS.map((e) => button(e, `/model ${first} ${e}`))]
+  }
+  return reply
+}
+
+const button = (label: string, data: string): CommandButton => ({ label, data })

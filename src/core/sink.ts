@@ -1,0 +1,57 @@
+import type { CliEvent, ProviderName } from '../providers/events.ts'
+import type { CommandReply } from './commands.ts'
+
+/**
+ * What the orchestrator tells the outside world about one message (SPEC §5): Telegram, the admin
+ * API's SSE stream and automation deliveries are sinks. The core never knows which one it talks to.
+ */
+export interface RunSummary {
+  runId: string
+  /** `success` or an `error:…` code (SPEC §8.2 / §10). */
+  status: string
+  /** The final reply text (empty when the run failed before any). */
+  reply: string
+  provider: ProviderName
+  model: string
+  sessionId: string | null
+  costUsd: number | null
+  tokens: number | null
+  /** A sentence for the user when the run failed. */
+  error: string | null
+}
+
+export type ChatEvent =
+  /** The message has to wait behind a running one; `position` 1 = next. */
+  | { type: 'queued', entryId: string, position: number }
+  /** A queued message starts now (remove its indicator). */
+  | { type: 'dequeued', entryId: string }
+  /** A queued message was dropped: cancelled, or the chat was aborted. */
+  | { type: 'discarded', entryId: string, why: 'cancelled' | 'aborted' }
+  | { type: 'run_started', runId: string, provider: ProviderName, model: string }
+  /** A live event of the CLI: text delta, thinking, tool use, status. */
+  | { type: 'cli', runId: string, event: Exclude<CliEvent, { type: 'result' }> }
+  /** Something to tell the user that is not the agent's reply (recovering, age warning, errors). */
+  | { type: 'notice', text: string, level: 'info' | 'warn' | 'error' }
+  /** A command's answer. */
+  | { type: 'command', name: string, reply: CommandReply }
+  /** The run ended; `summary.reply` holds the exact final text. */
+  | { type: 'result', summary: RunSummary }
+
+export interface ChatSink {
+  /** Must not throw; a sink that fails logs and drops the event. */
+  emit: (event: ChatEvent) => void
+}
+
+/** One sink that forwards to several (e.g. the HTTP caller and the chat's Telegram). */
+export function fanOut (sinks: Array<ChatSink | null | undefined>): ChatSink {
+  const targets = sinks.filter((s): s is ChatSink => s != null)
+  return {
+    emit (event) {
+      for (const sink of targets) {
+        try { sink.emit(event) } catch {}
+      }
+    }
+  }
+}
+
+export const nullSink: ChatSink = { emit () {} }

@@ -1,0 +1,99 @@
+import { fileURLToPath } from 'node:url'
+import type { Config } from '../config.ts'
+import type { CliExecutor, CliRequest } from '../core/cli-executor.ts'
+import type { Runner, RunOutcome } from './runner.ts'
+import { buildClaudeArgv } from './claude.ts'
+import { buildCodexArgv } from './codex.ts'
+import { buildCliEnv, wrapInDocker } from './cli-env.ts'
+import { resolveCliBinary } from './resolve-binary.ts'
+
+export interface ExecutorOptions {
+  config: () => Config
+  runner: Runner
+  home: string
+  /** The admin API as the agent's `ductor` command should reach it. */
+  api: () => { url: string | null, token: string | null }
+  baseEnv?: NodeJS.ProcessEnv
+  /** Directory with the `ductor` command, put first on the agent's PATH (default: this package's bin/). */
+  binDir?: string
+}
+
+/** The package's `bin/` (holds `ductor.js` and the `ductor` shim), from src/ or dist/src/. */
+export function packageBinDir (): string {
+  const here = fileURLToPath(new URL('.', import.meta.url))
+  return here.includes('/dist/src/') ? fileURLToPath(new URL('../../../bin/', import.meta.url)) : fileURLToPath(new URL('../../bin/', import.meta.url))
+}
+
+/**
+ * Runs one CLI turn for the core (SPEC §7.1): builds the argv (Claude or Codex), the environment
+ * (DUCTOR_HOME, DUCTOR_CHAT_ID, the API URL/token, `ductor` on PATH), optional Docker wrapping, and
+ * hands it to the runner. The request's AbortSignal aborts the run.
+ */
+export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
+  const baseEnv = opts.baseEnv ?? process.env
+  const binDir = opts.binDir ?? packageBinDir()
+  return {
+    async execute (req: CliRequest): Promise<RunOutcome> {
+      const config = opts.config()
+      const pathEnv = baseEnv['PATH']
+      const cliPaths = { claude: config.cli_paths.claude || undefined, codex: config.cli_paths.codex || undefined }
+      const binary = config.docker.enabled ? req.provider : resolveCliBinary(req.provider, { cliPaths, pathEnv })
+      const cliParameters = req.cliParameters ?? config.cli_parameters[req.provider]
+      let argv = req.provider === 'claude'
+        ? buildClaudeArgv({
+          binary,
+          prompt: req.prompt,
+          model: req.model,
+          permissionMode: config.permission_mode,
+          appendSystemPrompt: req.systemAppend ?? null,
+          maxTurns: config.max_turns,
+          maxBudgetUsd: config.max_budget_usd,
+          resumeSessionId: req.resumeSessionId ?? null,
+          noSessionPersistence: req.noSessionPersistence === true,
+          cliParameters
+        })
+        : buildCodexArgv({
+          binary,
+          prompt: req.prompt,
+          model: req.model,
+          permissionMode: config.permission_mode,
+          reasoningEffort: req.reasoningEffort ?? config.reasoning_effort,
+          images: req.images,
+          resumeThreadId: req.resumeSessionId ?? null,
+          systemPrompt: req.systemAppend ?? null,
+          cliParameters
+        })
+      const api = opts.api()
+      const env = buildCliEnv({
+        baseEnv,
+        provider: req.provider,
+        permissionMode: config.permission_mode,
+        ductorHome: opts.home,
+        chatId: req.chatId,
+        apiUrl: api.url,
+        apiToken: api.token,
+        extraBinDir: binDir,
+        isRoot: process.getuid?.() === 0
+      })
+      if (config.docker.enabled) argv = wrapInDocker(argv, { container: config.docker.container_name, chatId: req.chatId, workdir: req.cwd })
+      const handle = opts.runner.run({
+        runId: req.runId,
+        chatId: req.chatId,
+        provider: req.provider,
+        argv,
+        cwd: req.cwd,
+        env,
+        timeoutMs: config.cli_timeout * 1000,
+        onEvent: req.onEvent
+      })
+      const onAbort = (): void => { handle.abort('user').catch(() => {}) }
+      if (req.signal.aborted) onAbort()
+      else req.signal.addEventListener('abort', onAbort, { once: true })
+      try {
+        return await handle.done
+      } finally {
+        req.signal.removeEventListener('abort', onAbort)
+      }
+    }
+  }
+}
