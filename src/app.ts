@@ -60,7 +60,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
 
   await app.register(corePlugin, { core: deps.core })
   await app.register(healthRoutes)
-  if (deps.config.admin.enabled) await app.register(adminRoutes, { prefix: '/api' })
+  if (deps.config.admin.enabled) await app.register(adminRoutes, { prefix: '/api', version: deps.version })
   return app
 }
 

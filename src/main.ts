@@ -39,7 +39,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   const home = resolveHome(env)
   await mkdir(home, { recursive: true })
   const paths = homePaths(home)
-  const { config } = await loadConfig({ home, env })
+  const { config, fileConfig, path: configPath } = await loadConfig({ home, env })
 
   const scrubber = createSecretScrubber()
   registerSecrets(scrubber, config)
@@ -57,7 +57,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     lock = await acquirePidLock(paths.pidFile)
     await seedHome(home, { variant: detectCliVariant(config, env), logger })
     const version = readVersion()
-    const core = await createCore({ config, paths, logger, clock: systemClock, env })
+    const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: systemClock, env })
     const app = await buildApp({ config, paths, logger, version, core, requestRestart: opts.requestRestart ?? (() => {}) })
     const { host, port } = listenAddress(config)
     await app.listen({ host, port })

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 import pino from 'pino'
 import { buildApp, type App } from '../src/app.ts'
-import { completeConfig, type Config } from '../src/config.ts'
+import { completeConfig, loadConfig, type Config } from '../src/config.ts'
+import { writeJsonAtomic } from '../src/store/atomic-json.ts'
 import { homePaths, type HomePaths } from '../src/home/paths.ts'
 import { seedHome } from '../src/home/seed.ts'
 import { createCore, type Core } from '../src/core/create-core.ts'
@@ -50,10 +51,11 @@ export interface Built {
 export async function buildFull (t: TestContext, opts: { config?: Config, env?: NodeJS.ProcessEnv, clock?: Clock } = {}): Promise<Built> {
   const home = await tempDir(t)
   const paths = homePaths(home)
-  const config = opts.config ?? testConfig()
+  await writeJsonAtomic(paths.config, opts.config ?? testConfig())
+  const { config, fileConfig, path: configPath } = await loadConfig({ home, env: {} })
   await seedHome(home, { variant: 'both' })
   const { logger, lines } = memoryLogger()
-  const core = await createCore({ config, paths, logger, clock: opts.clock ?? systemClock, env: { ...process.env, ...opts.env } })
+  const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env: { ...process.env, ...opts.env } })
   const app = await buildApp({ config, paths, logger, version: '0.0.0-test', core, requestRestart: () => {} })
   t.after(async () => { await app.close() })
   return { app, core, home, paths, logs: lines }

@@ -15,9 +15,15 @@ import { createLimiter, type Limiter } from './limiter.ts'
 import { createCommandRegistry, type CommandRegistry } from './commands.ts'
 import { registerCoreCommands } from './core-commands.ts'
 import { createOrchestrator, type Orchestrator } from './orchestrator.ts'
+import { planConfigPatch, type ConfigPatchPlan } from './config-update.ts'
+import { writeJsonAtomic } from '../store/atomic-json.ts'
 
 export interface CoreOptions {
+  /** The effective config (file + environment). */
   config: Config
+  /** The config as stored in `config/config.json`, and where (PATCH /api/config writes it). */
+  fileConfig?: Config
+  configPath?: string
   paths: HomePaths
   logger: Logger
   clock: Clock
@@ -39,13 +45,19 @@ export interface Core {
   limiter: Limiter
   commands: CommandRegistry
   orchestrator: Orchestrator
+  /** Whether each CLI is installed, in a few words (for /status and GET /api/status). */
+  providerStatus: () => Promise<Record<'claude' | 'codex', string>>
+  /** The next cron runs across all jobs, soonest first (set once automation is wired). */
+  nextCronRuns?: (limit: number) => Array<{ id: string, title: string, at: string }>
   /** The zone for cron, quiet hours, daily reset: `user_timezone` → $TZ → host → UTC. */
   timezone: () => string
   /** Where the agent's `ductor` command reaches the admin API; set once the server listens. */
   setApiUrl: (url: string) => void
   apiUrl: () => string | null
-  /** Applies a new validated config to everything that reads it live (PATCH /api/config). */
+  /** Applies a new validated config to everything that reads it live. */
   applyConfig: (next: Config) => void
+  /** PATCH /api/config: merge, validate, persist atomically, apply what can be applied live. */
+  updateConfig: (patch: unknown) => Promise<ConfigPatchPlan>
   /** Stops runs and children, flushes the stores. */
   close: () => Promise<void>
 }
@@ -55,6 +67,8 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   const env = opts.env ?? process.env
   let config = opts.config
   let apiUrl: string | null = null
+  let fileConfig = opts.fileConfig ?? opts.config
+  let configWrites: Promise<unknown> = Promise.resolve()
   const getConfig = (): Config => config
   const timezone = (): string => defaultTimezone(config.user_timezone, env['TZ'])
 
@@ -72,18 +86,24 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   const limiter = createLimiter(config.limits.max_concurrent_runs)
   const commands = createCommandRegistry()
   const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs, cli: executor, limiter, clock, logger, timezone, commands })
+  const providerStatus = async (): Promise<Record<'claude' | 'codex', string>> => {
+    const installed = installedClis(config, env)
+    const say = (ok: boolean, install: string): string => ok ? 'installed' : `not installed (${install})`
+    return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
+  }
   registerCoreCommands(commands, {
     config: getConfig,
     sessions,
     isBusy: orchestrator.isBusy,
     queueDepth: (chatId) => orchestrator.lanes.queueDepth(chatId),
     memoryPath: paths.memory,
-    providerStatus: async () => {
-      const installed = installedClis(config, env)
-      const say = (ok: boolean, install: string): string => ok ? 'installed' : `not installed (${install})`
-      return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
-    }
+    providerStatus
   })
+
+  function applyConfig (next: Config): void {
+    config = next
+    limiter.setMax(next.limits.max_concurrent_runs)
+  }
 
   return {
     config: getConfig,
@@ -97,11 +117,21 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     limiter,
     commands,
     orchestrator,
+    providerStatus,
     timezone,
     setApiUrl (url) { apiUrl = url },
-    applyConfig (next) {
-      config = next
-      limiter.setMax(next.limits.max_concurrent_runs)
+    applyConfig,
+    async updateConfig (patch) {
+      const run = configWrites.then(async () => {
+        const plan = planConfigPatch(fileConfig, patch, env)
+        if (opts.configPath !== undefined) await writeJsonAtomic(opts.configPath, plan.file)
+        fileConfig = plan.file
+        applyConfig(plan.effective)
+        logger.info({ changed: plan.changed, restartRequired: plan.restartRequired }, 'config updated')
+        return plan
+      })
+      configWrites = run.catch(() => {})
+      return await run
     },
     apiUrl: () => apiUrl,
     async close () {

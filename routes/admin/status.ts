@@ -1,0 +1,46 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { errorResponses } from './schemas.ts'
+import { RunSchema } from '../../src/store/run-history.ts'
+
+const StatusSchema = Type.Object({
+  version: Type.String(),
+  uptime_seconds: Type.Number(),
+  started_at: Type.String(),
+  home: Type.String(),
+  provider: Type.String(),
+  model: Type.String(),
+  providers: Type.Object({ claude: Type.String(), codex: Type.String() }),
+  telegram: Type.String(),
+  active_runs: Type.Array(RunSchema),
+  queues: Type.Array(Type.Object({ chat_id: Type.String(), running: Type.Boolean(), queued: Type.Integer() })),
+  concurrency: Type.Object({ max: Type.Integer(), active: Type.Integer(), waiting: Type.Integer() }),
+  next_cron_runs: Type.Array(Type.Object({ id: Type.String(), title: Type.String(), at: Type.String() }))
+})
+
+/** GET /api/status (SPEC §10): version, uptime, providers, active runs, queues, next cron runs. */
+const statusRoutes: FastifyPluginAsyncTypebox<{ version: string }> = async (app, opts) => {
+  const startedAt = Date.now()
+  app.get('/status', {
+    schema: { summary: 'Service status', tags: ['status'], response: { 200: StatusSchema, ...errorResponses } }
+  }, async () => {
+    const core = app.core
+    const config = core.config()
+    return {
+      version: opts.version,
+      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+      started_at: new Date(startedAt).toISOString(),
+      home: core.paths.home,
+      provider: config.provider,
+      model: config.model,
+      providers: await core.providerStatus(),
+      telegram: config.telegram_token === '' ? 'off (no bot token)' : 'on',
+      active_runs: core.runs.active(),
+      queues: core.orchestrator.lanes.snapshot().map((q) => ({ chat_id: q.chatId, running: q.running, queued: q.queued })),
+      concurrency: { max: config.limits.max_concurrent_runs, active: core.limiter.active, waiting: core.limiter.waiting },
+      next_cron_runs: core.nextCronRuns?.(5) ?? []
+    }
+  })
+}
+
+export default statusRoutes
