@@ -3,6 +3,7 @@ import { readVersion } from '../version.ts'
 import { serveCommand } from './serve.ts'
 import { initCommand } from './init.ts'
 import { statusCommand } from './status.ts'
+import { runsCommand, sessionsCommand, memoryCommand, chatCommand } from './client-commands.ts'
 
 /** Builds the `ductor` command. Each subcommand lives in its own file and registers itself here. */
 export function buildCli (): Command {
@@ -15,6 +16,10 @@ export function buildCli (): Command {
   program.addCommand(serveCommand(), { isDefault: true })
   program.addCommand(initCommand())
   program.addCommand(statusCommand())
+  program.addCommand(chatCommand())
+  program.addCommand(runsCommand())
+  program.addCommand(sessionsCommand())
+  program.addCommand(memoryCommand())
   return program
 }
 

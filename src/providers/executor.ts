@@ -75,6 +75,7 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
         extraBinDir: binDir,
         isRoot: process.getuid?.() === 0
       })
+      env['DUCTOR_NODE'] = process.execPath
       if (config.docker.enabled) argv = wrapInDocker(argv, { container: config.docker.container_name, chatId: req.chatId, workdir: req.cwd })
       const handle = opts.runner.run({
         runId: req.runId,

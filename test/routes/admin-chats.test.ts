@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { buildFull, fakeClis, testConfig, tempDir, ADMIN_TOKEN, waitFor } from '../helper.ts'
 import { isProcessAlive } from '../../src/providers/process-group.ts'
 
@@ -39,6 +40,10 @@ test('a message returns the CLI reply with a session id, and the next message re
   assert.equal(run1.argv.at(-1), 'hello')
   assert.equal(run1.env['DUCTOR_CHAT_ID'], '42')
   assert.equal(run1.env['DUCTOR_HOME'], paths.home)
+  assert.equal(run1.env['DUCTOR_API_TOKEN'], ADMIN_TOKEN, 'the agent can call the admin API')
+  const firstPathDir = (run1.env['PATH'] ?? '').split(':')[0] ?? ''
+  const version = spawnSync(join(firstPathDir, 'ductor'), ['--version'], { env: run1.env, encoding: 'utf8' })
+  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/, '`ductor` is on the agent\'s PATH')
 
   const second = await send('and again')
   assert.equal(second.json().session_id, body.session_id)

@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises'
+import { resolveHome, homePaths } from '../home/paths.ts'
+import { readServiceInfo } from '../home/service-info.ts'
+
+/** A failure of an admin API call, carrying the server's own message (printed as `ductor: <message>`). */
+export class ApiError extends Error {
+  readonly status: number
+
+  constructor (status: number, message: string) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+  }
+}
+
+export interface ApiClient {
+  url: string
+  request: <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>
+  /** POSTs and reads a text/event-stream answer, calling `onEvent` per event; resolves at the end. */
+  stream: (path: string, body: unknown, onEvent: (event: string, data: unknown) => void) => Promise<void>
+}
+
+/**
+ * Finds the admin API: `DUCTOR_API_URL` / `DUCTOR_API_TOKEN` (set for the agent's own runs), else the
+ * running service's address (`state/service.json`) and `admin.token` from the home's config.
+ */
+export async function connectApi (env: NodeJS.ProcessEnv = process.env): Promise<ApiClient> {
+  const home = resolveHome(env)
+  const paths = homePaths(home)
+  let url = env['DUCTOR_API_URL'] ?? ''
+  let token = env['DUCTOR_API_TOKEN'] ?? ''
+  if (url === '') {
+    const info = await readServiceInfo(paths.state)
+    if (info === null) throw new ApiError(0, `the ductor service is not running (home ${home}); start it with: ductor serve`)
+    url = info.url
+  }
+  if (token === '') {
+    const config = await readFile(paths.config, 'utf8').then((t) => JSON.parse(t) as { admin?: { token?: string } }).catch(() => null)
+    token = env['DUCTOR_ADMIN_TOKEN'] ?? config?.admin?.token ?? ''
+    if (token === '') throw new ApiError(0, `no admin token: set DUCTOR_API_TOKEN, or check admin.token in ${paths.config}`)
+  }
+  return createApiClient(url.replace(/\/+$/, ''), token)
+}
+
+export function createApiClient (url: string, token: string): ApiClient {
+  const call = async (method: string, path: string, body: unknown, accept = 'application/json'): Promise<Response> => {
+    let res: Response
+    try {
+      res = await fetch(`${url}/api${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body)
+      })
+    } catch (err) {
+      throw new ApiError(0, `cannot reach the ductor service at ${url} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); is it running? (ductor status)`)
+    }
+    if (!res.ok) {
+      const text = await res.text()
+      let message = text
+      try { message = (JSON.parse(text) as { message?: string }).message ?? text } catch {}
+      throw new ApiError(res.status, message || `HTTP ${res.status}`)
+    }
+    return res
+  }
+  return {
+    url,
+    async request<T> (method: string, path: string, body?: unknown): Promise<T> {
+      const res = await call(method, path, body)
+      return await res.json() as T
+    },
+    async stream (path, body, onEvent) {
+      const res = await call('POST', path, body, 'text/event-stream')
+      const decoder = new TextDecoder()
+      let buffer = ''
+      for await (const chunk of res.body ?? []) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true })
+        let end: number
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message'
+          const data = /^data: (.*)$/m.exec(block)?.[1]
+          if (data !== undefined) onEvent(event, JSON.parse(data))
+        }
+      }
+    }
+  }
+}

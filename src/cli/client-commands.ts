@@ -1,0 +1,123 @@
+import { Command } from 'commander'
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { connectApi } from './api-client.ts'
+import { table, printJson } from './output.ts'
+
+interface Run { id: string, kind: string, ref: string | null, chat_id: string | number | null, status: string, started_at: string, ended_at: string | null, cost_usd: number | null, tokens: number | null }
+
+/** `ductor runs [--active]`: the run history. */
+export function runsCommand (): Command {
+  return new Command('runs')
+    .description('show the run history (chat, cron, webhook, heartbeat runs)')
+    .option('--active', 'only runs in progress')
+    .option('--kind <kind>', 'chat, cron, webhook or heartbeat')
+    .option('--status <status>', 'e.g. success, error, skipped:quiet_hours')
+    .option('--limit <n>', 'how many (default 20)', '20')
+    .option('--json', 'print JSON')
+    .action(async (opts: { active?: boolean, kind?: string, status?: string, limit: string, json?: boolean }) => {
+      const api = await connectApi()
+      const query = new URLSearchParams({ limit: opts.limit })
+      if (opts.kind !== undefined) query.set('kind', opts.kind)
+      if (opts.status !== undefined) query.set('status', opts.status)
+      const { runs } = await api.request<{ runs: Run[] }>('GET', opts.active === true ? '/runs/active' : `/runs?${query.toString()}`)
+      if (opts.json === true) return printJson(runs)
+      process.stdout.write(table(runs as unknown as Array<Record<string, unknown>>, [['started_at', 'started'], ['kind', 'kind'], ['ref', 'ref'], ['chat_id', 'chat'], ['status', 'status'], ['cost_usd', 'cost $'], ['tokens', 'tokens'], ['id', 'id']]))
+    })
+}
+
+/** `ductor sessions`: every chat's session. */
+export function sessionsCommand (): Command {
+  return new Command('sessions')
+    .description('list the chats\' sessions')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const api = await connectApi()
+      const { sessions } = await api.request<{ sessions: Array<Record<string, unknown> & { provider_sessions: Record<string, { session_id: string, message_count: number, total_cost_usd: number }> }> }>('GET', '/sessions')
+      if (opts.json === true) return printJson(sessions)
+      const rows = sessions.map((s) => {
+        const bucket = s.provider_sessions[String(s['provider'])]
+        return { ...s, session: bucket?.session_id ?? '', messages: bucket?.message_count ?? 0, cost: bucket?.total_cost_usd.toFixed(4) ?? '0' }
+      })
+      process.stdout.write(table(rows, [['chat_id', 'chat'], ['provider', 'provider'], ['model', 'model'], ['messages', 'messages'], ['cost', 'cost $'], ['last_active', 'last active'], ['session', 'session']]))
+    })
+}
+
+/** `ductor memory [show|edit]`: read or edit MAINMEMORY.md through the service. */
+export function memoryCommand (): Command {
+  const memory = new Command('memory').description('show or edit the long-term memory (MAINMEMORY.md)')
+  memory.command('show', { isDefault: true })
+    .description('print the memory')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const api = await connectApi()
+      const body = await api.request<{ content: string, bytes: number }>('GET', '/memory')
+      if (opts.json === true) return printJson(body)
+      process.stdout.write(body.content.endsWith('\n') || body.content === '' ? body.content : body.content + '\n')
+    })
+  memory.command('edit')
+    .description('edit the memory in $EDITOR (or replace it with --file)')
+    .option('--file <path>', 'replace the memory with this file\'s content')
+    .action(async (opts: { file?: string }) => {
+      const api = await connectApi()
+      let content: string
+      if (opts.file !== undefined) {
+        content = await readFile(opts.file, 'utf8')
+      } else {
+        const { content: current } = await api.request<{ content: string }>('GET', '/memory')
+        const dir = await mkdtemp(join(tmpdir(), 'ductor-memory-'))
+        const path = join(dir, 'MAINMEMORY.md')
+        await writeFile(path, current)
+        const editor = process.env['VISUAL'] ?? process.env['EDITOR'] ?? 'vi'
+        const result = spawnSync(editor, [path], { stdio: 'inherit', shell: process.platform === 'win32' })
+        content = await readFile(path, 'utf8')
+        await rm(dir, { recursive: true, force: true })
+        if (result.status !== 0) throw new Error(`${editor} exited with ${String(result.status)}; memory not changed`)
+        if (content === current) {
+          process.stdout.write('No changes.\n')
+          return
+        }
+      }
+      const saved = await api.request<{ bytes: number }>('PUT', '/memory', { content })
+      process.stdout.write(`Memory saved (${saved.bytes} bytes).\n`)
+    })
+  return memory
+}
+
+/** `ductor chat <text>`: sends a message through the service and streams the reply. */
+export function chatCommand (): Command {
+  return new Command('chat')
+    .description('send a message to the assistant and stream the reply')
+    .argument('<text...>', 'the message')
+    .option('--chat <id>', 'chat id (default: DUCTOR_CHAT_ID, else "cli")')
+    .option('--model <name>', 'run this message with another model')
+    .option('--json', 'wait and print the result as JSON')
+    .action(async (words: string[], opts: { chat?: string, model?: string, json?: boolean }) => {
+      const api = await connectApi()
+      const chatId = opts.chat ?? process.env['DUCTOR_CHAT_ID'] ?? 'cli'
+      const body = { text: words.join(' '), ...(opts.model !== undefined ? { model: opts.model } : {}) }
+      const path = `/chats/${encodeURIComponent(chatId)}/messages`
+      if (opts.json === true) return printJson(await api.request('POST', path, body))
+      let streamed = false
+      let failed = false
+      await api.stream(path, body, (event, data) => {
+        const d = data as { text?: string, name?: string, summary?: string, status?: string, reply?: string, message?: string }
+        if (event === 'text' && d.text !== undefined) {
+          streamed = true
+          process.stdout.write(d.text)
+        } else if (event === 'tool') {
+          process.stderr.write(`[${d.name ?? 'tool'}] ${d.summary ?? ''}\n`)
+        } else if (event === 'error') {
+          failed = true
+          process.stderr.write(`ductor: ${d.message ?? 'the run failed'}\n`)
+        } else if (event === 'result') {
+          if (!streamed && d.reply !== undefined && d.status === 'success') process.stdout.write(d.reply)
+          process.stdout.write('\n')
+          if (d.status !== 'success') failed = true
+        }
+      })
+      if (failed) process.exitCode = 1
+    })
+}
