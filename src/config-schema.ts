@@ -104,7 +104,7 @@ export const ConfigSchema = Type.Object({
   reasoning_effort: oneOf(['low', 'medium', 'high', 'xhigh'], { default: 'medium', description: 'Codex reasoning level.' }),
   permission_mode: oneOf(['default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk'], {
     default: 'bypassPermissions',
-    description: 'Passed to Claude; Codex: bypassPermissions = --dangerously-bypass-approvals-and-sandbox, else --full-auto.'
+    description: 'Passed to Claude; Codex: bypassPermissions = --dangerously-bypass-approvals-and-sandbox, else --sandbox workspace-write.'
   }),
   cli_timeout: Type.Number({ minimum: 1, maximum: 86400, default: 600, description: 'Seconds per CLI run.' }),
   cli_parameters: Type.Object({

@@ -6,7 +6,10 @@ export interface CodexArgvOptions {
   prompt: string
   /** Omitted when empty: Codex then uses its config.toml model. */
   model?: string | null
-  /** `bypassPermissions` → --dangerously-bypass-approvals-and-sandbox; anything else → --full-auto. */
+  /**
+   * `bypassPermissions` → --dangerously-bypass-approvals-and-sandbox; anything else → `--sandbox
+   * workspace-write` (what SPEC's `--full-auto` meant; Codex 0.169 removed that flag, see ADR 0003).
+   */
   permissionMode: string
   /** `low` `medium` `high` `xhigh` → `-c model_reasoning_effort=E`. */
   reasoningEffort?: string | null
@@ -35,7 +38,7 @@ export function buildCodexArgv (options: CodexArgvOptions): string[] {
     '--json',
     '--color', 'never',
     '--skip-git-repo-check',
-    options.permissionMode === 'bypassPermissions' ? '--dangerously-bypass-approvals-and-sandbox' : '--full-auto'
+    ...(options.permissionMode === 'bypassPermissions' ? ['--dangerously-bypass-approvals-and-sandbox'] : ['--sandbox', 'workspace-write'])
   ]
   if (hasText(options.model)) argv.push('--model', options.model)
   if (hasText(options.reasoningEffort)) argv.push('-c', `model_reasoning_effort=${options.reasoningEffort}`)

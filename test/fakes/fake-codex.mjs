@@ -18,7 +18,7 @@ function refuse (message, code = 2) {
 if (flags[0] !== 'exec') refuse('fake codex: only `codex exec` is supported')
 // After `resume`, clap accepts only the flags marked global, plus resume's own.
 const GLOBAL = new Set(['--json', '--skip-git-repo-check', '--ephemeral', '--model', '-m', '-c', '--config',
-  '--dangerously-bypass-approvals-and-sandbox', '--full-auto', '-o', '--output-last-message',
+  '--dangerously-bypass-approvals-and-sandbox', '-o', '--output-last-message',
   '--image', '-i', '--last', '--all'])
 const TAKES_VALUE = new Set(['--model', '-m', '-c', '--config', '-o', '--output-last-message', '--image', '-i',
   '--color', '--sandbox', '-s', '--cd', '-C', '--add-dir', '--profile', '-p'])
@@ -32,8 +32,10 @@ for (let i = 1; i < flags.length; i++) {
   if (TAKES_VALUE.has(flag)) i++
 }
 if (!flags.includes('--json')) refuse('fake codex: only --json output is supported')
-if (flags.includes('--full-auto') && flags.includes('--dangerously-bypass-approvals-and-sandbox')) {
-  refuse("error: the argument '--full-auto' cannot be used with '--dangerously-bypass-approvals-and-sandbox'")
+// Codex 0.169.0 removed --full-auto (exit 2, "unexpected argument").
+if (flags.includes('--full-auto')) refuse("error: unexpected argument '--full-auto' found", 2)
+if (flags.includes('--sandbox') && flags.includes('--dangerously-bypass-approvals-and-sandbox')) {
+  refuse("error: the argument '--sandbox <SANDBOX_MODE>' cannot be used with '--dangerously-bypass-approvals-and-sandbox'", 2)
 }
 const resumeId = resumeAt === -1 ? undefined : flags[resumeAt + 1]
 if (resumeAt !== -1 && (resumeId === undefined || resumeId.startsWith('-'))) refuse('fake codex: resume needs a thread id')

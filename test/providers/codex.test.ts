@@ -4,7 +4,7 @@ import { buildCodexArgv, foldCodexPrompt } from '../../src/providers/codex.ts'
 
 test('a new run: exec --json, no colour, no git check, sandbox from the permission mode', () => {
   assert.deepEqual(buildCodexArgv({ binary: 'codex', prompt: 'hello', permissionMode: 'default' }), [
-    'codex', 'exec', '--json', '--color', 'never', '--skip-git-repo-check', '--full-auto', '--', 'hello'
+    'codex', 'exec', '--json', '--color', 'never', '--skip-git-repo-check', '--sandbox', 'workspace-write', '--', 'hello'
   ])
   assert.equal(buildCodexArgv({ binary: 'codex', prompt: 'x', permissionMode: 'bypassPermissions' })[6],
     '--dangerously-bypass-approvals-and-sandbox')
@@ -30,7 +30,7 @@ test('resume: options before the subcommand, thread id after it, images after th
   assert.deepEqual(buildCodexArgv({
     binary: 'codex', prompt: 'again', permissionMode: 'default', model: 'gpt-5.5', resumeThreadId: 'th-1', images: ['/i.png']
   }), [
-    'codex', 'exec', '--json', '--color', 'never', '--skip-git-repo-check', '--full-auto', '--model', 'gpt-5.5',
+    'codex', 'exec', '--json', '--color', 'never', '--skip-git-repo-check', '--sandbox', 'workspace-write', '--model', 'gpt-5.5',
     'resume', 'th-1', '--image', '/i.png', '--', 'again'
   ])
 })
