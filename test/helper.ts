@@ -46,16 +46,17 @@ export interface Built {
 
 /**
  * Builds the whole app (core included) on a seeded temporary home and closes it when the test ends.
- * `env` is what the CLI children see (put a fake bin dir on PATH here).
+ * `env` is added to process.env for the CLI children (put a fake bin dir on PATH here); `exactEnv`
+ * replaces process.env entirely (the real CLIs get nothing of the host).
  */
-export async function buildFull (t: TestContext, opts: { config?: Config, env?: NodeJS.ProcessEnv, clock?: Clock } = {}): Promise<Built> {
+export async function buildFull (t: TestContext, opts: { config?: Config, env?: NodeJS.ProcessEnv, exactEnv?: NodeJS.ProcessEnv, clock?: Clock } = {}): Promise<Built> {
   const home = await tempDir(t)
   const paths = homePaths(home)
   await writeJsonAtomic(paths.config, opts.config ?? testConfig())
   const { config, fileConfig, path: configPath } = await loadConfig({ home, env: {} })
   await seedHome(home, { variant: 'both' })
   const { logger, lines } = memoryLogger()
-  const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env: { ...process.env, ...opts.env } })
+  const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env: opts.exactEnv ?? { ...process.env, ...opts.env } })
   const app = await buildApp({ config, paths, logger, version: '0.0.0-test', core, requestRestart: () => {} })
   t.after(async () => { await app.close() })
   return { app, core, home, paths, logs: lines }
