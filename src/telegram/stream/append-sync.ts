@@ -58,7 +58,9 @@ export function createAppendSync ({ writer, minChars, maxChars }: AppendSyncOpti
   }
 
   function open (blocks: string[]): Chunk {
-    const chunk = { blocks, parts: splitHtml(blocks.join('\n\n')), first: writer.messages.length, sent: 0 }
+    // Index after every part of the earlier chunks, sent or not (one may still wait for a retry).
+    const first = chunks.reduce((n, c) => n + c.parts.length, 0)
+    const chunk = { blocks, parts: splitHtml(blocks.join('\n\n')), first, sent: 0 }
     chunks.push(chunk)
     return chunk
   }

@@ -31,6 +31,9 @@ export interface ShownMessage {
 
 export class WriteFailedError extends Error {}
 
+/** Attempts at deleting a message that is no longer part of the reply. */
+const deleteAttempts = 4
+
 export interface ChatWriter {
   readonly messages: ShownMessage[]
   /** Consecutive failed writes (reset by any success). */
@@ -40,7 +43,10 @@ export interface ChatWriter {
   dropFrom: (index: number) => number[]
   /** Queues messages for deletion at the next flushDeletes. */
   deleteLater: (ids: number[]) => void
-  /** Deletes the queued messages; 429 is thrown, other failures are ignored (best effort). */
+  /**
+   * Deletes the queued messages. 429 is thrown; another failure is thrown as WriteFailedError so
+   * the caller retries later, up to a few attempts per message, after which it is left alone.
+   */
   flushDeletes: () => Promise<void>
   /**
    * Shows `html` as the chat's draft (sendMessageDraft). False when it already showed that and
@@ -76,7 +82,7 @@ function keyOf (part: Part, plain: boolean): string {
 export function createChatWriter (options: ChatWriterOptions): ChatWriter {
   const { api, chatId, threadId, logger } = options
   const messages: ShownMessage[] = []
-  const pendingDeletes: number[] = []
+  const pendingDeletes: Array<{ id: number, tries: number }> = []
   let failures = 0
   let sentAny = false
   let draftKey = ''
@@ -126,7 +132,7 @@ export function createChatWriter (options: ChatWriterOptions): ChatWriter {
         failures++
         logger?.warn({ chatId, messageId: shown.id }, 'streamed message is gone; sending new messages')
         messages.splice(index, 1)
-        pendingDeletes.push(...dropFrom(index))
+        deleteLater(dropFrom(index))
         await send(index, part, plain)
         return
       }
@@ -138,6 +144,10 @@ export function createChatWriter (options: ChatWriterOptions): ChatWriter {
 
   function dropFrom (index: number): number[] {
     return messages.splice(index).map((m) => m.id)
+  }
+
+  function deleteLater (ids: number[]): void {
+    for (const id of ids) pendingDeletes.push({ id, tries: 0 })
   }
 
   return {
@@ -154,16 +164,18 @@ export function createChatWriter (options: ChatWriterOptions): ChatWriter {
       return true
     },
     dropFrom,
-    deleteLater (ids) { pendingDeletes.push(...ids) },
+    deleteLater,
     async flushDeletes () {
       while (pendingDeletes.length > 0) {
-        const id = pendingDeletes[0] as number
+        const entry = pendingDeletes[0] as { id: number, tries: number }
         try {
-          await api.deleteMessage({ chat_id: chatId, message_id: id })
+          await api.deleteMessage({ chat_id: chatId, message_id: entry.id })
         } catch (err) {
           const f = classifyApiError(err)
           if (f.kind === 'rate_limited') throw new RateLimitedError(f.retryAfterMs)
-          logger?.warn({ chatId, messageId: id, failure: f.kind }, 'could not delete a streamed message')
+          // Gone already is fine; anything else is tried again a few times, then left.
+          if (f.kind === 'failed' && ++entry.tries < deleteAttempts) throw new WriteFailedError(`deleteMessage: ${f.description}`)
+          if (f.kind !== 'not_found') logger?.warn({ chatId, messageId: entry.id, failure: f.kind }, 'could not delete a streamed message')
         }
         pendingDeletes.shift()
       }

@@ -30,7 +30,7 @@ export interface StreamEditorOptions {
   chatId: number
   threadId?: number
   replyToMessageId?: number
-  /** Use sendMessageDraft for the live part (only honoured when the api has it). */
+  /** Use sendMessageDraft for the live part; honoured only in private chats (positive chat id). */
   useDrafts?: boolean
   settings?: Partial<StreamingSettings>
   clock?: Clock
@@ -89,7 +89,7 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
 
   let mode: 'edit' | 'draft' | 'append' = settings.append_mode
     ? 'append'
-    : options.useDrafts === true && options.api.sendMessageDraft !== undefined ? 'draft' : 'edit'
+    : options.useDrafts === true && options.chatId > 0 && options.api.sendMessageDraft !== undefined ? 'draft' : 'edit'
   let degraded = false
   let abandoned: number[] = []
   let phase: 'live' | 'final' | 'done' = 'live'

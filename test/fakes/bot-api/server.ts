@@ -74,6 +74,10 @@ export interface FakeBotApi {
   addFile: (data: Buffer | string, options?: { filePath?: string, fileSize?: number }) => string
   /** The next `times` calls of `method` ('*' = any) fail with `fault`. */
   fail: (method: string, fault: Fault, times?: number) => void
+  /** Forgets faults not used up yet. */
+  clearFaults: () => void
+  /** The user deletes a message in their app (no Bot API call, no fault, no rate limit). */
+  userDeletes: (chatId: number, messageId: number) => void
   webhook: () => BotState['webhook']
   commands: () => unknown[]
 }
@@ -272,6 +276,11 @@ export function createFakeBotApi (options: FakeBotApiOptions = {}): FakeBotApi {
     pushUpdate: (update) => updates.push(update),
     addFile: (data, opts = {}) => addFile(state, typeof data === 'string' ? Buffer.from(data) : data, opts.filePath, opts.fileSize).file_id,
     fail (method, fault, times = 1) { faults.push({ method, fault, left: times }) },
+    clearFaults () { faults.length = 0 },
+    userDeletes (chatId, messageId) {
+      const m = state.chats.get(chatId)?.get(messageId)
+      if (m !== undefined) m.deleted = true
+    },
     webhook: () => state.webhook,
     commands: () => state.commands
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import { parseTelegramHtml } from '../../fakes/bot-api/telegram-html.ts'
 import { htmlToText } from '../../../src/telegram/format/html.ts'
 
@@ -26,3 +27,17 @@ export function assertPartsHoldText (fullHtml: string, parts: string[], limit: n
   }
   assert.equal(full.slice(pos).trim(), '', 'text left over after the last part')
 }
+
+// Pieces a model's Markdown is made of, with the awkward ones over-represented.
+const piece = fc.oneof(
+  fc.constantFrom('**', '*', '_', '__', '~~', '~', '`', '``', '```', '```py\n', '~~~\n', '\n', '\n\n', '\n\n\n',
+    '> ', '>> ', '- ', '* ', '1. ', '2) ', '# ', '### ', '---\n', '    ', '| a | b |\n|---|:-:|\n| 1 | 2 |\n', '| x ',
+    '<', '>', '&', '&amp;', '&lt;', '&#65;', '"', '\'', '<b>', '</i>', '<br>', '<div>\n', '<!-- ', '\\', '\\*',
+    '[', ']', '(', ')', '[link](https://x.y/?a=1&b="2")', '[bad](javascript:x)', '<https://auto.link>', 'www.ex.com',
+    '![img](https://i.png)', '[ref]', '[ref]: https://ref.ex\n', '- [ ] ', '- [x] ',
+    '😀', '👍🏽', '👨‍👩‍👧', '𝔘', 'é', '中文', '\t', ' ', '  \n', 'word', 'snake_case', 'a*b*c'),
+  fc.string({ minLength: 1, maxLength: 8 }),
+  fc.integer({ min: 30, max: 400 }).map((n) => 'x'.repeat(n))
+)
+/** Random Markdown such as a model writes, awkward cases over-represented. */
+export const markdown = fc.array(piece, { maxLength: 40 }).map((parts) => parts.join(''))

@@ -4,20 +4,7 @@ import fc from 'fast-check'
 import { createMarkdownRenderer, renderMarkdown } from '../../../src/telegram/format/markdown.ts'
 import { splitHtml } from '../../../src/telegram/format/split.ts'
 import { parseTelegramHtml } from '../../fakes/bot-api/telegram-html.ts'
-import { assertPartsHoldText } from './helpers.ts'
-
-// Pieces a model's Markdown is made of, with the awkward ones over-represented.
-const piece = fc.oneof(
-  fc.constantFrom('**', '*', '_', '__', '~~', '~', '`', '``', '```', '```py\n', '~~~\n', '\n', '\n\n', '\n\n\n',
-    '> ', '>> ', '- ', '* ', '1. ', '2) ', '# ', '### ', '---\n', '    ', '| a | b |\n|---|:-:|\n| 1 | 2 |\n', '| x ',
-    '<', '>', '&', '&amp;', '&lt;', '&#65;', '"', '\'', '<b>', '</i>', '<br>', '<div>\n', '<!-- ', '\\', '\\*',
-    '[', ']', '(', ')', '[link](https://x.y/?a=1&b="2")', '[bad](javascript:x)', '<https://auto.link>', 'www.ex.com',
-    '![img](https://i.png)', '[ref]', '[ref]: https://ref.ex\n', '- [ ] ', '- [x] ',
-    '😀', '👍🏽', '👨‍👩‍👧', '𝔘', 'é', '中文', '\t', ' ', '  \n', 'word', 'snake_case', 'a*b*c'),
-  fc.string({ minLength: 1, maxLength: 8 }),
-  fc.integer({ min: 30, max: 400 }).map((n) => 'x'.repeat(n))
-)
-const markdown = fc.array(piece, { maxLength: 40 }).map((parts) => parts.join(''))
+import { assertPartsHoldText, markdown } from './helpers.ts'
 
 function accepted (html: string): void {
   if (html.trim() === '') return

@@ -80,6 +80,17 @@ export function assertChatHolds (fake: FakeBotApi, markdown: string, chat = chat
   assert.equal(full.slice(pos).trim(), '', 'part of the reply is missing')
 }
 
+/** Weaker than assertChatHolds: every message is a piece of the reply, in order, none repeated. */
+export function assertChatShowsPiecesOf (fake: FakeBotApi, markdown: string, chat = chatId): void {
+  const full = expectedText(markdown)
+  let pos = 0
+  for (const m of fake.messages(chat)) {
+    const at = full.indexOf(m.text, pos)
+    assert.ok(at !== -1 && m.text.length > 0, `message ${m.message_id} is not the next piece of the reply`)
+    pos = at + m.text.length
+  }
+}
+
 export function writes (fake: FakeBotApi): RecordedCall[] {
   return fake.calls.filter((c) => ['sendMessage', 'editMessageText', 'deleteMessage', 'sendMessageDraft'].includes(c.method))
 }

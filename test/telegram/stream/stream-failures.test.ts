@@ -6,12 +6,12 @@ import { assertChatHolds, assertNeverNotModified, chatId, setup, streamText, wai
 const reply = Array.from({ length: 12 }, (_, i) => `Paragraph ${i}: **some** text & more text to read.`).join('\n\n')
 
 test('a streamed message the user deleted is replaced by new messages', async (t) => {
-  const { fake, api, clock, editor } = await setup(t)
+  const { fake, clock, editor } = await setup(t)
   const stream = editor()
   await streamText(stream, clock, reply.slice(0, 200), 50, 300)
   const first = fake.messages(chatId)[0]
   assert.ok(first !== undefined)
-  await api.deleteMessage(chatId, first.message_id)
+  fake.userDeletes(chatId, first.message_id)
   await streamText(stream, clock, reply.slice(200), 50, 300)
   const outcome = await stream.finish()
   assert.ok(fake.callsOf('editMessageText').some((c) => c.description === 'Bad Request: message to edit not found'))
@@ -85,4 +85,16 @@ test('cancel stops the stream without a final update', async (t) => {
   stream.push({ type: 'text', text: ' more' })
   await delay(20)
   assert.deepEqual(fake.messages(chatId).map((m) => m.text), ['partial'])
+})
+
+test('a failed delete of a message that is no longer part of the reply is retried', async (t) => {
+  const { fake, clock, editor } = await setup(t, { settings: { append_mode: true, min_chars: 10 } })
+  fake.fail('deleteMessage', { status: 500 }, 2)
+  const stream = editor()
+  await streamText(stream, clock, 'Checking the logs first.\n\nThen the config.\n\nStill looking.\n\n', 100, 1000)
+  await waitFor(() => fake.messages(chatId).length >= 1, 'a chunk sent while streaming')
+  const outcome = await stream.finish('The answer is 42.')
+  assert.deepEqual(fake.messages(chatId).map((m) => m.text), ['The answer is 42.'])
+  assert.equal(fake.callsOf('deleteMessage').filter((c) => !c.ok).length, 2)
+  assert.equal(outcome.delivered, true)
 })
