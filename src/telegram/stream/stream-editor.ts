@@ -1,0 +1,277 @@
+import { setTimeout as sleepMs } from 'node:timers/promises'
+import { systemClock } from '../../clock.ts'
+import type { Clock } from '../../clock.ts'
+import type { Logger } from '../../logger-types.ts'
+import { escapeHtml } from '../format/html.ts'
+import { extractMarkers, stripMarkersLive } from '../format/markers.ts'
+import { createMarkdownRenderer } from '../format/markdown.ts'
+import { splitHtml } from '../format/split.ts'
+import { RateLimitedError } from './api-errors.ts'
+import { createAppendSync } from './append-sync.ts'
+import { createChatWriter, WriteFailedError } from './chat-writer.ts'
+import { createLiveState } from './live-state.ts'
+import { defaultStreamingSettings } from './types.ts'
+import type { InlineKeyboardMarkup, StreamBotApi, StreamEvent, StreamingSettings, StreamOutcome } from './types.ts'
+
+/**
+ * Streams one CLI run into a Telegram chat (SPEC §7.2). Events go in with `push`; a single worker
+ * turns the latest state into Bot API calls, never more often than `edit_interval_seconds`, so
+ * everything that arrives in between is coalesced into the next edit.
+ *
+ * Modes: `edit` (default) keeps one message per 4096 characters and edits it in place; `draft`
+ * shows the live part with sendMessageDraft (private chats) and sends real messages only for
+ * full parts and the final reply; `append` (append_mode, or after `max_edit_failures` failed edits
+ * in a row) sends finished chunks as new messages. Whatever the mode, when the run ends the chat
+ * holds exactly the final reply, rendered, with its buttons on the last message.
+ */
+
+export interface StreamEditorOptions {
+  api: StreamBotApi
+  chatId: number
+  threadId?: number
+  replyToMessageId?: number
+  /** Use sendMessageDraft for the live part; honoured only in private chats (positive chat id). */
+  useDrafts?: boolean
+  settings?: Partial<StreamingSettings>
+  clock?: Clock
+  /** Waits `ms`; tests pass a virtual one. */
+  sleep?: (ms: number) => Promise<void>
+  /** Calls `fn` after `ms` unless cancelled; tests pass a virtual one. */
+  setTimer?: (ms: number, fn: () => void) => () => void
+  logger?: Logger
+  draftId?: number
+}
+
+export interface StreamEditor {
+  push: (event: StreamEvent) => void
+  /** Ends the stream (with `finalText`, else the result event's text, else what streamed). */
+  finish: (finalText?: string) => Promise<StreamOutcome>
+  /** Stops without a final update (shutdown); a pending finish() resolves undelivered. */
+  cancel: () => void
+}
+
+/** A draft fades after about 30 s without an update. */
+const draftKeepAliveMs = 20_000
+/** The final update waits at most this long for the edit interval (not for a 429 or a backoff). */
+const finalMaxWaitMs = 1_000
+/** Longest pause between two attempts after failures. */
+const maxBackoffMs = 30_000
+/** Failed attempts at the final update before giving up (about two minutes with backoff). */
+const finalAttempts = 8
+/** Shown when a reply has buttons but no text (Telegram needs some text). */
+const buttonsOnlyText = '👇'
+
+function defaultTimer (ms: number, fn: () => void): () => void {
+  const t = setTimeout(fn, ms)
+  t.unref()
+  return () => clearTimeout(t)
+}
+
+export function createStreamEditor (options: StreamEditorOptions): StreamEditor {
+  const settings = { ...defaultStreamingSettings, ...options.settings }
+  const clock = options.clock ?? systemClock
+  const sleep = options.sleep ?? ((ms: number) => sleepMs(ms).then(() => {}))
+  const setTimer = options.setTimer ?? defaultTimer
+  const { logger } = options
+  const intervalMs = settings.edit_interval_seconds * 1000
+
+  const live = createLiveState()
+  const renderer = createMarkdownRenderer()
+  const writer = createChatWriter({
+    api: options.api,
+    chatId: options.chatId,
+    ...(options.threadId !== undefined ? { threadId: options.threadId } : {}),
+    ...(options.replyToMessageId !== undefined ? { replyToMessageId: options.replyToMessageId } : {}),
+    draftId: options.draftId ?? 1 + Math.floor(Math.random() * 0x7ffffffe),
+    ...(logger !== undefined ? { logger } : {})
+  })
+  const append = createAppendSync({ writer, minChars: settings.min_chars, maxChars: settings.max_chars })
+
+  let mode: 'edit' | 'draft' | 'append' = settings.append_mode
+    ? 'append'
+    : options.useDrafts === true && options.chatId > 0 && options.api.sendMessageDraft !== undefined ? 'draft' : 'edit'
+  let degraded = false
+  let abandoned: number[] = []
+  let phase: 'live' | 'final' | 'done' = 'live'
+  let finalText: string | null = null
+  /** Earliest next write: the edit interval after the last one. */
+  let nextAt = 0
+  /** No write before this: a 429's retry_after, or a backoff after failures. */
+  let blockedUntil = 0
+  let lastTextAt = clock.now()
+  let finalFailures = 0
+  let dirty = false
+  let running = false
+  let draftStale = false
+  let cancelIdle: (() => void) | null = null
+  let cancelKeepAlive: (() => void) | null = null
+  let resolveFinal: (outcome: StreamOutcome) => void = () => {}
+  const finalPromise = new Promise<StreamOutcome>((resolve) => { resolveFinal = resolve })
+
+  function clearTimers (): void {
+    cancelIdle?.()
+    cancelKeepAlive?.()
+    cancelIdle = null
+    cancelKeepAlive = null
+  }
+
+  function kick (): void {
+    dirty = true
+    if (running || phase === 'done') return
+    running = true
+    run().catch((err: unknown) => {
+      logger?.error({ err, chatId: options.chatId }, 'streaming editor crashed')
+      finishWith(false, [], [])
+    }).finally(() => {
+      running = false
+      if (dirty && phase !== 'done') kick()
+    })
+  }
+
+  // phase and dirty change in other callbacks while run() awaits.
+  const isDone = (): boolean => phase === 'done'
+  const isDirty = (): boolean => dirty
+
+  async function run (): Promise<void> {
+    while (isDirty() && !isDone()) {
+      const now = clock.now()
+      const throttle = phase === 'final' ? Math.min(nextAt - now, finalMaxWaitMs) : nextAt - now
+      const wait = Math.max(throttle, blockedUntil - now)
+      if (wait > 0) await sleep(wait)
+      if (isDone()) return
+      dirty = false
+      try {
+        const wrote = phase === 'final' ? await flushFinal() : await flushLive()
+        if (wrote) nextAt = clock.now() + intervalMs
+      } catch (err) {
+        if (err instanceof RateLimitedError) {
+          logger?.info({ chatId: options.chatId, retryAfterMs: err.retryAfterMs }, 'telegram rate limit; coalescing')
+          blockedUntil = clock.now() + err.retryAfterMs
+          dirty = true
+        } else if (err instanceof WriteFailedError) {
+          onWriteFailed()
+        } else {
+          throw err
+        }
+      }
+    }
+  }
+
+  function onWriteFailed (): void {
+    const failures = Math.max(1, phase === 'final' ? finalFailures + 1 : writer.failures())
+    blockedUntil = clock.now() + Math.min(maxBackoffMs, intervalMs * 2 ** (failures - 1))
+    dirty = true
+    if (mode !== 'append' && writer.failures() >= settings.max_edit_failures) {
+      logger?.warn({ chatId: options.chatId, failures: writer.failures() }, 'edits keep failing; sending new messages instead')
+      degraded = true
+      mode = 'append'
+      abandoned = writer.dropFrom(0)
+    }
+    if (phase === 'final' && ++finalFailures >= finalAttempts) {
+      logger?.error({ chatId: options.chatId }, 'could not deliver the final reply to Telegram')
+      finishWith(false, [], [])
+    }
+  }
+
+  function liveParts (): string[] {
+    const md = stripMarkersLive(live.text())
+    const html = md === '' ? '' : renderer.render(md, { streaming: true })
+    const status = live.status()
+    const full = [html, status === '' ? '' : `<i>${escapeHtml(status)}</i>`].filter((s) => s !== '').join('\n\n')
+    return splitHtml(full)
+  }
+
+  async function flushLive (): Promise<boolean> {
+    if (!settings.enabled) return false
+    if (mode === 'append') {
+      // All but the block being written: a block can only change while it is among the last two,
+      // and if the second-to-last does change after all, the final reconcile replaces its chunk.
+      const { frozen, open } = renderer.renderBlocks(stripMarkersLive(live.text()))
+      return await append.live([...frozen, ...open.slice(0, -1)], clock.now() - lastTextAt >= settings.idle_ms)
+    }
+    const parts = liveParts()
+    const shown = mode === 'draft' ? parts.slice(0, -1) : parts
+    let wrote = false
+    for (const [i, html] of shown.entries()) wrote = (await writer.show(i, { html })) || wrote
+    if (mode === 'draft' && parts.length > 0) {
+      try {
+        const sent = await writer.draft(parts[parts.length - 1] as string, draftStale)
+        draftStale = false
+        if (sent) {
+          wrote = true
+          cancelKeepAlive?.()
+          cancelKeepAlive = setTimer(draftKeepAliveMs, () => { draftStale = true; kick() })
+        }
+      } catch (err) {
+        if (!(err instanceof WriteFailedError)) throw err
+        logger?.warn({ chatId: options.chatId, err: err.message }, 'drafts unavailable; editing a message instead')
+        mode = 'edit'
+        dirty = true
+      }
+    }
+    return wrote
+  }
+
+  async function flushFinal (): Promise<boolean> {
+    const { text, buttons, files } = extractMarkers(finalText ?? '')
+    const markup: InlineKeyboardMarkup | undefined = buttons.length > 0 ? { inline_keyboard: buttons } : undefined
+    if (mode === 'append') {
+      const { frozen, open } = renderer.renderBlocks(text)
+      const blocks = [...frozen, ...open]
+      await append.final(blocks.length === 0 && markup !== undefined ? [buttonsOnlyText] : blocks, markup)
+    } else {
+      let parts = splitHtml(renderer.render(text))
+      if (parts.length === 0 && markup !== undefined) parts = [buttonsOnlyText]
+      for (const [i, html] of parts.entries()) {
+        await writer.show(i, { html, ...(i === parts.length - 1 && markup !== undefined ? { markup } : {}) })
+      }
+      writer.deleteLater(writer.dropFrom(parts.length))
+    }
+    writer.deleteLater(abandoned)
+    abandoned = []
+    await writer.flushDeletes()
+    finishWith(true, files, buttons)
+    return true
+  }
+
+  function finishWith (delivered: boolean, files: string[], buttons: StreamOutcome['buttons']): void {
+    if (phase === 'done') return
+    phase = 'done'
+    clearTimers()
+    resolveFinal({ messageIds: writer.messages.map((m) => m.id), files, buttons, delivered, degraded })
+  }
+
+  function startFinal (text: string): void {
+    if (phase !== 'live') return
+    finalText = text
+    phase = 'final'
+    clearTimers()
+    kick()
+  }
+
+  return {
+    push (event) {
+      if (phase !== 'live') return
+      if (event.type === 'result') {
+        startFinal(event.result.text.trim() !== '' ? event.result.text : live.text())
+        return
+      }
+      if (!live.apply(event)) return
+      if (event.type === 'text') {
+        lastTextAt = clock.now()
+        if (mode === 'append') {
+          cancelIdle?.()
+          cancelIdle = setTimer(settings.idle_ms, kick)
+        }
+      }
+      kick()
+    },
+    async finish (text) {
+      startFinal(text ?? live.text())
+      return await finalPromise
+    },
+    cancel () {
+      finishWith(false, [], [])
+    }
+  }
+}
