@@ -3,6 +3,7 @@ import { readVersion } from '../version.ts'
 import { serveCommand } from './serve.ts'
 import { initCommand } from './init.ts'
 import { statusCommand } from './status.ts'
+import { serviceCommand } from './service.ts'
 
 /** Builds the `ductor` command. Each subcommand lives in its own file and registers itself here. */
 export function buildCli (): Command {
@@ -15,6 +16,7 @@ export function buildCli (): Command {
   program.addCommand(serveCommand(), { isDefault: true })
   program.addCommand(initCommand())
   program.addCommand(statusCommand())
+  program.addCommand(serviceCommand())
   return program
 }
 
