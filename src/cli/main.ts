@@ -4,6 +4,7 @@ import { serveCommand } from './serve.ts'
 import { initCommand } from './init.ts'
 import { statusCommand } from './status.ts'
 import { serviceCommand } from './service.ts'
+import { doctorCommand } from './doctor.ts'
 
 /** Builds the `ductor` command. Each subcommand lives in its own file and registers itself here. */
 export function buildCli (): Command {
@@ -17,6 +18,7 @@ export function buildCli (): Command {
   program.addCommand(initCommand())
   program.addCommand(statusCommand())
   program.addCommand(serviceCommand())
+  program.addCommand(doctorCommand())
   return program
 }
 
