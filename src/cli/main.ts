@@ -5,6 +5,7 @@ import { initCommand } from './init.ts'
 import { statusCommand } from './status.ts'
 import { serviceCommand } from './service.ts'
 import { doctorCommand } from './doctor.ts'
+import { upgradeCommand } from './upgrade.ts'
 
 /** Builds the `ductor` command. Each subcommand lives in its own file and registers itself here. */
 export function buildCli (): Command {
@@ -19,6 +20,7 @@ export function buildCli (): Command {
   program.addCommand(statusCommand())
   program.addCommand(serviceCommand())
   program.addCommand(doctorCommand())
+  program.addCommand(upgradeCommand())
   return program
 }
 
