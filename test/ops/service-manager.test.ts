@@ -65,7 +65,11 @@ test('systemd: a system without systemctl gets a plain sentence', async (t) => {
   await assert.rejects(manager.start(), /systemctl is not installed: this system does not run systemd/)
 })
 
-test('systemd: the user bus is found from a sudo/su shell when the user manager runs', () => {
+test('systemd: the user bus is found from a sudo/su shell when the user manager runs', async (t) => {
+  const { ctx, calls, dir } = await setup(t, 'linux')
+  await mkdir(join(dir, 'run', '1000'), { recursive: true })
+  await createServiceManager({ ...ctx, env: {} }).start()
+  assert.deepEqual(calls[0]?.opts.env, { XDG_RUNTIME_DIR: join(dir, 'run', '1000') }, 'systemctl gets the user\'s runtime directory')
   assert.deepEqual(userBusEnv({}, 1000, true, '/run/user'), { XDG_RUNTIME_DIR: '/run/user/1000' })
   assert.deepEqual(userBusEnv({}, 1000, false, '/run/user'), {}, 'no runtime dir: nothing to point at')
   assert.deepEqual(userBusEnv({ XDG_RUNTIME_DIR: '/x' }, 1000, true, '/run/user'), {}, 'an existing value is kept')
