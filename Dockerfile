@@ -29,7 +29,10 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY templates ./templates
-RUN ln -s /app/bin/ductor.js /usr/local/bin/ductor && mkdir -p /data && chown node:node /data
+# The CLIs' login folders exist in the image so that new volumes mounted there belong to `node`.
+RUN ln -s /app/bin/ductor.js /usr/local/bin/ductor \
+  && mkdir -p /data /home/node/.claude /home/node/.codex \
+  && chown node:node /data /home/node/.claude /home/node/.codex
 USER node
 VOLUME ["/data"]
 EXPOSE 8742

@@ -4,6 +4,9 @@ import { serveCommand } from './serve.ts'
 import { initCommand } from './init.ts'
 import { statusCommand } from './status.ts'
 import { runsCommand, sessionsCommand, memoryCommand, chatCommand } from './client-commands.ts'
+import { serviceCommand } from './service.ts'
+import { doctorCommand } from './doctor.ts'
+import { upgradeCommand } from './upgrade.ts'
 
 /** Builds the `ductor` command. Each subcommand lives in its own file and registers itself here. */
 export function buildCli (): Command {
@@ -20,6 +23,9 @@ export function buildCli (): Command {
   program.addCommand(runsCommand())
   program.addCommand(sessionsCommand())
   program.addCommand(memoryCommand())
+  program.addCommand(serviceCommand())
+  program.addCommand(doctorCommand())
+  program.addCommand(upgradeCommand())
   return program
 }
 

@@ -1,0 +1,62 @@
+import { homePaths } from '../home/paths.ts'
+import { readConfigReadOnly } from './config-read.ts'
+import { checkConfig, checkExposure, checkHome, checkNode, checkPort, checkService } from './doctor-checks.ts'
+import { checkCliInstalled, checkCliLogin } from './doctor-cli-checks.ts'
+import { checkBotApi, checkBotToken, checkWebhook, scrubToken } from './doctor-telegram.ts'
+import type { CheckResult, DoctorContext } from './doctor-types.ts'
+
+export type { CheckResult, CheckStatus, DoctorContext } from './doctor-types.ts'
+
+/**
+ * Runs every check in order and returns the list. Read-only: it writes nothing to the home. Checks
+ * that need a valid config are skipped when it is invalid; the Bot API checks need a token.
+ */
+export async function runDoctor (ctx: DoctorContext): Promise<CheckResult[]> {
+  const paths = homePaths(ctx.home)
+  const results: CheckResult[] = [checkNode(ctx.nodeVersion)]
+  const reading = await readConfigReadOnly(ctx.home, ctx.env)
+  results.push(checkConfig(reading))
+  results.push(await checkHome(ctx.home, ctx.uid))
+  if (reading.status !== 'ok') return results
+  const config = reading.config
+  for (const provider of ['claude', 'codex'] as const) {
+    const installed = await checkCliInstalled(provider, config, ctx)
+    results.push(installed.result)
+    if (installed.path !== null) results.push(await checkCliLogin(provider, config, ctx))
+  }
+  results.push(await checkPort(config, paths.state, paths.pidFile, ctx.fetch, ctx.timeoutMs))
+  results.push(checkExposure(config, ctx.inContainer))
+  const service = await checkService(ctx)
+  if (service !== null) results.push(service)
+  const token = checkBotToken(config)
+  results.push(token)
+  if (config.telegram_token !== '' && token.status !== 'fail') {
+    const api = await checkBotApi(config, ctx.fetch, ctx.timeoutMs)
+    results.push(api)
+    if (api.status === 'ok') results.push(await checkWebhook(config, ctx.fetch, ctx.timeoutMs))
+  }
+  const secret = config.telegram_token
+  return results.map((r) => ({
+    ...r,
+    detail: scrubToken(r.detail, secret),
+    ...(r.fix === undefined ? {} : { fix: scrubToken(r.fix, secret) })
+  }))
+}
+
+const MARK = { ok: '✓', warn: '!', fail: '✗' } as const
+
+/** The short checklist `ductor doctor` prints: one line per check, the fix under it, a summary. */
+export function formatChecklist (results: CheckResult[], home: string): string {
+  const width = Math.max(...results.map((r) => r.name.length))
+  const lines = [`ductor doctor: ${home}`]
+  for (const r of results) {
+    lines.push(`${MARK[r.status]} ${r.name.padEnd(width)}  ${r.detail}`)
+    if (r.fix !== undefined && r.status !== 'ok') lines.push(`  ${' '.repeat(width)}  fix: ${r.fix}`)
+  }
+  const failing = results.filter((r) => r.status === 'fail').length
+  const warnings = results.filter((r) => r.status === 'warn').length
+  lines.push(failing === 0 && warnings === 0
+    ? 'All checks passed.'
+    : `${failing} failing, ${warnings} warning${warnings === 1 ? '' : 's'}.`)
+  return lines.join('\n') + '\n'
+}
