@@ -15,6 +15,11 @@ import { createLimiter, type Limiter } from './limiter.ts'
 import { createCommandRegistry, type CommandRegistry } from './commands.ts'
 import { registerCoreCommands } from './core-commands.ts'
 import { createOrchestrator, type Orchestrator } from './orchestrator.ts'
+import { createAutomation } from '../automation/create-automation.ts'
+import type { CronControl } from '../automation/cron-control.ts'
+import type { DependencyQueue } from '../automation/dependency-queue.ts'
+import type { AutomationScheduler } from '../automation/scheduler.ts'
+import type { RunTask } from '../automation/task-run-types.ts'
 
 export interface CoreOptions {
   config: Config
@@ -24,6 +29,8 @@ export interface CoreOptions {
   env?: NodeJS.ProcessEnv
   /** Replaces the real CLI executor (tests). */
   executor?: CliExecutor
+  /** Tick interval of the automation loop (default 1000 ms). */
+  automationTickMs?: number
 }
 
 /** Everything the ingresses share (SPEC §5): stores, the process registry, the orchestrator. */
@@ -39,6 +46,16 @@ export interface Core {
   limiter: Limiter
   commands: CommandRegistry
   orchestrator: Orchestrator
+  /** Isolated task runs for cron jobs and `cron_task` webhooks (SPEC §8). */
+  runTask: RunTask
+  /** The dependency queue shared by cron and webhook tasks (depths for /api/status). */
+  dependencies: DependencyQueue
+  /** Cron jobs: store, next runs, run now (admin API, /cron). */
+  cron: CronControl
+  /** The automation loop; `tick()` is callable directly (tests with a mock clock). */
+  automation: AutomationScheduler
+  /** Starts the automation timer; call once the server listens. */
+  startAutomation: () => void
   /** The zone for cron, quiet hours, daily reset: `user_timezone` → $TZ → host → UTC. */
   timezone: () => string
   /** Where the agent's `ductor` command reaches the admin API; set once the server listens. */
@@ -72,6 +89,12 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   const limiter = createLimiter(config.limits.max_concurrent_runs)
   const commands = createCommandRegistry()
   const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs, cli: executor, limiter, clock, logger, timezone, commands })
+  const automation = await createAutomation({
+    chat: { config: getConfig, paths, sessions, runs, cli: executor, limiter, clock, logger, timezone },
+    orchestrator,
+    registry,
+    tickMs: opts.automationTickMs
+  })
   registerCoreCommands(commands, {
     config: getConfig,
     sessions,
@@ -97,6 +120,11 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     limiter,
     commands,
     orchestrator,
+    runTask: automation.runTask,
+    dependencies: automation.dependencies,
+    cron: automation.cron,
+    automation: automation.scheduler,
+    startAutomation: () => { automation.scheduler.start() },
     timezone,
     setApiUrl (url) { apiUrl = url },
     applyConfig (next) {
@@ -105,9 +133,11 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     },
     apiUrl: () => apiUrl,
     async close () {
+      await automation.stop()
       for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.abort(chatId)
       await registry.killAll()
       await orchestrator.drain(3000)
+      await automation.drain(3000)
       await sessions.flush().catch((err: unknown) => logger.error({ err }, 'could not save sessions on shutdown'))
       await runs.close()
     }
