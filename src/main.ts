@@ -66,6 +66,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     const clientHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
     const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${boundPort}`
     core.setApiUrl(url)
+    core.startAutomation()
     await writeServiceInfo(paths.state, { pid: process.pid, url, version, started_at: new Date().toISOString() })
     logger.info({ url, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined

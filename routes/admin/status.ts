@@ -38,7 +38,7 @@ const statusRoutes: FastifyPluginAsyncTypebox<{ version: string }> = async (app,
       active_runs: core.runs.active(),
       queues: core.orchestrator.lanes.snapshot().map((q) => ({ chat_id: q.chatId, running: q.running, queued: q.queued })),
       concurrency: { max: config.limits.max_concurrent_runs, active: core.limiter.active, waiting: core.limiter.waiting },
-      next_cron_runs: core.nextCronRuns?.(5) ?? []
+      next_cron_runs: core.nextCronRuns(5)
     }
   })
 }

@@ -1,4 +1,4 @@
-import { readdir, lstat, unlink } from 'node:fs/promises'
+import { readdir, lstat, rmdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../logger-types.ts'
 import { localParts } from './tz.ts'
@@ -65,4 +65,52 @@ export function cleanupDayKey (now: number, tz: string): string {
 export function isCleanupDue (now: number, tz: string, checkHour: number, lastRunDay: string | null | undefined): boolean {
   const { hour, dayKey } = localParts(now, tz)
   return hour >= checkHour && dayKey !== lastRunDay
+}
+
+const DATED_FOLDER = /^\d{4}-\d{2}-\d{2}$/
+
+export interface CleanupReport {
+  telegramFiles: number
+  outputToUser: number
+  /** Empty dated folders (`telegram_files/YYYY-MM-DD/`) removed. */
+  folders: number
+}
+
+/**
+ * The daily cleanup of the workspace (SPEC §8.4, docs/adr/0003): old top-level files of
+ * `telegram_files/` and of each of its dated folders (`YYYY-MM-DD/`, where the Telegram adapter
+ * saves what the user sent), then dated folders left empty from before today (local); and old
+ * top-level files of `output_to_user/`. Other folders and everything deeper are never touched.
+ */
+export async function cleanWorkspaceFiles (opts: {
+  telegramFilesDir: string
+  outputToUserDir: string
+  telegramFilesDays: number
+  outputToUserDays: number
+  now: number
+  timezone: string
+  logger?: Logger
+}): Promise<CleanupReport> {
+  const { now, logger } = opts
+  const report: CleanupReport = { telegramFiles: 0, outputToUser: 0, folders: 0 }
+  report.telegramFiles += (await deleteOldFiles(opts.telegramFilesDir, opts.telegramFilesDays, now, { logger })).length
+  const today = cleanupDayKey(now, opts.timezone)
+  const names = await readdir(opts.telegramFilesDir).catch(() => [] as string[])
+  for (const name of names.filter((n) => DATED_FOLDER.test(n)).sort()) {
+    const dir = join(opts.telegramFilesDir, name)
+    const isDir = await lstat(dir).then((s) => s.isDirectory(), () => false)
+    if (!isDir) continue
+    report.telegramFiles += (await deleteOldFiles(dir, opts.telegramFilesDays, now, { logger })).length
+    // Today's folder may be about to receive a file: only earlier days are removed.
+    if (name >= today) continue
+    try {
+      await rmdir(dir)
+      report.folders++
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') logger?.warn({ path: dir, err }, 'cleanup could not remove a folder')
+    }
+  }
+  report.outputToUser += (await deleteOldFiles(opts.outputToUserDir, opts.outputToUserDays, now, { logger })).length
+  return report
 }

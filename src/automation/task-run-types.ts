@@ -26,6 +26,8 @@ export interface TaskRunRequest {
   quietStart?: number | null
   quietEnd?: number | null
   dependency?: string | null
+  /** A run the user asked for by hand (`POST /api/cron/:id/run`): the quiet window does not apply. */
+  ignoreQuietHours?: boolean
 }
 
 export interface TaskRunResult {

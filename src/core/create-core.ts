@@ -17,6 +17,11 @@ import { registerCoreCommands } from './core-commands.ts'
 import { createOrchestrator, type Orchestrator } from './orchestrator.ts'
 import { planConfigPatch, type ConfigPatchPlan } from './config-update.ts'
 import { writeJsonAtomic } from '../store/atomic-json.ts'
+import { createAutomation } from '../automation/create-automation.ts'
+import type { CronControl } from '../automation/cron-control.ts'
+import type { DependencyQueue } from '../automation/dependency-queue.ts'
+import type { AutomationScheduler } from '../automation/scheduler.ts'
+import type { RunTask } from '../automation/task-run-types.ts'
 
 export interface CoreOptions {
   /** The effective config (file + environment). */
@@ -30,6 +35,8 @@ export interface CoreOptions {
   env?: NodeJS.ProcessEnv
   /** Replaces the real CLI executor (tests). */
   executor?: CliExecutor
+  /** Tick interval of the automation loop (default 1000 ms). */
+  automationTickMs?: number
 }
 
 /** Everything the ingresses share (SPEC §5): stores, the process registry, the orchestrator. */
@@ -47,8 +54,18 @@ export interface Core {
   orchestrator: Orchestrator
   /** Whether each CLI is installed, in a few words (for /status and GET /api/status). */
   providerStatus: () => Promise<Record<'claude' | 'codex', string>>
-  /** The next cron runs across all jobs, soonest first (set once automation is wired). */
-  nextCronRuns?: (limit: number) => Array<{ id: string, title: string, at: string }>
+  /** The next cron runs across all jobs, soonest first. */
+  nextCronRuns: (limit: number) => Array<{ id: string, title: string, at: string }>
+  /** Isolated task runs for cron jobs and `cron_task` webhooks (SPEC §8). */
+  runTask: RunTask
+  /** The dependency queue shared by cron and webhook tasks (depths for /api/status). */
+  dependencies: DependencyQueue
+  /** Cron jobs: store, next runs, run now (admin API, /cron). */
+  cron: CronControl
+  /** The automation loop; `tick()` is callable directly (tests with a mock clock). */
+  automation: AutomationScheduler
+  /** Starts the automation timer; call once the server listens. */
+  startAutomation: () => void
   /** The zone for cron, quiet hours, daily reset: `user_timezone` → $TZ → host → UTC. */
   timezone: () => string
   /** Where the agent's `ductor` command reaches the admin API; set once the server listens. */
@@ -91,6 +108,12 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     const say = (ok: boolean, install: string): string => ok ? 'installed' : `not installed (${install})`
     return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
   }
+  const automation = await createAutomation({
+    chat: { config: getConfig, paths, sessions, runs, cli: executor, limiter, clock, logger, timezone },
+    orchestrator,
+    registry,
+    tickMs: opts.automationTickMs
+  })
   registerCoreCommands(commands, {
     config: getConfig,
     sessions,
@@ -118,6 +141,16 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     commands,
     orchestrator,
     providerStatus,
+    runTask: automation.runTask,
+    dependencies: automation.dependencies,
+    cron: automation.cron,
+    automation: automation.scheduler,
+    startAutomation: () => { automation.scheduler.start() },
+    nextCronRuns: (limit) => automation.cron.upcoming(limit).map((run) => ({
+      id: run.id,
+      title: automation.cron.store.get(run.id)?.title ?? run.id,
+      at: new Date(run.at).toISOString()
+    })),
     timezone,
     setApiUrl (url) { apiUrl = url },
     applyConfig,
@@ -135,9 +168,11 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     },
     apiUrl: () => apiUrl,
     async close () {
+      await automation.stop()
       for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.abort(chatId)
       await registry.killAll()
       await orchestrator.drain(3000)
+      await automation.drain(3000)
       await sessions.flush().catch((err: unknown) => logger.error({ err }, 'could not save sessions on shutdown'))
       await runs.close()
     }

@@ -36,6 +36,24 @@ export type ChatEvent =
   | { type: 'command', name: string, reply: CommandReply }
   /** The run ended; `summary.reply` holds the exact final text. */
   | { type: 'result', summary: RunSummary }
+  /** An automation's result for this chat (SPEC §8): a cron job, a `cron_task` hook, or the heartbeat. */
+  | DeliveryEvent
+
+/**
+ * What an automation delivers to a chat. `text` is the agent's reply (Markdown, may hold
+ * `<file:…>` tags and `[button:…]` markers like any reply) when `status` is `success`; otherwise a
+ * sentence saying what failed. `title` is the job's or hook's title (null for the heartbeat).
+ */
+export interface DeliveryEvent {
+  type: 'delivery'
+  source: 'cron' | 'webhook' | 'heartbeat'
+  /** The job or hook id (null for the heartbeat). */
+  ref: string | null
+  title: string | null
+  text: string
+  status: string
+  runId: string | null
+}
 
 export interface ChatSink {
   /** Must not throw; a sink that fails logs and drops the event. */

@@ -1,14 +1,14 @@
 import type { Config } from '../config.ts'
-import { resolveCliBinary } from '../providers/resolve-binary.ts'
+import { resolveCliBinary, findExecutable } from '../providers/resolve-binary.ts'
 import { isAbsolute } from 'node:path'
 import type { CliVariant } from './templates.ts'
 
 /** Which CLIs are installed: a configured path, or the name found on PATH. */
 export function installedClis (config: Config, env: NodeJS.ProcessEnv = process.env): { claude: boolean, codex: boolean } {
-  const has = (provider: 'claude' | 'codex'): boolean => isAbsolute(resolveCliBinary(provider, {
-    cliPaths: { claude: config.cli_paths.claude || undefined, codex: config.cli_paths.codex || undefined },
-    pathEnv: env['PATH']
-  }))
+  const has = (provider: 'claude' | 'codex'): boolean => {
+    const configured = config.cli_paths[provider]
+    return configured !== '' ? findExecutable(configured, env['PATH']) !== null : isAbsolute(resolveCliBinary(provider, { pathEnv: env['PATH'] }))
+  }
   return { claude: has('claude'), codex: has('codex') }
 }
 

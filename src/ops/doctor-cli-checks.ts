@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config } from '../config.ts'
-import { findExecutable } from '../home/variant.ts'
+import { findExecutable } from '../providers/resolve-binary.ts'
 import { exists } from './service-types.ts'
 import { ok, warn, fail, type CheckResult, type DoctorContext } from './doctor-types.ts'
 
@@ -24,7 +24,7 @@ export async function checkCliInstalled (provider: Provider, config: Config, ctx
   const name = `${provider} CLI`
   const isDefault = config.provider === provider
   const explicit = config.cli_paths[provider]
-  const path = await findExecutable(explicit !== '' ? explicit : provider, ctx.env)
+  const path = findExecutable(explicit !== '' ? explicit : provider, ctx.env['PATH'])
   if (path === null) {
     if (explicit !== '') return { result: fail(name, `cli_paths.${provider} is ${explicit}, which is not an executable file`, `fix cli_paths.${provider}, or set it to "" to use PATH`), path }
     return {

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { findExecutable } from '../home/variant.ts'
+import { findExecutable } from '../providers/resolve-binary.ts'
 import type { Config } from '../config.ts'
 
 /** What a service definition (systemd unit, launchd agent) runs: everything absolute. */
@@ -44,7 +44,7 @@ export async function buildServiceSpec (opts: {
   const nodePath = opts.execPath ?? process.execPath
   const cliDirs: string[] = []
   for (const [name, explicit] of [['claude', opts.config.cli_paths.claude], ['codex', opts.config.cli_paths.codex]] as const) {
-    const found = await findExecutable(explicit !== '' ? explicit : name, opts.env)
+    const found = findExecutable(explicit !== '' ? explicit : name, opts.env['PATH'])
     if (found !== null) cliDirs.push(dirname(resolve(found)))
   }
   const dirs = [dirname(nodePath), ...cliDirs, join(opts.userHome, '.local', 'bin'),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, mkdir, writeFile, utimes, symlink, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { deleteOldFiles, isCleanupDue, cleanupDayKey } from '../../src/automation/cleanup.ts'
+import { deleteOldFiles, isCleanupDue, cleanupDayKey, cleanWorkspaceFiles } from '../../src/automation/cleanup.ts'
 
 const DAY = 86_400_000
 const NOW = Date.parse('2026-06-15T12:00:00Z')
@@ -61,4 +61,56 @@ test('cleanup is due once per local day, from check_hour on', () => {
   assert.equal(isCleanupDue(at('2026-06-15T22:30:00Z'), tz, 3, '2026-06-15'), false, '00:30 on the 16th local, before check_hour')
   assert.equal(cleanupDayKey(at('2026-06-15T22:30:00Z'), tz), '2026-06-16')
   assert.equal(cleanupDayKey(at('2026-06-15T22:30:00Z'), 'UTC'), '2026-06-15')
+})
+
+test('workspace cleanup: old files of telegram_files, of its dated folders and of output_to_user; empty past day folders go', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'ductor-cleanup-ws-'))
+  t.after(() => rm(root, { recursive: true, force: true }))
+  const tg = join(root, 'telegram_files')
+  const out = join(root, 'output_to_user')
+  const file = async (path: string, days: number): Promise<void> => {
+    await mkdir(join(path, '..'), { recursive: true })
+    await writeFile(path, 'x')
+    await aged(path, days)
+  }
+  await file(join(tg, 'loose-old.jpg'), 40)
+  await file(join(tg, '2026-04-01', 'photo.jpg'), 75) // all old: the folder empties and goes
+  await file(join(tg, '2026-05-20', 'old.pdf'), 26) // 26 days: the limit here is 20
+  await file(join(tg, '2026-05-20', 'voice.ogg'), 10) // still young: folder stays
+  await file(join(tg, '2026-05-20', 'deep', 'nested.txt'), 90) // deeper: never touched
+  await mkdir(join(tg, '2026-06-15')) // today's folder, empty: kept for the files about to come
+  await file(join(tg, 'my-stuff', 'keep.txt'), 90) // not a dated folder: left alone
+  await file(join(out, 'report-old.pdf'), 31)
+  await file(join(out, 'report-new.pdf'), 5)
+  await file(join(out, 'sub', 'old.txt'), 99)
+
+  const report = await cleanWorkspaceFiles({
+    telegramFilesDir: tg,
+    outputToUserDir: out,
+    telegramFilesDays: 20,
+    outputToUserDays: 30,
+    now: NOW,
+    timezone: 'UTC'
+  })
+  assert.deepEqual(report, { telegramFiles: 3, outputToUser: 1, folders: 1 })
+  assert.deepEqual((await readdir(tg)).sort(), ['2026-05-20', '2026-06-15', 'my-stuff'])
+  assert.deepEqual((await readdir(join(tg, '2026-05-20'))).sort(), ['deep', 'voice.ogg'])
+  assert.deepEqual(await readdir(join(tg, '2026-05-20', 'deep')), ['nested.txt'])
+  assert.deepEqual(await readdir(join(tg, 'my-stuff')), ['keep.txt'])
+  assert.deepEqual((await readdir(out)).sort(), ['report-new.pdf', 'sub'])
+  assert.deepEqual(await readdir(join(out, 'sub')), ['old.txt'])
+})
+
+test('workspace cleanup with missing folders does nothing and does not fail', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'ductor-cleanup-ws-'))
+  t.after(() => rm(root, { recursive: true, force: true }))
+  const report = await cleanWorkspaceFiles({
+    telegramFilesDir: join(root, 'nope'),
+    outputToUserDir: join(root, 'nope2'),
+    telegramFilesDays: 30,
+    outputToUserDays: 30,
+    now: NOW,
+    timezone: 'UTC'
+  })
+  assert.deepEqual(report, { telegramFiles: 0, outputToUser: 0, folders: 0 })
 })

@@ -1,0 +1,106 @@
+import type { ChatRunDeps } from '../core/chat-run.ts'
+import type { Orchestrator } from '../core/orchestrator.ts'
+import type { ProcessRegistry } from '../providers/process-registry.ts'
+import { cleanWorkspaceFiles } from './cleanup.ts'
+import { createCronControl, type CronControl } from './cron-control.ts'
+import { createCronPlanner } from './cron-planner.ts'
+import { createCronStore } from './cron-store.ts'
+import { createDependencyQueue, type DependencyQueue } from './dependency-queue.ts'
+import { createHeartbeat } from './heartbeat.ts'
+import { createAutomationScheduler, type AutomationScheduler } from './scheduler.ts'
+import { createTaskRunner } from './task-runner.ts'
+import type { RunTask } from './task-run-types.ts'
+
+/** The automation objects of the Core (SPEC §8). Nothing runs until `scheduler.start()`. */
+export interface Automation {
+  runTask: RunTask
+  dependencies: DependencyQueue
+  cron: CronControl
+  scheduler: AutomationScheduler
+  /** Shutdown, first step: stop the loop, cancel waiting tasks, abort running ones. */
+  stop: () => Promise<void>
+  /** Shutdown, after the processes are gone: wait (at most `timeoutMs`) for runs to record their end. */
+  drain: (timeoutMs: number) => Promise<void>
+}
+
+export interface AutomationOptions {
+  /** What chat runs need (the heartbeat runs inside chat sessions); its executor and limiter are shared with tasks. */
+  chat: ChatRunDeps
+  orchestrator: Pick<Orchestrator, 'lanes' | 'defaultSink'>
+  registry: Pick<ProcessRegistry, 'sweepStale'>
+  /** Tick interval of the loop (default 1000 ms). */
+  tickMs?: number
+}
+
+/** Loads `cron_jobs.json` and wires the task runner, heartbeat, cleanup and scheduler. */
+export async function createAutomation (opts: AutomationOptions): Promise<Automation> {
+  const { chat, orchestrator } = opts
+  const { paths, clock } = chat
+  const logger = chat.logger.child({ component: 'automation' })
+  const sinks = (chatId: string): ReturnType<typeof orchestrator.defaultSink> => orchestrator.defaultSink(chatId)
+
+  const store = createCronStore({ path: paths.cronJobs, logger, clock })
+  const loaded = await store.load()
+  logger.info({ jobs: loaded.count, status: loaded.status }, 'cron jobs loaded')
+  const planner = createCronPlanner({ logger })
+  const dependencies = createDependencyQueue()
+  const tasks = createTaskRunner({
+    config: chat.config,
+    cronTasksDir: paths.cronTasks,
+    executor: chat.cli,
+    limiter: chat.limiter,
+    runs: chat.runs,
+    dependencies,
+    clock,
+    logger: logger.child({ part: 'tasks' }),
+    timezone: chat.timezone,
+    sinks
+  })
+  const heartbeat = createHeartbeat({ chat, lanes: orchestrator.lanes, sinks, logger: logger.child({ part: 'heartbeat' }) })
+  const scheduler = createAutomationScheduler({
+    config: chat.config,
+    clock,
+    logger,
+    timezone: chat.timezone,
+    cronStore: store,
+    planner,
+    runTask: tasks.runTask,
+    heartbeatRound: heartbeat.runRound,
+    cleanup: async () => {
+      const c = chat.config().cleanup
+      const report = await cleanWorkspaceFiles({
+        telegramFilesDir: paths.telegramFiles,
+        outputToUserDir: paths.outputToUser,
+        telegramFilesDays: c.telegram_files_days,
+        outputToUserDays: c.output_to_user_days,
+        now: clock.now(),
+        timezone: chat.timezone(),
+        logger
+      })
+      logger.info(report, 'daily cleanup done')
+    },
+    sweepStale: async (maxAgeMs) => await opts.registry.sweepStale(maxAgeMs),
+    tickMs: opts.tickMs
+  })
+  scheduler.syncPlanner()
+  const cron = createCronControl({ store, planner, scheduler, clock, timezone: chat.timezone })
+
+  return {
+    runTask: tasks.runTask,
+    dependencies,
+    cron,
+    scheduler,
+    async stop () {
+      await scheduler.stop()
+      tasks.abortAll()
+    },
+    async drain (timeoutMs) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.all([scheduler.idle(), tasks.drain(timeoutMs)]),
+        new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs) })
+      ])
+      clearTimeout(timer)
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import type { Config } from '../config.ts'
+import type { Clock } from '../clock.ts'
+import type { Logger } from '../logger-types.ts'
+import type { CliExecutor } from '../core/cli-executor.ts'
+import type { Limiter } from '../core/limiter.ts'
+import type { RunOutcome } from '../providers/runner.ts'
+import type { RunEndStatus, RunHistory } from '../store/run-history.ts'
+import { syncRuleFiles } from '../home/seed.ts'
+import type { DependencyQueue } from './dependency-queue.ts'
+import { deliverToAllowedUsers, type SinkLookup } from './delivery.ts'
+import { resolveTaskOverrides, type ResolvedTaskRun } from './overrides.ts'
+import { isQuiet, resolveQuietWindow } from './quiet-hours.ts'
+import { resolveTaskFolder } from './task-folder.ts'
+import type { RunTask, TaskRunRequest, TaskRunResult } from './task-run-types.ts'
+
+/**
+ * Isolated task runs (SPEC §8) for cron jobs and `cron_task` webhooks. In order: the quiet window
+ * (task's, else the heartbeat's, in the user's zone) → `skipped:quiet_hours`; the overrides against
+ * the live config → `error:unknown_model` / `error:invalid_override`; the shared dependency queue;
+ * the task folder → `error:folder_missing` (cron) / `error:no_task_folder` (webhook); then one fresh
+ * CLI run in that folder (no resume, `--no-session-persistence`, the global run limit, `cli_timeout`).
+ * Every outcome is one run-history record; every outcome except a skip is delivered to the allowed
+ * users' chats. A failure is the task's result, never an exception of the service.
+ */
+
+export interface TaskRunnerDeps {
+  config: () => Config
+  /** `workspace/cron_tasks`. */
+  cronTasksDir: string
+  executor: CliExecutor
+  limiter: Limiter
+  runs: RunHistory
+  dependencies: DependencyQueue
+  clock: Clock
+  logger: Logger
+  /** The user's zone (quiet hours). */
+  timezone: () => string
+  /** The chat's default sink (Telegram), or null. */
+  sinks: SinkLookup
+  /** Keeps CLAUDE.md/AGENTS.md of the folder identical after a run (default: `syncRuleFiles`). */
+  syncRules?: (folder: string) => Promise<unknown>
+}
+
+export interface TaskRunner {
+  runTask: RunTask
+  /** Tasks accepted and not yet finished (waiting or running). */
+  readonly pending: number
+  /** Shutdown: tasks still waiting end as `error:aborted`, running ones are stopped. Nothing is delivered. */
+  abortAll: () => void
+  /** Resolves once every task has ended, or after `timeoutMs`. */
+  drain: (timeoutMs: number) => Promise<void>
+}
+
+export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
+  const shutdown = new AbortController()
+  const pending = new Set<Promise<unknown>>()
+  const syncRules = deps.syncRules ?? (async (folder: string) => await syncRuleFiles(folder, { maxDepth: 2 }))
+
+  const finishWith = async (req: TaskRunRequest, status: RunEndStatus, error: string | null, extra: { provider?: string | null, model?: string | null } = {}): Promise<TaskRunResult> => {
+    const run = await deps.runs.record({ kind: req.kind, ref: req.ref, chat_id: null, provider: extra.provider ?? null, model: extra.model ?? null, status, error })
+    if (!status.startsWith('skipped:')) deliver(req, status, error ?? '', run.id)
+    return { status, runId: run.id, reply: '', error }
+  }
+
+  const deliver = (req: TaskRunRequest, status: string, text: string, runId: string | null): void => {
+    if (shutdown.signal.aborted) return
+    const reached = deliverToAllowedUsers(deps.sinks, deps.config().allowed_user_ids, { type: 'delivery', source: req.kind, ref: req.ref, title: req.title, text, status, runId }, deps.logger)
+    deps.logger.debug({ kind: req.kind, ref: req.ref, chats: reached }, 'task result delivered')
+  }
+
+  async function execute (req: TaskRunRequest, target: ResolvedTaskRun, log: Logger): Promise<TaskRunResult> {
+    let folder: string
+    try {
+      folder = await resolveTaskFolder(deps.cronTasksDir, req.taskFolder)
+    } catch (err) {
+      const status = req.kind === 'webhook' ? 'error:no_task_folder' : 'error:folder_missing'
+      log.warn({ taskFolder: req.taskFolder, status }, 'task folder missing')
+      return await finishWith(req, status, `The task folder "${req.taskFolder}" is missing: ${(err as Error).message}.`, { provider: target.provider, model: target.model })
+    }
+    const run = await deps.runs.start({ kind: req.kind, ref: req.ref, chat_id: null, provider: target.provider, model: target.model })
+    const signal = shutdown.signal
+    let outcome: RunOutcome | undefined
+    let release: (() => void) | undefined
+    try {
+      release = await deps.limiter.acquire(signal)
+      outcome = await deps.executor.execute({
+        runId: run.id,
+        chatId: `${req.kind}:${req.ref}`,
+        provider: target.provider,
+        model: target.model ?? '',
+        prompt: req.prompt,
+        resumeSessionId: null,
+        noSessionPersistence: true,
+        cwd: folder,
+        reasoningEffort: target.reasoningEffort ?? undefined,
+        cliParameters: target.cliParameters,
+        onEvent: () => {},
+        signal
+      })
+    } catch (err) {
+      if (!signal.aborted) log.error({ err, runId: run.id }, 'task run failed')
+    } finally {
+      release?.()
+    }
+
+    let status: string = outcome?.status ?? (signal.aborted ? 'error:aborted' : 'error:internal')
+    if (status === 'error:folder_missing' && req.kind === 'webhook') status = 'error:no_task_folder'
+    const reply = outcome?.result?.text.trim() ?? ''
+    if (status === 'success' && reply === '' && req.kind === 'webhook') status = 'error:no_response'
+    const error = status === 'success'
+      ? null
+      : status === 'error:no_response' ? 'The task ended without a reply.' : (outcome?.userMessage ?? 'The task failed; see the service log.')
+    await deps.runs.finish(run.id, {
+      status: status as RunEndStatus,
+      cost_usd: outcome?.result?.costUsd ?? null,
+      tokens: outcome?.result?.tokens.total ?? null,
+      error
+    })
+    await syncRules(folder).catch((err: unknown) => log.warn({ err, folder }, 'could not sync the task folder\'s rule files'))
+    log.info({ runId: run.id, status, durationMs: outcome?.durationMs }, 'task run ended')
+    deliver(req, status, status === 'success' ? (reply === '' ? 'The task finished without a reply.' : reply) : (error ?? status), run.id)
+    return { status, runId: run.id, reply, error }
+  }
+
+  async function runTask (req: TaskRunRequest): Promise<TaskRunResult> {
+    const log = deps.logger.child({ task: req.kind, ref: req.ref })
+    const config = deps.config()
+    if (req.ignoreQuietHours !== true) {
+      const window = resolveQuietWindow({ quiet_start: req.quietStart, quiet_end: req.quietEnd }, config.heartbeat)
+      if (isQuiet(deps.clock.now(), deps.timezone(), window.start, window.end)) {
+        log.info({ quietStart: window.start, quietEnd: window.end }, 'task skipped: quiet hours')
+        return await finishWith(req, 'skipped:quiet_hours', null)
+      }
+    }
+    const resolved = resolveTaskOverrides(req.overrides, config)
+    if (!resolved.ok) {
+      const modelOnly = resolveTaskOverrides({ ...req.overrides, model: null }, config).ok
+      const status = modelOnly ? 'error:unknown_model' : 'error:invalid_override'
+      log.warn({ status, problem: resolved.error }, 'task not run: its overrides do not work')
+      return await finishWith(req, status, `The task's settings do not work: ${resolved.error}.`)
+    }
+    try {
+      return await deps.dependencies.run(req.dependency, async () => await execute(req, resolved.value, log), { signal: shutdown.signal })
+    } catch (err) {
+      if (!shutdown.signal.aborted) throw err
+      return await finishWith(req, 'error:aborted', 'ductor stopped before the task could run.')
+    }
+  }
+
+  return {
+    runTask (req) {
+      const p = runTask(req)
+      pending.add(p)
+      p.finally(() => pending.delete(p)).catch(() => {})
+      return p
+    },
+    get pending () { return pending.size },
+    abortAll () { shutdown.abort(new Error('ductor is shutting down')) },
+    async drain (timeoutMs) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.allSettled([...pending]),
+        new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs) })
+      ])
+      clearTimeout(timer)
+    }
+  }
+}

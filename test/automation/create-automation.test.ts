@@ -1,0 +1,41 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { buildFull, testConfig } from '../helper.ts'
+
+const DAY = 86_400_000
+
+test('the daily cleanup runs from the loop on the home\'s telegram_files and output_to_user', async (t) => {
+  let now = Date.parse('2026-06-15T02:30:00Z')
+  const config = testConfig({ user_timezone: 'UTC', cleanup: { enabled: true, check_hour: 3, telegram_files_days: 30, output_to_user_days: 7 } })
+  const { core, paths } = await buildFull(t, { config, clock: { now: () => now } })
+  const age = async (path: string, days: number): Promise<void> => {
+    await writeFile(path, 'x')
+    const when = new Date(now - days * DAY)
+    await utimes(path, when, when)
+  }
+  await mkdir(join(paths.telegramFiles, '2026-05-01'), { recursive: true })
+  await mkdir(paths.outputToUser, { recursive: true })
+  await age(join(paths.telegramFiles, '2026-05-01', 'photo.jpg'), 45)
+  await age(join(paths.outputToUser, 'old.pdf'), 8)
+  await age(join(paths.outputToUser, 'new.pdf'), 6)
+
+  assert.equal((await core.automation.tick()).cleanup, false, 'before check_hour')
+  now = Date.parse('2026-06-15T03:00:01Z')
+  assert.equal((await core.automation.tick()).cleanup, true)
+  await core.automation.idle()
+  assert.deepEqual(await readdir(paths.telegramFiles), [], 'the emptied day folder went too')
+  assert.deepEqual(await readdir(paths.outputToUser), ['new.pdf'])
+})
+
+test('nothing ticks until startAutomation; closing the app stops the loop', async (t) => {
+  const { core, app } = await buildFull(t, { config: testConfig({ user_timezone: 'UTC' }) })
+  assert.equal(core.automation.started, false, 'building the app starts no timer')
+  core.startAutomation()
+  assert.equal(core.automation.started, true)
+  assert.deepEqual(core.dependencies.depths(), {})
+  assert.deepEqual(core.cron.upcoming(5), [])
+  await app.close()
+  assert.equal(core.automation.started, false)
+})
