@@ -6,6 +6,7 @@ import sessionRoutes from './sessions.ts'
 import memoryRoutes from './memory.ts'
 import runRoutes from './runs.ts'
 import configRoutes from './config.ts'
+import cronRoutes from './cron.ts'
 import statusRoutes from './status.ts'
 
 /**
@@ -30,6 +31,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ version: string }> = async (app, 
   await app.register(memoryRoutes)
   await app.register(runRoutes)
   await app.register(configRoutes)
+  await app.register(cronRoutes)
 }
 
 export default adminRoutes

@@ -1,0 +1,134 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { rm, writeFile } from 'node:fs/promises'
+import { errorResponses } from './schemas.ts'
+import { CronJobSchema, CronJobCreateSchema, CronJobPatchSchema, JOB_ID_PATTERN, type CronJob } from '../../src/automation/cron-schema.ts'
+import { createTaskFolder, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
+import { RunListSchema } from './runs.ts'
+import { DuctorError, ErrorCodes } from '../../src/errors.ts'
+
+const IdParams = Type.Object({ id: Type.String({ pattern: JOB_ID_PATTERN }) })
+const TaskDescription = Type.String({ minLength: 1, maxLength: 50_000, description: 'The text of TASK_DESCRIPTION.md: what the task should do' })
+const JobView = Type.Object({
+  job: CronJobSchema,
+  zone: Type.String({ description: 'the time zone the schedule runs in' }),
+  next_runs: Type.Array(Type.String(), { description: 'the next five runs (ISO, UTC)' }),
+  running: Type.Boolean()
+})
+
+/** Cron jobs (SPEC §8.2, §10): the same field names as cron_jobs.json; schedules validated with their next runs. */
+const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { cron, runs, paths } = app.core
+  const view = (job: CronJob) => ({
+    job,
+    zone: cron.zoneOf(job),
+    next_runs: job.enabled ? cron.nextRuns(job, 5).map((ms) => new Date(ms).toISOString()) : [],
+    running: cron.running().includes(job.id)
+  })
+  const find = (id: string): CronJob => {
+    const job = cron.store.get(id)
+    if (job === undefined) throw new DuctorError(ErrorCodes.notFound, `no cron job "${id}"; list them with GET /api/cron`)
+    return job
+  }
+
+  app.get('/cron', {
+    schema: { summary: 'List cron jobs with their next runs', tags: ['cron'], response: { 200: Type.Object({ jobs: Type.Array(JobView) }), ...errorResponses } }
+  }, async () => ({ jobs: cron.store.list().map(view) }))
+
+  app.post('/cron', {
+    schema: {
+      summary: 'Create a cron job and its task folder',
+      description: 'Validates the 5-field schedule and time zone, creates `workspace/cron_tasks/<task_folder>/` with its rule files, `TASK_DESCRIPTION.md` (from `task_description`) and memory file, and answers with the next five runs.',
+      tags: ['cron'],
+      body: Type.Object({ ...CronJobCreateSchema.properties, task_description: Type.Optional(TaskDescription) }, { additionalProperties: false }),
+      response: { 201: JobView, ...errorResponses }
+    }
+  }, async (request, reply) => {
+    const { task_description: description, ...input } = request.body
+    cron.nextRuns({ schedule: input.schedule, timezone: input.timezone ?? '' }, 1)
+    const job = await cron.store.create(input)
+    await createTaskFolder({ cronTasksDir: paths.cronTasks, name: job.task_folder, title: job.title, description: description ?? job.description ?? job.title })
+    return await reply.code(201).send(view(job))
+  })
+
+  app.get('/cron/:id', {
+    schema: { summary: 'One cron job with its next five runs', tags: ['cron'], params: IdParams, response: { 200: JobView, ...errorResponses } }
+  }, async (request) => view(find(request.params.id)))
+
+  app.patch('/cron/:id', {
+    schema: {
+      summary: 'Change a cron job',
+      description: '`task_description` rewrites the task\'s TASK_DESCRIPTION.md.',
+      tags: ['cron'],
+      params: IdParams,
+      body: Type.Object({ ...CronJobPatchSchema.properties, task_description: Type.Optional(TaskDescription) }, { additionalProperties: false }),
+      response: { 200: JobView, ...errorResponses }
+    }
+  }, async (request) => {
+    const { task_description: description, ...patch } = request.body
+    const current = find(request.params.id)
+    if (patch.schedule !== undefined || patch.timezone !== undefined) {
+      cron.nextRuns({ schedule: patch.schedule ?? current.schedule, timezone: patch.timezone ?? current.timezone }, 1)
+    }
+    const job = await cron.store.update(current.id, patch)
+    if (description !== undefined || job.task_folder !== current.task_folder) {
+      await createTaskFolder({ cronTasksDir: paths.cronTasks, name: job.task_folder, title: job.title, description: description ?? job.description })
+      if (description !== undefined) await writeFile(`${await resolveTaskFolder(paths.cronTasks, job.task_folder)}/${TASK_DESCRIPTION_FILE}`, description.trim() + '\n')
+    }
+    return view(job)
+  })
+
+  app.delete('/cron/:id', {
+    schema: {
+      summary: 'Delete a cron job (its task folder is kept unless ?delete_folder=true)',
+      tags: ['cron'],
+      params: IdParams,
+      querystring: Type.Object({ delete_folder: Type.Optional(Type.Boolean({ default: false })) }),
+      response: { 200: Type.Object({ deleted: Type.Boolean(), folder_deleted: Type.Boolean() }), ...errorResponses }
+    }
+  }, async (request) => {
+    const job = find(request.params.id)
+    if (cron.running().includes(job.id)) throw new DuctorError(ErrorCodes.conflict, `cron job "${job.id}" is running; wait for it to finish`)
+    await cron.store.remove(job.id)
+    let folderDeleted = false
+    const shared = cron.store.list().some((other) => other.task_folder === job.task_folder)
+    if (request.query.delete_folder === true && !shared) {
+      const folder = await resolveTaskFolder(paths.cronTasks, job.task_folder).catch(() => null)
+      if (folder !== null) {
+        await rm(folder, { recursive: true, force: true })
+        folderDeleted = true
+      }
+    }
+    return { deleted: true, folder_deleted: folderDeleted }
+  })
+
+  app.post('/cron/:id/run', {
+    schema: {
+      summary: 'Run a cron job now',
+      description: 'Starts the job at once (quiet hours do not apply; its dependency queue does) and answers 202; the run shows up in GET /api/cron/:id/runs.',
+      tags: ['cron'],
+      params: IdParams,
+      response: { 202: Type.Object({ started: Type.Boolean(), job_id: Type.String() }), ...errorResponses }
+    }
+  }, async (request, reply) => {
+    const job = find(request.params.id)
+    const { done } = cron.runNow(job.id)
+    done.catch((err: unknown) => request.log.error({ err, job: job.id }, 'manual cron run failed'))
+    return await reply.code(202).send({ started: true, job_id: job.id })
+  })
+
+  app.get('/cron/:id/runs', {
+    schema: {
+      summary: 'Runs of one cron job, newest first',
+      tags: ['cron'],
+      params: IdParams,
+      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 20 })) }),
+      response: { 200: RunListSchema, ...errorResponses }
+    }
+  }, async (request) => {
+    find(request.params.id)
+    return { runs: runs.list({ kind: 'cron', ref: request.params.id, limit: request.query.limit }) }
+  })
+}
+
+export default cronRoutes
