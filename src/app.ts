@@ -44,6 +44,9 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: deps.config.server.trust_proxy,
     bodyLimit: 1024 * 1024,
+    // Schemas that say additionalProperties: false mean it: an unknown (e.g. misspelt) field is a 400
+    // naming it, not silently dropped (Fastify's default strips it).
+    ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
     forceCloseConnections: true
   }).withTypeProvider<TypeBoxTypeProvider>()

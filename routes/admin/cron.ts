@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { rm, writeFile } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { errorResponses } from './schemas.ts'
 import { CronJobSchema, CronJobCreateSchema, CronJobPatchSchema, JOB_ID_PATTERN, type CronJob } from '../../src/automation/cron-schema.ts'
 import { createTaskFolder, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
 import { RunListSchema } from './runs.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
+import { writeFileAtomic } from '../../src/store/atomic-json.ts'
 
 const IdParams = Type.Object({ id: Type.String({ pattern: JOB_ID_PATTERN }) })
 const TaskDescription = Type.String({ minLength: 1, maxLength: 50_000, description: 'The text of TASK_DESCRIPTION.md: what the task should do' })
@@ -47,7 +49,12 @@ const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { task_description: description, ...input } = request.body
     cron.nextRuns({ schedule: input.schedule, timezone: input.timezone ?? '' }, 1)
     const job = await cron.store.create(input)
-    await createTaskFolder({ cronTasksDir: paths.cronTasks, name: job.task_folder, title: job.title, description: description ?? job.description ?? job.title })
+    try {
+      await createTaskFolder({ cronTasksDir: paths.cronTasks, name: job.task_folder, title: job.title, description: description ?? (job.description === '' ? job.title : job.description) })
+    } catch (err) {
+      await cron.store.remove(job.id) // no job without its folder
+      throw err
+    }
     return await reply.code(201).send(view(job))
   })
 
@@ -73,7 +80,8 @@ const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const job = await cron.store.update(current.id, patch)
     if (description !== undefined || job.task_folder !== current.task_folder) {
       await createTaskFolder({ cronTasksDir: paths.cronTasks, name: job.task_folder, title: job.title, description: description ?? job.description })
-      if (description !== undefined) await writeFile(`${await resolveTaskFolder(paths.cronTasks, job.task_folder)}/${TASK_DESCRIPTION_FILE}`, description.trim() + '\n')
+      // Temp file + rename: replaces a symlink planted in the folder instead of writing through it.
+      if (description !== undefined) await writeFileAtomic(join(await resolveTaskFolder(paths.cronTasks, job.task_folder), TASK_DESCRIPTION_FILE), description.trim() + '\n')
     }
     return view(job)
   })
