@@ -5,6 +5,7 @@ import { initCommand } from './init.ts'
 import { statusCommand } from './status.ts'
 import { runsCommand, sessionsCommand, memoryCommand, chatCommand } from './client-commands.ts'
 import { serviceCommand } from './service.ts'
+import { cronCommand } from './cron-commands.ts'
 import { doctorCommand } from './doctor.ts'
 import { upgradeCommand } from './upgrade.ts'
 
@@ -23,6 +24,7 @@ export function buildCli (): Command {
   program.addCommand(runsCommand())
   program.addCommand(sessionsCommand())
   program.addCommand(memoryCommand())
+  program.addCommand(cronCommand())
   program.addCommand(serviceCommand())
   program.addCommand(doctorCommand())
   program.addCommand(upgradeCommand())

@@ -1,0 +1,190 @@
+import { Command } from 'commander'
+import { connectApi, type ApiClient } from './api-client.ts'
+import { table } from './output.ts'
+import { collectValues, details, formatInZone, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
+
+/**
+ * `ductor cron add|list|show|edit|remove|run`: thin clients of `/api/cron` (SPEC §10), with the
+ * flags the agent's tool doc (templates/workspace/tools/cron.md) names. `--json` prints the API's answer.
+ */
+
+interface CronJob {
+  id: string
+  title: string
+  description: string
+  schedule: string
+  task_folder: string
+  enabled: boolean
+  timezone: string
+  last_run_at: string | null
+  last_run_status: string | null
+  provider: string | null
+  model: string | null
+  reasoning_effort: string | null
+  cli_parameters: string[]
+  quiet_start: number | null
+  quiet_end: number | null
+  dependency: string | null
+}
+interface JobView { job: CronJob, zone: string, next_runs: string[], running: boolean }
+interface Run { id: string, status: string, started_at: string, ended_at: string | null, cost_usd: number | null }
+
+type Opts = Record<string, unknown> & { json?: boolean }
+
+/** Option name (commander's camelCase) → API field. */
+const FIELDS = {
+  title: 'title',
+  schedule: 'schedule',
+  timezone: 'timezone',
+  description: 'description',
+  task: 'task_description',
+  instruction: 'agent_instruction',
+  taskFolder: 'task_folder',
+  enabled: 'enabled',
+  provider: 'provider',
+  model: 'model',
+  reasoningEffort: 'reasoning_effort',
+  cliParam: 'cli_parameters',
+  quietStart: 'quiet_start',
+  quietEnd: 'quiet_end',
+  dependency: 'dependency'
+}
+
+/** The options `add` and `edit` share. */
+function jobOptions (cmd: Command): Command {
+  return cmd
+    .option('--schedule <cron>', '5-field cron expression, e.g. "0 8 * * *" (every day at 08:00)')
+    .option('--timezone <zone>', 'IANA time zone, e.g. Europe/Berlin (default: the user\'s)')
+    .option('--title <text>', 'the name results are sent under')
+    .option('--description <text>', 'one line saying what the job is for')
+    .option('--task <text>', 'what the job should do: the text of its TASK_DESCRIPTION.md')
+    .option('--instruction <text>', 'the prompt each run starts with (default: carry out TASK_DESCRIPTION.md)')
+    .option('--provider <name>', 'claude or codex ("none" = the global one)', oneOf(['claude', 'codex'], true))
+    .option('--model <name>', 'model for this job ("none" = the global one)', parseNullable)
+    .option('--reasoning-effort <level>', 'Codex only: low, medium, high or xhigh', oneOf(['low', 'medium', 'high', 'xhigh'], true))
+    .option('--cli-param <arg>', 'extra CLI argument for this job (repeat for more)', collectValues)
+    .option('--quiet-start <hour>', 'no runs from this hour (0-23, "none" to clear)', parseHour)
+    .option('--quiet-end <hour>', '… until this hour (0-23)', parseHour)
+    .option('--dependency <key>', 'jobs sharing this key never run at once ("none" to clear)', parseNullable)
+    .option('--json', 'print the API\'s answer as JSON')
+}
+
+const path = (id: string): string => `/cron/${encodeURIComponent(id)}`
+
+function nextRunsText (view: JobView): string {
+  if (!view.job.enabled) return 'none (disabled)'
+  return view.next_runs.length === 0 ? 'never' : view.next_runs.map((iso) => formatInZone(iso, view.zone)).join('\n' + ' '.repeat(14))
+}
+
+function describe (view: JobView): string {
+  const { job } = view
+  const quiet = job.quiet_start !== null && job.quiet_end !== null ? `${job.quiet_start}:00-${job.quiet_end}:00` : null
+  return `${job.id}: ${job.title}\n` + details([
+    ['schedule', `${job.schedule} (${view.zone}${job.timezone === '' ? ', the user\'s zone' : ''})`],
+    ['enabled', job.enabled ? 'yes' : 'no'],
+    ['description', job.description],
+    ['folder', `workspace/cron_tasks/${job.task_folder}/`],
+    ['provider', [job.provider ?? 'default', job.model, job.reasoning_effort].filter((v) => v !== null).join(' ')],
+    ['cli params', job.cli_parameters],
+    ['quiet hours', quiet],
+    ['dependency', job.dependency],
+    ['last run', job.last_run_at === null ? null : `${job.last_run_at} ${job.last_run_status ?? ''}`],
+    ['running', view.running ? 'yes' : 'no'],
+    ['next runs', nextRunsText(view)]
+  ])
+}
+
+function print (opts: Opts, value: unknown, text: () => string): void {
+  process.stdout.write(opts.json === true ? JSON.stringify(value, null, 2) + '\n' : text())
+}
+
+/** Polls until the job no longer runs, then answers its newest run. */
+async function waitForRun (api: ApiClient, id: string): Promise<Run> {
+  for (;;) {
+    if (!(await api.request<JobView>('GET', path(id))).running) {
+      const { runs } = await api.request<{ runs: Run[] }>('GET', `${path(id)}/runs?limit=1`)
+      if (runs[0] !== undefined) return runs[0]
+      throw new Error(`cron job ${id} ended without a recorded run; see the service log`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+export function cronCommand (): Command {
+  const cron = new Command('cron').description('manage scheduled jobs (cron) through the running service')
+
+  cron.command('list')
+    .description('all jobs with their next run and last status')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async (opts: Opts) => {
+      const { jobs } = await (await connectApi()).request<{ jobs: JobView[] }>('GET', '/cron')
+      print(opts, jobs, () => table(jobs.map((v) => ({
+        ...v.job,
+        on: v.job.enabled ? 'yes' : 'no',
+        zone: v.zone,
+        next: v.next_runs[0] === undefined ? null : formatInZone(v.next_runs[0], v.zone),
+        last: v.running ? 'running' : v.job.last_run_status
+      })), [['id', 'id'], ['schedule', 'schedule'], ['zone', 'zone'], ['on', 'on'], ['next', 'next run'], ['last', 'last status'], ['title', 'title']]))
+    })
+
+  jobOptions(cron.command('add'))
+    .description('create a job and its task folder (then show its next runs)')
+    .requiredOption('--id <id>', 'short name: lower-case letters, digits, - and _ (also the task folder\'s name)')
+    .option('--task-folder <name>', 'use this task folder instead of one named after the id')
+    .option('--disabled', 'create it switched off')
+    .action(async (opts: Opts) => {
+      if (opts['schedule'] === undefined) throw new Error('--schedule is required, e.g. --schedule "0 8 * * *"')
+      const body = { id: opts['id'], title: opts['title'] ?? opts['id'], ...pickFields(opts, FIELDS), ...(opts['disabled'] === true ? { enabled: false } : {}) }
+      const view = await (await connectApi()).request<JobView>('POST', '/cron', body)
+      print(opts, view, () => `Created cron job ${describe(view)}`)
+    })
+
+  cron.command('show')
+    .description('one job in detail, with its next five runs')
+    .argument('<id>', 'the job\'s id')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async (id: string, opts: Opts) => {
+      const view = await (await connectApi()).request<JobView>('GET', path(id))
+      print(opts, view, () => describe(view))
+    })
+
+  jobOptions(cron.command('edit'))
+    .description('change a job; only the options given change')
+    .argument('<id>', 'the job\'s id')
+    .option('--enabled <bool>', 'true or false', parseBool)
+    .action(async (id: string, opts: Opts) => {
+      const body = pickFields(opts, FIELDS)
+      if (Object.keys(body).length === 0) throw new Error('nothing to change: give at least one option, e.g. --schedule "30 7 * * *" (see ductor cron edit --help)')
+      const view = await (await connectApi()).request<JobView>('PATCH', path(id), body)
+      print(opts, view, () => `Updated cron job ${describe(view)}`)
+    })
+
+  cron.command('remove')
+    .description('delete a job (its task folder is kept unless --delete-folder)')
+    .argument('<id>', 'the job\'s id')
+    .option('--delete-folder', 'also delete workspace/cron_tasks/<folder>/')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async (id: string, opts: Opts) => {
+      const answer = await (await connectApi()).request<{ deleted: boolean, folder_deleted: boolean }>('DELETE', `${path(id)}${opts['deleteFolder'] === true ? '?delete_folder=true' : ''}`)
+      print(opts, answer, () => `Removed cron job ${id}${answer.folder_deleted ? ' and its task folder' : '; its task folder is kept'}.\n`)
+    })
+
+  cron.command('run')
+    .description('run a job now (quiet hours do not apply)')
+    .argument('<id>', 'the job\'s id')
+    .option('--wait', 'wait for the run to end and print its status (exit 1 unless it succeeded)')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async (id: string, opts: Opts) => {
+      const api = await connectApi()
+      const started = await api.request<{ started: boolean, job_id: string }>('POST', `${path(id)}/run`)
+      if (opts['wait'] !== true) {
+        print(opts, started, () => `Started cron job ${id}; see its runs with: ductor runs --kind cron\n`)
+        return
+      }
+      const run = await waitForRun(api, id)
+      print(opts, run, () => `Cron job ${id} finished: ${run.status} (run ${run.id})\n`)
+      if (run.status !== 'success') process.exitCode = 1
+    })
+
+  return cron
+}
