@@ -25,6 +25,7 @@ import type { RunTask } from '../automation/task-run-types.ts'
 import { createJournal } from '../store/journal.ts'
 import { createDedupeStore } from '../store/dedupe.ts'
 import { createInbox, type Inbox } from '../store/inbox.ts'
+import { createWebhooks, type Webhooks } from '../webhooks/create-webhooks.ts'
 
 export interface CoreOptions {
   /** The effective config (file + environment). */
@@ -71,6 +72,8 @@ export interface Core {
   startAutomation: () => void
   /** The durable inbox of Telegram updates and webhook deliveries (SPEC §11); `start()` once the server listens. */
   inbox: Inbox
+  /** Webhooks: the hooks of webhooks.json and the dispatcher the inbox hands deliveries to (SPEC §9). */
+  webhooks: Webhooks
   /** The zone for cron, quiet hours, daily reset: `user_timezone` → $TZ → host → UTC. */
   timezone: () => string
   /** Where the agent's `ductor` command reaches the admin API; set once the server listens. */
@@ -125,6 +128,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     registry,
     tickMs: opts.automationTickMs
   })
+  const webhooks = await createWebhooks({ path: paths.webhooks, config: getConfig, orchestrator, runTask: automation.runTask, runs, inbox, clock, logger })
   registerCoreCommands(commands, {
     config: getConfig,
     sessions,
@@ -158,6 +162,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     automation: automation.scheduler,
     startAutomation: () => { automation.scheduler.start() },
     inbox,
+    webhooks,
     nextCronRuns: (limit) => automation.cron.upcoming(limit).map((run) => ({
       id: run.id,
       title: automation.cron.store.get(run.id)?.title ?? run.id,
