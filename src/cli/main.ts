@@ -6,6 +6,7 @@ import { statusCommand } from './status.ts'
 import { runsCommand, sessionsCommand, memoryCommand, chatCommand } from './client-commands.ts'
 import { serviceCommand } from './service.ts'
 import { cronCommand } from './cron-commands.ts'
+import { webhookCommand } from './webhook-commands.ts'
 import { doctorCommand } from './doctor.ts'
 import { upgradeCommand } from './upgrade.ts'
 
@@ -25,6 +26,7 @@ export function buildCli (): Command {
   program.addCommand(sessionsCommand())
   program.addCommand(memoryCommand())
   program.addCommand(cronCommand())
+  program.addCommand(webhookCommand())
   program.addCommand(serviceCommand())
   program.addCommand(doctorCommand())
   program.addCommand(upgradeCommand())

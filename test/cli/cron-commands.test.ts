@@ -1,28 +1,9 @@
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { spawnCli, collect, runCli, tempDir, waitFor, fakeClis } from '../helper.ts'
-import { readServiceInfo } from '../../src/home/service-info.ts'
-
-/** A real `ductor serve` on a temporary home with fake CLIs; the `ductor` commands find it by the home. */
-export async function startService (t: TestContext, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ home: string, env: NodeJS.ProcessEnv, stop: () => Promise<number | null> }> {
-  const home = await tempDir(t)
-  const bin = await fakeClis(t)
-  const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', ...bin.env, ...extraEnv }
-  const service = spawnCli(['serve', '--no-supervisor'], env)
-  t.after(() => service.kill('SIGKILL'))
-  const done = collect(service, 120_000)
-  await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 30_000, 'the service')
-  return {
-    home,
-    env,
-    stop: async () => {
-      service.kill('SIGTERM')
-      return (await done).code
-    }
-  }
-}
+import { runCli } from '../helper.ts'
+import { startService } from './running-service.ts'
 
 test('ductor cron add/list/show/edit/run/remove manage jobs through the running service', async (t) => {
   const { home, env, stop } = await startService(t, { FAKE_CLI_REPLY: 'Digest sent.' })

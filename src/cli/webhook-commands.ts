@@ -1,0 +1,264 @@
+import { Command, InvalidArgumentError } from 'commander'
+import { readFileSync } from 'node:fs'
+import { connectApi, type ApiClient } from './api-client.ts'
+import { table } from './output.ts'
+import { collectValues, details, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
+
+/**
+ * `ductor webhook add|list|show|edit|remove|rotate|test`: thin clients of `/api/webhooks` (SPEC §9,
+ * §10), with the flags the agent's tool doc (templates/workspace/tools/webhooks.md) names. Tokens
+ * appear only in the answers of `add` and `rotate` (ADR 0005); `--json` prints the API's answer.
+ */
+
+interface Hook {
+  id: string
+  title: string
+  description: string
+  mode: string
+  prompt_template: string
+  enabled: boolean
+  task_folder: string | null
+  auth_mode: string
+  hmac_preset: string | null
+  token_set: boolean
+  hmac_secret_set: boolean
+  trigger_count: number
+  last_triggered_at: string | null
+  last_error: string | null
+  provider: string | null
+  model: string | null
+  quiet_start: number | null
+  quiet_end: number | null
+  dependency: string | null
+}
+export interface HookView { hook: Hook, endpoint_url: string, auth: { scheme: string, header: string, instructions: string }, ingress_enabled: boolean, token?: string }
+interface Run { id: string, status: string, error: string | null }
+type Opts = Record<string, unknown> & { json?: boolean }
+
+/** Option name (commander's camelCase) → API field (webhooks.json). */
+export const WEBHOOK_FIELDS = {
+  title: 'title',
+  description: 'description',
+  mode: 'mode',
+  template: 'prompt_template',
+  enabled: 'enabled',
+  auth: 'auth_mode',
+  token: 'token',
+  secret: 'hmac_secret',
+  preset: 'hmac_preset',
+  header: 'hmac_header',
+  algorithm: 'hmac_algorithm',
+  encoding: 'hmac_encoding',
+  sigPrefix: 'hmac_sig_prefix',
+  sigRegex: 'hmac_sig_regex',
+  payloadPrefixRegex: 'hmac_payload_prefix_regex',
+  dedupeHeader: 'dedupe_header',
+  tolerance: 'timestamp_tolerance_seconds',
+  taskFolder: 'task_folder',
+  task: 'task_description',
+  provider: 'provider',
+  model: 'model',
+  reasoningEffort: 'reasoning_effort',
+  cliParam: 'cli_parameters',
+  quietStart: 'quiet_start',
+  quietEnd: 'quiet_end',
+  dependency: 'dependency'
+}
+
+function parseSeconds (value: string): number {
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1 || Number(value) > 604800) throw new InvalidArgumentError('use a number of seconds from 1 to 604800')
+  return Number(value)
+}
+
+/** The options `add` and `edit` share. */
+function hookOptions (cmd: Command): Command {
+  return cmd
+    .option('--mode <mode>', 'wake (into this chat, with full context) or cron_task (isolated run in a task folder)', oneOf(['wake', 'cron_task']))
+    .option('--title <text>', 'the name results are sent under')
+    .option('--description <text>', 'one line saying what the hook is for')
+    .option('--template <text>', 'the prompt, with {{field.path}} placeholders filled from the JSON payload')
+    .option('--auth <mode>', 'bearer (token), hmac (signature, see --preset) or standard (Standard Webhooks)', oneOf(['bearer', 'hmac', 'standard']))
+    .option('--preset <service>', 'hmac signing like github, stripe or slack (implies --auth hmac; "none" to clear)', oneOf(['github', 'stripe', 'slack'], true))
+    .option('--secret <secret>', 'signing secret for hmac/standard (standard: whsec_…)')
+    .option('--token <token>', 'bearer token to use instead of a generated one (at least 16 characters)')
+    .option('--header <name>', 'generic hmac: the header carrying the signature')
+    .option('--algorithm <alg>', 'generic hmac: sha256, sha1 or sha512', oneOf(['sha256', 'sha1', 'sha512']))
+    .option('--encoding <enc>', 'generic hmac: hex or base64', oneOf(['hex', 'base64']))
+    .option('--sig-prefix <text>', 'generic hmac: prefix stripped from the signature (e.g. sha256=)')
+    .option('--sig-regex <regex>', 'generic hmac: the signature is group 1 of this regex')
+    .option('--payload-prefix-regex <regex>', 'generic hmac: group 1 of this regex on the header, plus ".", is signed before the body')
+    .option('--dedupe-header <name>', 'header whose value identifies a delivery; repeats are accepted once ("none" to clear)', parseNullable)
+    .option('--tolerance <seconds>', 'how old a signed timestamp may be (default 300)', parseSeconds)
+    .option('--task-folder <name>', 'cron_task: the folder under cron_tasks/ (default: the id)', parseNullable)
+    .option('--task <text>', 'cron_task: what the task should do (its TASK_DESCRIPTION.md)')
+    .option('--provider <name>', 'cron_task: claude or codex ("none" = the global one)', oneOf(['claude', 'codex'], true))
+    .option('--model <name>', 'cron_task: model ("none" = the global one)', parseNullable)
+    .option('--reasoning-effort <level>', 'cron_task, Codex only: low, medium, high or xhigh', oneOf(['low', 'medium', 'high', 'xhigh'], true))
+    .option('--cli-param <arg>', 'cron_task: extra CLI argument (repeat for more)', collectValues)
+    .option('--quiet-start <hour>', 'cron_task: no runs from this hour (0-23, "none" to clear)', parseHour)
+    .option('--quiet-end <hour>', '… until this hour (0-23)', parseHour)
+    .option('--dependency <key>', 'cron_task: tasks sharing this key never run at once ("none" to clear)', parseNullable)
+    .option('--json', 'print the API\'s answer as JSON')
+}
+
+/** The request body for `add`/`edit` from the options given; `--preset` alone means `--auth hmac`. */
+export function hookBody (opts: Opts): Record<string, unknown> {
+  const body = pickFields(opts, WEBHOOK_FIELDS)
+  if (typeof body['hmac_preset'] === 'string' && body['auth_mode'] === undefined) body['auth_mode'] = 'hmac'
+  return body
+}
+
+/** `--payload '{"a":1}'` or `--payload @file.json`: a JSON object. */
+export function parsePayload (value: string): Record<string, unknown> {
+  let text = value
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(value.slice(1), 'utf8')
+    } catch (err) {
+      throw new InvalidArgumentError(`cannot read ${value.slice(1)}: ${(err as Error).message}`)
+    }
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    throw new InvalidArgumentError(`not valid JSON: ${(err as Error).message}`)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError('the payload must be a JSON object')
+  return parsed as Record<string, unknown>
+}
+
+const path = (id: string): string => `/webhooks/${encodeURIComponent(id)}`
+
+function describe (view: HookView): string {
+  const { hook } = view
+  const task = hook.mode === 'cron_task'
+    ? [['task folder', hook.task_folder === null ? null : `workspace/cron_tasks/${hook.task_folder}/`], ['provider', [hook.provider ?? 'default', hook.model].filter((v) => v !== null).join(' ')],
+        ['quiet hours', hook.quiet_start !== null && hook.quiet_end !== null ? `${hook.quiet_start}:00-${hook.quiet_end}:00` : null], ['dependency', hook.dependency]] as Array<[string, unknown]>
+    : []
+  let text = `${hook.id}: ${hook.title}\n` + details([
+    ['url', view.endpoint_url],
+    ['mode', hook.mode],
+    ['enabled', hook.enabled ? 'yes' : 'no'],
+    ['description', hook.description],
+    ['auth', `${view.auth.scheme} (header ${view.auth.header})`],
+    ...(view.token !== undefined ? [['token', view.token] as [string, unknown]] : []),
+    ['template', hook.prompt_template],
+    ...task,
+    ['triggered', `${hook.trigger_count} times${hook.last_triggered_at === null ? '' : `, last ${hook.last_triggered_at}`}`],
+    ['last error', hook.last_error]
+  ])
+  text += `\nHow to send: ${view.auth.instructions}\n`
+  if (view.token !== undefined) text += 'The token is shown only now; keep it private (`ductor webhook rotate` replaces it).\n'
+  if (hook.auth_mode === 'bearer') {
+    text += `Example: curl -X POST ${view.endpoint_url} -H 'Authorization: Bearer ${view.token ?? '<token>'}' -H 'Content-Type: application/json' -d '{"message":"hello"}'\n`
+  }
+  if (!view.ingress_enabled) text += 'Note: webhooks are switched off (webhooks.enabled is false): deliveries are refused until you set it to true and restart.\n'
+  return text
+}
+
+function print (opts: Opts, value: unknown, text: () => string): void {
+  process.stdout.write(opts.json === true ? JSON.stringify(value, null, 2) + '\n' : text())
+}
+
+/** Polls until a run of hook `id` that is not in `before` has ended. */
+async function waitForNewRun (api: ApiClient, id: string, before: Set<string>): Promise<Run> {
+  for (;;) {
+    const { runs } = await api.request<{ runs: Run[] }>('GET', `/runs?kind=webhook&ref=${encodeURIComponent(id)}&limit=20`)
+    const fresh = runs.filter((r) => !before.has(r.id))
+    if (fresh.length > 0 && fresh.every((r) => r.status !== 'running')) return fresh[0] as Run
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+export function webhookCommand (): Command {
+  const webhook = new Command('webhook').description('manage webhooks (other services waking the assistant) through the running service')
+
+  webhook.command('list')
+    .description('all webhooks with their mode, auth and last trigger')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async (opts: Opts) => {
+      const { hooks } = await (await connectApi()).request<{ hooks: HookView[] }>('GET', '/webhooks')
+      print(opts, hooks, () => table(hooks.map((v) => ({
+        ...v.hook,
+        on: v.hook.enabled ? 'yes' : 'no',
+        auth: v.auth.scheme,
+        last: v.hook.last_triggered_at === null ? null : `${v.hook.last_triggered_at}${v.hook.last_error === null ? '' : ' (error)'}`
+      })), [['id', 'id'], ['mode', 'mode'], ['auth', 'auth'], ['on', 'on'], ['trigger_count', 'triggers'], ['last', 'last triggered'], ['title', 'title']]) +
+        (hooks.length > 0 && hooks[0]?.ingress_enabled === false ? 'Note: webhooks are switched off (webhooks.enabled is false).\n' : ''))
+    })
+
+  hookOptions(webhook.command('add'))
+    .description('create a webhook (a bearer token is generated and shown once)')
+    .requiredOption('--id <id>', 'short name: lower-case letters, digits, - and _; the URL is /hooks/<id>')
+    .option('--disabled', 'create it switched off')
+    .action(async (opts: Opts) => {
+      const body: Record<string, unknown> = { id: opts['id'], mode: 'wake', title: opts['id'], ...hookBody(opts), ...(opts['disabled'] === true ? { enabled: false } : {}) }
+      if (body['prompt_template'] === undefined) throw new Error('--template is required, e.g. --template "CI failed on {{branch}}: {{message}}"')
+      if (body['mode'] === 'cron_task' && body['task_folder'] === undefined) body['task_folder'] = opts['id']
+      const view = await (await connectApi()).request<HookView>('POST', '/webhooks', body)
+      print(opts, view, () => `Created webhook ${describe(view)}`)
+    })
+
+  webhook.command('show')
+    .description('one webhook: URL, how to authenticate, counters')
+    .argument('<id>', 'the webhook\'s id')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async (id: string, opts: Opts) => {
+      const view = await (await connectApi()).request<HookView>('GET', path(id))
+      print(opts, view, () => describe(view))
+    })
+
+  hookOptions(webhook.command('edit'))
+    .description('change a webhook; only the options given change')
+    .argument('<id>', 'the webhook\'s id')
+    .option('--enabled <bool>', 'true or false', parseBool)
+    .action(async (id: string, opts: Opts) => {
+      const body = hookBody(opts)
+      if (Object.keys(body).length === 0) throw new Error('nothing to change: give at least one option, e.g. --enabled false (see ductor webhook edit --help)')
+      const view = await (await connectApi()).request<HookView>('PATCH', path(id), body)
+      print(opts, view, () => `Updated webhook ${describe(view)}`)
+    })
+
+  webhook.command('remove')
+    .description('delete a webhook (a cron_task hook\'s task folder is kept)')
+    .argument('<id>', 'the webhook\'s id')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async (id: string, opts: Opts) => {
+      const answer = await (await connectApi()).request<{ deleted: boolean, id: string }>('DELETE', path(id))
+      print(opts, answer, () => `Removed webhook ${id}; senders now get 404.\n`)
+    })
+
+  webhook.command('rotate')
+    .description('give a bearer webhook a new token (the old one stops working at once)')
+    .argument('<id>', 'the webhook\'s id')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async (id: string, opts: Opts) => {
+      const view = await (await connectApi()).request<HookView>('POST', `${path(id)}/rotate-token`)
+      print(opts, view, () => `New token for webhook ${id}: ${view.token ?? '(none)'}\nThe old token no longer works; update the sender. The token is shown only now.\n`)
+    })
+
+  webhook.command('test')
+    .description('dispatch a test delivery (a sample payload filling every placeholder, or --payload)')
+    .argument('<id>', 'the webhook\'s id')
+    .option('--payload <json>', 'the JSON payload, or @file.json', parsePayload)
+    .option('--wait', 'wait for the runs it starts and print their status (exit 1 unless they succeeded)')
+    .option('--json', 'print the API\'s answer as JSON')
+    .action(async (id: string, opts: Opts) => {
+      const api = await connectApi()
+      const before = opts['wait'] === true
+        ? new Set((await api.request<{ runs: Run[] }>('GET', `/runs?kind=webhook&ref=${encodeURIComponent(id)}&limit=20`)).runs.map((r) => r.id))
+        : new Set<string>()
+      const body = opts['payload'] === undefined ? {} : { payload: opts['payload'] }
+      const answer = await api.request<{ accepted: boolean, delivery_id: string, rendered: string }>('POST', `${path(id)}/test`, body)
+      if (opts['wait'] !== true) {
+        print(opts, answer, () => `Test delivery ${answer.delivery_id} accepted for webhook ${id}. The agent gets:\n${answer.rendered}\n`)
+        return
+      }
+      const run = await waitForNewRun(api, id, before)
+      print(opts, { ...answer, run }, () => `Test delivery ${answer.delivery_id} for webhook ${id} finished: ${run.status}${run.error === null ? '' : ` (${run.error})`}\n`)
+      if (run.status !== 'success') process.exitCode = 1
+    })
+
+  return webhook
+}
