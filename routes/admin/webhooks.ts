@@ -149,9 +149,11 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Renders the template with `payload` (default: a sample filling every placeholder) and dispatches it like a real delivery (also when the hook or webhooks are disabled). Answers 202 with the rendered prompt and the delivery id; the run shows up in GET /api/runs?kind=webhook.',
       tags: ['webhooks'],
       params: IdParams,
-      body: Type.Optional(HookTestBody),
+      body: HookTestBody,
       response: { 202: HookTestResult, ...errorResponses }
-    }
+    },
+    // `curl -X POST …/test` sends no body at all: treat it as {} (the sample payload).
+    preValidation: async (request) => { request.body ??= {} }
   }, async (request, reply) => {
     const hook = find(request.params.id)
     const payload = (request.body?.payload as Record<string, unknown> | undefined) ?? samplePayload(hook.prompt_template)
