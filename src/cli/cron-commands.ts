@@ -73,7 +73,7 @@ const path = (id: string): string => `/cron/${encodeURIComponent(id)}`
 
 function nextRunsText (view: JobView): string {
   if (!view.job.enabled) return 'none (disabled)'
-  return view.next_runs.length === 0 ? 'never' : view.next_runs.map((iso) => formatInZone(iso, view.zone)).join('\n' + ' '.repeat(14))
+  return view.next_runs.length === 0 ? 'never' : view.next_runs.map((iso) => formatInZone(iso, view.zone)).join('\n')
 }
 
 function describe (view: JobView): string {

@@ -59,5 +59,6 @@ export function formatInZone (iso: string, zone: string): string {
 export function details (rows: Array<[key: string, value: unknown]>): string {
   const width = Math.max(...rows.map(([k]) => k.length))
   const show = (v: unknown): string => v === null || v === undefined || v === '' ? '-' : Array.isArray(v) ? (v.length === 0 ? '-' : v.join(' ')) : String(v)
-  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${show(v)}`).join('\n') + '\n'
+  // Continuation lines of a multi-line value line up under its first line.
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${show(v).replaceAll('\n', '\n' + ' '.repeat(width + 4))}`).join('\n') + '\n'
 }
