@@ -149,12 +149,14 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Renders the template with `payload` (default: a sample filling every placeholder) and dispatches it like a real delivery (also when the hook or webhooks are disabled). Answers 202 with the rendered prompt and the delivery id; the run shows up in GET /api/runs?kind=webhook.',
       tags: ['webhooks'],
       params: IdParams,
-      body: Type.Optional(HookTestBody),
+      body: HookTestBody,
       response: { 202: HookTestResult, ...errorResponses }
-    }
+    },
+    // The body is optional: no body means the default sample payload.
+    preValidation: async (request) => { request.body ??= {} }
   }, async (request, reply) => {
     const hook = find(request.params.id)
-    const payload = (request.body?.payload as Record<string, unknown> | undefined) ?? samplePayload(hook.prompt_template)
+    const payload = (request.body.payload as Record<string, unknown> | undefined) ?? samplePayload(hook.prompt_template)
     const deliveryId = `test-${randomUUID()}`
     const delivery: WebhookDelivery = { hook_id: hook.id, delivery_id: deliveryId, payload, test: true }
     await inbox.accept('webhook', `${hook.id}:${deliveryId}`, delivery)
