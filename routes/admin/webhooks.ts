@@ -20,6 +20,8 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) 
 const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { webhooks, inbox, paths, config } = app.core
   const { store } = webhooks
+  // Every webhook route sees hand edits of webhooks.json first.
+  app.addHook('preHandler', async () => { await webhooks.refresh() })
 
   const endpointUrl = (id: string): string => {
     const c = config()
