@@ -39,7 +39,7 @@ test('the rate limit counts per hook and client address and answers 429 as JSON 
   assert.equal((await post('ci', '{"msg":2}', good)).statusCode, 202)
   const limited = await post('nope', 'not json', { 'content-type': 'text/plain' })
   assert.equal(limited.statusCode, 404, 'another hook id has its own budget')
-  const refused = await post('ci', '{"msg":3}', good)
+  const refused = await post('ci', 'x'.repeat(300_000), { 'content-type': 'text/plain' })
   assertError(refused, 429, 'rate_limited')
   assert.match(refused.json().message, /at most 2 a minute/)
   assert.ok(refused.headers['retry-after'] !== undefined)
