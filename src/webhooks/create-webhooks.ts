@@ -29,12 +29,29 @@ export interface WebhooksOptions {
   inbox: Pick<Inbox, 'handle'>
   clock: Clock
   logger: Logger
+  /** Told every hook token and signing secret as it becomes known, so the logger can scrub them (SPEC §11). */
+  onSecret?: (secret: string) => void
 }
 
 /** Loads `webhooks.json` and makes the dispatcher the inbox's handler for accepted deliveries. */
 export async function createWebhooks (opts: WebhooksOptions): Promise<Webhooks> {
   const logger = opts.logger.child({ component: 'webhooks' })
-  const store = createHookStore({ path: opts.path, logger, clock: opts.clock })
+  const inner = createHookStore({ path: opts.path, logger, clock: opts.clock })
+  const learn = <T>(result: T): T => {
+    for (const hook of inner.list()) {
+      opts.onSecret?.(hook.token)
+      opts.onSecret?.(hook.hmac_secret)
+    }
+    return result
+  }
+  const store: HookStore = {
+    ...inner,
+    load: async () => learn(await inner.load()),
+    reload: async () => learn(await inner.reload()),
+    create: async (input) => learn(await inner.create(input)),
+    update: async (id, patch) => learn(await inner.update(id, patch)),
+    rotateToken: async (id) => learn(await inner.rotateToken(id))
+  }
   const loaded = await store.load()
   logger.info(loaded, 'webhooks loaded')
   const dispatcher = createDispatcher({ ...opts, store, logger })
