@@ -187,8 +187,10 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     },
     apiUrl: () => apiUrl,
     async close () {
-      await automation.stop()
+      // The inbox stops first: a webhook task that automation.stop() aborts must stay unfinished in
+      // the journal (replayed at the next start), not be marked done as `error:aborted`.
       await inbox.stop(2000)
+      await automation.stop()
       for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.abort(chatId)
       await registry.killAll()
       await orchestrator.drain(3000)

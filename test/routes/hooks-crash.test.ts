@@ -85,3 +85,29 @@ test('deliveries acknowledged right before a SIGKILL are each processed exactly 
   assert.deepEqual(journal.pending(), [], 'nothing is left to replay')
   await journal.close()
 })
+
+test('a cron_task delivery still running at a graceful shutdown is run again at the next start', async (t) => {
+  const home = await tempDir(t)
+  const bin = await fakeClis(t)
+  const paths = homePaths(home)
+  await writeJsonAtomic(paths.config, testConfig({ webhooks: { enabled: true }, server: { port: 0 }, allowed_user_ids: [7] }))
+  const env = { ...bin.env, DUCTOR_HOME: home }
+
+  const first = await startChild(t, { ...env, FAKE_CLI_DELAY_MS: '1500' })
+  const created = await call(first.url, 'POST', '/api/webhooks', { id: 'task', title: 'Task', mode: 'cron_task', task_folder: 'task', prompt_template: 'Job {{n}}', quiet_start: 0, quiet_end: 0 })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  const headers = { authorization: `Bearer ${created.body.token as string}`, 'content-type': 'application/json' }
+  assert.equal((await call(first.url, 'POST', '/hooks/task', { n: 1 }, headers)).status, 202)
+  await waitFor(async () => (await call(first.url, 'GET', '/api/runs/active')).body.runs.length > 0 ? true : undefined, 20_000, 'the task to start')
+  first.child.kill('SIGTERM')
+  assert.equal(await first.exited, 0, first.stderr().slice(-2000))
+
+  const second = await startChild(t, env)
+  const done = await waitFor(async () => {
+    const runs = (await call(second.url, 'GET', '/api/runs?kind=webhook')).body.runs as Array<{ status: string }>
+    return runs.some((r) => r.status === 'success') ? runs : undefined
+  }, 30_000, 'the replayed task')
+  assert.deepEqual(done.map((r) => r.status).sort(), ['error:aborted', 'success'])
+  second.child.kill('SIGTERM')
+  assert.equal(await second.exited, 0)
+})
