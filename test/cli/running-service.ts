@@ -1,7 +1,7 @@
 import type { TestContext } from 'node:test'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { spawnCli, collect, tempDir, waitFor, fakeClis } from '../helper.ts'
+import { spawnCli, collect, runCli, tempDir, waitFor, fakeClis, type CliRun } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 
 /** A real `ductor serve` on a temporary home with fake CLIs; the `ductor` commands find it by the home. */
@@ -15,8 +15,8 @@ export async function startService (t: TestContext, extraEnv: NodeJS.ProcessEnv 
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', ...bin.env, ...extraEnv }
   const service = spawnCli(['serve', '--no-supervisor'], env)
   t.after(() => service.kill('SIGKILL'))
-  const done = collect(service, 120_000)
-  await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 30_000, 'the service')
+  const done = collect(service, 900_000)
+  await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 120_000, 'the service')
   return {
     home,
     env,
@@ -25,4 +25,9 @@ export async function startService (t: TestContext, extraEnv: NodeJS.ProcessEnv 
       return (await done).code
     }
   }
+}
+
+/** `ductor …` with a generous timeout: the machine running the tests may be busy (no timing is asserted). */
+export async function ductor (args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  return await runCli(args, env, { timeoutMs: 180_000 })
 }

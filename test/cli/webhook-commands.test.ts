@@ -2,14 +2,18 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runCli } from '../helper.ts'
-import { startService } from './running-service.ts'
+import { ductor, startService } from './running-service.ts'
 import { hookBody, parsePayload } from '../../src/cli/webhook-commands.ts'
 
 test('ductor webhook add/show/test/rotate/edit/remove manage webhooks through the running service', async (t) => {
-  const { home, env, stop } = await startService(t, { DUCTOR_ALLOWED_USER_IDS: '42', FAKE_CLI_REPLY: 'Looked at the CI failure.' })
+  const { home, env, stop } = await startService(t, { DUCTOR_ALLOWED_USER_IDS: '42', FAKE_CLI_REPLY: 'Looked at the CI failure.' }, { webhooks: { enabled: true } })
+  const deliver = async (url: string, token: string): Promise<number> => (await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ branch: 'main', message: 'tests failed' })
+  })).status
 
-  const add = await runCli(['webhook', 'add', '--id', 'ci-failed', '--mode', 'wake', '--auth', 'bearer',
+  const add = await ductor(['webhook', 'add', '--id', 'ci-failed', '--mode', 'wake', '--auth', 'bearer',
     '--title', 'CI failed', '--template', 'CI failed on {{branch}}: {{message}}'], env)
   assert.equal(add.code, 0, add.stderr)
   assert.match(add.stdout, /^Created webhook ci-failed: CI failed$/m)
@@ -18,10 +22,12 @@ test('ductor webhook add/show/test/rotate/edit/remove manage webhooks through th
   assert.ok(token.length >= 32, 'the generated token is shown once')
   assert.match(add.stdout, /The token is shown only now/)
   assert.match(add.stdout, new RegExp(`curl -X POST http://127\\.0\\.0\\.1:\\d+/hooks/ci-failed -H 'Authorization: Bearer ${token}'`))
-  assert.match(add.stdout, /webhooks are switched off \(webhooks\.enabled is false\)/)
+  assert.ok(!add.stdout.includes('webhooks are switched off'))
+  const url = /^\s+url\s+(\S+)$/m.exec(add.stdout)?.[1] ?? ''
+  assert.equal(await deliver(url, token), 202, 'the printed URL and token work')
   assert.equal(JSON.parse(await readFile(join(home, 'webhooks.json'), 'utf8')).hooks[0].token, token)
 
-  const gh = await runCli(['webhook', 'add', '--id', 'gh-push', '--mode', 'wake', '--auth', 'hmac', '--preset', 'github', '--secret', 'gh-signing-secret-123',
+  const gh = await ductor(['webhook', 'add', '--id', 'gh-push', '--mode', 'wake', '--auth', 'hmac', '--preset', 'github', '--secret', 'gh-signing-secret-123',
     '--template', 'Push to {{repository.full_name}} by {{pusher.name}}: {{head_commit.message}}', '--json'], env)
   assert.equal(gh.code, 0, gh.stderr)
   const ghView = JSON.parse(gh.stdout)
@@ -31,50 +37,52 @@ test('ductor webhook add/show/test/rotate/edit/remove manage webhooks through th
   assert.equal(ghView.token, undefined)
   assert.ok(!gh.stdout.includes('gh-signing-secret-123'), 'the secret is never printed')
 
-  const show = await runCli(['webhook', 'show', 'ci-failed'], env)
+  const show = await ductor(['webhook', 'show', 'ci-failed'], env)
   assert.equal(show.code, 0, show.stderr)
   assert.match(show.stdout, /auth\s+bearer \(header Authorization\)/)
   assert.match(show.stdout, /How to send: Send "Authorization: Bearer <token>"/)
   assert.ok(!show.stdout.includes(token), 'show never prints the token')
 
-  const list = await runCli(['webhook', 'list'], env)
+  const list = await ductor(['webhook', 'list'], env)
   assert.match(list.stdout, /^ID\s+MODE\s+AUTH\s+ON\s+TRIGGERS\s+LAST TRIGGERED\s+TITLE$/m)
-  assert.match(list.stdout, /^ci-failed\s+wake\s+bearer\s+yes\s+0\s+-\s+CI failed$/m)
+  assert.match(list.stdout, /^ci-failed\s+wake\s+bearer\s+yes\s+[01]\s+\S+\s+CI failed$/m)
   assert.match(list.stdout, /^gh-push\s+wake\s+hmac:github\s+yes\s+0\s+-\s+gh-push$/m)
 
-  const dry = await runCli(['webhook', 'test', 'gh-push'], env)
+  const dry = await ductor(['webhook', 'test', 'gh-push'], env)
   assert.equal(dry.code, 0, dry.stderr)
   assert.match(dry.stdout, /^Test delivery test-\S+ accepted for webhook gh-push\. The agent gets:$/m)
   assert.match(dry.stdout, /Push to <repository\.full_name> by <pusher\.name>/)
   assert.match(dry.stdout, /UNTRUSTED EXTERNAL INPUT/)
-  const tested = await runCli(['webhook', 'test', 'ci-failed', '--payload', '{"branch":"main","message":"lint failed"}', '--wait'], env)
+  const tested = await ductor(['webhook', 'test', 'ci-failed', '--payload', '{"branch":"main","message":"lint failed"}', '--wait'], env)
   assert.equal(tested.code, 0, tested.stderr)
   assert.match(tested.stdout, /^Test delivery test-\S+ for webhook ci-failed finished: success$/m)
-  const runs = JSON.parse((await runCli(['runs', '--kind', 'webhook', '--json'], env)).stdout)
+  const runs = JSON.parse((await ductor(['runs', '--kind', 'webhook', '--json'], env)).stdout)
   assert.ok(runs.some((r: { ref: string, chat_id: string, status: string }) => r.ref === 'ci-failed' && r.chat_id === '42' && r.status === 'success'))
 
-  const rotate = await runCli(['webhook', 'rotate', 'ci-failed'], env)
+  const rotate = await ductor(['webhook', 'rotate', 'ci-failed'], env)
   assert.equal(rotate.code, 0, rotate.stderr)
   const rotated = /^New token for webhook ci-failed: (\S+)$/m.exec(rotate.stdout)?.[1] ?? ''
   assert.ok(rotated.length >= 32 && rotated !== token)
   assert.equal(JSON.parse(await readFile(join(home, 'webhooks.json'), 'utf8')).hooks[0].token, rotated)
-  const noToken = await runCli(['webhook', 'rotate', 'gh-push'], env)
+  assert.equal(await deliver(url, token), 401, 'the old token stops working')
+  assert.equal(await deliver(url, rotated), 202)
+  const noToken = await ductor(['webhook', 'rotate', 'gh-push'], env)
   assert.equal(noToken.code, 1)
   assert.match(noToken.stderr, /^ductor: webhook "gh-push" uses auth_mode "hmac": only bearer hooks have a token to rotate/)
 
-  const off = await runCli(['webhook', 'edit', 'ci-failed', '--enabled', 'false'], env)
+  const off = await ductor(['webhook', 'edit', 'ci-failed', '--enabled', 'false'], env)
   assert.equal(off.code, 0, off.stderr)
   assert.match(off.stdout, /enabled\s+no/)
-  const badMode = await runCli(['webhook', 'edit', 'ci-failed', '--mode', 'sleep'], env)
+  const badMode = await ductor(['webhook', 'edit', 'ci-failed', '--mode', 'sleep'], env)
   assert.notEqual(badMode.code, 0)
   assert.match(badMode.stderr, /'sleep' is invalid\. use one of wake, cron_task/)
 
   for (const id of ['ci-failed', 'gh-push']) {
-    const removed = await runCli(['webhook', 'remove', id], env)
+    const removed = await ductor(['webhook', 'remove', id], env)
     assert.equal(removed.stdout, `Removed webhook ${id}; senders now get 404.\n`)
   }
-  assert.equal((await runCli(['webhook', 'list'], env)).stdout, '(none)\n')
-  const gone = await runCli(['webhook', 'show', 'ci-failed'], env)
+  assert.equal((await ductor(['webhook', 'list'], env)).stdout, '(none)\n')
+  const gone = await ductor(['webhook', 'show', 'ci-failed'], env)
   assert.equal(gone.stderr, 'ductor: no webhook "ci-failed"; list them with GET /api/webhooks\n')
   assert.equal(await stop(), 0)
 })
