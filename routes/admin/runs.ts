@@ -40,7 +40,7 @@ const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const run = runs.get(request.params.id)
     if (run === undefined) throw new DuctorError(ErrorCodes.notFound, `no run ${request.params.id}`)
     if (run.status !== 'running') throw new DuctorError(ErrorCodes.conflict, `run ${run.id} is not running (status ${run.status})`)
-    const aborted = await registry.abortRun(run.id, 'user')
+    const aborted = await registry.abortRun(run.id, 'user', { beforeStart: true })
     return { aborted, run: runs.get(run.id) ?? run }
   })
 }

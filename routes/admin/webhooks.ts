@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { randomUUID } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorResponses } from './schemas.ts'
 import { HookCreateBody, HookPatchBody, HookTestBody, HookTestResult, HookViewSchema, HookWithTokenSchema } from './webhook-schemas.ts'
@@ -12,6 +11,7 @@ import type { WebhookDelivery } from '../../src/webhooks/dispatch.ts'
 import { authHelp } from '../../src/webhooks/auth-help.ts'
 import { renderHookPrompt, samplePayload } from '../../src/webhooks/template.ts'
 import { createTaskFolder, isValidTaskName, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
+import { writeFileAtomic } from '../../src/store/atomic-json.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
@@ -51,7 +51,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (hook.mode !== 'cron_task' || hook.task_folder === null) return
     if (description === undefined && !folderChanged) return
     await createTaskFolder({ cronTasksDir: paths.cronTasks, name: hook.task_folder, title: hook.title, description: description ?? (hook.description === '' ? hook.title : hook.description) })
-    if (description !== undefined) await writeFile(join(await resolveTaskFolder(paths.cronTasks, hook.task_folder), TASK_DESCRIPTION_FILE), description.trim() + '\n')
+    if (description !== undefined) await writeFileAtomic(join(await resolveTaskFolder(paths.cronTasks, hook.task_folder), TASK_DESCRIPTION_FILE), description.trim() + '\n')
   }
   const checkToken = (token: string | undefined): void => {
     if (token !== undefined && token !== '' && token.length < 16) {

@@ -26,8 +26,12 @@ export interface ProcessRegistry {
   /** Adds a live process; call the returned function once it has exited. */
   register: (entry: RegisteredProcess) => () => void
   list: () => ProcessInfo[]
-  /** Stops one run; false when it is not running. */
-  abortRun: (runId: string, reason?: StopReason) => Promise<boolean>
+  /**
+   * Stops one run; false when it has no process. With `beforeStart`, a run that has no process yet
+   * (recorded, waiting for a slot or being spawned) is stopped the moment its process registers,
+   * and the answer is true.
+   */
+  abortRun: (runId: string, reason?: StopReason, opts?: { beforeStart?: boolean }) => Promise<boolean>
   /** Stops every run of a chat; resolves to how many were stopped. */
   abortChat: (chatId: string | number, reason?: StopReason) => Promise<number>
   /** Stops processes started more than `maxAgeMs` ago; resolves to how many. */
@@ -43,6 +47,9 @@ export interface ProcessRegistryOptions {
 export function createProcessRegistry (options: ProcessRegistryOptions = {}): ProcessRegistry {
   const clock = options.clock ?? systemClock
   const entries = new Map<string, RegisteredProcess>()
+  /** Runs asked to stop before their process existed: run id → when asked, and why. */
+  const early = new Map<string, { at: number, reason: StopReason }>()
+  const earlyTtlMs = 60 * 60 * 1000
 
   async function stopAll (selected: RegisteredProcess[], reason: StopReason): Promise<number> {
     await Promise.all(selected.map(async (entry) => await entry.stop(reason)))
@@ -52,6 +59,11 @@ export function createProcessRegistry (options: ProcessRegistryOptions = {}): Pr
   return {
     register (entry) {
       entries.set(entry.runId, entry)
+      const asked = early.get(entry.runId)
+      if (asked !== undefined) {
+        early.delete(entry.runId)
+        queueMicrotask(() => { entry.stop(asked.reason).catch(() => {}) })
+      }
       return () => {
         if (entries.get(entry.runId) === entry) entries.delete(entry.runId)
       }
@@ -59,9 +71,15 @@ export function createProcessRegistry (options: ProcessRegistryOptions = {}): Pr
     list () {
       return [...entries.values()].map(({ runId, chatId, provider, pid, startedAt }) => ({ runId, chatId, provider, pid, startedAt }))
     },
-    async abortRun (runId, reason = 'user') {
+    async abortRun (runId, reason = 'user', opts = {}) {
       const entry = entries.get(runId)
-      if (entry === undefined) return false
+      if (entry === undefined) {
+        if (opts.beforeStart !== true) return false
+        const now = clock.now()
+        for (const [id, { at }] of early) if (at < now - earlyTtlMs) early.delete(id)
+        early.set(runId, { at: now, reason })
+        return true
+      }
       await entry.stop(reason)
       return true
     },

@@ -77,7 +77,7 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
     return { status, runIds }
   }
 
-  async function cronTask (hook: Readonly<Hook>, prompt: string): Promise<DispatchResult> {
+  async function cronTask (hook: Readonly<Hook>, prompt: string, test: boolean): Promise<DispatchResult> {
     if (hook.task_folder === null || hook.task_folder.trim() === '') {
       const run = await deps.runs.record({ kind: 'webhook', ref: hook.id, status: 'error:no_task_folder', error: 'This cron_task webhook has no task_folder.' })
       return { status: 'error:no_task_folder', runIds: [run.id] }
@@ -91,7 +91,9 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
       overrides: { provider: hook.provider, model: hook.model, reasoning_effort: hook.reasoning_effort, cli_parameters: hook.cli_parameters },
       quietStart: hook.quiet_start,
       quietEnd: hook.quiet_end,
-      dependency: hook.dependency
+      dependency: hook.dependency,
+      // A test the user asked for runs now, like `ductor cron run`; real deliveries keep quiet hours.
+      ignoreQuietHours: test
     })
     return { status: result.status, runIds: result.runId === null ? [] : [result.runId] }
   }
@@ -109,7 +111,7 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
     const prompt = wrapUntrusted(text, hook.title)
     let result: DispatchResult
     try {
-      result = hook.mode === 'wake' ? await wake(hook, prompt) : await cronTask(hook, prompt)
+      result = hook.mode === 'wake' ? await wake(hook, prompt) : await cronTask(hook, prompt, delivery.test === true)
     } catch (err) {
       log.error({ err }, 'webhook dispatch failed')
       result = { status: 'error:internal', runIds: [] }

@@ -123,6 +123,23 @@ test('stop during a run ends it within 2 s and leaves no process of that run ali
   assert.ok(dir)
 })
 
+test('DELETE /api/runs/:id stops a run that is still waiting for a free slot: its CLI never gets to answer', async (t) => {
+  const { app, send, core } = await setup(t, {}, testConfig({ limits: { max_concurrent_runs: 1 } }))
+  const busy = send('[[hang]] hold the only slot', '1')
+  await waitFor(() => core.registry.list().length === 1 ? true : undefined, 10_000, 'the first CLI to start')
+  const waiting = send('[[reply:should never be said]]', '2')
+  const run = await waitFor(() => core.runs.active().find((r) => r.chat_id === '2'), 10_000, 'the second run to be recorded')
+  const del = await app.inject({ method: 'DELETE', url: `/api/runs/${run.id}`, headers: auth })
+  assert.equal(del.statusCode, 200, del.body)
+  assert.equal(del.json().aborted, true)
+  await app.inject({ method: 'POST', url: '/api/chats/1/stop', headers: auth })
+  assert.equal((await busy).json().status, 'error:aborted')
+  const res = (await waiting).json()
+  assert.equal(res.status, 'error:aborted')
+  assert.notEqual(res.reply, 'should never be said')
+  assert.equal(core.registry.list().length, 0)
+})
+
 test('a missing CLI gives a clear message with the install command, not a crash', async (t) => {
   const config = testConfig({ cli_paths: { claude: '/nonexistent/bin/claude' } })
   const { send } = await setup(t, {}, config)

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { waitFor } from '../helper.ts'
-import { assertError, setup } from './hooks-helpers.ts'
+import { admin, assertError, setup } from './hooks-helpers.ts'
 
 test('a wake run that ends without a reply is error:no_response on the run and the hook', async (t) => {
   const { addHook, post, core, idle } = await setup(t, { config: { allowed_user_ids: [5] } })
@@ -45,4 +45,27 @@ test('hand edits of webhooks.json are picked up without a restart; a half-writte
   const kept = JSON.parse(await readFile(paths.webhooks, 'utf8'))
   assert.equal(kept.hooks[0].trigger_count, 2, 'both deliveries were counted')
   assert.equal(kept.hooks[0].some_field_of_mine, 1, 'fields the service does not know are kept')
+})
+
+test('in quiet hours a real cron_task delivery is skipped, but a test the user asks for runs now', async (t) => {
+  const hour = new Date().getUTCHours()
+  const { app, post, core, idle } = await setup(t, { config: { user_timezone: 'UTC' } })
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/webhooks',
+    headers: admin,
+    payload: { id: 'nightly', title: 'Nightly', mode: 'cron_task', task_folder: 'nightly', prompt_template: 'Build {{n}} [[reply:done]]', task_description: 'Report builds.', quiet_start: hour, quiet_end: (hour + 2) % 24 }
+  })
+  assert.equal(created.statusCode, 201, created.body)
+  const token = (created.json() as { token: string }).token
+
+  assert.equal((await post('nightly', JSON.stringify({ n: 1 }), { authorization: `Bearer ${token}` })).statusCode, 202)
+  await idle()
+  assert.deepEqual(core.runs.list({ kind: 'webhook', ref: 'nightly' }).map((r) => r.status), ['skipped:quiet_hours'])
+
+  const tested = await app.inject({ method: 'POST', url: '/api/webhooks/nightly/test', headers: admin, payload: { payload: { n: 2 } } })
+  assert.equal(tested.statusCode, 202, tested.body)
+  await idle()
+  const statuses = core.runs.list({ kind: 'webhook', ref: 'nightly' }).map((r) => r.status).sort()
+  assert.deepEqual(statuses, ['skipped:quiet_hours', 'success'])
 })
