@@ -67,7 +67,9 @@ export async function buildApp (deps: AppDeps): Promise<App> {
 function describeError (err: FastifyError | DuctorError): { status: number, code: ErrorCode, message: string } {
   if (err instanceof DuctorError) {
     const status = httpStatusByCode[err.code]
-    return { status, code: err.code, message: status >= 500 ? 'internal error; see the service log' : err.message }
+    // A storage error is written for the owner ("could not write <path>: EACCES …"): it names the path to fix.
+    const hidden = status >= 500 && err.code !== ErrorCodes.storage
+    return { status, code: err.code, message: hidden ? 'internal error; see the service log' : err.message }
   }
   const e = err as FastifyError
   if (e.validation !== undefined) {
