@@ -72,7 +72,16 @@ export function createLogger (opts: LoggerOptions): { logger: Logger, close: () 
     rotateIfLarge(path, max)
     const dest = pino.destination({ dest: path, sync: false, mkdir: true })
     file = dest
-    streams.push({ level, stream: scrubbing(dest, scrubber) })
+    // A log file that cannot be opened or written (read-only home, full disk) must not bring the
+    // service down: say so once on stderr and go on logging to stdout.
+    let failed = false
+    dest.on('error', (err: NodeJS.ErrnoException) => {
+      if (failed) return
+      failed = true
+      process.stderr.write(`ductor: cannot write ${path}: ${err.code ?? err.message}; logging to stdout only\n`)
+    })
+    const toFile = scrubbing(dest, scrubber)
+    streams.push({ level, stream: { write: (line: string) => { if (!failed) toFile.write(line) } } })
     timer = setInterval(() => { if (rotateIfLarge(path, max)) dest.reopen() }, 60_000)
     timer.unref()
   }
