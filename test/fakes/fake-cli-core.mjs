@@ -27,7 +27,8 @@ export function readOptions (prompt, env = process.env) {
     ignoreTerm: env.FAKE_CLI_IGNORE_TERM === '1',
     grandchild: env.FAKE_CLI_GRANDCHILD === '1',
     record: env.FAKE_CLI_RECORD,
-    sigkillOnce: env.FAKE_CLI_SIGKILL_ONCE
+    sigkillOnce: env.FAKE_CLI_SIGKILL_ONCE,
+    stderrEnv: undefined
   }
   for (const [, name, value] of prompt.matchAll(MARKER)) {
     switch (name) {
@@ -42,6 +43,7 @@ export function readOptions (prompt, env = process.env) {
       case 'big': o.bigMb = Number(value ?? 1); break
       case 'ignore-term': o.ignoreTerm = true; break
       case 'grandchild': o.grandchild = true; break
+      case 'stderr-env': o.stderrEnv = value; break
     }
   }
   return o
@@ -139,5 +141,6 @@ export async function play (lines, options, bigLine) {
     return
   }
   if (options.stderr !== undefined) await write(process.stderr, options.stderr + '\n')
+  if (options.stderrEnv !== undefined) await write(process.stderr, `${options.stderrEnv}=${process.env[options.stderrEnv] ?? ''}\n`)
   process.exitCode = options.exitCode ?? 0
 }
