@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import fc from 'fast-check'
 import { ADMIN_TOKEN } from '../helper.ts'
-import { CASES, assertAnswer, assertConfined, assertNoPollution, hostileBody, hostileHeaders, hostileRig, hostileSegment, seedFor } from './hostile-helpers.ts'
+import { CASES, runCases, assertAnswer, assertConfined, assertNoPollution, hostileBody, hostileHeaders, hostileRig, hostileSegment, seedFor } from './hostile-helpers.ts'
 
 const routes: Array<[string, (id: string, q: string) => string]> = [
   ['POST', (id) => `/api/chats/${id}/messages`],
@@ -42,29 +42,28 @@ test(`admin API: ${CASES} hostile requests, no 5xx, no pollution, nothing outsid
   const seed = seedFor(t)
   let tried = 0
   const statuses = new Map<number, number>()
-  await fc.assert(fc.asyncProperty(
+  const cases = fc.tuple(
     fc.nat({ max: routes.length - 1 }), fc.option(fc.constantFrom(...methods), { freq: 5 }), hostileSegment, hostileSegment,
-    hostileBody, hostileHeaders, fc.constantFrom('good', 'good', 'good', 'good', 'none', 'wrong', 'double', 'basic'),
-    async (routeIndex, method, id, q, body, headers, authKind) => {
-      const [routeMethod, url] = routes[routeIndex] as [string, (id: string, q: string) => string]
-      const authorization = {
-        good: `Bearer ${ADMIN_TOKEN}`, none: undefined, wrong: `Bearer ${ADMIN_TOKEN}x`, double: [`Bearer ${ADMIN_TOKEN}`, 'Bearer other'], basic: 'Basic YWRtaW46YWRtaW4='
-      }[authKind]
-      const request = {
-        method: method ?? routeMethod,
-        url: url(id, q),
-        headers: { ...headers, ...(authorization === undefined ? {} : { authorization }), ...(body.type === undefined ? {} : { 'content-type': body.type }) },
-        ...(body.payload === undefined ? {} : { payload: body.payload })
-      }
-      const res = await rig.app.inject(request as never)
-      tried++
-      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
-      const context = `${request.method} ${request.url.slice(0, 200)} (seed ${seed})`
-      if (request.method !== 'HEAD' && !(res.headers['content-type'] ?? '').toString().startsWith('text/event-stream')) assertAnswer(res, context)
-      else assert.ok(res.statusCode < 500, `${context}: ${res.statusCode}`)
-      assertNoPollution(context)
+    hostileBody, hostileHeaders, fc.constantFrom('good', 'good', 'good', 'good', 'none', 'wrong', 'double', 'basic'))
+  await runCases(cases, { seed, total: CASES }, async ([routeIndex, method, id, q, body, headers, authKind]) => {
+    const [routeMethod, url] = routes[routeIndex] as [string, (id: string, q: string) => string]
+    const authorization = {
+      good: `Bearer ${ADMIN_TOKEN}`, none: undefined, wrong: `Bearer ${ADMIN_TOKEN}x`, double: [`Bearer ${ADMIN_TOKEN}`, 'Bearer other'], basic: 'Basic YWRtaW46YWRtaW4='
+    }[authKind]
+    const request = {
+      method: method ?? routeMethod,
+      url: url(id, q),
+      headers: { ...headers, ...(authorization === undefined ? {} : { authorization }), ...(body.type === undefined ? {} : { 'content-type': body.type }) },
+      ...(body.payload === undefined ? {} : { payload: body.payload })
     }
-  ), { seed, numRuns: CASES, endOnFailure: true })
+    const res = await rig.app.inject(request as never)
+    tried++
+    statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
+    const context = `${request.method} ${request.url.slice(0, 200)} (seed ${seed})`
+    if (request.method !== 'HEAD' && !(res.headers['content-type'] ?? '').toString().startsWith('text/event-stream')) assertAnswer(res, context)
+    else assert.ok(res.statusCode < 500, `${context}: ${res.statusCode}`)
+    assertNoPollution(context)
+  })
   t.diagnostic(`${tried} requests; answers by status: ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`)
   assert.equal(tried, CASES)
   assert.deepEqual(rig.logs.filter((l) => l.includes('"request failed"')).map((l) => l.slice(0, 300)), [], 'no request failed inside')
