@@ -20,18 +20,27 @@ export const REDACT_PATHS = [
  */
 export interface SecretScrubber {
   add: (secret: string | null | undefined) => void
+  /** Secrets that change at run time (a rotated token, a new hook's secret), read on every line. */
+  addSource: (source: () => Iterable<string | null | undefined>) => void
   scrub: (line: string) => string
 }
 
 export function createSecretScrubber (): SecretScrubber {
   const secrets = new Set<string>()
+  const sources: Array<() => Iterable<string | null | undefined>> = []
+  const mask = (line: string, s: string | null | undefined): string =>
+    typeof s === 'string' && s.length >= 8 && line.includes(s) ? line.split(s).join('[REDACTED]') : line
   return {
     add (secret) {
       if (typeof secret === 'string' && secret.length >= 8) secrets.add(secret)
     },
+    addSource (source) { sources.push(source) },
     scrub (line) {
-      for (const s of secrets) {
-        if (line.includes(s)) line = line.split(s).join('[REDACTED]')
+      for (const s of secrets) line = mask(line, s)
+      for (const source of sources) {
+        try {
+          for (const s of source()) line = mask(line, s)
+        } catch {}
       }
       return line
     }

@@ -58,6 +58,12 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     await seedHome(home, { variant: detectCliVariant(config, env), logger })
     const version = readVersion()
     const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: systemClock, env })
+    // Secrets changed through the admin API and every hook's token and HMAC secret, as they are now.
+    scrubber.addSource(() => [
+      core.config().telegram_token,
+      ...GENERATED_SECRETS.map((key) => getPath(core.config(), key) as string),
+      ...core.webhooks.store.list().flatMap((hook) => [hook.token, hook.hmac_secret])
+    ])
     const app = await buildApp({ config, paths, logger, version, core, requestRestart: opts.requestRestart ?? (() => {}) })
     const { host, port } = listenAddress(config)
     await app.listen({ host, port })
