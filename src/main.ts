@@ -57,13 +57,9 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     lock = await acquirePidLock(paths.pidFile)
     await seedHome(home, { variant: detectCliVariant(config, env), logger })
     const version = readVersion()
-    const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: systemClock, env })
-    // Secrets changed through the admin API and every hook's token and HMAC secret, as they are now.
-    scrubber.addSource(() => [
-      core.config().telegram_token,
-      ...GENERATED_SECRETS.map((key) => getPath(core.config(), key) as string),
-      ...core.webhooks.store.list().flatMap((hook) => [hook.token, hook.hmac_secret])
-    ])
+    const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber })
+    // The config's secrets as they are now (a token changed through PATCH /api/config included).
+    scrubber.addSource(() => [core.config().telegram_token, ...GENERATED_SECRETS.map((key) => getPath(core.config(), key) as string)])
     const app = await buildApp({ config, paths, logger, version, core, requestRestart: opts.requestRestart ?? (() => {}) })
     const { host, port } = listenAddress(config)
     await app.listen({ host, port })

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { HookSchema } from '../../src/webhooks/hook-schema.ts'
+import { AuthModes, HmacAlgorithms, HmacEncodings, HmacPresets, HookModes, HookSchema, Providers } from '../../src/webhooks/hook-schema.ts'
 
 /**
  * Admin API shapes for webhooks (SPEC §9, §10): bodies use the field names of webhooks.json.
@@ -9,32 +9,38 @@ import { HookSchema } from '../../src/webhooks/hook-schema.ts'
  */
 const NullableString = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Null()])
 const NullableHour = Type.Union([Type.Integer({ minimum: 0, maximum: 23 }), Type.Null()])
+/**
+ * A choice among `values`, checked by the store (its message lists what is allowed; the validator's
+ * "must be equal to constant" does not). The values are in the OpenAPI description.
+ */
+const oneOf = (values: readonly string[], description?: string) =>
+  Type.String({ maxLength: 50, description: `one of ${values.join(', ')}${description === undefined ? '' : `. ${description}`}` })
 const Str = (max: number, description?: string) => Type.String({ maxLength: max, ...(description !== undefined && { description }) })
 
 const editable = {
   title: Type.String({ minLength: 1, maxLength: 200 }),
   description: Str(10_000),
-  mode: Type.Union([Type.Literal('wake'), Type.Literal('cron_task')], { description: 'wake: the prompt enters each allowed user\'s chat; cron_task: an isolated run in cron_tasks/<task_folder>/' }),
+  mode: oneOf(HookModes, 'wake: the prompt enters each allowed user\'s chat; cron_task: an isolated run in cron_tasks/<task_folder>/'),
   prompt_template: Type.String({ minLength: 1, maxLength: 50_000, description: '{{field}} placeholders filled from the JSON payload; dotted paths like {{pull_request.title}}' }),
   enabled: Type.Boolean(),
   task_folder: NullableString(100),
-  auth_mode: Type.Union([Type.Literal('bearer'), Type.Literal('hmac'), Type.Literal('standard')]),
-  token: Type.String({ minLength: 16, maxLength: 512, description: 'bearer token; generated when omitted. Write-only: shown only in the create and rotate-token answers' }),
+  auth_mode: oneOf(AuthModes),
+  token: Type.String({ maxLength: 512, description: 'bearer token (at least 16 characters); generated when omitted on create; "" = use the global webhooks.token. Write-only: shown only in the create and rotate-token answers' }),
   hmac_secret: Type.String({ maxLength: 1024, description: 'signing secret (hmac, standard). Write-only: never shown' }),
   hmac_header: Str(200),
-  hmac_algorithm: Type.Union([Type.Literal('sha256'), Type.Literal('sha1'), Type.Literal('sha512')]),
-  hmac_encoding: Type.Union([Type.Literal('hex'), Type.Literal('base64')]),
+  hmac_algorithm: oneOf(HmacAlgorithms),
+  hmac_encoding: oneOf(HmacEncodings),
   hmac_sig_prefix: Str(100),
   hmac_sig_regex: Str(500),
   hmac_payload_prefix_regex: Str(500),
-  provider: Type.Union([Type.Literal('claude'), Type.Literal('codex'), Type.Null()]),
+  provider: Type.Union([oneOf(Providers), Type.Null()]),
   model: NullableString(100),
   reasoning_effort: NullableString(20),
   cli_parameters: Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 50 }),
   quiet_start: NullableHour,
   quiet_end: NullableHour,
   dependency: NullableString(100),
-  hmac_preset: Type.Union([Type.Literal('github'), Type.Literal('stripe'), Type.Literal('slack'), Type.Null()], { description: 'sign like this service; the generic hmac_* knobs are then ignored' }),
+  hmac_preset: Type.Union([oneOf(HmacPresets, 'sign like this service; the generic hmac_* knobs are then ignored'), Type.Null()]),
   dedupe_header: NullableString(200),
   timestamp_tolerance_seconds: Type.Integer({ minimum: 1, maximum: 604800 })
 }

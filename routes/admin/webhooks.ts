@@ -20,6 +20,8 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) 
 const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { webhooks, inbox, paths, config } = app.core
   const { store } = webhooks
+  // Every webhook route sees hand edits of webhooks.json first.
+  app.addHook('preHandler', async () => { await webhooks.refresh() })
 
   const endpointUrl = (id: string): string => {
     const c = config()
@@ -50,6 +52,11 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (description === undefined && !folderChanged) return
     await createTaskFolder({ cronTasksDir: paths.cronTasks, name: hook.task_folder, title: hook.title, description: description ?? (hook.description === '' ? hook.title : hook.description) })
     if (description !== undefined) await writeFile(join(await resolveTaskFolder(paths.cronTasks, hook.task_folder), TASK_DESCRIPTION_FILE), description.trim() + '\n')
+  }
+  const checkToken = (token: string | undefined): void => {
+    if (token !== undefined && token !== '' && token.length < 16) {
+      throw new DuctorError(ErrorCodes.badRequest, 'token must be at least 16 characters, or "" to use the global webhooks.token; leave it out on create to get a generated one')
+    }
   }
   const checkFolderName = (mode: unknown, folder: unknown): void => {
     if (mode === 'cron_task' && typeof folder === 'string' && !isValidTaskName(folder)) {
@@ -82,6 +89,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const { task_description: description, ...input } = request.body
+    checkToken(input.token)
     checkFolderName(input.mode, input.task_folder)
     const hook = await store.create(input as HookCreateInput)
     try {
@@ -110,6 +118,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { task_description: description, ...patch } = request.body
     const current = find(request.params.id)
+    checkToken(patch.token)
     checkFolderName(patch.mode ?? current.mode, patch.task_folder)
     const hook = await store.update(current.id, patch as HookPatch)
     await prepareFolder(hook, description, hook.task_folder !== current.task_folder || hook.mode !== current.mode)

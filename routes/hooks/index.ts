@@ -55,6 +55,7 @@ const hookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { hookId } = request.params
     const c = config().webhooks
+    await webhooks.refresh()
     const result = checkDelivery(webhooks.store, { enabled: c.enabled, max_body_bytes: c.max_body_bytes, token: c.token }, {
       hookId,
       headers: request.headers,

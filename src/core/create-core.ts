@@ -41,6 +41,8 @@ export interface CoreOptions {
   executor?: CliExecutor
   /** Tick interval of the automation loop (default 1000 ms). */
   automationTickMs?: number
+  /** Secrets learnt at run time (webhook tokens and signing secrets) go here, e.g. the log scrubber. */
+  secrets?: { add: (secret: string) => void }
 }
 
 /** Everything the ingresses share (SPEC §5): stores, the process registry, the orchestrator. */
@@ -128,7 +130,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     registry,
     tickMs: opts.automationTickMs
   })
-  const webhooks = await createWebhooks({ path: paths.webhooks, config: getConfig, orchestrator, runTask: automation.runTask, runs, inbox, clock, logger })
+  const webhooks = await createWebhooks({ path: paths.webhooks, config: getConfig, orchestrator, runTask: automation.runTask, runs, inbox, clock, logger, onSecret: (secret) => opts.secrets?.add(secret) })
   registerCoreCommands(commands, {
     config: getConfig,
     sessions,
@@ -185,8 +187,10 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     },
     apiUrl: () => apiUrl,
     async close () {
-      await automation.stop()
+      // The inbox stops first: a webhook task that automation.stop() aborts must stay unfinished in
+      // the journal (replayed at the next start), not be marked done as `error:aborted`.
       await inbox.stop(2000)
+      await automation.stop()
       for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.abort(chatId)
       await registry.killAll()
       await orchestrator.drain(3000)

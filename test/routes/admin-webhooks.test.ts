@@ -61,6 +61,14 @@ test('webhook CRUD: create shows the token once with the endpoint and auth help;
   assert.equal(patched.json().hook.token_set, true)
   assert.ok(!patched.body.includes(body.token))
 
+  const short = await app.inject({ method: 'PATCH', url: '/api/webhooks/ci', headers: auth, payload: { token: 'short' } })
+  assert.equal(short.statusCode, 400)
+  assert.ok(!short.body.includes('short"'), 'the refused token is not echoed')
+  const global = await app.inject({ method: 'PATCH', url: '/api/webhooks/ci', headers: auth, payload: { token: '' } })
+  assert.equal(global.statusCode, 200)
+  assert.equal(global.json().hook.token_set, false)
+  assert.match(global.json().auth.instructions, /global webhooks\.token/)
+
   const deleted = await app.inject({ method: 'DELETE', url: '/api/webhooks/ci', headers: auth })
   assert.deepEqual(deleted.json(), { deleted: true, id: 'ci' })
   const gone = await app.inject({ method: 'GET', url: '/api/webhooks/ci', headers: auth })
@@ -72,7 +80,8 @@ test('webhook create and patch refuse bad input with a message naming the field'
   const { app } = await buildFull(t)
   const cases: Array<[Record<string, unknown>, RegExp, number]> = [
     [{ id: 'Bad Id', title: 'x', mode: 'wake', prompt_template: 'x' }, /id must be 1-64 characters/, 400],
-    [{ id: 'x', title: 'x', mode: 'sleep', prompt_template: 'x' }, /mode/, 400],
+    [{ id: 'x', title: 'x', mode: 'sleep', prompt_template: 'x' }, /mode must be one of wake, cron_task/, 400],
+    [{ id: 'x', title: 'x', mode: 'wake', prompt_template: 'x', auth_mode: 'basic' }, /auth_mode must be one of bearer, hmac, standard/, 400],
     [{ id: 'x', title: 'x', mode: 'cron_task', prompt_template: 'x' }, /task_folder is required/, 400],
     [{ id: 'x', title: 'x', mode: 'wake', prompt_template: 'x', auth_mode: 'hmac' }, /hmac_secret is required/, 400],
     [{ id: 'x', title: 'x', mode: 'wake', prompt_template: 'x', auth_mode: 'standard', hmac_secret: 'nope!' }, /Standard Webhooks secret/, 400],

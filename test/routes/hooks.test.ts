@@ -1,38 +1,10 @@
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHmac, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildFull, fakeClis, tempDir, testConfig, waitFor, ADMIN_TOKEN } from '../helper.ts'
-import type { HookCreateInput } from '../../src/webhooks/hook-store.ts'
-
-const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
-const json = { 'content-type': 'application/json' }
-const hmacHex = (secret: string | Buffer, data: string) => createHmac('sha256', secret).update(data).digest('hex')
-
-async function setup (t: TestContext, opts: { config?: Record<string, unknown>, env?: NodeJS.ProcessEnv } = {}) {
-  const bin = await fakeClis(t)
-  const dir = await tempDir(t)
-  const record = join(dir, 'record.json')
-  const config = testConfig({ webhooks: { enabled: true, token: 'global-webhook-token-0123456789' }, ...opts.config })
-  const built = await buildFull(t, { config, env: { ...bin.env, FAKE_CLI_RECORD: record, ...opts.env } })
-  const addHook = async (input: Partial<HookCreateInput> & { id: string }) =>
-    await built.core.webhooks.store.create({ title: input.id, mode: 'wake', prompt_template: 'Event: {{msg}}', ...input })
-  const post = async (id: string, body: string | Buffer, headers: Record<string, string> = {}, remoteAddress = '127.0.0.1') =>
-    await built.app.inject({ method: 'POST', url: `/hooks/${id}`, headers: { ...json, ...headers }, payload: body, remoteAddress })
-  const lastCli = async (): Promise<{ argv: string[], cwd: string, env: Record<string, string> }> => JSON.parse(await readFile(record, 'utf8'))
-  /** Waits for every accepted delivery to be dispatched (the home is removed before the app closes). */
-  const idle = async () => await waitFor(() => built.core.inbox.inFlight() === 0 ? true : undefined, 20_000, 'dispatches to end')
-  return { ...built, addHook, post, lastCli, idle }
-}
-
-function assertError (res: { statusCode: number, json: () => unknown }, status: number, code: string): void {
-  assert.equal(res.statusCode, status)
-  const body = res.json() as Record<string, unknown>
-  assert.deepEqual(Object.keys(body).sort(), ['error', 'message'])
-  assert.equal(body.error, code)
-  assert.match(String(body.message), /\S/)
-}
+import { buildFull, waitFor } from '../helper.ts'
+import { admin, assertError, hmacHex, json, setup } from './hooks-helpers.ts'
 
 test('refusals come in order: 413, 404, 403, 401, 415, 400, each as JSON {error, message}', async (t) => {
   const { addHook, post, idle } = await setup(t, { config: { webhooks: { enabled: true, max_body_bytes: 2048 } } })
@@ -67,7 +39,7 @@ test('the rate limit counts per hook and client address and answers 429 as JSON 
   assert.equal((await post('ci', '{"msg":2}', good)).statusCode, 202)
   const limited = await post('nope', 'not json', { 'content-type': 'text/plain' })
   assert.equal(limited.statusCode, 404, 'another hook id has its own budget')
-  const refused = await post('ci', '{"msg":3}', good)
+  const refused = await post('ci', 'x'.repeat(300_000), { 'content-type': 'text/plain' })
   assertError(refused, 429, 'rate_limited')
   assert.match(refused.json().message, /at most 2 a minute/)
   assert.ok(refused.headers['retry-after'] !== undefined)
