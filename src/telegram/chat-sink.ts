@@ -60,6 +60,8 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
       return
     }
     if (current !== null) await current.finish()
+    // A run the user stopped was already answered by the stop ("Stopped.").
+    if (summary.status === 'error:aborted' && summary.error === 'Stopped.') return
     await send(`⚠️ ${summary.error ?? 'The agent failed.'}`)
   }
 

@@ -33,6 +33,8 @@ export interface BotHarness {
   post: (update: unknown, secret?: string | null) => Promise<{ status: number, body: Record<string, unknown> }>
   /** Sends a text message from a user (webhook or polling, as the harness runs) and returns its update. */
   say: (text: string, opts?: { chatId?: number, from?: number, threadId?: number, replyTo?: Record<string, unknown>, extra?: Record<string, unknown> }) => Promise<Record<string, unknown>>
+  /** The user taps an inline button of a bot message (a callback_query update). */
+  press: (message: StoredMessage, data: string, from?: number) => Promise<void>
   /** Visible texts of the chat's messages, oldest first. */
   texts: (chatId?: number) => string[]
   messages: (chatId?: number) => StoredMessage[]
@@ -123,12 +125,34 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
         ...o.extra
       }
     }
+    await deliver(update)
+    return update
+  }
+  const deliver = async (update: Record<string, unknown>): Promise<void> => {
     if (mode === 'polling') fake.pushUpdate(update)
     else {
       const res = await post(update)
       if (res.status !== 200) throw new Error(`webhook answered ${res.status}`)
     }
-    return update
+  }
+  const press: BotHarness['press'] = async (message, data, from = message.chat_id > 0 ? message.chat_id : USER) => {
+    await deliver({
+      update_id: nextUpdateId++,
+      callback_query: {
+        id: `cq-${nextUpdateId}`,
+        from: { id: from, is_bot: false, first_name: 'Ann' },
+        chat_instance: 'ci',
+        data,
+        message: {
+          message_id: message.message_id,
+          date: message.date,
+          chat: message.chat_id > 0 ? { id: message.chat_id, type: 'private', first_name: 'Ann' } : { id: message.chat_id, type: 'supergroup', title: 'Team' },
+          from: { id: 123456, is_bot: true, first_name: 'Ductor Test', username: 'ductor_test_bot' },
+          text: message.text,
+          ...(message.reply_markup !== undefined ? { reply_markup: message.reply_markup } : {})
+        }
+      }
+    })
   }
   const messages = (chatId = USER): StoredMessage[] => fake.messages(chatId)
   Object.assign(harness, {
@@ -141,6 +165,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     url,
     post,
     say,
+    press,
     messages,
     texts: (chatId = USER) => messages(chatId).map((m) => m.text),
     waitMessage: async (fn: (m: StoredMessage) => boolean, what: string, chatId = USER) => await waitFor(() => messages(chatId).find(fn), 10_000, what)

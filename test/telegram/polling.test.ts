@@ -1,0 +1,23 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { startBot, until } from './helpers.ts'
+
+test('polling mode: no webhook, updates from getUpdates go through the same inbox and dedupe', async (t) => {
+  const bot = await startBot(t, { mode: 'polling' })
+  assert.equal(bot.fake.webhook(), null)
+  assert.ok(bot.fake.callsOf('deleteWebhook').length === 1)
+  const refused = await bot.post({ update_id: 1 })
+  assert.equal(refused.status, 404, 'no webhook route in polling mode')
+
+  const update = {
+    update_id: 500,
+    message: { message_id: 1, date: 0, chat: { id: 111, type: 'private', first_name: 'Ann' }, from: { id: 111, is_bot: false, first_name: 'Ann' }, text: 'polled? [[reply:polled!]]' }
+  }
+  bot.fake.pushUpdate(update)
+  bot.fake.pushUpdate(update)
+  await bot.waitMessage((m) => m.text === 'polled!', 'the reply to a polled update')
+  await bot.say('again [[reply:second]]')
+  await bot.waitMessage((m) => m.text === 'second', 'the next reply')
+  assert.deepEqual(bot.texts(), ['polled!', 'second'], 'the duplicate was answered once')
+  await until(() => bot.core.inbox.inFlight() === 0, 'the inbox to settle')
+})
