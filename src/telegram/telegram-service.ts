@@ -73,6 +73,11 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
         return true
       } catch (err) {
         if (stopping.signal.aborted) return false
+        const code = (err as { error_code?: unknown }).error_code
+        if (code === 401 || code === 404) {
+          log.error({ code }, `telegram: ${what} was refused: Telegram does not know this bot token. Check telegram_token (from @BotFather); the Telegram adapter stays off until the service restarts`)
+          return false
+        }
         const waitMs = Math.min(maxBackoffMs, 1000 * 2 ** attempt)
         log.error({ err, waitMs }, `telegram: ${what} failed; trying again`)
         await sleep(waitMs, undefined, { signal: stopping.signal }).catch(() => {})

@@ -21,3 +21,11 @@ test('polling mode: no webhook, updates from getUpdates go through the same inbo
   assert.deepEqual(bot.texts(), ['polled!', 'second'], 'the duplicate was answered once')
   await until(() => bot.core.inbox.inFlight() === 0, 'the inbox to settle')
 })
+
+test('a token Telegram refuses is logged plainly and the rest of the service keeps running', async (t) => {
+  const bot = await startBot(t, { mode: 'polling', config: { telegram_token: '999:wrong-token' } })
+  assert.ok(bot.logs.some((l) => l.includes('Telegram does not know this bot token')), 'a clear log line')
+  assert.ok(!bot.logs.some((l) => l.includes('wrong-token')), 'the token itself is not logged')
+  const health = await fetch(`${bot.url}/health`)
+  assert.equal(health.status, 200)
+})

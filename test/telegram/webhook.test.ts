@@ -40,6 +40,8 @@ describe('Telegram adapter in webhook mode', () => {
   })
 
   test('a streamed reply arrives complete, as valid HTML, with typing shown', async () => {
+    const config = bot.core.config()
+    bot.core.applyConfig({ ...config, streaming: { ...config.streaming, enabled: true } })
     const long = 'This is **bold** and `code`. '.repeat(12).trim()
     await bot.say(`stream please [[reply:${long}]] [[delay:30]]`, { chatId: 112, from: 112 })
     const done = await bot.waitMessage((m) => m.text === long.replace(/\*\*|`/g, ''), 'the final reply', 112)
@@ -48,6 +50,9 @@ describe('Telegram adapter in webhook mode', () => {
     assert.ok(done.entities.some((e) => e.type === 'code'))
     assert.equal(bot.messages(112).length, 1, 'one message holds the reply')
     assert.ok(bot.fake.callsOf('sendChatAction').some((c) => Number(c.params.chat_id) === 112), 'typing was shown')
+    const live = bot.fake.callsOf('sendMessageDraft').filter((c) => Number(c.params.chat_id) === 112)
+    assert.ok(live.length > 0, 'the reply streamed live before the final message')
+    bot.core.applyConfig(config)
   })
 
   test('a duplicate update_id is acknowledged and ignored', async () => {
