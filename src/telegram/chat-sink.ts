@@ -67,7 +67,7 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
 
   function startRun (): void {
     stopTyping?.()
-    stopTyping = startTyping(api, where)
+    stopTyping = startTyping(api, where, (opts.config().cli_timeout + 60) * 2000)
     const private_ = where.chatId > 0
     editor = createStreamEditor({
       api: opts.streamApi,
