@@ -97,6 +97,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     await rm(home, { recursive: true, force: true })
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
+  await core.inbox.start()
   await app.telegram?.started
   const address = app.server.address()
   const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`

@@ -1,6 +1,8 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { writeUpgradeMarker } from '../../src/ops/upgrade-notice.ts'
+import { createJournal } from '../../src/store/journal.ts'
 import { ADMIN_TOKEN } from '../helper.ts'
 import { cleanups, startBot, until, SECRET, STRANGER, GROUP, type BotHarness } from './helpers.ts'
 
@@ -11,7 +13,13 @@ describe('Telegram adapter in webhook mode', () => {
   after(cleanup.run)
   before(async () => {
     bot = await startBot(cleanup, {
-      prepare: async (paths) => { await writeUpgradeMarker(paths.state, { from: '0.0.1', to: '0.0.0-test', chat_id: 119, requested_at: new Date().toISOString() }) }
+      prepare: async (paths) => {
+        await writeUpgradeMarker(paths.state, { from: '0.0.1', to: '0.0.0-test', chat_id: 119, requested_at: new Date().toISOString() })
+        // An update the last process accepted (and acknowledged) but did not get to.
+        const journal = await createJournal({ path: join(paths.state, 'inbox.jsonl') })
+        await journal.append({ kind: 'telegram', key: '90000', payload: { update_id: 90000, message: { message_id: 5, date: Math.floor(Date.now() / 1000), chat: { id: 116, type: 'private' }, from: { id: 116, is_bot: false, first_name: 'Ann' }, text: 'before the crash [[reply:replayed]]' } } })
+        await journal.close()
+      }
     })
   })
 
@@ -24,6 +32,10 @@ describe('Telegram adapter in webhook mode', () => {
   test('after an upgrade and restart, the chat that asked is told the new version', async () => {
     const notice = await bot.waitMessage((m) => /upgraded from 0\.0\.1 to 0\.0\.0-test/.test(m.text), 'the upgrade notice', 119)
     assert.equal(notice.chat_id, 119)
+  })
+
+  test('an update accepted before a crash is processed after the restart', async () => {
+    await bot.waitMessage((m) => m.text === 'replayed', 'the answer to the replayed update', 116)
   })
 
   test('a missing or wrong secret gets 401 JSON and the update is not processed', async () => {
