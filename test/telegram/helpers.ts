@@ -180,23 +180,34 @@ export async function until (fn: () => boolean, what: string, timeoutMs = 10_000
   await waitFor(() => fn() ? true : undefined, timeoutMs, what)
 }
 
+/** One step of a scripted Claude run: text, a tool call, or `pause` lines of nothing (each takes the prompt's [[delay:n]]). */
+export type ScriptStep = { text: string } | { tool: string, input: Record<string, unknown> } | { pause: number }
+
 /**
- * A prompt marker that makes the fake Claude stream `reply` (any text: buttons, file tags, brackets)
- * in a few deltas: a transcript written to `dir`.
+ * A prompt marker that makes the fake Claude play `steps` and end with `reply` as the result: a
+ * transcript in Claude's stream-json written to `dir` (any text: buttons, file tags, brackets).
  */
-export async function replyMarker (dir: string, reply: string): Promise<string> {
+export async function scriptMarker (dir: string, steps: ScriptStep[], reply: string): Promise<string> {
   const sessionId = randomUUID()
   const line = (type: string, fields: Record<string, unknown>): string => JSON.stringify({ type, ...fields, session_id: sessionId, uuid: randomUUID() })
   const usage = { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 5 }
+  const assistant = (content: unknown[]): string => line('assistant', { message: { id: `msg_${randomUUID()}`, type: 'message', role: 'assistant', model: 'opus', content, usage }, parent_tool_use_id: null })
   const lines = [line('system', { subtype: 'init', cwd: dir, model: 'opus', permissionMode: 'bypassPermissions', tools: [] })]
-  lines.push(line('stream_event', { event: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, parent_tool_use_id: null }))
-  const size = Math.max(1, Math.ceil(reply.length / 3))
-  for (let i = 0; i < reply.length; i += size) {
-    lines.push(line('stream_event', { event: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: reply.slice(i, i + size) } }, parent_tool_use_id: null }))
+  for (const step of steps) {
+    if ('text' in step) lines.push(assistant([{ type: 'text', text: step.text }]))
+    else if ('tool' in step) lines.push(assistant([{ type: 'tool_use', id: `toolu_${randomUUID()}`, name: step.tool, input: step.input }]))
+    else for (let i = 0; i < step.pause; i++) lines.push(JSON.stringify({ type: 'ductor_test_pause' }))
   }
-  lines.push(line('assistant', { message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'opus', content: [{ type: 'text', text: reply }], usage }, parent_tool_use_id: null }))
   lines.push(line('result', { subtype: 'success', is_error: false, duration_ms: 5, num_turns: 1, result: reply, total_cost_usd: 0.001, usage }))
-  const path = join(dir, `reply-${randomUUID()}.jsonl`)
+  const path = join(dir, `script-${randomUUID()}.jsonl`)
   await writeFile(path, lines.join('\n') + '\n')
   return `[[transcript:${path}]]`
+}
+
+/** A prompt marker that makes the fake Claude stream `reply` in three parts. */
+export async function replyMarker (dir: string, reply: string): Promise<string> {
+  const size = Math.max(1, Math.ceil(reply.length / 3))
+  const steps: ScriptStep[] = []
+  for (let i = 0; i < reply.length; i += size) steps.push({ text: reply.slice(i, i + size) })
+  return await scriptMarker(dir, steps, reply)
 }

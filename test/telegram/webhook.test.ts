@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { writeUpgradeMarker } from '../../src/ops/upgrade-notice.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { ADMIN_TOKEN } from '../helper.ts'
-import { cleanups, startBot, until, SECRET, STRANGER, GROUP, type BotHarness } from './helpers.ts'
+import { cleanups, scriptMarker, startBot, until, SECRET, STRANGER, GROUP, type BotHarness } from './helpers.ts'
 
 /** One service in webhook mode for the whole file; each test talks in its own chat. */
 describe('Telegram adapter in webhook mode', () => {
@@ -64,6 +64,19 @@ describe('Telegram adapter in webhook mode', () => {
     assert.ok(bot.fake.callsOf('sendChatAction').some((c) => Number(c.params.chat_id) === 112), 'typing was shown')
     const live = bot.fake.callsOf('sendMessageDraft').filter((c) => Number(c.params.chat_id) === 112)
     assert.ok(live.length > 0, 'the reply streamed live before the final message')
+    bot.core.applyConfig(config)
+  })
+
+  test('tool use shows as a live status line; the final message holds exactly the reply', async () => {
+    const config = bot.core.config()
+    bot.core.applyConfig({ ...config, streaming: { ...config.streaming, enabled: true } })
+    const script = await scriptMarker(bot.home, [{ text: 'Let me look.' }, { tool: 'Bash', input: { command: 'ls' } }, { tool: 'Bash', input: { command: 'wc -l x' } }, { pause: 25 }, { text: 'Found 3 files.' }], 'Let me look. Found **3** files.')
+    await bot.say(`count files ${script} [[delay:40]]`, { chatId: 115, from: 115 })
+    const done = await bot.waitMessage((m) => m.text === 'Let me look. Found 3 files.', 'the final reply', 115)
+    assert.ok(done.entities.some((e) => e.type === 'bold'))
+    const live = bot.fake.calls.filter((c) => Number(c.params.chat_id) === 115 && /sendMessageDraft|editMessageText|sendMessage/i.test(c.method)).map((c) => String(c.params.text))
+    assert.ok(live.some((text) => text.includes('[TOOL: Bash] x2')), `the tool indicator was shown live: ${JSON.stringify(live)}`)
+    assert.deepEqual(bot.texts(115), ['Let me look. Found 3 files.'], 'no status line in the final message')
     bot.core.applyConfig(config)
   })
 
