@@ -78,6 +78,10 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
           log.error({ code }, `telegram: ${what} was refused: Telegram does not know this bot token. Check telegram_token (from @BotFather); the Telegram adapter stays off until the service restarts`)
           return false
         }
+        if (code === 400) {
+          log.error({ description: (err as Error).message }, `telegram: ${what} was refused by Telegram; not trying again`)
+          return false
+        }
         const waitMs = Math.min(maxBackoffMs, 1000 * 2 ** attempt)
         log.error({ err, waitMs }, `telegram: ${what} failed; trying again`)
         await sleep(waitMs, undefined, { signal: stopping.signal }).catch(() => {})
@@ -124,11 +128,13 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
       try {
         if (!await retrying('getMe', async () => { await bot.init() })) return
         log.info({ username: bot.botInfo.username, mode: opts.mode }, 'telegram bot ready')
+        if (opts.config().allowed_user_ids.length === 0) log.warn('allowed_user_ids is empty: the bot answers nobody. Add your numeric Telegram user id (DUCTOR_ALLOWED_USER_IDS)')
         markReady()
         const commands = telegram.deps.commandList()
         await retrying('setMyCommands', async () => await bot.api.setMyCommands(commands))
         if (opts.mode === 'webhook') {
-          await retrying('setWebhook', async () => await bot.api.setWebhook(opts.webhookUrl, { secret_token: opts.secret, allowed_updates: [...ALLOWED_UPDATES] }))
+          const set = await retrying('setWebhook', async () => await bot.api.setWebhook(opts.webhookUrl, { secret_token: opts.secret, allowed_updates: [...ALLOWED_UPDATES] }))
+          if (set) log.info({ url: opts.webhookUrl }, 'telegram webhook set')
         } else {
           await retrying('deleteWebhook', async () => await bot.api.deleteWebhook())
           polling = poll()

@@ -29,3 +29,10 @@ test('a token Telegram refuses is logged plainly and the rest of the service kee
   const health = await fetch(`${bot.url}/health`)
   assert.equal(health.status, 200)
 })
+
+test('webhook mode without an https public_url: Telegram refuses the webhook, the log says why, once', async (t) => {
+  const bot = await startBot(t, { mode: 'webhook', config: { server: { host: '127.0.0.1', port: 0, public_url: 'http://plain.example.test' } } })
+  assert.ok(bot.logs.some((l) => l.includes('server.public_url is not an https:// URL')))
+  assert.equal(bot.logs.filter((l) => l.includes('setWebhook was refused by Telegram')).length, 1)
+  assert.equal(bot.fake.webhook(), null)
+})
