@@ -53,9 +53,9 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
   const started = new Promise<void>((resolve) => { markStarted = resolve })
   let polling: Promise<void> | null = null
 
+  // Until getMe succeeded the update waits; at shutdown it stays unfinished and is replayed next start.
   core.inbox.handle('telegram', async (entry) => {
-    if (!isReady) await Promise.race([ready, abortPromise(stopping.signal)])
-    if (!isReady) throw new Error('shutting down before the bot was ready')
+    if (!isReady) await ready
     await telegram.handleUpdate(entry.payload)
   })
   core.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? telegram.sinkFor({ chatId: Number(chatId) }) : null)
@@ -151,11 +151,4 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
       await polling
     }
   }
-}
-
-function abortPromise (signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve()
-    else signal.addEventListener('abort', () => resolve(), { once: true })
-  })
 }

@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startBot, until } from './helpers.ts'
+import { join } from 'node:path'
+import { createJournal } from '../../src/store/journal.ts'
+import { startBot, until, USER } from './helpers.ts'
 
 test('polling mode: no webhook, updates from getUpdates go through the same inbox and dedupe', async (t) => {
   const bot = await startBot(t, { mode: 'polling' })
@@ -35,4 +37,14 @@ test('webhook mode without an https public_url: Telegram refuses the webhook, th
   assert.ok(bot.logs.some((l) => l.includes('server.public_url is not an https:// URL')))
   assert.equal(bot.logs.filter((l) => l.includes('setWebhook was refused by Telegram')).length, 1)
   assert.equal(bot.fake.webhook(), null)
+})
+
+test('an update accepted while the bot cannot reach Telegram is kept for the next start, not dropped', async (t) => {
+  const bot = await startBot(t, { config: { telegram_token: '999:wrong-token' } })
+  const update = { update_id: 4242, message: { message_id: 1, date: 0, chat: { id: USER, type: 'private' }, from: { id: USER, is_bot: false, first_name: 'A' }, text: 'are you there?' } }
+  assert.equal((await bot.post(update)).status, 200)
+  await bot.app.close()
+  const journal = await createJournal({ path: join(bot.paths.state, 'inbox.jsonl') })
+  t.after(async () => { await journal.close() })
+  assert.deepEqual(journal.pending().map((e) => e.key), ['4242'])
 })
