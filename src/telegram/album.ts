@@ -20,7 +20,9 @@ export function createAlbumCollector<T> (flush: (items: T[]) => void, waitMs: nu
       if (album !== undefined) clearTimeout(album.timer)
       const items = album?.items ?? []
       items.push(item)
-      albums.set(groupKey, { items, timer: setTimeout(() => { done(groupKey) }, waitMs) })
+      const timer = setTimeout(() => { done(groupKey) }, waitMs)
+      timer.unref()
+      albums.set(groupKey, { items, timer })
     }
   }
 }
