@@ -49,7 +49,12 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
   })
 
   const deps: BotDeps = {
-    ...opts,
+    core,
+    config,
+    paths,
+    logger,
+    version: opts.version,
+    requestRestart: opts.requestRestart,
     api: bot.api,
     runAsUser (where, text, o = {}) {
       core.orchestrator.handleMessage({
