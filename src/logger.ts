@@ -20,18 +20,27 @@ export const REDACT_PATHS = [
  */
 export interface SecretScrubber {
   add: (secret: string | null | undefined) => void
+  /** Secrets that change at run time (a rotated token, a new hook's secret), read on every line. */
+  addSource: (source: () => Iterable<string | null | undefined>) => void
   scrub: (line: string) => string
 }
 
 export function createSecretScrubber (): SecretScrubber {
   const secrets = new Set<string>()
+  const sources: Array<() => Iterable<string | null | undefined>> = []
+  const mask = (line: string, s: string | null | undefined): string =>
+    typeof s === 'string' && s.length >= 8 && line.includes(s) ? line.split(s).join('[REDACTED]') : line
   return {
     add (secret) {
       if (typeof secret === 'string' && secret.length >= 8) secrets.add(secret)
     },
+    addSource (source) { sources.push(source) },
     scrub (line) {
-      for (const s of secrets) {
-        if (line.includes(s)) line = line.split(s).join('[REDACTED]')
+      for (const s of secrets) line = mask(line, s)
+      for (const source of sources) {
+        try {
+          for (const s of source()) line = mask(line, s)
+        } catch {}
       }
       return line
     }
@@ -72,7 +81,16 @@ export function createLogger (opts: LoggerOptions): { logger: Logger, close: () 
     rotateIfLarge(path, max)
     const dest = pino.destination({ dest: path, sync: false, mkdir: true })
     file = dest
-    streams.push({ level, stream: scrubbing(dest, scrubber) })
+    // A log file that cannot be opened or written (read-only home, full disk) must not bring the
+    // service down: say so once on stderr and go on logging to stdout.
+    let failed = false
+    dest.on('error', (err: NodeJS.ErrnoException) => {
+      if (failed) return
+      failed = true
+      process.stderr.write(`ductor: cannot write ${path}: ${err.code ?? err.message}; logging to stdout only\n`)
+    })
+    const toFile = scrubbing(dest, scrubber)
+    streams.push({ level, stream: { write: (line: string) => { if (!failed) toFile.write(line) } } })
     timer = setInterval(() => { if (rotateIfLarge(path, max)) dest.reopen() }, 60_000)
     timer.unref()
   }

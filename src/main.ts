@@ -58,6 +58,8 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     await seedHome(home, { variant: detectCliVariant(config, env), logger })
     const version = readVersion()
     const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber })
+    // The config's secrets as they are now (a token changed through PATCH /api/config included).
+    scrubber.addSource(() => [core.config().telegram_token, ...GENERATED_SECRETS.map((key) => getPath(core.config(), key) as string)])
     const app = await buildApp({ config, paths, logger, version, core, requestRestart: opts.requestRestart ?? (() => {}) })
     const { host, port } = listenAddress(config)
     await app.listen({ host, port })

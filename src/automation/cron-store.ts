@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts'
 import { systemClock } from '../clock.ts'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
-import { loadJsonFile, writeFileAtomic } from '../store/atomic-json.ts'
+import { loadJsonFile, removeOrphanTemps, writeFileAtomic } from '../store/atomic-json.ts'
 import { scheduleProblem } from './cron-plan.ts'
 import {
   CronJobCreateSchema, CronJobPatchSchema, DEFAULT_AGENT_INSTRUCTION, parseCronJobsDocument,
@@ -208,6 +208,7 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
   return {
     async load () {
       return await serialized(async () => {
+        await removeOrphanTemps(path)
         const snap = await readSnapshot()
         if (snap === null) {
           adopt([], {})

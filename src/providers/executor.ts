@@ -76,6 +76,8 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
         isRoot: process.getuid?.() === 0
       })
       env['DUCTOR_NODE'] = process.execPath
+      // The agent needs the admin token (its `ductor` command), never the bot token.
+      delete env['DUCTOR_TELEGRAM_TOKEN']
       if (config.docker.enabled) argv = wrapInDocker(argv, { container: config.docker.container_name, chatId: req.chatId, workdir: req.cwd })
       const handle = opts.runner.run({
         runId: req.runId,
@@ -91,10 +93,27 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
       if (req.signal.aborted) onAbort()
       else req.signal.addEventListener('abort', onAbort, { once: true })
       try {
-        return await handle.done
+        return redactOutcome(await handle.done, [config.telegram_token, config.admin.token, config.telegram.webhook_secret, config.webhooks.token])
       } finally {
         req.signal.removeEventListener('abort', onAbort)
       }
     }
+  }
+}
+
+/**
+ * A CLI that fails may print secrets it holds (its environment has the admin token) to stderr, and
+ * stderr becomes the user's error message, the run history and a Telegram message: mask them there.
+ */
+export function redactOutcome (outcome: RunOutcome, secrets: readonly string[]): RunOutcome {
+  const known = secrets.filter((s) => s.length >= 8)
+  const mask = (text: string): string => known.reduce((t, s) => t.split(s).join('[redacted]'), text)
+  if (known.length === 0) return outcome
+  const result = outcome.result === null || outcome.result.errorMessage === undefined ? outcome.result : { ...outcome.result, errorMessage: mask(outcome.result.errorMessage) }
+  return {
+    ...outcome,
+    result,
+    stderrTail: mask(outcome.stderrTail),
+    ...(outcome.userMessage === undefined ? {} : { userMessage: mask(outcome.userMessage) })
   }
 }

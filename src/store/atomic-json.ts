@@ -1,4 +1,4 @@
-import { open, rename, mkdir, readFile, unlink } from 'node:fs/promises'
+import { open, rename, mkdir, readFile, readdir, unlink } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DuctorError, ErrorCodes } from '../errors.ts'
@@ -55,6 +55,7 @@ export async function loadJsonFile<T> (
   path: string,
   opts: { empty: () => T, accept?: (raw: unknown) => raw is T, logger?: Logger, now?: () => number }
 ): Promise<LoadResult<T>> {
+  await removeOrphanTemps(path)
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -75,4 +76,31 @@ export async function loadJsonFile<T> (
   await rename(path, movedTo)
   opts.logger?.error({ path, movedTo, problem }, `corrupt store ${basename(path)} moved aside; starting empty`)
   return { status: 'quarantined', value: opts.empty(), movedTo }
+}
+
+/**
+ * Deletes the temp files of `writeFileAtomic` that a killed writer left next to `path`
+ * (`.<name>.<pid>.<hex>.tmp` whose pid is no longer alive), so crashes do not pile them up.
+ * A live writer's temp file (this process or another, e.g. the service while a CLI command reads) is kept.
+ */
+export async function removeOrphanTemps (path: string): Promise<void> {
+  const dir = dirname(path)
+  const prefix = `.${basename(path)}.`
+  let names: string[]
+  try { names = await readdir(dir) } catch { return }
+  await Promise.all(names.map(async (name) => {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) return
+    const pid = Number(name.slice(prefix.length).split('.')[0])
+    if (!Number.isSafeInteger(pid) || pid <= 0 || isAlive(pid)) return
+    await unlink(join(dir, name)).catch(() => {})
+  }))
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }

@@ -28,7 +28,8 @@ export function readOptions (prompt, env = process.env) {
     grandchild: env.FAKE_CLI_GRANDCHILD === '1',
     record: env.FAKE_CLI_RECORD,
     recordDir: env.FAKE_CLI_RECORD_DIR,
-    sigkillOnce: env.FAKE_CLI_SIGKILL_ONCE
+    sigkillOnce: env.FAKE_CLI_SIGKILL_ONCE,
+    stderrEnv: undefined
   }
   for (const [, name, value] of prompt.matchAll(MARKER)) {
     switch (name) {
@@ -43,6 +44,7 @@ export function readOptions (prompt, env = process.env) {
       case 'big': o.bigMb = Number(value ?? 1); break
       case 'ignore-term': o.ignoreTerm = true; break
       case 'grandchild': o.grandchild = true; break
+      case 'stderr-env': o.stderrEnv = value; break
     }
   }
   return o
@@ -143,5 +145,6 @@ export async function play (lines, options, bigLine) {
     return
   }
   if (options.stderr !== undefined) await write(process.stderr, options.stderr + '\n')
+  if (options.stderrEnv !== undefined) await write(process.stderr, `${options.stderrEnv}=${process.env[options.stderrEnv] ?? ''}\n`)
   process.exitCode = options.exitCode ?? 0
 }
