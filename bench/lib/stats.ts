@@ -18,7 +18,7 @@ export function fmt (value: number | null | undefined, digits = 3): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '–'
   if (!Number.isFinite(value)) return String(value)
   const abs = Math.abs(value)
-  if (abs >= 1000) return Math.round(value).toLocaleString('en-US')
+  if (abs >= 1000 || Number.isInteger(value)) return Math.round(value).toLocaleString('en-US')
   if (abs === 0) return '0'
   const decimals = Math.max(0, digits - 1 - Math.floor(Math.log10(abs)))
   return value.toFixed(Math.min(decimals, 3))
