@@ -17,7 +17,7 @@ import { buildPackage, startService, tempHome } from './lib/service.ts'
 import { median, quantile } from './lib/stats.ts'
 
 const COUNTS = [0, 100, 1_000, 10_000]
-const START_RUNS = 3
+const START_RUNS = 2
 const SIM_SECONDS = 600
 
 /**

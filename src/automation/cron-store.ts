@@ -179,6 +179,37 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
     revision++
   }
 
+  /** Run results waiting for the next write, by job id (the latest wins). */
+  let pendingRuns = new Map<string, CronRunRecord>()
+  let pendingFlush: Promise<Set<string>> | null = null
+
+  /** Writes every pending run result at once; resolves to the ids of the jobs that still exist. */
+  async function writeRuns (): Promise<Set<string>> {
+    pendingFlush = null
+    const batch = pendingRuns
+    pendingRuns = new Map()
+    const state = await syncFromDisk()
+    const found = new Set<string>()
+    const next = new Map(jobs)
+    for (const [id, run] of batch) {
+      const existing = next.get(id)
+      if (existing === undefined) continue
+      found.add(id)
+      next.set(id, { ...existing, last_run_at: new Date(run.at).toISOString(), last_run_status: run.status })
+    }
+    if (found.size === 0) return found
+    if (state.status === 'invalid') {
+      // Never overwrite a hand edit in progress: keep the results in memory only.
+      jobs = next
+      listCache = null
+      revision++
+      logger?.warn({ path, jobIds: [...found] }, `run result kept in memory only: ${name} has an invalid hand edit`)
+      return found
+    }
+    await persist(next)
+    return found
+  }
+
   /** Runs a change against the freshest state; refuses while a broken hand edit is on disk. */
   async function mutate<T> (change: (current: Map<string, CronJob>) => { next: Map<string, CronJob>, result: T } | null, fallback: T): Promise<T> {
     return await serialized(async () => {
@@ -294,25 +325,13 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
         return { next, result: true }
       }, false)
     },
-    async recordRun (id, run) {
-      return await serialized(async () => {
-        const state = await syncFromDisk()
-        const existing = jobs.get(id)
-        if (existing === undefined) return false
-        const job: CronJob = { ...existing, last_run_at: new Date(run.at).toISOString(), last_run_status: run.status }
-        const next = new Map(jobs)
-        next.set(id, job)
-        if (state.status === 'invalid') {
-          // Never overwrite a hand edit in progress: keep the result in memory only.
-          jobs = next
-          listCache = null
-          revision++
-          logger?.warn({ path, jobId: id, status: run.status }, `run result kept in memory only: ${name} has an invalid hand edit`)
-          return true
-        }
-        await persist(next)
-        return true
-      })
+    recordRun (id, run) {
+      // Results that arrive while a write is queued or running share the next write: one rewrite
+      // of the file per batch instead of one per run (10,000 jobs: the file is megabytes, and a
+      // run per job each rewriting it made the next reload wait minutes; docs/benchmarks.md, P7).
+      pendingRuns.set(id, run)
+      const flush = pendingFlush ??= serialized(writeRuns)
+      return flush.then((found) => found.has(id))
     },
     get revision () {
       return revision
