@@ -58,7 +58,7 @@ export interface CronStore {
   remove: (id: string) => Promise<boolean>
   /** Records a run's end; false when the job no longer exists. */
   recordRun: (id: string, run: CronRunRecord) => Promise<boolean>
-  /** Increases on every change of the jobs (own or by hand): re-plan when it moved. */
+  /** Increases when jobs are added, removed or edited (own or by hand), not for run results: re-plan when it moved. */
   readonly revision: number
   /** The problem of a hand edit currently refused, or null. */
   readonly pendingProblem: string | null
@@ -169,14 +169,14 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
     return { status: 'reloaded', count: parsed.jobs.length }
   }
 
-  async function persist (next: Map<string, CronJob>): Promise<void> {
+  async function persist (next: Map<string, CronJob>, planChanged = true): Promise<void> {
     const text = JSON.stringify({ ...extra, jobs: [...next.values()].map(serializeCronJob) }, null, 2) + '\n'
     await writeFileAtomic(path, text)
     known = { identity: await identityOf(), hash: sha256(text) }
     missingLogged = false
     jobs = next
     listCache = null
-    revision++
+    if (planChanged) revision++
   }
 
   /** Run results waiting for the next write, by job id (the latest wins). */
@@ -202,11 +202,11 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
       // Never overwrite a hand edit in progress: keep the results in memory only.
       jobs = next
       listCache = null
-      revision++
       logger?.warn({ path, jobIds: [...found] }, `run result kept in memory only: ${name} has an invalid hand edit`)
       return found
     }
-    await persist(next)
+    // A result changes no schedule: no re-plan (`revision` stays), which with 10,000 jobs costs ms per tick.
+    await persist(next, false)
     return found
   }
 
