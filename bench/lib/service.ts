@@ -111,7 +111,9 @@ export async function startService (opts: StartServiceOptions): Promise<Started>
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const startedAt = process.hrtime.bigint()
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.pkg.bin, 'serve', '--no-supervisor'], {
+  // BENCH_SERVICE_NODE_ARGS: extra node flags for the service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const extra = (process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')
+  const child = spawn(process.execPath, [...extra, ...(opts.nodeArgs ?? []), opts.pkg.bin, 'serve', '--no-supervisor'], {
     cwd: opts.home,
     env: { ...process.env, NODE_ENV: 'production', DUCTOR_HOME: opts.home, DUCTOR_HOST: '127.0.0.1', DUCTOR_PORT: String(port), DUCTOR_LOG_LEVEL: 'WARNING', ...opts.env },
     stdio: ['ignore', 'ignore', 'pipe', ...(opts.ipc === true ? ['ipc' as const] : [])]

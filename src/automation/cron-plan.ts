@@ -109,7 +109,11 @@ export function resolveTimezone (...candidates: Array<string | null | undefined>
 
 /** The zone for jobs without their own: `user_timezone` → `$TZ` → host zone → UTC. */
 export function defaultTimezone (userTimezone: string | null | undefined, envTz: string | null | undefined = process.env.TZ): string {
-  return resolveTimezone(userTimezone, envTz, hostTimezone())
+  // The host's zone only when needed: asking Intl for it costs about a millisecond, and chats ask
+  // for the zone on every message (docs/benchmarks.md, P5).
+  if (isValidTimezone(userTimezone)) return userTimezone
+  if (isValidTimezone(envTz)) return envTz
+  return hostTimezone()
 }
 
 /** Plan entries for the enabled jobs, each in its own valid zone or `fallbackTimezone`. */
