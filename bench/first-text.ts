@@ -18,7 +18,9 @@ import { createClaudeStreamParser } from '../src/providers/claude-stream.ts'
 import { createStreamEditor } from '../src/telegram/stream/stream-editor.ts'
 import { streamApiFromGrammy } from '../src/telegram/stream/grammy-api.ts'
 import { defaultStreamingSettings } from '../src/telegram/stream/types.ts'
-import { renderMarkdown } from '../src/telegram/format/markdown.ts'
+import { createMarkdownRenderer, renderMarkdown } from '../src/telegram/format/markdown.ts'
+import { stripMarkersLive } from '../src/telegram/format/markers.ts'
+import { splitHtml } from '../src/telegram/format/split.ts'
 import { htmlToText } from '../src/telegram/format/html.ts'
 import { claudeTranscript } from './lib/transcript.ts'
 import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
@@ -68,8 +70,45 @@ async function reply (fake: FakeBotApi, api: Api, claude: string, chatId: number
   }
 }
 
+const PARAGRAPH = 'Some **bold** words, a `code span`, and a [link](https://example.com/docs) in a sentence that goes on. '
+
+/**
+ * What one live edit costs as the reply grows: the editor's work per edit (markers stripped,
+ * Markdown rendered with the incremental renderer, HTML split into messages) when the reply holds
+ * `kb` KB, after growing to it by 40-character deltas with an edit every 50 deltas.
+ */
+function editCost (kb: number): { perEditMs: number, totalMs: number, edits: number } {
+  const renderer = createMarkdownRenderer()
+  const target = kb * 1024
+  let text = ''
+  let total = 0
+  let edits = 0
+  let last = 0
+  const source = Array.from({ length: Math.ceil(target / PARAGRAPH.length / 4) + 1 }, () => PARAGRAPH.repeat(4) + '\n\n').join('')
+  for (let at = 0, n = 0; at < target; at += 40, n++) {
+    text += source.slice(at, at + 40)
+    if (n % 50 !== 49) continue
+    const t = performance.now()
+    splitHtml(renderer.render(stripMarkersLive(text), { streaming: true }))
+    last = performance.now() - t
+    total += last
+    edits++
+  }
+  // The edit at full size, a few times, for a steadier figure.
+  const t = performance.now()
+  for (let i = 0; i < 5; i++) splitHtml(renderer.render(stripMarkersLive(text), { streaming: true }))
+  return { perEditMs: (performance.now() - t) / 5, totalMs: total, edits }
+}
+
 export async function benchFirstText (): Promise<BenchResult> {
   const result = emptyResult()
+  const sizes = [4, 16, 64, 256]
+  const costs = sizes.map((kb) => ({ kb, ...editCost(kb) }))
+  result.growth.push({
+    title: 'P3 cost growth: one live edit as the reply grows (render + split; the renderer keeps finished blocks, so only the open tail is parsed again)',
+    columns: ['reply KB', 'ms per edit at that size', 'edits to get there', 'ms for all those edits'],
+    rows: costs.map((c) => [c.kb, c.perEditMs, c.edits, c.totalMs])
+  })
   const fake = createFakeBotApi({ now, rateLimits: telegramLikeLimits })
   await fake.start()
   const bin = await createFakeBin()
