@@ -9,6 +9,7 @@ import type { Core } from './core/create-core.ts'
 import corePlugin from '../plugins/core.ts'
 import healthRoutes from '../routes/health/index.ts'
 import adminRoutes from '../routes/admin/index.ts'
+import hookRoutes from '../routes/hooks/index.ts'
 
 export interface AppDeps {
   config: Config
@@ -60,6 +61,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
 
   await app.register(corePlugin, { core: deps.core })
   await app.register(healthRoutes)
+  if (deps.config.webhooks.enabled) await app.register(hookRoutes)
   if (deps.config.admin.enabled) await app.register(adminRoutes, { prefix: '/api', version: deps.version })
   return app
 }

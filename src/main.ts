@@ -57,7 +57,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     lock = await acquirePidLock(paths.pidFile)
     await seedHome(home, { variant: detectCliVariant(config, env), logger })
     const version = readVersion()
-    const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: systemClock, env })
+    const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber })
     const app = await buildApp({ config, paths, logger, version, core, requestRestart: opts.requestRestart ?? (() => {}) })
     const { host, port } = listenAddress(config)
     await app.listen({ host, port })
@@ -67,6 +67,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${boundPort}`
     core.setApiUrl(url)
     core.startAutomation()
+    await core.inbox.start()
     await writeServiceInfo(paths.state, { pid: process.pid, url, version, started_at: new Date().toISOString() })
     logger.info({ url, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined

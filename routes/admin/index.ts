@@ -8,6 +8,7 @@ import runRoutes from './runs.ts'
 import configRoutes from './config.ts'
 import cronRoutes from './cron.ts'
 import statusRoutes from './status.ts'
+import webhookRoutes from './webhooks.ts'
 
 /**
  * The admin REST API under /api (SPEC §10): bearer token on every route (the OpenAPI document
@@ -32,6 +33,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ version: string }> = async (app, 
   await app.register(runRoutes)
   await app.register(configRoutes)
   await app.register(cronRoutes)
+  await app.register(webhookRoutes)
 }
 
 export default adminRoutes

@@ -142,9 +142,11 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       deps.sessions.recordResult(chatId, provider, { sessionId: newSessionId, costUsd: result?.costUsd ?? null, tokens: result?.tokens.total ?? null, model })
     }
   }
-  const status = outcome?.status ?? 'error:aborted'
+  // A webhook's wake run that ends without any reply has nothing to deliver (SPEC §9).
+  const noResponse = success && input.kind === 'webhook' && reply.trim() === ''
+  const status = noResponse ? 'error:no_response' : outcome?.status ?? 'error:aborted'
   const error = success
-    ? null
+    ? (noResponse ? 'The agent ended without a reply.' : null)
     : outcome === undefined
       ? 'Stopped.'
       : outcome.kind === 'aborted' ? (outcome.userMessage ?? 'Stopped.') : `${outcome.userMessage ?? 'The agent failed.'} ${KEPT_HINT}`

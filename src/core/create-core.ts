@@ -22,6 +22,10 @@ import type { CronControl } from '../automation/cron-control.ts'
 import type { DependencyQueue } from '../automation/dependency-queue.ts'
 import type { AutomationScheduler } from '../automation/scheduler.ts'
 import type { RunTask } from '../automation/task-run-types.ts'
+import { createJournal } from '../store/journal.ts'
+import { createDedupeStore } from '../store/dedupe.ts'
+import { createInbox, type Inbox } from '../store/inbox.ts'
+import { createWebhooks, type Webhooks } from '../webhooks/create-webhooks.ts'
 
 export interface CoreOptions {
   /** The effective config (file + environment). */
@@ -37,6 +41,8 @@ export interface CoreOptions {
   executor?: CliExecutor
   /** Tick interval of the automation loop (default 1000 ms). */
   automationTickMs?: number
+  /** Secrets learnt at run time (webhook tokens and signing secrets) go here, e.g. the log scrubber. */
+  secrets?: { add: (secret: string) => void }
 }
 
 /** Everything the ingresses share (SPEC §5): stores, the process registry, the orchestrator. */
@@ -66,6 +72,10 @@ export interface Core {
   automation: AutomationScheduler
   /** Starts the automation timer; call once the server listens. */
   startAutomation: () => void
+  /** The durable inbox of Telegram updates and webhook deliveries (SPEC §11); `start()` once the server listens. */
+  inbox: Inbox
+  /** Webhooks: the hooks of webhooks.json and the dispatcher the inbox hands deliveries to (SPEC §9). */
+  webhooks: Webhooks
   /** The zone for cron, quiet hours, daily reset: `user_timezone` → $TZ → host → UTC. */
   timezone: () => string
   /** Where the agent's `ductor` command reaches the admin API; set once the server listens. */
@@ -100,6 +110,12 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     api: () => ({ url: apiUrl, token: config.admin.enabled ? config.admin.token : null }),
     baseEnv: env
   })
+  const inbox = createInbox({
+    journal: await createJournal({ path: join(paths.state, 'inbox.jsonl'), clock, logger: logger.child({ component: 'inbox' }) }),
+    dedupe: await createDedupeStore({ path: join(paths.state, 'dedupe.jsonl'), clock, logger: logger.child({ component: 'dedupe' }) }),
+    clock,
+    logger: logger.child({ component: 'inbox' })
+  })
   const limiter = createLimiter(config.limits.max_concurrent_runs)
   const commands = createCommandRegistry()
   const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs, cli: executor, limiter, clock, logger, timezone, commands })
@@ -114,6 +130,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     registry,
     tickMs: opts.automationTickMs
   })
+  const webhooks = await createWebhooks({ path: paths.webhooks, config: getConfig, orchestrator, runTask: automation.runTask, runs, inbox, clock, logger, onSecret: (secret) => opts.secrets?.add(secret) })
   registerCoreCommands(commands, {
     config: getConfig,
     sessions,
@@ -146,6 +163,8 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     cron: automation.cron,
     automation: automation.scheduler,
     startAutomation: () => { automation.scheduler.start() },
+    inbox,
+    webhooks,
     nextCronRuns: (limit) => automation.cron.upcoming(limit).map((run) => ({
       id: run.id,
       title: automation.cron.store.get(run.id)?.title ?? run.id,
@@ -168,6 +187,9 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     },
     apiUrl: () => apiUrl,
     async close () {
+      // The inbox stops first: a webhook task that automation.stop() aborts must stay unfinished in
+      // the journal (replayed at the next start), not be marked done as `error:aborted`.
+      await inbox.stop(2000)
       await automation.stop()
       for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.abort(chatId)
       await registry.killAll()
@@ -175,6 +197,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
       await automation.drain(3000)
       await sessions.flush().catch((err: unknown) => logger.error({ err }, 'could not save sessions on shutdown'))
       await runs.close()
+      await inbox.close().catch((err: unknown) => logger.error({ err }, 'could not close the inbox on shutdown'))
     }
   }
 }

@@ -118,7 +118,8 @@ export function createOrchestrator (deps: OrchestratorDeps): Orchestrator {
       sink.emit({ type: 'notice', text: notice, level: 'info' })
       return { kind: 'notice', text: notice }
     }
-    const flagged = scanForInjection(directives.text)
+    // Webhook text is scanned by the dispatcher before it is wrapped in the untrusted-input markers.
+    const flagged = input.origin === 'webhook' ? [] : scanForInjection(directives.text)
     if (flagged.length > 0) log.warn({ patterns: flagged }, 'possible prompt injection in input (not blocked)')
 
     return await throughLane(input.chatId, sink, async (signal) => {

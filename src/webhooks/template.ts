@@ -73,3 +73,37 @@ export function wrapUntrusted (text: string, title: string): string {
 export function renderHookPrompt (hook: Pick<Hook, 'title' | 'prompt_template'>, payload: unknown): string {
   return wrapUntrusted(renderTemplate(hook.prompt_template, payload), hook.title)
 }
+
+/**
+ * A payload that fills every placeholder of `template` with a visible sample (`<path>`), for
+ * `POST /api/webhooks/:id/test` without a body: dotted paths become nested objects, numeric
+ * segments arrays (up to index 999). Where two placeholders conflict (`a` and `a.b`), the first wins.
+ */
+export function samplePayload (template: string): Record<string, unknown> {
+  const root: Record<string, unknown> = {}
+  for (const [, path = ''] of template.matchAll(PLACEHOLDER)) {
+    const segments = path.split('.')
+    if (segments.some((s) => s === '' || FORBIDDEN_SEGMENTS.has(s))) continue
+    let node: unknown = root
+    for (const [i, segment] of segments.entries()) {
+      const next = segments[i + 1]
+      const fresh = next === undefined ? `<${path}>` : isSampleIndex(next) ? [] : {}
+      if (Array.isArray(node)) {
+        if (!isSampleIndex(segment)) break
+        const index = Number(segment)
+        while (node.length <= index) node.push(null)
+        if (node[index] === null) node[index] = fresh
+        node = node[index]
+      } else if (typeof node === 'object' && node !== null) {
+        const record = node as Record<string, unknown>
+        if (!Object.hasOwn(record, segment)) record[segment] = fresh
+        node = record[segment]
+      } else {
+        break
+      }
+    }
+  }
+  return root
+}
+
+const isSampleIndex = (segment: string): boolean => /^(0|[1-9]\d{0,2})$/.test(segment)

@@ -27,6 +27,7 @@ export function readOptions (prompt, env = process.env) {
     ignoreTerm: env.FAKE_CLI_IGNORE_TERM === '1',
     grandchild: env.FAKE_CLI_GRANDCHILD === '1',
     record: env.FAKE_CLI_RECORD,
+    recordDir: env.FAKE_CLI_RECORD_DIR,
     sigkillOnce: env.FAKE_CLI_SIGKILL_ONCE
   }
   for (const [, name, value] of prompt.matchAll(MARKER)) {
@@ -49,14 +50,17 @@ export function readOptions (prompt, env = process.env) {
 
 /** Writes what the fake was started with, so a test can assert argv, cwd and env. */
 export function record (options, extra = {}) {
-  if (options.record === undefined || options.record === '') return
-  writeFileSync(options.record, JSON.stringify({
-    argv: process.argv.slice(2),
-    cwd: process.cwd(),
-    env: process.env,
-    pid: process.pid,
-    ...extra
-  }))
+  const targets = [options.record, options.recordDir ? join(options.recordDir, `${process.pid}.json`) : undefined]
+  for (const target of targets) {
+    if (target === undefined || target === '') continue
+    writeFileSync(target, JSON.stringify({
+      argv: process.argv.slice(2),
+      cwd: process.cwd(),
+      env: process.env,
+      pid: process.pid,
+      ...extra
+    }))
+  }
 }
 
 /** Lines of a fixture transcript (a name in test/fixtures/cli or an absolute path). */

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { renderTemplate, renderHookPrompt, wrapUntrusted, UNTRUSTED_END_MARKER } from '../../src/webhooks/template.ts'
+import { renderTemplate, renderHookPrompt, samplePayload, wrapUntrusted, UNTRUSTED_END_MARKER } from '../../src/webhooks/template.ts'
 
 describe('renderTemplate', () => {
   test('fills top-level fields like the original', () => {
@@ -88,4 +88,17 @@ describe('untrusted markers', () => {
     assert.equal(lines.length, 3)
     assert.equal(wrapped.match(/END UNTRUSTED/g)?.length, 1)
   })
+})
+
+test('samplePayload fills every placeholder with a visible sample, nested objects and arrays included', () => {
+  const template = 'PR {{pull_request.title}} by {{ sender.login }}: {{commits.1.message}} ({{n}}) {{__proto__.x}} {{n.deeper}}'
+  const payload = samplePayload(template)
+  assert.deepEqual(payload, {
+    pull_request: { title: '<pull_request.title>' },
+    sender: { login: '<sender.login>' },
+    commits: [null, { message: '<commits.1.message>' }],
+    n: '<n>'
+  })
+  assert.equal(renderTemplate(template, payload), 'PR <pull_request.title> by <sender.login>: <commits.1.message> (<n>) {{?__proto__.x}} {{?n.deeper}}')
+  assert.equal(Object.getPrototypeOf(payload), Object.prototype)
 })

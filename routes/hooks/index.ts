@@ -1,0 +1,83 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyError } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import { Type } from 'typebox'
+import { randomUUID } from 'node:crypto'
+import { DuctorError, ErrorCodes } from '../../src/errors.ts'
+import { checkDelivery } from '../../src/webhooks/ingress.ts'
+import type { WebhookDelivery } from '../../src/webhooks/dispatch.ts'
+
+const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() })
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody, 415: ErrorBody, 429: ErrorBody, 500: ErrorBody, 503: ErrorBody }
+
+/**
+ * `POST /hooks/:hookId` (SPEC §9), in its own scope: a rate limit per hook and client address (429),
+ * a raw-body parser for every content type with `webhooks.max_body_bytes` as its limit (413), then
+ * `checkDelivery` decides (404, 403, 401, 415, 400) before any JSON is parsed. An accepted delivery
+ * is journaled in the inbox before the answer (202; a repeated delivery id answers 200 duplicate)
+ * and dispatched in the background.
+ */
+const hookRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { config, inbox, webhooks, clock } = app.core
+  const maxBody = config().webhooks.max_body_bytes
+
+  await app.register(rateLimit, {
+    global: true,
+    max: () => config().webhooks.rate_limit_per_minute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `${request.ip}|${(request.params as { hookId?: string }).hookId ?? ''}`,
+    errorResponseBuilder: (_request, context) => new DuctorError(ErrorCodes.rateLimited,
+      `too many deliveries to this webhook from your address: at most ${context.max} a minute (webhooks.rate_limit_per_minute); retry in ${context.after}`)
+  })
+
+  // Signatures are over the exact bytes: nothing is parsed here, whatever the content type.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBody }, (_request, body, done) => { done(null, body) })
+
+  app.setErrorHandler((err: FastifyError | DuctorError, request, reply) => {
+    if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: ErrorCodes.payloadTooLarge, message: `the request body is larger than ${maxBody} bytes (webhooks.max_body_bytes)` })
+    }
+    throw err
+  })
+
+  app.post('/hooks/:hookId', {
+    bodyLimit: maxBody,
+    schema: {
+      hide: true,
+      params: Type.Object({ hookId: Type.String() }),
+      response: {
+        202: Type.Object({ accepted: Type.Literal(true), hook_id: Type.String(), delivery_id: Type.String() }),
+        200: Type.Object({ accepted: Type.Literal(false), duplicate: Type.Literal(true), delivery_id: Type.String() }),
+        ...errors
+      }
+    }
+  }, async (request, reply) => {
+    const { hookId } = request.params
+    const c = config().webhooks
+    await webhooks.refresh()
+    const result = checkDelivery(webhooks.store, { enabled: c.enabled, max_body_bytes: c.max_body_bytes, token: c.token }, {
+      hookId,
+      headers: request.headers,
+      body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+      contentType: request.headers['content-type'],
+      now: clock.now()
+    })
+    const log = request.log.child({ ingress: 'webhook', hookId })
+    if (!result.ok) {
+      log.info({ status: result.status, reason: result.logReason ?? result.error }, 'webhook delivery refused')
+      return await reply.code(result.status).send({ error: result.error, message: result.message })
+    }
+    const deliveryId = result.deliveryId ?? randomUUID()
+    const delivery: WebhookDelivery = { hook_id: result.hook.id, delivery_id: deliveryId, payload: result.payload }
+    const accepted = await inbox.accept('webhook', `${result.hook.id}:${deliveryId}`, delivery)
+    if (accepted.status === 'duplicate') {
+      log.info({ deliveryId }, 'duplicate webhook delivery ignored')
+      return await reply.code(200).send({ accepted: false, duplicate: true, delivery_id: deliveryId })
+    }
+    log.info({ deliveryId, seq: accepted.seq }, 'webhook delivery accepted')
+    return await reply.code(202).send({ accepted: true, hook_id: result.hook.id, delivery_id: deliveryId })
+  })
+}
+
+export default hookRoutes

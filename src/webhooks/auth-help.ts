@@ -1,0 +1,77 @@
+import type { Hook } from './hook-schema.ts'
+
+/** How a sender must authenticate to one hook: the header to send and how to fill it. Never a secret. */
+export interface AuthHelp {
+  /** `bearer`, `hmac` (with the preset when set, e.g. `hmac:github`) or `standard`. */
+  scheme: string
+  /** The header that carries the credential or signature. */
+  header: string
+  instructions: string
+}
+
+type HookAuthFields = Pick<Hook, 'auth_mode' | 'token' | 'hmac_preset' | 'hmac_header' | 'hmac_algorithm' | 'hmac_encoding' |
+'hmac_sig_prefix' | 'hmac_sig_regex' | 'hmac_payload_prefix_regex' | 'timestamp_tolerance_seconds'>
+
+/** Sentences for the admin API and the `ductor webhook` command (SPEC §9). Every body must be JSON. */
+export function authHelp (hook: HookAuthFields): AuthHelp {
+  const json = 'Send the body as JSON (Content-Type: application/json).'
+  const tolerance = `The signed timestamp must be within ${hook.timestamp_tolerance_seconds} s of this server's clock.`
+  switch (hook.auth_mode) {
+    case 'bearer':
+      return {
+        scheme: 'bearer',
+        header: 'Authorization',
+        instructions: hook.token === ''
+          ? `Send "Authorization: Bearer <webhooks.token>" (this hook has no token of its own, so the global webhooks.token from the config applies). ${json}`
+          : `Send "Authorization: Bearer <token>" with this hook's token (shown only when the hook is created and when the token is rotated; rotate it if it is lost). ${json}`
+      }
+    case 'standard':
+      return {
+        scheme: 'standard',
+        header: 'webhook-signature',
+        instructions: 'Standard Webhooks (standardwebhooks.com): send webhook-id, webhook-timestamp (unix seconds) and ' +
+          '"webhook-signature: v1,<base64 HMAC-SHA256 of \'<webhook-id>.<webhook-timestamp>.<raw body>\'>", keyed with the ' +
+          `base64-decoded part of the whsec_ secret. ${tolerance} A repeated webhook-id is accepted once. ${json}`
+      }
+    case 'hmac':
+      switch (hook.hmac_preset) {
+        case 'github':
+          return {
+            scheme: 'hmac:github',
+            header: 'X-Hub-Signature-256',
+            instructions: 'In the GitHub webhook settings, set the Payload URL to the endpoint URL, Content type to application/json, ' +
+              'and Secret to this hook\'s hmac_secret. GitHub signs each delivery with "X-Hub-Signature-256: sha256=<hex>"; ' +
+              'a repeated X-GitHub-Delivery is accepted once.'
+          }
+        case 'stripe':
+          return {
+            scheme: 'hmac:stripe',
+            header: 'Stripe-Signature',
+            instructions: 'In the Stripe dashboard, add the endpoint URL as a webhook endpoint and use its signing secret (whsec_…) ' +
+              `as this hook's hmac_secret. Stripe signs '<t>.<raw body>' in "Stripe-Signature: t=<ts>,v1=<hex>". ${tolerance}`
+          }
+        case 'slack':
+          return {
+            scheme: 'hmac:slack',
+            header: 'X-Slack-Signature',
+            instructions: 'Use the Slack app\'s Signing Secret as this hook\'s hmac_secret. Slack signs \'v0:<X-Slack-Request-Timestamp>:<raw body>\' ' +
+              `in "X-Slack-Signature: v0=<hex>". ${tolerance} Slack must send JSON (e.g. Events API), not form-encoded bodies.`
+          }
+        case null: {
+          const alg = hook.hmac_algorithm.toUpperCase()
+          const signed = hook.hmac_payload_prefix_regex === ''
+            ? 'the raw body'
+            : '\'<group 1 of hmac_payload_prefix_regex matched on the header>.<raw body>\''
+          const format = hook.hmac_sig_regex === ''
+            ? `"${hook.hmac_header}: ${hook.hmac_sig_prefix}<${hook.hmac_encoding} signature>"`
+            : `the header ${hook.hmac_header}, where group 1 of hmac_sig_regex is the ${hook.hmac_encoding} signature`
+          return {
+            scheme: 'hmac',
+            header: hook.hmac_header,
+            instructions: `Sign ${signed} with HMAC-${alg} keyed with this hook's hmac_secret and send it in ${format}. ${json}`
+          }
+        }
+      }
+  }
+  return { scheme: hook.auth_mode, header: '', instructions: json }
+}

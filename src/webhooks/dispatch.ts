@@ -1,0 +1,142 @@
+import type { Config } from '../config.ts'
+import type { Clock } from '../clock.ts'
+import type { Logger } from '../logger-types.ts'
+import type { Orchestrator } from '../core/orchestrator.ts'
+import { nullSink } from '../core/sink.ts'
+import { scanForInjection } from '../core/input-scan.ts'
+import type { RunHistory } from '../store/run-history.ts'
+import type { JournalEntry } from '../store/journal.ts'
+import type { RunTask } from '../automation/task-run-types.ts'
+import type { Hook } from './hook-schema.ts'
+import type { HookStore } from './hook-store.ts'
+import { renderTemplate, wrapUntrusted } from './template.ts'
+
+/** What the hooks route records in the inbox for one accepted delivery (kind `webhook`). */
+export interface WebhookDelivery {
+  hook_id: string
+  delivery_id: string
+  payload: Record<string, unknown>
+  /** A delivery sent by `POST /api/webhooks/:id/test`. */
+  test?: boolean
+}
+
+export interface DispatchResult {
+  /** `success`, an `error:…` or `skipped:…` status (SPEC §8.2, §9). */
+  status: string
+  /** Run-history ids of the runs this dispatch made (one per chat for `wake`). */
+  runIds: string[]
+}
+
+export interface DispatcherDeps {
+  config: () => Config
+  store: HookStore
+  orchestrator: Pick<Orchestrator, 'handleMessage' | 'defaultSink'>
+  runTask: RunTask
+  runs: RunHistory
+  clock: Clock
+  logger: Logger
+}
+
+export interface Dispatcher {
+  /** Runs one delivery now; resolves when its runs have ended. Null when the hook no longer exists. */
+  dispatch: (delivery: WebhookDelivery) => Promise<DispatchResult | null>
+  /** The inbox handler for kind `webhook`. */
+  handleEntry: (entry: JournalEntry) => Promise<void>
+}
+
+/**
+ * Hands accepted deliveries to the agent (SPEC §9). The hook's template is filled from the payload,
+ * scanned for prompt-injection patterns (logged, not blocked) and wrapped between the untrusted-input
+ * markers. `wake`: the prompt enters each allowed user's chat lane as if they had typed it, and the
+ * reply goes to that chat's default sink. `cron_task`: one isolated task run in
+ * `cron_tasks/<task_folder>/` with the hook's overrides, quiet hours and dependency. Afterwards the
+ * hook's `trigger_count`, `last_triggered_at` and `last_error` are updated.
+ */
+export function createDispatcher (deps: DispatcherDeps): Dispatcher {
+  async function wake (hook: Readonly<Hook>, prompt: string): Promise<DispatchResult> {
+    const chats = [...new Set(deps.config().allowed_user_ids)].map(String)
+    if (chats.length === 0) {
+      const run = await deps.runs.record({ kind: 'webhook', ref: hook.id, status: 'error:no_chat', error: 'No allowed_user_ids are configured, so there is no chat to wake.' })
+      return { status: 'error:no_chat', runIds: [run.id] }
+    }
+    const outcomes = await Promise.all(chats.map(async (chatId) => await deps.orchestrator.handleMessage({
+      chatId,
+      text: prompt,
+      origin: 'webhook',
+      sink: deps.orchestrator.defaultSink(chatId) ?? nullSink,
+      kind: 'webhook',
+      ref: hook.id
+    })))
+    const runIds: string[] = []
+    let status = 'success'
+    for (const outcome of outcomes) {
+      const own = outcome.kind === 'run' ? outcome.summary.status : 'error:aborted'
+      if (outcome.kind === 'run') runIds.push(outcome.summary.runId)
+      if (status === 'success' && own !== 'success') status = own
+    }
+    return { status, runIds }
+  }
+
+  async function cronTask (hook: Readonly<Hook>, prompt: string): Promise<DispatchResult> {
+    if (hook.task_folder === null || hook.task_folder.trim() === '') {
+      const run = await deps.runs.record({ kind: 'webhook', ref: hook.id, status: 'error:no_task_folder', error: 'This cron_task webhook has no task_folder.' })
+      return { status: 'error:no_task_folder', runIds: [run.id] }
+    }
+    const result = await deps.runTask({
+      kind: 'webhook',
+      ref: hook.id,
+      title: hook.title,
+      taskFolder: hook.task_folder,
+      prompt,
+      overrides: { provider: hook.provider, model: hook.model, reasoning_effort: hook.reasoning_effort, cli_parameters: hook.cli_parameters },
+      quietStart: hook.quiet_start,
+      quietEnd: hook.quiet_end,
+      dependency: hook.dependency
+    })
+    return { status: result.status, runIds: result.runId === null ? [] : [result.runId] }
+  }
+
+  async function dispatch (delivery: WebhookDelivery): Promise<DispatchResult | null> {
+    const log = deps.logger.child({ ingress: 'webhook', hookId: delivery.hook_id, deliveryId: delivery.delivery_id })
+    const hook = deps.store.get(delivery.hook_id)
+    if (hook === undefined) {
+      log.warn('webhook delivery dropped: the hook was deleted before it could run')
+      return null
+    }
+    const text = renderTemplate(hook.prompt_template, delivery.payload)
+    const flagged = scanForInjection(text)
+    if (flagged.length > 0) log.warn({ patterns: flagged }, 'possible prompt injection in webhook payload (not blocked)')
+    const prompt = wrapUntrusted(text, hook.title)
+    let result: DispatchResult
+    try {
+      result = hook.mode === 'wake' ? await wake(hook, prompt) : await cronTask(hook, prompt)
+    } catch (err) {
+      log.error({ err }, 'webhook dispatch failed')
+      result = { status: 'error:internal', runIds: [] }
+    }
+    log.info({ mode: hook.mode, status: result.status, runIds: result.runIds }, 'webhook dispatched')
+    await deps.store.recordTrigger(hook.id, { at: deps.clock.now(), error: result.status === 'success' ? null : result.status })
+      .catch((err: unknown) => log.error({ err }, 'could not update the webhook\'s trigger count'))
+    return result
+  }
+
+  return {
+    dispatch,
+    async handleEntry (entry) {
+      const delivery = asDelivery(entry.payload)
+      if (delivery === null) {
+        deps.logger.error({ seq: entry.seq, key: entry.key }, 'inbox: a webhook entry has an unexpected shape; skipped')
+        return
+      }
+      await dispatch(delivery)
+    }
+  }
+}
+
+function asDelivery (raw: unknown): WebhookDelivery | null {
+  if (typeof raw !== 'object' || raw === null) return null
+  const d = raw as Partial<WebhookDelivery>
+  if (typeof d.hook_id !== 'string' || typeof d.delivery_id !== 'string') return null
+  if (typeof d.payload !== 'object' || d.payload === null || Array.isArray(d.payload)) return null
+  return { hook_id: d.hook_id, delivery_id: d.delivery_id, payload: d.payload, ...(d.test === true && { test: true }) }
+}
