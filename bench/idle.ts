@@ -1,14 +1,26 @@
 // P4: the idle service, compiled, on an empty home: resident memory and start → first /health 200,
 // next to a bare `node -e` node:http server started and polled the same way (the floor: Node's own
 // start-up and memory). Run alone: node --import tsx bench/idle.ts
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
 import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
-import { buildPackage, rssMb, startBareServer, startService, tempHome } from './lib/service.ts'
+import { buildPackage, ROOT, rssMb, startBareServer, startService, tempHome } from './lib/service.ts'
 import { median } from './lib/stats.ts'
 
 const RUNS = 3
 /** How long the service sits idle before its RSS is read (timers, automation first tick, GC). */
 const SETTLE_MS = 1500
+
+/** What the service's big dependencies cost alone: CPU ms and RSS after importing them in a fresh node. */
+const IMPORTS = ['typebox', 'typebox/value', 'typebox/compile', 'fastify', '@fastify/swagger', 'execa', 'cron-parser', 'pino', 'pino-pretty']
+
+async function importCost (specifier: string | null): Promise<{ cpuMs: number, rssMb: number }> {
+  const code = `const c = process.cpuUsage(); ${specifier === null ? '' : `await import(${JSON.stringify(specifier)});`} const u = process.cpuUsage(c); console.log(JSON.stringify({ cpuMs: (u.user + u.system) / 1000, rssMb: process.memoryUsage().rss / 1048576 }))`
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT })
+  return JSON.parse(stdout) as { cpuMs: number, rssMb: number }
+}
 
 export async function benchIdle (): Promise<BenchResult> {
   const result = emptyResult()
@@ -56,6 +68,13 @@ export async function benchIdle (): Promise<BenchResult> {
       baseline: { label: 'bare node -e', value: median(bare.start) },
       ratio: start / median(bare.start)
     })
+    const bareImport = await importCost(null)
+    const rows: Array<Array<string | number>> = [['(bare node)', 0, bareImport.rssMb]]
+    for (const spec of [...IMPORTS, join(pkg.dir, 'dist', 'src', 'main.js')]) {
+      const c = await importCost(spec)
+      rows.push([spec.startsWith('/') ? 'the whole service (dist/src/main.js)' : spec, c.cpuMs, c.rssMb])
+    }
+    result.growth.push({ title: 'P4: what the big dependencies cost alone (import in a fresh node: CPU ms, RSS MB)', columns: ['import', 'CPU ms', 'RSS MB'], rows })
   } finally {
     await pkg.cleanup()
   }
