@@ -10,7 +10,7 @@ import { load, type LoadResult } from './lib/load.ts'
 import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
 import { buildPackage, startBareServer, startService, tempHome } from './lib/service.ts'
 
-const CONNECTIONS = [1, 8, 32, 128]
+const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] ?? '1,8,32,128').split(',').map(Number)
 const TARGET_CONNECTIONS = 32
 const SECONDS = 4
 const TOKEN = 'bench-admin-token-0123456789abcdef'
