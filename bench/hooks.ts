@@ -6,6 +6,8 @@
 // still runs). Deliveries go to a `wake` hook with no allowed users, so dispatch does no CLI work.
 // Run alone: node --import tsx bench/hooks.ts
 import { createHmac } from 'node:crypto'
+import { join } from 'node:path'
+import { createJournal } from '../src/store/journal.ts'
 import { load, type LoadResult } from './lib/load.ts'
 import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
 import { buildPackage, startBareServer, startService, tempHome } from './lib/service.ts'
@@ -21,6 +23,29 @@ function body2k (): string {
   const fill = 2048 - JSON.stringify(base).length
   base.pull_request.body = 'x'.repeat(fill)
   return JSON.stringify(base)
+}
+
+/** The disk's ceiling for durable acceptance: the inbox journal alone, `appenders` at once, 2 KB each. */
+async function journalAlone (appenders: number, seconds: number): Promise<number> {
+  const { home, cleanup } = await tempHome()
+  try {
+    const journal = await createJournal({ path: join(home, 'inbox.jsonl') })
+    const payload = { text: 'x'.repeat(2000) }
+    const end = performance.now() + seconds * 1000
+    let n = 0
+    const started = performance.now()
+    await Promise.all(Array.from({ length: appenders }, async () => {
+      while (performance.now() < end) {
+        const { seq } = await journal.append({ kind: 'webhook', key: String(n++), payload })
+        journal.markDone(seq)
+      }
+    }))
+    const elapsed = (performance.now() - started) / 1000
+    await journal.close()
+    return n / elapsed
+  } finally {
+    await cleanup()
+  }
 }
 
 export async function benchHooks (): Promise<BenchResult> {
@@ -61,6 +86,8 @@ export async function benchHooks (): Promise<BenchResult> {
     await cleanup()
     await pkg.cleanup()
   }
+  const ceiling = await journalAlone(TARGET_CONNECTIONS, 2)
+  progress(`journal alone, ${TARGET_CONNECTIONS} appenders: ${ceiling.toFixed(0)} appends/s`)
   const at = figures.find((f) => f.c === TARGET_CONNECTIONS)
   if (at !== undefined) {
     const share = at.service.rps / at.bare.rps
@@ -83,6 +110,15 @@ export async function benchHooks (): Promise<BenchResult> {
       ok: at.service.p99 <= 5,
       baseline: { label: 'bare node:http 202', value: at.bare.p99 },
       ratio: at.service.p99 / Math.max(1, at.bare.p99)
+    }, {
+      id: 'P1',
+      what: `(the disk's ceiling) inbox journal alone, ${TARGET_CONNECTIONS} appenders, 2 KB`,
+      value: ceiling,
+      unit: 'appends/s',
+      target: '(context for P1)',
+      ok: null,
+      baseline: { label: 'P1 req/s', value: at.service.rps, unit: 'req/s' },
+      ratio: ceiling / at.service.rps
     })
   }
   result.growth.push({
