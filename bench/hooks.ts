@@ -14,7 +14,7 @@ import { buildPackage, startBareServer, startService, tempHome } from './lib/ser
 
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] ?? '1,8,32,128').split(',').map(Number)
 const TARGET_CONNECTIONS = 32
-const SECONDS = 4
+const SECONDS = 3
 const TOKEN = 'bench-admin-token-0123456789abcdef'
 const SECRET = 'bench-hmac-secret-0123456789abcdef'
 

@@ -11,7 +11,7 @@ import { median } from './lib/stats.ts'
 
 const RUNS = 3
 /** How long the service sits idle before its RSS is read (timers, automation first tick, GC). */
-const SETTLE_MS = 1500
+const SETTLE_MS = 1000
 
 /** What the service's big dependencies cost alone: CPU ms and RSS after importing them in a fresh node. */
 const IMPORTS = ['typebox', 'typebox/value', 'typebox/compile', 'fastify', '@fastify/swagger', 'execa', 'cron-parser', 'pino', 'pino-pretty']
