@@ -40,7 +40,8 @@ function table (header: string[], body: string[][]): string {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n')
 }
 
-const cell = (v: string | number): string => typeof v === 'number' ? fmt(v) : v
+/** NaN (no figure) reaches run.ts as null through JSON. */
+const cell = (v: string | number | null): string => typeof v === 'number' || v === null ? fmt(v) : v
 
 /** The main table, as Markdown (readable on a terminal and pasteable into docs/benchmarks.md). */
 export function renderRows (rows: Row[]): string {
