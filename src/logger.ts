@@ -1,7 +1,8 @@
 import { mkdirSync, renameSync, statSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import pino, { type DestinationStream, type Logger, type StreamEntry } from 'pino'
-import pretty from 'pino-pretty'
+import { createRequire } from 'node:module'
+import type PinoPretty from 'pino-pretty'
 
 export type { Logger } from 'pino'
 
@@ -63,13 +64,21 @@ export interface LoggerOptions {
   quietStdout?: boolean
 }
 
+/**
+ * pino-pretty only for a terminal: a service writing JSON never loads it (about 10 MB of RSS and
+ * 35 ms of start-up; docs/benchmarks.md, P4).
+ */
+function loadPretty (): typeof PinoPretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty
+}
+
 /** The one pino instance: JSON to stdout (pretty on a TTY), a rotated file in logs/, secrets redacted. */
 export function createLogger (opts: LoggerOptions): { logger: Logger, close: () => void } {
   const scrubber = opts.scrubber ?? createSecretScrubber()
   const streams: StreamEntry[] = []
   const level = opts.level as pino.Level
   if (opts.quietStdout !== true) {
-    const out: DestinationStream = opts.pretty === true ? pretty({ colorize: true, sync: true }) : pino.destination({ dest: 1, sync: false })
+    const out: DestinationStream = opts.pretty === true ? loadPretty()({ colorize: true, sync: true }) : pino.destination({ dest: 1, sync: false })
     streams.push({ level, stream: scrubbing(out, scrubber) })
   }
   let file: pino.DestinationStream & { reopen?: () => void, flushSync?: () => void } | undefined

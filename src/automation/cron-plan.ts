@@ -27,30 +27,39 @@ const parsed = new Map<string, CronExpression>()
 function expressionFor (schedule: string): CronExpression {
   let expr = parsed.get(schedule)
   if (expr === undefined) {
-    const problem = scheduleProblem(schedule)
-    if (problem !== null) throw new DuctorError(ErrorCodes.badRequest, problem)
-    expr = CronExpressionParser.parse(schedule.trim(), { tz: 'UTC' })
+    // One parse per new schedule: the expression the check built is the one kept (the checks
+    // used to parse it twice, the larger part of planning 10,000 jobs; docs/benchmarks.md, P7).
+    const checked = checkSchedule(schedule)
+    if ('problem' in checked) throw new DuctorError(ErrorCodes.badRequest, checked.problem)
+    expr = checked.expr
     if (parsed.size >= 5_000) parsed.clear()
     parsed.set(schedule, expr)
   }
   return expr
 }
 
-/** Why `schedule` is not a usable 5-field cron expression, or null when it is. */
-export function scheduleProblem (schedule: unknown): string | null {
-  if (typeof schedule !== 'string' || schedule.trim() === '') return 'schedule must be a cron expression such as "0 9 * * *"'
+/** The parsed expression of a usable 5-field schedule, or why it is not one. */
+function checkSchedule (schedule: unknown): { expr: CronExpression } | { problem: string } {
+  if (typeof schedule !== 'string' || schedule.trim() === '') return { problem: 'schedule must be a cron expression such as "0 9 * * *"' }
   const text = schedule.trim()
   if (text.startsWith('@')) {
-    if (!NICKNAMES.has(text.toLowerCase())) return `schedule "${text}" is not supported; use 5 fields or one of ${[...NICKNAMES].join(' ')}`
+    if (!NICKNAMES.has(text.toLowerCase())) return { problem: `schedule "${text}" is not supported; use 5 fields or one of ${[...NICKNAMES].join(' ')}` }
   } else if (text.split(/\s+/).length !== 5) {
-    return `schedule "${text}" must have exactly 5 fields: minute hour day-of-month month day-of-week`
+    return { problem: `schedule "${text}" must have exactly 5 fields: minute hour day-of-month month day-of-week` }
   }
   try {
-    CronExpressionParser.parse(text, { tz: 'UTC' }).next()
+    const expr = CronExpressionParser.parse(text, { tz: 'UTC' })
+    expr.next()
+    return { expr }
   } catch (err) {
-    return `schedule "${text}" is not a valid cron expression: ${(err as Error).message}`
+    return { problem: `schedule "${text}" is not a valid cron expression: ${(err as Error).message}` }
   }
-  return null
+}
+
+/** Why `schedule` is not a usable 5-field cron expression, or null when it is. */
+export function scheduleProblem (schedule: unknown): string | null {
+  const checked = checkSchedule(schedule)
+  return 'problem' in checked ? checked.problem : null
 }
 
 /**
@@ -100,7 +109,11 @@ export function resolveTimezone (...candidates: Array<string | null | undefined>
 
 /** The zone for jobs without their own: `user_timezone` → `$TZ` → host zone → UTC. */
 export function defaultTimezone (userTimezone: string | null | undefined, envTz: string | null | undefined = process.env.TZ): string {
-  return resolveTimezone(userTimezone, envTz, hostTimezone())
+  // The host's zone only when needed: asking Intl for it costs about a millisecond, and chats ask
+  // for the zone on every message (docs/benchmarks.md, P5).
+  if (isValidTimezone(userTimezone)) return userTimezone
+  if (isValidTimezone(envTz)) return envTz
+  return hostTimezone()
 }
 
 /** Plan entries for the enabled jobs, each in its own valid zone or `fallbackTimezone`. */

@@ -44,10 +44,17 @@ export function isValidTimezone (tz: unknown): tz is string {
   return ok
 }
 
+let host: { envTz: string | undefined, zone: string } | null = null
+
 /** The host's zone as Node sees it (honours `$TZ`); `UTC` when it cannot tell. */
 export function hostTimezone (): string {
-  const tz = new Intl.DateTimeFormat().resolvedOptions().timeZone
-  return isValidTimezone(tz) ? tz : 'UTC'
+  // Remembered per value of $TZ (which is what changes the host zone for Node).
+  const envTz = process.env['TZ']
+  if (host === null || host.envTz !== envTz) {
+    const tz = new Intl.DateTimeFormat().resolvedOptions().timeZone
+    host = { envTz, zone: isValidTimezone(tz) ? tz : 'UTC' }
+  }
+  return host.zone
 }
 
 /** The local wall-clock time of `instant` in `tz`, encoded as UTC milliseconds (see the module doc). */

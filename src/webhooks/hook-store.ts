@@ -81,6 +81,7 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
   const newToken = opts.generateToken ?? generateHookToken
   let state = buildState([], {})
   let tail: Promise<unknown> = Promise.resolve()
+  let pendingTriggers: Array<{ id: string, outcome: TriggerOutcome, resolve: (hook: Readonly<Hook> | undefined) => void, reject: (err: unknown) => void }> = []
 
   function serialized<T> (work: () => Promise<T>): Promise<T> {
     const run = tail.then(work, work)
@@ -132,7 +133,7 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
     return { status: result.status, hooks: state.byId.size, invalid: invalid.length }
   }
 
-  return {
+  const store: HookStore = {
     load: () => serialized(() => readFile(undefined)),
     reload: () => serialized(() => readFile(state)),
     get: (id) => state.byId.get(id),
@@ -163,20 +164,41 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
       return replaceHook({ ...hook, token: newToken() })
     }),
 
-    recordTrigger: (id, outcome) => serialized(async () => {
-      const hook = state.byId.get(id)
+    recordTrigger: (id, outcome) => new Promise((resolve, reject) => {
+      // Triggers that arrive while a write is queued or running share the next write: one rewrite
+      // of webhooks.json per batch, not one per delivery (docs/benchmarks.md, P1).
+      pendingTriggers.push({ id, outcome, resolve, reject })
+      if (pendingTriggers.length === 1) serialized(writeTriggers).catch(() => {})
+    })
+  }
+
+  async function writeTriggers (): Promise<void> {
+    const batch = pendingTriggers
+    pendingTriggers = []
+    const byId = new Map(state.byId)
+    const results = batch.map(({ id, outcome }) => {
+      const hook = byId.get(id)
       if (hook === undefined) return undefined
       const at = new Date(outcome.at).toISOString()
       const previous = hook.last_triggered_at === null ? Number.NEGATIVE_INFINITY : Date.parse(hook.last_triggered_at)
       // Dispatches may finish out of order: the count always grows, the "last" fields only move forward.
       const newer = Number.isNaN(previous) || outcome.at >= previous
-      return replaceHook({
-        ...hook,
-        trigger_count: hook.trigger_count + 1,
-        ...(newer && { last_triggered_at: at, last_error: outcome.error })
-      })
+      const next = deepFreeze({ ...hook, trigger_count: hook.trigger_count + 1, ...(newer && { last_triggered_at: at, last_error: outcome.error }) })
+      byId.set(id, next)
+      return next
     })
+    try {
+      if (results.some((r) => r !== undefined)) {
+        const entries = state.entries.map((e) => e.valid && byId.get(e.hook.id) !== e.hook ? { valid: true as const, hook: byId.get(e.hook.id) as Readonly<Hook> } : e)
+        await commit(buildState(entries, state.extra))
+      }
+      batch.forEach((b, i) => { b.resolve(results[i]) })
+    } catch (err) {
+      for (const b of batch) b.reject(err)
+    }
   }
+
+  return store
 }
 
 function buildState (entries: readonly Entry[], extra: Readonly<Record<string, unknown>>): State {

@@ -1,0 +1,166 @@
+// P5: many chats streaming at once. The compiled service (its event loop watched by
+// lib/loop-monitor.mjs) runs fake `claude` CLIs (test/fakes) that stream a 120-delta reply, one
+// line every 20 ms; this process sends one message per chat to POST /api/chats/:id/messages with
+// Accept: text/event-stream and reads every SSE stream to its `result`. A reply is complete when
+// its streamed text and its result both equal the transcript's text.
+// Baseline ("the CLI path" without ductor): a bare node process, watched the same way, that spawns
+// the same fake CLIs with the same transcript and only reads their stdout.
+// Run alone: node --import tsx bench/chats.ts
+import { spawn } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createFakeBin } from '../test/fakes/fake-bin.ts'
+import { askLoop, LOOP_MONITOR, type LoopDelay } from './lib/loop-client.ts'
+import { claudeTranscript } from './lib/transcript.ts'
+import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
+import { buildPackage, startService, tempHome, type BuiltPackage } from './lib/service.ts'
+
+const CHAT_COUNTS = (process.env['BENCH_CHATS'] ?? '10,50,100').split(',').map(Number)
+const TARGET_CHATS = 50
+const DELTAS = 100
+const DELAY_MS = 20
+const TOKEN = 'bench-admin-token-0123456789abcdef'
+
+interface ChatOutcome { complete: boolean, ms: number }
+
+/** One SSE request; complete when the streamed text and the result's reply are the expected text. */
+async function chat (url: string, chatId: string, expected: string): Promise<ChatOutcome> {
+  const started = performance.now()
+  const res = await fetch(`${url}/api/chats/${chatId}/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ text: `benchmark message for chat ${chatId}` })
+  })
+  const body = await res.text()
+  let streamed = ''
+  let reply: string | null = null
+  let status: string | null = null
+  for (const block of body.split('\n\n')) {
+    const event = /^event: (.*)$/m.exec(block)?.[1]
+    const data = /^data: (.*)$/m.exec(block)?.[1]
+    if (event === undefined || data === undefined) continue
+    const parsed = JSON.parse(data) as { text?: string, reply?: string, status?: string }
+    if (event === 'text') streamed += parsed.text ?? ''
+    if (event === 'result') { reply = parsed.reply ?? null; status = parsed.status ?? null }
+  }
+  return { complete: res.status === 200 && status === 'success' && reply === expected && streamed === expected, ms: performance.now() - started }
+}
+
+interface Round { chats: number, loop: LoopDelay, complete: number, wallMs: number }
+
+async function serviceRound (chats: number, fake: { claude: string, transcriptPath: string, text: string }, pkg: BuiltPackage): Promise<Round> {
+  const { home, cleanup } = await tempHome({
+    'config/config.json': { provider: 'claude', model: 'sonnet', admin: { token: TOKEN }, limits: { max_concurrent_runs: 128 }, cli_paths: { claude: fake.claude } }
+  })
+  try {
+    const service = await startService({
+      pkg,
+      home,
+      nodeArgs: ['--import', LOOP_MONITOR],
+      ipc: true,
+      env: { FAKE_CLI_TRANSCRIPT: fake.transcriptPath, FAKE_CLI_DELAY_MS: String(DELAY_MS) }
+    })
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      await askLoop(service.child, 'reset')
+      const started = performance.now()
+      const outcomes = await Promise.all(Array.from({ length: chats }, (_, i) => chat(service.url, String(1000 + i), fake.text)))
+      const wallMs = performance.now() - started
+      const loop = await askLoop(service.child, 'read')
+      return { chats, loop, complete: outcomes.filter((o) => o.complete).length, wallMs }
+    } finally {
+      await service.stop()
+    }
+  } finally {
+    await cleanup()
+  }
+}
+
+const BASELINE = `
+const { spawn } = require('node:child_process')
+setInterval(() => {}, 1 << 30)
+const [claude, n] = process.argv.slice(1)
+process.on('message', async (m) => {
+  if (m !== 'go') return
+  const started = performance.now()
+  await Promise.all(Array.from({ length: Number(n) }, () => new Promise((resolve) => {
+    const child = spawn(claude, ['-p', '--output-format', 'stream-json', '--verbose', '--', 'hi'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    child.stdout.on('data', () => {})
+    child.on('close', resolve)
+  })))
+  process.send({ done: performance.now() - started })
+})
+`
+
+async function baselineRound (chats: number, fake: { claude: string, transcriptPath: string }): Promise<Round> {
+  const child = spawn(process.execPath, ['--import', LOOP_MONITOR, '-e', BASELINE, fake.claude, String(chats)], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, IS_SANDBOX: '1', FAKE_CLI_TRANSCRIPT: fake.transcriptPath, FAKE_CLI_DELAY_MS: String(DELAY_MS) }
+  })
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await askLoop(child, 'reset')
+    const wallMs = await new Promise<number>((resolve) => {
+      child.on('message', (m: { done?: number }) => { if (m.done !== undefined) resolve(m.done) })
+      child.send('go')
+    })
+    const loop = await askLoop(child, 'read')
+    return { chats, loop, complete: chats, wallMs }
+  } finally {
+    child.kill()
+  }
+}
+
+export async function benchChats (): Promise<BenchResult> {
+  const result = emptyResult()
+  const bin = await createFakeBin()
+  const dir = bin.dir
+  const { lines, text } = claudeTranscript(DELTAS, DELAY_MS)
+  const transcriptPath = join(dir, 'bench-transcript.jsonl')
+  await writeFile(transcriptPath, lines)
+  const fake = { claude: bin.claude, transcriptPath, text }
+  const rounds: Array<{ service: Round, bare: Round }> = []
+  const pkg = await buildPackage()
+  try {
+    for (const chats of CHAT_COUNTS) {
+      const bare = await baselineRound(chats, fake)
+      const service = await serviceRound(chats, fake, pkg)
+      rounds.push({ service, bare })
+      progress(`${chats} chats: loop p99 ${service.loop.p99.toFixed(1)} ms (bare CLI path ${bare.loop.p99.toFixed(1)} ms), ${service.complete}/${chats} complete, ${service.wallMs.toFixed(0)} ms (bare ${bare.wallMs.toFixed(0)} ms)`)
+    }
+  } finally {
+    await bin.cleanup()
+    await pkg.cleanup()
+  }
+  const at = rounds.find((r) => r.service.chats === TARGET_CHATS) ?? rounds[0]
+  if (at !== undefined) {
+    result.rows.push({
+      id: 'P5',
+      what: `${TARGET_CHATS} chats streaming: event-loop delay p99`,
+      value: at.service.loop.p99,
+      unit: 'ms',
+      target: '≤ 20 ms',
+      ok: at.service.loop.p99 <= 20,
+      baseline: { label: 'bare node reading the same CLIs', value: at.bare.loop.p99 },
+      ratio: at.service.loop.p99 / at.bare.loop.p99
+    }, {
+      id: 'P5',
+      what: `${TARGET_CHATS} chats streaming: replies complete`,
+      value: at.service.complete,
+      unit: `of ${TARGET_CHATS}`,
+      target: 'every reply complete',
+      ok: at.service.complete === TARGET_CHATS,
+      baseline: { label: 'wall time vs bare', value: at.bare.wallMs, unit: 'ms' },
+      ratio: at.service.wallMs / at.bare.wallMs,
+      note: `${at.service.wallMs.toFixed(0)} ms`
+    })
+  }
+  result.growth.push({
+    title: `P5 cost growth: chats streaming at once (${DELTAS} text deltas per reply, one every ${DELAY_MS} ms; loop delay in the service vs a bare node reading the same CLIs)`,
+    columns: ['chats', 'loop p50 ms', 'loop p99 ms', 'loop max ms', 'bare p99 ms', 'complete', 'wall ms', 'bare wall ms'],
+    rows: rounds.map(({ service, bare }) => [service.chats, service.loop.p50, service.loop.p99, service.loop.max, bare.loop.p99, `${service.complete}/${service.chats}`, service.wallMs, bare.wallMs])
+  })
+  return result
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) output(await benchChats())

@@ -1,0 +1,132 @@
+// P1: POST /hooks/:id on the compiled service: HMAC-SHA256 verified (generic `hmac` auth over the
+// raw body), journaled in the inbox with fsync (group commit) before the 202, 2 KB JSON body. Load
+// from a second process (autocannon) at 1 / 8 / 32 / 128 connections; the baseline is a bare
+// node:http server answering 202 to the same requests, measured in the same run. One hook per
+// connection level (the per-hook rate limit is set to its allowed maximum, 100,000 a minute; it
+// still runs). Deliveries go to a `wake` hook with no allowed users, so dispatch does no CLI work.
+// Run alone: node --import tsx bench/hooks.ts
+import { createHmac } from 'node:crypto'
+import { join } from 'node:path'
+import { createJournal } from '../src/store/journal.ts'
+import { load, type LoadResult } from './lib/load.ts'
+import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
+import { buildPackage, startBareServer, startService, tempHome } from './lib/service.ts'
+
+const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] ?? '1,8,32,128').split(',').map(Number)
+const TARGET_CONNECTIONS = 32
+const SECONDS = 3
+const TOKEN = 'bench-admin-token-0123456789abcdef'
+const SECRET = 'bench-hmac-secret-0123456789abcdef'
+
+function body2k (): string {
+  const base = { action: 'opened', repository: { full_name: 'ductor/bench' }, pull_request: { title: 'A benchmark delivery', body: '' } }
+  const fill = 2048 - JSON.stringify(base).length
+  base.pull_request.body = 'x'.repeat(fill)
+  return JSON.stringify(base)
+}
+
+/** The disk's ceiling for durable acceptance: the inbox journal alone, `appenders` at once, 2 KB each. */
+async function journalAlone (appenders: number, seconds: number): Promise<number> {
+  const { home, cleanup } = await tempHome()
+  try {
+    const journal = await createJournal({ path: join(home, 'inbox.jsonl') })
+    const payload = { text: 'x'.repeat(2000) }
+    const end = performance.now() + seconds * 1000
+    let n = 0
+    const started = performance.now()
+    await Promise.all(Array.from({ length: appenders }, async () => {
+      while (performance.now() < end) {
+        const { seq } = await journal.append({ kind: 'webhook', key: String(n++), payload })
+        journal.markDone(seq)
+      }
+    }))
+    const elapsed = (performance.now() - started) / 1000
+    await journal.close()
+    return n / elapsed
+  } finally {
+    await cleanup()
+  }
+}
+
+export async function benchHooks (): Promise<BenchResult> {
+  const result = emptyResult()
+  const body = body2k()
+  const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`
+  const headers = { 'content-type': 'application/json', 'x-signature': signature }
+  const figures: Array<{ c: number, service: LoadResult, bare: LoadResult }> = []
+  const pkg = await buildPackage()
+  const { home, cleanup } = await tempHome({
+    'config/config.json': { admin: { token: TOKEN }, webhooks: { enabled: true, rate_limit_per_minute: 100_000 }, log_level: 'WARNING' }
+  })
+  try {
+    const bare = await startBareServer({ status: 202 })
+    const service = await startService({ pkg, home })
+    try {
+      for (const c of CONNECTIONS) {
+        const res = await fetch(`${service.url}/api/webhooks`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ id: `bench-${c}`, title: `bench ${c}`, mode: 'wake', prompt_template: 'Event: {{action}}', auth_mode: 'hmac', hmac_secret: SECRET, hmac_header: 'X-Signature', hmac_algorithm: 'sha256', hmac_encoding: 'hex', hmac_sig_prefix: 'sha256=' })
+        })
+        if (res.status !== 201 && res.status !== 200) throw new Error(`creating the hook: ${res.status} ${await res.text()}`)
+        const check = await fetch(`${service.url}/hooks/bench-${c}`, { method: 'POST', headers, body })
+        if (check.status !== 202) throw new Error(`a signed delivery was not accepted: ${check.status} ${await check.text()}`)
+      }
+      for (const c of CONNECTIONS) {
+        const b = await load({ url: bare.url, connections: c, seconds: SECONDS, headers, body })
+        const s = await load({ url: `${service.url}/hooks/bench-${c}`, connections: c, seconds: SECONDS, headers, body })
+        figures.push({ c, service: s, bare: b })
+        progress(`${c} connections: ${s.rps.toFixed(0)} req/s p99 ${s.p99} ms (${s.non2xx} non-2xx, ${s.errors} errors); bare ${b.rps.toFixed(0)} req/s p99 ${b.p99} ms`)
+      }
+    } finally {
+      await service.stop()
+      await bare.stop()
+    }
+  } finally {
+    await cleanup()
+    await pkg.cleanup()
+  }
+  const ceiling = await journalAlone(TARGET_CONNECTIONS, 2)
+  progress(`journal alone, ${TARGET_CONNECTIONS} appenders: ${ceiling.toFixed(0)} appends/s`)
+  const at = figures.find((f) => f.c === TARGET_CONNECTIONS)
+  if (at !== undefined) {
+    const share = at.service.rps / at.bare.rps
+    result.rows.push({
+      id: 'P1',
+      what: `POST /hooks/:id, HMAC + journal, ${TARGET_CONNECTIONS} conns, 2 KB: req/s`,
+      value: at.service.rps,
+      unit: 'req/s',
+      target: '≥ 40 % of bare node:http',
+      ok: share >= 0.4 && at.service.non2xx === 0 && at.service.errors === 0,
+      baseline: { label: 'bare node:http 202', value: at.bare.rps },
+      ratio: share,
+      note: `${at.service.non2xx} non-2xx`
+    }, {
+      id: 'P1',
+      what: `POST /hooks/:id, ${TARGET_CONNECTIONS} conns: latency p99`,
+      value: at.service.p99,
+      unit: 'ms',
+      target: '≤ 5 ms',
+      ok: at.service.p99 <= 5,
+      baseline: { label: 'bare node:http 202', value: at.bare.p99 },
+      ratio: at.service.p99 / Math.max(1, at.bare.p99)
+    }, {
+      id: 'P1',
+      what: `(the disk's ceiling) inbox journal alone, ${TARGET_CONNECTIONS} appenders, 2 KB`,
+      value: ceiling,
+      unit: 'appends/s',
+      target: '(context for P1)',
+      ok: null,
+      baseline: { label: 'P1 req/s', value: at.service.rps, unit: 'req/s' },
+      ratio: ceiling / at.service.rps
+    })
+  }
+  result.growth.push({
+    title: `P1 cost growth: POST /hooks/:id by connections (${SECONDS} s each; autocannon latencies are whole ms)`,
+    columns: ['connections', 'req/s', 'bare req/s', 'share of bare', 'p50 ms', 'p99 ms', 'bare p99 ms', 'non-2xx'],
+    rows: figures.map((f) => [f.c, f.service.rps, f.bare.rps, `${(100 * f.service.rps / f.bare.rps).toFixed(0)} %`, f.service.p50, f.service.p99, f.bare.p99, f.service.non2xx])
+  })
+  return result
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) output(await benchHooks())

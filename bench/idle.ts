@@ -1,0 +1,84 @@
+// P4: the idle service, compiled, on an empty home: resident memory and start → first /health 200,
+// next to a bare `node -e` node:http server started and polled the same way (the floor: Node's own
+// start-up and memory). Run alone: node --import tsx bench/idle.ts
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
+import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
+import { buildPackage, ROOT, rssMb, startBareServer, startService, tempHome } from './lib/service.ts'
+import { median } from './lib/stats.ts'
+
+const RUNS = 3
+/** How long the service sits idle before its RSS is read (timers, automation first tick, GC). */
+const SETTLE_MS = 1000
+
+/** What the service's big dependencies cost alone: CPU ms and RSS after importing them in a fresh node. */
+const IMPORTS = ['typebox', 'typebox/value', 'typebox/compile', 'fastify', '@fastify/swagger', 'execa', 'cron-parser', 'pino', 'pino-pretty']
+
+async function importCost (specifier: string | null): Promise<{ cpuMs: number, rssMb: number }> {
+  const code = `const c = process.cpuUsage(); ${specifier === null ? '' : `await import(${JSON.stringify(specifier)});`} const u = process.cpuUsage(c); console.log(JSON.stringify({ cpuMs: (u.user + u.system) / 1000, rssMb: process.memoryUsage().rss / 1048576 }))`
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT })
+  return JSON.parse(stdout) as { cpuMs: number, rssMb: number }
+}
+
+export async function benchIdle (): Promise<BenchResult> {
+  const result = emptyResult()
+  const pkg = await buildPackage()
+  try {
+    const service = { start: [] as number[], rss: [] as number[] }
+    const bare = { start: [] as number[], rss: [] as number[] }
+    for (let i = 0; i < RUNS; i++) {
+      const b = await startBareServer()
+      bare.start.push(b.startMs)
+      await sleep(SETTLE_MS)
+      bare.rss.push(await rssMb(b.child.pid as number))
+      await b.stop()
+
+      const { home, cleanup } = await tempHome()
+      try {
+        const s = await startService({ pkg, home })
+        service.start.push(s.startMs)
+        await sleep(SETTLE_MS)
+        service.rss.push(await rssMb(s.child.pid as number))
+        await s.stop()
+      } finally {
+        await cleanup()
+      }
+      progress(`idle run ${i + 1}/${RUNS}: service ${service.start.at(-1)?.toFixed(0)} ms, ${service.rss.at(-1)?.toFixed(1)} MB; bare node ${bare.start.at(-1)?.toFixed(0)} ms, ${bare.rss.at(-1)?.toFixed(1)} MB`)
+    }
+    const rss = median(service.rss)
+    const start = median(service.start)
+    result.rows.push({
+      id: 'P4',
+      what: `idle service RSS (median of ${RUNS})`,
+      value: rss,
+      unit: 'MB',
+      target: '≤ 80 MB',
+      ok: rss <= 80,
+      baseline: { label: 'bare node:http', value: median(bare.rss) },
+      ratio: rss / median(bare.rss)
+    }, {
+      id: 'P4',
+      what: `start → /health 200 (median of ${RUNS})`,
+      value: start,
+      unit: 'ms',
+      target: '≤ 500 ms',
+      ok: start <= 500,
+      baseline: { label: 'bare node -e', value: median(bare.start) },
+      ratio: start / median(bare.start)
+    })
+    const bareImport = await importCost(null)
+    const rows: Array<Array<string | number>> = [['(bare node)', 0, bareImport.rssMb]]
+    for (const spec of [...IMPORTS, join(pkg.dir, 'dist', 'src', 'main.js')]) {
+      const c = await importCost(spec)
+      rows.push([spec.startsWith('/') ? 'the whole service (dist/src/main.js)' : spec, c.cpuMs, c.rssMb])
+    }
+    result.growth.push({ title: 'P4: what the big dependencies cost alone (import in a fresh node: CPU ms, RSS MB)', columns: ['import', 'CPU ms', 'RSS MB'], rows })
+  } finally {
+    await pkg.cleanup()
+  }
+  return result
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) output(await benchIdle())
