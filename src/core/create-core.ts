@@ -22,6 +22,9 @@ import type { CronControl } from '../automation/cron-control.ts'
 import type { DependencyQueue } from '../automation/dependency-queue.ts'
 import type { AutomationScheduler } from '../automation/scheduler.ts'
 import type { RunTask } from '../automation/task-run-types.ts'
+import { createJournal } from '../store/journal.ts'
+import { createDedupeStore } from '../store/dedupe.ts'
+import { createInbox, type Inbox } from '../store/inbox.ts'
 
 export interface CoreOptions {
   /** The effective config (file + environment). */
@@ -66,6 +69,8 @@ export interface Core {
   automation: AutomationScheduler
   /** Starts the automation timer; call once the server listens. */
   startAutomation: () => void
+  /** The durable inbox of Telegram updates and webhook deliveries (SPEC §11); `start()` once the server listens. */
+  inbox: Inbox
   /** The zone for cron, quiet hours, daily reset: `user_timezone` → $TZ → host → UTC. */
   timezone: () => string
   /** Where the agent's `ductor` command reaches the admin API; set once the server listens. */
@@ -99,6 +104,12 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     home: paths.home,
     api: () => ({ url: apiUrl, token: config.admin.enabled ? config.admin.token : null }),
     baseEnv: env
+  })
+  const inbox = createInbox({
+    journal: await createJournal({ path: join(paths.state, 'inbox.jsonl'), clock, logger: logger.child({ component: 'inbox' }) }),
+    dedupe: await createDedupeStore({ path: join(paths.state, 'dedupe.jsonl'), clock, logger: logger.child({ component: 'dedupe' }) }),
+    clock,
+    logger: logger.child({ component: 'inbox' })
   })
   const limiter = createLimiter(config.limits.max_concurrent_runs)
   const commands = createCommandRegistry()
@@ -146,6 +157,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     cron: automation.cron,
     automation: automation.scheduler,
     startAutomation: () => { automation.scheduler.start() },
+    inbox,
     nextCronRuns: (limit) => automation.cron.upcoming(limit).map((run) => ({
       id: run.id,
       title: automation.cron.store.get(run.id)?.title ?? run.id,
@@ -169,12 +181,14 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     apiUrl: () => apiUrl,
     async close () {
       await automation.stop()
+      await inbox.stop(2000)
       for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.abort(chatId)
       await registry.killAll()
       await orchestrator.drain(3000)
       await automation.drain(3000)
       await sessions.flush().catch((err: unknown) => logger.error({ err }, 'could not save sessions on shutdown'))
       await runs.close()
+      await inbox.close().catch((err: unknown) => logger.error({ err }, 'could not close the inbox on shutdown'))
     }
   }
 }

@@ -1,0 +1,62 @@
+import type { Api } from 'grammy'
+import type { Config } from '../config.ts'
+import type { Core } from '../core/create-core.ts'
+import type { HomePaths } from '../home/paths.ts'
+import type { Logger } from '../logger-types.ts'
+import type { InlineButton } from './format/markers.ts'
+import type { ChatTarget } from './context.ts'
+import type { IncomingMedia } from './media-in.ts'
+
+/** What the Fastify plugin gives the Telegram adapter. */
+export interface BotOptions {
+  core: Core
+  /** The live config (PATCH /api/config applies at once). */
+  config: () => Config
+  paths: HomePaths
+  logger: Logger
+  version: string
+  /** Graceful stop with exit code 42 so the supervisor starts the service again (`/restart`, `/upgrade`). */
+  requestRestart: () => void
+}
+
+/** A command in the bot's menu (setMyCommands) and in /help. */
+export interface BotCommandEntry {
+  command: string
+  description: string
+}
+
+export interface RunAsUserOptions {
+  /** Reply to this message (queued indicators hang off it). */
+  replyTo?: number
+  /** Image files for the CLI (Codex `--image`). */
+  images?: string[]
+}
+
+export interface SendOptions {
+  /** Inline keyboard rows under the (last) message. */
+  buttons?: InlineButton[][]
+  replyTo?: number
+}
+
+/**
+ * What every feature receives (`(deps) => Composer<BotContext>`). Features use the context's `ctx.api`
+ * for their own calls and these helpers for what the adapter shares.
+ */
+export interface BotDeps extends BotOptions {
+  api: Api
+  /**
+   * Runs `text` as the user's next message in the chat, exactly as if they had typed it: commands
+   * go to the core registry, abort words stop the run, anything else goes through the chat's lane
+   * with a queued indicator, typing, a streamed reply, buttons and files. Returns at once; the run
+   * goes on in the background (errors are logged and told to the user, never thrown).
+   */
+  runAsUser: (where: ChatTarget, text: string, opts?: RunAsUserOptions) => void
+  /** Sends Markdown (rendered to Telegram HTML, split at 4096, plain text if Telegram refuses the HTML). */
+  sendMarkdown: (where: ChatTarget, markdown: string, opts?: SendOptions) => Promise<number[]>
+  /** Whether a Telegram user may talk to the bot (`allowed_user_ids`). */
+  isAllowed: (userId: number | undefined) => boolean
+  /** The command menu (setMyCommands, /help): the core's listed commands and the adapter's own. */
+  commandList: () => BotCommandEntry[]
+  /** Downloads a file the user sent into `workspace/telegram_files/YYYY-MM-DD/`; returns its path (FileTooLargeError when Telegram will not serve it). */
+  downloadMedia: (media: IncomingMedia) => Promise<string>
+}

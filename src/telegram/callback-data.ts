@@ -1,0 +1,11 @@
+/**
+ * Callback data of the adapter's own buttons. Buttons the agent writes (`[button:Label]`) carry
+ * their label; everything else starts with a short prefix ending in a colon so the features can
+ * tell them apart (`q:` queue, `x:` spent choices, `/` command buttons). Panel features use their
+ * own prefixes (e.g. `m:` model, `c:` cron, `f:` files).
+ */
+export const CANCEL_PREFIX = 'q:cancel:'
+/** A choice already made: the button stays as a mark and does nothing. */
+export const SPENT_DATA = 'x:chosen'
+
+export const cancelButtonData = (entryId: string): string => `${CANCEL_PREFIX}${entryId}`

@@ -1,0 +1,144 @@
+import type { Api } from 'grammy'
+import type { Config } from '../config.ts'
+import type { Logger } from '../logger-types.ts'
+import type { ChatEvent, ChatSink, DeliveryEvent, RunSummary } from '../core/sink.ts'
+import type { CommandReply } from '../core/commands.ts'
+import { extractMarkers, type InlineButton } from './format/markers.ts'
+import { createStreamEditor, type StreamEditor } from './stream/stream-editor.ts'
+import type { StreamBotApi } from './stream/types.ts'
+import type { ChatTarget } from './context.ts'
+import { sendMarkdown, threadParams } from './send.ts'
+import { sendFiles, type FileAccess } from './files-out.ts'
+import { startTyping } from './typing.ts'
+import { cancelButtonData } from './callback-data.ts'
+
+export interface TelegramSinkOptions {
+  api: Api
+  streamApi: StreamBotApi
+  where: ChatTarget
+  /** The user's message this answers (queued indicators reply to it; group replies too). */
+  replyTo?: number
+  config: () => Config
+  fileAccess: () => FileAccess
+  /** Whether sendMessageDraft may be tried (private chats; off once Telegram refused it). */
+  useDrafts: () => boolean
+  logger: Logger
+}
+
+/**
+ * The Telegram side of one message (SPEC §4, §7.2): queued indicators with a Cancel button, typing
+ * while the run is active, the streamed reply, command answers, notices, files, and automation
+ * deliveries. Events are handled in order; a failing Bot API call is logged, never thrown.
+ */
+export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
+  const { api, where, logger } = opts
+  const indicators = new Map<string, number>()
+  let editor: StreamEditor | null = null
+  let stopTyping: (() => void) | null = null
+  let chain: Promise<void> = Promise.resolve()
+  const later = (what: string, fn: () => Promise<unknown>): void => {
+    chain = chain.then(fn).then(() => {}, (err: unknown) => { logger.warn({ err, chatId: where.chatId, what }, 'telegram: could not update the chat') })
+  }
+  const replyParams = (): Record<string, unknown> => opts.replyTo !== undefined ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } } : {}
+  const send = async (markdown: string, buttons?: InlineButton[][]): Promise<void> => {
+    const { text, buttons: marked, files } = extractMarkers(markdown)
+    const rows = [...(buttons ?? []), ...marked]
+    await sendMarkdown(api, where, text, rows.length > 0 ? { buttons: rows } : {})
+    if (files.length > 0) await sendFiles(api, where, files, opts.fileAccess(), logger)
+  }
+
+  async function finish (summary: RunSummary): Promise<void> {
+    stopTyping?.()
+    const current = editor
+    editor = null
+    if (summary.status === 'success') {
+      const reply = summary.reply.trim() === '' ? '_(The agent finished without a reply.)_' : summary.reply
+      if (current === null) return await send(reply)
+      const outcome = await current.finish(reply)
+      if (!outcome.delivered) logger.error({ chatId: where.chatId, runId: summary.runId }, 'telegram: the final reply could not be delivered')
+      if (outcome.files.length > 0) await sendFiles(api, where, outcome.files, opts.fileAccess(), logger)
+      return
+    }
+    if (current !== null) await current.finish()
+    await send(`⚠️ ${summary.error ?? 'The agent failed.'}`)
+  }
+
+  function startRun (): void {
+    stopTyping?.()
+    stopTyping = startTyping(api, where)
+    const private_ = where.chatId > 0
+    editor = createStreamEditor({
+      api: opts.streamApi,
+      chatId: where.chatId,
+      ...(where.threadId !== undefined ? { threadId: where.threadId } : {}),
+      ...(!private_ && opts.replyTo !== undefined ? { replyToMessageId: opts.replyTo } : {}),
+      useDrafts: private_ && opts.useDrafts(),
+      settings: opts.config().streaming,
+      logger
+    })
+  }
+
+  return {
+    emit (event: ChatEvent) {
+      switch (event.type) {
+        case 'queued':
+          later('queued', async () => {
+            const sent = await api.sendMessage(where.chatId, `⏳ Queued${event.position > 1 ? ` (#${event.position})` : ''}: I will answer this after the current reply.`, {
+              ...threadParams(where),
+              ...replyParams(),
+              reply_markup: { inline_keyboard: [[{ text: 'Cancel', callback_data: cancelButtonData(event.entryId) }]] }
+            })
+            indicators.set(event.entryId, sent.message_id)
+          })
+          return
+        case 'dequeued':
+          later('dequeued', async () => {
+            const id = indicators.get(event.entryId)
+            indicators.delete(event.entryId)
+            if (id !== undefined) await api.deleteMessage(where.chatId, id)
+          })
+          return
+        case 'discarded':
+          later('discarded', async () => {
+            const id = indicators.get(event.entryId)
+            indicators.delete(event.entryId)
+            const text = event.why === 'cancelled' ? '✖️ Cancelled.' : '✖️ Discarded (stopped).'
+            if (id !== undefined) await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } })
+          })
+          return
+        case 'run_started':
+          startRun()
+          return
+        case 'cli':
+          editor?.push(event.event)
+          return
+        case 'notice':
+          later('notice', async () => { await send(event.level === 'info' ? `_${event.text}_` : `⚠️ ${event.text}`) })
+          return
+        case 'command':
+          later('command', async () => { await sendCommandReply(event.reply) })
+          return
+        case 'result':
+          stopTyping?.()
+          later('result', async () => { await finish(event.summary) })
+          return
+        case 'delivery':
+          later('delivery', async () => { await send(deliveryText(event)) })
+      }
+    }
+  }
+
+  async function sendCommandReply (reply: CommandReply): Promise<void> {
+    const buttons = reply.buttons?.map((row) => row.map((b) => ({ text: b.label, callback_data: b.data })))
+    await send(reply.text, buttons)
+  }
+}
+
+/** An automation result as the user sees it: titled with the job or hook (SPEC §8.1). */
+export function deliveryText (event: DeliveryEvent): string {
+  const icon = event.source === 'cron' ? '⏰' : event.source === 'webhook' ? '🔔' : '💓'
+  const title = event.title ?? (event.source === 'heartbeat' ? null : event.ref)
+  const head = title !== null ? `${icon} **${title.replace(/[*_`[\]]/g, '')}**` : null
+  const body = event.status === 'success' ? event.text : `⚠️ ${event.text} (${event.status})`
+  return head === null ? body : `${head}\n\n${body}`
+}

@@ -1,0 +1,114 @@
+import { join } from 'node:path'
+import { Bot, type BotError } from 'grammy'
+import type { ChatSink } from '../core/sink.ts'
+import { localParts } from '../automation/tz.ts'
+import type { BotDeps, BotOptions } from './bot-deps.ts'
+import type { BotContext, ChatTarget } from './context.ts'
+import { accessGate } from './features/access.ts'
+import { features } from './features/index.ts'
+import { commandMenu } from './command-menu.ts'
+import { createTelegramSink } from './chat-sink.ts'
+import { sendMarkdown } from './send.ts'
+import { downloadMedia } from './media-in.ts'
+import { streamApiFromGrammy } from './stream/grammy-api.ts'
+import type { StreamBotApi } from './stream/types.ts'
+
+export interface CreateBotOptions extends BotOptions {
+  token: string
+  /** Base URL of the Bot API (`telegram.api_root`). */
+  apiRoot: string
+}
+
+export interface TelegramBot {
+  bot: Bot<BotContext>
+  deps: BotDeps
+  /** A sink that shows one message's events in a chat (the orchestrator's default sink uses it too). */
+  sinkFor: (where: ChatTarget, replyTo?: number) => ChatSink
+  /** Runs one update through the features; never throws (errors are logged). */
+  handleUpdate: (update: unknown) => Promise<void>
+}
+
+/**
+ * The grammY bot: the access gate, then every feature of features/index.ts, inside one error
+ * boundary so nothing a user sends can take the process down.
+ */
+export function createBot (opts: CreateBotOptions): TelegramBot {
+  const { core, config, paths, logger } = opts
+  const bot = new Bot<BotContext>(opts.token, { client: { apiRoot: opts.apiRoot } })
+  const streamApi = draftAwareApi(streamApiFromGrammy(bot.api))
+
+  const sinkFor = (where: ChatTarget, replyTo?: number): ChatSink => createTelegramSink({
+    api: bot.api,
+    streamApi: streamApi.api,
+    where,
+    ...(replyTo !== undefined ? { replyTo } : {}),
+    config,
+    fileAccess: () => ({ mode: config().file_access, home: paths.home, workspace: paths.workspace }),
+    useDrafts: streamApi.draftsAvailable,
+    logger: logger.child({ component: 'telegram', chatId: where.chatId })
+  })
+
+  const deps: BotDeps = {
+    ...opts,
+    api: bot.api,
+    runAsUser (where, text, o = {}) {
+      core.orchestrator.handleMessage({
+        chatId: String(where.chatId),
+        text,
+        origin: 'telegram',
+        sink: sinkFor(where, o.replyTo),
+        ...(o.images !== undefined ? { images: o.images } : {})
+      }).catch((err: unknown) => { logger.error({ err, chatId: where.chatId }, 'telegram: message failed') })
+    },
+    sendMarkdown: async (where, markdown, o) => await sendMarkdown(bot.api, where, markdown, o),
+    isAllowed: (userId) => userId !== undefined && config().allowed_user_ids.includes(userId),
+    commandList: () => commandMenu(core.commands),
+    downloadMedia: async (media) => {
+      const now = core.clock.now()
+      const day = localParts(now, core.timezone()).dayKey
+      return await downloadMedia(bot.api, { token: opts.token, apiRoot: opts.apiRoot, media, dir: join(paths.telegramFiles, day), now: new Date(now) })
+    }
+  }
+
+  const onError = (err: BotError<BotContext>): void => {
+    logger.error({ err: err.error, updateId: err.ctx.update.update_id }, 'telegram: handling an update failed')
+  }
+  bot.errorBoundary(onError, accessGate(deps), ...features.map((feature) => feature(deps)))
+  bot.catch(onError)
+
+  return {
+    bot,
+    deps,
+    sinkFor,
+    async handleUpdate (update) {
+      try {
+        await bot.handleUpdate(update as Parameters<typeof bot.handleUpdate>[0])
+      } catch (err) {
+        logger.error({ err }, 'telegram: an update could not be handled')
+      }
+    }
+  }
+}
+
+/**
+ * sendMessageDraft only works for some bots; after Telegram refuses it once, streams stop trying
+ * (the editor falls back to editing a message by itself).
+ */
+function draftAwareApi (api: StreamBotApi): { api: StreamBotApi, draftsAvailable: () => boolean } {
+  let available = api.sendMessageDraft !== undefined
+  const sendDraft = api.sendMessageDraft
+  return {
+    draftsAvailable: () => available,
+    api: {
+      ...api,
+      sendMessageDraft: async (params) => {
+        try {
+          return await sendDraft?.(params)
+        } catch (err) {
+          if ((err as { error_code?: unknown }).error_code === 400 && !/can't parse entities/i.test(String((err as Error).message))) available = false
+          throw err
+        }
+      }
+    }
+  }
+}

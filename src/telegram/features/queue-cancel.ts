@@ -1,0 +1,19 @@
+import { Composer } from 'grammy'
+import type { BotContext } from '../context.ts'
+import type { BotDeps } from '../bot-deps.ts'
+import { CANCEL_PREFIX, SPENT_DATA } from '../callback-data.ts'
+
+/** The Cancel button under a "queued" indicator: drops that message from the chat's lane (SPEC §4). */
+export function queueCancelFeature (deps: BotDeps): Composer<BotContext> {
+  const feature = new Composer<BotContext>()
+  feature.callbackQuery(new RegExp(`^${CANCEL_PREFIX}(.+)$`), async (ctx) => {
+    const entryId = ctx.match[1] ?? ''
+    const cancelled = deps.core.orchestrator.cancel(ctx.ductor.key, entryId)
+    // The lane's "discarded" event edits the indicator; if it already started, just say so.
+    await ctx.answerCallbackQuery({ text: cancelled ? 'Cancelled.' : 'Too late: it already started or was dropped.' })
+  })
+  feature.callbackQuery(SPENT_DATA, async (ctx) => {
+    await ctx.answerCallbackQuery({ text: 'Already chosen.' })
+  })
+  return feature
+}

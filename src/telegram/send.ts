@@ -1,0 +1,62 @@
+import type { Api } from 'grammy'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { renderMarkdown } from './format/markdown.ts'
+import { htmlToText } from './format/html.ts'
+import { splitHtml } from './format/split.ts'
+import type { InlineButton } from './format/markers.ts'
+import { classifyApiError } from './stream/api-errors.ts'
+import type { ChatTarget } from './context.ts'
+
+/** Longest 429 wait a one-off message accepts before giving up. */
+const maxRetryAfterMs = 60_000
+
+export interface SendMarkdownOptions {
+  buttons?: InlineButton[][]
+  replyTo?: number
+}
+
+/** Parameters every message to `where` carries (the forum topic). */
+export function threadParams (where: ChatTarget): { message_thread_id?: number } {
+  return where.threadId !== undefined ? { message_thread_id: where.threadId } : {}
+}
+
+/**
+ * Sends Markdown as one or more messages (rendered to Telegram HTML, split at 4096 on block
+ * boundaries), the keyboard on the last. A part Telegram refuses as HTML goes again as plain text;
+ * a 429 waits `retry_after` once. Returns the message ids sent.
+ */
+export async function sendMarkdown (api: Api, where: ChatTarget, markdown: string, opts: SendMarkdownOptions = {}): Promise<number[]> {
+  const parts = splitHtml(renderMarkdown(markdown))
+  if (parts.length === 0) parts.push(opts.buttons !== undefined && opts.buttons.length > 0 ? '👇' : '…')
+  const ids: number[] = []
+  for (const [i, html] of parts.entries()) {
+    const last = i === parts.length - 1
+    const extra = {
+      ...threadParams(where),
+      ...(i === 0 && opts.replyTo !== undefined ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } } : {}),
+      ...(last && opts.buttons !== undefined && opts.buttons.length > 0 ? { reply_markup: { inline_keyboard: opts.buttons } } : {})
+    }
+    const sent = await withRetry(async () => {
+      try {
+        return await api.sendMessage(where.chatId, html, { ...extra, parse_mode: 'HTML' })
+      } catch (err) {
+        if (classifyApiError(err).kind !== 'bad_html') throw err
+        return await api.sendMessage(where.chatId, htmlToText(html), extra)
+      }
+    })
+    ids.push(sent.message_id)
+  }
+  return ids
+}
+
+/** Runs `fn`, and once more after Telegram's `retry_after` when it answers 429. */
+export async function withRetry<T> (fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    const failure = classifyApiError(err)
+    if (failure.kind !== 'rate_limited' || failure.retryAfterMs > maxRetryAfterMs) throw err
+    await sleep(failure.retryAfterMs)
+    return await fn()
+  }
+}

@@ -1,0 +1,100 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { createInbox, type Inbox } from '../../src/store/inbox.ts'
+import { createJournal } from '../../src/store/journal.ts'
+import { createDedupeStore } from '../../src/store/dedupe.ts'
+import type { JournalEntry } from '../../src/store/journal.ts'
+import { systemClock } from '../../src/clock.ts'
+import { memoryLogger, tempDir } from '../helper.ts'
+
+async function open (dir: string, lines: string[] = []): Promise<Inbox> {
+  const { logger } = memoryLogger()
+  const log = logger.child({})
+  log.error = ((obj: unknown, msg?: string) => { lines.push(`${msg ?? ''} ${JSON.stringify(obj, (_k, v: unknown) => v instanceof Error ? v.message : v)}`) }) as typeof log.error
+  return createInbox({
+    journal: await createJournal({ path: join(dir, 'inbox.jsonl') }),
+    dedupe: await createDedupeStore({ path: join(dir, 'dedupe.jsonl') }),
+    clock: systemClock,
+    logger: log
+  })
+}
+
+function collector (): { seen: JournalEntry[], handler: (e: JournalEntry) => Promise<void> } {
+  const seen: JournalEntry[] = []
+  return { seen, handler: async (e) => { seen.push(e) } }
+}
+
+test('an accepted entry reaches the handler of its kind once; the same key again is a duplicate', async (t) => {
+  const dir = await tempDir(t)
+  const inbox = await open(dir)
+  t.after(() => inbox.close())
+  const hooks = collector()
+  const updates = collector()
+  inbox.handle('webhook', hooks.handler)
+  inbox.handle('telegram', updates.handler)
+
+  const first = await inbox.accept('webhook', 'ci:1', { text: 'CI failed' })
+  assert.equal(first.status, 'accepted')
+  assert.equal(typeof first.seq, 'number')
+  assert.deepEqual(await inbox.accept('webhook', 'ci:1', { text: 'CI failed' }), { status: 'duplicate', seq: null })
+  // The same key in another kind is another thing.
+  assert.equal((await inbox.accept('telegram', 'ci:1', { update_id: 1 })).status, 'accepted')
+  await inbox.stop(1000)
+
+  assert.deepEqual(hooks.seen.map((e) => [e.kind, e.key, e.payload]), [['webhook', 'ci:1', { text: 'CI failed' }]])
+  assert.deepEqual(updates.seen.map((e) => e.key), ['ci:1'])
+})
+
+test('entries a crash left unfinished are replayed at the next start, finished ones are not, and keys stay remembered', async (t) => {
+  const dir = await tempDir(t)
+  const first = await open(dir)
+  first.handle('webhook', async (e) => {
+    if (e.key === 'slow') await new Promise(() => {}) // still running when the process "dies"
+  })
+  await first.accept('webhook', 'fast', { n: 1 })
+  await first.accept('webhook', 'slow', { n: 2 })
+  await first.stop(50)
+  await first.close()
+
+  const second = await open(dir)
+  t.after(() => second.close())
+  const again = collector()
+  second.handle('webhook', again.handler)
+  assert.equal(await second.start(), 1)
+  await second.stop(1000)
+  assert.deepEqual(again.seen.map((e) => [e.key, e.payload]), [['slow', { n: 2 }]])
+  assert.equal((await second.accept('webhook', 'fast', { n: 1 })).status, 'duplicate', 'the sender retrying after the restart is recognised')
+})
+
+test('a failing handler is logged and its entry is not replayed forever', async (t) => {
+  const dir = await tempDir(t)
+  const lines: string[] = []
+  const first = await open(dir, lines)
+  first.handle('telegram', async () => { throw new Error('boom') })
+  await first.accept('telegram', '7', {})
+  await first.stop(1000)
+  await first.close()
+  assert.ok(lines.some((l) => l.includes('processing failed') && l.includes('boom')), lines.join('\n'))
+
+  const second = await open(dir)
+  t.after(() => second.close())
+  second.handle('telegram', async () => { assert.fail('must not be replayed') })
+  assert.equal(await second.start(), 0)
+})
+
+test('entries of a kind nobody handles wait for a handler at a later start', async (t) => {
+  const dir = await tempDir(t)
+  const first = await open(dir)
+  await first.accept('telegram', '42', { update_id: 42 })
+  await first.stop(10)
+  await first.close()
+
+  const second = await open(dir)
+  t.after(() => second.close())
+  const updates = collector()
+  second.handle('telegram', updates.handler)
+  assert.equal(await second.start(), 1)
+  await second.stop(1000)
+  assert.deepEqual(updates.seen.map((e) => e.payload), [{ update_id: 42 }])
+})
