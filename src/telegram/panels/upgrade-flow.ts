@@ -1,6 +1,6 @@
 import { escapeHtml } from '../format/html.ts'
 import type { InstallKind, UpdateCheck } from '../../ops/upgrade.ts'
-import { consumeUpgradeNotice, writeUpgradeMarker } from '../../ops/upgrade-notice.ts'
+import { writeUpgradeMarker } from '../../ops/upgrade-notice.ts'
 import { button, type Panel } from './keyboard.ts'
 
 /**
@@ -49,14 +49,3 @@ export async function performUpgrade (deps: UpgradeFlowDeps, chatId: number): Pr
   return { html: `Installed ductor ${escapeHtml(check.latest)}. Restarting now; I will say so here when I am back.`, restart: true }
 }
 
-/**
- * Once the bot is up: if an upgrade left its marker, tell the chat that asked (every allowed user
- * when it came from `ductor upgrade`) which version runs now. The marker is taken, so once only.
- */
-export async function announceUpgrade (opts: { stateDir: string, version: string, allowed: readonly number[], send: (chatId: number, markdown: string) => Promise<unknown> }): Promise<number[]> {
-  const notice = await consumeUpgradeNotice(opts.stateDir, opts.version)
-  if (notice === null) return []
-  const chats = notice.chat_id !== null ? [notice.chat_id] : [...opts.allowed]
-  for (const chatId of chats) await opts.send(chatId, notice.text)
-  return chats
-}

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { tempDir } from '../../helper.ts'
 import type { UpdateCheck } from '../../../src/ops/upgrade.ts'
 import { consumeUpgradeNotice } from '../../../src/ops/upgrade-notice.ts'
-import { announceUpgrade, performUpgrade, upgradeOffer, UPGRADE_DATA, type UpgradeFlowDeps } from '../../../src/telegram/panels/upgrade-flow.ts'
+import { performUpgrade, upgradeOffer, UPGRADE_DATA, type UpgradeFlowDeps } from '../../../src/telegram/panels/upgrade-flow.ts'
 
 function deps (stateDir: string, check: UpdateCheck, over: Partial<UpgradeFlowDeps> = {}): UpgradeFlowDeps & { installed: string[] } {
   const installed: string[] = []
@@ -45,14 +45,4 @@ test('perform: a failed install keeps running and leaves no marker', async (t) =
   assert.equal(done.restart, false)
   assert.match(done.html, /The upgrade failed: npm is not on PATH/)
   assert.equal(await consumeUpgradeNotice(dir, '0.2.0'), null)
-})
-
-test('after the restart the chat that asked is told once which version runs', async (t) => {
-  const dir = await tempDir(t)
-  await performUpgrade(deps(dir, { status: 'ok', current: '0.1.0', latest: '0.2.0', newer: true }), 42)
-  const sent: Array<[number, string]> = []
-  const send = async (chatId: number, text: string): Promise<void> => { sent.push([chatId, text]) }
-  assert.deepEqual(await announceUpgrade({ stateDir: dir, version: '0.2.0', allowed: [7, 8], send }), [42])
-  assert.deepEqual(sent, [[42, 'ductor was upgraded from 0.1.0 to 0.2.0 and is running again.']])
-  assert.deepEqual(await announceUpgrade({ stateDir: dir, version: '0.2.0', allowed: [7, 8], send }), [])
 })

@@ -1,0 +1,61 @@
+import { realpath } from 'node:fs/promises'
+import { Composer, InputFile } from 'grammy'
+import type { BotContext } from '../context.ts'
+import type { BotDeps } from '../bot-deps.ts'
+import { listHomeDir, resolveInHome, formatSize } from '../panels/home-browser.ts'
+import { createTokenStore, filesView, FILES_PREFIX, parseFilesData, STALE_NOTE, type FilesView } from '../panels/files-panel.ts'
+import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
+
+/** Bot API upload limit for documents (the public server; a local one allows more). */
+const MAX_UPLOAD = 50 * 1024 * 1024
+
+/**
+ * `/showfiles` (SPEC §4, §11): the home as an inline-keyboard tree; a tapped file is sent as a
+ * document. Never leaves the home (see panels/home-browser.ts); buttons carry a panel token and
+ * an index, never a path (panels/files-panel.ts).
+ */
+export function showFilesFeature (deps: BotDeps): Composer<BotContext> {
+  const feature = new Composer<BotContext>()
+  const views = createTokenStore<FilesView>(200)
+  const root = async (): Promise<string> => await realpath(deps.paths.home)
+  const load = async (view: FilesView, rel: string): Promise<string> => {
+    const list = await listHomeDir(await root(), rel)
+    if (!list.ok) return `Cannot open that folder: ${list.reason}.`
+    Object.assign(view, { rel, entries: list.entries, hidden: list.hidden, page: 0, gen: view.gen + 1 })
+    return ''
+  }
+
+  feature.command('showfiles', async (ctx) => {
+    const view: FilesView = { chatId: ctx.ductor.key, rel: '', entries: [], hidden: 0, page: 0, gen: 0 }
+    const problem = await load(view, '')
+    if (problem !== '') return await ctx.reply(problem)
+    await sendPanel(ctx, filesView(views.create(view), view))
+  })
+
+  feature.callbackQuery(new RegExp(`^${FILES_PREFIX}`), async (ctx) => {
+    const press = parseFilesData(ctx.callbackQuery.data)
+    const view = press === null ? undefined : views.get(press.token)
+    if (press === null || view === undefined || view.chatId !== ctx.ductor.key) return await answer(ctx, STALE_NOTE, true)
+    const { token, action } = press
+    if (press.gen !== view.gen) return await Promise.all([answer(ctx, 'That list had changed; here it is again.'), editPanel(ctx, filesView(token, view))])
+    let note = ''
+    if (action.kind === 'page') view.page = action.page
+    else if (action.kind === 'up') note = await load(view, view.rel.split('/').slice(0, -1).join('/'))
+    else {
+      const entry = view.entries[action.index]
+      const target = entry === undefined ? null : await resolveInHome(await root(), view.rel, entry.name)
+      if (target === null) note = 'That entry is not in this list any more.'
+      else if (!target.ok) note = `Refused: ${entry?.name ?? ''}: ${target.reason}.`
+      else if (target.kind === 'dir') note = await load(view, target.rel)
+      else if (target.kind !== 'file') note = `${entry?.name ?? ''} is not a regular file.`
+      else if (target.size > MAX_UPLOAD) note = `${entry?.name ?? ''} is ${formatSize(target.size)}; Telegram takes files up to 50 MB.`
+      else {
+        await answer(ctx, `Sending ${entry?.name ?? 'the file'}…`)
+        return await ctx.replyWithDocument(new InputFile(target.real, entry?.name))
+      }
+    }
+    await answer(ctx, note === '' ? undefined : note.slice(0, 190))
+    await editPanel(ctx, filesView(token, view, note))
+  })
+  return feature
+}
