@@ -48,4 +48,3 @@ export async function performUpgrade (deps: UpgradeFlowDeps, chatId: number): Pr
   await writeUpgradeMarker(deps.stateDir, { from: deps.current, to: check.latest, chat_id: chatId, requested_at: new Date(deps.now()).toISOString() })
   return { html: `Installed ductor ${escapeHtml(check.latest)}. Restarting now; I will say so here when I am back.`, restart: true }
 }
-
