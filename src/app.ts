@@ -9,6 +9,8 @@ import type { Core } from './core/create-core.ts'
 import corePlugin from '../plugins/core.ts'
 import healthRoutes from '../routes/health/index.ts'
 import adminRoutes from '../routes/admin/index.ts'
+import telegramPlugin from '../plugins/telegram.ts'
+import telegramRoutes from '../routes/telegram/index.ts'
 
 export interface AppDeps {
   config: Config
@@ -18,6 +20,8 @@ export interface AppDeps {
   core: Core
   /** Graceful stop with the restart exit code (42), for `/restart`. */
   requestRestart: () => void
+  /** Seconds one Telegram getUpdates call may wait (tests use less). */
+  telegramPollSeconds?: number
 }
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
@@ -60,6 +64,18 @@ export async function buildApp (deps: AppDeps): Promise<App> {
 
   await app.register(corePlugin, { core: deps.core })
   await app.register(healthRoutes)
+  await app.register(telegramPlugin, {
+    core: deps.core,
+    paths: deps.paths,
+    logger: deps.logger,
+    version: deps.version,
+    requestRestart: deps.requestRestart,
+    ...(deps.telegramPollSeconds !== undefined ? { pollTimeoutSeconds: deps.telegramPollSeconds } : {})
+  })
+  const telegram = app.telegram
+  if (telegram?.mode === 'webhook') {
+    await app.register(telegramRoutes, { path: deps.config.telegram.webhook_path, secret: () => deps.core.config().telegram.webhook_secret, accept: telegram.accept })
+  }
   if (deps.config.admin.enabled) await app.register(adminRoutes, { prefix: '/api', version: deps.version })
   return app
 }

@@ -1,0 +1,150 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Update } from 'grammy/types'
+import { consumeUpgradeNotice } from '../ops/upgrade-notice.ts'
+import type { BotOptions } from './bot-deps.ts'
+import { createBot, type TelegramBot } from './create-bot.ts'
+
+/** The updates the bot asks Telegram for. */
+export const ALLOWED_UPDATES = ['message', 'callback_query'] as const
+
+export interface TelegramServiceOptions extends BotOptions {
+  token: string
+  apiRoot: string
+  mode: 'webhook' | 'polling'
+  /** `server.public_url` + `telegram.webhook_path` (webhook mode). */
+  webhookUrl: string
+  secret: string
+  /** Longest wait of one getUpdates call, in seconds (default 30). */
+  pollTimeoutSeconds?: number
+}
+
+export interface TelegramService {
+  telegram: TelegramBot
+  mode: 'webhook' | 'polling'
+  /**
+   * Records an update in the durable inbox (de-duplicated by update_id); its processing follows in
+   * the background. Resolves once it is on disk.
+   */
+  accept: (update: Update) => Promise<'accepted' | 'duplicate'>
+  /** After the server listens: getMe, commands, webhook or polling, the upgrade notice. Retries until stopped. */
+  start: () => Promise<void>
+  /** Settles once start() has done its work (or stop() was called). */
+  started: Promise<void>
+  stop: () => Promise<void>
+}
+
+const maxBackoffMs = 30_000
+
+/**
+ * The Telegram adapter's lifecycle (SPEC §4): every update — webhook or polling — goes through the
+ * core's inbox (journal + dedupe by update_id) and is then run by the bot; the orchestrator's
+ * default sink becomes the chat's Telegram, so admin-API chats and automation results reach it.
+ */
+export function createTelegramService (opts: TelegramServiceOptions): TelegramService {
+  const { core, logger } = opts
+  const log = logger.child({ component: 'telegram' })
+  const telegram = createBot(opts)
+  const { bot } = telegram
+  const stopping = new AbortController()
+  let isReady = false
+  let markReady: () => void = () => {}
+  const ready = new Promise<void>((resolve) => { markReady = () => { isReady = true; resolve() } })
+  let markStarted: () => void = () => {}
+  const started = new Promise<void>((resolve) => { markStarted = resolve })
+  let polling: Promise<void> | null = null
+
+  core.inbox.handle('telegram', async (entry) => {
+    if (!isReady) await Promise.race([ready, abortPromise(stopping.signal)])
+    if (!isReady) throw new Error('shutting down before the bot was ready')
+    await telegram.handleUpdate(entry.payload)
+  })
+  core.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? telegram.sinkFor({ chatId: Number(chatId) }) : null)
+
+  async function accept (update: Update): Promise<'accepted' | 'duplicate'> {
+    const { status } = await core.inbox.accept('telegram', String(update.update_id), update)
+    if (status === 'duplicate') log.debug({ updateId: update.update_id }, 'duplicate update ignored')
+    return status
+  }
+
+  async function retrying (what: string, fn: () => Promise<unknown>): Promise<boolean> {
+    for (let attempt = 0; !stopping.signal.aborted; attempt++) {
+      try {
+        await fn()
+        return true
+      } catch (err) {
+        if (stopping.signal.aborted) return false
+        const waitMs = Math.min(maxBackoffMs, 1000 * 2 ** attempt)
+        log.error({ err, waitMs }, `telegram: ${what} failed; trying again`)
+        await sleep(waitMs, undefined, { signal: stopping.signal }).catch(() => {})
+      }
+    }
+    return false
+  }
+
+  async function poll (): Promise<void> {
+    let offset = 0
+    let failures = 0
+    while (!stopping.signal.aborted) {
+      try {
+        const updates = await bot.api.getUpdates({ offset, timeout: opts.pollTimeoutSeconds ?? 30, allowed_updates: [...ALLOWED_UPDATES] }, stopping.signal as Parameters<typeof bot.api.getUpdates>[1])
+        for (const update of updates) {
+          await accept(update)
+          offset = update.update_id + 1
+        }
+        failures = 0
+      } catch (err) {
+        if (stopping.signal.aborted) return
+        const waitMs = Math.min(maxBackoffMs, 1000 * 2 ** failures++)
+        log.error({ err, waitMs }, 'telegram: polling failed; trying again')
+        await sleep(waitMs, undefined, { signal: stopping.signal }).catch(() => {})
+      }
+    }
+  }
+
+  async function tellUpgrade (): Promise<void> {
+    const notice = await consumeUpgradeNotice(opts.paths.state, opts.version)
+    if (notice === null) return
+    const chats = notice.chat_id !== null ? [notice.chat_id] : opts.config().allowed_user_ids
+    for (const chatId of chats) {
+      await telegram.deps.sendMarkdown({ chatId }, `${notice.upgraded ? '✅' : '⚠️'} ${notice.text}`).catch((err: unknown) => { log.warn({ err, chatId }, 'could not send the upgrade notice') })
+    }
+  }
+
+  return {
+    telegram,
+    mode: opts.mode,
+    accept,
+    started,
+    async start () {
+      try {
+        if (!await retrying('getMe', async () => { await bot.init() })) return
+        log.info({ username: bot.botInfo.username, mode: opts.mode }, 'telegram bot ready')
+        markReady()
+        const commands = telegram.deps.commandList()
+        await retrying('setMyCommands', async () => await bot.api.setMyCommands(commands))
+        if (opts.mode === 'webhook') {
+          await retrying('setWebhook', async () => await bot.api.setWebhook(opts.webhookUrl, { secret_token: opts.secret, allowed_updates: [...ALLOWED_UPDATES] }))
+        } else {
+          await retrying('deleteWebhook', async () => await bot.api.deleteWebhook())
+          polling = poll()
+        }
+        await tellUpgrade().catch((err: unknown) => { log.warn({ err }, 'could not read the upgrade notice') })
+      } finally {
+        markStarted()
+      }
+    },
+    async stop () {
+      stopping.abort()
+      markStarted()
+      core.orchestrator.setDefaultSink(null)
+      await polling
+    }
+  }
+}
+
+function abortPromise (signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+}

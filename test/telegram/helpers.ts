@@ -1,0 +1,175 @@
+import { join, delimiter } from 'node:path'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { buildApp, type App } from '../../src/app.ts'
+import { loadConfig } from '../../src/config.ts'
+import { writeJsonAtomic } from '../../src/store/atomic-json.ts'
+import { homePaths, type HomePaths } from '../../src/home/paths.ts'
+import { seedHome } from '../../src/home/seed.ts'
+import { createCore, type Core } from '../../src/core/create-core.ts'
+import { systemClock } from '../../src/clock.ts'
+import { createFakeBotApi, type FakeBotApi, type StoredMessage } from '../fakes/bot-api/server.ts'
+import { createFakeBin } from '../fakes/fake-bin.ts'
+import { memoryLogger, testConfig, waitFor } from '../helper.ts'
+
+export const SECRET = 'test-webhook-secret_0123456789abcdef'
+/** Allowed users; each test uses its own private chat (chat id = user id). */
+export const USERS = [111, 112, 113, 114, 115, 116, 117, 118, 119, 120] as const
+export const USER = 111
+export const STRANGER = 999
+export const GROUP = -100500
+
+export interface BotHarness {
+  app: App
+  core: Core
+  fake: FakeBotApi
+  home: string
+  paths: HomePaths
+  logs: string[]
+  url: string
+  restarts: number
+  /** POSTs an update to the webhook route; returns the HTTP status and body. */
+  post: (update: unknown, secret?: string | null) => Promise<{ status: number, body: Record<string, unknown> }>
+  /** Sends a text message from a user (webhook or polling, as the harness runs) and returns its update. */
+  say: (text: string, opts?: { chatId?: number, from?: number, threadId?: number, replyTo?: Record<string, unknown>, extra?: Record<string, unknown> }) => Promise<Record<string, unknown>>
+  /** Visible texts of the chat's messages, oldest first. */
+  texts: (chatId?: number) => string[]
+  messages: (chatId?: number) => StoredMessage[]
+  /** Waits until a message of the chat satisfies `fn`. */
+  waitMessage: (fn: (m: StoredMessage) => boolean, what: string, chatId?: number) => Promise<StoredMessage>
+}
+
+let nextUpdateId = 1000
+let nextMessageId = 1
+
+/** Something that runs cleanup when the test (or suite) ends: a TestContext, or `{ after }` from node:test. */
+export interface Cleanup { after: (fn: () => Promise<void>) => void }
+
+/** For a describe() block: pass it to startBot and call `after(cleanups.run)` in the block. */
+export function cleanups (): Cleanup & { run: () => Promise<void> } {
+  const fns: Array<() => Promise<void>> = []
+  return {
+    after: (fn) => { fns.push(fn) },
+    run: async () => { for (const fn of fns.reverse()) await fn() }
+  }
+}
+
+export interface StartOptions {
+  mode?: 'webhook' | 'polling'
+  config?: Record<string, unknown>
+  env?: NodeJS.ProcessEnv
+  /** Runs on the home before the service starts (e.g. an upgrade marker). */
+  prepare?: (paths: HomePaths) => Promise<void>
+}
+
+export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<BotHarness> {
+  const mode = opts.mode ?? 'webhook'
+  const fake = createFakeBotApi({ rateLimits: false, maxPollMs: 200 })
+  await fake.start()
+  const home = await mkdtemp(join(tmpdir(), 'ductor-tg-'))
+  const paths = homePaths(home)
+  const bin = await createFakeBin()
+  const cliEnv = { PATH: `${bin.dir}${delimiter}${process.env['PATH'] ?? ''}` }
+  const config = testConfig({
+    telegram_token: fake.token,
+    allowed_user_ids: [...USERS],
+    server: { host: '127.0.0.1', port: 0, public_url: 'https://bot.example.test' },
+    telegram: { mode, api_root: fake.apiRoot, webhook_secret: SECRET },
+    streaming: { edit_interval_seconds: 0.5 },
+    ...opts.config
+  })
+  await writeJsonAtomic(paths.config, config)
+  const loaded = await loadConfig({ home, env: {} })
+  await seedHome(home, { variant: 'both' })
+  await opts.prepare?.(paths)
+  const { logger, lines } = memoryLogger()
+  const core = await createCore({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: { ...process.env, ...cliEnv, ...opts.env } })
+  const harness = { restarts: 0 } as BotHarness
+  const app = await buildApp({ config: loaded.config, paths, logger, version: '0.0.0-test', core, requestRestart: () => { harness.restarts++ }, telegramPollSeconds: 1 })
+  t.after(async () => {
+    await app.close()
+    await fake.close()
+    await bin.cleanup()
+    await rm(home, { recursive: true, force: true })
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  await app.telegram?.started
+  const address = app.server.address()
+  const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+
+  const post: BotHarness['post'] = async (update, secret = SECRET) => {
+    const res = await fetch(`${url}/telegram/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(secret !== null ? { 'x-telegram-bot-api-secret-token': secret } : {}) },
+      body: typeof update === 'string' ? update : JSON.stringify(update)
+    })
+    return { status: res.status, body: await res.json() as Record<string, unknown> }
+  }
+  const say: BotHarness['say'] = async (text, o = {}) => {
+    const chatId = o.chatId ?? USER
+    const from = o.from ?? USER
+    const update = {
+      update_id: nextUpdateId++,
+      message: {
+        message_id: nextMessageId++,
+        date: Math.floor(Date.now() / 1000),
+        chat: chatId > 0 ? { id: chatId, type: 'private', first_name: 'Ann' } : { id: chatId, type: 'supergroup', title: 'Team', ...(o.threadId !== undefined ? { is_forum: true } : {}) },
+        from: { id: from, is_bot: false, first_name: 'Ann' },
+        text,
+        ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(/\s/)[0]?.length ?? 1 }] } : {}),
+        ...(o.threadId !== undefined ? { message_thread_id: o.threadId, is_topic_message: true } : {}),
+        ...(o.replyTo !== undefined ? { reply_to_message: o.replyTo } : {}),
+        ...o.extra
+      }
+    }
+    if (mode === 'polling') fake.pushUpdate(update)
+    else {
+      const res = await post(update)
+      if (res.status !== 200) throw new Error(`webhook answered ${res.status}`)
+    }
+    return update
+  }
+  const messages = (chatId = USER): StoredMessage[] => fake.messages(chatId)
+  Object.assign(harness, {
+    app,
+    core,
+    fake,
+    home,
+    paths,
+    logs: lines,
+    url,
+    post,
+    say,
+    messages,
+    texts: (chatId = USER) => messages(chatId).map((m) => m.text),
+    waitMessage: async (fn: (m: StoredMessage) => boolean, what: string, chatId = USER) => await waitFor(() => messages(chatId).find(fn), 10_000, what)
+  })
+  return harness
+}
+
+/** Waits until `fn` holds (the bot works in the background after the webhook answered). */
+export async function until (fn: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  await waitFor(() => fn() ? true : undefined, timeoutMs, what)
+}
+
+/**
+ * A prompt marker that makes the fake Claude stream `reply` (any text: buttons, file tags, brackets)
+ * in a few deltas: a transcript written to `dir`.
+ */
+export async function replyMarker (dir: string, reply: string): Promise<string> {
+  const sessionId = randomUUID()
+  const line = (type: string, fields: Record<string, unknown>): string => JSON.stringify({ type, ...fields, session_id: sessionId, uuid: randomUUID() })
+  const usage = { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 5 }
+  const lines = [line('system', { subtype: 'init', cwd: dir, model: 'opus', permissionMode: 'bypassPermissions', tools: [] })]
+  lines.push(line('stream_event', { event: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, parent_tool_use_id: null }))
+  const size = Math.max(1, Math.ceil(reply.length / 3))
+  for (let i = 0; i < reply.length; i += size) {
+    lines.push(line('stream_event', { event: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: reply.slice(i, i + size) } }, parent_tool_use_id: null }))
+  }
+  lines.push(line('assistant', { message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'opus', content: [{ type: 'text', text: reply }], usage }, parent_tool_use_id: null }))
+  lines.push(line('result', { subtype: 'success', is_error: false, duration_ms: 5, num_turns: 1, result: reply, total_cost_usd: 0.001, usage }))
+  const path = join(dir, `reply-${randomUUID()}.jsonl`)
+  await writeFile(path, lines.join('\n') + '\n')
+  return `[[transcript:${path}]]`
+}
