@@ -2,12 +2,9 @@ import { realpath } from 'node:fs/promises'
 import { Composer, InputFile } from 'grammy'
 import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
-import { listHomeDir, resolveInHome, formatSize } from '../panels/home-browser.ts'
+import { listHomeDir, resolveInHome, sendRefusal } from '../panels/home-browser.ts'
 import { createTokenStore, filesView, FILES_PREFIX, parseFilesData, STALE_NOTE, type FilesView } from '../panels/files-panel.ts'
 import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
-
-/** Bot API upload limit for documents (the public server; a local one allows more). */
-const MAX_UPLOAD = 50 * 1024 * 1024
 
 /**
  * `/showfiles` (SPEC §4, §11): the home as an inline-keyboard tree; a tapped file is sent as a
@@ -28,8 +25,7 @@ export function showFilesFeature (deps: BotDeps): Composer<BotContext> {
   feature.command('showfiles', async (ctx) => {
     const view: FilesView = { chatId: ctx.ductor.key, rel: '', entries: [], hidden: 0, page: 0, gen: 0 }
     const problem = await load(view, '')
-    if (problem !== '') return await ctx.reply(problem)
-    await sendPanel(ctx, filesView(views.create(view), view))
+    await (problem !== '' ? ctx.reply(problem) : sendPanel(ctx, filesView(views.create(view), view)))
   })
 
   feature.callbackQuery(new RegExp(`^${FILES_PREFIX}`), async (ctx) => {
@@ -42,16 +38,15 @@ export function showFilesFeature (deps: BotDeps): Composer<BotContext> {
     if (action.kind === 'page') view.page = action.page
     else if (action.kind === 'up') note = await load(view, view.rel.split('/').slice(0, -1).join('/'))
     else {
-      const entry = view.entries[action.index]
-      const target = entry === undefined ? null : await resolveInHome(await root(), view.rel, entry.name)
+      const name = view.entries[action.index]?.name
+      const target = name === undefined ? null : await resolveInHome(await root(), view.rel, name)
       if (target === null) note = 'That entry is not in this list any more.'
-      else if (!target.ok) note = `Refused: ${entry?.name ?? ''}: ${target.reason}.`
+      else if (!target.ok) note = `Refused: ${name ?? ''}: ${target.reason}.`
       else if (target.kind === 'dir') note = await load(view, target.rel)
-      else if (target.kind !== 'file') note = `${entry?.name ?? ''} is not a regular file.`
-      else if (target.size > MAX_UPLOAD) note = `${entry?.name ?? ''} is ${formatSize(target.size)}; Telegram takes files up to 50 MB.`
-      else {
-        await answer(ctx, `Sending ${entry?.name ?? 'the file'}…`)
-        return await ctx.replyWithDocument(new InputFile(target.real, entry?.name))
+      else note = sendRefusal(target, name ?? '') ?? ''
+      if (note === '' && target?.ok === true && target.kind === 'file') {
+        await answer(ctx, `Sending ${name ?? 'the file'}…`)
+        return await ctx.replyWithDocument(new InputFile(target.real, name))
       }
     }
     await answer(ctx, note === '' ? undefined : note.slice(0, 190))

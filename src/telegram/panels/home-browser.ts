@@ -39,6 +39,25 @@ export function isInside (root: string, real: string): boolean {
   return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)
 }
 
+/**
+ * Files that hold ductor's own secrets (bot token, admin token, hook tokens), quarantined copies
+ * included: listed, but never sent into a chat (a group would see them). Read them on the machine.
+ */
+export function holdsSecrets (rel: string): boolean {
+  return rel === 'config' || rel.startsWith('config/') || /^webhooks\.json/.test(rel)
+}
+
+/** The public Bot API's upload limit for documents. */
+export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+/** Why a resolved file may not be sent into the chat, or null when it may. */
+export function sendRefusal (target: { rel: string, kind: EntryKind, size: number }, name: string): string | null {
+  if (target.kind !== 'file') return `${name} is not a regular file.`
+  if (holdsSecrets(target.rel)) return `${name} holds ductor's tokens; it is not sent into a chat. Read it on the machine.`
+  if (target.size > MAX_UPLOAD_BYTES) return `${name} is ${formatSize(target.size)}; Telegram takes files up to 50 MB.`
+  return null
+}
+
 const kindOf = (s: { isDirectory: () => boolean, isFile: () => boolean }): EntryKind => s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other'
 
 /** Resolves `name` inside the folder `rel` of the home whose real path is `root`. */

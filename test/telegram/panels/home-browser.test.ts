@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdir, realpath, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tempDir } from '../../helper.ts'
-import { isSafeName, listHomeDir, resolveInHome, formatSize } from '../../../src/telegram/panels/home-browser.ts'
+import { isSafeName, listHomeDir, resolveInHome, formatSize, sendRefusal } from '../../../src/telegram/panels/home-browser.ts'
 
 async function homeWithEscapes (t: import('node:test').TestContext): Promise<{ root: string, outside: string }> {
   const root = await realpath(await tempDir(t))
@@ -59,4 +59,15 @@ test('safe names and sizes', () => {
   assert.equal(formatSize(512), '512 B')
   assert.equal(formatSize(1536), '1.5 KB')
   assert.equal(formatSize(30 * 1024 * 1024), '30 MB')
+})
+
+test('files holding ductor\'s tokens, folders and files over 50 MB are not sent', () => {
+  const file = (rel: string, size = 10): { rel: string, kind: 'file', size: number } => ({ rel, kind: 'file', size })
+  assert.equal(sendRefusal(file('workspace/output_to_user/a.pdf'), 'a.pdf'), null)
+  assert.match(sendRefusal(file('config/config.json'), 'config.json') ?? '', /holds ductor's tokens/)
+  assert.match(sendRefusal(file('config/config.json.corrupt-2026'), 'x') ?? '', /holds ductor's tokens/)
+  assert.match(sendRefusal(file('webhooks.json'), 'webhooks.json') ?? '', /holds ductor's tokens/)
+  assert.equal(sendRefusal(file('workspace/config/notes.md'), 'notes.md'), null)
+  assert.match(sendRefusal(file('big.bin', 51 * 1024 * 1024), 'big.bin') ?? '', /is 51 MB; Telegram takes files up to 50 MB/)
+  assert.match(sendRefusal({ rel: 'fifo', kind: 'other', size: 0 }, 'fifo') ?? '', /not a regular file/)
 })

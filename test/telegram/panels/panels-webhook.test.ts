@@ -149,6 +149,21 @@ describe('Telegram panels', () => {
     assert.equal(current(m).edits, 0)
   })
 
+  test('/cron: a broken hand edit of cron_jobs.json is not overwritten by a tap; the panel says why', async () => {
+    const chat = 119
+    await bot.say('/cron', { chatId: chat, from: chat })
+    const m = await panel(chat, /Cron jobs: 7/)
+    const good = await readFile(bot.paths.cronJobs, 'utf8')
+    const broken = good.replace('"jobs"', '"jobs" oops')
+    await writeFile(bot.paths.cronJobs, broken)
+    const answered = await press(m, '⏸ Disable Job 1')
+    assert.match(String(answered.text), /^Not changed: cron_jobs\.json was edited by hand and is not valid/)
+    await until(() => /Not changed/.test(current(m).text), 'the note on the panel')
+    assert.equal(await readFile(bot.paths.cronJobs, 'utf8'), broken)
+    await writeFile(bot.paths.cronJobs, good)
+    await bot.core.cron.store.reload()
+  })
+
   test('/showfiles: browse the home, receive a file, refuse a symlink out, stale tokens get a note', async () => {
     const chat = 115
     const out = await outside
@@ -162,6 +177,13 @@ describe('Telegram panels', () => {
     assert.ok(buttons(m).includes('📄 escape.txt ↗ · 9 B'), JSON.stringify(buttons(m)))
     const refused = await press(m, '📄 escape.txt ↗ · 9 B')
     assert.match(String(refused.text), /Refused: escape\.txt: it points outside the home directory/)
+    await press(current(m), '📁 config')
+    await until(() => /home\/config\n/.test(current(m).text), 'the config folder')
+    const configLabel = buttons(current(m)).find((b) => b.startsWith('📄 config.json')) ?? ''
+    const secret = await press(current(m), configLabel)
+    assert.match(String(secret.text), /config\.json holds ductor's tokens; it is not sent into a chat/)
+    await press(current(m), '⬆ Up')
+    await until(() => /^📁 home\n/.test(current(m).text), 'back home')
     await press(current(m), '📁 workspace')
     await until(() => /home\/workspace/.test(current(m).text), 'the workspace folder')
     await press(current(m), '📁 output_to_user')
@@ -176,7 +198,7 @@ describe('Telegram panels', () => {
     const stale = await press(current(m), { data: 'fls:AAAAAAAA:1:o0' })
     assert.equal(stale.text, STALE_NOTE)
     assert.equal(stale.show_alert, true)
-    assert.ok(!bot.fake.calls.some((c) => c.method === 'sendDocument' && c.files.some((f) => f.filename === 'secret.txt')))
+    assert.deepEqual(bot.fake.callsOf('sendDocument').filter((c) => Number(c.params.chat_id) === chat).flatMap((c) => c.files.map((f) => f.filename)), ['report.txt'])
   })
 
   test('/diagnose: version, provider, model and the recent log with secrets scrubbed', async () => {
