@@ -2,9 +2,14 @@ import type { Context } from 'grammy'
 import { classifyApiError } from '../stream/api-errors.ts'
 import { markup, type Panel } from './keyboard.ts'
 
+/** Message options of a panel; no keyboard at all when it has no buttons (an edit then removes the old one). */
+function options (panel: Panel): { parse_mode: 'HTML', link_preview_options: { is_disabled: true }, reply_markup?: ReturnType<typeof markup> } {
+  return { parse_mode: 'HTML', link_preview_options: { is_disabled: true }, ...(panel.keyboard.length > 0 ? { reply_markup: markup(panel.keyboard) } : {}) }
+}
+
 /** Sends a panel as a new message (in the forum topic of the command, if any). */
 export async function sendPanel (ctx: Context, panel: Panel): Promise<void> {
-  await ctx.reply(panel.html, { parse_mode: 'HTML', reply_markup: markup(panel.keyboard), link_preview_options: { is_disabled: true } })
+  await ctx.reply(panel.html, options(panel))
 }
 
 /**
@@ -13,7 +18,7 @@ export async function sendPanel (ctx: Context, panel: Panel): Promise<void> {
  */
 export async function editPanel (ctx: Context, panel: Panel): Promise<void> {
   try {
-    await ctx.editMessageText(panel.html, { parse_mode: 'HTML', reply_markup: markup(panel.keyboard), link_preview_options: { is_disabled: true } })
+    await ctx.editMessageText(panel.html, options(panel))
   } catch (err) {
     const kind = classifyApiError(err).kind
     if (kind === 'not_modified') return
