@@ -60,12 +60,14 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
       return
     }
     if (current !== null) await current.finish()
+    // A run the user stopped was already answered by the stop ("Stopped.").
+    if (summary.status === 'error:aborted' && summary.error === 'Stopped.') return
     await send(`⚠️ ${summary.error ?? 'The agent failed.'}`)
   }
 
   function startRun (): void {
     stopTyping?.()
-    stopTyping = startTyping(api, where)
+    stopTyping = startTyping(api, where, (opts.config().cli_timeout + 60) * 2000)
     const private_ = where.chatId > 0
     editor = createStreamEditor({
       api: opts.streamApi,

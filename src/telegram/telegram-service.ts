@@ -53,9 +53,9 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
   const started = new Promise<void>((resolve) => { markStarted = resolve })
   let polling: Promise<void> | null = null
 
+  // Until getMe succeeded the update waits; at shutdown it stays unfinished and is replayed next start.
   core.inbox.handle('telegram', async (entry) => {
-    if (!isReady) await Promise.race([ready, abortPromise(stopping.signal)])
-    if (!isReady) throw new Error('shutting down before the bot was ready')
+    if (!isReady) await ready
     await telegram.handleUpdate(entry.payload)
   })
   core.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? telegram.sinkFor({ chatId: Number(chatId) }) : null)
@@ -73,6 +73,15 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
         return true
       } catch (err) {
         if (stopping.signal.aborted) return false
+        const code = (err as { error_code?: unknown }).error_code
+        if (code === 401 || code === 404) {
+          log.error({ code }, `telegram: ${what} was refused: Telegram does not know this bot token. Check telegram_token (from @BotFather); the Telegram adapter stays off until the service restarts`)
+          return false
+        }
+        if (code === 400) {
+          log.error({ description: (err as Error).message }, `telegram: ${what} was refused by Telegram; not trying again`)
+          return false
+        }
         const waitMs = Math.min(maxBackoffMs, 1000 * 2 ** attempt)
         log.error({ err, waitMs }, `telegram: ${what} failed; trying again`)
         await sleep(waitMs, undefined, { signal: stopping.signal }).catch(() => {})
@@ -119,11 +128,13 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
       try {
         if (!await retrying('getMe', async () => { await bot.init() })) return
         log.info({ username: bot.botInfo.username, mode: opts.mode }, 'telegram bot ready')
+        if (opts.config().allowed_user_ids.length === 0) log.warn('allowed_user_ids is empty: the bot answers nobody. Add your numeric Telegram user id (DUCTOR_ALLOWED_USER_IDS)')
         markReady()
         const commands = telegram.deps.commandList()
         await retrying('setMyCommands', async () => await bot.api.setMyCommands(commands))
         if (opts.mode === 'webhook') {
-          await retrying('setWebhook', async () => await bot.api.setWebhook(opts.webhookUrl, { secret_token: opts.secret, allowed_updates: [...ALLOWED_UPDATES] }))
+          const set = await retrying('setWebhook', async () => await bot.api.setWebhook(opts.webhookUrl, { secret_token: opts.secret, allowed_updates: [...ALLOWED_UPDATES] }))
+          if (set) log.info({ url: opts.webhookUrl }, 'telegram webhook set')
         } else {
           await retrying('deleteWebhook', async () => await bot.api.deleteWebhook())
           polling = poll()
@@ -140,11 +151,4 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
       await polling
     }
   }
-}
-
-function abortPromise (signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve()
-    else signal.addEventListener('abort', () => resolve(), { once: true })
-  })
 }

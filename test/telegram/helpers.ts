@@ -33,6 +33,8 @@ export interface BotHarness {
   post: (update: unknown, secret?: string | null) => Promise<{ status: number, body: Record<string, unknown> }>
   /** Sends a text message from a user (webhook or polling, as the harness runs) and returns its update. */
   say: (text: string, opts?: { chatId?: number, from?: number, threadId?: number, replyTo?: Record<string, unknown>, extra?: Record<string, unknown> }) => Promise<Record<string, unknown>>
+  /** The user taps an inline button of a bot message (a callback_query update). */
+  press: (message: StoredMessage, data: string, from?: number) => Promise<void>
   /** Visible texts of the chat's messages, oldest first. */
   texts: (chatId?: number) => string[]
   messages: (chatId?: number) => StoredMessage[]
@@ -76,7 +78,8 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     allowed_user_ids: [...USERS],
     server: { host: '127.0.0.1', port: 0, public_url: 'https://bot.example.test' },
     telegram: { mode, api_root: fake.apiRoot, webhook_secret: SECRET },
-    streaming: { edit_interval_seconds: 0.5 },
+    // Live edits wait for the edit interval; tests that look at streaming turn it on (see webhook.test.ts).
+    streaming: { enabled: false, edit_interval_seconds: 0.5 },
     ...opts.config
   })
   await writeJsonAtomic(paths.config, config)
@@ -94,6 +97,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     await rm(home, { recursive: true, force: true })
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
+  await core.inbox.start()
   await app.telegram?.started
   const address = app.server.address()
   const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
@@ -123,12 +127,34 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
         ...o.extra
       }
     }
+    await deliver(update)
+    return update
+  }
+  const deliver = async (update: Record<string, unknown>): Promise<void> => {
     if (mode === 'polling') fake.pushUpdate(update)
     else {
       const res = await post(update)
       if (res.status !== 200) throw new Error(`webhook answered ${res.status}`)
     }
-    return update
+  }
+  const press: BotHarness['press'] = async (message, data, from = message.chat_id > 0 ? message.chat_id : USER) => {
+    await deliver({
+      update_id: nextUpdateId++,
+      callback_query: {
+        id: `cq-${nextUpdateId}`,
+        from: { id: from, is_bot: false, first_name: 'Ann' },
+        chat_instance: 'ci',
+        data,
+        message: {
+          message_id: message.message_id,
+          date: message.date,
+          chat: message.chat_id > 0 ? { id: message.chat_id, type: 'private', first_name: 'Ann' } : { id: message.chat_id, type: 'supergroup', title: 'Team' },
+          from: { id: 123456, is_bot: true, first_name: 'Ductor Test', username: 'ductor_test_bot' },
+          text: message.text,
+          ...(message.reply_markup !== undefined ? { reply_markup: message.reply_markup } : {})
+        }
+      }
+    })
   }
   const messages = (chatId = USER): StoredMessage[] => fake.messages(chatId)
   Object.assign(harness, {
@@ -141,6 +167,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     url,
     post,
     say,
+    press,
     messages,
     texts: (chatId = USER) => messages(chatId).map((m) => m.text),
     waitMessage: async (fn: (m: StoredMessage) => boolean, what: string, chatId = USER) => await waitFor(() => messages(chatId).find(fn), 10_000, what)
@@ -153,23 +180,34 @@ export async function until (fn: () => boolean, what: string, timeoutMs = 10_000
   await waitFor(() => fn() ? true : undefined, timeoutMs, what)
 }
 
+/** One step of a scripted Claude run: text, a tool call, or `pause` lines of nothing (each takes the prompt's [[delay:n]]). */
+export type ScriptStep = { text: string } | { tool: string, input: Record<string, unknown> } | { pause: number }
+
 /**
- * A prompt marker that makes the fake Claude stream `reply` (any text: buttons, file tags, brackets)
- * in a few deltas: a transcript written to `dir`.
+ * A prompt marker that makes the fake Claude play `steps` and end with `reply` as the result: a
+ * transcript in Claude's stream-json written to `dir` (any text: buttons, file tags, brackets).
  */
-export async function replyMarker (dir: string, reply: string): Promise<string> {
+export async function scriptMarker (dir: string, steps: ScriptStep[], reply: string): Promise<string> {
   const sessionId = randomUUID()
   const line = (type: string, fields: Record<string, unknown>): string => JSON.stringify({ type, ...fields, session_id: sessionId, uuid: randomUUID() })
   const usage = { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 5 }
+  const assistant = (content: unknown[]): string => line('assistant', { message: { id: `msg_${randomUUID()}`, type: 'message', role: 'assistant', model: 'opus', content, usage }, parent_tool_use_id: null })
   const lines = [line('system', { subtype: 'init', cwd: dir, model: 'opus', permissionMode: 'bypassPermissions', tools: [] })]
-  lines.push(line('stream_event', { event: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, parent_tool_use_id: null }))
-  const size = Math.max(1, Math.ceil(reply.length / 3))
-  for (let i = 0; i < reply.length; i += size) {
-    lines.push(line('stream_event', { event: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: reply.slice(i, i + size) } }, parent_tool_use_id: null }))
+  for (const step of steps) {
+    if ('text' in step) lines.push(assistant([{ type: 'text', text: step.text }]))
+    else if ('tool' in step) lines.push(assistant([{ type: 'tool_use', id: `toolu_${randomUUID()}`, name: step.tool, input: step.input }]))
+    else for (let i = 0; i < step.pause; i++) lines.push(JSON.stringify({ type: 'ductor_test_pause' }))
   }
-  lines.push(line('assistant', { message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'opus', content: [{ type: 'text', text: reply }], usage }, parent_tool_use_id: null }))
   lines.push(line('result', { subtype: 'success', is_error: false, duration_ms: 5, num_turns: 1, result: reply, total_cost_usd: 0.001, usage }))
-  const path = join(dir, `reply-${randomUUID()}.jsonl`)
+  const path = join(dir, `script-${randomUUID()}.jsonl`)
   await writeFile(path, lines.join('\n') + '\n')
   return `[[transcript:${path}]]`
+}
+
+/** A prompt marker that makes the fake Claude stream `reply` in three parts. */
+export async function replyMarker (dir: string, reply: string): Promise<string> {
+  const size = Math.max(1, Math.ceil(reply.length / 3))
+  const steps: ScriptStep[] = []
+  for (let i = 0; i < reply.length; i += size) steps.push({ text: reply.slice(i, i + size) })
+  return await scriptMarker(dir, steps, reply)
 }

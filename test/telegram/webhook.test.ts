@@ -1,8 +1,10 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { writeUpgradeMarker } from '../../src/ops/upgrade-notice.ts'
+import { createJournal } from '../../src/store/journal.ts'
 import { ADMIN_TOKEN } from '../helper.ts'
-import { cleanups, startBot, until, SECRET, STRANGER, GROUP, type BotHarness } from './helpers.ts'
+import { cleanups, scriptMarker, startBot, until, SECRET, STRANGER, GROUP, type BotHarness } from './helpers.ts'
 
 /** One service in webhook mode for the whole file; each test talks in its own chat. */
 describe('Telegram adapter in webhook mode', () => {
@@ -11,7 +13,13 @@ describe('Telegram adapter in webhook mode', () => {
   after(cleanup.run)
   before(async () => {
     bot = await startBot(cleanup, {
-      prepare: async (paths) => { await writeUpgradeMarker(paths.state, { from: '0.0.1', to: '0.0.0-test', chat_id: 119, requested_at: new Date().toISOString() }) }
+      prepare: async (paths) => {
+        await writeUpgradeMarker(paths.state, { from: '0.0.1', to: '0.0.0-test', chat_id: 119, requested_at: new Date().toISOString() })
+        // An update the last process accepted (and acknowledged) but did not get to.
+        const journal = await createJournal({ path: join(paths.state, 'inbox.jsonl') })
+        await journal.append({ kind: 'telegram', key: '90000', payload: { update_id: 90000, message: { message_id: 5, date: Math.floor(Date.now() / 1000), chat: { id: 116, type: 'private' }, from: { id: 116, is_bot: false, first_name: 'Ann' }, text: 'before the crash [[reply:replayed]]' } } })
+        await journal.close()
+      }
     })
   })
 
@@ -24,6 +32,10 @@ describe('Telegram adapter in webhook mode', () => {
   test('after an upgrade and restart, the chat that asked is told the new version', async () => {
     const notice = await bot.waitMessage((m) => /upgraded from 0\.0\.1 to 0\.0\.0-test/.test(m.text), 'the upgrade notice', 119)
     assert.equal(notice.chat_id, 119)
+  })
+
+  test('an update accepted before a crash is processed after the restart', async () => {
+    await bot.waitMessage((m) => m.text === 'replayed', 'the answer to the replayed update', 116)
   })
 
   test('a missing or wrong secret gets 401 JSON and the update is not processed', async () => {
@@ -40,6 +52,8 @@ describe('Telegram adapter in webhook mode', () => {
   })
 
   test('a streamed reply arrives complete, as valid HTML, with typing shown', async () => {
+    const config = bot.core.config()
+    bot.core.applyConfig({ ...config, streaming: { ...config.streaming, enabled: true } })
     const long = 'This is **bold** and `code`. '.repeat(12).trim()
     await bot.say(`stream please [[reply:${long}]] [[delay:30]]`, { chatId: 112, from: 112 })
     const done = await bot.waitMessage((m) => m.text === long.replace(/\*\*|`/g, ''), 'the final reply', 112)
@@ -48,6 +62,22 @@ describe('Telegram adapter in webhook mode', () => {
     assert.ok(done.entities.some((e) => e.type === 'code'))
     assert.equal(bot.messages(112).length, 1, 'one message holds the reply')
     assert.ok(bot.fake.callsOf('sendChatAction').some((c) => Number(c.params.chat_id) === 112), 'typing was shown')
+    const live = bot.fake.callsOf('sendMessageDraft').filter((c) => Number(c.params.chat_id) === 112)
+    assert.ok(live.length > 0, 'the reply streamed live before the final message')
+    bot.core.applyConfig(config)
+  })
+
+  test('tool use shows as a live status line; the final message holds exactly the reply', async () => {
+    const config = bot.core.config()
+    bot.core.applyConfig({ ...config, streaming: { ...config.streaming, enabled: true } })
+    const script = await scriptMarker(bot.home, [{ text: 'Let me look.' }, { tool: 'Bash', input: { command: 'ls' } }, { tool: 'Bash', input: { command: 'wc -l x' } }, { pause: 25 }, { text: 'Found 3 files.' }], 'Let me look. Found **3** files.')
+    await bot.say(`count files ${script} [[delay:40]]`, { chatId: 115, from: 115 })
+    const done = await bot.waitMessage((m) => m.text === 'Let me look. Found 3 files.', 'the final reply', 115)
+    assert.ok(done.entities.some((e) => e.type === 'bold'))
+    const live = bot.fake.calls.filter((c) => Number(c.params.chat_id) === 115 && /sendMessageDraft|editMessageText|sendMessage/i.test(c.method)).map((c) => String(c.params.text))
+    assert.ok(live.some((text) => text.includes('[TOOL: Bash] x2')), `the tool indicator was shown live: ${JSON.stringify(live)}`)
+    assert.deepEqual(bot.texts(115), ['Let me look. Found 3 files.'], 'no status line in the final message')
+    bot.core.applyConfig(config)
   })
 
   test('a duplicate update_id is acknowledged and ignored', async () => {

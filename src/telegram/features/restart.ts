@@ -2,10 +2,20 @@ import { Composer } from 'grammy'
 import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 
-/** `/restart`: says so, then stops gracefully with exit code 42 for the supervisor (SPEC §11). */
+/**
+ * `/restart`: says so, then stops gracefully with exit code 42 for the supervisor (SPEC §11). A
+ * /restart older than this process (an update replayed from the inbox) is ignored, so a restart can
+ * never loop.
+ */
 export function restartFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
+  const startedAt = Math.floor(Date.now() / 1000)
   feature.command('restart', async (ctx) => {
+    if (ctx.message !== undefined && ctx.message.date < startedAt) {
+      deps.logger.info({ chatId: ctx.ductor.chatId }, 'ignored a /restart sent before this process started')
+      await deps.sendMarkdown(ctx.ductor, 'The service has restarted since you sent /restart; send it again if you still want one.')
+      return
+    }
     deps.logger.info({ chatId: ctx.ductor.chatId }, 'restart requested from Telegram')
     await deps.sendMarkdown(ctx.ductor, '🔄 Restarting… I will be back in a few seconds.').catch(() => [])
     deps.requestRestart()

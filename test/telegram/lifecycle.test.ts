@@ -1,0 +1,50 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { createJournal } from '../../src/store/journal.ts'
+import { startBot, until, USER } from './helpers.ts'
+
+test('polling mode: no webhook, updates from getUpdates go through the same inbox and dedupe', async (t) => {
+  const bot = await startBot(t, { mode: 'polling' })
+  assert.equal(bot.fake.webhook(), null)
+  assert.ok(bot.fake.callsOf('deleteWebhook').length === 1)
+  const refused = await bot.post({ update_id: 1 })
+  assert.equal(refused.status, 404, 'no webhook route in polling mode')
+
+  const update = {
+    update_id: 500,
+    message: { message_id: 1, date: 0, chat: { id: 111, type: 'private', first_name: 'Ann' }, from: { id: 111, is_bot: false, first_name: 'Ann' }, text: 'polled? [[reply:polled!]]' }
+  }
+  bot.fake.pushUpdate(update)
+  bot.fake.pushUpdate(update)
+  await bot.waitMessage((m) => m.text === 'polled!', 'the reply to a polled update')
+  await bot.say('again [[reply:second]]')
+  await bot.waitMessage((m) => m.text === 'second', 'the next reply')
+  assert.deepEqual(bot.texts(), ['polled!', 'second'], 'the duplicate was answered once')
+  await until(() => bot.core.inbox.inFlight() === 0, 'the inbox to settle')
+})
+
+test('a token Telegram refuses is logged plainly and the rest of the service keeps running', async (t) => {
+  const bot = await startBot(t, { mode: 'polling', config: { telegram_token: '999:wrong-token' } })
+  assert.ok(bot.logs.some((l) => l.includes('Telegram does not know this bot token')), 'a clear log line')
+  assert.ok(!bot.logs.some((l) => l.includes('wrong-token')), 'the token itself is not logged')
+  const health = await fetch(`${bot.url}/health`)
+  assert.equal(health.status, 200)
+})
+
+test('webhook mode without an https public_url: Telegram refuses the webhook, the log says why, once', async (t) => {
+  const bot = await startBot(t, { mode: 'webhook', config: { server: { host: '127.0.0.1', port: 0, public_url: 'http://plain.example.test' } } })
+  assert.ok(bot.logs.some((l) => l.includes('server.public_url is not an https:// URL')))
+  assert.equal(bot.logs.filter((l) => l.includes('setWebhook was refused by Telegram')).length, 1)
+  assert.equal(bot.fake.webhook(), null)
+})
+
+test('an update accepted while the bot cannot reach Telegram is kept for the next start, not dropped', async (t) => {
+  const bot = await startBot(t, { config: { telegram_token: '999:wrong-token' } })
+  const update = { update_id: 4242, message: { message_id: 1, date: 0, chat: { id: USER, type: 'private' }, from: { id: USER, is_bot: false, first_name: 'A' }, text: 'are you there?' } }
+  assert.equal((await bot.post(update)).status, 200)
+  await bot.app.close()
+  const journal = await createJournal({ path: join(bot.paths.state, 'inbox.jsonl') })
+  t.after(async () => { await journal.close() })
+  assert.deepEqual(journal.pending().map((e) => e.key), ['4242'])
+})
