@@ -55,9 +55,9 @@ export function pageCount (total: number): number {
 }
 
 function describe (row: CronRow): string {
-  const head = `${row.enabled ? '✅' : '⏸'} <b>${escapeHtml(row.title || row.id)}</b> · <code>${escapeHtml(row.schedule)}</code>`
+  const head = `${row.enabled ? '✅' : '⏸'} <b>${escapeHtml(label(row.title || row.id, 80))}</b> · <code>${escapeHtml(label(row.schedule, 60))}</code>`
   const next = !row.enabled ? 'disabled' : row.next === null ? 'no next run' : `next ${formatInZone(row.next, row.zone)} (${escapeHtml(row.zone)})`
-  const last = row.running ? 'running now' : `last: ${escapeHtml(row.lastStatus ?? 'never run')}`
+  const last = row.running ? 'running now' : `last: ${escapeHtml(label(row.lastStatus ?? 'never run', 60))}`
   return `${head}\n    ${next} · ${last}`
 }
 
@@ -71,7 +71,7 @@ export function cronView (rows: readonly CronRow[], page: number, note = ''): Pa
     ? 'No cron jobs yet. Ask me to schedule something, or use <code>ductor cron add</code>.'
     : `<b>Cron jobs</b>: ${rows.length}, ${enabled} enabled${pages > 1 ? ` · page ${p + 1}/${pages}` : ''}`
   const body = shown.map(describe).join('\n\n')
-  const html = [note === '' ? '' : `<i>${escapeHtml(note)}</i>`, head, body].filter((s) => s !== '').join('\n\n')
+  const html = [note === '' ? '' : `<i>${escapeHtml(label(note, 300))}</i>`, head, body].filter((s) => s !== '').join('\n\n')
   const keyboard: InlineButton[][] = shown.map((r) => [
     button(r.enabled ? `⏸ Disable ${label(r.title || r.id, 24)}` : `▶ Enable ${label(r.title || r.id, 24)}`, `${CRON_PREFIX}t:${p}:${jobKey(r.id)}`)
   ])

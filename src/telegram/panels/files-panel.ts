@@ -75,9 +75,9 @@ export function filesView (token: string, view: FilesView, note = ''): Panel {
   if (page > 0) nav.push(button('« Prev', `${base}p${page - 1}`))
   if (page < pages - 1) nav.push(button('Next »', `${base}p${page + 1}`))
   if (nav.length > 0) keyboard.push(nav)
-  const where = view.rel === '' ? 'home' : `home/${view.rel}`
+  const where = view.rel === '' ? 'home' : view.rel.length > 300 ? `home/…${view.rel.slice(-300)}` : `home/${view.rel}`
   const counts = view.entries.length === 0 ? 'empty' : `${view.entries.length} entries${pages > 1 ? ` · page ${page + 1}/${pages}` : ''}`
   const hidden = view.hidden > 0 ? `\n${view.hidden} with unusual names not shown` : ''
-  const lines = [note === '' ? '' : `<i>${escapeHtml(note)}</i>\n`, `📁 <code>${escapeHtml(where)}</code>\n${counts}${hidden}`, '\nTap a folder to open it, a file to receive it.']
+  const lines = [note === '' ? '' : `<i>${escapeHtml(label(note, 400))}</i>\n`, `📁 <code>${escapeHtml(where)}</code>\n${counts}${hidden}`, '\nTap a folder to open it, a file to receive it.']
   return { html: lines.join(''), keyboard }
 }

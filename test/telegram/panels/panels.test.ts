@@ -58,7 +58,9 @@ test('cron panel: jobs with schedule, next run in their zone, last status; pagin
   assert.deepEqual(texts(last).slice(0, 2), ['⏸ Disable Job 10', '⏸ Disable Job 11'])
   assert.deepEqual(parseCronData(allData(last).find((d) => d.includes(':a:')) ?? ''), { kind: 'all', page: 2, enabled: true })
   fits(first)
-  fits(cronView([row(1, { id: 'x'.repeat(64), title: 'y'.repeat(200) })], 0))
+  const huge = cronView(Array.from({ length: 5 }, (_, i) => row(i, { id: 'x'.repeat(63) + String(i), title: 'y'.repeat(5000), lastStatus: 'z'.repeat(100) })), 0, 'n'.repeat(190))
+  fits(huge)
+  assert.ok(huge.html.length < 4096, `${huge.html.length} characters`)
 })
 
 test('cron panel: no jobs says how to make one; forged data is refused', () => {
