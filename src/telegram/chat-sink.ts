@@ -7,7 +7,7 @@ import { extractMarkers, type InlineButton } from './format/markers.ts'
 import { createStreamEditor, type StreamEditor } from './stream/stream-editor.ts'
 import type { StreamBotApi } from './stream/types.ts'
 import type { ChatTarget } from './context.ts'
-import { sendMarkdown, threadParams } from './send.ts'
+import { sendMarkdown, threadParams, withRetry } from './send.ts'
 import { sendFiles, type FileAccess } from './files-out.ts'
 import { startTyping } from './typing.ts'
 import { cancelButtonData } from './callback-data.ts'
@@ -85,11 +85,11 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
       switch (event.type) {
         case 'queued':
           later('queued', async () => {
-            const sent = await api.sendMessage(where.chatId, `⏳ Queued${event.position > 1 ? ` (#${event.position})` : ''}: I will answer this after the current reply.`, {
+            const sent = await withRetry(async () => await api.sendMessage(where.chatId, `⏳ Queued${event.position > 1 ? ` (#${event.position})` : ''}: I will answer this after the current reply.`, {
               ...threadParams(where),
               ...replyParams(),
               reply_markup: { inline_keyboard: [[{ text: 'Cancel', callback_data: cancelButtonData(event.entryId) }]] }
-            })
+            }))
             indicators.set(event.entryId, sent.message_id)
           })
           return
@@ -97,7 +97,7 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
           later('dequeued', async () => {
             const id = indicators.get(event.entryId)
             indicators.delete(event.entryId)
-            if (id !== undefined) await api.deleteMessage(where.chatId, id)
+            if (id !== undefined) await withRetry(async () => await api.deleteMessage(where.chatId, id))
           })
           return
         case 'discarded':
@@ -105,7 +105,7 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
             const id = indicators.get(event.entryId)
             indicators.delete(event.entryId)
             const text = event.why === 'cancelled' ? '✖️ Cancelled.' : '✖️ Discarded (stopped).'
-            if (id !== undefined) await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } })
+            if (id !== undefined) await withRetry(async () => await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } }))
           })
           return
         case 'run_started':

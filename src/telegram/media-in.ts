@@ -93,10 +93,10 @@ async function reserve (dir: string, name: string): Promise<string> {
   }
 }
 
-/** What the agent is told about a file the user sent (SPEC §4). */
-export function mediaPrompt (media: IncomingMedia, path: string, caption: string): string {
-  const what = media.kind.replace('_', ' ')
-  const lines = [`[The user sent a ${what} via Telegram. It is saved at: ${path}${media.mimeType !== undefined ? ` (${media.mimeType})` : ''}]`]
+/** What the agent is told about files the user sent (one message, or an album) (SPEC §4). */
+export function mediaPrompt (files: ReadonlyArray<{ media: IncomingMedia, path: string }>, caption: string): string {
+  const lines = files.map(({ media, path }) => `[The user sent a ${media.kind.replace('_', ' ')} via Telegram. It is saved at: ${path}${media.mimeType !== undefined ? ` (${media.mimeType})` : ''}]`)
+  const what = files.length === 1 ? (files[0]?.media.kind ?? 'file').replace('_', ' ') : 'files'
   lines.push(caption !== '' ? caption : `(No caption. Look at the ${what} and respond to it.)`)
   return lines.join('\n')
 }

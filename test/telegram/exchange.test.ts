@@ -105,6 +105,21 @@ describe('Telegram: buttons, files out, media in', () => {
     assert.ok(files.includes('data.csv'), 'the name is kept, without its folders')
   })
 
+  test('an album arrives as one message to the agent, with every file and the caption', async () => {
+    const chat = 116
+    const a = bot.fake.addFile('one', { filePath: 'photos/file_a.jpg' })
+    const b = bot.fake.addFile('two', { filePath: 'photos/file_b.jpg' })
+    const photo = (id: string): unknown => [{ file_id: id, file_unique_id: `u-${id}`, width: 1, height: 1, file_size: 3 }]
+    await bot.say('', { chatId: chat, from: chat, extra: { text: undefined, media_group_id: 'album1', caption: 'compare these [[reply:both seen]]', photo: photo(a) } })
+    await bot.say('', { chatId: chat, from: chat, extra: { text: undefined, media_group_id: 'album1', photo: photo(b) } })
+    await bot.waitMessage((m) => m.text === 'both seen', 'one answer for the album', chat)
+    const record = await waitFor(async () => { const r = await readRecord(join(outside, 'record.json')); return r?.argv.join(' ').includes('compare these') === true ? r : undefined }, 5000, 'the album run')
+    const prompt = record.argv.at(-1) ?? ''
+    assert.equal(prompt.match(/sent a photo/g)?.length, 2, 'both photos in one prompt')
+    assert.ok(!/No caption/.test(prompt))
+    assert.deepEqual(bot.texts(chat), ['both seen'], 'no queued indicator: one run')
+  })
+
   test('a file too large for Telegram gets a clear reply', async () => {
     const chat = 115
     const big = bot.fake.addFile('x', { filePath: 'documents/big.iso', fileSize: 30 * 1024 * 1024 })

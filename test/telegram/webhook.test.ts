@@ -153,6 +153,16 @@ describe('Telegram adapter in webhook mode', () => {
     await bot.waitMessage((m) => /No session yet/.test(m.text), 'the status', 118)
   })
 
+  test('a command reply Telegram refuses as HTML arrives as plain text; a 429 is waited out', async () => {
+    bot.fake.fail('sendMessage', { status: 400, description: 'Bad Request: can\'t parse entities: unsupported start tag "x" at byte offset 0' })
+    await bot.say('/memory', { chatId: 118, from: 118 })
+    const plain = await bot.waitMessage((m) => /memory/i.test(m.text) && m.parse_mode === undefined, 'the plain-text reply', 118)
+    assert.equal(plain.entities.length, 0)
+    bot.fake.fail('sendMessage', { status: 429, retryAfter: 1 })
+    await bot.say('/status', { chatId: 118, from: 118 })
+    await until(() => bot.messages(118).filter((m) => /No session yet/.test(m.text)).length === 2, 'the status after the 429')
+  })
+
   test('/restart asks for a restart after saying so', async () => {
     await bot.say('/restart', { chatId: 120, from: 120 })
     await bot.waitMessage((m) => /Restarting/.test(m.text), 'the restart notice', 120)

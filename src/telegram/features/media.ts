@@ -1,18 +1,30 @@
 import { Composer } from 'grammy'
-import type { BotContext } from '../context.ts'
+import type { BotContext, ChatTarget } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
-import { FileTooLargeError, isImage, mediaOf, mediaPrompt } from '../media-in.ts'
+import { FileTooLargeError, isImage, mediaOf, mediaPrompt, type IncomingMedia } from '../media-in.ts'
+import { createAlbumCollector } from '../album.ts'
+
+interface Received { where: ChatTarget, messageId: number, media: IncomingMedia, path: string, caption: string }
 
 /**
  * Photos, documents, voice, audio, video, video notes and stickers (SPEC §4): downloaded into
  * `workspace/telegram_files/YYYY-MM-DD/`, then the agent is told what arrived, where, and the
- * caption; images also go to Codex as `--image`. Too large for Telegram → a clear reply.
+ * caption; images also go to Codex as `--image`. An album becomes one message. Too large → a clear reply.
  */
 export function mediaFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
+  const run = (items: Received[]): void => {
+    const first = items[0]
+    if (first === undefined) return
+    const images = items.flatMap((i) => isImage(i.media) ? [i.path] : [])
+    const caption = items.map((i) => i.caption).filter((c) => c !== '').join('\n')
+    deps.runAsUser(first.where, mediaPrompt(items, caption), { replyTo: first.messageId, ...(images.length > 0 ? { images } : {}) })
+  }
+  const albums = createAlbumCollector(run, 1000)
   feature.on(['message:photo', 'message:document', 'message:voice', 'message:audio', 'message:video', 'message:video_note', 'message:sticker'], async (ctx) => {
     const media = mediaOf(ctx.message)
     if (media === null) return
+    const what = media.kind.replace('_', ' ')
     let path: string
     try {
       path = await deps.downloadMedia(media)
@@ -20,15 +32,15 @@ export function mediaFeature (deps: BotDeps): Composer<BotContext> {
       const tooLarge = err instanceof FileTooLargeError
       deps.logger.warn({ err: tooLarge ? undefined : err, kind: media.kind, size: media.fileSize }, 'telegram: could not download a file')
       const text = tooLarge
-        ? `⚠️ That ${media.kind.replace('_', ' ')} is too large: bots can download files up to 20 MB from Telegram. Send a smaller file, or put it on the machine yourself.`
-        : `⚠️ I could not download that ${media.kind.replace('_', ' ')} from Telegram. Please try again.`
+        ? `⚠️ That ${what} is too large: bots can download files up to 20 MB from Telegram. Send a smaller file, or put it on the machine yourself.`
+        : `⚠️ I could not download that ${what} from Telegram. Please try again.`
       await deps.sendMarkdown(ctx.ductor, text, { replyTo: ctx.message.message_id })
       return
     }
-    deps.runAsUser(ctx.ductor, mediaPrompt(media, path, ctx.ductor.text), {
-      replyTo: ctx.message.message_id,
-      ...(isImage(media) ? { images: [path] } : {})
-    })
+    const item: Received = { where: ctx.ductor, messageId: ctx.message.message_id, media, path, caption: ctx.ductor.text }
+    const group = ctx.message.media_group_id
+    if (group !== undefined) albums.add(`${ctx.ductor.key}:${group}`, item)
+    else run([item])
   })
   return feature
 }
