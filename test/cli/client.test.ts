@@ -11,7 +11,7 @@ test('the ductor command is a client of the admin API: chat streams, runs/sessio
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', ...bin.env, FAKE_CLI_REPLY: 'Hi from the assistant.' }
   const service = spawnCli(['serve', '--no-supervisor'], env)
   t.after(() => service.kill('SIGKILL'))
-  const done = collect(service, 60_000)
+  const done = collect(service, 180_000)
   await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 20_000, 'the service')
 
   const chat = await runCli(['chat', 'hello', 'there'], env)

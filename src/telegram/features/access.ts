@@ -15,6 +15,8 @@ export function accessGate (deps: BotDeps): Composer<BotContext> {
     const chat = ctx.chat
     if (chat === undefined || !deps.isAllowed(userId)) {
       if (ctx.from !== undefined) deps.logger.info({ userId, chatId: chat?.id }, 'telegram: ignored a user who is not allowed')
+      // A button press is answered (so the client stops waiting) and nothing else happens.
+      if (ctx.callbackQuery !== undefined) await ctx.answerCallbackQuery({ text: 'You are not allowed to use this bot.' }).catch(() => {})
       return
     }
     const msg: Message | undefined = ctx.callbackQuery?.message as Message | undefined ?? ctx.message

@@ -5,6 +5,12 @@ import { queueCancelFeature } from './queue-cancel.ts'
 import { startFeature } from './start.ts'
 import { helpFeature } from './help.ts'
 import { restartFeature } from './restart.ts'
+import { modelPanelFeature } from './model-panel.ts'
+import { cronPanelFeature } from './cron-panel.ts'
+import { showFilesFeature } from './show-files.ts'
+import { diagnoseFeature } from './diagnose.ts'
+import { infoFeature } from './info.ts'
+import { upgradeFeature } from './upgrade.ts'
 import { commandButtonsFeature } from './command-buttons.ts'
 import { replyButtonsFeature } from './reply-buttons.ts'
 import { mediaFeature } from './media.ts'
@@ -23,7 +29,12 @@ export const features: Feature[] = [
   startFeature,
   helpFeature,
   restartFeature,
-  // Panels (/model keyboard, /cron, /showfiles, /diagnose, /info, /upgrade) go here.
+  modelPanelFeature,
+  cronPanelFeature,
+  showFilesFeature,
+  diagnoseFeature,
+  infoFeature,
+  upgradeFeature,
   commandButtonsFeature,
   replyButtonsFeature,
   mediaFeature,
