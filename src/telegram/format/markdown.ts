@@ -44,6 +44,13 @@ function linksChanged (before: Links, after: Links): boolean {
   return Object.entries(after).some(([k, v]) => before[k]?.href !== v.href || before[k]?.title !== v.title)
 }
 
+/** Link definitions in a block, also those nested in list items and block quotes. */
+function definitionsIn (token: Token): Array<{ tag: string, href: string, title: string }> {
+  if (token.type === 'def') return [{ tag: token.tag as string, href: token.href as string, title: token.title as string }]
+  const children: Token[] = [...((token as { tokens?: Token[] }).tokens ?? []), ...((token as { items?: Token[] }).items ?? [])]
+  return children.flatMap(definitionsIn)
+}
+
 function normalize (markdown: string): string {
   return markdown.replace(/\r\n?/g, '\n')
 }
@@ -83,7 +90,7 @@ export function createMarkdownRenderer (): MarkdownRenderer {
     const openFrom = cacheable && solid.length >= 2 ? solid[solid.length - 2] as number : 0
     for (const t of tokens.slice(0, openFrom)) {
       // Only definitions in frozen blocks are remembered: a half-written one must not stick.
-      if (t.type === 'def' && !(t.tag in links)) links = { ...links, [t.tag]: { href: t.href, title: t.title } }
+      for (const def of definitionsIn(t)) if (!(def.tag in links)) links = { ...links, [def.tag]: { href: def.href, title: def.title } }
       freeze(renderBlock(t), t.raw)
     }
     return { frozen, open: renderOpen(tokens.slice(openFrom), tokens.links, options.streaming === true) }

@@ -82,3 +82,12 @@ test('a growing reply re-renders only its open tail', () => {
   assert.equal(frozen.length, 198)
   assert.equal(open.length, 2)
 })
+
+test('a link definition inside a list item still turns later [ref]s into links when the reply streams in', () => {
+  const md = '- [ref]: https://ref.ex\n\nsee [ref] ok\n\nmore [ref]\n'
+  const renderer = createMarkdownRenderer()
+  let streamed = ''
+  for (let i = 1; i <= md.length; i++) streamed = renderer.render(md.slice(0, i))
+  assert.equal(streamed, renderMarkdown(md))
+  assert.match(streamed, /more <a href="https:\/\/ref\.ex">ref<\/a>/)
+})
