@@ -18,7 +18,7 @@ const isDir = (a) => { try { return statSync(a).isDirectory() } catch { return f
 const dirs = process.argv.slice(2).filter(isDir)
 const args = process.argv.slice(2).filter((a) => !isDir(a))
 const files = args.some((a) => a.endsWith('.ts')) ? [] : (dirs.length > 0 ? dirs.flatMap(list) : list('test')).sort()
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...args, ...files], {
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 3}`, ...args, ...files], {
   stdio: 'inherit',
   env: { ...process.env, NODE_ENV: 'test' }
 })

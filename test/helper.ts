@@ -50,15 +50,20 @@ export interface Built {
  * replaces process.env entirely (the real CLIs get nothing of the host).
  */
 export async function buildFull (t: TestContext, opts: { config?: Config, env?: NodeJS.ProcessEnv, exactEnv?: NodeJS.ProcessEnv, clock?: Clock } = {}): Promise<Built> {
-  const home = await tempDir(t)
+  const home = await mkdtemp(join(tmpdir(), 'ductor-test-'))
+  const built: { app?: App } = {}
+  // One hook, in this order: the app (and the runs it drains) must be closed before its home goes.
+  t.after(async () => {
+    await built.app?.close()
+    await rm(home, { recursive: true, force: true })
+  })
   const paths = homePaths(home)
   await writeJsonAtomic(paths.config, opts.config ?? testConfig())
   const { config, fileConfig, path: configPath } = await loadConfig({ home, env: {} })
   await seedHome(home, { variant: 'both' })
   const { logger, lines } = memoryLogger()
   const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env: opts.exactEnv ?? { ...process.env, ...opts.env } })
-  const app = await buildApp({ config, paths, logger, version: '0.0.0-test', core, requestRestart: () => {} })
-  t.after(async () => { await app.close() })
+  const app = built.app = await buildApp({ config, paths, logger, version: '0.0.0-test', core, requestRestart: () => {} })
   return { app, core, home, paths, logs: lines }
 }
 
@@ -86,8 +91,19 @@ export function spawnCli (args: string[], env: NodeJS.ProcessEnv): ChildProcess 
   return spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a test that gives up can kill `ductor serve` and the service it supervises.
+    detached: true
   })
+}
+
+/** SIGKILL to the child's whole process group (spawnCli children), else to the child alone. */
+export function killTree (child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    child.kill('SIGKILL')
+  }
 }
 
 export async function collect (child: ChildProcess, timeoutMs: number): Promise<CliRun> {
@@ -95,8 +111,19 @@ export async function collect (child: ChildProcess, timeoutMs: number): Promise<
   let stderr = ''
   child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout += d })
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])))
+  const timer = setTimeout(() => killTree(child), timeoutMs)
+  // 'close' waits for the pipes; a grandchild left holding them must not hang the test, so after
+  // 'exit' the pipes get two more seconds.
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.once('close', (c, s) => resolve([c, s]))
+    child.once('exit', (c, s) => {
+      setTimeout(() => {
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+        resolve([c, s])
+      }, 2000).unref()
+    })
+  })
   clearTimeout(timer)
   return { code, signal, stdout, stderr }
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { spawnCli, collect, runCli, tempDir, waitFor, fakeClis } from '../helper.ts'
+import { spawnCli, collect, killTree, runCli, tempDir, waitFor, fakeClis } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 
 test('the ductor command is a client of the admin API: chat streams, runs/sessions/memory print, --json for scripts', async (t) => {
@@ -10,7 +10,7 @@ test('the ductor command is a client of the admin API: chat streams, runs/sessio
   const bin = await fakeClis(t)
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', ...bin.env, FAKE_CLI_REPLY: 'Hi from the assistant.' }
   const service = spawnCli(['serve', '--no-supervisor'], env)
-  t.after(() => service.kill('SIGKILL'))
+  t.after(() => killTree(service))
   const done = collect(service, 180_000)
   await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 20_000, 'the service')
 

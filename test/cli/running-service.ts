@@ -1,7 +1,7 @@
 import type { TestContext } from 'node:test'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { spawnCli, collect, runCli, tempDir, waitFor, fakeClis, type CliRun } from '../helper.ts'
+import { spawnCli, collect, killTree, runCli, tempDir, waitFor, fakeClis, type CliRun } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 
 /** A real `ductor serve` on a temporary home with fake CLIs; the `ductor` commands find it by the home. */
@@ -14,8 +14,8 @@ export async function startService (t: TestContext, extraEnv: NodeJS.ProcessEnv 
   }
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', ...bin.env, ...extraEnv }
   const service = spawnCli(['serve', '--no-supervisor'], env)
-  t.after(() => service.kill('SIGKILL'))
-  const done = collect(service, 900_000)
+  t.after(() => killTree(service))
+  const done = collect(service, 300_000)
   await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 120_000, 'the service')
   return {
     home,

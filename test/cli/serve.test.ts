@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { spawnCli, collect, runCli, tempDir, waitFor } from '../helper.ts'
+import { spawnCli, collect, killTree, runCli, tempDir, waitFor } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 
 const env = (home: string) => ({ DUCTOR_HOME: home, DUCTOR_PORT: '0', PATH: process.env['PATH'] })
@@ -10,7 +10,7 @@ const env = (home: string) => ({ DUCTOR_HOME: home, DUCTOR_PORT: '0', PATH: proc
 test('`ductor serve` on an empty home seeds it, serves /health, and stops with exit 0 on SIGTERM', async (t) => {
   const home = await tempDir(t)
   const child = spawnCli(['serve'], env(home))
-  t.after(() => child.kill('SIGKILL'))
+  t.after(() => killTree(child))
   const done = collect(child, 30_000)
   const info = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 20_000, 'the service to listen')
   const res = await fetch(`${info.url}/health`)

@@ -134,7 +134,9 @@ test(`Telegram webhook: ${CASES} hostile updates, nothing from strangers dispatc
   const acts = ['sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'sendChatAction', 'answerCallbackQuery', 'sendDocument', 'sendPhoto', 'deleteMessage', 'sendMessageDraft', 'setMessageReaction']
   const stray = acts.flatMap((m) => fake.callsOf(m).filter((c) => c.params['chat_id'] !== undefined && !ALLOWED.includes(Number(c.params['chat_id']))).map((c) => `${m} → ${String(c.params['chat_id'])}`))
   assert.deepEqual(stray, [], `seed ${seed}: the bot acted in a chat because of a stranger`)
-  assert.deepEqual(fake.callsOf('answerCallbackQuery').filter((c) => strangerCallbacks.has(String(c.params['callback_query_id']))).length, 0, 'a stranger\'s callback query was acted on')
+  // A stranger's press is only answered with the refusal (so their client stops waiting); nothing else.
+  const strangerAnswers = fake.callsOf('answerCallbackQuery').filter((c) => strangerCallbacks.has(String(c.params['callback_query_id'])))
+  assert.deepEqual(strangerAnswers.filter((c) => c.params['text'] !== 'You are not allowed to use this bot.').map((c) => JSON.stringify(c.params)), [], 'a stranger\'s callback query was acted on')
   assert.deepEqual([...fake.callsOf('sendDocument'), ...fake.callsOf('sendPhoto')].map((c) => JSON.stringify(c.files)), [], 'no file outside the workspace was sent')
   for (const m of ALLOWED.flatMap((id) => fake.allMessages(id))) assert.ok(!m.text.includes(OUTSIDE_SECRET), 'the bait leaked into a message')
   t.diagnostic(`${CASES} updates (${fromStrangers} from strangers, ${fromAllowed} from allowed users): ${prompts.length} reached the agent, all from allowed users; answers ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`)
