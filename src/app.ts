@@ -79,7 +79,8 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   })
   const telegram = app.telegram
   if (telegram?.mode === 'webhook') {
-    await app.register(telegramRoutes, { path: deps.config.telegram.webhook_path, secret: () => deps.core.config().telegram.webhook_secret, accept: telegram.accept })
+    // The secret registered with setWebhook at start: a changed one applies after the restart, as PATCH /api/config says.
+    await app.register(telegramRoutes, { path: deps.config.telegram.webhook_path, secret: () => deps.config.telegram.webhook_secret, accept: telegram.accept })
   }
   if (deps.config.admin.enabled) await app.register(adminRoutes, { prefix: '/api', version: deps.version })
   return app

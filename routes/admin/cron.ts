@@ -20,7 +20,7 @@ const JobView = Type.Object({
 
 /** Cron jobs (SPEC §8.2, §10): the same field names as cron_jobs.json; schedules validated with their next runs. */
 const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { cron, runs, paths } = app.core
+  const { cron, runs, paths, webhooks } = app.core
   const view = (job: CronJob) => ({
     job,
     zone: cron.zoneOf(job),
@@ -99,7 +99,8 @@ const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (cron.running().includes(job.id)) throw new DuctorError(ErrorCodes.conflict, `cron job "${job.id}" is running; wait for it to finish`)
     await cron.store.remove(job.id)
     let folderDeleted = false
-    const shared = cron.store.list().some((other) => other.task_folder === job.task_folder)
+    const shared = cron.store.list().some((other) => other.task_folder === job.task_folder) ||
+      webhooks.store.list().some((hook) => hook.mode === 'cron_task' && hook.task_folder === job.task_folder)
     if (request.query.delete_folder === true && !shared) {
       const folder = await resolveTaskFolder(paths.cronTasks, job.task_folder).catch(() => null)
       if (folder !== null) {

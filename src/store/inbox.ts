@@ -48,6 +48,8 @@ export function createInbox (deps: InboxDeps): Inbox {
   const { journal, dedupe, clock, logger } = deps
   const handlers = new Map<JournalKind, InboxHandler>()
   const running = new Set<Promise<void>>()
+  /** Keys whose entry is being written (a concurrent copy is a duplicate of it). */
+  const recording = new Set<string>()
   let started = false
   let stopped = false
 
@@ -70,13 +72,16 @@ export function createInbox (deps: InboxDeps): Inbox {
   return {
     async accept (kind, key, payload) {
       const dedupeKey = `${kind}:${key}`
-      if (!dedupe.checkAndRemember(dedupeKey, clock.now())) return { status: 'duplicate', seq: null }
+      if (recording.has(dedupeKey) || dedupe.has(dedupeKey, clock.now())) return { status: 'duplicate', seq: null }
+      // The key is remembered on disk only once the entry is: a crash in between must not turn the
+      // sender's retry into a "duplicate" of something that was never saved.
+      recording.add(dedupeKey)
       let seq: number
       try {
         ({ seq } = await journal.append({ kind, key, payload }))
-      } catch (err) {
-        dedupe.forget(dedupeKey)
-        throw err
+        dedupe.checkAndRemember(dedupeKey, clock.now())
+      } finally {
+        recording.delete(dedupeKey)
       }
       dispatch({ kind, key, payload, seq, accepted_at: new Date(clock.now()).toISOString() })
       return { status: 'accepted', seq }

@@ -4,6 +4,7 @@ import { InputFile, type Api } from 'grammy'
 import type { Logger } from '../logger-types.ts'
 import type { ChatTarget } from './context.ts'
 import { sendMarkdown, threadParams, withRetry } from './send.ts'
+import { holdsSecrets } from './panels/home-browser.ts'
 
 /** Which files the agent may send (SPEC §2 `file_access`) and the folders that means. */
 export interface FileAccess {
@@ -21,7 +22,7 @@ const photoExtensions = new Set(['.jpg', '.jpeg', '.png', '.webp'])
 const maxPhotoBytes = 10 * 1024 * 1024
 const maxUploadBytes = 50 * 1024 * 1024
 
-/** Resolves `path` (symlinks included) and checks it against the `file_access` root. */
+/** Resolves `path` (symlinks included) and checks it against the `file_access` root; ductor's own secrets never go. */
 export async function checkFileAccess (path: string, access: FileAccess): Promise<FileCheck> {
   if (!isAbsolute(path) || [...path].some((c) => c.charCodeAt(0) < 32)) return { ok: false, reason: 'not an absolute path' }
   let real: string
@@ -37,6 +38,11 @@ export async function checkFileAccess (path: string, access: FileAccess): Promis
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
       return { ok: false, reason: `outside the allowed folder (file_access is "${access.mode}": only files under ${rootPath})` }
     }
+  }
+  const home = await realpath(access.home).catch(() => access.home)
+  const inHome = relative(home, real)
+  if (!inHome.startsWith('..') && !isAbsolute(inHome) && holdsSecrets(inHome)) {
+    return { ok: false, reason: 'it holds ductor\'s tokens and secrets (config/, webhooks.json), which are never sent into a chat' }
   }
   const info = await stat(real).catch(() => null)
   if (info === null || !info.isFile()) return { ok: false, reason: 'not a file' }

@@ -105,6 +105,10 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
       log.warn('webhook delivery dropped: the hook was deleted before it could run')
       return null
     }
+    if (!hook.enabled && delivery.test !== true) {
+      log.warn('webhook delivery dropped: the hook was disabled before it could run')
+      return null
+    }
     const text = renderTemplate(hook.prompt_template, delivery.payload)
     const flagged = scanForInjection(text)
     if (flagged.length > 0) log.warn({ patterns: flagged }, 'possible prompt injection in webhook payload (not blocked)')

@@ -207,3 +207,14 @@ test('the cron routes need the admin token', async (t) => {
   }
   assert.deepEqual((await app.inject({ method: 'GET', url: '/api/cron', headers: auth })).json(), { jobs: [] }, 'nothing was created')
 })
+
+test('DELETE /api/cron/:id?delete_folder=true keeps a folder that a cron_task webhook still uses', async (t) => {
+  const { app, paths } = await buildFull(t)
+  const made = await app.inject({ method: 'POST', url: '/api/cron', headers: auth, payload: { id: 'report', title: 'Report', schedule: '0 9 * * *', task_folder: 'shared', task_description: 'Write the report.' } })
+  assert.equal(made.statusCode, 201, made.body)
+  const hook = await app.inject({ method: 'POST', url: '/api/webhooks', headers: auth, payload: { id: 'on-push', title: 'On push', mode: 'cron_task', task_folder: 'shared', prompt_template: 'Pushed {{ref}}' } })
+  assert.equal(hook.statusCode, 201, hook.body)
+  const del = await app.inject({ method: 'DELETE', url: '/api/cron/report?delete_folder=true', headers: auth })
+  assert.deepEqual(del.json(), { deleted: true, folder_deleted: false })
+  assert.ok((await stat(join(paths.cronTasks, 'shared', 'TASK_DESCRIPTION.md'))).isFile())
+})

@@ -69,3 +69,13 @@ test('in quiet hours a real cron_task delivery is skipped, but a test the user a
   const statuses = core.runs.list({ kind: 'webhook', ref: 'nightly' }).map((r) => r.status).sort()
   assert.deepEqual(statuses, ['skipped:quiet_hours', 'success'])
 })
+
+test('a delivery accepted before its hook was disabled is not run when it comes up (e.g. replayed after a restart)', async (t) => {
+  const { addHook, core } = await setup(t, { config: { allowed_user_ids: [5] } })
+  await addHook({ id: 'off-later', prompt_template: '{{text}}' })
+  await core.webhooks.store.update('off-later', { enabled: false })
+  const result = await core.webhooks.dispatcher.dispatch({ hook_id: 'off-later', delivery_id: 'd-1', payload: { text: 'hello [[reply:should not run]]' } })
+  assert.equal(result, null)
+  assert.deepEqual(core.runs.list({ kind: 'webhook', ref: 'off-later' }), [])
+  assert.equal(core.webhooks.store.get('off-later')?.trigger_count, 0)
+})

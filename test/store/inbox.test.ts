@@ -98,3 +98,25 @@ test('entries of a kind nobody handles wait for a handler at a later start', asy
   await second.stop(1000)
   assert.deepEqual(updates.seen.map((e) => e.payload), [{ update_id: 42 }])
 })
+
+test('the key is remembered only once its entry is on disk: a crash before that leaves the sender free to retry', async (t) => {
+  const dir = await tempDir(t)
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  const { logger } = memoryLogger()
+  const dedupe = await createDedupeStore({ path: join(dir, 'dedupe.jsonl') })
+  const inbox = createInbox({
+    journal: await createJournal({ path: join(dir, 'inbox.jsonl'), syncFile: async () => { await gate } }),
+    dedupe,
+    clock: systemClock,
+    logger
+  })
+  t.after(async () => { release(); await inbox.close() })
+  const first = inbox.accept('webhook', 'gh:1', { n: 1 })
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  assert.equal(dedupe.has('webhook:gh:1', Date.now()), false, 'not remembered while the entry is not durable')
+  assert.deepEqual(await inbox.accept('webhook', 'gh:1', { n: 1 }), { status: 'duplicate', seq: null }, 'a copy arriving meanwhile is a duplicate')
+  release()
+  assert.equal((await first).status, 'accepted')
+  assert.equal(dedupe.has('webhook:gh:1', Date.now()), true)
+})
