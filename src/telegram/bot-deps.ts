@@ -50,7 +50,7 @@ export interface BotDeps extends BotOptions {
    * with a queued indicator, typing, a streamed reply, buttons and files. Returns at once; the run
    * goes on in the background (errors are logged and told to the user, never thrown).
    */
-  runAsUser: (where: ChatTarget, text: string, opts?: RunAsUserOptions) => void
+  runAsUser: (where: ChatTarget, text: string, opts?: RunAsUserOptions) => Promise<void>
   /** Sends Markdown (rendered to Telegram HTML, split at 4096, plain text if Telegram refuses the HTML). */
   sendMarkdown: (where: ChatTarget, markdown: string, opts?: SendOptions) => Promise<number[]>
   /** Whether a Telegram user may talk to the bot (`allowed_user_ids`). */

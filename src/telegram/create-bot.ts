@@ -56,14 +56,21 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     version: opts.version,
     requestRestart: opts.requestRestart,
     api: bot.api,
-    runAsUser (where, text, o = {}) {
+    async runAsUser (where, text, o = {}) {
+      // Resolves once the message's run has started (or it was answered, cancelled or discarded):
+      // until then its update stays unfinished in the inbox, so a message still waiting in the
+      // chat's queue when the service dies is replayed at the next start instead of lost.
+      let taken: () => void = () => {}
+      const begun = new Promise<void>((resolve) => { taken = resolve })
+      const sink = sinkFor(where, o.replyTo)
       core.orchestrator.handleMessage({
         chatId: String(where.chatId),
         text,
         origin: 'telegram',
-        sink: sinkFor(where, o.replyTo),
+        sink: { emit (event) { if (event.type === 'run_started') taken(); sink.emit(event) } },
         ...(o.images !== undefined ? { images: o.images } : {})
-      }).catch((err: unknown) => { logger.error({ err, chatId: where.chatId }, 'telegram: message failed') })
+      }).catch((err: unknown) => { logger.error({ err, chatId: where.chatId }, 'telegram: message failed') }).finally(taken)
+      await begun
     },
     sendMarkdown: async (where, markdown, o) => await sendMarkdown(bot.api, where, markdown, o),
     isAllowed: (userId) => userId !== undefined && config().allowed_user_ids.includes(userId),

@@ -37,6 +37,8 @@ describe('Telegram chat lanes: queue, Cancel, /stop, abort words', () => {
       return queued.length === 2 ? queued : undefined
     }, 10_000, 'two queued indicators')
     assert.ok(q2 !== undefined && q3 !== undefined)
+    // Their updates stay unfinished in the inbox until their runs start: a crash now replays them.
+    assert.ok(bot.core.inbox.inFlight() >= 2, `queued updates still in flight: ${bot.core.inbox.inFlight()}`)
     assert.equal(q2.text, '⏳ Queued: I will answer this after the current reply.')
     assert.match(q3.text, /Queued \(#2\)/)
     assert.equal(q2.reply_markup !== undefined, true)

@@ -13,14 +13,14 @@ interface Received { where: ChatTarget, messageId: number, media: IncomingMedia,
  */
 export function mediaFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
-  const run = (items: Received[]): void => {
+  const run = async (items: Received[]): Promise<void> => {
     const first = items[0]
     if (first === undefined) return
     const images = items.flatMap((i) => isImage(i.media) ? [i.path] : [])
     const caption = items.map((i) => i.caption).filter((c) => c !== '').join('\n')
-    deps.runAsUser(first.where, mediaPrompt(items, caption), { replyTo: first.messageId, ...(images.length > 0 ? { images } : {}) })
+    await deps.runAsUser(first.where, mediaPrompt(items, caption), { replyTo: first.messageId, ...(images.length > 0 ? { images } : {}) })
   }
-  const albums = createAlbumCollector(run, 1000)
+  const albums = createAlbumCollector((items: Received[]) => { run(items).catch(() => {}) }, 1000)
   feature.on(['message:photo', 'message:document', 'message:voice', 'message:audio', 'message:video', 'message:video_note', 'message:sticker'], async (ctx) => {
     const media = mediaOf(ctx.message)
     if (media === null) return
@@ -40,7 +40,7 @@ export function mediaFeature (deps: BotDeps): Composer<BotContext> {
     const item: Received = { where: ctx.ductor, messageId: ctx.message.message_id, media, path, caption: ctx.ductor.text }
     const group = ctx.message.media_group_id
     if (group !== undefined) albums.add(`${ctx.ductor.key}:${group}`, item)
-    else run([item])
+    else await run([item])
   })
   return feature
 }

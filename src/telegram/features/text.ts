@@ -8,10 +8,10 @@ import type { BotDeps } from '../bot-deps.ts'
  */
 export function textFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
-  feature.on('message:text', (ctx) => {
+  feature.on('message:text', async (ctx) => {
     const text = ctx.ductor.text
     if (text === '') return
-    deps.runAsUser(ctx.ductor, text, { replyTo: ctx.message.message_id })
+    await deps.runAsUser(ctx.ductor, text, { replyTo: ctx.message.message_id })
   })
   return feature
 }
