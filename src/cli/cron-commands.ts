@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import { connectApi, type ApiClient } from './api-client.ts'
-import { table } from './output.ts'
+import { printResult, table } from './output.ts'
 import { collectValues, details, formatInZone, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
 
 /**
@@ -94,10 +94,6 @@ function describe (view: JobView): string {
   ])
 }
 
-function print (opts: Opts, value: unknown, text: () => string): void {
-  process.stdout.write(opts.json === true ? JSON.stringify(value, null, 2) + '\n' : text())
-}
-
 /** Polls until the job no longer runs, then answers its newest run. */
 async function waitForRun (api: ApiClient, id: string): Promise<Run> {
   for (;;) {
@@ -118,7 +114,7 @@ export function cronCommand (): Command {
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (opts: Opts) => {
       const { jobs } = await (await connectApi()).request<{ jobs: JobView[] }>('GET', '/cron')
-      print(opts, jobs, () => table(jobs.map((v) => ({
+      printResult(opts, jobs, () => table(jobs.map((v) => ({
         ...v.job,
         on: v.job.enabled ? 'yes' : 'no',
         zone: v.zone,
@@ -136,7 +132,7 @@ export function cronCommand (): Command {
       if (opts['schedule'] === undefined) throw new Error('--schedule is required, e.g. --schedule "0 8 * * *"')
       const body = { id: opts['id'], title: opts['title'] ?? opts['id'], ...pickFields(opts, FIELDS), ...(opts['disabled'] === true ? { enabled: false } : {}) }
       const view = await (await connectApi()).request<JobView>('POST', '/cron', body)
-      print(opts, view, () => `Created cron job ${describe(view)}`)
+      printResult(opts, view, () => `Created cron job ${describe(view)}`)
     })
 
   cron.command('show')
@@ -145,7 +141,7 @@ export function cronCommand (): Command {
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
       const view = await (await connectApi()).request<JobView>('GET', path(id))
-      print(opts, view, () => describe(view))
+      printResult(opts, view, () => describe(view))
     })
 
   jobOptions(cron.command('edit'))
@@ -156,7 +152,7 @@ export function cronCommand (): Command {
       const body = pickFields(opts, FIELDS)
       if (Object.keys(body).length === 0) throw new Error('nothing to change: give at least one option, e.g. --schedule "30 7 * * *" (see ductor cron edit --help)')
       const view = await (await connectApi()).request<JobView>('PATCH', path(id), body)
-      print(opts, view, () => `Updated cron job ${describe(view)}`)
+      printResult(opts, view, () => `Updated cron job ${describe(view)}`)
     })
 
   cron.command('remove')
@@ -166,7 +162,7 @@ export function cronCommand (): Command {
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
       const answer = await (await connectApi()).request<{ deleted: boolean, folder_deleted: boolean }>('DELETE', `${path(id)}${opts['deleteFolder'] === true ? '?delete_folder=true' : ''}`)
-      print(opts, answer, () => `Removed cron job ${id}${answer.folder_deleted ? ' and its task folder' : '; its task folder is kept'}.\n`)
+      printResult(opts, answer, () => `Removed cron job ${id}${answer.folder_deleted ? ' and its task folder' : '; its task folder is kept'}.\n`)
     })
 
   cron.command('run')
@@ -178,11 +174,11 @@ export function cronCommand (): Command {
       const api = await connectApi()
       const started = await api.request<{ started: boolean, job_id: string }>('POST', `${path(id)}/run`)
       if (opts['wait'] !== true) {
-        print(opts, started, () => `Started cron job ${id}; see its runs with: ductor runs --kind cron\n`)
+        printResult(opts, started, () => `Started cron job ${id}; see its runs with: ductor runs --kind cron\n`)
         return
       }
       const run = await waitForRun(api, id)
-      print(opts, run, () => `Cron job ${id} finished: ${run.status} (run ${run.id})\n`)
+      printResult(opts, run, () => `Cron job ${id} finished: ${run.status} (run ${run.id})\n`)
       if (run.status !== 'success') process.exitCode = 1
     })
 

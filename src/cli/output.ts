@@ -14,3 +14,9 @@ export function table (rows: Array<Record<string, unknown>>, columns: Array<[key
 export function printJson (value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n')
 }
+
+/** `--json` prints the API's answer as it is; otherwise the human text. */
+export function printResult (opts: { json?: boolean }, value: unknown, text: () => string): void {
+  if (opts.json === true) printJson(value)
+  else process.stdout.write(text())
+}

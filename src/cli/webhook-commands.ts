@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { readFileSync } from 'node:fs'
 import { connectApi, type ApiClient } from './api-client.ts'
-import { table } from './output.ts'
+import { printResult, table } from './output.ts'
 import { collectValues, details, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
 
 /**
@@ -157,10 +157,6 @@ function describe (view: HookView): string {
   return text
 }
 
-function print (opts: Opts, value: unknown, text: () => string): void {
-  process.stdout.write(opts.json === true ? JSON.stringify(value, null, 2) + '\n' : text())
-}
-
 /** Polls until a run of hook `id` that is not in `before` has ended. */
 async function waitForNewRun (api: ApiClient, id: string, before: Set<string>): Promise<Run> {
   for (;;) {
@@ -179,7 +175,7 @@ export function webhookCommand (): Command {
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (opts: Opts) => {
       const { hooks } = await (await connectApi()).request<{ hooks: HookView[] }>('GET', '/webhooks')
-      print(opts, hooks, () => table(hooks.map((v) => ({
+      printResult(opts, hooks, () => table(hooks.map((v) => ({
         ...v.hook,
         on: v.hook.enabled ? 'yes' : 'no',
         auth: v.auth.scheme,
@@ -197,7 +193,7 @@ export function webhookCommand (): Command {
       if (body['prompt_template'] === undefined) throw new Error('--template is required, e.g. --template "CI failed on {{branch}}: {{message}}"')
       if (body['mode'] === 'cron_task' && body['task_folder'] === undefined) body['task_folder'] = opts['id']
       const view = await (await connectApi()).request<HookView>('POST', '/webhooks', body)
-      print(opts, view, () => `Created webhook ${describe(view)}`)
+      printResult(opts, view, () => `Created webhook ${describe(view)}`)
     })
 
   webhook.command('show')
@@ -206,7 +202,7 @@ export function webhookCommand (): Command {
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
       const view = await (await connectApi()).request<HookView>('GET', path(id))
-      print(opts, view, () => describe(view))
+      printResult(opts, view, () => describe(view))
     })
 
   hookOptions(webhook.command('edit'))
@@ -217,7 +213,7 @@ export function webhookCommand (): Command {
       const body = hookBody(opts)
       if (Object.keys(body).length === 0) throw new Error('nothing to change: give at least one option, e.g. --enabled false (see ductor webhook edit --help)')
       const view = await (await connectApi()).request<HookView>('PATCH', path(id), body)
-      print(opts, view, () => `Updated webhook ${describe(view)}`)
+      printResult(opts, view, () => `Updated webhook ${describe(view)}`)
     })
 
   webhook.command('remove')
@@ -226,7 +222,7 @@ export function webhookCommand (): Command {
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
       const answer = await (await connectApi()).request<{ deleted: boolean, id: string }>('DELETE', path(id))
-      print(opts, answer, () => `Removed webhook ${id}; senders now get 404.\n`)
+      printResult(opts, answer, () => `Removed webhook ${id}; senders now get 404.\n`)
     })
 
   webhook.command('rotate')
@@ -235,7 +231,7 @@ export function webhookCommand (): Command {
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
       const view = await (await connectApi()).request<HookView>('POST', `${path(id)}/rotate-token`)
-      print(opts, view, () => `New token for webhook ${id}: ${view.token ?? '(none)'}\nThe old token no longer works; update the sender. The token is shown only now.\n`)
+      printResult(opts, view, () => `New token for webhook ${id}: ${view.token ?? '(none)'}\nThe old token no longer works; update the sender. The token is shown only now.\n`)
     })
 
   webhook.command('test')
@@ -252,11 +248,11 @@ export function webhookCommand (): Command {
       const body = opts['payload'] === undefined ? {} : { payload: opts['payload'] }
       const answer = await api.request<{ accepted: boolean, delivery_id: string, rendered: string }>('POST', `${path(id)}/test`, body)
       if (opts['wait'] !== true) {
-        print(opts, answer, () => `Test delivery ${answer.delivery_id} accepted for webhook ${id}. The agent gets:\n${answer.rendered}\n`)
+        printResult(opts, answer, () => `Test delivery ${answer.delivery_id} accepted for webhook ${id}. The agent gets:\n${answer.rendered}\n`)
         return
       }
       const run = await waitForNewRun(api, id, before)
-      print(opts, { ...answer, run }, () => `Test delivery ${answer.delivery_id} for webhook ${id} finished: ${run.status}${run.error === null ? '' : ` (${run.error})`}\n`)
+      printResult(opts, { ...answer, run }, () => `Test delivery ${answer.delivery_id} for webhook ${id} finished: ${run.status}${run.error === null ? '' : ` (${run.error})`}\n`)
       if (run.status !== 'success') process.exitCode = 1
     })
 
