@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { createJournal } from '../src/store/journal.ts'
 import { load, type LoadResult } from './lib/load.ts'
 import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
-import { buildPackage, startBareServer, startService, tempHome } from './lib/service.ts'
+import { buildPackage, startBareFastify, startBareServer, startService, tempHome } from './lib/service.ts'
 
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] ?? '1,8,32,128').split(',').map(Number)
 const TARGET_CONNECTIONS = 32
@@ -53,13 +53,14 @@ export async function benchHooks (): Promise<BenchResult> {
   const body = body2k()
   const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`
   const headers = { 'content-type': 'application/json', 'x-signature': signature }
-  const figures: Array<{ c: number, service: LoadResult, bare: LoadResult }> = []
+  const figures: Array<{ c: number, service: LoadResult, bare: LoadResult, fastify: LoadResult }> = []
   const pkg = await buildPackage()
   const { home, cleanup } = await tempHome({
     'config/config.json': { admin: { token: TOKEN }, webhooks: { enabled: true, rate_limit_per_minute: 100_000 }, log_level: 'WARNING' }
   })
   try {
     const bare = await startBareServer({ status: 202 })
+    const bareFastify = await startBareFastify()
     const service = await startService({ pkg, home })
     try {
       for (const c of CONNECTIONS) {
@@ -73,13 +74,15 @@ export async function benchHooks (): Promise<BenchResult> {
         if (check.status !== 202) throw new Error(`a signed delivery was not accepted: ${check.status} ${await check.text()}`)
       }
       for (const c of CONNECTIONS) {
-        const b = await load({ url: bare.url, connections: c, seconds: SECONDS, headers, body })
-        const s = await load({ url: `${service.url}/hooks/bench-${c}`, connections: c, seconds: SECONDS, headers, body })
-        figures.push({ c, service: s, bare: b })
-        progress(`${c} connections: ${s.rps.toFixed(0)} req/s p99 ${s.p99} ms (${s.non2xx} non-2xx, ${s.errors} errors); bare ${b.rps.toFixed(0)} req/s p99 ${b.p99} ms`)
+        const b = await load({ pid: bare.child.pid, url: bare.url, connections: c, seconds: SECONDS, headers, body })
+        const f = await load({ pid: bareFastify.child.pid, url: `${bareFastify.url}/hooks/bench-${c}`, connections: c, seconds: SECONDS, headers, body })
+        const s = await load({ pid: service.child.pid, url: `${service.url}/hooks/bench-${c}`, connections: c, seconds: SECONDS, headers, body })
+        figures.push({ c, service: s, bare: b, fastify: f })
+        progress(`${c} connections: ${s.rps.toFixed(0)} req/s p99 ${s.p99} ms (${s.non2xx} non-2xx, ${s.errors} errors); bare ${b.rps.toFixed(0)} req/s p99 ${b.p99} ms; bare Fastify ${f.rps.toFixed(0)} req/s p99 ${f.p99} ms`)
       }
     } finally {
       await service.stop()
+      await bareFastify.stop()
       await bare.stop()
     }
   } finally {
@@ -123,8 +126,8 @@ export async function benchHooks (): Promise<BenchResult> {
   }
   result.growth.push({
     title: `P1 cost growth: POST /hooks/:id by connections (${SECONDS} s each; autocannon latencies are whole ms)`,
-    columns: ['connections', 'req/s', 'bare req/s', 'share of bare', 'p50 ms', 'p99 ms', 'bare p99 ms', 'non-2xx'],
-    rows: figures.map((f) => [f.c, f.service.rps, f.bare.rps, `${(100 * f.service.rps / f.bare.rps).toFixed(0)} %`, f.service.p50, f.service.p99, f.bare.p99, f.service.non2xx])
+    columns: ['connections', 'req/s', 'bare req/s', 'share of bare', 'bare Fastify req/s', 'share of bare Fastify', 'p50 ms', 'p99 ms', 'bare p99 ms', 'bare Fastify p99 ms', 'CPU µs/req', 'of it kernel', 'bare CPU µs/req', 'bare Fastify CPU µs/req', 'non-2xx'],
+    rows: figures.map((f) => [f.c, f.service.rps, f.bare.rps, `${(100 * f.service.rps / f.bare.rps).toFixed(0)} %`, f.fastify.rps, `${(100 * f.service.rps / f.fastify.rps).toFixed(0)} %`, f.service.p50, f.service.p99, f.bare.p99, f.fastify.p99, f.service.cpuUsPerRequest ?? '–', f.service.sysUsPerRequest ?? '–', f.bare.cpuUsPerRequest ?? '–', f.fastify.cpuUsPerRequest ?? '–', f.service.non2xx])
   })
   return result
 }

@@ -141,6 +141,16 @@ export async function startBareServer (opts: { status?: number, nodeArgs?: strin
   return { child, url, startMs, stop: async () => { await stopChild(child) } }
 }
 
+/** The framework baseline for P1: bare Fastify with the hooks route's body parser and a 202 (bench/lib/bare-fastify.mjs). */
+export async function startBareFastify (): Promise<Started> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const startedAt = process.hrtime.bigint()
+  const child = spawn(process.execPath, [fileURLToPath(new URL('bare-fastify.mjs', import.meta.url)), String(port)], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const startMs = await waitHealthy(child, url, startedAt, 30_000)
+  return { child, url, startMs, stop: async () => { await stopChild(child) } }
+}
+
 /** Resident set size of a process, in MB (Linux /proc; `ps` elsewhere). */
 export async function rssMb (pid: number): Promise<number> {
   try {

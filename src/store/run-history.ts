@@ -12,8 +12,10 @@ import { removeStaleTemps, scanLines } from './line-files.ts'
 
 /**
  * Run history (SPEC §8.2, §10): one record per run of any kind. Stored as JSONL, one full record
- * per line, written (and fsynced) when a run starts and again when it ends; the last line for an id
- * wins. A run still `running` when the file is opened again was cut off by a crash or a kill: it
+ * per line, written when a run starts and again when it ends; the last line for an id wins. A line
+ * is in the file (so a crash of the process keeps it) before the call resolves, and fsynced within
+ * a second (lazily, shared with every line written meanwhile): a record is not a message, and an
+ * fsync per record cost the webhook route a quarter of its throughput (docs/benchmarks.md, P1). A run still `running` when the file is opened again was cut off by a crash or a kill: it
  * becomes `error:interrupted`. The newest `maxRuns` are kept in memory and on disk (older finished
  * runs are dropped; the file is rewritten once it holds twice as many lines).
  */
@@ -172,7 +174,7 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
 
   async function write (run: Run): Promise<void> {
     lines++
-    const done = log.append(Buffer.from(JSON.stringify(run) + '\n'))
+    const done = log.append(Buffer.from(JSON.stringify(run) + '\n'), { durable: false })
     if (!rotating && lines > 2 * maxRuns) {
       rotating = true
       log.exclusive(async (file) => {

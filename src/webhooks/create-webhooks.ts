@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises'
+import { statSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import type { Config } from '../config.ts'
 import type { Clock } from '../clock.ts'
 import type { Logger } from '../logger-types.ts'
@@ -36,7 +37,29 @@ export interface WebhooksOptions {
 /** Loads `webhooks.json` and makes the dispatcher the inbox's handler for accepted deliveries. */
 export async function createWebhooks (opts: WebhooksOptions): Promise<Webhooks> {
   const logger = opts.logger.child({ component: 'webhooks' })
-  const inner = createHookStore({ path: opts.path, logger, clock: opts.clock })
+  // A synchronous stat: for a local file it is one short syscall (~2 µs), where the promise version
+  // costs a thread-pool round trip per delivery, the hooks route's largest cost (docs/benchmarks.md, P1).
+  const identity = (): string => {
+    try {
+      const s = statSync(opts.path, { bigint: true, throwIfNoEntry: false })
+      return s === undefined ? 'missing' : `${s.ino}:${s.size}:${s.mtimeNs}`
+    } catch {
+      return 'missing'
+    }
+  }
+  let seen = 'missing'
+  // The store's own writes are not hand edits: while one runs, refresh() does not look (else it
+  // would re-read the file the store is writing); after it, its result is `seen`.
+  let ownWrites = 0
+  const guardWrite = async (write: () => Promise<void>): Promise<void> => {
+    ownWrites++
+    try {
+      await write()
+    } finally {
+      if (--ownWrites === 0) seen = identity()
+    }
+  }
+  const inner = createHookStore({ path: opts.path, logger, clock: opts.clock, guardWrite })
   const learn = <T>(result: T): T => {
     for (const hook of inner.list()) {
       opts.onSecret?.(hook.token)
@@ -44,46 +67,23 @@ export async function createWebhooks (opts: WebhooksOptions): Promise<Webhooks> 
     }
     return result
   }
-  const identity = async (): Promise<string> => {
-    try {
-      const s = await stat(opts.path, { bigint: true })
-      return `${s.ino}:${s.size}:${s.mtimeNs}`
-    } catch {
-      return 'missing'
-    }
-  }
-  let seen = 'missing'
-  // The store's own writes are not hand edits: while one is queued or running, refresh() does not
-  // look (else every delivery re-read the file and waited behind the queued writes of the
-  // trigger counts: ~35–200 deliveries/s; docs/benchmarks.md, P1); after it, its result is `seen`.
-  let ownWrites = 0
-  const own = async <T>(write: () => Promise<T>): Promise<T> => {
-    ownWrites++
-    try {
-      return await write()
-    } finally {
-      if (--ownWrites === 0) seen = await identity()
-    }
-  }
   const store: HookStore = {
     ...inner,
     load: async () => learn(await inner.load()),
     reload: async () => learn(await inner.reload()),
-    create: async (input) => learn(await own(() => inner.create(input))),
-    update: async (id, patch) => learn(await own(() => inner.update(id, patch))),
-    rotateToken: async (id) => learn(await own(() => inner.rotateToken(id))),
-    delete: async (id) => await own(() => inner.delete(id)),
-    recordTrigger: async (id, outcome) => await own(() => inner.recordTrigger(id, outcome))
+    create: async (input) => learn(await inner.create(input)),
+    update: async (id, patch) => learn(await inner.update(id, patch)),
+    rotateToken: async (id) => learn(await inner.rotateToken(id))
   }
   const loaded = await store.load()
   logger.info(loaded, 'webhooks loaded')
   const dispatcher = createDispatcher({ ...opts, store, logger })
   opts.inbox.handle('webhook', dispatcher.handleEntry)
 
-  seen = await identity()
+  seen = identity()
   async function refresh (): Promise<void> {
     if (ownWrites > 0) return
-    const now = await identity()
+    const now = identity()
     if (now === seen || now === 'missing') return
     let parsed: unknown
     try {

@@ -114,11 +114,15 @@ export function parseJsonObject (body: Buffer): { ok: true, value: Record<string
   let poisoned = false
   let value: unknown
   try {
-    value = JSON.parse(text, function (this: unknown, key: string, child: unknown) {
-      if (key === '__proto__') poisoned = true
-      if (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype')) poisoned = true
-      return child
-    })
+    // The key check needs a reviver, which makes parsing several times slower; a text that holds
+    // neither key nor any \u escape (which could spell one) cannot contain them, so it skips it.
+    value = !text.includes('__proto__') && !text.includes('constructor') && !text.includes('\\u')
+      ? JSON.parse(text)
+      : JSON.parse(text, function (this: unknown, key: string, child: unknown) {
+        if (key === '__proto__') poisoned = true
+        if (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype')) poisoned = true
+        return child
+      })
   } catch {
     // The parser's message may quote the body; it is not repeated back.
     return { ok: false, message: 'the body is not valid JSON; send one JSON object' }
