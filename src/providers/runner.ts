@@ -4,6 +4,7 @@
  * SIGKILL after the grace period), reap, and describe the outcome. `done` never rejects.
  */
 import { statSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import type { Clock } from '../clock.ts'
@@ -85,6 +86,7 @@ const POLL_MS = 25
 const MALFORMED_LOGGED = 5
 const KILL_WAIT_MS = 1000
 const MAX_TIMER_MS = 2 ** 31 - 1 // longer delays overflow and fire at once
+const CLI_NICE = 10
 
 export function createRunner (options: RunnerOptions): Runner {
   const { registry } = options
@@ -153,6 +155,11 @@ export function createRunner (options: RunnerOptions): Runner {
       return { runId: spec.runId, pid, done, abort: async () => await done }
     }
 
+    // The CLI and whatever it starts run at a lower CPU priority than the service (ADR 11): when many
+    // start at once on a small machine, the event loop that acknowledges deliveries and streams
+    // replies, and each next spawn (which blocks the loop until its child execs), are not queued
+    // behind them. Idle cores are still theirs in full.
+    try { setPriority(pid, CLI_NICE) } catch {}
     log.debug({ pid, binary, cwd: spec.cwd }, 'CLI started')
     child.stdout.on('data', (chunk: Buffer) => parser.write(chunk))
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
