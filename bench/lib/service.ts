@@ -129,12 +129,22 @@ export async function startService (opts: StartServiceOptions): Promise<Started>
   }
 }
 
-/** The baseline: a bare `node -e` node:http server, started and polled the same way. */
-export async function startBareServer (opts: { status?: number, nodeArgs?: string[], ipc?: boolean } = {}): Promise<Started> {
+/**
+ * The baseline: a bare `node -e` node:http server, started and polled the same way. `durableDir`
+ * makes it the floor of a journaled acknowledgement instead: each body is appended to a file in that
+ * directory and fdatasynced (no group commit) before the answer.
+ */
+export async function startBareServer (opts: { status?: number, nodeArgs?: string[], ipc?: boolean, durableDir?: string } = {}): Promise<Started> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const status = opts.status ?? 200
-  const code = `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(${status}, { 'content-type': 'application/json' }); res.end('{"status":"ok"}') }) }).listen(${port}, '127.0.0.1')`
+  const answer = `res.writeHead(${status}, { 'content-type': 'application/json' }); res.end('{"status":"ok"}')`
+  const code = opts.durableDir === undefined
+    ? `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { ${answer} }) }).listen(${port}, '127.0.0.1')`
+    : `(async () => { const fh = await require('node:fs/promises').open(${JSON.stringify(join(opts.durableDir, 'bare-journal.jsonl'))}, 'a');
+       require('node:http').createServer((req, res) => { const parts = []; req.on('data', (c) => parts.push(c)); req.on('end', async () => {
+         if (req.method === 'POST') { await fh.write(Buffer.concat([...parts, Buffer.from('\\n')])); await fh.datasync() }
+         ${answer} }) }).listen(${port}, '127.0.0.1') })()`
   const startedAt = process.hrtime.bigint()
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '-e', code], { stdio: ['ignore', 'ignore', 'inherit', ...(opts.ipc === true ? ['ipc' as const] : [])] })
   const startMs = await waitHealthy(child, url, startedAt, 30_000)
