@@ -19,8 +19,8 @@ import { createStreamEditor } from '../src/telegram/stream/stream-editor.ts'
 import { streamApiFromGrammy } from '../src/telegram/stream/grammy-api.ts'
 import { defaultStreamingSettings } from '../src/telegram/stream/types.ts'
 import { createMarkdownRenderer, renderMarkdown } from '../src/telegram/format/markdown.ts'
-import { stripMarkersLive } from '../src/telegram/format/markers.ts'
-import { splitHtml } from '../src/telegram/format/split.ts'
+import { createLiveMarkerStripper } from '../src/telegram/format/markers.ts'
+import { createHtmlSplitter } from '../src/telegram/format/split.ts'
 import { htmlToText } from '../src/telegram/format/html.ts'
 import { claudeTranscript } from './lib/transcript.ts'
 import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
@@ -78,7 +78,10 @@ const PARAGRAPH = 'Some **bold** words, a `code span`, and a [link](https://exam
  * `kb` KB, after growing to it by 40-character deltas with an edit every 50 deltas.
  */
 function editCost (kb: number): { perEditMs: number, totalMs: number, edits: number } {
+  // What the stream editor does at each live edit (stream-editor.ts, liveParts).
   const renderer = createMarkdownRenderer()
+  const stripper = createLiveMarkerStripper()
+  const splitter = createHtmlSplitter()
   const target = kb * 1024
   let text = ''
   let total = 0
@@ -89,14 +92,14 @@ function editCost (kb: number): { perEditMs: number, totalMs: number, edits: num
     text += source.slice(at, at + 40)
     if (n % 50 !== 49) continue
     const t = performance.now()
-    splitHtml(renderer.render(stripMarkersLive(text), { streaming: true }))
+    splitter.split(renderer.render(stripper.strip(text), { streaming: true }))
     last = performance.now() - t
     total += last
     edits++
   }
   // The edit at full size, a few times, for a steadier figure.
   const t = performance.now()
-  for (let i = 0; i < 5; i++) splitHtml(renderer.render(stripMarkersLive(text), { streaming: true }))
+  for (let i = 0; i < 5; i++) splitter.split(renderer.render(stripper.strip(text + ' more'.repeat(i + 1)), { streaming: true }))
   return { perEditMs: (performance.now() - t) / 5, totalMs: total, edits }
 }
 
@@ -105,7 +108,7 @@ export async function benchFirstText (): Promise<BenchResult> {
   const sizes = [4, 16, 64, 256]
   const costs = sizes.map((kb) => ({ kb, ...editCost(kb) }))
   result.growth.push({
-    title: 'P3 cost growth: one live edit as the reply grows (render + split; the renderer keeps finished blocks, so only the open tail is parsed again)',
+    title: 'P3 cost growth: one live edit as the reply grows (strip markers + render + split, as the stream editor does; each keeps what the last edit did, so only the new text and the open tail are worked on again)',
     columns: ['reply KB', 'ms per edit at that size', 'edits to get there', 'ms for all those edits'],
     rows: costs.map((c) => [c.kb, c.perEditMs, c.edits, c.totalMs])
   })

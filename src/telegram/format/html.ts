@@ -35,9 +35,16 @@ function decodeEntity (html: string, at: number): { text: string, end: number } 
  * falls inside a surrogate pair or an entity). Anything unexpected is kept as text.
  */
 export function tokenizeHtml (html: string): HtmlToken[] {
+  return tokenizeHtmlWithEnds(html).tokens
+}
+
+/** `tokenizeHtml`, and where each token ends in `html` (an index just past it). */
+export function tokenizeHtmlWithEnds (html: string): { tokens: HtmlToken[], ends: number[] } {
   const out: HtmlToken[] = []
+  const ends: number[] = []
   let i = 0
   while (i < html.length) {
+    if (out.length > ends.length) ends.push(i)
     const c = html[i] as string
     if (c === '<') {
       const end = html.indexOf('>', i)
@@ -63,7 +70,8 @@ export function tokenizeHtml (html: string): HtmlToken[] {
     out.push({ kind: 'char', raw: ch, text: ch })
     i += ch.length
   }
-  return out
+  if (out.length > ends.length) ends.push(i)
+  return { tokens: out, ends }
 }
 
 /** The text Telegram shows for `html`: tags removed, entities decoded (not trimmed). */

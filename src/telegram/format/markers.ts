@@ -72,48 +72,69 @@ function findRun (line: string, from: number, len: number): number {
   return -1
 }
 
-export function extractMarkers (reply: string): ExtractedMarkers {
-  const buttons: InlineButton[][] = []
-  const files: string[] = []
-  const kept: string[] = []
-  let fence: { ch: string, len: number } | null = null
-  for (const line of reply.replace(/\r\n?/g, '\n').split('\n')) {
-    const f = fencePattern.exec(line)
-    if (fence !== null) {
-      if (f !== null && f[1]?.[0] === fence.ch && (f[1]?.length ?? 0) >= fence.len && line.trim() === f[1]) fence = null
-      kept.push(line)
-      continue
-    }
-    if (f !== null) {
-      fence = { ch: f[1]?.[0] ?? '`', len: f[1]?.length ?? 3 }
-      kept.push(line)
-      continue
-    }
-    const row: InlineButton[] = []
-    let found = false
-    let out = ''
-    let last = 0
-    for (const [from, to] of outsideCode(line)) {
-      const part = line.slice(from, to)
-      out += line.slice(last, from)
-      out += part.replace(markerPattern, (_m, label: string | undefined, path: string | undefined) => {
-        found = true
-        if (path !== undefined) {
-          if (!files.includes(path)) files.push(path)
-        } else {
-          const text = (label ?? '').trim()
-          if (text !== '') row.push({ text, callback_data: callbackDataFor(text) })
-        }
-        return ''
-      })
-      last = to
-    }
-    if (row.length > 0) buttons.push(row)
-    if (!found) kept.push(line)
-    else if (out.trim() !== '') kept.push(out.replace(/[ \t]+$/, ''))
+/** What reading a reply line by line carries from one line to the next. */
+interface LineState {
+  fence: { ch: string, len: number } | null
+  buttons: InlineButton[][]
+  files: string[]
+  /** The kept lines so far, joined with newlines. */
+  text: string
+  lines: number
+}
+
+const newLineState = (): LineState => ({ fence: null, buttons: [], files: [], text: '', lines: 0 })
+
+function keep (state: LineState, line: string): void {
+  state.text = state.lines === 0 ? line : `${state.text}\n${line}`
+  state.lines++
+}
+
+function readLine (state: LineState, line: string): void {
+  const f = fencePattern.exec(line)
+  if (state.fence !== null) {
+    if (f !== null && f[1]?.[0] === state.fence.ch && (f[1]?.length ?? 0) >= state.fence.len && line.trim() === f[1]) state.fence = null
+    keep(state, line)
+    return
   }
-  const text = kept.join('\n').replace(/\s+$/, '')
-  return { text, buttons, files }
+  if (f !== null) {
+    state.fence = { ch: f[1]?.[0] ?? '`', len: f[1]?.length ?? 3 }
+    keep(state, line)
+    return
+  }
+  const row: InlineButton[] = []
+  let found = false
+  let out = ''
+  let last = 0
+  for (const [from, to] of outsideCode(line)) {
+    const part = line.slice(from, to)
+    out += line.slice(last, from)
+    out += part.replace(markerPattern, (_m, label: string | undefined, path: string | undefined) => {
+      found = true
+      if (path !== undefined) {
+        if (!state.files.includes(path)) state.files.push(path)
+      } else {
+        const text = (label ?? '').trim()
+        if (text !== '') row.push({ text, callback_data: callbackDataFor(text) })
+      }
+      return ''
+    })
+    last = to
+  }
+  if (row.length > 0) state.buttons.push(row)
+  if (!found) keep(state, line)
+  else if (out.trim() !== '') keep(state, out.replace(/[ \t]+$/, ''))
+}
+
+export function extractMarkers (reply: string): ExtractedMarkers {
+  const state = newLineState()
+  for (const line of reply.replace(/\r\n?/g, '\n').split('\n')) readLine(state, line)
+  return { text: state.text.trimEnd(), buttons: state.buttons, files: state.files }
+}
+
+/** Hides a marker that has begun at the end of the text but not ended yet (`[button:Ye`). */
+function hideOpenMarker (text: string): string {
+  const lineStart = text.lastIndexOf('\n') + 1
+  return text.slice(0, lineStart) + text.slice(lineStart).replace(/(?:\[button:[^\]\n]*|<file:[^>\n]*)$/, '')
 }
 
 /**
@@ -121,8 +142,37 @@ export function extractMarkers (reply: string): ExtractedMarkers {
  * (`[button:Ye`) hidden, so the live message never flashes marker syntax.
  */
 export function stripMarkersLive (partial: string): string {
-  const { text } = extractMarkers(partial)
-  return text.replace(/(?:\[button:[^\]\n]*|<file:[^>\n]*)$/, '').replace(/\s+$/, '')
+  return hideOpenMarker(extractMarkers(partial).text).trimEnd()
+}
+
+export interface LiveMarkerStripper {
+  /** Exactly `stripMarkersLive(partial)`. */
+  strip: (partial: string) => string
+}
+
+/**
+ * `stripMarkersLive` for a reply that only grows: the complete lines read at the last call are not
+ * read again, so an edit costs the new text, not the whole reply (docs/benchmarks.md, P3).
+ */
+export function createLiveMarkerStripper (): LiveMarkerStripper {
+  let read = '' // the input up to and including its last newline, already read into `state`
+  let state = newLineState()
+  return {
+    strip (partial) {
+      if (!partial.startsWith(read)) { read = ''; state = newLineState() }
+      // Cut after a newline only: a "\r\n" is then never split between two reads.
+      const cut = partial.lastIndexOf('\n') + 1
+      if (cut > read.length) {
+        const lines = partial.slice(read.length, cut).replace(/\r\n?/g, '\n').split('\n')
+        lines.pop() // the empty string after the last newline
+        for (const line of lines) readLine(state, line)
+        read = partial.slice(0, cut)
+      }
+      const last = { ...state, buttons: [], files: [] }
+      for (const line of partial.slice(cut).replace(/\r\n?/g, '\n').split('\n')) readLine(last, line)
+      return hideOpenMarker(last.text.trimEnd()).trimEnd()
+    }
+  }
 }
 
 /** `['Bash','Bash','Bash','Read']` → `['[TOOL: Bash] x3', '[TOOL: Read]']`. */

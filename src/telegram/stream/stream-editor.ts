@@ -3,9 +3,9 @@ import { systemClock } from '../../clock.ts'
 import type { Clock } from '../../clock.ts'
 import type { Logger } from '../../logger-types.ts'
 import { escapeHtml } from '../format/html.ts'
-import { extractMarkers, stripMarkersLive } from '../format/markers.ts'
+import { createLiveMarkerStripper, extractMarkers } from '../format/markers.ts'
 import { createMarkdownRenderer } from '../format/markdown.ts'
-import { splitHtml } from '../format/split.ts'
+import { createHtmlSplitter, splitHtml } from '../format/split.ts'
 import { RateLimitedError } from './api-errors.ts'
 import { createAppendSync } from './append-sync.ts'
 import { createChatWriter, WriteFailedError } from './chat-writer.ts'
@@ -76,7 +76,11 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
   const intervalMs = settings.edit_interval_seconds * 1000
 
   const live = createLiveState()
+  // Each live edit renders the reply so far; these three keep what earlier edits did, so an edit
+  // costs the new text, not the whole reply (docs/benchmarks.md, P3 cost growth).
   const renderer = createMarkdownRenderer()
+  const stripper = createLiveMarkerStripper()
+  const splitter = createHtmlSplitter()
   const writer = createChatWriter({
     api: options.api,
     chatId: options.chatId,
@@ -174,11 +178,11 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
   }
 
   function liveParts (): string[] {
-    const md = stripMarkersLive(live.text())
+    const md = stripper.strip(live.text())
     const html = md === '' ? '' : renderer.render(md, { streaming: true })
     const status = live.status()
     const full = [html, status === '' ? '' : `<i>${escapeHtml(status)}</i>`].filter((s) => s !== '').join('\n\n')
-    return splitHtml(full)
+    return splitter.split(full)
   }
 
   async function flushLive (): Promise<boolean> {
@@ -186,7 +190,7 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
     if (mode === 'append') {
       // All but the block being written: a block can only change while it is among the last two,
       // and if the second-to-last does change after all, the final reconcile replaces its chunk.
-      const { frozen, open } = renderer.renderBlocks(stripMarkersLive(live.text()))
+      const { frozen, open } = renderer.renderBlocks(stripper.strip(live.text()))
       return await append.live([...frozen, ...open.slice(0, -1)], clock.now() - lastTextAt >= settings.idle_ms)
     }
     const parts = liveParts()
