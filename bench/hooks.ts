@@ -115,6 +115,24 @@ export async function benchHooks (): Promise<BenchResult> {
       ratio: at.service.p99 / Math.max(1, at.bare.p99)
     }, {
       id: 'P1',
+      what: `(the framework's ceiling) bare Fastify, same body parser, ${TARGET_CONNECTIONS} conns: req/s`,
+      value: at.fastify.rps,
+      unit: 'req/s',
+      target: '(context for P1)',
+      ok: null,
+      baseline: { label: 'bare node:http 202', value: at.bare.rps, unit: 'req/s' },
+      ratio: at.fastify.rps / at.bare.rps
+    }, {
+      id: 'P1',
+      what: `CPU per delivery in the service (user + system), ${TARGET_CONNECTIONS} conns`,
+      value: at.service.cpuUsPerRequest ?? Number.NaN,
+      unit: 'µs',
+      target: '(context for P1)',
+      ok: null,
+      baseline: { label: 'bare Fastify', value: at.fastify.cpuUsPerRequest ?? Number.NaN, unit: 'µs' },
+      ratio: (at.service.cpuUsPerRequest ?? Number.NaN) / (at.fastify.cpuUsPerRequest ?? Number.NaN)
+    }, {
+      id: 'P1',
       what: `(the disk's ceiling) inbox journal alone, ${TARGET_CONNECTIONS} appenders, 2 KB`,
       value: ceiling,
       unit: 'appends/s',
