@@ -155,7 +155,7 @@ export function createRunner (options: RunnerOptions): Runner {
       return { runId: spec.runId, pid, done, abort: async () => await done }
     }
 
-    // The CLI and whatever it starts run at a lower CPU priority than the service (ADR 11): when many
+    // The CLI and whatever it starts run at a lower CPU priority than the service (ADR 12): when many
     // start at once on a small machine, the event loop that acknowledges deliveries and streams
     // replies, and each next spawn (which blocks the loop until its child execs), are not queued
     // behind them. Idle cores are still theirs in full.
