@@ -28,12 +28,9 @@ test('an album still waiting for its run when the service is killed is answered 
     streaming: { enabled: false }
   }))
   const env = { ...bin.env, DUCTOR_HOME: home }
-  // The CLIs of the first life hang (the service dies under them); they are killed when the test ends.
-  t.after(async () => {
-    for (const file of await readdir(firstRuns).catch(() => [])) {
-      try { process.kill(JSON.parse(await readFile(join(firstRuns, file), 'utf8')).pid as number, 'SIGKILL') } catch {}
-    }
-  })
+  // The CLI of the first life hangs (the service dies under it); it is killed when the test ends.
+  const orphans: number[] = []
+  t.after(() => { for (const pid of orphans) { try { process.kill(pid, 'SIGKILL') } catch {} } })
   let messageId = 1
   const message = (fields: Record<string, unknown>): Record<string, unknown> => ({
     message: { message_id: messageId++, date: Math.floor(Date.now() / 1000), chat: { id: CHAT, type: 'private', first_name: 'Ann' }, from: { id: CHAT, is_bot: false, first_name: 'Ann' }, ...fields }
@@ -47,7 +44,10 @@ test('an album still waiting for its run when the service is killed is answered 
   // First life: a run keeps the chat busy, so the album, once collected, waits in the chat's queue.
   const first = await startServiceChild(t, { ...env, FAKE_CLI_RECORD_DIR: firstRuns })
   fake.pushUpdate(message({ text: 'keep busy [[hang]]' }))
-  await waitFor(async () => (await readdir(firstRuns)).length > 0 ? true : undefined, 30_000, 'the busy run')
+  const busy = await waitFor(async () => (await readdir(firstRuns))[0], 30_000, 'the busy run')
+  orphans.push(await waitFor(async () => {
+    try { return JSON.parse(await readFile(join(firstRuns, busy), 'utf8')).pid as number } catch { return undefined }
+  }, 10_000, 'its pid'))
   fake.pushUpdate(message({ media_group_id: 'album-1', caption: 'compare these [[reply:album seen]]', photo: photo('one', 'a.jpg') }))
   fake.pushUpdate(message({ media_group_id: 'album-1', photo: photo('two', 'b.jpg') }))
   await waitFor(() => texts().some((text) => text.startsWith('⏳ Queued')) ? true : undefined, 30_000, 'the album queued behind the busy run')
