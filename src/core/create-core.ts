@@ -112,6 +112,24 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   const sessions = await createSessionStore({ path: paths.sessions, clock, logger: logger.child({ component: 'sessions' }) })
   const runs = await createRunHistory({ path: join(paths.state, 'runs.jsonl'), clock, logger: logger.child({ component: 'runs' }) })
   const registry = createProcessRegistry({ clock })
+  // What the run owners (chat runs, tasks, the heartbeat) record through: a run is pending in the
+  // registry from its start to its recorded end, so DELETE /api/runs/:id can tell a run waiting for
+  // its process from a record nothing is working on.
+  const ownedRuns: RunHistory = {
+    ...runs,
+    async start (input) {
+      const run = await runs.start(input)
+      registry.markPending(run.id)
+      return run
+    },
+    async finish (id, end) {
+      try {
+        return await runs.finish(id, end)
+      } finally {
+        registry.settled(id)
+      }
+    }
+  }
   const runner = createRunner({ logger: logger.child({ component: 'runner' }), registry, clock })
   const executor = maskingExecutor(opts.executor ?? createCliExecutor({
     config: getConfig,
@@ -128,14 +146,14 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   })
   const limiter = createLimiter(config.limits.max_concurrent_runs)
   const commands = createCommandRegistry()
-  const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs, cli: executor, limiter, clock, logger, timezone, commands })
+  const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone, commands })
   const providerStatus = async (): Promise<Record<'claude' | 'codex', string>> => {
     const installed = installedClis(config, env)
     const say = (ok: boolean, install: string): string => ok ? 'installed' : `not installed (${install})`
     return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
   }
   const automation = await createAutomation({
-    chat: { config: getConfig, paths, sessions, runs, cli: executor, limiter, clock, logger, timezone },
+    chat: { config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone },
     orchestrator,
     registry,
     tickMs: opts.automationTickMs

@@ -92,6 +92,11 @@ export interface RunHistory {
   /** Newest first. */
   list: (filter?: RunFilter) => Run[]
   active: () => Run[]
+  /**
+   * A run recorded as `running` that no process of this service is working on (nothing will ever
+   * finish it) becomes `error:interrupted` with `error`. Other runs are returned as they are.
+   */
+  interrupt: (id: string, error: string) => Promise<Run | undefined>
   close: () => Promise<void>
 }
 
@@ -272,6 +277,14 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
         .map((r) => ({ ...r }))
     },
     active: () => [...runs.values()].filter((r) => r.status === 'running').map((r) => ({ ...r })),
+    async interrupt (id, error) {
+      const run = runs.get(id)
+      if (run === undefined) return undefined
+      if (run.status !== 'running') return { ...run }
+      applyEnd(run, { status: 'error:interrupted', error })
+      await write(run)
+      return { ...run }
+    },
     close: () => log.close()
   }
 }
