@@ -9,7 +9,7 @@ import { createProcessRegistry, type ProcessRegistry } from '../providers/proces
 import { createRunner } from '../providers/runner.ts'
 import { createCliExecutor } from '../providers/executor.ts'
 import { createSessionStore, type SessionStore } from './session-store.ts'
-import { createRunHistory, type RunHistory } from '../store/run-history.ts'
+import { createRunHistory, newRunId, type RunHistory } from '../store/run-history.ts'
 import { defaultTimezone } from '../automation/cron-plan.ts'
 import { installedClis } from '../home/variant.ts'
 import type { CliExecutor } from './cli-executor.ts'
@@ -118,9 +118,15 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   const ownedRuns: RunHistory = {
     ...runs,
     async start (input) {
-      const run = await runs.start(input)
-      registry.markPending(run.id)
-      return run
+      // Pending before the record can be seen (GET /api/runs/active shows it while it is written).
+      const id = input.id ?? newRunId(clock.now())
+      registry.markPending(id)
+      try {
+        return await runs.start({ ...input, id })
+      } catch (err) {
+        registry.settled(id)
+        throw err
+      }
     },
     async finish (id, end) {
       try {

@@ -126,6 +126,11 @@ function toRun (raw: Record<string, unknown>): Run | undefined {
   }
 }
 
+/** A run id: the start time in base 36 and 6 random hex digits (sorts by start, unique enough). */
+export function newRunId (now: number): string {
+  return `${now.toString(36)}-${randomBytes(3).toString('hex')}`
+}
+
 export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHistory> {
   const { path, logger } = opts
   const clock = opts.clock ?? systemClock
@@ -191,7 +196,7 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
   }
 
   function newId (): string {
-    return `${clock.now().toString(36)}-${randomBytes(3).toString('hex')}`
+    return newRunId(clock.now())
   }
 
   function applyEnd (run: Run, end: RunEnd): void {
