@@ -15,20 +15,26 @@ export function maskingExecutor (inner: CliExecutor, secrets: SecretMask): CliEx
     async execute (req) {
       const text = secrets.streamMasker()
       const thinking = secrets.streamMasker()
-      const flush = (): void => {
+      // What a stream held back goes out before anything else does, so the order is kept.
+      const flushText = (): void => {
         const t = text.flush()
         if (t !== '') req.onEvent({ type: 'text', text: t })
+      }
+      const flushThinking = (): void => {
         const th = thinking.flush()
         if (th !== '') req.onEvent({ type: 'thinking', text: th })
       }
+      const flush = (): void => { flushThinking(); flushText() }
       const onEvent = (event: CliEvent): void => {
         switch (event.type) {
           case 'text': {
+            flushThinking()
             const out = text.push(event.text)
             if (out !== '') req.onEvent({ type: 'text', text: out })
             return
           }
           case 'thinking': {
+            flushText()
             const out = thinking.push(event.text)
             if (out !== '') req.onEvent({ type: 'thinking', text: out })
             return
