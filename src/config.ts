@@ -37,6 +37,11 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, string]> = [
 /** Secrets generated on first start and persisted (SPEC §2: random, ≥ 32 bytes, never logged). */
 export const GENERATED_SECRETS = ['admin.token', 'telegram.webhook_secret', 'webhooks.token'] as const
 
+/** The config's secret values: the bot token and the generated ones (for masking, ADR 0007). */
+export function configSecrets (config: Config): string[] {
+  return [config.telegram_token, ...GENERATED_SECRETS.map((key) => getPath(config, key))].filter((s): s is string => typeof s === 'string')
+}
+
 export function configPath (home: string): string {
   return join(home, 'config', 'config.json')
 }

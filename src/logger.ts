@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import pino, { type DestinationStream, type Logger, type StreamEntry } from 'pino'
 import { createRequire } from 'node:module'
 import type PinoPretty from 'pino-pretty'
+import { createSecretMask, type SecretMask } from './secret-mask.ts'
 
 export type { Logger } from 'pino'
 
@@ -17,39 +18,13 @@ export const REDACT_PATHS = [
 
 /**
  * Known secret values, scrubbed from every serialized line as a last line of defence (an error message
- * holding a URL with the bot token, say). Add each secret once it is known; short strings are ignored.
+ * holding a URL with the bot token, say): the service's live secret set (src/secret-mask.ts).
  */
-export interface SecretScrubber {
-  add: (secret: string | null | undefined) => void
-  /** Secrets that change at run time (a rotated token, a new hook's secret), read on every line. */
-  addSource: (source: () => Iterable<string | null | undefined>) => void
-  scrub: (line: string) => string
-}
-
-export function createSecretScrubber (): SecretScrubber {
-  const secrets = new Set<string>()
-  const sources: Array<() => Iterable<string | null | undefined>> = []
-  const mask = (line: string, s: string | null | undefined): string =>
-    typeof s === 'string' && s.length >= 8 && line.includes(s) ? line.split(s).join('[REDACTED]') : line
-  return {
-    add (secret) {
-      if (typeof secret === 'string' && secret.length >= 8) secrets.add(secret)
-    },
-    addSource (source) { sources.push(source) },
-    scrub (line) {
-      for (const s of secrets) line = mask(line, s)
-      for (const source of sources) {
-        try {
-          for (const s of source()) line = mask(line, s)
-        } catch {}
-      }
-      return line
-    }
-  }
-}
+export type SecretScrubber = SecretMask
+export const createSecretScrubber = createSecretMask
 
 function scrubbing (inner: DestinationStream, scrubber: SecretScrubber): DestinationStream {
-  return { write: (line: string) => inner.write(scrubber.scrub(line)) }
+  return { write: (line: string) => inner.write(scrubber.mask(line)) }
 }
 
 export interface LoggerOptions {

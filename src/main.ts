@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import closeWithGrace from 'close-with-grace'
-import { loadConfig, listenAddress, pinoLevel, ConfigError, GENERATED_SECRETS, getPath, type Config } from './config.ts'
+import { loadConfig, listenAddress, pinoLevel, ConfigError, configSecrets, type Config } from './config.ts'
 import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './logger.ts'
 import { resolveHome, homePaths, type HomePaths } from './home/paths.ts'
 import { acquirePidLock, PidLockError, type PidLock } from './home/pid-lock.ts'
@@ -58,8 +58,6 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     await seedHome(home, { variant: detectCliVariant(config, env), logger })
     const version = readVersion()
     const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber })
-    // The config's secrets as they are now (a token changed through PATCH /api/config included).
-    scrubber.addSource(() => [core.config().telegram_token, ...GENERATED_SECRETS.map((key) => getPath(core.config(), key) as string)])
     const app = await buildApp({ config, paths, logger, version, core, requestRestart: opts.requestRestart ?? (() => {}) })
     const { host, port } = listenAddress(config)
     await app.listen({ host, port })
@@ -101,8 +99,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
 }
 
 function registerSecrets (scrubber: SecretScrubber, config: Config): void {
-  scrubber.add(config.telegram_token)
-  for (const key of GENERATED_SECRETS) scrubber.add(getPath(config, key) as string)
+  for (const secret of configSecrets(config)) scrubber.add(secret)
 }
 
 /**

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorResponses } from './schemas.ts'
 import { CronJobSchema, CronJobCreateSchema, CronJobPatchSchema, JOB_ID_PATTERN, type CronJob } from '../../src/automation/cron-schema.ts'
-import { createTaskFolder, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
+import { checkTaskFolderTarget, createTaskFolder, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
 import { RunListSchema } from './runs.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 import { writeFileAtomic } from '../../src/store/atomic-json.ts'
@@ -76,6 +76,11 @@ const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const current = find(request.params.id)
     if (patch.schedule !== undefined || patch.timezone !== undefined) {
       cron.nextRuns({ schedule: patch.schedule ?? current.schedule, timezone: patch.timezone ?? current.timezone }, 1)
+    }
+    // The task folder the job will use is checked before anything is saved (the store checks the
+    // rest of the merged job): a bad PATCH answers 400 and leaves cron_jobs.json as it was.
+    if (description !== undefined || (patch.task_folder !== undefined && patch.task_folder !== current.task_folder)) {
+      await checkTaskFolderTarget(paths.cronTasks, patch.task_folder ?? current.task_folder)
     }
     const job = await cron.store.update(current.id, patch)
     if (description !== undefined || job.task_folder !== current.task_folder) {

@@ -32,6 +32,7 @@ const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/runs/:id', {
     schema: {
       summary: 'Abort a run in progress',
+      description: 'Stops the run\'s CLI (or, for a run still waiting for a slot, the moment it starts) and answers `aborted: true`; the run then ends as `error:aborted`. A record that says `running` although no process of the service runs it (nothing would ever finish it) is closed as `error:interrupted` and the answer is `aborted: false` with that record. 404 for an unknown run, 409 for a run that has already ended.',
       tags: ['runs'],
       params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,100}$' }) }),
       response: { 200: Type.Object({ aborted: Type.Boolean(), run: RunSchema }), ...errorResponses }
@@ -41,7 +42,11 @@ const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (run === undefined) throw new DuctorError(ErrorCodes.notFound, `no run ${request.params.id}`)
     if (run.status !== 'running') throw new DuctorError(ErrorCodes.conflict, `run ${run.id} is not running (status ${run.status})`)
     const aborted = await registry.abortRun(run.id, 'user', { beforeStart: true })
-    return { aborted, run: runs.get(run.id) ?? run }
+    if (aborted) return { aborted, run: runs.get(run.id) ?? run }
+    // Recorded as running, yet no process of this service runs it and none is about to: nothing will
+    // ever finish the record, so it is closed now and the answer says nothing was stopped.
+    const closed = await runs.interrupt(run.id, 'no process of the service was running it; recorded as interrupted when it was asked to stop')
+    return { aborted: false, run: closed ?? run }
   })
 }
 

@@ -7,10 +7,11 @@ import { HookCreateBody, HookPatchBody, HookTestBody, HookTestResult, HookViewSc
 import { listenAddress } from '../../src/config.ts'
 import type { Hook } from '../../src/webhooks/hook-schema.ts'
 import type { HookCreateInput, HookPatch } from '../../src/webhooks/hook-store.ts'
+import { applyPatch } from '../../src/webhooks/hook-changes.ts'
 import type { WebhookDelivery } from '../../src/webhooks/dispatch.ts'
 import { authHelp } from '../../src/webhooks/auth-help.ts'
 import { renderHookPrompt, samplePayload } from '../../src/webhooks/template.ts'
-import { createTaskFolder, isValidTaskName, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
+import { checkTaskFolderTarget, createTaskFolder, isValidTaskName, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
 import { writeFileAtomic } from '../../src/store/atomic-json.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 
@@ -119,7 +120,10 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { task_description: description, ...patch } = request.body
     const current = find(request.params.id)
     checkToken(patch.token)
-    checkFolderName(patch.mode ?? current.mode, patch.task_folder)
+    // The merged hook is checked whole, its task folder included, before anything is saved: a bad
+    // PATCH answers 400 and leaves webhooks.json as it was.
+    const merged = applyPatch(current, patch as HookPatch)
+    if (merged.mode === 'cron_task' && merged.task_folder !== null) await checkTaskFolderTarget(paths.cronTasks, merged.task_folder)
     const hook = await store.update(current.id, patch as HookPatch)
     await prepareFolder(hook, description, hook.task_folder !== current.task_folder || hook.mode !== current.mode)
     return view(hook)

@@ -89,6 +89,31 @@ export async function resolveTaskFolder (cronTasksDir: string, name: string): Pr
   return real
 }
 
+/**
+ * Checks, before anything is saved, that `name` can become a job's or hook's task folder: a valid
+ * name, and either nothing of that name in `cronTasksDir` (it will be created) or a real folder
+ * inside it. Throws `bad_request` naming task_folder, what is wrong and what is allowed; writes nothing.
+ */
+export async function checkTaskFolderTarget (cronTasksDir: string, name: string): Promise<void> {
+  const shown = name.slice(0, 80).replace(/[\p{Cc}]/gu, '?')
+  if (!TASK_NAME.test(name)) {
+    throw new DuctorError(ErrorCodes.badRequest, `task_folder "${shown}" is not a valid name; allowed: lowercase letters, digits, - and _, starting with a letter or digit, at most ${TASK_NAME_MAX} characters`)
+  }
+  try {
+    await lstat(join(cronTasksDir, name))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw err
+  }
+  try {
+    await resolveTaskFolder(cronTasksDir, name)
+  } catch (err) {
+    if (!(err instanceof DuctorError)) throw err
+    const what = err.code === ErrorCodes.forbidden ? 'points outside workspace/cron_tasks' : 'exists in workspace/cron_tasks but is not a folder'
+    throw new DuctorError(ErrorCodes.badRequest, `task_folder "${shown}" ${what}; allowed: a folder inside workspace/cron_tasks, or a name not in use there (it is created)`)
+  }
+}
+
 /** The shipped `templates/task/` folder, from `src/` (tsx) or `dist/src/` (compiled). */
 export function defaultTaskTemplatesDir (): string {
   for (const rel of ['../../templates/task/', '../../../templates/task/']) {

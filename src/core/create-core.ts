@@ -1,5 +1,7 @@
 import { join } from 'node:path'
-import type { Config } from '../config.ts'
+import { configSecrets, type Config } from '../config.ts'
+import { createSecretMask, type SecretMask } from '../secret-mask.ts'
+import { maskingExecutor } from './masking-executor.ts'
 import type { Clock } from '../clock.ts'
 import type { Logger } from '../logger-types.ts'
 import type { HomePaths } from '../home/paths.ts'
@@ -7,7 +9,7 @@ import { createProcessRegistry, type ProcessRegistry } from '../providers/proces
 import { createRunner } from '../providers/runner.ts'
 import { createCliExecutor } from '../providers/executor.ts'
 import { createSessionStore, type SessionStore } from './session-store.ts'
-import { createRunHistory, type RunHistory } from '../store/run-history.ts'
+import { createRunHistory, newRunId, type RunHistory } from '../store/run-history.ts'
 import { defaultTimezone } from '../automation/cron-plan.ts'
 import { installedClis } from '../home/variant.ts'
 import type { CliExecutor } from './cli-executor.ts'
@@ -41,8 +43,12 @@ export interface CoreOptions {
   executor?: CliExecutor
   /** Tick interval of the automation loop (default 1000 ms). */
   automationTickMs?: number
-  /** Secrets learnt at run time (webhook tokens and signing secrets) go here, e.g. the log scrubber. */
-  secrets?: { add: (secret: string) => void }
+  /**
+   * The live secret set (the logger's scrubber in the service; a fresh one otherwise). The core adds
+   * the config's secrets (again on every applied config) and every hook token and signing secret,
+   * and masks them in the agent's output (ADR 0007).
+   */
+  secrets?: SecretMask
 }
 
 /** Everything the ingresses share (SPEC §5): stores, the process registry, the orchestrator. */
@@ -85,6 +91,8 @@ export interface Core {
   applyConfig: (next: Config) => void
   /** PATCH /api/config: merge, validate, persist atomically, apply what can be applied live. */
   updateConfig: (patch: unknown) => Promise<ConfigPatchPlan>
+  /** The live secrets: masked in logs and in everything the agent says. */
+  secrets: SecretMask
   /** Stops runs and children, flushes the stores. */
   close: () => Promise<void>
 }
@@ -98,18 +106,44 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   let configWrites: Promise<unknown> = Promise.resolve()
   const getConfig = (): Config => config
   const timezone = (): string => defaultTimezone(config.user_timezone, env['TZ'])
+  const secrets = opts.secrets ?? createSecretMask()
+  for (const secret of configSecrets(config)) secrets.add(secret)
 
   const sessions = await createSessionStore({ path: paths.sessions, clock, logger: logger.child({ component: 'sessions' }) })
   const runs = await createRunHistory({ path: join(paths.state, 'runs.jsonl'), clock, logger: logger.child({ component: 'runs' }) })
   const registry = createProcessRegistry({ clock })
+  // What the run owners (chat runs, tasks, the heartbeat) record through: a run is pending in the
+  // registry from its start to its recorded end, so DELETE /api/runs/:id can tell a run waiting for
+  // its process from a record nothing is working on.
+  const ownedRuns: RunHistory = {
+    ...runs,
+    async start (input) {
+      // Pending before the record can be seen (GET /api/runs/active shows it while it is written).
+      const id = input.id ?? newRunId(clock.now())
+      registry.markPending(id)
+      try {
+        return await runs.start({ ...input, id })
+      } catch (err) {
+        registry.settled(id)
+        throw err
+      }
+    },
+    async finish (id, end) {
+      try {
+        return await runs.finish(id, end)
+      } finally {
+        registry.settled(id)
+      }
+    }
+  }
   const runner = createRunner({ logger: logger.child({ component: 'runner' }), registry, clock })
-  const executor = opts.executor ?? createCliExecutor({
+  const executor = maskingExecutor(opts.executor ?? createCliExecutor({
     config: getConfig,
     runner,
     home: paths.home,
     api: () => ({ url: apiUrl, token: config.admin.enabled ? config.admin.token : null }),
     baseEnv: env
-  })
+  }), secrets)
   const inbox = createInbox({
     journal: await createJournal({ path: join(paths.state, 'inbox.jsonl'), clock, logger: logger.child({ component: 'inbox' }) }),
     dedupe: await createDedupeStore({ path: join(paths.state, 'dedupe.jsonl'), clock, logger: logger.child({ component: 'dedupe' }) }),
@@ -118,19 +152,19 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   })
   const limiter = createLimiter(config.limits.max_concurrent_runs)
   const commands = createCommandRegistry()
-  const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs, cli: executor, limiter, clock, logger, timezone, commands })
+  const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone, commands })
   const providerStatus = async (): Promise<Record<'claude' | 'codex', string>> => {
     const installed = installedClis(config, env)
     const say = (ok: boolean, install: string): string => ok ? 'installed' : `not installed (${install})`
     return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
   }
   const automation = await createAutomation({
-    chat: { config: getConfig, paths, sessions, runs, cli: executor, limiter, clock, logger, timezone },
+    chat: { config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone },
     orchestrator,
     registry,
     tickMs: opts.automationTickMs
   })
-  const webhooks = await createWebhooks({ path: paths.webhooks, config: getConfig, orchestrator, runTask: automation.runTask, runs, inbox, clock, logger, onSecret: (secret) => opts.secrets?.add(secret) })
+  const webhooks = await createWebhooks({ path: paths.webhooks, config: getConfig, orchestrator, runTask: automation.runTask, runs, inbox, clock, logger, onSecret: (secret) => { secrets.add(secret) } })
   registerCoreCommands(commands, {
     config: getConfig,
     sessions,
@@ -142,6 +176,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
 
   function applyConfig (next: Config): void {
     config = next
+    for (const secret of configSecrets(next)) secrets.add(secret)
     limiter.setMax(next.limits.max_concurrent_runs)
   }
 
@@ -186,6 +221,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
       return await run
     },
     apiUrl: () => apiUrl,
+    secrets,
     async close () {
       // The inbox stops first: a webhook task that automation.stop() aborts must stay unfinished in
       // the journal (replayed at the next start), not be marked done as `error:aborted`.

@@ -93,27 +93,12 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
       if (req.signal.aborted) onAbort()
       else req.signal.addEventListener('abort', onAbort, { once: true })
       try {
-        return redactOutcome(await handle.done, [config.telegram_token, config.admin.token, config.telegram.webhook_secret, config.webhooks.token])
+        // Secrets the CLI printed (its environment holds the admin token) are masked by the core's
+        // maskingExecutor, with every other live secret (src/core/masking-executor.ts).
+        return await handle.done
       } finally {
         req.signal.removeEventListener('abort', onAbort)
       }
     }
-  }
-}
-
-/**
- * A CLI that fails may print secrets it holds (its environment has the admin token) to stderr, and
- * stderr becomes the user's error message, the run history and a Telegram message: mask them there.
- */
-export function redactOutcome (outcome: RunOutcome, secrets: readonly string[]): RunOutcome {
-  const known = secrets.filter((s) => s.length >= 8)
-  const mask = (text: string): string => known.reduce((t, s) => t.split(s).join('[redacted]'), text)
-  if (known.length === 0) return outcome
-  const result = outcome.result === null || outcome.result.errorMessage === undefined ? outcome.result : { ...outcome.result, errorMessage: mask(outcome.result.errorMessage) }
-  return {
-    ...outcome,
-    result,
-    stderrTail: mask(outcome.stderrTail),
-    ...(outcome.userMessage === undefined ? {} : { userMessage: mask(outcome.userMessage) })
   }
 }

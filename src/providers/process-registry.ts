@@ -27,11 +27,15 @@ export interface ProcessRegistry {
   register: (entry: RegisteredProcess) => () => void
   list: () => ProcessInfo[]
   /**
-   * Stops one run; false when it has no process. With `beforeStart`, a run that has no process yet
-   * (recorded, waiting for a slot or being spawned) is stopped the moment its process registers,
-   * and the answer is true.
+   * Stops one run; false when it has no process. With `beforeStart`, a pending run that has no
+   * process yet (recorded, waiting for a slot or being spawned) is stopped the moment its process
+   * registers, and the answer is true; a run id that is neither live nor pending gives false.
    */
   abortRun: (runId: string, reason?: StopReason, opts?: { beforeStart?: boolean }) => Promise<boolean>
+  /** A run of this process has been recorded and is not over yet (whether or not its CLI runs). */
+  markPending: (runId: string) => void
+  /** The run is over (its end is recorded). */
+  settled: (runId: string) => void
   /** Stops every run of a chat; resolves to how many were stopped. */
   abortChat: (chatId: string | number, reason?: StopReason) => Promise<number>
   /** Stops processes started more than `maxAgeMs` ago; resolves to how many. */
@@ -49,6 +53,8 @@ export function createProcessRegistry (options: ProcessRegistryOptions = {}): Pr
   const entries = new Map<string, RegisteredProcess>()
   /** Runs asked to stop before their process existed: run id → when asked, and why. */
   const early = new Map<string, { at: number, reason: StopReason }>()
+  /** Runs recorded by this process and not over yet. */
+  const pending = new Set<string>()
   const earlyTtlMs = 60 * 60 * 1000
 
   async function stopAll (selected: RegisteredProcess[], reason: StopReason): Promise<number> {
@@ -74,7 +80,7 @@ export function createProcessRegistry (options: ProcessRegistryOptions = {}): Pr
     async abortRun (runId, reason = 'user', opts = {}) {
       const entry = entries.get(runId)
       if (entry === undefined) {
-        if (opts.beforeStart !== true) return false
+        if (opts.beforeStart !== true || !pending.has(runId)) return false
         const now = clock.now()
         for (const [id, { at }] of early) if (at < now - earlyTtlMs) early.delete(id)
         early.set(runId, { at: now, reason })
@@ -82,6 +88,11 @@ export function createProcessRegistry (options: ProcessRegistryOptions = {}): Pr
       }
       await entry.stop(reason)
       return true
+    },
+    markPending (runId) { pending.add(runId) },
+    settled (runId) {
+      pending.delete(runId)
+      early.delete(runId)
     },
     async abortChat (chatId, reason = 'user') {
       const id = String(chatId)

@@ -94,6 +94,11 @@ export interface RunHistory {
   /** Newest first. */
   list: (filter?: RunFilter) => Run[]
   active: () => Run[]
+  /**
+   * A run recorded as `running` that no process of this service is working on (nothing will ever
+   * finish it) becomes `error:interrupted` with `error`. Other runs are returned as they are.
+   */
+  interrupt: (id: string, error: string) => Promise<Run | undefined>
   close: () => Promise<void>
 }
 
@@ -121,6 +126,11 @@ function toRun (raw: Record<string, unknown>): Run | undefined {
     tokens: nullableNumber(raw.tokens),
     error: nullableString(raw.error)
   }
+}
+
+/** A run id: the start time in base 36 and 6 random hex digits (sorts by start, unique enough). */
+export function newRunId (now: number): string {
+  return `${now.toString(36)}-${randomBytes(3).toString('hex')}`
 }
 
 export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHistory> {
@@ -188,7 +198,7 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
   }
 
   function newId (): string {
-    return `${clock.now().toString(36)}-${randomBytes(3).toString('hex')}`
+    return newRunId(clock.now())
   }
 
   function applyEnd (run: Run, end: RunEnd): void {
@@ -274,6 +284,14 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
         .map((r) => ({ ...r }))
     },
     active: () => [...runs.values()].filter((r) => r.status === 'running').map((r) => ({ ...r })),
+    async interrupt (id, error) {
+      const run = runs.get(id)
+      if (run === undefined) return undefined
+      if (run.status !== 'running') return { ...run }
+      applyEnd(run, { status: 'error:interrupted', error })
+      await write(run)
+      return { ...run }
+    },
     close: () => log.close()
   }
 }

@@ -1,34 +1,15 @@
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { ADMIN_TOKEN, ROOT, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
+import { ADMIN_TOKEN, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
+import { startServiceChild } from '../service-child.ts'
 import { writeJsonAtomic } from '../../src/store/atomic-json.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { homePaths } from '../../src/home/paths.ts'
 
-const CHILD = fileURLToPath(new URL('./hooks-crash-child.ts', import.meta.url))
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }
 const DELIVERIES = 6
-
-interface Service { child: ChildProcess, url: string, exited: Promise<number | null>, stderr: () => string }
-
-async function startChild (t: TestContext, env: NodeJS.ProcessEnv): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  let stderr = ''
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! })
-    lines.on('line', (line) => { if (line.startsWith('url ')) resolve(line.slice(4)) })
-    exited.then((code) => reject(new Error(`the service exited (${code}) before listening:\n${stderr.slice(-3000)}`)), () => {})
-  })
-  return { child, url, exited, stderr: () => stderr }
-}
 
 async function call (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = admin): Promise<{ status: number, body: any }> {
   const res = await fetch(base + path, { method, headers, ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }) })
@@ -45,7 +26,7 @@ test('deliveries acknowledged right before a SIGKILL are each processed exactly 
   const env = { ...bin.env, DUCTOR_HOME: home }
 
   // First life: the CLI is slow, so nothing can finish before the kill.
-  const first = await startChild(t, { ...env, FAKE_CLI_DELAY_MS: '2000', FAKE_CLI_RECORD_DIR: firstRuns })
+  const first = await startServiceChild(t, { ...env, FAKE_CLI_DELAY_MS: '2000', FAKE_CLI_RECORD_DIR: firstRuns })
   const created = await call(first.url, 'POST', '/api/webhooks', { id: 'crash', title: 'Crash', mode: 'wake', prompt_template: 'Delivery number {{n}}', dedupe_header: 'X-Delivery' })
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const hookHeaders = (n: number) => ({ authorization: `Bearer ${created.body.token as string}`, 'content-type': 'application/json', 'x-delivery': `d-${n}` })
@@ -56,7 +37,7 @@ test('deliveries acknowledged right before a SIGKILL are each processed exactly 
   assert.deepEqual(answers.map((a) => a.body.delivery_id).sort(), Array.from({ length: DELIVERIES }, (_, i) => `d-${i + 1}`).sort())
 
   // Second life, same home, a fast CLI: the journal replays what was acknowledged and not finished.
-  const second = await startChild(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  const second = await startServiceChild(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
   const successes = async () => (await call(second.url, 'GET', '/api/runs?kind=webhook&limit=100')).body.runs.filter((r: { status: string }) => r.status === 'success')
   await waitFor(async () => (await successes()).length >= DELIVERIES ? true : undefined, 60_000, 'every delivery to run')
   const hook = await waitFor(async () => {
@@ -93,7 +74,7 @@ test('a cron_task delivery still running at a graceful shutdown is run again at 
   await writeJsonAtomic(paths.config, testConfig({ webhooks: { enabled: true }, server: { port: 0 }, allowed_user_ids: [7] }))
   const env = { ...bin.env, DUCTOR_HOME: home }
 
-  const first = await startChild(t, { ...env, FAKE_CLI_DELAY_MS: '1500' })
+  const first = await startServiceChild(t, { ...env, FAKE_CLI_DELAY_MS: '1500' })
   const created = await call(first.url, 'POST', '/api/webhooks', { id: 'task', title: 'Task', mode: 'cron_task', task_folder: 'task', prompt_template: 'Job {{n}}', quiet_start: 0, quiet_end: 0 })
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const headers = { authorization: `Bearer ${created.body.token as string}`, 'content-type': 'application/json' }
@@ -102,7 +83,7 @@ test('a cron_task delivery still running at a graceful shutdown is run again at 
   first.child.kill('SIGTERM')
   assert.equal(await first.exited, 0, first.stderr().slice(-2000))
 
-  const second = await startChild(t, env)
+  const second = await startServiceChild(t, env)
   const done = await waitFor(async () => {
     const runs = (await call(second.url, 'GET', '/api/runs?kind=webhook')).body.runs as Array<{ status: string }>
     return runs.some((r) => r.status === 'success') ? runs : undefined

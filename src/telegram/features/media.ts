@@ -20,7 +20,7 @@ export function mediaFeature (deps: BotDeps): Composer<BotContext> {
     const caption = items.map((i) => i.caption).filter((c) => c !== '').join('\n')
     await deps.runAsUser(first.where, mediaPrompt(items, caption), { replyTo: first.messageId, ...(images.length > 0 ? { images } : {}) })
   }
-  const albums = createAlbumCollector((items: Received[]) => { run(items).catch(() => {}) }, 1000)
+  const albums = createAlbumCollector(run, 1000)
   feature.on(['message:photo', 'message:document', 'message:voice', 'message:audio', 'message:video', 'message:video_note', 'message:sticker'], async (ctx) => {
     const media = mediaOf(ctx.message)
     if (media === null) return
@@ -39,7 +39,7 @@ export function mediaFeature (deps: BotDeps): Composer<BotContext> {
     }
     const item: Received = { where: ctx.ductor, messageId: ctx.message.message_id, media, path, caption: ctx.ductor.text }
     const group = ctx.message.media_group_id
-    if (group !== undefined) albums.add(`${ctx.ductor.key}:${group}`, item)
+    if (group !== undefined) await albums.add(`${ctx.ductor.key}:${group}`, item)
     else await run([item])
   })
   return feature

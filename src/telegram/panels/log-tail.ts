@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { GENERATED_SECRETS, getPath, type Config } from '../../config.ts'
+import { configSecrets, type Config } from '../../config.ts'
 import { createSecretScrubber, type SecretScrubber } from '../../logger.ts'
 
 /**
@@ -16,13 +16,12 @@ const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi
 
 export function configScrubber (config: Config): SecretScrubber {
   const scrubber = createSecretScrubber()
-  scrubber.add(config.telegram_token)
-  for (const key of GENERATED_SECRETS) scrubber.add(getPath(config, key) as string | undefined)
+  for (const secret of configSecrets(config)) scrubber.add(secret)
   return scrubber
 }
 
 export function scrubLine (line: string, scrubber: SecretScrubber): string {
-  return scrubber.scrub(line).replace(BOT_TOKEN, '[REDACTED]').replace(BEARER, '$1[REDACTED]')
+  return scrubber.mask(line).replace(BOT_TOKEN, '[REDACTED]').replace(BEARER, '$1[REDACTED]')
 }
 
 /** `12:03:04 WARN message (component, error)` from one pino JSON line; other lines as they are. */

@@ -1,0 +1,80 @@
+// The agent may echo a live secret (it holds the admin token by design, and can read files). Its
+// output is masked before it leaves the process: Telegram (streamed edits and the final message), the
+// admin API (JSON and SSE), cron deliveries and the run history show `[REDACTED]` instead.
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { ADMIN_TOKEN } from '../helper.ts'
+import { cleanups, scriptMarker, startBot, type BotHarness } from '../telegram/helpers.ts'
+
+describe('secrets the agent echoes are masked in everything it says', () => {
+  let bot: BotHarness
+  let secrets: Record<string, string>
+  let script: string
+  const cleanup = cleanups()
+  after(cleanup.run)
+  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number, text: string }> => {
+    const res = await fetch(bot.url + path, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+    return { status: res.status, text: await res.text() }
+  }
+  const leaks = (text: string): string[] => Object.entries(secrets).filter(([, s]) => text.includes(s)).map(([name]) => name)
+
+  before(async () => {
+    bot = await startBot(cleanup, { config: { webhooks: { enabled: true }, streaming: { enabled: true, edit_interval_seconds: 0.5 } } })
+    const created = await api('POST', '/api/webhooks', { id: 'ci', title: 'CI', mode: 'wake', prompt_template: 'Build {{status}}' })
+    assert.equal(created.status, 201, created.text)
+    secrets = { bot: bot.fake.token, admin: ADMIN_TOKEN, hook: JSON.parse(created.text).token as string }
+    // The reply streams in pieces that split each secret in two, with pauses so Telegram sees edits in between.
+    const cut = (s: string): [string, string] => [s.slice(0, 6), s.slice(6)]
+    const [b1, b2] = cut(secrets['bot'] ?? '')
+    const [a1, a2] = cut(secrets['admin'] ?? '')
+    const [h1, h2] = cut(secrets['hook'] ?? '')
+    const reply = `bot ${b1}${b2}, admin ${a1}${a2}, hook ${h1}${h2}.`
+    script = await scriptMarker(bot.home, [{ text: `bot ${b1}` }, { pause: 3 }, { text: `${b2}, admin ${a1}` }, { pause: 3 }, { text: `${a2}, hook ${h1}` }, { pause: 3 }, { text: `${h2}.` }], reply)
+  })
+
+  test('Telegram: neither the streamed edits nor the final message hold a secret', async () => {
+    const chat = 113
+    await bot.say(`what do you know? ${script} [[delay:60]]`, { chatId: chat, from: chat })
+    const done = await bot.waitMessage((m) => m.text.startsWith('bot ') && m.text.endsWith('.'), 'the final reply', chat)
+    assert.equal(done.text, 'bot [REDACTED], admin [REDACTED], hook [REDACTED].')
+    const sent = bot.fake.calls.filter((c) => Number(c.params.chat_id) === chat && typeof c.params.text === 'string').map((c) => String(c.params.text))
+    assert.ok(sent.length > 1, 'the reply was streamed')
+    assert.deepEqual(sent.flatMap(leaks), [], `sent: ${JSON.stringify(sent)}`)
+  })
+
+  test('admin API: the JSON reply, the SSE stream and the run history show the mask', async () => {
+    const json = await api('POST', '/api/chats/114/messages', { text: `and now? ${script}` })
+    assert.equal(json.status, 200, json.text)
+    assert.equal(JSON.parse(json.text).reply, 'bot [REDACTED], admin [REDACTED], hook [REDACTED].')
+    const sse = await api('POST', '/api/chats/114/messages', { text: `once more ${script}` }, { accept: 'text/event-stream' })
+    assert.match(sse.text, /event: text/)
+    assert.match(sse.text, /\[REDACTED\]/)
+    assert.deepEqual(leaks(sse.text), [], sse.text)
+    const runs = await api('GET', '/api/runs?limit=100')
+    assert.deepEqual(leaks(runs.text), [])
+  })
+
+  test('a hook token rotated at run time is masked from then on', async () => {
+    const rotated = await api('POST', '/api/webhooks/ci/rotate-token')
+    assert.equal(rotated.status, 200, rotated.text)
+    const token = JSON.parse(rotated.text).token as string
+    const echo = await scriptMarker(bot.home, [{ text: `new ${token.slice(0, 5)}` }, { text: `${token.slice(5)} here` }], `new ${token} here`)
+    const res = await api('POST', '/api/chats/116/messages', { text: `the new one? ${echo}` }, { accept: 'text/event-stream' })
+    assert.ok(!res.text.includes(token), res.text)
+    assert.match(res.text, /new \[REDACTED\] here/)
+  })
+
+  test('a cron job\'s result delivered to Telegram shows the mask', async () => {
+    const created = await api('POST', '/api/cron', { id: 'leaky', title: 'Leaky', schedule: '0 9 * * *', agent_instruction: `report ${script}` })
+    assert.equal(created.status, 201, created.text)
+    assert.equal((await api('POST', '/api/cron/leaky/run')).status, 202)
+    const delivered = await bot.waitMessage((m) => m.text.includes('admin [REDACTED]'), 'the delivery', 115)
+    assert.deepEqual(leaks(delivered.text), [])
+    const runs = await api('GET', '/api/cron/leaky/runs')
+    assert.deepEqual(leaks(runs.text), [])
+  })
+})
