@@ -156,7 +156,7 @@ export function createAutomationScheduler (deps: SchedulerDeps): AutomationSched
     const changes = deps.planner.sync(toPlanEntries(deps.cronStore.list(), timezone), after, { defer: true })
     planned = { revision, timezone }
     if (changes.added + changes.removed + changes.changed > 0) logger.debug({ ...changes, pending: deps.planner.pending }, 'cron plan updated')
-    planSlice()
+    ensurePump()
   }
 
   /** Plans a slice of the pending jobs; the pump plans the rest between event-loop turns (once started). */
