@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { telegramMode } from '../src/config.ts'
 import type { BotOptions } from '../src/telegram/bot-deps.ts'
-import { createTelegramService, type TelegramService } from '../src/telegram/telegram-service.ts'
+import type { TelegramService } from '../src/telegram/telegram-service.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,6 +33,8 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
   if (mode === 'webhook' && !initial.server.public_url.startsWith('https://')) {
     opts.logger.error('telegram.mode is webhook but server.public_url is not an https:// URL: Telegram will refuse the webhook (set server.public_url, or telegram.mode "polling")')
   }
+  // Imported only with a token: grammY and the adapter are ~100 ms and ~15 MB a service without Telegram does not need (P4).
+  const { createTelegramService } = await import('../src/telegram/telegram-service.ts')
   const service = createTelegramService({
     ...opts,
     config,

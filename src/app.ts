@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify'
+import Fastify, { LogController, type FastifyServerOptions, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { DuctorError, ErrorCodes, httpStatusByCode, type ErrorCode } from './errors.ts'
@@ -12,6 +12,7 @@ import adminRoutes from '../routes/admin/index.ts'
 import hookRoutes from '../routes/hooks/index.ts'
 import telegramPlugin from '../plugins/telegram.ts'
 import telegramRoutes from '../routes/telegram/index.ts'
+import { lazyCompilersFactory } from './lazy-compilers.ts'
 
 export interface AppDeps {
   config: Config
@@ -26,6 +27,9 @@ export interface AppDeps {
 }
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
+
+/** Ajv's function type lists fields (`schema`, …) that a not yet compiled validator cannot have. */
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>
 
 const codeByStatus: Record<number, ErrorCode> = {
   400: ErrorCodes.badRequest,
@@ -52,6 +56,8 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     // Schemas that say additionalProperties: false mean it: an unknown (e.g. misspelt) field is a 400
     // naming it, not silently dropped (Fastify's default strips it).
     ajv: { customOptions: { removeAdditional: false } },
+    // Each route's validator and serializer is compiled on its first request, not at start (P4).
+    schemaController: { compilersFactory: lazyCompilersFactory() as unknown as CompilersFactory },
     return503OnClosing: true,
     forceCloseConnections: true
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -41,6 +41,8 @@ export type CronReloadResult =
   | { status: 'reloaded', count: number }
   | { status: 'invalid', problem: string }
   | { status: 'missing' }
+  /** `reload({ unlessBusy: true })` while a write is queued or running (the write reads the file first). */
+  | { status: 'busy' }
 
 export type CronLoadResult =
   | { status: 'ok' | 'missing', count: number }
@@ -49,8 +51,11 @@ export type CronLoadResult =
 export interface CronStore {
   /** Startup load; a corrupt file is moved aside and the store starts empty. */
   load: () => Promise<CronLoadResult>
-  /** Picks up hand edits (see the module doc). */
-  reload: () => Promise<CronReloadResult>
+  /**
+   * Picks up hand edits (see the module doc). `unlessBusy`: answer `busy` at once instead of waiting
+   * behind a queued write (the scheduler's periodic check; the write itself picks up a hand edit first).
+   */
+  reload: (opts?: { unlessBusy?: boolean }) => Promise<CronReloadResult>
   list: () => readonly CronJob[]
   get: (id: string) => CronJob | undefined
   create: (input: CronJobCreate) => Promise<CronJob>
@@ -86,9 +91,12 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
   let refused: { identity: string, hash: string, problem: string } | null = null
   let missingLogged = false
   let chain: Promise<unknown> = Promise.resolve()
+  /** Operations queued or running on the chain. */
+  let queued = 0
 
   function serialized<T> (fn: () => Promise<T>): Promise<T> {
-    const next = chain.then(fn, fn)
+    queued++
+    const next = chain.then(fn, fn).finally(() => { queued-- })
     chain = next.catch(() => {})
     return next
   }
@@ -266,7 +274,8 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
         return { status: result.status, count: jobs.size }
       })
     },
-    async reload () {
+    async reload (opts = {}) {
+      if (opts.unlessBusy === true && queued > 0) return { status: 'busy' }
       return await serialized(syncFromDisk)
     },
     list () {

@@ -5,7 +5,7 @@ import { DuctorError, ErrorCodes } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
 import { isCleanupDue, cleanupDayKey } from './cleanup.ts'
 import { toPlanEntries } from './cron-plan.ts'
-import type { CronPlanner } from './cron-planner.ts'
+import type { CronPlanner, DueRun } from './cron-planner.ts'
 import type { CronJob } from './cron-schema.ts'
 import type { CronStore } from './cron-store.ts'
 import type { RunTask, TaskRunRequest, TaskRunResult } from './task-run-types.ts'
@@ -21,6 +21,12 @@ import type { RunTask, TaskRunRequest, TaskRunResult } from './task-run-types.ts
  * A job never overlaps itself: a fire that comes while the job's previous run is still going
  * (or waiting for its dependency) is skipped and logged, not queued — a slow job cannot pile up
  * a backlog. Runs missed during a suspend collapse into one run at wake-up.
+ *
+ * No tick holds the event loop long, whatever the number of jobs (docs/benchmarks.md, P7): new and
+ * changed jobs are planned a slice at a time (a few ms each, between event-loop turns once started;
+ * a job whose run fell due while it waited still fires, late by the planning time), and when
+ * hundreds of jobs fall due in the same second the tick starts a first slice and the rest follow
+ * on the next event-loop turns.
  */
 
 export interface SchedulerDeps {
@@ -93,6 +99,15 @@ export function cronTaskRequest (job: CronJob): TaskRunRequest {
   }
 }
 
+/** The longest a slice of planning or starting cron jobs holds the event loop (ms)… */
+const SLICE_MS = 4
+/** …unless there are no more than this many to plan: then they are all planned at once. */
+const SMALL_BATCH = 100
+/** A slice starts at least this many due runs, whatever the time. */
+const MIN_STARTS = 32
+/** Due runs taken from the planner at a time. */
+const TAKE_CHUNK = 64
+
 export function createAutomationScheduler (deps: SchedulerDeps): AutomationScheduler {
   const { clock, logger } = deps
   const tickMs = deps.tickMs ?? 1000
@@ -112,6 +127,13 @@ export function createAutomationScheduler (deps: SchedulerDeps): AutomationSched
   let cleanupBusy = false
   let job: SimpleIntervalJob | null = null
   let currentTick: Promise<TickReport> | null = null
+  /** Due runs taken from the planner and not started yet (a tick starts a slice; the pump the rest). */
+  let backlog: DueRun[] = []
+  let backlogHead = 0
+  /** The instant of the last tick: the pump starts what was due by then. */
+  let dueUntil = -Infinity
+  let pumpHandle: NodeJS.Immediate | null = null
+  let pumpDone: (() => void) | null = null
 
   const track = (p: Promise<unknown>): void => {
     inflight.add(p)
@@ -130,9 +152,86 @@ export function createAutomationScheduler (deps: SchedulerDeps): AutomationSched
     if (planned?.revision === revision && planned.timezone === timezone) return
     const now = clock.now()
     const after = from !== null && now - from <= gapThresholdMs ? Math.min(from, now) : now
-    const changes = deps.planner.sync(toPlanEntries(deps.cronStore.list(), timezone), after)
+    // Recorded now, planned a slice at a time: 10,000 new jobs would hold the loop for seconds.
+    const changes = deps.planner.sync(toPlanEntries(deps.cronStore.list(), timezone), after, { defer: true })
     planned = { revision, timezone }
-    if (changes.added + changes.removed + changes.changed > 0) logger.debug(changes, 'cron plan updated')
+    if (changes.added + changes.removed + changes.changed > 0) logger.debug({ ...changes, pending: deps.planner.pending }, 'cron plan updated')
+    ensurePump()
+  }
+
+  /** Plans a slice of the pending jobs; the pump plans the rest between event-loop turns (once started). */
+  function planSlice (): void {
+    if (deps.planner.pending === 0) return
+    const all = deps.planner.pending <= SMALL_BATCH
+    if (deps.planner.planPending(all ? Infinity : SLICE_MS, 1) > 0) ensurePump()
+  }
+
+  /** Starts one due run unless its job is gone, disabled or still running. */
+  function startDue (due: DueRun, report: TickReport | null): void {
+    const cronJob = deps.cronStore.get(due.id)
+    if (cronJob === undefined || !cronJob.enabled) return
+    if (running.has(due.id)) {
+      report?.overlapping.push(due.id)
+      logger.warn({ jobId: due.id, plannedAt: new Date(due.at).toISOString() }, 'cron job still running; this run is skipped')
+      return
+    }
+    logger.info({ jobId: due.id, plannedAt: new Date(due.at).toISOString() }, 'cron job due')
+    launch(due.id, cronTaskRequest(cronJob)).catch((err: unknown) => logger.error({ err, jobId: due.id }, 'cron job failed'))
+    report?.started.push(due.id)
+  }
+
+  /**
+   * Takes the runs due by the last tick from the planner and starts them: at least MIN_STARTS, then
+   * more while SLICE_MS lasts. A minute at which a thousand jobs fall due is started over several
+   * event-loop turns (the pump), milliseconds apart, instead of in one block.
+   */
+  function startSlice (report: TickReport | null): void {
+    const began = performance.now()
+    let done = 0
+    for (;;) {
+      if (backlogHead >= backlog.length) {
+        backlog = deps.planner.takeDue(dueUntil, TAKE_CHUNK)
+        backlogHead = 0
+        if (backlog.length === 0) break
+      }
+      if (done >= MIN_STARTS && performance.now() - began >= SLICE_MS) break
+      startDue(backlog[backlogHead++]!, report)
+      done++
+    }
+    if (backlogHead < backlog.length) ensurePump()
+  }
+
+  function pumpWanted (): boolean {
+    return backlogHead < backlog.length || (job !== null && deps.planner.pending > 0)
+  }
+
+  /** Works off the backlog and (once started) the pending plans, one slice per event-loop turn. */
+  function ensurePump (): void {
+    if (pumpHandle !== null || !pumpWanted()) return
+    if (pumpDone === null) track(new Promise<void>((resolve) => { pumpDone = resolve }))
+    const step = (): void => {
+      pumpHandle = null
+      try {
+        if (backlogHead < backlog.length) startSlice(null)
+        else if (job !== null) deps.planner.planPending(SLICE_MS)
+      } catch (err) {
+        logger.error({ err }, 'automation: planning or starting cron jobs failed; the loop goes on')
+      }
+      if (pumpWanted()) {
+        pumpHandle = setImmediate(step)
+      } else {
+        pumpDone?.()
+        pumpDone = null
+      }
+    }
+    pumpHandle = setImmediate(step)
+  }
+
+  function stopPump (): void {
+    if (pumpHandle !== null) clearImmediate(pumpHandle)
+    pumpHandle = null
+    pumpDone?.()
+    pumpDone = null
   }
 
   function launch (id: string, request: TaskRunRequest): Promise<TaskRunResult> {
@@ -184,23 +283,18 @@ export function createAutomationScheduler (deps: SchedulerDeps): AutomationSched
     })
     await guarded('reload', report, async () => {
       if (now - lastReloadAt < reloadEveryMs) return
+      const previous = lastReloadAt
       lastReloadAt = now
-      await deps.cronStore.reload()
+      // Not behind a run-result write in progress (a multi-MB file with 10,000 jobs; the write reads
+      // the file first anyway): then the next tick checks again.
+      const result = await deps.cronStore.reload({ unlessBusy: true })
+      if (result.status === 'busy') lastReloadAt = previous
     })
     await guarded('cron', report, () => {
       syncPlanner(previousTickAt)
-      for (const due of deps.planner.takeDue(now)) {
-        const cronJob = deps.cronStore.get(due.id)
-        if (cronJob === undefined || !cronJob.enabled) continue
-        if (running.has(due.id)) {
-          report.overlapping.push(due.id)
-          logger.warn({ jobId: due.id, plannedAt: new Date(due.at).toISOString() }, 'cron job still running; this run is skipped')
-          continue
-        }
-        logger.info({ jobId: due.id, plannedAt: new Date(due.at).toISOString() }, 'cron job due')
-        launch(due.id, cronTaskRequest(cronJob)).catch((err: unknown) => logger.error({ err, jobId: due.id }, 'cron job failed'))
-        report.started.push(due.id)
-      }
+      planSlice()
+      dueUntil = now
+      startSlice(report)
     })
     await guarded('heartbeat', report, () => {
       const hb = config.heartbeat
@@ -261,12 +355,17 @@ export function createAutomationScheduler (deps: SchedulerDeps): AutomationSched
       const task = new AsyncTask('automation-tick', async () => { await tick() }, (err) => { logger.error({ err }, 'automation tick failed') })
       job = new SimpleIntervalJob({ milliseconds: tickMs, runImmediately: true }, task, { id: 'automation', preventOverrun: true, unref: true })
       job.start()
-      logger.info({ tickMs }, 'automation started')
+      ensurePump()
+      logger.info({ tickMs, pendingPlans: deps.planner.pending }, 'automation started')
     },
     async stop () {
       job?.stop()
       job = null
       await currentTick?.catch(() => {})
+      // Due runs not started yet are dropped, as if their tick had not come.
+      stopPump()
+      backlog = []
+      backlogHead = 0
     },
     async idle () {
       while (inflight.size > 0) await Promise.allSettled([...inflight])

@@ -1,5 +1,3 @@
-import { execa } from 'execa'
-
 /** What a finished external command gave back. */
 export interface CommandResult {
   exitCode: number
@@ -27,6 +25,8 @@ export type CommandRunner = (file: string, args: readonly string[], opts?: RunOp
 /** The real runner (execa): no shell, stdin closed, never rejects. */
 export function createCommandRunner (opts: { env?: NodeJS.ProcessEnv } = {}): CommandRunner {
   return async (file, args, run = {}) => {
+    // Imported when first needed: the service loads this module (Telegram /upgrade) but rarely runs it.
+    const { execa } = await import('execa')
     const result = await execa(file, [...args], {
       reject: false,
       env: { ...(opts.env ?? process.env), ...run.env },

@@ -129,3 +129,58 @@ test('after many replacements of one job only its latest plan counts; upcoming l
   assert.equal(planner.size, 2)
   assert.deepEqual(planner.takeDue(T0 + 3 * 60 * MIN).map((r) => r.id), ['early', 'churn'])
 })
+
+test('a deferred sync plans nothing until asked; a job whose run fell due while it waited fires once, late', () => {
+  const { calls, computeNext } = counting()
+  const planner = createCronPlanner({ computeNext })
+  const entries: PlanEntry[] = [
+    { id: 'five', schedule: '5 8 * * *', timezone: 'UTC' },
+    ...Array.from({ length: 300 }, (_, i) => ({ id: `j${i}`, schedule: `${i % 60} ${10 + (i % 5)} * * *`, timezone: 'UTC' }))
+  ]
+  assert.deepEqual(planner.sync(entries, T0, { defer: true }), { added: 301, removed: 0, changed: 0 })
+  assert.equal(calls.length, 0, 'no cron evaluation at sync time')
+  assert.equal(planner.pending, 301)
+  assert.equal(planner.size, 301)
+  assert.deepEqual(planner.takeDue(T0 + 10 * MIN), [], 'a job not planned yet is not due yet')
+
+  // Planned in slices, after its minute had passed: planned from the sync, so its 08:05 run is due now.
+  assert.equal(planner.planPending(0, 1), 300)
+  assert.equal(planner.planPending(Infinity), 0)
+  assert.deepEqual(planner.takeDue(T0 + 10 * MIN), [{ id: 'five', at: T0 + 5 * MIN }])
+  assert.deepEqual(planner.takeDue(T0 + 10 * MIN), [], 'once')
+  assert.equal(planner.nextRunOf('five'), Date.parse('2026-05-02T08:05:00Z'))
+})
+
+test('asking for one pending job plans it; upcoming plans all; a removed or replaced pending job is not planned', () => {
+  const { calls, computeNext } = counting()
+  const planner = createCronPlanner({ computeNext })
+  planner.sync([
+    { id: 'a', schedule: '0 9 * * *', timezone: 'UTC' },
+    { id: 'b', schedule: '0 10 * * *', timezone: 'UTC' },
+    { id: 'c', schedule: '0 11 * * *', timezone: 'UTC' }
+  ], T0, { defer: true })
+  assert.equal(planner.nextRunOf('b'), T0 + 2 * 60 * MIN)
+  assert.equal(planner.pending, 2)
+  planner.sync([
+    { id: 'a', schedule: '30 8 * * *', timezone: 'UTC' },
+    { id: 'b', schedule: '0 10 * * *', timezone: 'UTC' }
+  ], T0, { defer: true })
+  assert.equal(planner.pending, 1, 'c removed, a replaced')
+  calls.length = 0
+  assert.deepEqual(planner.upcoming(5), [{ id: 'a', at: T0 + 30 * MIN }, { id: 'b', at: T0 + 2 * 60 * MIN }])
+  assert.deepEqual(calls, ['30 8 * * *'], 'only the latest version of a is planned')
+  assert.equal(planner.pending, 0)
+})
+
+test('takeDue with a limit hands out the soonest due runs first and keeps the rest due', () => {
+  const planner = createCronPlanner()
+  planner.sync(Array.from({ length: 150 }, (_, i) => ({ id: `m${i}`, schedule: `${1 + (i % 3)} 8 * * *`, timezone: 'UTC' })), T0)
+  const first = planner.takeDue(T0 + 5 * MIN, 64)
+  assert.equal(first.length, 64)
+  assert.equal(first.filter((r) => r.at === T0 + MIN).length, 50, 'every 08:01 run before any later one')
+  assert.ok(first.every((r, i) => i === 0 || first[i - 1]!.at <= r.at))
+  const rest = [...planner.takeDue(T0 + 5 * MIN, 64), ...planner.takeDue(T0 + 5 * MIN, 64)]
+  assert.equal(rest.length, 86)
+  assert.deepEqual(new Set([...first, ...rest].map((r) => r.id)).size, 150)
+  assert.deepEqual(planner.takeDue(T0 + 5 * MIN), [])
+})

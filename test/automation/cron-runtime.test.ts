@@ -89,6 +89,29 @@ test('a job written by hand into cron_jobs.json runs on its next minute in its o
   assert.equal(s.delivered[0]?.event.runId, history?.id)
 })
 
+test('among 10,000 jobs, the one due fires at its minute, once, planned while the loop keeps ticking', async (t) => {
+  const s = await setup(t, { env: { FAKE_CLI_REPLY: 'done' } })
+  await s.folder('due')
+  const base = { description: 'bulk', task_folder: 'due', agent_instruction: 'go', enabled: true }
+  const jobs = Array.from({ length: 10_000 }, (_, i) => ({ ...base, id: `bulk-${i}`, title: `Bulk ${i}`, schedule: `${i % 60} ${20 + (i % 4)} * * *` }))
+  // Last in the file: the last to be planned.
+  jobs.push({ ...base, id: 'due', title: 'Due', schedule: '10 12 * * *' })
+  await writeFile(s.paths.cronJobs, JSON.stringify({ jobs }))
+  const started: Array<{ at: number, ids: string[] }> = []
+  for (let at = NOON + 6_000; at <= Date.parse('2026-06-15T12:10:00Z'); at += 1000) {
+    s.clock.set(at)
+    const report = await s.core.automation.tick()
+    assert.deepEqual(report.errors, [])
+    if (report.started.length > 0) started.push({ at, ids: report.started })
+  }
+  assert.equal(s.core.cron.store.list().length, 10_001)
+  assert.deepEqual(started, [{ at: Date.parse('2026-06-15T12:10:00Z'), ids: ['due'] }])
+  await s.core.automation.idle()
+  const [history] = s.core.runs.list({ kind: 'cron' })
+  assert.equal(history?.ref, 'due')
+  assert.equal(history?.status, 'success')
+})
+
 test('a job due in its quiet hours is skipped and recorded, without a run or a message', async (t) => {
   const s = await setup(t)
   await s.folder('night')

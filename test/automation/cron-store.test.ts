@@ -263,3 +263,20 @@ test('concurrent changes are serialized: none is lost', async (t) => {
   assert.equal(jobs.length, 20)
   assert.ok(jobs.every((j: any) => j.last_run_status === 'success'))
 })
+
+test('the periodic check does not wait behind a result write; the write itself picks up a hand edit made before it', async (t) => {
+  const { path, store } = await setup(t)
+  await store.load()
+  await store.create(basic)
+  // A hand edit lands, then a run result is written before any reload saw the edit.
+  const file = await readJson(path)
+  await writeFile(path, JSON.stringify({ jobs: [...file.jobs, { ...file.jobs[0], id: 'by-hand', title: 'By hand' }] }, null, 2))
+  const written = store.recordRun('daily-report', { status: 'success', at: NOW })
+  assert.deepEqual(await store.reload({ unlessBusy: true }), { status: 'busy' })
+  assert.equal(await written, true)
+  assert.equal(store.get('by-hand')?.title, 'By hand')
+  const after = await readJson(path)
+  assert.deepEqual(after.jobs.map((j: { id: string }) => j.id), ['daily-report', 'by-hand'], 'the edit is kept in the file')
+  assert.equal(after.jobs[0].last_run_status, 'success')
+  assert.deepEqual(await store.reload({ unlessBusy: true }), { status: 'unchanged' })
+})

@@ -239,3 +239,37 @@ test('the cleanup runs once a day at check_hour local time', async (t) => {
   await s.scheduler.idle()
   assert.equal(s.cleanups.length, 2)
 })
+
+test('when hundreds of jobs fall due in the same minute every one starts once, the tick starting a first slice', async (t) => {
+  const s = await setup(t, { reloadEveryMs: 0 })
+  const job = (i: number): Record<string, unknown> => ({ id: `m${i}`, title: `M${i}`, schedule: '1 12 * * *', task_folder: `m${i}`, agent_instruction: 'go' })
+  await writeFile(s.path, JSON.stringify({ jobs: Array.from({ length: 400 }, (_, i) => job(i)) }))
+  await s.scheduler.tick()
+  assert.equal(s.store.list().length, 400)
+  s.at(Date.parse('2026-06-15T12:01:00Z'))
+  const report = await s.scheduler.tick()
+  assert.ok(report.started.length >= 32 && report.started.length <= 400, `${report.started.length} started by the tick itself`)
+  // The rest are started between event-loop turns, right after the tick.
+  await waitFor(() => s.calls.length === 400 ? true : undefined, 10_000, '400 runs started')
+  assert.equal(new Set(s.calls.map((c) => c.request.ref)).size, 400)
+  s.advance(1000)
+  assert.deepEqual((await s.scheduler.tick()).started, [], 'none twice')
+  for (const c of s.calls) c.resolve(s.ok())
+  await s.scheduler.idle()
+})
+
+test('stopping the loop drops due runs not started yet; they are not started later', async (t) => {
+  const s = await setup(t, { reloadEveryMs: 0 })
+  const job = (i: number): Record<string, unknown> => ({ id: `m${i}`, title: `M${i}`, schedule: '1 12 * * *', task_folder: `m${i}`, agent_instruction: 'go' })
+  await writeFile(s.path, JSON.stringify({ jobs: Array.from({ length: 3000 }, (_, i) => job(i)) }))
+  await s.scheduler.tick()
+  s.at(Date.parse('2026-06-15T12:01:00Z'))
+  const report = await s.scheduler.tick()
+  await s.scheduler.stop()
+  const count = s.calls.length
+  assert.ok(count >= report.started.length && count <= 3000)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.equal(s.calls.length, count, 'nothing started after stop')
+  for (const c of s.calls) c.resolve(s.ok())
+  await s.scheduler.idle()
+})
