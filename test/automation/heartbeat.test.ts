@@ -83,7 +83,9 @@ test('no heartbeat while the user was active within cooldown_minutes, or in quie
 })
 
 test('no heartbeat while the chat is busy; the user\'s run is not disturbed', async (t) => {
-  const s = await setup(t, { cooldown_minutes: 0, prompt: '[[reply:ping]] hb' })
+  // A long cli_timeout: the run below is not yet stale after the 31 minutes the clock jumps (a stale
+  // run is stopped before a heartbeat round, which frees the chat).
+  const s = await setup(t, { cooldown_minutes: 0, prompt: '[[reply:ping]] hb' }, { cli_timeout: 7200 })
   await s.say('hello')
   const running = s.say('[[hang]] think')
   await waitFor(() => s.core.orchestrator.isBusy('42') && s.core.registry.list().length === 1 ? true : undefined, 10_000, 'the message to run')
