@@ -52,6 +52,10 @@ export function createInbox (deps: InboxDeps): Inbox {
   const recording = new Set<string>()
   let started = false
   let stopped = false
+  // An entry on disk whose key never reached the dedupe file (killed between the journal's flush and
+  // the dedupe write, before the answer): the sender sends it again, and it must be a duplicate of
+  // the replay, not a second copy.
+  for (const entry of journal.pending()) dedupe.checkAndRemember(`${entry.kind}:${entry.key}`, clock.now())
 
   function dispatch (entry: JournalEntry): void {
     const handler = handlers.get(entry.kind)

@@ -120,3 +120,22 @@ test('the key is remembered only once its entry is on disk: a crash before that 
   assert.equal((await first).status, 'accepted')
   assert.equal(dedupe.has('webhook:gh:1', Date.now()), true)
 })
+
+test('an entry on disk whose key never reached the dedupe file is a duplicate after the restart, not a second copy', async (t) => {
+  const dir = await tempDir(t)
+  // The process died after the journal's flush and before the dedupe write (and before answering):
+  // the journal holds the entry, the dedupe file does not know its key, the sender tries again.
+  const journal = await createJournal({ path: join(dir, 'inbox.jsonl') })
+  await journal.append({ kind: 'telegram', key: '77', payload: { update_id: 77 } })
+  await journal.close()
+
+  const inbox = await open(dir)
+  t.after(() => inbox.close())
+  const updates = collector()
+  inbox.handle('telegram', updates.handler)
+  assert.deepEqual(await inbox.accept('telegram', '77', { update_id: 77 }), { status: 'duplicate', seq: null }, 'the retry arriving before the replay')
+  assert.equal(await inbox.start(), 1)
+  assert.deepEqual(await inbox.accept('telegram', '77', { update_id: 77 }), { status: 'duplicate', seq: null }, 'and after it')
+  await inbox.stop(1000)
+  assert.deepEqual(updates.seen.map((e) => e.key), ['77'], 'handled once, by the replay')
+})

@@ -1,0 +1,127 @@
+/**
+ * The real `ductor serve` for the process and disk fault tests: a child process (its own process
+ * group) on a home set up for Telegram webhook mode against the fake Bot API, with the fake CLIs
+ * recording one file per run. The tests kill it, restart it and read its home afterwards.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { CLI_ENTRY, ROOT, killTree, testConfig, waitFor } from '../helper.ts'
+import { readServiceInfo, type ServiceInfo } from '../../src/home/service-info.ts'
+import { writeJsonAtomic } from '../../src/store/atomic-json.ts'
+import { homePaths } from '../../src/home/paths.ts'
+import type { FakeBotApi } from '../fakes/bot-api/server.ts'
+
+export const SECRET = 'fault-webhook-secret-0123456789abcdef'
+export const CHATS = [201, 202, 203, 204, 205] as const
+
+export interface Served {
+  child: ChildProcess
+  /** Resolves with the exit code (or 128 + signal) once the process has gone. */
+  exited: Promise<number>
+  output: () => string
+}
+
+/** `ductor serve` (with `--no-supervisor` unless `supervisor`), optionally with a preload module. */
+export function serve (t: TestContext, env: NodeJS.ProcessEnv, opts: { supervisor?: boolean, preload?: string } = {}): Served {
+  const args = ['--import', 'tsx', ...(opts.preload !== undefined ? ['--import', opts.preload] : []), CLI_ENTRY, 'serve', ...(opts.supervisor === true ? [] : ['--no-supervisor'])]
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  t.after(() => { if (child.exitCode === null && child.signalCode === null) killTree(child) })
+  let output = ''
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => { output += d })
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => { output += d })
+  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))))
+  return { child, exited, output: () => output }
+}
+
+/** Waits for a service on `home` whose pid is not `notPid` to answer /health. */
+export async function serviceUp (home: string, notPid?: number, timeoutMs = 40_000): Promise<ServiceInfo> {
+  return await waitFor(async () => {
+    const info = await readServiceInfo(join(home, 'state'))
+    if (info === null || info.pid === notPid) return undefined
+    const ok = await fetch(`${info.url}/health`).then((r) => r.ok, () => false)
+    return ok ? info : undefined
+  }, timeoutMs, 'the service to listen')
+}
+
+/** Writes a config for Telegram webhook mode against `fake`, the fake CLIs by path, port 0. */
+export async function writeTelegramConfig (home: string, fake: FakeBotApi, bin: { claude: string, codex: string }, extra: Record<string, unknown> = {}): Promise<void> {
+  await writeJsonAtomic(homePaths(home).config, testConfig({
+    telegram_token: fake.token,
+    allowed_user_ids: [...CHATS],
+    server: { host: '127.0.0.1', port: 0, public_url: 'https://bot.example.test' },
+    telegram: { mode: 'webhook', api_root: fake.apiRoot, webhook_secret: SECRET },
+    streaming: { enabled: false },
+    cli_paths: { claude: bin.claude, codex: bin.codex },
+    ...extra
+  }))
+}
+
+let nextMessageId = 1
+
+/** A private text message from `chatId` (user id = chat id) as Telegram would POST it. */
+export function textUpdate (updateId: number, chatId: number, text: string): Record<string, unknown> {
+  return {
+    update_id: updateId,
+    message: {
+      message_id: nextMessageId++,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: chatId, type: 'private', first_name: 'Ann' },
+      from: { id: chatId, is_bot: false, first_name: 'Ann' },
+      text,
+      ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.length }] } : {})
+    }
+  }
+}
+
+/** POSTs an update to the webhook route; a refused connection (service down) is status 0. */
+export async function postUpdate (url: string, update: unknown): Promise<{ status: number, body: string }> {
+  try {
+    const res = await fetch(`${url}/telegram/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+      body: JSON.stringify(update),
+      signal: AbortSignal.timeout(15_000)
+    })
+    return { status: res.status, body: await res.text() }
+  } catch {
+    return { status: 0, body: '' }
+  }
+}
+
+/** The prompts the fake CLIs were started with (one record file per run in `dir`), with their pids. */
+export async function recordedRuns (dir: string): Promise<Array<{ pid: number, prompt: string }>> {
+  const names = await readdir(dir).catch(() => [] as string[])
+  const runs: Array<{ pid: number, prompt: string }> = []
+  for (const name of names) {
+    try {
+      const rec = JSON.parse(await readFile(join(dir, name), 'utf8')) as { pid: number, argv: string[] }
+      runs.push({ pid: rec.pid, prompt: rec.argv.at(-1) ?? '' })
+    } catch {} // a record being written right now
+  }
+  return runs
+}
+
+/** How many runs mention each marker (`m-<chat>-<n>`) in their prompt. */
+export function countMarkers (runs: Array<{ prompt: string }>): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const run of runs) for (const m of run.prompt.matchAll(/\bm-\d+-\d+\b/g)) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1)
+  return counts
+}
+
+/** Whether a process is alive (not a zombie). */
+export function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
