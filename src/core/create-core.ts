@@ -223,12 +223,17 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     apiUrl: () => apiUrl,
     secrets,
     async close () {
+      // Nothing queued starts any more: a message waiting in a chat's lane stays unfinished in the
+      // inbox and is answered after the restart, instead of being started now and killed at once.
+      orchestrator.lanes.pause()
       // The inbox stops first: a webhook task that automation.stop() aborts must stay unfinished in
       // the journal (replayed at the next start), not be marked done as `error:aborted`.
       await inbox.stop(2000)
       await automation.stop()
-      for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.abort(chatId)
-      await registry.killAll()
+      // Runs still going are stopped as a shutdown (the chat is told why), then the queues are let go.
+      const killing = registry.killAll()
+      for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.lanes.abort(chatId, 'shutdown')
+      await killing
       await orchestrator.drain(3000)
       await automation.drain(3000)
       await sessions.flush().catch((err: unknown) => logger.error({ err }, 'could not save sessions on shutdown'))

@@ -12,11 +12,14 @@ export interface LaneTask {
   onQueued?: (entryId: string, position: number) => void
   /** Called when a previously queued entry starts. */
   onDequeued?: (entryId: string) => void
-  /** Called when a queued entry is dropped (cancelled, or the chat was aborted). */
-  onDiscarded?: (entryId: string, why: 'cancelled' | 'aborted') => void
+  /** Called when a queued entry is dropped (cancelled, the chat was aborted, or the service is shutting down). */
+  onDiscarded?: (entryId: string, why: DiscardReason) => void
 }
 
 export type LaneOutcome = 'done' | 'discarded'
+
+/** `shutdown`: the service stops; what was queued is not lost but left to the durable inbox to replay. */
+export type DiscardReason = 'cancelled' | 'aborted' | 'shutdown'
 
 export interface LaneSubmission {
   entryId: string
@@ -27,7 +30,12 @@ export interface LaneSubmission {
 export interface ChatLanes {
   submit: (chatId: string, task: LaneTask) => LaneSubmission
   /** Stops the running entry and discards the queue. Returns what it did. */
-  abort: (chatId: string) => { stopped: boolean, discarded: number }
+  abort: (chatId: string, why?: 'aborted' | 'shutdown') => { stopped: boolean, discarded: number }
+  /**
+   * Shutdown: no queued entry starts any more (running ones go on until they end or are aborted), so
+   * nothing is started only to be killed a moment later; the queues wait for `abort(…, 'shutdown')`.
+   */
+  pause: () => void
   /** Drops one queued entry; false when it is not queued (already running or gone). */
   cancel: (chatId: string, entryId: string) => boolean
   isBusy: (chatId: string) => boolean
@@ -50,6 +58,7 @@ interface Lane {
 
 export function createChatLanes (opts: { onError?: (err: unknown, chatId: string) => void } = {}): ChatLanes {
   const lanes = new Map<string, Lane>()
+  let paused = false
 
   const lane = (chatId: string): Lane => {
     let l = lanes.get(chatId)
@@ -61,6 +70,7 @@ export function createChatLanes (opts: { onError?: (err: unknown, chatId: string
   }
 
   const start = (chatId: string, l: Lane): void => {
+    if (paused && l.queue.length > 0) return
     const entry = l.queue.shift()
     if (entry === undefined) {
       lanes.delete(chatId)
@@ -94,7 +104,7 @@ export function createChatLanes (opts: { onError?: (err: unknown, chatId: string
       const finished = new Promise<LaneOutcome>((resolve) => { settle = resolve })
       const entry: Entry = { id: randomUUID(), task, settle, wasQueued: false }
       l.queue.push(entry)
-      if (l.running === null && l.queue.length === 1) {
+      if (l.running === null && l.queue.length === 1 && !paused) {
         start(chatId, l)
       } else {
         entry.wasQueued = true
@@ -102,12 +112,13 @@ export function createChatLanes (opts: { onError?: (err: unknown, chatId: string
       }
       return { entryId: entry.id, finished }
     },
-    abort (chatId) {
+    abort (chatId, why = 'aborted') {
       const l = lanes.get(chatId)
       if (l === undefined) return { stopped: false, discarded: 0 }
       const dropped = l.queue.splice(0)
+      if (l.running === null) lanes.delete(chatId)
       for (const entry of dropped) {
-        safely(() => entry.task.onDiscarded?.(entry.id, 'aborted'))
+        safely(() => entry.task.onDiscarded?.(entry.id, why))
         entry.settle('discarded')
       }
       const stopped = l.running !== null
@@ -125,6 +136,7 @@ export function createChatLanes (opts: { onError?: (err: unknown, chatId: string
       }
       return true
     },
+    pause () { paused = true },
     isBusy: (chatId) => lanes.get(chatId)?.running != null,
     queueDepth: (chatId) => lanes.get(chatId)?.queue.length ?? 0,
     snapshot: () => [...lanes].map(([chatId, l]) => ({ chatId, running: l.running !== null, queued: l.queue.length }))

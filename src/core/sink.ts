@@ -1,5 +1,6 @@
 import type { CliEvent, ProviderName } from '../providers/events.ts'
 import type { CommandReply } from './commands.ts'
+import type { DiscardReason } from './lanes.ts'
 
 /**
  * What the orchestrator tells the outside world about one message (SPEC §5): Telegram, the admin
@@ -26,7 +27,7 @@ export type ChatEvent =
   /** A queued message starts now (remove its indicator). */
   | { type: 'dequeued', entryId: string }
   /** A queued message was dropped: cancelled, or the chat was aborted. */
-  | { type: 'discarded', entryId: string, why: 'cancelled' | 'aborted' }
+  | { type: 'discarded', entryId: string, why: DiscardReason }
   | { type: 'run_started', runId: string, provider: ProviderName, model: string }
   /** A live event of the CLI: text delta, thinking, tool use, status. */
   | { type: 'cli', runId: string, event: Exclude<CliEvent, { type: 'result' }> }

@@ -104,7 +104,9 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
           later('discarded', async () => {
             const id = indicators.get(event.entryId)
             indicators.delete(event.entryId)
-            const text = event.why === 'cancelled' ? '✖️ Cancelled.' : '✖️ Discarded (stopped).'
+            const text = event.why === 'cancelled'
+              ? '✖️ Cancelled.'
+              : event.why === 'shutdown' ? '⏸ ductor is restarting: I will answer this once it is back.' : '✖️ Discarded (stopped).'
             if (id !== undefined) await withRetry(async () => await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } }))
           })
           return

@@ -88,3 +88,23 @@ test('the limiter admits at most max holders, first come first served, and waiti
   r5()
   assert.equal(limiter.active, 0)
 })
+
+test('paused for a shutdown: the running entry goes on, nothing queued starts, the queue is let go as "shutdown"', async () => {
+  const lanes = createChatLanes()
+  const started: string[] = []
+  const why: string[] = []
+  const gate = deferred()
+  const a = lanes.submit('1', { run: async () => { started.push('a'); await gate.promise } })
+  const b = lanes.submit('1', { run: async () => { started.push('b') }, onDiscarded: (_id, w) => why.push(w) })
+  lanes.pause()
+  const c = lanes.submit('2', { run: async () => { started.push('c') }, onDiscarded: (_id, w) => why.push(w) })
+  gate.resolve()
+  assert.equal(await a.finished, 'done')
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.deepEqual(started, ['a'], 'b waits behind the pause, c never starts')
+  for (const { chatId } of lanes.snapshot()) lanes.abort(chatId, 'shutdown')
+  assert.equal(await b.finished, 'discarded')
+  assert.equal(await c.finished, 'discarded')
+  assert.deepEqual(why, ['shutdown', 'shutdown'])
+  assert.deepEqual(lanes.snapshot(), [])
+})

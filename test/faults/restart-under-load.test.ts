@@ -1,0 +1,91 @@
+// Process faults (issue 9): `/restart` (exit 42) under `ductor serve` with its supervisor while
+// messages flow. 40 updates from 5 chats arrive over ~1.5 s; the 16th is `/restart`. The sender
+// behaves like Telegram: an update that gets no 200 (refused connection while the service is down,
+// 503 while it closes) is sent again. Afterwards the supervisor has started a new service, which
+// is healthy; every message ran exactly once and was answered at most once; `/restart` was obeyed
+// once and not replayed; a SIGTERM stops the supervisor and its service with exit 0.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { join } from 'node:path'
+import { fakeClis, tempDir, waitFor } from '../helper.ts'
+import { createFakeBotApi } from '../fakes/bot-api/server.ts'
+import { createJournal } from '../../src/store/journal.ts'
+import { readServiceInfo } from '../../src/home/service-info.ts'
+import { survivors } from './fault-helpers.ts'
+import { CHATS, countMarkers, postUpdate, recordedRuns, serve, serviceUp, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
+
+const UPDATES = 40
+const RESTART_AT = 15
+
+test('/restart under load with the supervisor: the service comes back, every acknowledged message runs once', { timeout: 120_000 }, async (t) => {
+  const fake = createFakeBotApi({ rateLimits: false })
+  await fake.start()
+  t.after(async () => { await fake.close() })
+  const bin = await fakeClis(t)
+  const home = await tempDir(t)
+  const runs = await tempDir(t)
+  await writeTelegramConfig(home, fake, bin)
+  const supervisor = serve(t, { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_DELAY_MS: '40', FAKE_CLI_RECORD_DIR: runs }, { supervisor: true })
+  const before = await serviceUp(home)
+  const boss = CHATS[0]
+
+  const updates = Array.from({ length: UPDATES }, (_, i) => {
+    const chat = CHATS[i % CHATS.length]!
+    const marker = `m-${chat}-${Math.floor(i / CHATS.length)}`
+    const text = i === RESTART_AT ? '/restart' : `please answer ${marker}`
+    return { update: textUpdate(8000 + i, chat, text), chat, marker: i === RESTART_AT ? null : marker }
+  })
+  let attempts = 0
+  await Promise.all(updates.map(async (u, i) => {
+    await sleep(i * 40)
+    await waitFor(async () => {
+      const info = await readServiceInfo(join(home, 'state'))
+      if (info === null) return undefined
+      attempts++
+      const res = await postUpdate(info.url, u.update)
+      if (res.status === 200) return true
+      await sleep(100)
+      return undefined
+    }, 60_000, `update ${u.update.update_id as number} to be acknowledged`)
+  }))
+
+  const after = await serviceUp(home, before.pid)
+  assert.notEqual(after.pid, before.pid, 'a new service process')
+  assert.equal(supervisor.child.exitCode, null, 'the supervisor is still running')
+  assert.match(supervisor.output(), /ductor: restarting/)
+
+  const messages = updates.filter((u) => u.marker !== null) as Array<{ chat: number, marker: string }>
+  const repliedTo = (u: { chat: number, marker: string }): number => fake.messages(u.chat).filter((m) => m.text.includes(u.marker)).length
+  await waitFor(async () => {
+    const counts = countMarkers(await recordedRuns(runs))
+    return messages.every((u) => (counts.get(u.marker) ?? 0) >= 1) ? true : undefined
+  }, 30_000, 'every message to run').catch(async (err: Error) => {
+    const counts = countMarkers(await recordedRuns(runs))
+    throw new Error(`${err.message}: ${messages.filter((u) => !counts.has(u.marker)).map((u) => u.marker).join(', ')}\n${supervisor.output()}`)
+  })
+  await waitFor(() => fake.messages(boss).some((m) => m.text.includes('Restarting')) ? true : undefined, 10_000, 'the restart notice')
+  const notices = (chat: number): number => fake.messages(chat).filter((m) => m.text.includes('Stopped: ductor is shutting down')).length
+  const told = (): number => messages.filter((u) => repliedTo(u) > 0).length + CHATS.reduce((n, chat) => n + notices(chat), 0)
+  await waitFor(() => told() >= messages.length ? true : undefined, 30_000, 'every message to be answered (or its stop told)')
+
+  supervisor.child.kill('SIGTERM')
+  assert.equal(await supervisor.exited, 0, supervisor.output().slice(-2000))
+
+  const counts = countMarkers(await recordedRuns(runs))
+  assert.deepEqual(messages.filter((u) => counts.get(u.marker) !== 1).map((u) => `${u.marker}×${counts.get(u.marker) ?? 0}`), [], 'each message ran exactly once')
+  assert.deepEqual(messages.filter((u) => repliedTo(u) > 1).map((u) => u.marker), [], 'no message was answered twice')
+  const unanswered = messages.filter((u) => repliedTo(u) === 0)
+  assert.ok(unanswered.length <= CHATS.length, `at most the runs the restart stopped (one per chat) go unanswered: ${unanswered.map((u) => u.marker).join(', ')}`)
+  for (const chat of CHATS) {
+    assert.equal(notices(chat), unanswered.filter((u) => u.chat === chat).length, `chat ${chat}: a run the restart stopped is told so, once`)
+  }
+  const bossTexts = fake.messages(boss).map((m) => m.text)
+  assert.equal(bossTexts.filter((text) => text.includes('Restarting')).length, 1, '/restart obeyed once')
+  assert.equal(bossTexts.filter((text) => /restarted since you sent \/restart/.test(text)).length, 0, '/restart is not replayed')
+  assert.deepEqual(survivors(home), [], 'no process of the home is left')
+  const journal = await createJournal({ path: join(home, 'state', 'inbox.jsonl') })
+  assert.deepEqual(journal.pending(), [], 'nothing is left to replay')
+  await journal.close()
+  t.diagnostic(`${UPDATES} updates, ${attempts} deliveries (Telegram's retries while restarting), ${messages.length - unanswered.length} answered, ${unanswered.length} stopped by the restart`)
+})
