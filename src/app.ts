@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyServerOptions, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { DuctorError, ErrorCodes, httpStatusByCode, type ErrorCode } from './errors.ts'
+import { DuctorError, ErrorCodes, httpStatusByCode, isNoSpace, type ErrorCode } from './errors.ts'
 import type { Logger } from './logger-types.ts'
 import type { Config } from './config.ts'
 import type { HomePaths } from './home/paths.ts'
@@ -64,6 +64,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
 
   app.setErrorHandler((err: FastifyError | DuctorError, request, reply) => {
     const { status, code, message } = describeError(err)
+    if (code === ErrorCodes.storage && status === 503) reply.header('retry-after', '60')
     if (status >= 500) request.log.error({ err }, 'request failed')
     else request.log.debug({ code, message }, 'request refused')
     return reply.code(status).send({ error: code, message })
@@ -94,7 +95,8 @@ export async function buildApp (deps: AppDeps): Promise<App> {
 
 function describeError (err: FastifyError | DuctorError): { status: number, code: ErrorCode, message: string } {
   if (err instanceof DuctorError) {
-    const status = httpStatusByCode[err.code]
+    // A full disk is temporary: 503, so that Telegram and webhook senders deliver again later.
+    const status = err.code === ErrorCodes.storage && isNoSpace(err) ? 503 : httpStatusByCode[err.code]
     // A storage error is written for the owner ("could not write <path>: EACCES …"): it names the path to fix.
     const hidden = status >= 500 && err.code !== ErrorCodes.storage
     return { status, code: err.code, message: hidden ? 'internal error; see the service log' : err.message }

@@ -43,3 +43,16 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   invalid_config: 400,
   storage_error: 500
 }
+
+/**
+ * Whether an error (or one it wraps) is a full disk or quota (ENOSPC, EDQUOT). Such a storage error
+ * answers 503 with Retry-After rather than 500: it is temporary, and the senders that matter
+ * (Telegram, webhook senders) deliver again after a 503, once the owner has made room.
+ */
+export function isNoSpace (err: unknown): boolean {
+  for (let e = err, depth = 0; e != null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true
+  }
+  return false
+}

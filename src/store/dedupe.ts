@@ -98,10 +98,24 @@ export async function createDedupeStore (opts: DedupeOptions): Promise<DedupeSto
     return Buffer.from(text)
   }
 
+  // Keys a failed write left out (a full disk): written again with the next key or at close, so
+  // that a sender's retry after the next start is still a duplicate.
+  const unwritten = new Map<string, number>()
+
+  function append (records: Array<[string, number]>): void {
+    const data = Buffer.from(records.map(([k, x]) => JSON.stringify({ k, x }) + '\n').join(''))
+    log.append(data, { durable: false }).catch((err: unknown) => {
+      for (const [k, x] of records) if (!unwritten.has(k)) unwritten.set(k, x)
+      logger?.error({ err, path }, 'dedupe: could not write; will try again')
+    })
+  }
+
   function write (key: string, expires: number): void {
     lines++
-    log.append(Buffer.from(JSON.stringify({ k: key, x: expires }) + '\n'), { durable: false })
-      .catch((err: unknown) => logger?.error({ err, path }, 'dedupe: could not write'))
+    unwritten.delete(key)
+    const records: Array<[string, number]> = [...unwritten, [key, expires]]
+    unwritten.clear()
+    append(records)
     if (compacting || lines <= 2 * seen.size + compactSlack) return
     compacting = true
     log.exclusive(async (file) => {
@@ -135,6 +149,12 @@ export async function createDedupeStore (opts: DedupeOptions): Promise<DedupeSto
     },
     size: () => seen.size,
     flush: () => log.flush(),
-    close: () => log.close()
+    close: () => {
+      if (unwritten.size > 0) {
+        append([...unwritten])
+        unwritten.clear()
+      }
+      return log.close()
+    }
   }
 }

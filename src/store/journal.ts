@@ -177,6 +177,25 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
     return compacting
   }
 
+  // Done marks a failed write left out (a full disk): written again with the next append, done mark
+  // or close, so that a finished entry is not replayed (run twice) after the next start.
+  const unwritten = new Set<number>()
+
+  function writeDone (seqs: number[]): void {
+    const data = Buffer.from(seqs.map((seq) => `{"t":"d","seq":${seq}}\n`).join(''))
+    log.append(data, { durable: false }).catch((err: unknown) => {
+      for (const seq of seqs) unwritten.add(seq)
+      logger?.error({ err, path, seqs }, 'journal: could not write done mark; will try again')
+    })
+  }
+
+  function retryDone (): void {
+    if (unwritten.size === 0) return
+    const seqs = [...unwritten]
+    unwritten.clear()
+    writeDone(seqs)
+  }
+
   function maybeCompact (): void {
     const size = log.size()
     if (compacting !== null || size < compactBytes || liveBytes * 2 > size) return
@@ -189,6 +208,7 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
       const seq = nextSeq++
       const text = JSON.stringify({ t: 'e', seq, kind: input.kind, key: String(input.key), at: new Date(clock.now()).toISOString(), payload: input.payload ?? null })
       const data = Buffer.from(text + '\n')
+      retryDone()
       try {
         await log.append(data, {
           durable: true,
@@ -207,12 +227,15 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
     },
     markDone (seq) {
       if (!forget(seq)) return
-      log.append(Buffer.from(`{"t":"d","seq":${seq}}\n`), { durable: false })
-        .catch((err: unknown) => logger?.error({ err, path, seq }, 'journal: could not write done mark'))
+      retryDone()
+      writeDone([seq])
     },
     pending: () => [...recovered.values()],
     compact,
-    close: () => log.close(),
+    close: () => {
+      retryDone()
+      return log.close()
+    },
     stats: () => ({ ...log.stats(), appends, pending: live.size, fileBytes: log.size(), compactions })
   }
 }

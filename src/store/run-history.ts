@@ -194,7 +194,9 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
       }).catch((err: unknown) => logger?.error({ err, path }, 'run history: rotation failed'))
         .finally(() => { rotating = false })
     }
-    await done
+    // The history is a record, not the work: a run goes on (and is listed from memory) when its line
+    // cannot be written, e.g. on a full disk; the next line for the same run supersedes it anyway.
+    await done.catch((err: unknown) => logger?.error({ err, path, runId: run.id }, 'run history: could not write; the run goes on'))
   }
 
   function newId (): string {
