@@ -40,6 +40,11 @@ export interface ChatRunInput {
   requireLiveSession?: boolean
   /** Heartbeat: whether this reply counts as a message of the session (default: always). */
   countsAsMessage?: (reply: string) => boolean
+  /**
+   * Awaited once the run has its slot, before it is announced and its CLI is started: the Telegram
+   * adapter writes its update's done mark there, so a crash cannot start the same message twice.
+   */
+  beforeRun?: () => Promise<void>
 }
 
 /** The provider and model a message runs with: overrides, else the chat's choice, else the config's. */
@@ -102,6 +107,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   let sessionId = resolved.sessionId
   try {
     release = await deps.limiter.acquire(input.signal)
+    await input.beforeRun?.()
     sink.emit({ type: 'run_started', runId: run.id, provider, model })
     const attempt = async (resume: string | null): Promise<RunOutcome> => await deps.cli.execute({
       runId: run.id,

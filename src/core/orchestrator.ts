@@ -21,6 +21,8 @@ export interface MessageInput {
   /** Run-history kind and reference (a webhook's id for wake deliveries). */
   kind?: 'chat' | 'webhook'
   ref?: string | null
+  /** Awaited right before the message's CLI run starts (see ChatRunInput.beforeRun). */
+  beforeRun?: () => Promise<void>
 }
 
 export type MessageOutcome =
@@ -132,7 +134,8 @@ export function createOrchestrator (deps: OrchestratorDeps): Orchestrator {
         model: directives.model ?? input.model,
         images: input.images,
         kind: input.kind ?? 'chat',
-        ref: input.ref ?? null
+        ref: input.ref ?? null,
+        ...(input.beforeRun !== undefined ? { beforeRun: input.beforeRun } : {})
       })
       return summary === null ? { kind: 'discarded' } : { kind: 'run', summary }
     })

@@ -13,7 +13,12 @@ import type { Journal, JournalEntry, JournalKind } from './journal.ts'
  * dedupe store stopping a sender that delivers the same key again.
  */
 
-export type InboxHandler = (entry: JournalEntry) => Promise<void>
+/**
+ * Processes one entry. `finish` marks it done before the handler settles and resolves once the mark
+ * is in the journal file: a handler that starts something that must not run twice (a CLI run) calls
+ * it first, so a crash right after the start cannot replay the entry.
+ */
+export type InboxHandler = (entry: JournalEntry, finish: () => Promise<void>) => Promise<void>
 
 export interface InboxAcceptResult {
   status: 'accepted' | 'duplicate'
@@ -60,9 +65,10 @@ export function createInbox (deps: InboxDeps): Inbox {
   function dispatch (entry: JournalEntry): void {
     const handler = handlers.get(entry.kind)
     if (handler === undefined || stopped) return
+    const finish = async (): Promise<void> => { if (!stopped) await journal.finish(entry.seq) }
     const work = (async () => {
       try {
-        await handler(entry)
+        await handler(entry, finish)
       } catch (err) {
         logger.error({ err, kind: entry.kind, key: entry.key, seq: entry.seq }, 'inbox: processing failed')
       } finally {

@@ -69,6 +69,11 @@ export interface Journal {
   append: (entry: JournalInput) => Promise<{ seq: number }>
   /** Marks an entry finished. Unknown or already-done seqs are ignored. */
   markDone: (seq: number) => void
+  /**
+   * `markDone`, resolving once the mark is written to the file (not synced: a process crash keeps it).
+   * Never rejects: a mark that cannot be written is logged and written again later.
+   */
+  finish: (seq: number) => Promise<void>
   /** Entries found unfinished when the journal was opened, in order, minus those marked done since. */
   pending: () => JournalEntry[]
   /** Rewrites the file with only the unfinished entries. */
@@ -181,9 +186,9 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
   // or close, so that a finished entry is not replayed (run twice) after the next start.
   const unwritten = new Set<number>()
 
-  function writeDone (seqs: number[]): void {
+  function writeDone (seqs: number[]): Promise<void> {
     const data = Buffer.from(seqs.map((seq) => `{"t":"d","seq":${seq}}\n`).join(''))
-    log.append(data, { durable: false }).catch((err: unknown) => {
+    return log.append(data, { durable: false }).catch((err: unknown) => {
       for (const seq of seqs) unwritten.add(seq)
       logger?.error({ err, path, seqs }, 'journal: could not write done mark; will try again')
     })
@@ -193,7 +198,7 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
     if (unwritten.size === 0) return
     const seqs = [...unwritten]
     unwritten.clear()
-    writeDone(seqs)
+    writeDone(seqs).catch(() => {})
   }
 
   function maybeCompact (): void {
@@ -228,7 +233,12 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
     markDone (seq) {
       if (!forget(seq)) return
       retryDone()
-      writeDone([seq])
+      writeDone([seq]).catch(() => {})
+    },
+    async finish (seq) {
+      if (!forget(seq)) return
+      retryDone()
+      await writeDone([seq])
     },
     pending: () => [...recovered.values()],
     compact,

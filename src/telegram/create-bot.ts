@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { join } from 'node:path'
 import { Bot, type BotError } from 'grammy'
 import type { ChatSink } from '../core/sink.ts'
@@ -25,8 +26,15 @@ export interface TelegramBot {
   /** A sink that shows one message's events in a chat (the orchestrator's default sink uses it too). */
   sinkFor: (where: ChatTarget, replyTo?: number) => ChatSink
   /** Runs one update through the features; never throws (errors are logged). */
-  handleUpdate: (update: unknown) => Promise<void>
+  /**
+   * Runs one update. `finish` (from the inbox) marks it done; a message's run awaits it before its CLI
+   * starts, so a crash right after that start does not replay the update and run the message twice.
+   */
+  handleUpdate: (update: unknown, finish?: () => Promise<void>) => Promise<void>
 }
+
+/** The inbox's `finish` of the update being handled, for the run it starts (however deep in grammY). */
+const updateScope = new AsyncLocalStorage<{ finish: () => Promise<void> }>()
 
 /**
  * The grammY bot: the access gate, then every feature of features/index.ts, inside one error
@@ -63,12 +71,15 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
       let taken: () => void = () => {}
       const begun = new Promise<void>((resolve) => { taken = resolve })
       const sink = sinkFor(where, o.replyTo)
+      const finish = updateScope.getStore()?.finish
       core.orchestrator.handleMessage({
         chatId: String(where.chatId),
         text,
         origin: 'telegram',
         sink: { emit (event) { if (event.type === 'run_started') taken(); sink.emit(event) } },
-        ...(o.images !== undefined ? { images: o.images } : {})
+        ...(o.images !== undefined ? { images: o.images } : {}),
+        // The update is marked done (in the file) before the CLI starts, not after.
+        ...(finish !== undefined ? { beforeRun: finish } : {})
       }).catch((err: unknown) => { logger.error({ err, chatId: where.chatId }, 'telegram: message failed') }).finally(taken)
       await begun
     },
@@ -92,9 +103,10 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     bot,
     deps,
     sinkFor,
-    async handleUpdate (update) {
+    async handleUpdate (update, finish) {
       try {
-        await bot.handleUpdate(update as Parameters<typeof bot.handleUpdate>[0])
+        const handle = async (): Promise<void> => { await bot.handleUpdate(update as Parameters<typeof bot.handleUpdate>[0]) }
+        await (finish !== undefined ? updateScope.run({ finish }, handle) : handle())
       } catch (err) {
         logger.error({ err }, 'telegram: an update could not be handled')
       }

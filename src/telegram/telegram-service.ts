@@ -54,9 +54,9 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
   let polling: Promise<void> | null = null
 
   // Until getMe succeeded the update waits; at shutdown it stays unfinished and is replayed next start.
-  core.inbox.handle('telegram', async (entry) => {
+  core.inbox.handle('telegram', async (entry, finish) => {
     if (!isReady) await ready
-    await telegram.handleUpdate(entry.payload)
+    await telegram.handleUpdate(entry.payload, finish)
   })
   core.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? telegram.sinkFor({ chatId: Number(chatId) }) : null)
 

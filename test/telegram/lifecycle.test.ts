@@ -1,5 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync, readlinkSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import { createJournal } from '../../src/store/journal.ts'
 import { startBot, until, USER } from './helpers.ts'
@@ -47,4 +50,31 @@ test('an update accepted while the bot cannot reach Telegram is kept for the nex
   const journal = await createJournal({ path: join(bot.paths.state, 'inbox.jsonl') })
   t.after(async () => { await journal.close() })
   assert.deepEqual(journal.pending().map((e) => e.key), ['4242'])
+})
+
+test('a message\'s update is marked done in the journal file before its CLI starts, so a crash right after cannot run it twice', async (t) => {
+  const bot = await startBot(t)
+  const journalPath = join(bot.paths.state, 'inbox.jsonl')
+  // A slow disk (or a flush of other updates in the way): every write to the journal takes 200 ms.
+  const probe = await open(process.execPath, 'r')
+  const FileHandle = Object.getPrototypeOf(probe) as { writev: (this: { fd: number }, ...args: unknown[]) => Promise<unknown> }
+  await probe.close()
+  const writev = FileHandle.writev
+  FileHandle.writev = async function (...args) {
+    if (readlinkSync(`/proc/self/fd/${this.fd}`) === journalPath) await sleep(200)
+    return await writev.apply(this, args)
+  }
+  t.after(() => { FileHandle.writev = writev })
+  const seen: Array<{ doneAtSpawn: boolean }> = []
+  const register = bot.core.registry.register
+  bot.core.registry.register = (entry) => {
+    // The CLI process exists now: what would a `kill -9` at this moment leave in the journal?
+    const lines = readFileSync(journalPath, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { t: string, seq?: number, payload?: { message?: { text?: string } } })
+    const seq = lines.find((l) => l.t === 'e' && l.payload?.message?.text?.startsWith('run me once') === true)?.seq
+    seen.push({ doneAtSpawn: seq !== undefined && lines.some((l) => l.t === 'd' && l.seq === seq) })
+    return register(entry)
+  }
+  await bot.say('run me once [[reply:ran]]')
+  await bot.waitMessage((m) => m.text === 'ran', 'the reply')
+  assert.deepEqual(seen, [{ doneAtSpawn: true }])
 })
