@@ -107,6 +107,9 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   let sessionId = resolved.sessionId
   try {
     release = await deps.limiter.acquire(input.signal)
+    // Everything slow comes before `beforeRun`: from its end to the CLI's spawn nothing is awaited, so
+    // a crash cannot fall between the update's done mark and the start of its run.
+    const memory = (await memorySystemText(deps.paths.memory)) ?? undefined
     await input.beforeRun?.()
     sink.emit({ type: 'run_started', runId: run.id, provider, model })
     const attempt = async (resume: string | null): Promise<RunOutcome> => await deps.cli.execute({
@@ -115,7 +118,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       provider,
       model,
       prompt: withReminder(input.prompt, resume === null ? 1 : messageNumber),
-      systemAppend: resume === null ? (await memorySystemText(deps.paths.memory)) ?? undefined : undefined,
+      systemAppend: resume === null ? memory : undefined,
       resumeSessionId: resume,
       cwd: deps.paths.workspace,
       reasoningEffort: provider === 'codex' ? reasoningEffortFor(resolved.entry, config) : undefined,

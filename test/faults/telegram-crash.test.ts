@@ -73,10 +73,15 @@ test('kill -9 under Telegram webhook load: every acknowledged update runs exactl
   await waitFor(async () => {
     const counts = await everyRun()
     return updates.every((u) => (counts.get(u.marker) ?? 0) >= 1) ? true : undefined
-  }, 60_000, 'every update to run')
+  }, 60_000, 'every update to run').catch(async (err: Error) => {
+    const counts = await everyRun()
+    throw new Error(`${err.message}: ${updates.filter((u) => !counts.has(u.marker)).map((u) => u.marker).join(' ')}\n${second.output().slice(-4000)}`)
+  })
   const replayedMarkers = countMarkers(await recordedRuns(secondRuns))
   const repliedTo = (u: { chat: number, marker: string }): number => fake.messages(u.chat).filter((m) => m.text.includes(u.marker)).length
-  await waitFor(() => updates.every((u) => !replayedMarkers.has(u.marker) || repliedTo(u) >= 1) ? true : undefined, 30_000, 'every run of the second life to be answered')
+  await waitFor(() => updates.every((u) => !replayedMarkers.has(u.marker) || repliedTo(u) >= 1) ? true : undefined, 30_000, 'every run of the second life to be answered').catch((err: Error) => {
+    throw new Error(`${err.message}: ${updates.filter((u) => replayedMarkers.has(u.marker) && repliedTo(u) === 0).map((u) => u.marker).join(' ')}\n${second.output().slice(-4000)}`)
+  })
 
   second.child.kill('SIGTERM')
   assert.equal(await second.exited, 0, second.output().slice(-2000))
