@@ -140,13 +140,22 @@ const handlePaths = new WeakMap()
 const promiseOpen = promises.open
 promises.open = async function (path, ...rest) {
   const handle = await promiseOpen.call(promises, path, ...rest)
-  if (under(path instanceof URL ? path.pathname : path)) handlePaths.set(handle, resolve(String(path instanceof URL ? path.pathname : path)))
+  if (under(path instanceof URL ? path.pathname : path)) {
+    const full = resolve(String(path instanceof URL ? path.pathname : path))
+    handlePaths.set(handle, full)
+    paths.set(handle.fd, full) // a write through fs.writevSync(handle.fd, …) counts too
+  }
   return handle
 }
 const probe = await promiseOpen.call(promises, process.execPath, 'r')
 const FileHandle = Object.getPrototypeOf(probe)
 await probe.close()
-const fh = { write: FileHandle.write, writev: FileHandle.writev, writeFile: FileHandle.writeFile, appendFile: FileHandle.appendFile }
+const fh = { write: FileHandle.write, writev: FileHandle.writev, writeFile: FileHandle.writeFile, appendFile: FileHandle.appendFile, close: FileHandle.close }
+
+FileHandle.close = async function () {
+  if (handlePaths.has(this)) paths.delete(this.fd)
+  return await fh.close.call(this)
+}
 
 FileHandle.write = async function (data, ...rest) {
   const path = handlePaths.get(this)
