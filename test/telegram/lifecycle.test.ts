@@ -1,8 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, readlinkSync } from 'node:fs'
-import { open } from 'node:fs/promises'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createJournal } from '../../src/store/journal.ts'
 import { startBot, until, USER } from './helpers.ts'
@@ -55,16 +53,6 @@ test('an update accepted while the bot cannot reach Telegram is kept for the nex
 test('a message\'s update is marked done in the journal file before its CLI starts, so a crash right after cannot run it twice', async (t) => {
   const bot = await startBot(t)
   const journalPath = join(bot.paths.state, 'inbox.jsonl')
-  // A slow disk (or a flush of other updates in the way): every write to the journal takes 200 ms.
-  const probe = await open(process.execPath, 'r')
-  const FileHandle = Object.getPrototypeOf(probe) as { writev: (this: { fd: number }, ...args: unknown[]) => Promise<unknown> }
-  await probe.close()
-  const writev = FileHandle.writev
-  FileHandle.writev = async function (...args) {
-    if (readlinkSync(`/proc/self/fd/${this.fd}`) === journalPath) await sleep(200)
-    return await writev.apply(this, args)
-  }
-  t.after(() => { FileHandle.writev = writev })
   const seen: Array<{ doneAtSpawn: boolean }> = []
   const register = bot.core.registry.register
   bot.core.registry.register = (entry) => {
