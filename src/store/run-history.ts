@@ -99,6 +99,8 @@ export interface RunHistory {
    * finish it) becomes `error:interrupted` with `error`. Other runs are returned as they are.
    */
   interrupt: (id: string, error: string) => Promise<Run | undefined>
+  /** The runs this open found `running` (the last process died under them), now `error:interrupted`. */
+  interruptedAtOpen: () => Run[]
   close: () => Promise<void>
 }
 
@@ -286,6 +288,7 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
         .map((r) => ({ ...r }))
     },
     active: () => [...runs.values()].filter((r) => r.status === 'running').map((r) => ({ ...r })),
+    interruptedAtOpen: () => interrupted.map((r) => ({ ...r })),
     async interrupt (id, error) {
       const run = runs.get(id)
       if (run === undefined) return undefined

@@ -119,6 +119,20 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     }
   }
 
+  /**
+   * A chat whose run the last process died under (kill -9, power cut) is told so once: its message
+   * is not run again (the agent may already have acted on it; ADR 9), so the user decides.
+   */
+  async function tellInterrupted (): Promise<void> {
+    const allowed = new Set(opts.config().allowed_user_ids.map(String))
+    const chats = new Set(core.runs.interruptedAtOpen().filter((r) => r.kind === 'chat' && r.chat_id !== null).map((r) => String(r.chat_id)))
+    for (const chatId of chats) {
+      if (!allowed.has(chatId)) continue
+      await telegram.deps.sendMarkdown({ chatId: Number(chatId) }, '⚠️ ductor stopped while it was answering your last message, so that answer may be missing or cut off. Send the message again if you still need it.')
+        .catch((err: unknown) => { log.warn({ err, chatId }, 'could not send the interrupted-run notice') })
+    }
+  }
+
   return {
     telegram,
     mode: opts.mode,
@@ -140,6 +154,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
           polling = poll()
         }
         await tellUpgrade().catch((err: unknown) => { log.warn({ err }, 'could not read the upgrade notice') })
+        await tellInterrupted()
       } finally {
         markStarted()
       }

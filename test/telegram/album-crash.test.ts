@@ -11,7 +11,7 @@ import { homePaths } from '../../src/home/paths.ts'
 
 const CHAT = 111
 
-test('an album still waiting for its run when the service is killed is answered once, as one album, after the restart', async (t) => {
+test('an album still waiting for its run when the service is killed is answered once, as one album, after the restart; the chat is told once that the run it was in was cut off', async (t) => {
   const fake = createFakeBotApi({ rateLimits: false, maxPollMs: 200 })
   await fake.start()
   t.after(async () => { await fake.close() })
@@ -69,6 +69,8 @@ test('an album still waiting for its run when the service is killed is answered 
   assert.equal(albumRuns.length, 1, 'the album ran once')
   assert.equal(albumRuns[0]?.match(/sent a photo/g)?.length, 2, 'with both photos in one prompt')
   assert.ok(!prompts.some((p) => p.includes('keep busy')), 'the run that had started is not run again')
+  assert.equal(texts().filter((text) => text.includes('ductor stopped while it was answering your last message')).length, 1,
+    `the chat is told once that the busy run was cut off: ${JSON.stringify(texts())}`)
   const journal = await createJournal({ path: join(paths.state, 'inbox.jsonl') })
   assert.deepEqual(journal.pending(), [], 'nothing is left to replay')
   await journal.close()
