@@ -67,6 +67,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${boundPort}`
     core.setApiUrl(url)
     core.startAutomation()
+    await core.cliReady()
     await core.inbox.start()
     await writeServiceInfo(paths.state, { pid: process.pid, url, version, started_at: new Date().toISOString() })
     logger.info({ url, home, version }, 'ductor is listening')

@@ -78,6 +78,8 @@ export interface Core {
   automation: AutomationScheduler
   /** Starts the automation timer; call once the server listens. */
   startAutomation: () => void
+  /** Resolves once the CLI runner can spawn without loading anything first (see Runner.ready). */
+  cliReady: () => Promise<void>
   /** The durable inbox of Telegram updates and webhook deliveries (SPEC §11); `start()` once the server listens. */
   inbox: Inbox
   /** Webhooks: the hooks of webhooks.json and the dispatcher the inbox hands deliveries to (SPEC §9). */
@@ -198,6 +200,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     cron: automation.cron,
     automation: automation.scheduler,
     startAutomation: () => { automation.scheduler.start() },
+    cliReady: async () => { await runner.ready() },
     inbox,
     webhooks,
     nextCronRuns: (limit) => automation.cron.upcoming(limit).map((run) => ({

@@ -1,4 +1,4 @@
-import type { CliEvent } from '../providers/events.ts'
+import type { CliEvent, CliResult } from '../providers/events.ts'
 import type { RunOutcome } from '../providers/runner.ts'
 import type { SecretMask } from '../secret-mask.ts'
 import type { CliExecutor } from './cli-executor.ts'
@@ -49,7 +49,7 @@ export function maskingExecutor (inner: CliExecutor, secrets: SecretMask): CliEx
             return
           case 'result':
             flush()
-            req.onEvent({ type: 'result', result: { ...event.result, text: secrets.mask(event.result.text), ...(event.result.errorMessage !== undefined ? { errorMessage: secrets.mask(event.result.errorMessage) } : {}) } })
+            req.onEvent({ type: 'result', result: maskResult(event.result, secrets) })
             return
           default:
             req.onEvent(event)
@@ -66,10 +66,12 @@ function maskOutcome (outcome: RunOutcome, secrets: SecretMask): RunOutcome {
   const { result } = outcome
   return {
     ...outcome,
-    result: result === null
-      ? null
-      : { ...result, text: secrets.mask(result.text), ...(result.errorMessage !== undefined ? { errorMessage: secrets.mask(result.errorMessage) } : {}) },
+    result: result === null ? null : maskResult(result, secrets),
     stderrTail: secrets.mask(outcome.stderrTail),
     ...(outcome.userMessage === undefined ? {} : { userMessage: secrets.mask(outcome.userMessage) })
   }
+}
+
+function maskResult (result: CliResult, secrets: SecretMask): CliResult {
+  return { ...result, text: secrets.mask(result.text), ...(result.errorMessage !== undefined ? { errorMessage: secrets.mask(result.errorMessage) } : {}) }
 }

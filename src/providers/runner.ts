@@ -63,6 +63,12 @@ export interface RunHandle {
 
 export interface Runner {
   run: (spec: RunSpec) => RunHandle
+  /**
+   * Resolves once execa is loaded (its import starts when the runner is made). The service waits for
+   * it before replaying its inbox, so a replayed message's done mark is never followed by an import
+   * before its spawn (ADR 9: nothing is awaited between the two).
+   */
+  ready: () => Promise<void>
 }
 
 export interface RunnerOptions {
@@ -106,6 +112,8 @@ export function createRunner (options: RunnerOptions): Runner {
   const clock = options.clock ?? systemClock
   const tailBytes = options.stderrTailBytes ?? 64 * 1024
   const drainMs = options.drainMs ?? 2000
+  const loading = loadExeca()
+  loading.catch((err: unknown) => { options.logger.error({ err }, 'could not load execa; CLI runs will fail') })
 
   /** Before the first run has loaded execa, the handle waits for it; from then on `run` spawns at once. */
   function run (spec: RunSpec): RunHandle {
@@ -256,7 +264,7 @@ export function createRunner (options: RunnerOptions): Runner {
     return { runId: spec.runId, pid, done, abort: async (reason = 'user') => await stop(reason) }
   }
 
-  return { run }
+  return { run, ready: async () => { await loading.catch(() => {}) } }
 }
 
 function isDirectory (path: string): boolean {

@@ -120,15 +120,16 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
   }
 
   /**
-   * A chat whose run the last process died under (kill -9, power cut) is told so once: its message
-   * is not run again (the agent may already have acted on it; ADR 9), so the user decides.
+   * A chat whose run the last process died under (kill -9, power cut) is told so once. A message whose
+   * CLI had started is not run again (the agent may already have acted on it; ADR 9); one that still
+   * waited for a run slot is replayed and answered. The notice is worded for both: the user decides.
    */
   async function tellInterrupted (): Promise<void> {
     const allowed = new Set(opts.config().allowed_user_ids.map(String))
     const chats = new Set(core.runs.interruptedAtOpen().filter((r) => r.kind === 'chat' && r.chat_id !== null).map((r) => String(r.chat_id)))
     for (const chatId of chats) {
       if (!allowed.has(chatId)) continue
-      await telegram.deps.sendMarkdown({ chatId: Number(chatId) }, '⚠️ ductor stopped while it was answering your last message, so that answer may be missing or cut off. Send the message again if you still need it.')
+      await telegram.deps.sendMarkdown({ chatId: Number(chatId) }, '⚠️ ductor restarted while your last message was being handled. If its answer does not follow shortly, send the message again.')
         .catch((err: unknown) => { log.warn({ err, chatId }, 'could not send the interrupted-run notice') })
     }
   }

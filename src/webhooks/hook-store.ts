@@ -53,11 +53,6 @@ export interface HookStoreOptions {
   clock?: Clock
   /** Token generator, for tests; default: 32 random bytes, base64url. */
   generateToken?: () => string
-  /**
-   * Trigger counts are written at most this often (default 1000 ms): under a burst of deliveries the
-   * file is rewritten once a second, not once per fsync. The counts in memory are always current.
-   */
-  triggerWriteIntervalMs?: number
   /** Wraps every write of the file (create-webhooks.ts uses it to tell its own writes from hand edits). */
   guardWrite?: (write: () => Promise<void>) => Promise<void>
 }
@@ -88,9 +83,7 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
   const newToken = opts.generateToken ?? generateHookToken
   let state = buildState([], {})
   let tail: Promise<unknown> = Promise.resolve()
-  const triggerInterval = opts.triggerWriteIntervalMs ?? 1000
   const guardWrite = opts.guardWrite ?? ((write: () => Promise<void>) => write())
-  let lastTriggerWrite = Number.NEGATIVE_INFINITY
   let pendingTriggers: Array<{ id: string, outcome: TriggerOutcome, resolve: (hook: Readonly<Hook> | undefined) => void, reject: (err: unknown) => void }> = []
 
   function serialized<T> (work: () => Promise<T>): Promise<T> {
@@ -175,22 +168,17 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
     }),
 
     recordTrigger: (id, outcome) => new Promise((resolve, reject) => {
-      // Triggers share writes: the first one after a quiet second is written at once; later ones
-      // wait for the next slot, and everything that arrived by then goes in that one rewrite of
-      // webhooks.json (docs/benchmarks.md, P1).
+      // Triggers that arrive while a write is queued or running share the next write: one rewrite
+      // of webhooks.json per batch, not one per delivery (docs/benchmarks.md, P1). Not delayed any
+      // further: the delivery is finished in the inbox only once its count is written.
       pendingTriggers.push({ id, outcome, resolve, reject })
-      if (pendingTriggers.length > 1) return
-      const wait = Math.max(0, lastTriggerWrite + triggerInterval - performance.now())
-      const write = () => { serialized(writeTriggers).catch(() => {}) }
-      if (wait === 0) write()
-      else setTimeout(write, wait)
+      if (pendingTriggers.length === 1) serialized(writeTriggers).catch(() => {})
     })
   }
 
   async function writeTriggers (): Promise<void> {
     const batch = pendingTriggers
     pendingTriggers = []
-    lastTriggerWrite = performance.now()
     const byId = new Map(state.byId)
     const results = batch.map(({ id, outcome }) => {
       const hook = byId.get(id)

@@ -69,7 +69,7 @@ test('an album still waiting for its run when the service is killed is answered 
   assert.equal(albumRuns.length, 1, 'the album ran once')
   assert.equal(albumRuns[0]?.match(/sent a photo/g)?.length, 2, 'with both photos in one prompt')
   assert.ok(!prompts.some((p) => p.includes('keep busy')), 'the run that had started is not run again')
-  assert.equal(texts().filter((text) => text.includes('ductor stopped while it was answering your last message')).length, 1,
+  assert.equal(texts().filter((text) => text.includes('ductor restarted while your last message was being handled')).length, 1,
     `the chat is told once that the busy run was cut off: ${JSON.stringify(texts())}`)
   const journal = await createJournal({ path: join(paths.state, 'inbox.jsonl') })
   assert.deepEqual(journal.pending(), [], 'nothing is left to replay')
