@@ -30,6 +30,11 @@ export interface RunAsUserOptions {
   replyTo?: number
   /** Image files for the CLI (Codex `--image`). */
   images?: string[]
+  /**
+   * Marks the message's updates done; awaited right before its CLI starts. Default: the finish of the
+   * update being handled. An album passes one that finishes every item's update.
+   */
+  finish?: () => Promise<void>
 }
 
 export interface SendOptions {
@@ -51,6 +56,8 @@ export interface BotDeps extends BotOptions {
    * goes on in the background (errors are logged and told to the user, never thrown).
    */
   runAsUser: (where: ChatTarget, text: string, opts?: RunAsUserOptions) => Promise<void>
+  /** The done mark of the update being handled now (undefined outside one), to be run later. */
+  updateFinish?: () => (() => Promise<void>) | undefined
   /** Sends Markdown (rendered to Telegram HTML, split at 4096, plain text if Telegram refuses the HTML). */
   sendMarkdown: (where: ChatTarget, markdown: string, opts?: SendOptions) => Promise<number[]>
   /** Whether a Telegram user may talk to the bot (`allowed_user_ids`). */

@@ -71,7 +71,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
       let taken: () => void = () => {}
       const begun = new Promise<void>((resolve) => { taken = resolve })
       const sink = sinkFor(where, o.replyTo)
-      const finish = updateScope.getStore()?.finish
+      const finish = o.finish ?? updateScope.getStore()?.finish
       core.orchestrator.handleMessage({
         chatId: String(where.chatId),
         text,
@@ -83,6 +83,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
       }).catch((err: unknown) => { logger.error({ err, chatId: where.chatId }, 'telegram: message failed') }).finally(taken)
       await begun
     },
+    updateFinish: () => updateScope.getStore()?.finish,
     sendMarkdown: async (where, markdown, o) => await sendMarkdown(bot.api, where, markdown, o),
     isAllowed: (userId) => userId !== undefined && config().allowed_user_ids.includes(userId),
     commandList: () => commandMenu(core.commands),

@@ -66,3 +66,25 @@ test('a message\'s update is marked done in the journal file before its CLI star
   await bot.waitMessage((m) => m.text === 'ran', 'the reply')
   assert.deepEqual(seen, [{ doneAtSpawn: true }])
 })
+
+test('every update of an album is marked done in the journal file before the album\'s CLI starts, so a crash right after cannot replay part of it', async (t) => {
+  const bot = await startBot(t)
+  const journalPath = join(bot.paths.state, 'inbox.jsonl')
+  const seen: Array<{ items: number, doneAtSpawn: number }> = []
+  const register = bot.core.registry.register
+  bot.core.registry.register = (entry) => {
+    const lines = readFileSync(journalPath, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { t: string, seq?: number, payload?: { message?: { media_group_id?: string } } })
+    const items = lines.filter((l) => l.t === 'e' && l.payload?.message?.media_group_id === 'album-lc').map((l) => l.seq)
+    seen.push({ items: items.length, doneAtSpawn: items.filter((seq) => lines.some((l) => l.t === 'd' && l.seq === seq)).length })
+    return register(entry)
+  }
+  const photo = (id: string): unknown => [{ file_id: id, file_unique_id: `u-${id}`, width: 1, height: 1, file_size: 3 }]
+  const a = bot.fake.addFile('one', { filePath: 'photos/lc_a.jpg' })
+  const b = bot.fake.addFile('two', { filePath: 'photos/lc_b.jpg' })
+  const c = bot.fake.addFile('three', { filePath: 'photos/lc_c.jpg' })
+  await bot.say('', { extra: { text: undefined, media_group_id: 'album-lc', caption: 'three at once [[reply:album ran]]', photo: photo(a) } })
+  await bot.say('', { extra: { text: undefined, media_group_id: 'album-lc', photo: photo(b) } })
+  await bot.say('', { extra: { text: undefined, media_group_id: 'album-lc', photo: photo(c) } })
+  await bot.waitMessage((m) => m.text === 'album ran', 'the album\'s reply')
+  assert.deepEqual(seen, [{ items: 3, doneAtSpawn: 3 }])
+})

@@ -4,7 +4,15 @@ import type { BotDeps } from '../bot-deps.ts'
 import { FileTooLargeError, isImage, mediaOf, mediaPrompt, type IncomingMedia } from '../media-in.ts'
 import { createAlbumCollector } from '../album.ts'
 
-interface Received { where: ChatTarget, messageId: number, media: IncomingMedia, path: string, caption: string }
+interface Received {
+  where: ChatTarget
+  messageId: number
+  media: IncomingMedia
+  path: string
+  caption: string
+  /** Its update's done mark, taken while the update was handled (an album runs later, from a timer). */
+  finish: (() => Promise<void>) | undefined
+}
 
 /**
  * Photos, documents, voice, audio, video, video notes and stickers (SPEC §4): downloaded into
@@ -18,7 +26,10 @@ export function mediaFeature (deps: BotDeps): Composer<BotContext> {
     if (first === undefined) return
     const images = items.flatMap((i) => isImage(i.media) ? [i.path] : [])
     const caption = items.map((i) => i.caption).filter((c) => c !== '').join('\n')
-    await deps.runAsUser(first.where, mediaPrompt(items, caption), { replyTo: first.messageId, ...(images.length > 0 ? { images } : {}) })
+    // Every item's update is marked done before the run starts, not only the last one's: a crash
+    // after the spawn must not replay part of the album as a new one (ADR 9).
+    const finish = async (): Promise<void> => { await Promise.all(items.map(async (i) => { await i.finish?.() })) }
+    await deps.runAsUser(first.where, mediaPrompt(items, caption), { replyTo: first.messageId, finish, ...(images.length > 0 ? { images } : {}) })
   }
   const albums = createAlbumCollector(run, 1000)
   feature.on(['message:photo', 'message:document', 'message:voice', 'message:audio', 'message:video', 'message:video_note', 'message:sticker'], async (ctx) => {
@@ -37,7 +48,7 @@ export function mediaFeature (deps: BotDeps): Composer<BotContext> {
       await deps.sendMarkdown(ctx.ductor, text, { replyTo: ctx.message.message_id })
       return
     }
-    const item: Received = { where: ctx.ductor, messageId: ctx.message.message_id, media, path, caption: ctx.ductor.text }
+    const item: Received = { where: ctx.ductor, messageId: ctx.message.message_id, media, path, caption: ctx.ductor.text, finish: deps.updateFinish?.() }
     const group = ctx.message.media_group_id
     if (group !== undefined) await albums.add(`${ctx.ductor.key}:${group}`, item)
     else await run([item])
