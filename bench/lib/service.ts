@@ -136,7 +136,6 @@ export async function startService (opts: StartServiceOptions): Promise<Started>
  */
 export async function startBareServer (opts: { status?: number, nodeArgs?: string[], ipc?: boolean, durableDir?: string } = {}): Promise<Started> {
   const port = await freePort()
-  const url = `http://127.0.0.1:${port}`
   const status = opts.status ?? 200
   const answer = `res.writeHead(${status}, { 'content-type': 'application/json' }); res.end('{"status":"ok"}')`
   const code = opts.durableDir === undefined
@@ -145,18 +144,20 @@ export async function startBareServer (opts: { status?: number, nodeArgs?: strin
        require('node:http').createServer((req, res) => { const parts = []; req.on('data', (c) => parts.push(c)); req.on('end', async () => {
          if (req.method === 'POST') { await fh.write(Buffer.concat([...parts, Buffer.from('\\n')])); await fh.datasync() }
          ${answer} }) }).listen(${port}, '127.0.0.1') })()`
-  const startedAt = process.hrtime.bigint()
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '-e', code], { stdio: ['ignore', 'ignore', 'inherit', ...(opts.ipc === true ? ['ipc' as const] : [])] })
-  const startMs = await waitHealthy(child, url, startedAt, 30_000)
-  return { child, url, startMs, stop: async () => { await stopChild(child) } }
+  return await startBaseline(port, [...(opts.nodeArgs ?? []), '-e', code], opts.ipc === true)
 }
 
 /** The framework baseline for P1: bare Fastify with the hooks route's body parser and a 202 (bench/lib/bare-fastify.mjs). */
 export async function startBareFastify (): Promise<Started> {
   const port = await freePort()
+  return await startBaseline(port, [fileURLToPath(new URL('bare-fastify.mjs', import.meta.url)), String(port)], false)
+}
+
+/** A baseline server: `node <args>` listening on `port`, started and polled like the service. */
+async function startBaseline (port: number, args: string[], ipc: boolean): Promise<Started> {
   const url = `http://127.0.0.1:${port}`
   const startedAt = process.hrtime.bigint()
-  const child = spawn(process.execPath, [fileURLToPath(new URL('bare-fastify.mjs', import.meta.url)), String(port)], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', ...(ipc ? ['ipc' as const] : [])] })
   const startMs = await waitHealthy(child, url, startedAt, 30_000)
   return { child, url, startMs, stop: async () => { await stopChild(child) } }
 }
