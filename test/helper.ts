@@ -87,8 +87,8 @@ export async function runCli (args: string[], env: NodeJS.ProcessEnv, opts: { ti
   return await collect(child, opts.timeoutMs ?? 30_000)
 }
 
-export function spawnCli (args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], {
+export function spawnCli (args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, CLI_ENTRY, ...args], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,12 +3,12 @@
  * group) on a home set up for Telegram webhook mode against the fake Bot API, with the fake CLIs
  * recording one file per run. The tests kill it, restart it and read its home afterwards.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
-import { CLI_ENTRY, ROOT, killTree, testConfig, waitFor } from '../helper.ts'
+import { killTree, spawnCli, testConfig, waitFor } from '../helper.ts'
 import { readServiceInfo, type ServiceInfo } from '../../src/home/service-info.ts'
 import { writeJsonAtomic } from '../../src/store/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
@@ -26,8 +26,7 @@ export interface Served {
 
 /** `ductor serve` (with `--no-supervisor` unless `supervisor`), optionally with a preload module. */
 export function serve (t: TestContext, env: NodeJS.ProcessEnv, opts: { supervisor?: boolean, preload?: string } = {}): Served {
-  const args = ['--import', 'tsx', ...(opts.preload !== undefined ? ['--import', opts.preload] : []), CLI_ENTRY, 'serve', ...(opts.supervisor === true ? [] : ['--no-supervisor'])]
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawnCli(['serve', ...(opts.supervisor === true ? [] : ['--no-supervisor'])], env, opts.preload !== undefined ? ['--import', opts.preload] : [])
   t.after(() => { if (child.exitCode === null && child.signalCode === null) killTree(child) })
   let output = ''
   child.stdout?.setEncoding('utf8').on('data', (d: string) => { output += d })
