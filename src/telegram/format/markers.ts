@@ -125,9 +125,14 @@ function readLine (state: LineState, line: string): void {
   else if (out.trim() !== '') keep(state, out.replace(/[ \t]+$/, ''))
 }
 
+/** The lines of `text`, with `\r\n` and a lone `\r` taken as line ends. */
+function splitLines (text: string): string[] {
+  return text.replace(/\r\n?/g, '\n').split('\n')
+}
+
 export function extractMarkers (reply: string): ExtractedMarkers {
   const state = newLineState()
-  for (const line of reply.replace(/\r\n?/g, '\n').split('\n')) readLine(state, line)
+  for (const line of splitLines(reply)) readLine(state, line)
   return { text: state.text.trimEnd(), buttons: state.buttons, files: state.files }
 }
 
@@ -163,13 +168,13 @@ export function createLiveMarkerStripper (): LiveMarkerStripper {
       // Cut after a newline only: a "\r\n" is then never split between two reads.
       const cut = partial.lastIndexOf('\n') + 1
       if (cut > read.length) {
-        const lines = partial.slice(read.length, cut).replace(/\r\n?/g, '\n').split('\n')
+        const lines = splitLines(partial.slice(read.length, cut))
         lines.pop() // the empty string after the last newline
         for (const line of lines) readLine(state, line)
         read = partial.slice(0, cut)
       }
       const last = { ...state, buttons: [], files: [] }
-      for (const line of partial.slice(cut).replace(/\r\n?/g, '\n').split('\n')) readLine(last, line)
+      for (const line of splitLines(partial.slice(cut))) readLine(last, line)
       return hideOpenMarker(last.text.trimEnd()).trimEnd()
     }
   }
