@@ -15,8 +15,9 @@ import { removeStaleTemps, scanLines } from './line-files.ts'
  * per line, written when a run starts and again when it ends; the last line for an id wins. A line
  * is in the file (so a crash of the process keeps it) before the call resolves, and fsynced within
  * a second (lazily, shared with every line written meanwhile): a record is not a message, and an
- * fsync per record cost the webhook route a quarter of its throughput (docs/benchmarks.md, P1). A run still `running` when the file is opened again was cut off by a crash or a kill: it
- * becomes `error:interrupted`. The newest `maxRuns` are kept in memory and on disk (older finished
+ * fsync per record cost the webhook route a quarter of its throughput (docs/benchmarks.md, P1). A
+ * run still `running` when the file is opened again was cut off by a crash or a kill: it becomes
+ * `error:interrupted`. The newest `maxRuns` are kept in memory and on disk (older finished
  * runs are dropped; the file is rewritten once it holds twice as many lines).
  */
 
