@@ -113,7 +113,7 @@ test('every curl in docs/admin-api.md works as shown, and the page covers every 
       const res = await app.inject({ method: curl.method as 'GET', url: curl.url, headers: curl.headers, ...(curl.body !== undefined && { payload: curl.body }) })
       ran.push(curl)
       // `POST /api/cron/:id/run` answers the id of its run: later curls show it as $RUN_ID.
-      const runId = res.headers['content-type']?.includes('json') === true ? (res.json() as { run_id?: unknown }).run_id : undefined
+      const runId = String(res.headers['content-type'] ?? '').includes('json') ? (res.json() as { run_id?: unknown }).run_id : undefined
       if (typeof runId === 'string') vars['RUN_ID'] = runId
       const sample = n === lines.length - 1 && next !== undefined && next.lang !== 'sh' ? next : undefined
       if (sample?.lang === 'text') {
