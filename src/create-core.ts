@@ -28,7 +28,7 @@ import { createJournal } from './store/journal.ts'
 import { createDedupeStore } from './store/dedupe.ts'
 import { createInbox, type Inbox } from './store/inbox.ts'
 import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts'
-import { createClaimGate, type ClaimGate } from './core/claims.ts'
+import { createClaimGate, type ClaimGate } from './claims.ts'
 
 export interface CoreOptions {
   /** The effective config (file + environment). */

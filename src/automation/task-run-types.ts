@@ -1,4 +1,4 @@
-import type { WorkClaim } from '../core/claims.ts'
+import type { WorkClaim } from '../claims.ts'
 
 /**
  * The shared contract for isolated task runs (SPEC §8): cron jobs and `cron_task` webhooks both

@@ -10,7 +10,7 @@ import { checkFreshness, type SessionRules } from './sessions.ts'
 import type { CliExecutor } from '../providers/cli-executor.ts'
 import type { Limiter } from './limiter.ts'
 import type { ChatSink, RunSummary } from './sink.ts'
-import { ClaimRefused, type ClaimGate, type WorkClaim } from './claims.ts'
+import { ClaimRefused, type ClaimGate, type WorkClaim } from '../claims.ts'
 import { providerOfModel, modelChoices } from './models.ts'
 import { memorySystemText, withReminder, ageWarning } from './prompt.ts'
 

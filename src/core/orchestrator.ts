@@ -1,6 +1,6 @@
 import type { Logger } from '../logger-types.ts'
 import type { ProviderName } from '../providers/events.ts'
-import type { WorkClaim } from './claims.ts'
+import type { WorkClaim } from '../claims.ts'
 import { runChatMessage, type ChatRunDeps } from './chat-run.ts'
 import { createChatLanes, type ChatLanes } from './lanes.ts'
 import { parseCommand, isAbortWord, type CommandRegistry, type CommandReply } from './commands.ts'

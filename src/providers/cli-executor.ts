@@ -1,6 +1,6 @@
 import type { CliEvent, ProviderName } from './events.ts'
 import type { RunOutcome } from './runner.ts'
-import type { WorkClaim } from '../core/claims.ts'
+import type { WorkClaim } from '../claims.ts'
 
 /**
  * What the core needs to run one CLI turn. The providers module implements it (argv, environment,

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts'
-import { ClaimRefused, type ClaimGate, type WorkClaim } from '../core/claims.ts'
+import { ClaimRefused, type ClaimGate, type WorkClaim } from '../claims.ts'
 import type { Logger } from '../logger-types.ts'
 import type { DedupeStore } from './dedupe.ts'
 import type { Journal, JournalEntry, JournalKind } from './journal.ts'

@@ -1,5 +1,5 @@
 import type { Context } from 'grammy'
-import type { WorkClaim } from '../core/claims.ts'
+import type { WorkClaim } from '../claims.ts'
 
 /** Where a reply goes: the chat, and the forum topic when the message came from one. */
 export interface ChatTarget {

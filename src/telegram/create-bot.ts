@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { Bot, type BotError } from 'grammy'
 import type { ChatSink } from '../core/sink.ts'
-import type { WorkClaim } from '../core/claims.ts'
+import type { WorkClaim } from '../claims.ts'
 import { localParts } from '../automation/tz.ts'
 import type { BotDeps, BotOptions } from './bot-deps.ts'
 import type { BotContext, ChatTarget } from './context.ts'

@@ -10,7 +10,7 @@ import { completeConfig } from '../../src/config.ts'
 import { createCliExecutor } from '../../src/providers/executor.ts'
 import { createProcessRegistry } from '../../src/providers/process-registry.ts'
 import { createRunner } from '../../src/providers/runner.ts'
-import { createClaimGate } from '../../src/core/claims.ts'
+import { createClaimGate } from '../../src/claims.ts'
 import { prepareClaudeEnv, prepareCodexEnv, type RealCliEnv } from '../e2e-support/real-cli-env.ts'
 
 const MAIN_RULES = 'MAIN-ASSISTANT-RULES: keep memory_system/MAINMEMORY.md current.'

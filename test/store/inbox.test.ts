@@ -6,7 +6,7 @@ import { createJournal } from '../../src/store/journal.ts'
 import { createDedupeStore } from '../../src/store/dedupe.ts'
 import type { JournalEntry } from '../../src/store/journal.ts'
 import { systemClock } from '../../src/clock.ts'
-import { ClaimRefused, createClaimGate } from '../../src/core/claims.ts'
+import { ClaimRefused, createClaimGate } from '../../src/claims.ts'
 import { memoryLogger, tempDir } from '../helper.ts'
 
 async function open (dir: string, lines: string[] = []): Promise<Inbox> {

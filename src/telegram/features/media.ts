@@ -3,7 +3,7 @@ import type { BotContext, ChatTarget } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 import { FileTooLargeError, isImage, mediaOf, mediaPrompt, type IncomingMedia } from '../media-in.ts'
 import { createAlbumCollector } from '../album.ts'
-import { allClaims, type WorkClaim } from '../../core/claims.ts'
+import { allClaims, type WorkClaim } from '../../claims.ts'
 
 interface Received {
   where: ChatTarget
