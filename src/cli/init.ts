@@ -8,7 +8,7 @@ import { readConfigReadOnly } from '../ops/config-read.ts'
 import { processFacts } from '../ops/process-context.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { createServiceManager } from '../ops/service-manager.ts'
-import { writeJsonAtomic } from '../store/atomic-json.ts'
+import { writeJsonAtomic } from '../atomic-json.ts'
 
 interface InitOptions {
   token?: string

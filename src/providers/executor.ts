@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Config } from '../config.ts'
-import type { CliExecutor, CliRequest } from '../core/cli-executor.ts'
+import type { CliExecutor, CliRequest } from './cli-executor.ts'
 import type { Runner, RunOutcome } from './runner.ts'
 import { buildClaudeArgv } from './claude.ts'
 import { buildCodexArgv } from './codex.ts'

@@ -1,5 +1,5 @@
-import type { CliEvent, ProviderName } from '../providers/events.ts'
-import type { RunOutcome } from '../providers/runner.ts'
+import type { CliEvent, ProviderName } from './events.ts'
+import type { RunOutcome } from './runner.ts'
 
 /**
  * What the core needs to run one CLI turn. The providers module implements it (argv, environment,
