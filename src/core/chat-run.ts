@@ -4,10 +4,10 @@ import type { Logger } from '../logger-types.ts'
 import type { HomePaths } from '../home/paths.ts'
 import type { ProviderName } from '../providers/events.ts'
 import type { RunOutcome } from '../providers/runner.ts'
-import type { RunHistory } from '../store/run-history.ts'
+import type { RunLog } from './run-log.ts'
 import type { SessionStore } from './session-store.ts'
 import { checkFreshness, type SessionRules } from './sessions.ts'
-import type { CliExecutor } from './cli-executor.ts'
+import type { CliExecutor } from '../providers/cli-executor.ts'
 import type { Limiter } from './limiter.ts'
 import type { ChatSink, RunSummary } from './sink.ts'
 import { providerOfModel, modelChoices } from './models.ts'
@@ -17,7 +17,7 @@ export interface ChatRunDeps {
   config: () => Config
   paths: HomePaths
   sessions: SessionStore
-  runs: RunHistory
+  runs: RunLog
   cli: CliExecutor
   limiter: Limiter
   clock: Clock
@@ -170,7 +170,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
     tokens: result?.tokens.total ?? null,
     error
   }
-  await deps.runs.finish(run.id, { status: status as 'success', cost_usd: summary.costUsd, tokens: summary.tokens, error })
+  await deps.runs.finish(run.id, { status: status as 'success', cost_usd: summary.costUsd, tokens: summary.tokens, error, reply })
   sink.emit({ type: 'result', summary })
   return summary
 }
