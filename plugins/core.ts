@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { Core } from '../src/core/create-core.ts'
+import type { Core } from '../src/create-core.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -5,7 +5,7 @@ import { DuctorError, ErrorCodes, httpStatusByCode, isNoSpace, type ErrorCode } 
 import type { Logger } from './logger-types.ts'
 import type { Config } from './config.ts'
 import type { HomePaths } from './home/paths.ts'
-import type { Core } from './core/create-core.ts'
+import type { Core } from './create-core.ts'
 import corePlugin from '../plugins/core.ts'
 import healthRoutes from '../routes/health/index.ts'
 import adminRoutes from '../routes/admin/index.ts'

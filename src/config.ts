@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { Value } from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { ConfigSchema, type Config } from './config-schema.ts'
-import { loadJsonFile, writeJsonAtomic } from './store/atomic-json.ts'
+import { loadJsonFile, writeJsonAtomic } from './atomic-json.ts'
 import type { Logger } from './logger-types.ts'
 
 export { ConfigSchema, type Config } from './config-schema.ts'

@@ -8,7 +8,7 @@ import { seedHome } from './home/seed.ts'
 import { detectCliVariant } from './home/variant.ts'
 import { writeServiceInfo, removeServiceInfo } from './home/service-info.ts'
 import { buildApp, type App } from './app.ts'
-import { createCore } from './core/create-core.ts'
+import { createCore } from './create-core.ts'
 import { systemClock } from './clock.ts'
 import { readVersion } from './version.ts'
 

@@ -7,7 +7,7 @@ import { CronJobSchema, CronJobCreateSchema, CronJobPatchSchema, JOB_ID_PATTERN,
 import { checkTaskFolderTarget, createTaskFolder, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
 import { RunListSchema } from './runs.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
-import { writeFileAtomic } from '../../src/store/atomic-json.ts'
+import { writeFileAtomic } from '../../src/atomic-json.ts'
 
 const IdParams = Type.Object({ id: Type.String({ pattern: JOB_ID_PATTERN }) })
 const TaskDescription = Type.String({ minLength: 1, maxLength: 50_000, description: 'The text of TASK_DESCRIPTION.md: what the task should do' })

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { readFile } from 'node:fs/promises'
 import { errorResponses } from './schemas.ts'
-import { writeFileAtomic } from '../../src/store/atomic-json.ts'
+import { writeFileAtomic } from '../../src/atomic-json.ts'
 
 const MemorySchema = Type.Object({ content: Type.String(), bytes: Type.Integer() })
 const MAX_MEMORY_BYTES = 1024 * 1024

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errorResponses } from './schemas.ts'
-import { RunSchema, RunKinds } from '../../src/store/run-history.ts'
+import { RunSchema } from '../../src/store/run-history.ts'
+import { RunKinds } from '../../src/core/run-log.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 
 export const RunListSchema = Type.Object({ runs: Type.Array(RunSchema) })

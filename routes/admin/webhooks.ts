@@ -12,7 +12,7 @@ import type { WebhookDelivery } from '../../src/webhooks/dispatch.ts'
 import { authHelp } from '../../src/webhooks/auth-help.ts'
 import { renderHookPrompt, samplePayload } from '../../src/webhooks/template.ts'
 import { checkTaskFolderTarget, createTaskFolder, isValidTaskName, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
-import { writeFileAtomic } from '../../src/store/atomic-json.ts'
+import { writeFileAtomic } from '../../src/atomic-json.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })

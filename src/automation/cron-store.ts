@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts'
 import { systemClock } from '../clock.ts'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
-import { loadJsonFile, removeOrphanTemps, writeFileAtomic } from '../store/atomic-json.ts'
+import { loadJsonFile, removeOrphanTemps, writeFileAtomic } from '../atomic-json.ts'
 import { scheduleProblem } from './cron-plan.ts'
 import {
   CronJobCreateSchema, CronJobPatchSchema, DEFAULT_AGENT_INSTRUCTION, parseCronJobsDocument,

@@ -3,7 +3,7 @@ import { lstat, mkdir, open, readFile, realpath } from 'node:fs/promises'
 import { isAbsolute, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DuctorError, ErrorCodes } from '../errors.ts'
-import { writeFileAtomic } from '../store/atomic-json.ts'
+import { writeFileAtomic } from '../atomic-json.ts'
 
 /**
  * Task folders under `workspace/cron_tasks/` (SPEC §8.2): `CLAUDE.md` and `AGENTS.md` (the same task

@@ -1,10 +1,10 @@
 import type { Config } from '../config.ts'
 import type { Clock } from '../clock.ts'
 import type { Logger } from '../logger-types.ts'
-import type { CliExecutor } from '../core/cli-executor.ts'
+import type { CliExecutor } from '../providers/cli-executor.ts'
 import type { Limiter } from '../core/limiter.ts'
 import type { RunOutcome } from '../providers/runner.ts'
-import type { RunEndStatus, RunHistory } from '../store/run-history.ts'
+import type { RunEndStatus, RunLog } from '../core/run-log.ts'
 import { syncRuleFiles } from '../home/seed.ts'
 import type { DependencyQueue } from './dependency-queue.ts'
 import { deliverToAllowedUsers, type SinkLookup } from './delivery.ts'
@@ -29,7 +29,7 @@ export interface TaskRunnerDeps {
   cronTasksDir: string
   executor: CliExecutor
   limiter: Limiter
-  runs: RunHistory
+  runs: RunLog
   dependencies: DependencyQueue
   clock: Clock
   logger: Logger

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import { mkdir } from 'node:fs/promises'
 import { resolveHome } from '../home/paths.ts'
 import { loadConfig, assertValid, isValidTimeZone, type Config } from '../config.ts'
-import { writeJsonAtomic } from '../store/atomic-json.ts'
+import { writeJsonAtomic } from '../atomic-json.ts'
 
 interface InitOptions {
   token?: string

@@ -4,10 +4,10 @@ import type { Logger } from '../logger-types.ts'
 import type { HomePaths } from '../home/paths.ts'
 import type { ProviderName } from '../providers/events.ts'
 import type { RunOutcome } from '../providers/runner.ts'
-import type { RunHistory } from '../store/run-history.ts'
+import type { RunLog } from './run-log.ts'
 import type { SessionStore } from './session-store.ts'
 import { checkFreshness, type SessionRules } from './sessions.ts'
-import type { CliExecutor } from './cli-executor.ts'
+import type { CliExecutor } from '../providers/cli-executor.ts'
 import type { Limiter } from './limiter.ts'
 import type { ChatSink, RunSummary } from './sink.ts'
 import { providerOfModel, modelChoices } from './models.ts'
@@ -17,7 +17,7 @@ export interface ChatRunDeps {
   config: () => Config
   paths: HomePaths
   sessions: SessionStore
-  runs: RunHistory
+  runs: RunLog
   cli: CliExecutor
   limiter: Limiter
   clock: Clock

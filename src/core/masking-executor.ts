@@ -1,7 +1,7 @@
 import type { CliEvent, CliResult } from '../providers/events.ts'
 import type { RunOutcome } from '../providers/runner.ts'
 import type { SecretMask } from '../secret-mask.ts'
-import type { CliExecutor } from './cli-executor.ts'
+import type { CliExecutor } from '../providers/cli-executor.ts'
 
 /**
  * The agent can read ductor's secrets (its environment holds the admin token by design, and it may

@@ -2,7 +2,7 @@ import { systemClock } from '../clock.ts'
 import type { Clock } from '../clock.ts'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
-import { loadJsonFile, writeJsonAtomic } from '../store/atomic-json.ts'
+import { loadJsonFile, writeJsonAtomic } from '../atomic-json.ts'
 import { checkFreshness, chatIdFromKey, emptyProviderSession, normalizeSessions } from './sessions.ts'
 import type { ProviderSession, SessionEntry, SessionRules, StaleReason } from './sessions.ts'
 

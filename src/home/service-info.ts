@@ -1,6 +1,6 @@
 import { readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeJsonAtomic } from '../store/atomic-json.ts'
+import { writeJsonAtomic } from '../atomic-json.ts'
 import { isAlive } from './pid-lock.ts'
 
 /** What a running service tells local clients (`ductor status`, the API client): `state/service.json`. */

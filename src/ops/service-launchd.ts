@@ -1,6 +1,6 @@
 import { mkdir, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { writeFileAtomic } from '../store/atomic-json.ts'
+import { writeFileAtomic } from '../atomic-json.ts'
 import { LAUNCHD_LABEL, launchdPlistPath, renderLaunchdPlist } from './launchd.ts'
 import { ServiceError, exists, firstLine, type ServiceContext, type ServiceManager, type ServiceStatus } from './service-types.ts'
 import type { CommandResult } from './runner.ts'

@@ -1,6 +1,6 @@
 import { readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeJsonAtomic } from '../store/atomic-json.ts'
+import { writeJsonAtomic } from '../atomic-json.ts'
 
 /**
  * Written just before the restart that completes an upgrade (`state/upgrade.json`), read once by the

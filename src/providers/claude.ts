@@ -15,6 +15,12 @@ export interface ClaudeArgvOptions {
   resumeSessionId?: string | null
   /** Unattended task runs: write no session file. */
   noSessionPersistence?: boolean
+  /**
+   * CLAUDE.md files Claude must not load (absolute paths, `--settings {"claudeMdExcludes": …}`): a
+   * task run in `workspace/cron_tasks/<name>/` must not read the main assistant's rules from the
+   * folders above it.
+   */
+  excludeRuleFiles?: readonly string[]
   /** `cli_parameters.claude`: extra flags placed before `--`. */
   cliParameters?: readonly string[]
 }
@@ -35,6 +41,9 @@ export function buildClaudeArgv (options: ClaudeArgvOptions): string[] {
   if (options.maxBudgetUsd != null) argv.push('--max-budget-usd', String(options.maxBudgetUsd))
   if (hasText(options.resumeSessionId)) argv.push('--resume', options.resumeSessionId)
   if (options.noSessionPersistence === true) argv.push('--no-session-persistence')
+  if (options.excludeRuleFiles !== undefined && options.excludeRuleFiles.length > 0) {
+    argv.push('--settings', JSON.stringify({ claudeMdExcludes: options.excludeRuleFiles }))
+  }
   argv.push(...(options.cliParameters ?? []), '--', options.prompt)
   return argv
 }

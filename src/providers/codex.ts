@@ -19,12 +19,14 @@ export interface CodexArgvOptions {
   resumeThreadId?: string | null
   /** System text and memory: Codex has no system-prompt flag, so it is folded into the prompt. */
   systemPrompt?: string | null
+  /** Unattended task runs: `--ephemeral`, Codex writes no rollout (session) file. */
+  ephemeral?: boolean
   /** `cli_parameters.codex`: extra flags. */
   cliParameters?: readonly string[]
 }
 
 /**
- * `codex exec --json --color never --skip-git-repo-check <sandbox> [--model M]
+ * `codex exec --json --color never --skip-git-repo-check <sandbox> [--ephemeral] [--model M]
  * [-c model_reasoning_effort=E] [cli_parameters…] [resume <thread_id>] [--image F]… -- <prompt>`.
  *
  * Every option goes before `resume`: there they are all accepted, while after it only Codex's
@@ -40,6 +42,7 @@ export function buildCodexArgv (options: CodexArgvOptions): string[] {
     '--skip-git-repo-check',
     ...(options.permissionMode === 'bypassPermissions' ? ['--dangerously-bypass-approvals-and-sandbox'] : ['--sandbox', 'workspace-write'])
   ]
+  if (options.ephemeral === true) argv.push('--ephemeral')
   if (hasText(options.model)) argv.push('--model', options.model)
   if (hasText(options.reasoningEffort)) argv.push('-c', `model_reasoning_effort=${options.reasoningEffort}`)
   argv.push(...(options.cliParameters ?? []))

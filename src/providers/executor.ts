@@ -1,6 +1,7 @@
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Config } from '../config.ts'
-import type { CliExecutor, CliRequest } from '../core/cli-executor.ts'
+import type { CliExecutor, CliRequest } from './cli-executor.ts'
 import type { Runner, RunOutcome } from './runner.ts'
 import { buildClaudeArgv } from './claude.ts'
 import { buildCodexArgv } from './codex.ts'
@@ -22,6 +23,23 @@ export interface ExecutorOptions {
 export function packageBinDir (): string {
   const here = fileURLToPath(new URL('.', import.meta.url))
   return here.includes('/dist/src/') ? fileURLToPath(new URL('../../../bin/', import.meta.url)) : fileURLToPath(new URL('../../bin/', import.meta.url))
+}
+
+/**
+ * The CLAUDE.md files of every folder above `cwd` (Claude Code loads them all): a task run must see
+ * its own folder's rules only, not the main assistant's `workspace/CLAUDE.md` ("keep the user's
+ * memory current") or anything further up.
+ */
+export function parentRuleFiles (cwd: string): string[] {
+  const files: string[] = []
+  let dir = dirname(resolve(cwd))
+  for (;;) {
+    files.push(join(dir, 'CLAUDE.md'), join(dir, 'CLAUDE.local.md'), join(dir, '.claude', 'CLAUDE.md'))
+    const up = dirname(dir)
+    if (up === dir) break
+    dir = up
+  }
+  return files
 }
 
 /**
@@ -50,6 +68,7 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
           maxBudgetUsd: config.max_budget_usd,
           resumeSessionId: req.resumeSessionId ?? null,
           noSessionPersistence: req.noSessionPersistence === true,
+          excludeRuleFiles: req.noSessionPersistence === true ? parentRuleFiles(req.cwd) : undefined,
           cliParameters
         })
         : buildCodexArgv({
@@ -61,6 +80,7 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
           images: req.images,
           resumeThreadId: req.resumeSessionId ?? null,
           systemPrompt: req.systemAppend ?? null,
+          ephemeral: req.noSessionPersistence === true,
           cliParameters
         })
       const api = opts.api()

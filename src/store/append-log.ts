@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
-import { syncDirectory, writeFileAtomic } from './atomic-json.ts'
+import { syncDirectory, writeFileAtomic } from '../atomic-json.ts'
 import { removeStaleTemps } from './line-files.ts'
 
 /**

@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { systemClock } from '../clock.ts'
 import type { Clock } from '../clock.ts'
 import type { Logger } from '../logger-types.ts'
-import { writeFileAtomic } from './atomic-json.ts'
+import { writeFileAtomic } from '../atomic-json.ts'
 import { openAppendLog } from './append-log.ts'
 import { removeStaleTemps, scanLines } from './line-files.ts'
 

@@ -6,9 +6,10 @@ import { DuctorError, ErrorCodes } from '../errors.ts'
 import { systemClock } from '../clock.ts'
 import type { Clock } from '../clock.ts'
 import type { Logger } from '../logger-types.ts'
-import { writeFileAtomic } from './atomic-json.ts'
+import { writeFileAtomic } from '../atomic-json.ts'
 import { openAppendLog } from './append-log.ts'
 import { removeStaleTemps, scanLines } from './line-files.ts'
+import { RunKinds, type RunKind, type RunEnd, type RunLog, type RunStart } from '../core/run-log.ts'
 
 /**
  * Run history (SPEC §8.2, §10): one record per run of any kind. Stored as JSONL, one full record
@@ -20,9 +21,6 @@ import { removeStaleTemps, scanLines } from './line-files.ts'
  * `error:interrupted`. The newest `maxRuns` are kept in memory and on disk (older finished
  * runs are dropped; the file is rewritten once it holds twice as many lines).
  */
-
-export const RunKinds = ['chat', 'cron', 'webhook', 'heartbeat'] as const
-export type RunKind = typeof RunKinds[number]
 
 /** The shape scripts rely on (SPEC §10). Timestamps are ISO strings. */
 export const RunSchema = Type.Object({
@@ -40,29 +38,6 @@ export const RunSchema = Type.Object({
   error: Type.Union([Type.String(), Type.Null()])
 })
 export type Run = Static<typeof RunSchema>
-
-export type RunEndStatus = 'success' | `error:${string}` | `skipped:${string}`
-
-export interface RunStart {
-  /** Given by the caller (e.g. the run registry), or generated. */
-  id?: string
-  kind: RunKind
-  ref?: string | null
-  chat_id?: number | string | null
-  provider?: string | null
-  model?: string | null
-  started_at?: string
-}
-
-export interface RunEnd {
-  status: RunEndStatus
-  ended_at?: string
-  cost_usd?: number | null
-  tokens?: number | null
-  error?: string | null
-  provider?: string | null
-  model?: string | null
-}
 
 export interface RunFilter {
   kind?: RunKind
@@ -84,7 +59,8 @@ export interface RunHistoryOptions {
   syncFile?: (handle: FileHandle) => Promise<void>
 }
 
-export interface RunHistory {
+/** The run log the core records through (`RunLog`), and what the admin API reads. */
+export interface RunHistory extends RunLog {
   /** Records a run as `running`; resolves once it is on disk. */
   start: (input: RunStart) => Promise<Run>
   /** Records how a run ended. Unknown ids give undefined; a run that already ended is left as it is. */

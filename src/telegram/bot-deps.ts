@@ -1,6 +1,6 @@
 import type { Api } from 'grammy'
 import type { Config } from '../config.ts'
-import type { Core } from '../core/create-core.ts'
+import type { Core } from '../create-core.ts'
 import type { HomePaths } from '../home/paths.ts'
 import type { Logger } from '../logger-types.ts'
 import type { InlineButton } from './format/markers.ts'

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts'
 import type { Clock } from '../clock.ts'
 import type { Logger } from '../logger-types.ts'
 import type { Orchestrator } from '../core/orchestrator.ts'
-import type { RunHistory } from '../store/run-history.ts'
+import type { RunLog } from '../core/run-log.ts'
 import type { Inbox } from '../store/inbox.ts'
 import type { RunTask } from '../automation/task-run-types.ts'
 import { createHookStore, type HookStore } from './hook-store.ts'
@@ -26,7 +26,7 @@ export interface WebhooksOptions {
   config: () => Config
   orchestrator: Pick<Orchestrator, 'handleMessage' | 'defaultSink'>
   runTask: RunTask
-  runs: RunHistory
+  runs: RunLog
   inbox: Pick<Inbox, 'handle'>
   clock: Clock
   logger: Logger

@@ -4,7 +4,7 @@ import type { Logger } from '../logger-types.ts'
 import type { Orchestrator } from '../core/orchestrator.ts'
 import { nullSink } from '../core/sink.ts'
 import { scanForInjection } from '../core/input-scan.ts'
-import type { RunHistory } from '../store/run-history.ts'
+import type { RunLog } from '../core/run-log.ts'
 import type { JournalEntry } from '../store/journal.ts'
 import type { RunTask } from '../automation/task-run-types.ts'
 import type { Hook } from './hook-schema.ts'
@@ -32,7 +32,7 @@ export interface DispatcherDeps {
   store: HookStore
   orchestrator: Pick<Orchestrator, 'handleMessage' | 'defaultSink'>
   runTask: RunTask
-  runs: RunHistory
+  runs: RunLog
   clock: Clock
   logger: Logger
 }

@@ -1,7 +1,7 @@
 import { DuctorError, ErrorCodes } from '../errors.ts'
 import { systemClock, type Clock } from '../clock.ts'
 import type { Logger } from '../logger-types.ts'
-import { loadJsonFile, writeJsonAtomic } from '../store/atomic-json.ts'
+import { loadJsonFile, writeJsonAtomic } from '../atomic-json.ts'
 import { type Hook, type HookProblem, parseHook } from './hook-schema.ts'
 import { type HookCreateInput, type HookPatch, buildNewHook, applyPatch, generateHookToken } from './hook-changes.ts'
 

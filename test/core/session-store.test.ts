@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { createSessionStore } from '../../src/core/session-store.ts'
 import type { SessionStoreOptions } from '../../src/core/session-store.ts'
 import type { SessionRules } from '../../src/core/sessions.ts'
-import { writeJsonAtomic } from '../../src/store/atomic-json.ts'
+import { writeJsonAtomic } from '../../src/atomic-json.ts'
 
 const rules: SessionRules = { idle_timeout_minutes: 60, max_session_messages: null, daily_reset_enabled: false, daily_reset_hour: 4, timezone: 'UTC' }
 

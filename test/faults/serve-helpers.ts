@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { killTree, spawnCli, testConfig, waitFor } from '../helper.ts'
 import { readServiceInfo, type ServiceInfo } from '../../src/home/service-info.ts'
-import { writeJsonAtomic } from '../../src/store/atomic-json.ts'
+import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import type { FakeBotApi } from '../fakes/bot-api/server.ts'
 

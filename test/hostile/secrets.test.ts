@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startService } from '../../src/main.ts'
 import { homePaths } from '../../src/home/paths.ts'
-import { writeJsonAtomic } from '../../src/store/atomic-json.ts'
+import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
 import { fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
 

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { testConfig, waitFor } from '../helper.ts'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
-import type { CliExecutor } from '../../src/core/cli-executor.ts'
+import type { CliExecutor } from '../../src/providers/cli-executor.ts'
 import { CASES, runCases, OUTSIDE_SECRET, assertAnswer, assertConfined, assertNoPollution, hostileBody, hostileRig, hostileString, seedFor, stubExecutor } from './hostile-helpers.ts'
 
 const SECRET = 'hostile-webhook-secret_0123456789abcdef'

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { buildFull, fakeClis, tempDir, testConfig, waitFor, ADMIN_TOKEN } from '../helper.ts'
 import { startServiceChild } from '../service-child.ts'
-import { writeJsonAtomic } from '../../src/store/atomic-json.ts'
+import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ADMIN_TOKEN, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
 import { startServiceChild } from '../service-child.ts'
-import { writeJsonAtomic } from '../../src/store/atomic-json.ts'
+import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { homePaths } from '../../src/home/paths.ts'
 

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
 import { startServiceChild } from '../service-child.ts'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
-import { writeJsonAtomic } from '../../src/store/atomic-json.ts'
+import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { homePaths } from '../../src/home/paths.ts'
 

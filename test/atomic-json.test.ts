@@ -2,9 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, writeFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeJsonAtomic, loadJsonFile } from '../../src/store/atomic-json.ts'
-import { DuctorError } from '../../src/errors.ts'
-import { tempDir, memoryLogger } from '../helper.ts'
+import { writeJsonAtomic, loadJsonFile } from '../src/atomic-json.ts'
+import { DuctorError } from '../src/errors.ts'
+import { tempDir, memoryLogger } from './helper.ts'
 
 test('an atomic write replaces the file whole and leaves no temp file', async (t) => {
   const dir = await tempDir(t)

@@ -1,8 +1,8 @@
 import { open, rename, mkdir, readFile, readdir, unlink } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { DuctorError, ErrorCodes } from '../errors.ts'
-import type { Logger } from '../logger-types.ts'
+import { DuctorError, ErrorCodes } from './errors.ts'
+import type { Logger } from './logger-types.ts'
 
 /**
  * Writes `data` so that a crash at any moment leaves either the old or the new file, never half:

@@ -1,5 +1,5 @@
-import type { CliEvent, ProviderName } from '../providers/events.ts'
-import type { RunOutcome } from '../providers/runner.ts'
+import type { CliEvent, ProviderName } from './events.ts'
+import type { RunOutcome } from './runner.ts'
 
 /**
  * What the core needs to run one CLI turn. The providers module implements it (argv, environment,
@@ -21,7 +21,10 @@ export interface CliRequest {
   /** Replaces the config's `cli_parameters` for this provider (per-task overrides). */
   cliParameters?: string[]
   images?: string[]
-  /** Unattended task runs: nothing written to the CLI's session store. */
+  /**
+   * Unattended task runs: nothing written to the CLI's session store (Claude --no-session-persistence,
+   * Codex --ephemeral), and Claude loads no CLAUDE.md from the folders above `cwd`.
+   */
   noSessionPersistence?: boolean
   onEvent: (event: CliEvent) => void
   signal: AbortSignal
