@@ -42,13 +42,20 @@ export const HeartbeatSchema = Type.Object({
   enabled: Type.Boolean({ default: false, description: 'Periodic check-ins inside the live chat session.' }),
   interval_minutes: int(1, 10080, 30, 'Minutes between heartbeat ticks.'),
   cooldown_minutes: int(0, 10080, 5, 'Skip the heartbeat when the user was active this recently (min).'),
-  quiet_start: int(0, 23, 21, 'Start of quiet hours (local hour); also the fallback for jobs and hook tasks.'),
+  quiet_start: int(0, 23, 21, 'Start of the heartbeat\'s quiet hours (local hour); cron jobs and webhook tasks do not use it.'),
   quiet_end: int(0, 23, 8, 'End of quiet hours (local hour). Equal to quiet_start means no quiet hours.'),
   prompt: Type.String({
     default: 'Heartbeat check-in. Review your memory and any pending tasks. If there is something worth telling the user, say it briefly; otherwise reply with exactly HEARTBEAT_OK.',
     description: 'Prompt run inside the session on each heartbeat.'
   }),
   ack_token: Type.String({ minLength: 1, default: 'HEARTBEAT_OK', description: 'A reply that is only this token is dropped silently.' })
+}, { ...open, default: {} })
+
+const nullableHour = (description: string) => nullable(Type.Integer({ minimum: 0, maximum: 23 }), description)
+
+export const CronSchema = Type.Object({
+  quiet_start: nullableHour('Cron-wide quiet hours: start (local hour) for cron jobs and webhook tasks without their own window; null = none.'),
+  quiet_end: nullableHour('Cron-wide quiet hours: end (local hour); both must be set for the window to apply.')
 }, { ...open, default: {} })
 
 export const CleanupSchema = Type.Object({
@@ -124,6 +131,7 @@ export const ConfigSchema = Type.Object({
   streaming: StreamingSchema,
   docker: DockerSchema,
   heartbeat: HeartbeatSchema,
+  cron: CronSchema,
   cleanup: CleanupSchema,
   webhooks: WebhooksSchema,
   server: ServerSchema,

@@ -112,7 +112,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   for (const secret of configSecrets(config)) secrets.add(secret)
 
   const sessions = await createSessionStore({ path: paths.sessions, clock, logger: logger.child({ component: 'sessions' }) })
-  const runs = await createRunHistory({ path: join(paths.state, 'runs.jsonl'), clock, logger: logger.child({ component: 'runs' }) })
+  const runs = await createRunHistory({ path: join(paths.state, 'runs.jsonl'), clock, logger: logger.child({ component: 'runs' }), mask: (text) => secrets.mask(text) })
   const registry = createProcessRegistry({ clock })
   // What the run owners (chat runs, tasks, the heartbeat) record through: a run is pending in the
   // registry from its start to its recorded end, so DELETE /api/runs/:id can tell a run waiting for

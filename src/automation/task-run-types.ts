@@ -13,6 +13,8 @@ export interface TaskOverrides {
 
 export interface TaskRunRequest {
   kind: 'cron' | 'webhook'
+  /** The run-history id to record under (given by `POST /api/cron/:id/run` so it can answer it); generated when absent. */
+  runId?: string
   /** The cron job id or hook id (run history `ref`). */
   ref: string
   /** Shown as the title of the delivered result. */
@@ -22,7 +24,7 @@ export interface TaskRunRequest {
   /** The prompt (cron: the job's agent_instruction; webhook: the rendered, wrapped template). */
   prompt: string
   overrides: TaskOverrides
-  /** The task's own quiet hours; missing bounds fall back to the heartbeat's. */
+  /** The task's own quiet hours; missing bounds fall back to the cron-wide `cron.quiet_start`/`quiet_end` (none by default). */
   quietStart?: number | null
   quietEnd?: number | null
   dependency?: string | null

@@ -15,7 +15,7 @@ import type { RunTask, TaskRunRequest, TaskRunResult } from './task-run-types.ts
 
 /**
  * Isolated task runs (SPEC §8) for cron jobs and `cron_task` webhooks. In order: the quiet window
- * (task's, else the heartbeat's, in the user's zone) → `skipped:quiet_hours`; the overrides against
+ * (task's, else the cron-wide `cron.quiet_*`, in the user's zone; none by default) → `skipped:quiet_hours`; the overrides against
  * the live config → `error:unknown_model` / `error:invalid_override`; the shared dependency queue;
  * the task folder → `error:folder_missing` (cron) / `error:no_task_folder` (webhook); then one fresh
  * CLI run in that folder (no resume, `--no-session-persistence`, the global run limit, `cli_timeout`).
@@ -57,7 +57,7 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
   const syncRules = deps.syncRules ?? (async (folder: string) => await syncRuleFiles(folder, { maxDepth: 2 }))
 
   const finishWith = async (req: TaskRunRequest, status: RunEndStatus, error: string | null, extra: { provider?: string | null, model?: string | null } = {}): Promise<TaskRunResult> => {
-    const run = await deps.runs.record({ kind: req.kind, ref: req.ref, chat_id: null, provider: extra.provider ?? null, model: extra.model ?? null, status, error })
+    const run = await deps.runs.record({ id: req.runId, kind: req.kind, ref: req.ref, chat_id: null, provider: extra.provider ?? null, model: extra.model ?? null, status, error })
     if (!status.startsWith('skipped:')) deliver(req, status, error ?? '', run.id)
     return { status, runId: run.id, reply: '', error }
   }
@@ -77,7 +77,7 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
       log.warn({ taskFolder: req.taskFolder, status }, 'task folder missing')
       return await finishWith(req, status, `The task folder "${req.taskFolder}" is missing: ${(err as Error).message}.`, { provider: target.provider, model: target.model })
     }
-    const run = await deps.runs.start({ kind: req.kind, ref: req.ref, chat_id: null, provider: target.provider, model: target.model })
+    const run = await deps.runs.start({ id: req.runId, kind: req.kind, ref: req.ref, chat_id: null, provider: target.provider, model: target.model })
     const signal = shutdown.signal
     let outcome: RunOutcome | undefined
     let release: (() => void) | undefined
@@ -114,7 +114,8 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
       status: status as RunEndStatus,
       cost_usd: outcome?.result?.costUsd ?? null,
       tokens: outcome?.result?.tokens.total ?? null,
-      error
+      error,
+      reply
     })
     await syncRules(folder).catch((err: unknown) => log.warn({ err, folder }, 'could not sync the task folder\'s rule files'))
     log.info({ runId: run.id, status, durationMs: outcome?.durationMs }, 'task run ended')
@@ -126,8 +127,8 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
     const log = deps.logger.child({ task: req.kind, ref: req.ref })
     const config = deps.config()
     if (req.ignoreQuietHours !== true) {
-      const window = resolveQuietWindow({ quiet_start: req.quietStart, quiet_end: req.quietEnd }, config.heartbeat)
-      if (isQuiet(deps.clock.now(), deps.timezone(), window.start, window.end)) {
+      const window = resolveQuietWindow({ quiet_start: req.quietStart, quiet_end: req.quietEnd }, config.cron)
+      if (window !== null && isQuiet(deps.clock.now(), deps.timezone(), window.start, window.end)) {
         log.info({ quietStart: window.start, quietEnd: window.end }, 'task skipped: quiet hours')
         return await finishWith(req, 'skipped:quiet_hours', null)
       }

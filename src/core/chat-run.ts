@@ -175,7 +175,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
     tokens: result?.tokens.total ?? null,
     error
   }
-  await deps.runs.finish(run.id, { status: status as 'success', cost_usd: summary.costUsd, tokens: summary.tokens, error })
+  await deps.runs.finish(run.id, { status: status as 'success', cost_usd: summary.costUsd, tokens: summary.tokens, error, reply })
   sink.emit({ type: 'result', summary })
   return summary
 }
