@@ -129,7 +129,12 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       images: input.images,
       signal: input.signal,
       onEvent: (event) => {
-        if (event.type !== 'result' && event.type !== 'session') sink.emit({ type: 'cli', runId: run.id, event })
+        if (event.type === 'result') {
+          // The final text can be shown before the process has exited (issue 22).
+          if (!event.result.isError && event.result.text.trim() !== '') sink.emit({ type: 'reply', runId: run.id, text: event.result.text })
+        } else if (event.type !== 'session') {
+          sink.emit({ type: 'cli', runId: run.id, event })
+        }
       }
     })
     outcome = await attempt(sessionId)
