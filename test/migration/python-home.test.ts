@@ -144,6 +144,7 @@ test('a Python-era home: everything carries over, and the Python version can loa
   service.kill('SIGTERM')
   assert.equal((await exited).code, 0)
   assert.deepEqual(await checkPythonHome(home), [])
+  assert.equal(await readFile(join(home, 'workspace', 'tools', 'cron_tools', 'cron_add.py'), 'utf8'), await readFile(join(FIXTURE, 'ductor-home', 'workspace', 'tools', 'cron_tools', 'cron_add.py'), 'utf8'), 'the Python tools are left as they were')
   const file = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as Record<string, unknown>
   assert.deepEqual([file.provider, file.model, file.reasoning_effort, file.ductor_home], ['codex', 'gpt-5.2-codex', 'high', '~/.ductor'])
   const sessions = JSON.parse(await readFile(join(home, 'sessions.json'), 'utf8')) as Record<string, { provider: string, provider_sessions: Record<string, { session_id: string, message_count: number }> }>
