@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { configSecrets, type Config } from './config.ts'
+import { configSecrets, ENV_OVERRIDES, type Config } from './config.ts'
 import { createSecretMask, type SecretMask } from './secret-mask.ts'
 import { maskingExecutor } from './core/masking-executor.ts'
 import type { Clock } from './clock.ts'
@@ -173,8 +173,35 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     isBusy: orchestrator.isBusy,
     queueDepth: (chatId) => orchestrator.lanes.queueDepth(chatId),
     memoryPath: paths.memory,
-    providerStatus
+    providerStatus,
+    switchDefault: async (next) => await switchDefault(next)
   })
+
+  /**
+   * `/model` (SPEC §4): the new default is written to config.json like PATCH /api/config and applied.
+   * An environment variable (DUCTOR_PROVIDER / DUCTOR_MODEL) wins over the file at the next start; the
+   * user's explicit switch still applies now, and they are told why it will not last.
+   */
+  async function switchDefault (next: { provider: 'claude' | 'codex', model: string, reasoning_effort?: Config['reasoning_effort'] }): Promise<string | null> {
+    const plan = await updateConfig(next)
+    if (plan.overriddenByEnv.length === 0) return null
+    applyConfig({ ...config, ...next })
+    const names = ENV_OVERRIDES.filter(([, key]) => plan.overriddenByEnv.includes(key)).map(([name]) => name)
+    return `Note: ${names.join(' and ')} is set in ductor's environment and will choose the model again at the next start.`
+  }
+
+  async function updateConfig (patch: unknown): Promise<ConfigPatchPlan> {
+    const run = configWrites.then(async () => {
+      const plan = planConfigPatch(fileConfig, patch, env)
+      if (opts.configPath !== undefined) await writeJsonAtomic(opts.configPath, plan.file)
+      fileConfig = plan.file
+      applyConfig(plan.effective)
+      logger.info({ changed: plan.changed, restartRequired: plan.restartRequired }, 'config updated')
+      return plan
+    })
+    configWrites = run.catch(() => {})
+    return await run
+  }
 
   function applyConfig (next: Config): void {
     config = next
@@ -211,18 +238,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     timezone,
     setApiUrl (url) { apiUrl = url },
     applyConfig,
-    async updateConfig (patch) {
-      const run = configWrites.then(async () => {
-        const plan = planConfigPatch(fileConfig, patch, env)
-        if (opts.configPath !== undefined) await writeJsonAtomic(opts.configPath, plan.file)
-        fileConfig = plan.file
-        applyConfig(plan.effective)
-        logger.info({ changed: plan.changed, restartRequired: plan.restartRequired }, 'config updated')
-        return plan
-      })
-      configWrites = run.catch(() => {})
-      return await run
-    },
+    updateConfig,
     apiUrl: () => apiUrl,
     secrets,
     async close () {
