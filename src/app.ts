@@ -98,7 +98,7 @@ function describeError (err: FastifyError | DuctorError): { status: number, code
     // A full disk is temporary: 503, so that Telegram and webhook senders deliver again later.
     const status = err.code === ErrorCodes.storage && isNoSpace(err) ? 503 : httpStatusByCode[err.code]
     // A storage error is written for the owner ("could not write <path>: EACCES …"): it names the path to fix.
-    const hidden = status >= 500 && err.code !== ErrorCodes.storage
+    const hidden = status >= 500 && err.code !== ErrorCodes.storage && err.code !== ErrorCodes.unavailable
     return { status, code: err.code, message: hidden ? 'internal error; see the service log' : err.message }
   }
   const e = err as FastifyError

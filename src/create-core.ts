@@ -7,6 +7,7 @@ import type { Logger } from './logger-types.ts'
 import type { HomePaths } from './home/paths.ts'
 import { createProcessRegistry, type ProcessRegistry } from './providers/process-registry.ts'
 import { createRunner } from './providers/runner.ts'
+import { openCliGroups } from './providers/cli-groups.ts'
 import { createCliExecutor } from './providers/executor.ts'
 import { createSessionStore, type SessionStore } from './core/session-store.ts'
 import { createRunHistory, newRunId, type RunHistory } from './store/run-history.ts'
@@ -152,7 +153,10 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
       }
     }
   }
-  const runner = createRunner({ logger: logger.child({ component: 'runner' }), registry, clock })
+  // Before anything can run or be replayed: every CLI the previous life of the service left running
+  // (a kill -9) is ended, then this life's groups are recorded as they start.
+  const groups = await openCliGroups(join(paths.state, 'cli-groups.jsonl'), logger.child({ component: 'runner' }))
+  const runner = createRunner({ logger: logger.child({ component: 'runner' }), registry, clock, groups })
   const executor = maskingExecutor(opts.executor ?? createCliExecutor({
     config: getConfig,
     runner,
@@ -310,6 +314,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
       await inbox.stop(2000)
       await sessions.flush().catch((err: unknown) => logger.error({ err }, 'could not save sessions on shutdown'))
       await runs.close()
+      await groups.close().catch(() => {})
       await inbox.close().catch((err: unknown) => logger.error({ err }, 'could not close the inbox on shutdown'))
     }
   }

@@ -53,8 +53,23 @@ export function createLogger (opts: LoggerOptions): { logger: Logger, close: () 
   const streams: StreamEntry[] = []
   const level = opts.level as pino.Level
   if (opts.quietStdout !== true) {
-    const out: DestinationStream = opts.pretty === true ? loadPretty()({ colorize: true, sync: true }) : pino.destination({ dest: 1, sync: false })
-    streams.push({ level, stream: scrubbing(out, scrubber) })
+    const out = opts.pretty === true ? loadPretty()({ colorize: true, sync: true }) : pino.destination({ dest: 1, sync: false })
+    // A terminal that was closed (SIGHUP: EIO) or a reader that went away (EPIPE) ends logging to
+    // stdout, silently: the log file goes on, and the graceful stop that follows must not fail on it.
+    let gone = false
+    const onError = (): void => { gone = true }
+    ;(out as unknown as NodeJS.EventEmitter).on?.('error', onError)
+    process.stdout.on('error', onError)
+    const toStdout = scrubbing(out, scrubber)
+    streams.push({
+      level,
+      stream: {
+        write: (line: string) => {
+          if (gone) return
+          try { toStdout.write(line) } catch { gone = true }
+        }
+      }
+    })
   }
   let file: pino.DestinationStream & { reopen?: () => void, flushSync?: () => void } | undefined
   let timer: NodeJS.Timeout | undefined

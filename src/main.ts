@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import closeWithGrace from 'close-with-grace'
+import { releaseHungUpTerminal } from './hangup.ts'
 import { loadConfig, listenAddress, pinoLevel, ConfigError, configSecrets, type Config } from './config.ts'
 import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './logger.ts'
 import { resolveHome, homePaths, type HomePaths } from './home/paths.ts'
@@ -116,9 +117,19 @@ function registerSecrets (scrubber: SecretScrubber, config: Config): void {
 export async function runService (opts: StartOptions = {}): Promise<void> {
   let exitCode = 0
   const closer: { close?: () => void } = {}
+  let stopping = false
+  let stopSignal: NodeJS.Signals | undefined
+  /** The one way into the graceful stop; later calls (more signals, a restart request) are ignored. */
+  const beginStop = (signal?: NodeJS.Signals): boolean => {
+    if (stopping || closer.close === undefined) return false
+    stopping = true
+    stopSignal = signal
+    closer.close()
+    return true
+  }
   const requestRestart = () => {
-    exitCode = RESTART_EXIT_CODE
-    closer.close?.()
+    if (!stopping) exitCode = RESTART_EXIT_CODE
+    beginStop()
   }
   let service: Service
   try {
@@ -131,13 +142,32 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
   const welcome = await welcomeOnce({ url: service.url, paths: service.paths, config: service.config, envToken: ((opts.env ?? process.env)['DUCTOR_TELEGRAM_TOKEN'] ?? '') !== '' })
     .catch((err: unknown) => { service.logger.warn({ err }, 'could not write the first-start marker'); return null })
   if (welcome !== null) process.stdout.write(welcome)
-  closer.close = closeWithGrace({ delay: 10_000, logger: { error: (m: unknown) => service.logger.error(m) } }, async ({ err, signal }) => {
+  closer.close = closeWithGrace({
+    delay: 10_000,
+    logger: { error: (m: unknown) => service.logger.error(m) },
+    // Signals are ours (below). Fault signals (SIGSEGV, SIGBUS, …) must keep their default action: a
+    // JavaScript handler returns to the faulting instruction, which faults again, forever.
+    skip: [...CLOSE_WITH_GRACE_SIGNALS]
+  }, async ({ err }) => {
     if (err !== undefined) service.logger.error({ err }, 'fatal error, shutting down')
-    else service.logger.info({ signal }, 'shutting down')
+    else service.logger.info({ signal: stopSignal }, 'shutting down')
     await service.close()
+    if (stopSignal === 'SIGHUP') releaseHungUpTerminal()
     if (exitCode !== 0) process.exit(exitCode)
   }).close
+  // One graceful stop, exit 0, however many stop signals arrive: Ctrl-C signals the whole process
+  // group, so the supervisor's forwarded copy follows the terminal's own; a closed terminal (SIGHUP)
+  // stops the service like SIGTERM. The 10 s deadline above still ends a stop that hangs.
+  for (const signal of STOP_SIGNALS) {
+    process.on(signal, () => {
+      if (!beginStop(signal)) service.logger.debug({ signal }, 'already stopping; signal ignored')
+    })
+  }
 }
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+/** Every signal close-with-grace 2.x would otherwise listen to. */
+const CLOSE_WITH_GRACE_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGUSR2', 'SIGTERM'] as const
 
 export function startupMessage (err: unknown): string {
   if (err instanceof ConfigError || err instanceof PidLockError) return err.message

@@ -26,7 +26,15 @@ type ChatReply = Static<typeof ChatReplySchema>
 
 /** The chat endpoint (SPEC §10): runs a prompt through the chat's lane; JSON when done, or SSE live. */
 const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { orchestrator } = app.core
+  const { orchestrator, stopping } = app.core
+  // Requests still open when the service stops are answered, not cut: the core stops their runs in
+  // its preClose, each gets its 503 (or SSE `error` event), and only then are connections closed.
+  const open = new Set<Promise<void>>()
+  app.addHook('preClose', async () => {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.allSettled([...open]), new Promise((resolve) => { timer = setTimeout(resolve, 5000) })])
+    clearTimeout(timer)
+  })
 
   app.post('/chats/:chatId/messages', {
     schema: {
@@ -46,10 +54,15 @@ const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (provider !== undefined && owner !== provider) throw new DuctorError(ErrorCodes.badRequest, `body/model: "${model}" is a ${owner} model, not a ${provider} one`)
     }
     const input = { chatId, text, origin: 'api', provider, model, alsoDeliver: true }
+    const answered = new Promise<void>((resolve) => { reply.raw.once('close', resolve) })
+    open.add(answered)
+    answered.finally(() => open.delete(answered)).catch(() => {})
 
     if (!(request.headers.accept ?? '').includes('text/event-stream')) {
       const outcome = await orchestrator.handleMessage({ ...input, sink: { emit () {} } })
-      return toReply(outcome)
+      const final = toReply(outcome)
+      if (final.status !== 'success' && stopping()) throw new DuctorError(ErrorCodes.unavailable, SHUTDOWN_MESSAGE)
+      return final
     }
 
     reply.hijack()
@@ -61,6 +74,7 @@ const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const outcome = await orchestrator.handleMessage({ ...input, sink: { emit: (e) => { sseEvent(e, send) } } })
     const final = toReply(outcome)
     if (final.status !== 'success' && outcome.kind !== 'run') send('error', { error: final.status, message: final.reply })
+    if (final.status !== 'success' && stopping()) send('error', { error: ErrorCodes.unavailable, message: SHUTDOWN_MESSAGE })
     send('result', final)
     raw.end()
   })
@@ -74,6 +88,8 @@ const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => orchestrator.abort(request.params.chatId))
 }
+
+const SHUTDOWN_MESSAGE = 'ductor is shutting down: this message was stopped before its reply was complete (or before it ran). Send it again once ductor is back.'
 
 function sseEvent (e: ChatEvent, send: (event: string, data: unknown) => void): void {
   switch (e.type) {

@@ -4,7 +4,10 @@ import { RESTART_EXIT_CODE } from '../main.ts'
 
 /**
  * `ductor serve`: runs the service. By default it supervises: the service runs in a child process
- * that is started again when it exits with 42 (`/restart`, an upgrade). Signals are passed on.
+ * that is started again when it exits with 42 (`/restart`, an upgrade). SIGINT, SIGTERM and SIGHUP
+ * are passed on (the service stops once however many copies reach it: Ctrl-C signals the whole
+ * group, supervisor and service alike). Whenever the child exits, for whatever reason, the CLI
+ * process groups it recorded are ended before anything else (ADR 1, issue 14).
  */
 export function serveCommand (): Command {
   return new Command('serve')
@@ -24,9 +27,12 @@ async function supervise (): Promise<never> {
   const script = process.argv[1] as string
   let child: ReturnType<typeof spawn> | undefined
   let stopping = false
+  let hungUp = false
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       stopping = true
+      if (signal === 'SIGHUP') hungUp = true
+      // The service stops once, however many copies reach it (it got its own when the whole group was signalled).
       child?.kill(signal)
     })
   }
@@ -38,8 +44,29 @@ async function supervise (): Promise<never> {
     const code = await new Promise<number>((resolve) => {
       child?.once('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 128 + signalNumber(signal))))
     })
-    if (code !== RESTART_EXIT_CODE || stopping) process.exit(code)
+    child = undefined
+    // A child that died (kill -9, a crash) leaves its CLIs running in their own process groups.
+    await endChildClis()
+    if (code !== RESTART_EXIT_CODE || stopping) {
+      if (hungUp) {
+        const { releaseHungUpTerminal } = await import('../hangup.ts')
+        releaseHungUpTerminal()
+      }
+      process.exit(code)
+    }
     process.stderr.write('ductor: restarting\n')
+  }
+}
+
+async function endChildClis (): Promise<void> {
+  try {
+    const { resolveHome, homePaths } = await import('../home/paths.ts')
+    const { killRecordedGroups } = await import('../providers/cli-groups.ts')
+    const { join } = await import('node:path')
+    const killed = await killRecordedGroups(join(homePaths(resolveHome(process.env)).state, 'cli-groups.jsonl'))
+    if (killed > 0) process.stderr.write(`ductor: ended ${killed} CLI process(es) the service left running\n`)
+  } catch (err) {
+    process.stderr.write(`ductor: could not end the service's CLI processes: ${(err as Error).message}\n`)
   }
 }
 

@@ -3,7 +3,8 @@
  * provider's parser, keep a bounded stderr tail, stop on abort or timeout (SIGTERM to the group,
  * SIGKILL after the grace period), reap, and describe the outcome. `done` never rejects.
  */
-import { statSync } from 'node:fs'
+import { accessSync, constants as fsConstants, statSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
 import { setPriority } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Clock } from '../clock.ts'
@@ -15,6 +16,7 @@ import type { CliEvent, CliResult, ProviderName } from './events.ts'
 import { classifyExit, type RunOutcomeKind, type RunStatus, type StopReason } from './outcome.ts'
 import { groupHasLiveMembers, signalGroup } from './process-group.ts'
 import type { ProcessRegistry } from './process-registry.ts'
+import type { CliGroups } from './cli-groups.ts'
 import type { StreamParser, StreamParserOptions } from './stream-parser.ts'
 import { createTail } from './tail-buffer.ts'
 
@@ -81,7 +83,18 @@ export interface RunnerOptions {
   stderrTailBytes?: number
   /** How long to wait for stdout to close after the group is gone; default 2000 ms. */
   drainMs?: number
+  /**
+   * The durable list of CLI process groups (src/providers/cli-groups.ts). With it, each CLI starts
+   * behind a gate: a `sh` that waits for one line on its stdin, then execs the CLI (same pid, same
+   * group). The group is recorded, and synced, before the line is written; a service killed in
+   * between closes the pipe and the gate exits without starting the CLI. So no CLI ever runs
+   * unrecorded, and the next start can end every one the killed service left.
+   */
+  groups?: CliGroups
 }
+
+/** The start gate: one line on stdin, then the CLI (its stdin /dev/null), or exit when stdin closes first. */
+const GATE = 'IFS= read -r go || exit 97; [ "$go" = go ] || exit 97; exec "$@" </dev/null'
 
 const PARSERS: Record<ProviderName, (options: StreamParserOptions) => StreamParser> = {
   claude: createClaudeStreamParser,
@@ -112,6 +125,7 @@ export function createRunner (options: RunnerOptions): Runner {
   const clock = options.clock ?? systemClock
   const tailBytes = options.stderrTailBytes ?? 64 * 1024
   const drainMs = options.drainMs ?? 2000
+  const groups = options.groups
   const loading = loadExeca()
   loading.catch((err: unknown) => { options.logger.error({ err }, 'could not load execa; CLI runs will fail') })
 
@@ -166,12 +180,20 @@ export function createRunner (options: RunnerOptions): Runner {
       const done = Promise.resolve(finish({ spawnError: 'ENOCWD', exitCode: null, signal: null }))
       return { runId: spec.runId, pid: undefined, done, abort: async () => await done }
     }
+    const gated = groups !== undefined
+    if (gated && !isExecutable(binary, spec.env['PATH'])) {
+      // Behind the gate a missing binary would be the shell's exit 127; say ENOENT as a direct spawn does.
+      const done = Promise.resolve(finish({ spawnError: 'ENOENT', exitCode: null, signal: null }))
+      return { runId: spec.runId, pid: undefined, done, abort: async () => await done }
+    }
 
-    const child = execa(binary, spec.argv.slice(1), {
+    const child = execa(gated ? '/bin/sh' : binary, gated ? ['-c', GATE, 'ductor-cli', ...spec.argv] : spec.argv.slice(1), {
       cwd: spec.cwd,
       env: spec.env,
       extendEnv: false,
-      stdin: 'ignore', // Codex waits for EOF on an open stdin; Claude loses 3 s (NOTES §2, §3).
+      // Codex waits for EOF on an open stdin; Claude loses 3 s (NOTES §2, §3): the CLI's stdin is
+      // /dev/null either way (the gate's pipe is only the gate's).
+      stdin: gated ? 'pipe' : 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
       buffer: false,
@@ -195,6 +217,14 @@ export function createRunner (options: RunnerOptions): Runner {
     // behind them. Idle cores are still theirs in full.
     try { setPriority(pid, CLI_NICE) } catch {}
     log.debug({ pid, binary, cwd: spec.cwd }, 'CLI started')
+    if (gated) {
+      // Recorded (synced) first, then let go; an error writing the record stops the run unstarted.
+      groups.add(pid).then(() => { child.stdin?.end('go\n') }, (err: unknown) => {
+        log.error({ err }, 'could not record the CLI\'s process group; not starting it')
+        child.stdin?.destroy()
+      })
+      child.stdin?.on('error', () => {})
+    }
     child.stdout.on('data', (chunk: Buffer) => parser.write(chunk))
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
 
@@ -250,7 +280,10 @@ export function createRunner (options: RunnerOptions): Runner {
     })().catch((err: unknown) => {
       log.error({ err }, 'CLI runner failed')
       return finish({ spawnError: 'internal', exitCode: null, signal: null })
-    }).finally(() => unregister())
+    }).finally(() => {
+      unregister()
+      groups?.remove(pid)
+    })
 
     async function stop (reason: StopReason): Promise<RunOutcome> {
       if (!exited) {
@@ -265,6 +298,19 @@ export function createRunner (options: RunnerOptions): Runner {
   }
 
   return { run, ready: async () => { await loading.catch(() => {}) } }
+}
+
+/** Whether `binary` (a path, or a name looked up on `pathEnv`) is an executable file. */
+function isExecutable (binary: string, pathEnv: string | undefined): boolean {
+  const candidates = binary.includes('/') ? [binary] : (pathEnv ?? '').split(delimiter).filter((d) => d !== '').map((d) => join(d, binary))
+  return candidates.some((file) => {
+    try {
+      accessSync(file, fsConstants.X_OK)
+      return statSync(file).isFile()
+    } catch {
+      return false
+    }
+  })
 }
 
 function isDirectory (path: string): boolean {

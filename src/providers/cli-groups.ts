@@ -1,0 +1,137 @@
+/**
+ * The durable list of CLI process groups (issue 14, "No orphans"). Every CLI leads its own process
+ * group (the runner spawns it detached) so that it can be stopped with everything it started; a
+ * `kill -9` of the service therefore does not reach it. So each group is written here, and synced,
+ * before its CLI is let go (the runner's start gate), and the next start of the service, or the
+ * supervisor when its child dies, kills every group of that list before anything else happens.
+ *
+ * A record is the leader's pid, its start time (field 22 of /proc/<pid>/stat, clock ticks since
+ * boot) and the boot id: a pid the system has since given to another process does not match, so
+ * nothing else is ever killed. Linux only (no /proc elsewhere: nothing is recorded or killed).
+ *
+ * File (`state/cli-groups.jsonl`): `{"pid":123,"start":"456","boot":"…"}` per line, appended;
+ * `{"gone":123}` when the group has been reaped. Rewritten empty at each start.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Logger } from '../logger-types.ts'
+import { openAppendLog, type AppendLog } from '../store/append-log.ts'
+import { writeFileAtomic } from '../atomic-json.ts'
+
+export interface CliGroups {
+  /** Records the group led by `pid`; resolves once the record is on disk (synced). */
+  add: (pid: number) => Promise<void>
+  /** The group is gone (reaped by the runner). */
+  remove: (pid: number) => void
+  close: () => Promise<void>
+}
+
+interface GroupRecord { pid: number, start: string, boot: string }
+
+function bootId (): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+  } catch {
+    return ''
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or null when gone. */
+export function processStart (pid: number | string): { start: string, pgid: number, state: string } | null {
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return null
+  }
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+  return { state: fields[0] ?? '', pgid: Number(fields[2]), start: fields[19] ?? '' }
+}
+
+function readRecords (path: string): GroupRecord[] {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    return []
+  }
+  const live = new Map<number, GroupRecord>()
+  for (const line of text.split('\n')) {
+    if (line === '') continue
+    try {
+      const rec = JSON.parse(line) as { pid?: unknown, start?: unknown, boot?: unknown, gone?: unknown }
+      if (typeof rec.gone === 'number') live.delete(rec.gone)
+      else if (typeof rec.pid === 'number' && rec.pid > 1 && typeof rec.start === 'string' && typeof rec.boot === 'string') live.set(rec.pid, { pid: rec.pid, start: rec.start, boot: rec.boot })
+    } catch {}
+  }
+  return [...live.values()]
+}
+
+/**
+ * The live processes of the recorded groups: the leader when its start time matches, and any process
+ * of the group (pgid = the leader's pid) that started no earlier than the leader did.
+ */
+function membersOf (records: GroupRecord[]): Array<{ pid: number, pgid: number }> {
+  const boot = bootId()
+  const wanted = new Map(records.filter((r) => r.boot === boot).map((r) => [r.pid, r]))
+  if (wanted.size === 0) return []
+  const found: Array<{ pid: number, pgid: number }> = []
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return []
+  }
+  for (const entry of entries) {
+    const code = entry.charCodeAt(0)
+    if (code < 48 || code > 57) continue
+    const stat = processStart(entry)
+    if (stat === null || stat.state === 'Z' || stat.state === 'X') continue
+    const rec = wanted.get(stat.pgid)
+    if (rec === undefined) continue
+    const leader = processStart(rec.pid)
+    // The leader's pid now belongs to another process: that group is not ours.
+    if (leader !== null && leader.start !== rec.start) continue
+    if (BigInt(stat.start || '0') < BigInt(rec.start || '0')) continue
+    found.push({ pid: Number(entry), pgid: stat.pgid })
+  }
+  return found
+}
+
+/**
+ * Kills (SIGKILL) every process of the groups recorded at `path` and waits, at most `waitMs`, until
+ * they are gone. Returns how many processes were found. Used at start and by the supervisor.
+ */
+export async function killRecordedGroups (path: string, waitMs = 3000): Promise<number> {
+  const records = readRecords(path)
+  if (records.length === 0) return 0
+  const members = membersOf(records)
+  for (const { pid } of members) {
+    try { process.kill(pid, 'SIGKILL') } catch {}
+  }
+  const deadline = Date.now() + waitMs
+  while (Date.now() < deadline && membersOf(records).length > 0) await sleep(20)
+  return members.length
+}
+
+/**
+ * At start: ends what the previous life left running, then starts an empty list for this life.
+ */
+export async function openCliGroups (path: string, logger?: Logger): Promise<CliGroups> {
+  const killed = await killRecordedGroups(path)
+  if (killed > 0) logger?.warn({ processes: killed }, 'ended CLI processes left running by the previous service process')
+  await writeFileAtomic(path, Buffer.alloc(0))
+  const log: AppendLog = await openAppendLog(path, { logger })
+  const boot = bootId()
+  return {
+    async add (pid) {
+      const stat = processStart(pid)
+      if (stat === null) return // gone already, or no /proc: nothing to find later
+      await log.append(Buffer.from(JSON.stringify({ pid, start: stat.start, boot }) + '\n'), { durable: true })
+    },
+    remove (pid) {
+      log.append(Buffer.from(`{"gone":${pid}}\n`), { durable: false }).catch(() => {})
+    },
+    close: async () => { await log.close() }
+  }
+}

@@ -1,0 +1,112 @@
+// Signals (issue 14): the real `ductor serve` (with its supervisor, as a user starts it) with a chat
+// API run streaming from a slow fake CLI. SIGTERM to the whole process group (`kill -- -PGID`), a
+// Ctrl-C-style SIGINT to the whole group, and a closed terminal (SIGHUP under a pseudo-terminal) each
+// end in one graceful stop: exit 0, the open chat request answered 503 naming the shutdown, and no
+// process of the home left (the CLIs included).
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ADMIN_TOKEN, CLI_ENTRY, ROOT, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
+import { writeJsonAtomic } from '../../src/atomic-json.ts'
+import { homePaths } from '../../src/home/paths.ts'
+import { survivors } from './fault-helpers.ts'
+import { recordedRuns, serve, serviceUp } from './serve-helpers.ts'
+
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }
+
+async function setUp (t: TestContext): Promise<{ home: string, env: NodeJS.ProcessEnv }> {
+  const bin = await fakeClis(t)
+  const home = await tempDir(t)
+  await writeJsonAtomic(homePaths(home).config, testConfig({ server: { host: '127.0.0.1', port: 0 }, cli_paths: { claude: bin.claude, codex: bin.codex }, allowed_user_ids: [7], limits: { max_concurrent_runs: 4 } }))
+  await mkdir(join(home, 'records'))
+  return { home, env: { DUCTOR_HOME: home, HOME: home, FAKE_CLI_RECORD_DIR: join(home, 'records'), FAKE_CLI_DELAY_MS: '1000' } }
+}
+
+/** Starts a chat API request whose run streams for a while; resolves once its CLI runs. */
+async function chatInFlight (url: string, home: string, sse: boolean, chat = sse ? '8' : '7'): Promise<{ answer: Promise<{ status: number, body: string }> }> {
+  const answer = fetch(`${url}/api/chats/${chat}/messages`, {
+    method: 'POST',
+    headers: { ...auth, ...(sse ? { accept: 'text/event-stream' } : {}) },
+    body: JSON.stringify({ text: `tell me a long story, chat ${chat}` })
+  }).then(async (res) => ({ status: res.status, body: await res.text() }), (err: Error) => ({ status: 0, body: err.message }))
+  const prompt = `tell me a long story, chat ${chat}`
+  await waitFor(async () => (await recordedRuns(join(home, 'records'))).some((r) => r.prompt.includes(prompt)) ? true : undefined, 20_000, 'the CLI to run')
+  // Wrapped: an async function returning a promise would wait for it (the whole reply).
+  return { answer }
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal} to the whole process group (supervisor and service): one graceful stop, exit 0, open requests answered, nothing left`, { timeout: 90_000 }, async (t) => {
+    const { home, env } = await setUp(t)
+    const served = serve(t, env, { supervisor: true })
+    const info = await serviceUp(home)
+    const json = await chatInFlight(info.url, home, false)
+    const sse = await chatInFlight(info.url, home, true)
+    process.kill(-(served.child.pid as number), signal)
+    const code = await served.exited
+    assert.equal(code, 0, served.output().slice(-3000))
+    assert.doesNotMatch(served.output(), /second (SIGINT|SIGTERM)|killed by timeout/)
+    const plain = await json.answer
+    assert.equal(plain.status, 503, `${plain.body}\n${served.output().slice(-6000)}`)
+    assert.match(JSON.parse(plain.body).message as string, /shutting down/)
+    const streamed = await sse.answer
+    assert.equal(streamed.status, 200)
+    assert.match(streamed.body, /event: error\ndata: \{"error":"unavailable","message":"ductor is shutting down/, streamed.body)
+    assert.deepEqual(survivors(home), [], 'no process of the home is left')
+  })
+}
+
+// A pseudo-terminal without node-pty: python3's pty module runs `ductor serve` as the session leader
+// of a new terminal and closes the terminal's master side when told to (a closed terminal window).
+const PTY_SCRIPT = `
+import os, pty, select, sys, time, json
+argv = json.loads(sys.argv[1]); trigger = sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out = b''
+while not os.path.exists(trigger):
+    r, _, _ = select.select([fd], [], [], 0.05)
+    if r:
+        try:
+            out += os.read(fd, 65536)
+        except OSError:
+            break
+os.close(fd)
+deadline = time.time() + 40
+status = None
+while time.time() < deadline:
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        status = st
+        break
+    time.sleep(0.05)
+if status is None:
+    print(json.dumps({"exited": False}))
+else:
+    print(json.dumps({"exited": True, "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None, "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None, "tty": out.decode("utf8", "replace")[-3000:]}))
+`
+
+test('SIGHUP from a closed terminal: the service stops gracefully and exits 0; nothing spins, nothing is left', { timeout: 90_000 }, async (t) => {
+  const { home, env } = await setUp(t)
+  const trigger = join(home, 'hang-up-now')
+  const argv = [process.execPath, '--import', 'tsx', CLI_ENTRY, 'serve']
+  const py = spawn('python3', ['-c', PTY_SCRIPT, JSON.stringify(argv), trigger], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.after(() => { if (py.exitCode === null) py.kill('SIGKILL') })
+  let out = ''
+  py.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+  py.stderr.setEncoding('utf8').on('data', (d: string) => { out += d })
+  const done = new Promise<void>((resolve) => py.once('close', () => resolve()))
+  const info = await serviceUp(home)
+  const json = await chatInFlight(info.url, home, false)
+  await writeFile(trigger, '')
+  await done
+  const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { exited: boolean, code: number | null, signal: number | null, tty: string }
+  assert.equal(result.exited, true, `ductor serve did not exit after SIGHUP: ${out.slice(-3000)}`)
+  assert.equal(result.code, 0, JSON.stringify(result))
+  assert.equal((await json.answer).status, 503)
+  await waitFor(() => survivors(home).length === 0 ? true : undefined, 5000, 'every process of the home to end').catch(() => {})
+  assert.deepEqual(survivors(home), [], 'no process of the home is left (none spinning)')
+})
