@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyServerOptions, type FastifyBaseLogg
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { DuctorError, ErrorCodes, httpStatusByCode, isNoSpace, type ErrorCode } from './errors.ts'
+import { depthMessage, jsonTooDeep } from './json-depth.ts'
 import type { Logger } from './logger-types.ts'
 import type { Config } from './config.ts'
 import type { HomePaths } from './home/paths.ts'
@@ -68,6 +69,17 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     if (status >= 500) request.log.error({ err }, 'request failed')
     else request.log.debug({ code, message }, 'request refused')
     return reply.code(status).send({ error: code, message })
+  })
+  // Every JSON body (the admin API, the Telegram webhook; the hooks route parses its own bytes) is
+  // refused with a 400 when it nests too deeply, before it is parsed or journaled.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonTooDeep(body as string)) {
+      done(new DuctorError(ErrorCodes.badRequest, depthMessage('the JSON body')), undefined)
+      return
+    }
+    parseJson(request, body as string, done)
   })
   app.setNotFoundHandler((request, reply) => {
     return reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })

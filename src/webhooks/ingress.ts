@@ -1,4 +1,5 @@
 import { ErrorCodes } from '../errors.ts'
+import { depthMessage, jsonTooDeep } from '../json-depth.ts'
 import type { Hook } from './hook-schema.ts'
 import type { RequestHeaders } from './auth-common.ts'
 import { verifyHookAuth } from './auth.ts'
@@ -115,6 +116,7 @@ export function parseJsonObject (body: Buffer): { ok: true, value: Record<string
     return { ok: false, message: 'the body is not valid UTF-8 text' }
   }
   if (text.trim() === '') return { ok: false, message: 'the body is empty; send a JSON object' }
+  if (jsonTooDeep(text)) return { ok: false, message: depthMessage('the body') }
   let poisoned = false
   let value: unknown
   try {

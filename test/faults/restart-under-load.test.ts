@@ -18,7 +18,7 @@ import { CHATS, countMarkers, postUpdate, recordedRuns, serve, serviceUp, textUp
 const UPDATES = 40
 const RESTART_AT = 15
 
-test('/restart under load with the supervisor: the service comes back, every acknowledged message runs once', { timeout: 120_000 }, async (t) => {
+test('/restart under load with the supervisor: the service comes back, every acknowledged message runs at most once, and once unless the restart stopped it (and said so)', { timeout: 120_000 }, async (t) => {
   const fake = createFakeBotApi({ rateLimits: false })
   await fake.start()
   t.after(async () => { await fake.close() })
@@ -57,23 +57,26 @@ test('/restart under load with the supervisor: the service comes back, every ack
 
   const messages = updates.filter((u) => u.marker !== null) as Array<{ chat: number, marker: string }>
   const repliedTo = (u: { chat: number, marker: string }): number => fake.messages(u.chat).filter((m) => m.text.includes(u.marker)).length
-  await waitFor(async () => {
-    const counts = countMarkers(await recordedRuns(runs))
-    return messages.every((u) => (counts.get(u.marker) ?? 0) >= 1) ? true : undefined
-  }, 30_000, 'every message to run').catch(async (err: Error) => {
+  const notices = (chat: number): number => fake.messages(chat).filter((m) => m.text.includes('Stopped: ductor is shutting down')).length
+  // A run the restart stopped (its start was recorded, so it is not run again; ADR 9) is told so; its
+  // CLI may not have got as far as recording itself. Every other message runs.
+  const unrunTold = (counts: Map<string, number>): boolean => CHATS.every((chat) => messages.filter((u) => u.chat === chat && !counts.has(u.marker)).length <= notices(chat))
+  await waitFor(async () => unrunTold(countMarkers(await recordedRuns(runs))) ? true : undefined, 30_000, 'every message to run').catch(async (err: Error) => {
     const counts = countMarkers(await recordedRuns(runs))
     throw new Error(`${err.message}: ${messages.filter((u) => !counts.has(u.marker)).map((u) => u.marker).join(', ')}\n${supervisor.output()}`)
   })
   await waitFor(() => fake.messages(boss).some((m) => m.text.includes('Restarting')) ? true : undefined, 10_000, 'the restart notice')
-  const notices = (chat: number): number => fake.messages(chat).filter((m) => m.text.includes('Stopped: ductor is shutting down')).length
   const told = (): number => messages.filter((u) => repliedTo(u) > 0).length + CHATS.reduce((n, chat) => n + notices(chat), 0)
-  await waitFor(() => told() >= messages.length ? true : undefined, 30_000, 'every message to be answered (or its stop told)')
+  await waitFor(() => told() >= messages.length ? true : undefined, 30_000, 'every message to be answered (or its stop told)').catch((err: Error) => {
+    throw new Error(`${err.message}: ${told()} of ${messages.length}; unanswered ${messages.filter((u) => repliedTo(u) === 0).map((u) => u.marker).join(' ')}; chats said ${JSON.stringify(CHATS.map((c) => fake.messages(c).map((m) => m.text.slice(0, 80))))}`)
+  })
 
   supervisor.child.kill('SIGTERM')
   assert.equal(await supervisor.exited, 0, supervisor.output().slice(-2000))
 
   const counts = countMarkers(await recordedRuns(runs))
-  assert.deepEqual(messages.filter((u) => counts.get(u.marker) !== 1).map((u) => `${u.marker}×${counts.get(u.marker) ?? 0}`), [], 'each message ran exactly once')
+  assert.deepEqual(messages.filter((u) => (counts.get(u.marker) ?? 0) > 1).map((u) => `${u.marker}×${counts.get(u.marker) ?? 0}`), [], 'no message ran twice')
+  assert.ok(unrunTold(counts), 'each message ran once, but for runs the restart stopped, which were told so')
   assert.deepEqual(messages.filter((u) => repliedTo(u) > 1).map((u) => u.marker), [], 'no message was answered twice')
   const unanswered = messages.filter((u) => repliedTo(u) === 0)
   assert.ok(unanswered.length <= CHATS.length, `at most the runs the restart stopped (one per chat) go unanswered: ${unanswered.map((u) => u.marker).join(', ')}`)

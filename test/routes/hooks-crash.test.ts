@@ -7,6 +7,7 @@ import { startServiceChild } from '../service-child.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { homePaths } from '../../src/home/paths.ts'
+import { isProcessAlive } from '../../src/providers/process-group.ts'
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }
 const DELIVERIES = 6
@@ -40,6 +41,11 @@ test('deliveries acknowledged right before a SIGKILL are each processed exactly 
   // CLI; the one run the first life had started (its entry marked started before the spawn) is not
   // run again but closed as `error:interrupted` (ADR 9).
   const second = await startServiceChild(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  // The killed service's CLI (its own process group, so the kill did not reach it) was still streaming;
+  // the new life ended it before replaying anything. 2 s after the restart nothing of it is alive.
+  await new Promise((resolve) => setTimeout(resolve, 2000))
+  const oldPids = await Promise.all((await readdir(firstRuns)).map(async (f) => JSON.parse(await readFile(join(firstRuns, f), 'utf8')).pid as number))
+  assert.deepEqual(oldPids.filter((pid) => isProcessAlive(pid)), [], 'no CLI of the killed service is alive 2 s after the restart')
   const finalRuns = async () => {
     const runs = (await readFile(join(paths.state, 'runs.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { id: string, kind: string, status: string })
     return [...new Map(runs.map((r) => [r.id, r])).values()].filter((r) => r.kind === 'webhook')
