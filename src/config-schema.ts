@@ -127,7 +127,7 @@ export const ConfigSchema = Type.Object({
   daily_reset_hour: int(0, 23, 4, 'Local hour of the daily session reset.'),
   session_age_warning_hours: Type.Number({ minimum: 0, default: 12, description: 'Past this age, suggest /new every 10th message (0 = off).' }),
   user_timezone: Type.String({ default: '', description: 'IANA time zone; empty = $TZ, the host zone, then UTC.' }),
-  file_access: oneOf(['all', 'home', 'workspace'], { default: 'all', description: 'Which files the agent may send.' }),
+  file_access: oneOf(['all', 'home', 'workspace'], { default: 'all', description: 'Which files the agent may send: all, home (the user\'s home folder, as in the Python version) or workspace.' }),
   log_level: oneOf(LOG_LEVELS, { default: 'INFO', description: 'DEBUG, INFO, WARNING, ERROR or CRITICAL (lower case works too).' }),
   streaming: StreamingSchema,
   docker: DockerSchema,

@@ -28,6 +28,7 @@ import { createJournal } from './store/journal.ts'
 import { createDedupeStore } from './store/dedupe.ts'
 import { createInbox, type Inbox } from './store/inbox.ts'
 import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts'
+import { syncRuleFiles } from './home/seed.ts'
 
 export interface CoreOptions {
   /** The effective config (file + environment). */
@@ -43,6 +44,8 @@ export interface CoreOptions {
   executor?: CliExecutor
   /** Tick interval of the automation loop (default 1000 ms). */
   automationTickMs?: number
+  /** How often CLAUDE.md/AGENTS.md are synced across the workspace while running (default 10 s). */
+  ruleSyncMs?: number
   /**
    * The live secret set (the logger's scrubber in the service; a fresh one otherwise). The core adds
    * the config's secrets (again on every applied config) and every hook token and signing secret,
@@ -190,6 +193,26 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     return `Note: ${names.join(' and ')} is set in ductor's environment and will choose the model again at the next start.`
   }
 
+  /**
+   * CLAUDE.md and AGENTS.md stay identical while the service runs (SPEC §1), as in the Python version:
+   * the agent or the user edits one (a task's rules, a skill), and within `ruleSyncMs` the other
+   * follows (the newer wins). Received and produced files are not walked.
+   */
+  let ruleSyncTimer: NodeJS.Timeout | null = null
+  function startRuleSync (): void {
+    if (ruleSyncTimer !== null) return
+    let busy = false
+    ruleSyncTimer = setInterval(() => {
+      if (busy) return
+      busy = true
+      syncRuleFiles(paths.workspace, { skip: new Set([paths.telegramFiles, paths.outputToUser]) })
+        .then((written) => { if (written.length > 0) logger.info({ files: written }, 'rule files synced') })
+        .catch((err: unknown) => { logger.warn({ err }, 'rule file sync failed') })
+        .finally(() => { busy = false })
+    }, opts.ruleSyncMs ?? 10_000)
+    ruleSyncTimer.unref()
+  }
+
   async function updateConfig (patch: unknown): Promise<ConfigPatchPlan> {
     const run = configWrites.then(async () => {
       const plan = planConfigPatch(fileConfig, patch, env)
@@ -226,7 +249,10 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     dependencies: automation.dependencies,
     cron: automation.cron,
     automation: automation.scheduler,
-    startAutomation: () => { automation.scheduler.start() },
+    startAutomation: () => {
+      automation.scheduler.start()
+      startRuleSync()
+    },
     cliReady: async () => { await runner.ready() },
     inbox,
     webhooks,
@@ -242,6 +268,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     apiUrl: () => apiUrl,
     secrets,
     async close () {
+      if (ruleSyncTimer !== null) clearInterval(ruleSyncTimer)
       // Nothing queued starts any more: a message waiting in a chat's lane stays unfinished in the
       // inbox and is answered after the restart, instead of being started now and killed at once.
       orchestrator.lanes.pause()

@@ -134,10 +134,17 @@ test('a Python-era home: everything carries over, and the Python version can loa
   assert.equal(cronRun.model, 'gpt-5.2-codex', 'cron follows /model')
   assert.equal((await finished('webhook', 'gh-push')).status, 'success')
 
+  // CLAUDE.md/AGENTS.md stay in sync while running, as in the Python version.
+  const taskRules = join(home, 'workspace', 'cron_tasks', 'hn-digest')
+  const edited = `${await readFile(join(taskRules, 'CLAUDE.md'), 'utf8')}\n- Only stories with more than 100 points.\n`
+  await writeFile(join(taskRules, 'CLAUDE.md'), edited)
+  await waitFor(async () => await readFile(join(taskRules, 'AGENTS.md'), 'utf8') === edited ? true : undefined, 60_000, 'AGENTS.md to follow the edited CLAUDE.md')
+
   // Stopped, the home is one the Python version starts on.
   service.kill('SIGTERM')
   assert.equal((await exited).code, 0)
   assert.deepEqual(await checkPythonHome(home), [])
+  assert.equal(await readFile(join(home, 'workspace', 'tools', 'cron_tools', 'cron_add.py'), 'utf8'), await readFile(join(FIXTURE, 'ductor-home', 'workspace', 'tools', 'cron_tools', 'cron_add.py'), 'utf8'), 'the Python tools are left as they were')
   const file = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as Record<string, unknown>
   assert.deepEqual([file.provider, file.model, file.reasoning_effort, file.ductor_home], ['codex', 'gpt-5.2-codex', 'high', '~/.ductor'])
   const sessions = JSON.parse(await readFile(join(home, 'sessions.json'), 'utf8')) as Record<string, { provider: string, provider_sessions: Record<string, { session_id: string, message_count: number }> }>
