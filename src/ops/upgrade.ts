@@ -100,5 +100,5 @@ export async function installVersion (runner: CommandRunner, version: string, op
  */
 export function manualUpgradeHint (kind: InstallKind, root: string): string {
   if (kind === 'git') return `this ductor runs from a git checkout (${root}): update it there with \`git pull && npm ci && npm run build\`, then restart ductor`
-  return `install the new version the way you installed this one — from a package file \`npm install --global ./ductor-<version>.tgz\`, from a folder \`npm install --global /path/to/ductor\`, or from a git URL \`npm install --global git+https://…\` — then restart ductor`
+  return 'install the new version the way you installed this one — from a package file `npm install --global ./ductor-<version>.tgz`, from a folder `npm install --global /path/to/ductor`, or from a git URL `npm install --global git+https://…` — then restart ductor'
 }
