@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import closeWithGrace from 'close-with-grace'
-import { loadConfig, listenAddress, pinoLevel, ConfigError, configSecrets, type Config } from './config.ts'
+import { loadConfig, listenAddress, pinoLevel, ConfigError, configSecrets, describeUnknownKey, type Config } from './config.ts'
+import { UserFileError } from './errors.ts'
 import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './logger.ts'
 import { resolveHome, homePaths, type HomePaths } from './home/paths.ts'
 import { acquirePidLock, PidLockError, type PidLock } from './home/pid-lock.ts'
@@ -39,7 +40,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   const home = resolveHome(env)
   await mkdir(home, { recursive: true })
   const paths = homePaths(home)
-  const { config, fileConfig, path: configPath } = await loadConfig({ home, env })
+  const { config, fileConfig, path: configPath, unknownKeys } = await loadConfig({ home, env })
 
   const scrubber = createSecretScrubber()
   registerSecrets(scrubber, config)
@@ -51,6 +52,8 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     extra: opts.logDestination,
     quietStdout: opts.logDestination !== undefined
   })
+
+  for (const unknown of unknownKeys) logger.warn({ key: unknown.key, suggestion: unknown.suggestion }, describeUnknownKey(unknown))
 
   let lock: PidLock | undefined
   try {
@@ -119,7 +122,7 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
     service = await startService({ ...opts, requestRestart })
   } catch (err) {
     process.stderr.write(`ductor: ${startupMessage(err)}\n`)
-    process.exit(err instanceof ConfigError ? 2 : 1)
+    process.exit(err instanceof ConfigError || err instanceof UserFileError ? 2 : 1)
   }
   closer.close = closeWithGrace({ delay: 10_000, logger: { error: (m: unknown) => service.logger.error(m) } }, async ({ err, signal }) => {
     if (err !== undefined) service.logger.error({ err }, 'fatal error, shutting down')
@@ -130,7 +133,7 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
 }
 
 export function startupMessage (err: unknown): string {
-  if (err instanceof ConfigError || err instanceof PidLockError) return err.message
+  if (err instanceof ConfigError || err instanceof PidLockError || err instanceof UserFileError) return err.message
   const e = err as NodeJS.ErrnoException
   if (e?.code === 'EADDRINUSE') return `the address is already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}); set server.port or DUCTOR_PORT to a free port`
   if (e?.code === 'EACCES' || e?.code === 'EROFS' || e?.code === 'ENOSPC') return `cannot write ${e.path ?? 'the home directory'}: ${e.code}`

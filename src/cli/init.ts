@@ -32,7 +32,7 @@ export function initCommand (): Command {
       const interactive = opts.nonInteractive !== true && process.stdin.isTTY
       const home = resolveHome()
       await mkdir(home, { recursive: true })
-      const { fileConfig, path } = await loadConfig({ home, env: {} })
+      const { fileConfig, path } = await loadConfig({ home, env: {}, then: 'ductor init changed nothing; fix the file (or move it away) and run ductor init again' })
       const answers = interactive ? await ask(fileConfig, opts) : opts
       const config = applyAnswers(fileConfig, answers)
       await writeJsonAtomic(path, config)
