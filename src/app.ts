@@ -106,6 +106,9 @@ function describeError (err: FastifyError | DuctorError): { status: number, code
     return { status: 400, code: ErrorCodes.badRequest, message: `${e.validationContext ?? 'request'}${e.message.replace(/^(body|querystring|params|headers)/, '')}` }
   }
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: 415, code: ErrorCodes.unsupportedMediaType, message: `${e.message}; send the body as JSON (Content-Type: application/json)` }
+  }
   if (status >= 500) return { status, code: ErrorCodes.internal, message: 'internal error; see the service log' }
   return { status, code: codeByStatus[status] ?? ErrorCodes.badRequest, message: e.message }
 }

@@ -12,6 +12,7 @@ import { buildApp, type App } from './app.ts'
 import { createCore } from './create-core.ts'
 import { systemClock } from './clock.ts'
 import { readVersion } from './version.ts'
+import { welcomeOnce } from './welcome.ts'
 
 /** Exit code that asks the supervisor (`ductor serve`, systemd) to start the service again. */
 export const RESTART_EXIT_CODE = 42
@@ -54,6 +55,10 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   })
 
   for (const unknown of unknownKeys) logger.warn({ key: unknown.key, suggestion: unknown.suggestion }, describeUnknownKey(unknown))
+  if (config.model !== fileConfig.model && (env['DUCTOR_MODEL'] ?? '') === '') {
+    logger.warn({ provider: config.provider, model: config.model, fileModel: fileConfig.model },
+      `model "${fileConfig.model}" does not belong to the provider ${config.provider}: running ${config.provider} with its default model ${config.model} (set "model" in ${configPath} or DUCTOR_MODEL)`)
+  }
 
   let lock: PidLock | undefined
   try {
@@ -124,6 +129,10 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
     process.stderr.write(`ductor: ${startupMessage(err)}\n`)
     process.exit(err instanceof ConfigError || err instanceof UserFileError ? 2 : 1)
   }
+  // Once per home: where things are and the next step (stdout, like any CLI's first words).
+  const welcome = await welcomeOnce({ url: service.url, paths: service.paths, config: service.config, envToken: ((opts.env ?? process.env)['DUCTOR_TELEGRAM_TOKEN'] ?? '') !== '' })
+    .catch((err: unknown) => { service.logger.warn({ err }, 'could not write the first-start marker'); return null })
+  if (welcome !== null) process.stdout.write(welcome)
   closer.close = closeWithGrace({ delay: 10_000, logger: { error: (m: unknown) => service.logger.error(m) } }, async ({ err, signal }) => {
     if (err !== undefined) service.logger.error({ err }, 'fatal error, shutting down')
     else service.logger.info({ signal }, 'shutting down')

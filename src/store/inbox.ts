@@ -26,8 +26,16 @@ export interface InboxAcceptResult {
   seq: number | null
 }
 
+/** A further key that makes a later entry a duplicate of this one (e.g. a webhook's signed-content digest). */
+export interface AlsoKey { key: string, ttlMs?: number }
+
 export interface Inbox {
-  accept: (kind: JournalKind, key: string, payload: unknown) => Promise<InboxAcceptResult>
+  /**
+   * `also`: more keys (same kind) that mark a duplicate too and are remembered with the entry, each
+   * for its own `ttlMs`. Unlike `key` they are not in the journal, so an entry a crash caught between
+   * the journal's flush and the dedupe write gets only its `key` back at the next start.
+   */
+  accept: (kind: JournalKind, key: string, payload: unknown, also?: readonly AlsoKey[]) => Promise<InboxAcceptResult>
   /** Sets the processor for one kind; entries of a kind without a handler stay pending (replayed next start). */
   handle: (kind: JournalKind, handler: InboxHandler) => void
   /** Replays entries a previous process accepted but did not finish. Returns how many. */
@@ -80,18 +88,19 @@ export function createInbox (deps: InboxDeps): Inbox {
   }
 
   return {
-    async accept (kind, key, payload) {
-      const dedupeKey = `${kind}:${key}`
-      if (recording.has(dedupeKey) || dedupe.has(dedupeKey, clock.now())) return { status: 'duplicate', seq: null }
-      // The key is remembered on disk only once the entry is: a crash in between must not turn the
+    async accept (kind, key, payload, also = []) {
+      const keys = [{ key: `${kind}:${key}`, ttlMs: undefined as number | undefined }, ...also.map((a) => ({ key: `${kind}:${a.key}`, ttlMs: a.ttlMs }))]
+      const now = clock.now()
+      if (keys.some((k) => recording.has(k.key) || dedupe.has(k.key, now))) return { status: 'duplicate', seq: null }
+      // The keys are remembered on disk only once the entry is: a crash in between must not turn the
       // sender's retry into a "duplicate" of something that was never saved.
-      recording.add(dedupeKey)
+      for (const k of keys) recording.add(k.key)
       let seq: number
       try {
         ({ seq } = await journal.append({ kind, key, payload }))
-        dedupe.checkAndRemember(dedupeKey, clock.now())
+        for (const k of keys) dedupe.checkAndRemember(k.key, clock.now(), k.ttlMs)
       } finally {
-        recording.delete(dedupeKey)
+        for (const k of keys) recording.delete(k.key)
       }
       dispatch({ kind, key, payload, seq, accepted_at: new Date(clock.now()).toISOString() })
       return { status: 'accepted', seq }

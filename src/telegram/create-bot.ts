@@ -1,3 +1,4 @@
+import { homedir } from 'node:os'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { join } from 'node:path'
 import { Bot, type BotError } from 'grammy'
@@ -8,7 +9,8 @@ import type { BotContext, ChatTarget } from './context.ts'
 import { accessGate } from './features/access.ts'
 import { features } from './features/index.ts'
 import { commandMenu } from './command-menu.ts'
-import { createTelegramSink } from './chat-sink.ts'
+import { createChatStreams, createTelegramSink } from './chat-sink.ts'
+import { createChatPacer, isPacedMethod, type ChatPacer } from './pace.ts'
 import { sendMarkdown } from './send.ts'
 import { downloadMedia } from './media-in.ts'
 import { streamApiFromGrammy } from './stream/grammy-api.ts'
@@ -18,6 +20,18 @@ export interface CreateBotOptions extends BotOptions {
   token: string
   /** Base URL of the Bot API (`telegram.api_root`). */
   apiRoot: string
+  /** Per-chat pacing of what the bot sends (default: Telegram's limits, src/telegram/pace.ts). */
+  pacer?: ChatPacer
+}
+
+/** A grammY API transformer that makes each message-producing call wait for its chat's pace. */
+function pacedTransformer (pacer: ChatPacer): Parameters<Bot<BotContext>['api']['config']['use']>[0] {
+  return async (prev, method, payload, signal) => {
+    const raw = (payload as { chat_id?: unknown } | undefined)?.chat_id
+    const chatId = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN
+    if (Number.isSafeInteger(chatId) && isPacedMethod(method)) await pacer.acquire(chatId)
+    return await prev(method, payload, signal)
+  }
 }
 
 export interface TelegramBot {
@@ -43,7 +57,12 @@ const updateScope = new AsyncLocalStorage<{ finish: () => Promise<void> }>()
 export function createBot (opts: CreateBotOptions): TelegramBot {
   const { core, config, paths, logger } = opts
   const bot = new Bot<BotContext>(opts.token, { client: { apiRoot: opts.apiRoot } })
+  // Every message to a chat — streams, command answers, panels, notices — takes a slot of that chat's
+  // pace first (ctx.api inherits bot.api's transformers), so replies in parts never trip a 429.
+  const pacer = opts.pacer ?? createChatPacer()
+  bot.api.config.use(pacedTransformer(pacer))
   const streamApi = draftAwareApi(streamApiFromGrammy(bot.api))
+  const streams = createChatStreams()
 
   const sinkFor = (where: ChatTarget, replyTo?: number): ChatSink => createTelegramSink({
     api: bot.api,
@@ -51,8 +70,10 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     where,
     ...(replyTo !== undefined ? { replyTo } : {}),
     config,
-    fileAccess: () => ({ mode: config().file_access, home: paths.home, workspace: paths.workspace }),
+    fileAccess: () => ({ mode: config().file_access, home: paths.home, userHome: homedir(), workspace: paths.workspace }),
     useDrafts: streamApi.draftsAvailable,
+    streams,
+    pace: (chatId, reserve) => pacer.delay(chatId, reserve),
     logger: logger.child({ component: 'telegram', chatId: where.chatId })
   })
 
