@@ -100,9 +100,9 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
   }
 
   // Until getMe succeeded the update waits; at shutdown it stays unfinished and is replayed next start.
-  core.inbox.handle('telegram', async (entry, finish) => {
+  core.inbox.handle('telegram', async (entry, claim) => {
     if (!isReady) await ready
-    await telegram.handleUpdate(entry.payload, finish)
+    await telegram.handleUpdate(entry.payload, claim)
   })
   core.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? telegram.sinkFor({ chatId: Number(chatId) }) : null)
 
