@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { configSecrets, type Config } from './config.ts'
+import { configSecrets, ENV_OVERRIDES, type Config } from './config.ts'
 import { createSecretMask, type SecretMask } from './secret-mask.ts'
 import { maskingExecutor } from './core/masking-executor.ts'
 import type { Clock } from './clock.ts'
@@ -28,6 +28,8 @@ import { createJournal } from './store/journal.ts'
 import { createDedupeStore } from './store/dedupe.ts'
 import { createInbox, type Inbox } from './store/inbox.ts'
 import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts'
+import { createClaimGate, type ClaimGate } from './claims.ts'
+import { syncRuleFiles } from './home/seed.ts'
 
 export interface CoreOptions {
   /** The effective config (file + environment). */
@@ -43,6 +45,8 @@ export interface CoreOptions {
   executor?: CliExecutor
   /** Tick interval of the automation loop (default 1000 ms). */
   automationTickMs?: number
+  /** How often CLAUDE.md/AGENTS.md are synced across the workspace while running (default 10 s). */
+  ruleSyncMs?: number
   /**
    * The live secret set (the logger's scrubber in the service; a fresh one otherwise). The core adds
    * the config's secrets (again on every applied config) and every hook token and signing secret,
@@ -80,6 +84,8 @@ export interface Core {
   startAutomation: () => void
   /** Resolves once the CLI runner can spawn without loading anything first (see Runner.ready). */
   cliReady: () => Promise<void>
+  /** The claim gate: every CLI run is made for a claim; shut at shutdown (src/core/claims.ts). */
+  claims: ClaimGate
   /** The durable inbox of Telegram updates and webhook deliveries (SPEC §11); `start()` once the server listens. */
   inbox: Inbox
   /** Webhooks: the hooks of webhooks.json and the dispatcher the inbox hands deliveries to (SPEC §9). */
@@ -95,6 +101,14 @@ export interface Core {
   updateConfig: (patch: unknown) => Promise<ConfigPatchPlan>
   /** The live secrets: masked in logs and in everything the agent says. */
   secrets: SecretMask
+  /**
+   * The first step of a shutdown (the app's preClose, while requests can still be answered): the claim
+   * gate shuts (nothing starts any more), automation stops, every CLI is killed, queued messages are
+   * let go. Idempotent; `close` calls it too.
+   */
+  stopRuns: () => Promise<void>
+  /** Whether a shutdown has begun (the chat API answers 503 to what it cut short). */
+  stopping: () => boolean
   /** Stops runs and children, flushes the stores. */
   close: () => Promise<void>
 }
@@ -146,7 +160,9 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     api: () => ({ url: apiUrl, token: config.admin.enabled ? config.admin.token : null }),
     baseEnv: env
   }), secrets)
+  const claims = createClaimGate()
   const inbox = createInbox({
+    gate: claims,
     journal: await createJournal({ path: join(paths.state, 'inbox.jsonl'), clock, logger: logger.child({ component: 'inbox' }) }),
     dedupe: await createDedupeStore({ path: join(paths.state, 'dedupe.jsonl'), clock, logger: logger.child({ component: 'dedupe' }) }),
     clock,
@@ -154,14 +170,14 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   })
   const limiter = createLimiter(config.limits.max_concurrent_runs)
   const commands = createCommandRegistry()
-  const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone, commands })
+  const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone, commands, claims })
   const providerStatus = async (): Promise<Record<'claude' | 'codex', string>> => {
     const installed = installedClis(config, env)
     const say = (ok: boolean, install: string): string => ok ? 'installed' : `not installed (${install})`
     return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
   }
   const automation = await createAutomation({
-    chat: { config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone },
+    chat: { config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone, claims },
     orchestrator,
     registry,
     tickMs: opts.automationTickMs
@@ -173,8 +189,74 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     isBusy: orchestrator.isBusy,
     queueDepth: (chatId) => orchestrator.lanes.queueDepth(chatId),
     memoryPath: paths.memory,
-    providerStatus
+    providerStatus,
+    switchDefault: async (next) => await switchDefault(next)
   })
+
+  let stoppingRuns: Promise<void> | undefined
+  function stopRuns (): Promise<void> {
+    stoppingRuns ??= (async () => {
+      // From here no CLI starts: a message waiting in a chat's queue or for a run slot, a delivery
+      // waiting for its dependency, stays unfinished in the inbox and is answered after the restart
+      // instead of being started now and killed at once (src/core/claims.ts).
+      await claims.shut()
+      orchestrator.lanes.pause()
+      await automation.stop()
+      // Runs still going are stopped as a shutdown (the chat is told why), then the queues are let go.
+      const killing = registry.killAll()
+      for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.lanes.abort(chatId, 'shutdown')
+      await killing
+      await orchestrator.drain(3000)
+      await automation.drain(3000)
+    })()
+    return stoppingRuns
+  }
+
+  /**
+   * `/model` (SPEC §4): the new default is written to config.json like PATCH /api/config and applied.
+   * An environment variable (DUCTOR_PROVIDER / DUCTOR_MODEL) wins over the file at the next start; the
+   * user's explicit switch still applies now, and they are told why it will not last.
+   */
+  async function switchDefault (next: { provider: 'claude' | 'codex', model: string, reasoning_effort?: Config['reasoning_effort'] }): Promise<string | null> {
+    const plan = await updateConfig(next)
+    if (plan.overriddenByEnv.length === 0) return null
+    applyConfig({ ...config, ...next })
+    const names = ENV_OVERRIDES.filter(([, key]) => plan.overriddenByEnv.includes(key)).map(([name]) => name)
+    return `Note: ${names.join(' and ')} is set in ductor's environment and will choose the model again at the next start.`
+  }
+
+  /**
+   * CLAUDE.md and AGENTS.md stay identical while the service runs (SPEC §1), as in the Python version:
+   * the agent or the user edits one (a task's rules, a skill), and within `ruleSyncMs` the other
+   * follows (the newer wins). Received and produced files are not walked.
+   */
+  let ruleSyncTimer: NodeJS.Timeout | null = null
+  function startRuleSync (): void {
+    if (ruleSyncTimer !== null) return
+    let busy = false
+    ruleSyncTimer = setInterval(() => {
+      if (busy) return
+      busy = true
+      syncRuleFiles(paths.workspace, { skip: new Set([paths.telegramFiles, paths.outputToUser]) })
+        .then((written) => { if (written.length > 0) logger.info({ files: written }, 'rule files synced') })
+        .catch((err: unknown) => { logger.warn({ err }, 'rule file sync failed') })
+        .finally(() => { busy = false })
+    }, opts.ruleSyncMs ?? 10_000)
+    ruleSyncTimer.unref()
+  }
+
+  async function updateConfig (patch: unknown): Promise<ConfigPatchPlan> {
+    const run = configWrites.then(async () => {
+      const plan = planConfigPatch(fileConfig, patch, env)
+      if (opts.configPath !== undefined) await writeJsonAtomic(opts.configPath, plan.file)
+      fileConfig = plan.file
+      applyConfig(plan.effective)
+      logger.info({ changed: plan.changed, restartRequired: plan.restartRequired }, 'config updated')
+      return plan
+    })
+    configWrites = run.catch(() => {})
+    return await run
+  }
 
   function applyConfig (next: Config): void {
     config = next
@@ -199,8 +281,12 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     dependencies: automation.dependencies,
     cron: automation.cron,
     automation: automation.scheduler,
-    startAutomation: () => { automation.scheduler.start() },
+    startAutomation: () => {
+      automation.scheduler.start()
+      startRuleSync()
+    },
     cliReady: async () => { await runner.ready() },
+    claims,
     inbox,
     webhooks,
     nextCronRuns: (limit) => automation.cron.upcoming(limit).map((run) => ({
@@ -211,34 +297,17 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     timezone,
     setApiUrl (url) { apiUrl = url },
     applyConfig,
-    async updateConfig (patch) {
-      const run = configWrites.then(async () => {
-        const plan = planConfigPatch(fileConfig, patch, env)
-        if (opts.configPath !== undefined) await writeJsonAtomic(opts.configPath, plan.file)
-        fileConfig = plan.file
-        applyConfig(plan.effective)
-        logger.info({ changed: plan.changed, restartRequired: plan.restartRequired }, 'config updated')
-        return plan
-      })
-      configWrites = run.catch(() => {})
-      return await run
-    },
+    updateConfig,
     apiUrl: () => apiUrl,
     secrets,
+    stopRuns,
+    stopping: () => claims.isShut,
     async close () {
-      // Nothing queued starts any more: a message waiting in a chat's lane stays unfinished in the
-      // inbox and is answered after the restart, instead of being started now and killed at once.
-      orchestrator.lanes.pause()
-      // The inbox stops first: a webhook task that automation.stop() aborts must stay unfinished in
-      // the journal (replayed at the next start), not be marked done as `error:aborted`.
+      if (ruleSyncTimer !== null) clearInterval(ruleSyncTimer)
+      await stopRuns()
+      // Handlers still waiting settle now; an entry that never started stays unfinished in the
+      // journal and is replayed at the next start (src/store/inbox.ts).
       await inbox.stop(2000)
-      await automation.stop()
-      // Runs still going are stopped as a shutdown (the chat is told why), then the queues are let go.
-      const killing = registry.killAll()
-      for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.lanes.abort(chatId, 'shutdown')
-      await killing
-      await orchestrator.drain(3000)
-      await automation.drain(3000)
       await sessions.flush().catch((err: unknown) => logger.error({ err }, 'could not save sessions on shutdown'))
       await runs.close()
       await inbox.close().catch((err: unknown) => logger.error({ err }, 'could not close the inbox on shutdown'))
