@@ -6,7 +6,7 @@ import { processFacts } from '../ops/process-context.ts'
 import { createCommandRunner, type CommandRunner } from '../ops/runner.ts'
 import { packageRoot } from '../ops/service-spec.ts'
 import { createServiceManager, type ServiceManager } from '../ops/service-manager.ts'
-import { checkForUpdate, installKind, installVersion, registryFromEnv, type InstallKind } from '../ops/upgrade.ts'
+import { checkForUpdate, installKind, installVersion, manualUpgradeHint, registryFromEnv, type InstallKind } from '../ops/upgrade.ts'
 import { writeUpgradeMarker } from '../ops/upgrade-notice.ts'
 
 export interface UpgradeDeps {
@@ -30,7 +30,7 @@ export interface UpgradeDeps {
  */
 export async function upgrade (deps: UpgradeDeps, opts: { check: boolean }): Promise<void> {
   const check = await checkForUpdate(deps.current, deps.fetch, { registry: deps.registry })
-  if (check.status === 'error') throw new Error(`cannot check for updates: ${check.message}`)
+  if (check.status === 'error') throw new Error(`cannot check for updates: ${check.message}. To upgrade by hand, ${manualUpgradeHint(deps.kind, deps.root)}`)
   if (!check.newer) {
     deps.out(`ductor ${deps.current} is up to date (latest on ${deps.registry}: ${check.latest}).\n`)
     return

@@ -11,7 +11,7 @@ import { DuctorError, ErrorCodes } from '../errors.ts'
  */
 
 /** Keys (or key prefixes) read only at startup: the listener, the Telegram bot, the admin routes, Docker. */
-const RESTART_PREFIXES = ['server.', 'webhooks.host', 'webhooks.port', 'webhooks.enabled', 'webhooks.max_body_bytes', 'telegram_token', 'telegram.', 'admin.enabled', 'docker.', 'log_level']
+const RESTART_PREFIXES = ['server.', 'webhooks.host', 'webhooks.port', 'webhooks.max_body_bytes', 'telegram_token', 'telegram.', 'admin.enabled', 'docker.', 'log_level']
 
 export interface ConfigPatchPlan {
   /** The new file content (no environment overrides). */
