@@ -75,7 +75,9 @@ export async function buildApp (deps: AppDeps): Promise<App> {
 
   await app.register(corePlugin, { core: deps.core })
   await app.register(healthRoutes)
-  if (deps.config.webhooks.enabled) await app.register(hookRoutes)
+  // Always registered: `webhooks.enabled` is checked per delivery (403 while off), so
+  // `ductor webhook enable` (PATCH /api/config) switches webhooks on without a restart.
+  await app.register(hookRoutes)
   await app.register(telegramPlugin, {
     core: deps.core,
     paths: deps.paths,

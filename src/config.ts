@@ -3,7 +3,9 @@ import { join } from 'node:path'
 import { Value } from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { ConfigSchema, type Config } from './config-schema.ts'
-import { loadJsonFile, writeJsonAtomic } from './atomic-json.ts'
+import { writeJsonAtomic } from './atomic-json.ts'
+import { readUserJson } from './json-location.ts'
+import { UserFileError } from './errors.ts'
 import type { Logger } from './logger-types.ts'
 import { CLAUDE_MODELS, CODEX_MODELS, modelChoices, providerOfModel } from './core/models.ts'
 
@@ -55,6 +57,8 @@ export interface LoadedConfig {
   path: string
   /** True when the file was created or had keys filled in and was written back. */
   written: boolean
+  /** Keys of the file ductor does not know (kept, unused), each with the nearest known key. */
+  unknownKeys: UnknownKey[]
 }
 
 /**
@@ -62,24 +66,89 @@ export interface LoadedConfig {
  * defaults and writes them back (unknown keys kept), generates missing secrets, then applies the
  * environment. Throws ConfigError for any invalid value.
  */
-export async function loadConfig (opts: { home: string, env?: NodeJS.ProcessEnv, logger?: Logger }): Promise<LoadedConfig> {
+export async function loadConfig (opts: { home: string, env?: NodeJS.ProcessEnv, logger?: Logger, then?: string }): Promise<LoadedConfig> {
   const path = configPath(opts.home)
-  const loaded = await loadJsonFile<Record<string, unknown>>(path, {
-    empty: () => ({}),
-    accept: (raw): raw is Record<string, unknown> => isPlainObject(raw),
-    logger: opts.logger
-  })
-  const before = JSON.stringify(loaded.value)
-  const fileConfig = completeConfig(loaded.value)
+  const then = opts.then ?? 'ductor left it as it is; fix it and start ductor again'
+  // A file the user wrote that is not JSON is never replaced: the start stops with file, line and
+  // column (issue 16; ADR 0013) instead of moving it aside and generating new tokens.
+  const read = await readUserJson(path, then)
+  const raw = read.status === 'missing' ? {} : read.value
+  if (!isPlainObject(raw)) {
+    throw new UserFileError(path, `${path}: holds ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}, not a JSON object of settings ({ "telegram_token": …, … }); ${then}`)
+  }
+  const before = JSON.stringify(raw)
+  const fileConfig = completeConfig(raw)
   for (const key of GENERATED_SECRETS) {
     if (getPath(fileConfig, key) === '') setPath(fileConfig, key, generateSecret())
   }
   assertValid(fileConfig, (path) => `config.json: ${path}`)
-  const written = loaded.status !== 'ok' || JSON.stringify(fileConfig) !== before
+  const written = read.status === 'missing' || JSON.stringify(fileConfig) !== before
   if (written) await writeJsonAtomic(path, fileConfig)
 
   const config = applyEnv(structuredClone(fileConfig), opts.env ?? process.env)
-  return { config, fileConfig, path, written }
+  return { config, fileConfig, path, written, unknownKeys: unknownConfigKeys(raw) }
+}
+
+/** A key of config.json that ductor does not know, and the known key it most likely meant. */
+export interface UnknownKey {
+  /** Dotted path, e.g. `cli_timout` or `heartbeat.quiet_strat`. */
+  key: string
+  suggestion: string | null
+}
+
+/** Keys the Python ductor writes that this edition does not use: kept quietly, never warned about. */
+const PYTHON_ONLY_KEYS = new Set(['ductor_home'])
+
+/** Every key of `raw` the schema does not know (objects with known children are walked). */
+export function unknownConfigKeys (raw: Record<string, unknown>): UnknownKey[] {
+  const out: UnknownKey[] = []
+  const walk = (obj: Record<string, unknown>, schema: TSchema, prefix: string): void => {
+    const props = (schema as { properties?: Record<string, TSchema> }).properties ?? {}
+    for (const [key, value] of Object.entries(obj)) {
+      const child = props[key]
+      const path = prefix + key
+      if (child === undefined) {
+        if (!PYTHON_ONLY_KEYS.has(path)) out.push({ key: path, suggestion: nearestKey(key, Object.keys(props), prefix) })
+        continue
+      }
+      const c = child as { type?: string, properties?: object }
+      if (c.type === 'object' && c.properties !== undefined && isPlainObject(value)) walk(value, child, `${path}.`)
+    }
+  }
+  walk(raw, ConfigSchema, '')
+  return out
+}
+
+/** One line about an unknown key: `config.json: unknown key "cli_timout" (kept, not used); did you mean "cli_timeout"?` */
+export function describeUnknownKey (u: UnknownKey, where = 'config.json'): string {
+  return `${where}: unknown key "${u.key}" (kept, not used)${u.suggestion === null ? '; see docs/configuration.md for the keys' : `; did you mean "${u.suggestion}"?`}`
+}
+
+/** The known key nearest to `key` by edit distance, when near enough to be a typo. */
+export function nearestKey (key: string, known: string[], prefix = ''): string | null {
+  let best: string | null = null
+  let bestDistance = Infinity
+  for (const candidate of known) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  if (best === null || bestDistance > Math.max(2, Math.floor(key.length / 3))) return null
+  return prefix + best
+}
+
+function editDistance (a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    prev = cur
+  }
+  return prev[b.length] ?? 0
 }
 
 /** Fills every missing key with its default; unknown keys stay. Does not validate. */

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import closeWithGrace from 'close-with-grace'
-import { loadConfig, listenAddress, pinoLevel, ConfigError, configSecrets, type Config } from './config.ts'
+import { loadConfig, listenAddress, pinoLevel, ConfigError, configSecrets, describeUnknownKey, type Config } from './config.ts'
+import { UserFileError } from './errors.ts'
 import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './logger.ts'
 import { resolveHome, homePaths, type HomePaths } from './home/paths.ts'
 import { acquirePidLock, PidLockError, type PidLock } from './home/pid-lock.ts'
@@ -40,7 +41,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   const home = resolveHome(env)
   await mkdir(home, { recursive: true })
   const paths = homePaths(home)
-  const { config, fileConfig, path: configPath } = await loadConfig({ home, env })
+  const { config, fileConfig, path: configPath, unknownKeys } = await loadConfig({ home, env })
 
   const scrubber = createSecretScrubber()
   registerSecrets(scrubber, config)
@@ -53,6 +54,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     quietStdout: opts.logDestination !== undefined
   })
 
+  for (const unknown of unknownKeys) logger.warn({ key: unknown.key, suggestion: unknown.suggestion }, describeUnknownKey(unknown))
   if (config.model !== fileConfig.model && (env['DUCTOR_MODEL'] ?? '') === '') {
     logger.warn({ provider: config.provider, model: config.model, fileModel: fileConfig.model },
       `model "${fileConfig.model}" does not belong to the provider ${config.provider}: running ${config.provider} with its default model ${config.model} (set "model" in ${configPath} or DUCTOR_MODEL)`)
@@ -125,7 +127,7 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
     service = await startService({ ...opts, requestRestart })
   } catch (err) {
     process.stderr.write(`ductor: ${startupMessage(err)}\n`)
-    process.exit(err instanceof ConfigError ? 2 : 1)
+    process.exit(err instanceof ConfigError || err instanceof UserFileError ? 2 : 1)
   }
   // Once per home: where things are and the next step (stdout, like any CLI's first words).
   const welcome = await welcomeOnce({ url: service.url, paths: service.paths, config: service.config, envToken: ((opts.env ?? process.env)['DUCTOR_TELEGRAM_TOKEN'] ?? '') !== '' })
@@ -145,7 +147,7 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
 }
 
 export function startupMessage (err: unknown): string {
-  if (err instanceof ConfigError || err instanceof PidLockError) return err.message
+  if (err instanceof ConfigError || err instanceof PidLockError || err instanceof UserFileError) return err.message
   const e = err as NodeJS.ErrnoException
   if (e?.code === 'EADDRINUSE') return `the address is already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}); set server.port or DUCTOR_PORT to a free port`
   if (e?.code === 'EACCES' || e?.code === 'EROFS' || e?.code === 'ENOSPC') return `cannot write ${e.path ?? 'the home directory'}: ${e.code}`

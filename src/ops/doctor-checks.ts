@@ -1,7 +1,8 @@
-import { access, constants, stat } from 'node:fs/promises'
+import { access, constants, readFile, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { listenAddress, type Config } from '../config.ts'
+import { describeUnknownKey, listenAddress, type Config } from '../config.ts'
+import { describeJsonProblem, jsonProblem } from '../json-location.ts'
 import { readPidFile } from '../home/pid-lock.ts'
 import { readServiceInfo } from '../home/service-info.ts'
 import type { ConfigReading } from './config-read.ts'
@@ -27,7 +28,30 @@ export function checkNode (version: string, minimum = MINIMUM_NODE): CheckResult
 export function checkConfig (reading: ConfigReading): CheckResult {
   if (reading.status === 'invalid') return fail('config', reading.message, `correct ${reading.path}, then run ductor doctor again`)
   if (reading.missing) return warn('config', `${reading.path} does not exist yet; the defaults apply and it is written on first start`, 'ductor init')
+  if (reading.unknownKeys.length > 0) {
+    return warn('config', reading.unknownKeys.map((u) => describeUnknownKey(u, reading.path)).join('; '),
+      `rename or remove ${reading.unknownKeys.length === 1 ? 'that key' : 'those keys'} in ${reading.path}`)
+  }
   return ok('config', `${reading.path} is valid`)
+}
+
+/** `cron_jobs.json` and `webhooks.json` parse: one that does not stops the service from starting. */
+export async function checkUserFiles (paths: { cronJobs: string, webhooks: string }): Promise<CheckResult[]> {
+  const results: CheckResult[] = []
+  for (const [name, path] of [['cron jobs', paths.cronJobs], ['webhooks', paths.webhooks]] as const) {
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT') results.push(fail(name, `cannot read ${path}: ${code ?? (err as Error).message}`))
+      continue
+    }
+    const problem = jsonProblem(text)
+    if (problem !== null) results.push(fail(name, `${describeJsonProblem(path, problem)}; ductor will not start until it is fixed`, `correct ${path} (the file is never replaced), then run ductor doctor again`))
+    else results.push(ok(name, `${path} is valid JSON`))
+  }
+  return results
 }
 
 /** The home is a directory this user owns and can write; secrets are not readable by others. */
