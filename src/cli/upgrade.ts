@@ -36,7 +36,10 @@ export async function upgrade (deps: UpgradeDeps, opts: { check: boolean }): Pro
     return
   }
   if (opts.check) {
-    deps.out(`ductor ${check.latest} is available (this is ${deps.current}). Upgrade with: ductor upgrade\n`)
+    // A git checkout is not upgraded by `ductor upgrade` (it refuses): name what works there.
+    deps.out(deps.kind === 'git'
+      ? `ductor ${check.latest} is available (this is ${deps.current}, a git checkout at ${deps.root}). Update it with: cd ${deps.root} && git pull && npm ci && npm run build, then restart it\n`
+      : `ductor ${check.latest} is available (this is ${deps.current}). Upgrade with: ductor upgrade\n`)
     return
   }
   if (deps.kind === 'git') {
