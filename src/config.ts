@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import { isIP } from 'node:net'
 import { Value } from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { ConfigSchema, type Config } from './config-schema.ts'
@@ -30,6 +31,8 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, string]> = [
   ['DUCTOR_TELEGRAM_TOKEN', 'telegram_token'],
   ['DUCTOR_ALLOWED_USER_IDS', 'allowed_user_ids'],
   ['DUCTOR_ADMIN_TOKEN', 'admin.token'],
+  ['DUCTOR_ADMIN_HOST', 'admin.host'],
+  ['DUCTOR_ADMIN_PORT', 'admin.port'],
   ['DUCTOR_TELEGRAM_API_ROOT', 'telegram.api_root'],
   ['DUCTOR_PROVIDER', 'provider'],
   ['DUCTOR_MODEL', 'model'],
@@ -202,7 +205,7 @@ function parseEnvValue (name: string, key: string, text: string): unknown {
       return Number(part)
     })
   }
-  if (key === 'server.port') {
+  if (key === 'server.port' || key === 'admin.port') {
     if (!/^\d+$/.test(text)) throw new ConfigError(name, `${name}: "${text}" is not a port; expected an integer from 0 to 65535`)
     return Number(text)
   }
@@ -212,9 +215,18 @@ function parseEnvValue (name: string, key: string, text: string): unknown {
 /** Validates a complete config; throws a ConfigError naming the first bad key, its value and what is allowed. */
 export function assertValid (config: unknown, label: (path: string) => string): asserts config is Config {
   if (Value.Check(ConfigSchema, config)) {
-    const tz = (config as Config).user_timezone
+    const c = config as Config
+    const tz = c.user_timezone
     if (tz !== '' && !isValidTimeZone(tz)) {
       throw new ConfigError('user_timezone', `${label('/user_timezone')}: ${JSON.stringify(tz)} is not a time zone; expected an IANA name such as "Europe/Berlin", or "" for the host's zone`)
+    }
+    const trust = trustProxySetting(c.server.trust_proxy)
+    if (!trust.ok) {
+      throw new ConfigError('server.trust_proxy', `${label('/server/trust_proxy')}: ${trust.reason}; expected the reverse proxy's addresses (e.g. ["127.0.0.1"]), a number of proxies, or false`)
+    }
+    const server = listenAddress(c).port
+    if (c.admin.port !== null && c.admin.port !== 0 && c.admin.port === server) {
+      throw new ConfigError('admin.port', `${label('/admin/port')}: ${c.admin.port} is the server's port; the admin API has a listener of its own (ADR 14), so expected another port, or null for ${server + 1}`)
     }
     return
   }
@@ -309,6 +321,48 @@ export function setPath (obj: Record<string, unknown> | Config, key: string, val
 /** Where the one HTTP server listens: `server.host`/`server.port`, else `webhooks.host`/`webhooks.port`. */
 export function listenAddress (config: Config): { host: string, port: number } {
   return { host: config.server.host ?? config.webhooks.host, port: config.server.port ?? config.webhooks.port }
+}
+
+/**
+ * The admin API's own listener (ADR 14): `admin.host`, and `admin.port` or the server's port + 1
+ * (any free port when the server's is 0, the port below when the server's is 65535).
+ */
+export function adminListenAddress (config: Config): { host: string, port: number } {
+  const server = listenAddress(config).port
+  const port = config.admin.port ?? (server === 0 ? 0 : server === 65535 ? 65534 : server + 1)
+  return { host: config.admin.host, port }
+}
+
+/** Keywords proxy-addr (Fastify's trustProxy) understands besides addresses and CIDR ranges. */
+const PROXY_KEYWORDS: Readonly<Record<string, string>> = { loopback: '127.0.0.0/8, ::1', linklocal: '169.254.0.0/16, fe80::/10', uniquelocal: '10/8, 172.16/12, 192.168/16, fc00::/7' }
+
+/**
+ * `server.trust_proxy` as Fastify takes it, or the reason it cannot be used. `false`: no proxy is
+ * believed. A number: that many proxies in front (the address the last of them saw is the client).
+ * Addresses/CIDR ranges/keywords: X-Forwarded-For is read only on connections from them, right to
+ * left, skipping trusted hops. `true` (older configs) would believe whatever the client wrote first
+ * in X-Forwarded-For, so it is read as `loopback`: a proxy on this machine (`ductor doctor` warns).
+ */
+export function trustProxySetting (value: Config['server']['trust_proxy']): { ok: true, value: false | number | string[] } | { ok: false, reason: string } {
+  if (value === false) return { ok: true, value: false }
+  if (value === true) return { ok: true, value: ['loopback'] }
+  if (typeof value === 'number') return { ok: true, value }
+  const entries = (typeof value === 'string' ? value.split(',') : value).map((e) => e.trim())
+  for (const entry of entries) {
+    if (!isProxyAddress(entry)) {
+      return { ok: false, reason: `${JSON.stringify(entry)} is not an IP address, a CIDR range (e.g. 10.0.0.0/8) or one of ${Object.keys(PROXY_KEYWORDS).join(', ')}` }
+    }
+  }
+  return { ok: true, value: entries }
+}
+
+function isProxyAddress (entry: string): boolean {
+  if (Object.hasOwn(PROXY_KEYWORDS, entry)) return true
+  const [address = '', bits, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (bits === undefined) return true
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
 
 /** Telegram's effective mode: `auto` means webhook when a public URL is set, else polling. */

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import closeWithGrace from 'close-with-grace'
-import { loadConfig, listenAddress, pinoLevel, ConfigError, configSecrets, describeUnknownKey, type Config } from './config.ts'
+import { loadConfig, listenAddress, adminListenAddress, pinoLevel, ConfigError, configSecrets, describeUnknownKey, type Config } from './config.ts'
 import { UserFileError } from './errors.ts'
 import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './logger.ts'
 import { resolveHome, homePaths, type HomePaths } from './home/paths.ts'
@@ -22,7 +22,10 @@ export interface Service {
   config: Config
   paths: HomePaths
   logger: Logger
+  /** The public listener: /health, /hooks, the Telegram webhook. */
   url: string
+  /** The admin API's listener (/api), or null when admin.enabled is false. */
+  adminUrl: string | null
   /** Graceful stop: stop intake, drain, kill children, flush stores, close the server. */
   close: () => Promise<void>
 }
@@ -67,18 +70,20 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     const version = readVersion()
     const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber })
     const app = await buildApp({ config, paths, logger, version, core, requestRestart: opts.requestRestart ?? (() => {}) })
+    // The admin API has a listener of its own, off the public port (ADR 14); it is up before /health answers.
+    const adminUrl = config.admin.enabled ? await listenAdmin(app, config) : null
     const { host, port } = listenAddress(config)
     await app.listen({ host, port })
     const address = app.server.address()
     const boundPort = typeof address === 'object' && address !== null ? address.port : port
     const clientHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
     const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${boundPort}`
-    core.setApiUrl(url)
+    core.setApiUrl(adminUrl ?? url)
     core.startAutomation()
     await core.cliReady()
     await core.inbox.start()
-    await writeServiceInfo(paths.state, { pid: process.pid, url, version, started_at: new Date().toISOString(), supervised: env['DUCTOR_SUPERVISED'] === '1' })
-    logger.info({ url, home, version }, 'ductor is listening')
+    await writeServiceInfo(paths.state, { pid: process.pid, url, admin_url: adminUrl, version, started_at: new Date().toISOString(), supervised: env['DUCTOR_SUPERVISED'] === '1' })
+    logger.info({ url, adminUrl, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined
     return {
       app,
@@ -86,6 +91,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
       paths,
       logger,
       url,
+      adminUrl,
       close: async () => {
         closed ??= (async () => {
           try {
@@ -103,6 +109,18 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   } catch (err) {
     lock?.release()
     closeLogger()
+    throw err
+  }
+}
+
+async function listenAdmin (app: App, config: Config): Promise<string> {
+  const { host, port } = adminListenAddress(config)
+  try {
+    return await app.listenAdmin({ host, port })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') throw new Error(`the admin API's address ${host}:${port} is already in use; set admin.port (or DUCTOR_ADMIN_PORT) to a free port`)
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new Error(`admin.host ${host} is not an address of this machine; set it to 127.0.0.1`)
     throw err
   }
 }

@@ -200,7 +200,8 @@ describe('Telegram adapter in webhook mode', () => {
   })
 
   test('a message through the admin chat endpoint is answered in Telegram too', async () => {
-    const res = await fetch(`${bot.url}/api/chats/119/messages`, {
+    const adminUrl = await bot.app.listenAdmin({ host: '127.0.0.1', port: 0 })
+    const res = await fetch(`${adminUrl}/api/chats/119/messages`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'from the api [[reply:api answer]]' })
