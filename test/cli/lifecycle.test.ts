@@ -33,7 +33,7 @@ test('-V/--version prints the version, -v/--verbose turns on debug logs, and the
   const { home, env, exited } = await serve(t, ['-v', 'serve', '--no-supervisor'])
   const token = (JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }).admin.token
   const info = await readServiceInfo(join(home, 'state'))
-  const config = await (await fetch(`${info?.url ?? ''}/api/config`, { headers: { authorization: `Bearer ${token}` } })).json() as { log_level: string }
+  const config = await (await fetch(`${info?.admin_url ?? info?.url ?? ''}/api/config`, { headers: { authorization: `Bearer ${token}` } })).json() as { log_level: string }
   assert.equal(config.log_level, 'DEBUG')
   assert.match((await ductor(['stop'], env)).stdout, /^Stopped ductor \(pid \d+\)/)
   assert.equal((await exited).code, 0)
