@@ -4,10 +4,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { DuctorError, ErrorCodes, httpStatusByCode, isNoSpace, type ErrorCode } from './errors.ts'
 import { depthMessage, jsonTooDeep } from './json-depth.ts'
 import type { Logger } from './logger-types.ts'
-import type { Config } from './config.ts'
+import { trustProxySetting, type Config } from './config.ts'
 import type { HomePaths } from './home/paths.ts'
 import type { Core } from './create-core.ts'
 import corePlugin from '../plugins/core.ts'
+import listenersPlugin from '../plugins/listeners.ts'
 import healthRoutes from '../routes/health/index.ts'
 import adminRoutes from '../routes/admin/index.ts'
 import hookRoutes from '../routes/hooks/index.ts'
@@ -52,7 +53,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: deps.config.server.trust_proxy,
+    trustProxy: fastifyTrustProxy(deps.config),
     bodyLimit: 1024 * 1024,
     // Schemas that say additionalProperties: false mean it: an unknown (e.g. misspelt) field is a 400
     // naming it, not silently dropped (Fastify's default strips it).
@@ -85,9 +86,13 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     return reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
   })
 
+  // Before every route: /api answers only on the admin listener, the rest only on the public one (ADR 14).
+  await app.register(listenersPlugin)
   await app.register(corePlugin, { core: deps.core })
   await app.register(healthRoutes)
-  if (deps.config.webhooks.enabled) await app.register(hookRoutes)
+  // Always registered: `webhooks.enabled` is checked per delivery (403 while off), so
+  // `ductor webhook enable` (PATCH /api/config) switches webhooks on without a restart.
+  await app.register(hookRoutes)
   await app.register(telegramPlugin, {
     core: deps.core,
     paths: deps.paths,
@@ -105,6 +110,14 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   return app
 }
 
+/** `server.trust_proxy` for Fastify (validated at load): addresses as a list, a hop count as proxy-addr's own rule. */
+function fastifyTrustProxy (config: Config): false | string[] | ((address: string, hop: number) => boolean) {
+  const setting = trustProxySetting(config.server.trust_proxy)
+  if (!setting.ok || setting.value === false) return false
+  const hops = setting.value
+  return typeof hops === 'number' ? (_address, hop) => hop < hops : hops
+}
+
 function describeError (err: FastifyError | DuctorError): { status: number, code: ErrorCode, message: string } {
   if (err instanceof DuctorError) {
     // A full disk is temporary: 503, so that Telegram and webhook senders deliver again later.
@@ -115,12 +128,36 @@ function describeError (err: FastifyError | DuctorError): { status: number, code
   }
   const e = err as FastifyError
   if (e.validation !== undefined) {
-    return { status: 400, code: ErrorCodes.badRequest, message: `${e.validationContext ?? 'request'}${e.message.replace(/^(body|querystring|params|headers)/, '')}` }
+    return { status: 400, code: ErrorCodes.badRequest, message: validationMessage(e.validationContext ?? 'request', e.validation as ValidationIssue[]) ?? `${e.validationContext ?? 'request'}${e.message.replace(/^(body|querystring|params|headers)/, '')}` }
   }
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return { status: 415, code: ErrorCodes.unsupportedMediaType, message: `${e.message}; send the body as JSON (Content-Type: application/json)` }
+    return { status: 415, code: ErrorCodes.unsupportedMediaType, message: 'the body must be JSON: send it with Content-Type: application/json' }
   }
   if (status >= 500) return { status, code: ErrorCodes.internal, message: 'internal error; see the service log' }
   return { status, code: codeByStatus[status] ?? ErrorCodes.badRequest, message: e.message }
+}
+
+interface ValidationIssue { instancePath: string, keyword: string, params: Record<string, unknown>, message?: string }
+
+/**
+ * One sentence for the first field a request got wrong, instead of Ajv's list ("querystring/kind must
+ * be equal to constant, … must match a schema in anyOf"): `querystring/kind must be one of chat, cron,
+ * webhook, heartbeat`. Null for shapes it does not know (Ajv's own message is used then).
+ */
+export function validationMessage (context: string, issues: ValidationIssue[]): string | null {
+  const first = issues[0]
+  if (first === undefined) return null
+  const at = issues.filter((i) => i.instancePath === first.instancePath)
+  const where = `${context}${first.instancePath}`
+  const consts = at.filter((i) => i.keyword === 'const').map((i) => i.params['allowedValue'])
+  if (consts.length > 0 && at.some((i) => i.keyword === 'anyOf')) return `${where} must be one of ${consts.map(String).join(', ')}`
+  const types = at.filter((i) => i.keyword === 'type').map((i) => String(i.params['type']))
+  if (types.length > 0 && at.every((i) => i.keyword === 'type' || i.keyword === 'anyOf')) {
+    const article = (t: string): string => t === 'integer' ? 'an integer' : t === 'array' || t === 'object' ? `an ${t}` : t === 'null' ? 'null' : `a ${t}`
+    return `${where} must be ${types.map(article).join(' or ')}`
+  }
+  if (first.keyword === 'enum') return `${where} must be one of ${(first.params['allowedValues'] as unknown[]).map(String).join(', ')}`
+  if (first.keyword === 'additionalProperties') return `${where} must NOT have additional properties: "${String(first.params['additionalProperty'])}" is not a field here`
+  return null
 }

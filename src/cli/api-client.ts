@@ -22,7 +22,7 @@ export interface ApiClient {
 
 /**
  * Finds the admin API: `DUCTOR_API_URL` / `DUCTOR_API_TOKEN` (set for the agent's own runs), else the
- * running service's address (`state/service.json`) and `admin.token` from the home's config.
+ * running service's admin listener (`admin_url` in `state/service.json`) and `admin.token` from the home's config.
  */
 export async function connectApi (env: NodeJS.ProcessEnv = process.env): Promise<ApiClient> {
   const home = resolveHome(env)
@@ -32,7 +32,8 @@ export async function connectApi (env: NodeJS.ProcessEnv = process.env): Promise
   if (url === '') {
     const info = await readServiceInfo(paths.state)
     if (info === null) throw new ApiError(0, `the ductor service is not running (home ${home}); start it with: ductor serve`)
-    url = info.url
+    if (info.admin_url === null) throw new ApiError(0, `the admin API is switched off (admin.enabled is false in ${paths.config})`)
+    url = info.admin_url ?? info.url
   }
   if (token === '') {
     const config = await readFile(paths.config, 'utf8').then((t) => JSON.parse(t) as { admin?: { token?: string } }).catch(() => null)
@@ -58,7 +59,7 @@ export function createApiClient (url: string, token: string): ApiClient {
       const text = await res.text()
       let message = text
       try { message = (JSON.parse(text) as { message?: string }).message ?? text } catch {}
-      throw new ApiError(res.status, message || `HTTP ${res.status}`)
+      throw new ApiError(res.status, forTheCli(message || `HTTP ${res.status}`))
     }
     return res
   }
@@ -85,4 +86,24 @@ export function createApiClient (url: string, token: string): ApiClient {
       }
     }
   }
+}
+
+/** Admin API routes named in server messages, and what a CLI user types instead. */
+const CLI_EQUIVALENTS: Array<[RegExp, string]> = [
+  [/GET \/api\/cron\b/g, 'ductor cron list'],
+  [/GET \/api\/webhooks\b/g, 'ductor webhook list'],
+  [/GET \/api\/runs\b/g, 'ductor runs'],
+  [/GET \/api\/sessions\b/g, 'ductor sessions'],
+  [/PATCH \/api\/config\b/g, 'PATCH /api/config (or ductor init for the basics)'],
+  [/GET \/api\/status\b/g, 'ductor status']
+]
+
+/**
+ * A server message as a CLI user should read it: routes replaced by the commands that do the same,
+ * a query parameter named as the option (`querystring/kind` → `--kind`).
+ */
+export function forTheCli (message: string): string {
+  let text = message
+  for (const [route, command] of CLI_EQUIVALENTS) text = text.replace(route, command)
+  return text.replace(/\bquerystring\/([a-z_]+)/g, (_m, name: string) => `--${name.replace(/_/g, '-')}`)
 }

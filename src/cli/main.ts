@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { readVersion } from '../version.ts'
+import { UserFileError } from '../errors.ts'
 import { serveCommand } from './serve.ts'
 import { initCommand } from './init.ts'
 import { statusCommand } from './status.ts'
@@ -9,7 +10,10 @@ import { cronCommand } from './cron-commands.ts'
 import { webhookCommand } from './webhook-commands.ts'
 import { doctorCommand } from './doctor.ts'
 import { upgradeCommand } from './upgrade.ts'
+import { stopCommand, restartCommand, uninstallCommand, resetCommand } from './lifecycle.ts'
 import { needsSetup } from './init.ts'
+import { withoutPackageBins } from '../providers/resolve-binary.ts'
+import { packageRoot } from '../ops/service-spec.ts'
 
 /** A bare `ductor` in a terminal on a home without a bot token starts the setup wizard (then serves). */
 async function wantsWizard (): Promise<boolean> {
@@ -21,7 +25,8 @@ async function wantsWizard (): Promise<boolean> {
 export function buildCli (): Command {
   const program = new Command('ductor')
     .description('ductor: your personal AI assistant in Telegram, powered by the Claude Code and Codex CLIs')
-    .version(readVersion(), '-v, --version', 'print the version')
+    .version(readVersion(), '-V, --version', 'print the version')
+    .option('-v, --verbose', 'debug logging (sets DUCTOR_LOG_LEVEL=DEBUG for the service)')
     .helpOption('-h, --help', 'show help')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -37,6 +42,14 @@ export function buildCli (): Command {
   program.addCommand(serviceCommand())
   program.addCommand(doctorCommand())
   program.addCommand(upgradeCommand())
+  program.addCommand(stopCommand())
+  program.addCommand(restartCommand())
+  program.addCommand(uninstallCommand())
+  program.addCommand(resetCommand())
+  // -v/--verbose (as in the Python version) turns on debug logs for whatever the command starts.
+  program.hook('preAction', (cmd) => {
+    if (cmd.opts<{ verbose?: boolean }>().verbose === true) process.env['DUCTOR_LOG_LEVEL'] = 'DEBUG'
+  })
   return program
 }
 
@@ -68,6 +81,9 @@ export function unknownCommandMessage (program: Command, word: string): string |
 
 /** Runs the CLI; exits non-zero with one clear line on failure, never a stack trace. */
 export async function main (argv: string[]): Promise<void> {
+  // Under `npm start` PATH begins with node_modules/.bin: the CLIs found there are test copies.
+  const path = withoutPackageBins(process.env['PATH'], packageRoot())
+  if (path !== undefined) process.env['PATH'] = path
   const program = buildCli()
   try {
     const unknown = argv[2] === undefined ? null : unknownCommandMessage(program, argv[2])
@@ -90,6 +106,7 @@ export async function main (argv: string[]): Promise<void> {
       process.exit(130)
     }
     process.stderr.write(`ductor: ${(err as Error).message}\n`)
-    process.exit(1)
+    // A file the user wrote that cannot be read is a configuration error: exit 2, like the service.
+    process.exit(err instanceof UserFileError ? 2 : 1)
   }
 }

@@ -6,9 +6,14 @@ import { isAlive } from './pid-lock.ts'
 /** What a running service tells local clients (`ductor status`, the API client): `state/service.json`. */
 export interface ServiceInfo {
   pid: number
+  /** The public listener (/health, /hooks, Telegram). */
   url: string
+  /** The admin API's listener (/api); null when the admin API is off; absent in files of older versions (then /api was on `url`). */
+  admin_url?: string | null
   version: string
   started_at: string
+  /** Runs under `ductor serve`'s supervisor, which starts it again after exit code 42 (`ductor restart` sends SIGUSR2). */
+  supervised?: boolean
 }
 
 export const serviceInfoPath = (stateDir: string): string => join(stateDir, 'service.json')
