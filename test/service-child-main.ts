@@ -4,7 +4,7 @@
 import { startService } from '../src/main.ts'
 
 const service = await startService({ logDestination: { write: (line: string) => { process.stderr.write(line) } } })
-process.stdout.write(`url ${service.url}\n`)
+process.stdout.write(`admin ${service.adminUrl ?? ''}\nurl ${service.url}\n`)
 process.once('SIGTERM', () => {
   service.close().then(() => process.exit(0), () => process.exit(1))
 })

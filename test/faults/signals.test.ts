@@ -42,8 +42,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const { home, env } = await setUp(t)
     const served = serve(t, env, { supervisor: true })
     const info = await serviceUp(home)
-    const json = await chatInFlight(info.url, home, false)
-    const sse = await chatInFlight(info.url, home, true)
+    const json = await chatInFlight(info.admin_url ?? '', home, false)
+    const sse = await chatInFlight(info.admin_url ?? '', home, true)
     process.kill(-(served.child.pid as number), signal)
     const code = await served.exited
     assert.equal(code, 0, served.output().slice(-3000))
@@ -100,7 +100,7 @@ test('SIGHUP from a closed terminal: the service stops gracefully and exits 0; n
   py.stderr.setEncoding('utf8').on('data', (d: string) => { out += d })
   const done = new Promise<void>((resolve) => py.once('close', () => resolve()))
   const info = await serviceUp(home)
-  const json = await chatInFlight(info.url, home, false)
+  const json = await chatInFlight(info.admin_url ?? '', home, false)
   await writeFile(trigger, '')
   await done
   const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { exited: boolean, code: number | null, signal: number | null, tty: string }
