@@ -13,6 +13,8 @@ import { startTyping } from './typing.ts'
 import { cancelButtonData } from './callback-data.ts'
 
 export interface TelegramSinkOptions {
+  /** Told of every chat update still being sent, so that a shutdown can let them finish. */
+  track?: (sending: Promise<void>) => void
   api: Api
   streamApi: StreamBotApi
   where: ChatTarget
@@ -73,6 +75,7 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
   let chain: Promise<void> = Promise.resolve()
   const later = (what: string, fn: () => Promise<unknown>): void => {
     chain = chain.then(fn).then(() => {}, (err: unknown) => { logger.warn({ err, chatId: where.chatId, what }, 'telegram: could not update the chat') })
+    opts.track?.(chain)
   }
   const replyParams = (): Record<string, unknown> => opts.replyTo !== undefined ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } } : {}
   const send = async (markdown: string, buttons?: InlineButton[][]): Promise<void> => {

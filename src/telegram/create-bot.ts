@@ -39,6 +39,8 @@ export interface TelegramBot {
   deps: BotDeps
   /** A sink that shows one message's events in a chat (the orchestrator's default sink uses it too). */
   sinkFor: (where: ChatTarget, replyTo?: number) => ChatSink
+  /** Waits, at most `ms`, for the chat updates still being sent (shutdown). */
+  flush: (ms: number) => Promise<void>
   /**
    * Runs one update through the features; never throws (errors are logged). `claim` (the inbox's) goes
    * with the update to the access gate (`ctx.ductor.claim`) and from there to the run it makes.
@@ -62,7 +64,14 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
   const claims = new WeakMap<object, WorkClaim>()
   const streams = createChatStreams()
 
+  /** Chat updates still being sent (a run stopped at shutdown is told so before the process exits). */
+  const sending = new Set<Promise<void>>()
+  const track = (p: Promise<void>): void => {
+    sending.add(p)
+    p.finally(() => sending.delete(p)).catch(() => {})
+  }
   const sinkFor = (where: ChatTarget, replyTo?: number): ChatSink => createTelegramSink({
+    track,
     api: bot.api,
     streamApi: streamApi.api,
     where,
@@ -121,6 +130,11 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     bot,
     deps,
     sinkFor,
+    async flush (ms) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([Promise.allSettled([...sending]), new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
+      clearTimeout(timer)
+    },
     async handleUpdate (update, claim) {
       try {
         // grammY hands this very object to the context as ctx.update: the access gate finds the claim by it.

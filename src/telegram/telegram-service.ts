@@ -228,6 +228,8 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
       }
     },
     async stop () {
+      // Runs were stopped just before (the core's preClose): their chats are told so before the exit.
+      await telegram.flush(5000)
       stopping.abort()
       markStarted()
       core.orchestrator.setDefaultSink(null)
