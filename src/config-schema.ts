@@ -85,7 +85,8 @@ export const TelegramSchema = Type.Object({
   mode: oneOf(['auto', 'webhook', 'polling'], { default: 'auto', description: 'webhook, polling, or auto (webhook when server.public_url is set).' }),
   webhook_path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/telegram/webhook', description: 'Route Telegram posts updates to.' }),
   webhook_secret: Type.String({ default: '', description: 'secret_token given to setWebhook (generated).', secret: true }),
-  api_root: Type.String({ pattern: '^https?://', default: 'https://api.telegram.org', description: 'Base URL of the Bot API (a self-hosted Bot API server or a test double).' })
+  api_root: Type.String({ pattern: '^https?://', default: 'https://api.telegram.org', description: 'Base URL of the Bot API (a self-hosted Bot API server or a test double).' }),
+  group_mode: oneOf(['all', 'addressed'], { default: 'all', description: 'Groups: all = every text message of an allowed user is answered, media only when addressed (as in the Python version); addressed = only mentions, replies to the bot and commands.' })
 }, { ...open, default: {} })
 
 export const AdminSchema = Type.Object({
@@ -126,7 +127,7 @@ export const ConfigSchema = Type.Object({
   daily_reset_hour: int(0, 23, 4, 'Local hour of the daily session reset.'),
   session_age_warning_hours: Type.Number({ minimum: 0, default: 12, description: 'Past this age, suggest /new every 10th message (0 = off).' }),
   user_timezone: Type.String({ default: '', description: 'IANA time zone; empty = $TZ, the host zone, then UTC.' }),
-  file_access: oneOf(['all', 'home', 'workspace'], { default: 'all', description: 'Which files the agent may send.' }),
+  file_access: oneOf(['all', 'home', 'workspace'], { default: 'all', description: 'Which files the agent may send: all, home (the user\'s home folder, as in the Python version) or workspace.' }),
   log_level: oneOf(LOG_LEVELS, { default: 'INFO', description: 'DEBUG, INFO, WARNING, ERROR or CRITICAL (lower case works too).' }),
   streaming: StreamingSchema,
   docker: DockerSchema,

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { configSecrets, type Config } from './config.ts'
+import { configSecrets, ENV_OVERRIDES, type Config } from './config.ts'
 import { createSecretMask, type SecretMask } from './secret-mask.ts'
 import { maskingExecutor } from './core/masking-executor.ts'
 import type { Clock } from './clock.ts'
@@ -30,6 +30,7 @@ import { createJournal } from './store/journal.ts'
 import { createDedupeStore } from './store/dedupe.ts'
 import { createInbox, type Inbox } from './store/inbox.ts'
 import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts'
+import { syncRuleFiles } from './home/seed.ts'
 
 export interface CoreOptions {
   /** The effective config (file + environment). */
@@ -47,6 +48,8 @@ export interface CoreOptions {
   version?: string
   /** Tick interval of the automation loop (default 1000 ms). */
   automationTickMs?: number
+  /** How often CLAUDE.md/AGENTS.md are synced across the workspace while running (default 10 s). */
+  ruleSyncMs?: number
   /**
    * The live secret set (the logger's scrubber in the service; a fresh one otherwise). The core adds
    * the config's secrets (again on every applied config) and every hook token and signing secret,
@@ -177,13 +180,60 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     isBusy: orchestrator.isBusy,
     queueDepth: (chatId) => orchestrator.lanes.queueDepth(chatId),
     memoryPath: paths.memory,
-    providerStatus
+    providerStatus,
+    switchDefault: async (next) => await switchDefault(next)
   })
   registerCommandTable(commands, {
     version: opts.version ?? readVersion(),
     home: paths.home,
     cronJobs: () => automation.cron.store.list().map((j) => ({ id: j.id, title: j.title, schedule: j.schedule, enabled: j.enabled }))
   })
+
+  /**
+   * `/model` (SPEC §4): the new default is written to config.json like PATCH /api/config and applied.
+   * An environment variable (DUCTOR_PROVIDER / DUCTOR_MODEL) wins over the file at the next start; the
+   * user's explicit switch still applies now, and they are told why it will not last.
+   */
+  async function switchDefault (next: { provider: 'claude' | 'codex', model: string, reasoning_effort?: Config['reasoning_effort'] }): Promise<string | null> {
+    const plan = await updateConfig(next)
+    if (plan.overriddenByEnv.length === 0) return null
+    applyConfig({ ...config, ...next })
+    const names = ENV_OVERRIDES.filter(([, key]) => plan.overriddenByEnv.includes(key)).map(([name]) => name)
+    return `Note: ${names.join(' and ')} is set in ductor's environment and will choose the model again at the next start.`
+  }
+
+  /**
+   * CLAUDE.md and AGENTS.md stay identical while the service runs (SPEC §1), as in the Python version:
+   * the agent or the user edits one (a task's rules, a skill), and within `ruleSyncMs` the other
+   * follows (the newer wins). Received and produced files are not walked.
+   */
+  let ruleSyncTimer: NodeJS.Timeout | null = null
+  function startRuleSync (): void {
+    if (ruleSyncTimer !== null) return
+    let busy = false
+    ruleSyncTimer = setInterval(() => {
+      if (busy) return
+      busy = true
+      syncRuleFiles(paths.workspace, { skip: new Set([paths.telegramFiles, paths.outputToUser]) })
+        .then((written) => { if (written.length > 0) logger.info({ files: written }, 'rule files synced') })
+        .catch((err: unknown) => { logger.warn({ err }, 'rule file sync failed') })
+        .finally(() => { busy = false })
+    }, opts.ruleSyncMs ?? 10_000)
+    ruleSyncTimer.unref()
+  }
+
+  async function updateConfig (patch: unknown): Promise<ConfigPatchPlan> {
+    const run = configWrites.then(async () => {
+      const plan = planConfigPatch(fileConfig, patch, env)
+      if (opts.configPath !== undefined) await writeJsonAtomic(opts.configPath, plan.file)
+      fileConfig = plan.file
+      applyConfig(plan.effective)
+      logger.info({ changed: plan.changed, restartRequired: plan.restartRequired }, 'config updated')
+      return plan
+    })
+    configWrites = run.catch(() => {})
+    return await run
+  }
 
   function applyConfig (next: Config): void {
     config = next
@@ -208,7 +258,10 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     dependencies: automation.dependencies,
     cron: automation.cron,
     automation: automation.scheduler,
-    startAutomation: () => { automation.scheduler.start() },
+    startAutomation: () => {
+      automation.scheduler.start()
+      startRuleSync()
+    },
     cliReady: async () => { await runner.ready() },
     inbox,
     webhooks,
@@ -220,21 +273,11 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     timezone,
     setApiUrl (url) { apiUrl = url },
     applyConfig,
-    async updateConfig (patch) {
-      const run = configWrites.then(async () => {
-        const plan = planConfigPatch(fileConfig, patch, env)
-        if (opts.configPath !== undefined) await writeJsonAtomic(opts.configPath, plan.file)
-        fileConfig = plan.file
-        applyConfig(plan.effective)
-        logger.info({ changed: plan.changed, restartRequired: plan.restartRequired }, 'config updated')
-        return plan
-      })
-      configWrites = run.catch(() => {})
-      return await run
-    },
+    updateConfig,
     apiUrl: () => apiUrl,
     secrets,
     async close () {
+      if (ruleSyncTimer !== null) clearInterval(ruleSyncTimer)
       // Nothing queued starts any more: a message waiting in a chat's lane stays unfinished in the
       // inbox and is answered after the restart, instead of being started now and killed at once.
       orchestrator.lanes.pause()

@@ -124,7 +124,14 @@ export function createAutomationScheduler (deps: SchedulerDeps): AutomationSched
   let lastSweepAt = clock.now()
   let lastHeartbeatAt = clock.now()
   let heartbeatBusy = false
-  let cleanupDay: string | null = null
+  // Never at start (SPEC §8.4): a home copied from the Python version keeps its old received files
+  // until the first check_hour this service lives through. Started after today's check_hour, today
+  // counts as done.
+  let cleanupDay: string | null = (() => {
+    const now = clock.now()
+    const tz = deps.timezone()
+    return isCleanupDue(now, tz, deps.config().cleanup.check_hour, null) ? cleanupDayKey(now, tz) : null
+  })()
   let cleanupBusy = false
   let job: SimpleIntervalJob | null = null
   let currentTick: Promise<TickReport> | null = null

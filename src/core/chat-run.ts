@@ -47,14 +47,17 @@ export interface ChatRunInput {
   beforeRun?: () => Promise<void>
 }
 
-/** The provider and model a message runs with: overrides, else the chat's choice, else the config's. */
-export function chooseTarget (deps: Pick<ChatRunDeps, 'config' | 'sessions'>, chatId: string, over: { provider?: ProviderName, model?: string }): { provider: ProviderName, model: string } {
+/**
+ * The provider and model a message runs with: a one-message override (`@model`, the API's
+ * `provider`/`model`), else the config's default, which `/model` switches (as in the Python version;
+ * cron, webhooks and the heartbeat follow the same default). A model given without a provider picks
+ * its provider; a provider given without a model runs the default model when it is that provider's,
+ * else the provider's first model.
+ */
+export function chooseTarget (deps: Pick<ChatRunDeps, 'config'>, _chatId: string, over: { provider?: ProviderName, model?: string }): { provider: ProviderName, model: string } {
   const config = deps.config()
-  const entry = deps.sessions.get(chatId)
-  const chatProvider = (entry?.provider === 'codex' || entry?.provider === 'claude') ? entry.provider : config.provider
-  const provider = over.provider ?? (over.model !== undefined ? providerOfModel(over.model) : null) ?? chatProvider
+  const provider = over.provider ?? (over.model !== undefined ? providerOfModel(over.model) : null) ?? config.provider
   if (over.model !== undefined) return { provider, model: over.model }
-  if (entry !== undefined && provider === entry.provider) return { provider, model: entry.model }
   if (provider === config.provider) return { provider, model: config.model }
   return { provider, model: modelChoices(provider)[0] ?? config.model }
 }
@@ -95,7 +98,8 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
     const target = chooseTarget(deps, chatId, {})
     deps.sessions.setModel(chatId, target.provider, target.model)
   }
-  const resolved = deps.sessions.resolveForRun(chatId, provider, model, rules)
+  const oneOff = input.provider !== undefined || input.model !== undefined
+  const resolved = deps.sessions.resolveForRun(chatId, provider, model, rules, { oneOff })
   const messageNumber = (resolved.entry.provider_sessions[provider]?.message_count ?? 0) + 1
   const warning = input.kind === 'heartbeat' ? null : ageWarning(resolved.entry.created_at, now, config.session_age_warning_hours, messageNumber)
   if (warning !== null) sink.emit({ type: 'notice', text: warning, level: 'info' })
@@ -121,7 +125,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       systemAppend: resume === null ? memory : undefined,
       resumeSessionId: resume,
       cwd: deps.paths.workspace,
-      reasoningEffort: provider === 'codex' ? reasoningEffortFor(resolved.entry, config) : undefined,
+      reasoningEffort: provider === 'codex' ? config.reasoning_effort : undefined,
       images: input.images,
       signal: input.signal,
       onEvent: (event) => {
@@ -178,9 +182,4 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   await deps.runs.finish(run.id, { status: status as 'success', cost_usd: summary.costUsd, tokens: summary.tokens, error, reply })
   sink.emit({ type: 'result', summary })
   return summary
-}
-
-function reasoningEffortFor (entry: Record<string, unknown>, config: Config): string {
-  const own = entry['reasoning_effort']
-  return typeof own === 'string' ? own : config.reasoning_effort
 }

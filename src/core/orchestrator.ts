@@ -107,11 +107,10 @@ export function createOrchestrator (deps: OrchestratorDeps): Orchestrator {
       return cmd.quick ? await runCommand() : await throughLane(input.chatId, sink, runCommand)
     }
     if (isAbortWord(text)) {
+      // As in the Python version, a bare stop word is never a prompt, even when nothing runs.
       const result = abort(input.chatId)
-      if (result.stopped || result.discarded > 0) {
-        sink.emit({ type: 'command', name: 'stop', reply: { text: 'Stopped.' } })
-        return { kind: 'aborted', ...result }
-      }
+      sink.emit({ type: 'command', name: 'stop', reply: { text: result.stopped || result.discarded > 0 ? 'Stopped.' : 'Nothing is running.' } })
+      return { kind: 'aborted', ...result }
     }
 
     const directives = parseDirectives(text)

@@ -1,3 +1,4 @@
+import { homedir } from 'node:os'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { join } from 'node:path'
 import { Bot, type BotError } from 'grammy'
@@ -69,7 +70,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     where,
     ...(replyTo !== undefined ? { replyTo } : {}),
     config,
-    fileAccess: () => ({ mode: config().file_access, home: paths.home, workspace: paths.workspace }),
+    fileAccess: () => ({ mode: config().file_access, home: paths.home, userHome: homedir(), workspace: paths.workspace }),
     useDrafts: streamApi.draftsAvailable,
     streams,
     pace: (chatId, reserve) => pacer.delay(chatId, reserve),

@@ -15,9 +15,8 @@ import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
 export function modelPanelFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
   const current = (chatId: string): ModelCurrent => {
-    const { provider, model } = chooseTarget({ config: deps.config, sessions: deps.core.sessions }, chatId, {})
-    const stored = deps.core.sessions.get(chatId)?.['reasoning_effort']
-    return { provider, model, effort: typeof stored === 'string' ? stored : deps.config().reasoning_effort }
+    const { provider, model } = chooseTarget({ config: deps.config }, chatId, {})
+    return { provider, model, effort: deps.config().reasoning_effort }
   }
   const busy = (chatId: string): boolean => deps.core.orchestrator.isBusy(chatId)
 
