@@ -54,7 +54,7 @@ describe('the command table', () => {
       return await bot.waitMessage((m) => bot.messages(chat).indexOf(m) >= before && what.test(m.text), `the answer to a ${data} button`, chat)
     }
     await pressFor('/cron', /job/i)
-    await pressFor('/model opus', /Switched to .*opus/)
+    await pressFor('/model opus', /Switched .*opus/)
     await pressFor('/stop', /Nothing is running/)
     await pressFor('/info', /^ductor 0\.0\.0-test/)
     assert.equal(runsOf(chat), 0)
