@@ -1,5 +1,7 @@
 import { join } from 'node:path'
-import { configSecrets, ENV_OVERRIDES, type Config } from './config.ts'
+import { completeConfig, configSecrets, ENV_OVERRIDES, type Config } from './config.ts'
+import { readUserJson } from './json-location.ts'
+import { DuctorError, ErrorCodes, UserFileError } from './errors.ts'
 import { createSecretMask, type SecretMask } from './secret-mask.ts'
 import { maskingExecutor } from './core/masking-executor.ts'
 import type { Clock } from './clock.ts'
@@ -30,6 +32,7 @@ import { createJournal } from './store/journal.ts'
 import { createDedupeStore } from './store/dedupe.ts'
 import { createInbox, type Inbox } from './store/inbox.ts'
 import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts'
+import { createClaimGate, type ClaimGate } from './claims.ts'
 import { syncRuleFiles } from './home/seed.ts'
 
 export interface CoreOptions {
@@ -87,6 +90,8 @@ export interface Core {
   startAutomation: () => void
   /** Resolves once the CLI runner can spawn without loading anything first (see Runner.ready). */
   cliReady: () => Promise<void>
+  /** The claim gate: every CLI run is made for a claim; shut at shutdown (src/core/claims.ts). */
+  claims: ClaimGate
   /** The durable inbox of Telegram updates and webhook deliveries (SPEC §11); `start()` once the server listens. */
   inbox: Inbox
   /** Webhooks: the hooks of webhooks.json and the dispatcher the inbox hands deliveries to (SPEC §9). */
@@ -102,6 +107,14 @@ export interface Core {
   updateConfig: (patch: unknown) => Promise<ConfigPatchPlan>
   /** The live secrets: masked in logs and in everything the agent says. */
   secrets: SecretMask
+  /**
+   * The first step of a shutdown (the app's preClose, while requests can still be answered): the claim
+   * gate shuts (nothing starts any more), automation stops, every CLI is killed, queued messages are
+   * let go. Idempotent; `close` calls it too.
+   */
+  stopRuns: () => Promise<void>
+  /** Whether a shutdown has begun (the chat API answers 503 to what it cut short). */
+  stopping: () => boolean
   /** Stops runs and children, flushes the stores. */
   close: () => Promise<void>
 }
@@ -153,7 +166,9 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     api: () => ({ url: apiUrl, token: config.admin.enabled ? config.admin.token : null }),
     baseEnv: env
   }), secrets)
+  const claims = createClaimGate()
   const inbox = createInbox({
+    gate: claims,
     journal: await createJournal({ path: join(paths.state, 'inbox.jsonl'), clock, logger: logger.child({ component: 'inbox' }) }),
     dedupe: await createDedupeStore({ path: join(paths.state, 'dedupe.jsonl'), clock, logger: logger.child({ component: 'dedupe' }) }),
     clock,
@@ -161,14 +176,14 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   })
   const limiter = createLimiter(config.limits.max_concurrent_runs)
   const commands = createCommandRegistry()
-  const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone, commands })
+  const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone, commands, claims })
   const providerStatus = async (): Promise<Record<'claude' | 'codex', string>> => {
     const installed = installedClis(config, env)
     const say = (ok: boolean, install: string): string => ok ? 'installed' : `not installed (${install})`
     return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
   }
   const automation = await createAutomation({
-    chat: { config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone },
+    chat: { config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone, claims },
     orchestrator,
     registry,
     tickMs: opts.automationTickMs
@@ -188,6 +203,25 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     home: paths.home,
     cronJobs: () => automation.cron.store.list().map((j) => ({ id: j.id, title: j.title, schedule: j.schedule, enabled: j.enabled }))
   })
+
+  let stoppingRuns: Promise<void> | undefined
+  function stopRuns (): Promise<void> {
+    stoppingRuns ??= (async () => {
+      // From here no CLI starts: a message waiting in a chat's queue or for a run slot, a delivery
+      // waiting for its dependency, stays unfinished in the inbox and is answered after the restart
+      // instead of being started now and killed at once (src/core/claims.ts).
+      await claims.shut()
+      orchestrator.lanes.pause()
+      await automation.stop()
+      // Runs still going are stopped as a shutdown (the chat is told why), then the queues are let go.
+      const killing = registry.killAll()
+      for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.lanes.abort(chatId, 'shutdown')
+      await killing
+      await orchestrator.drain(3000)
+      await automation.drain(3000)
+    })()
+    return stoppingRuns
+  }
 
   /**
    * `/model` (SPEC §4): the new default is written to config.json like PATCH /api/config and applied.
@@ -224,7 +258,18 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
 
   async function updateConfig (patch: unknown): Promise<ConfigPatchPlan> {
     const run = configWrites.then(async () => {
-      const plan = planConfigPatch(fileConfig, patch, env)
+      // The file is the user's: a hand edit since start is the base (kept, not written over), and a
+      // hand edit that is not JSON refuses the change instead of being replaced (ADR 0013).
+      const onDisk = opts.configPath === undefined
+        ? null
+        : await readUserJson(opts.configPath, 'nothing was changed; fix the file first').catch((err: unknown) => {
+          if (err instanceof UserFileError) throw new DuctorError(ErrorCodes.conflict, err.message)
+          throw err
+        })
+      const base = onDisk?.status === 'ok' && typeof onDisk.value === 'object' && onDisk.value !== null && !Array.isArray(onDisk.value)
+        ? completeConfig(onDisk.value as Record<string, unknown>)
+        : fileConfig
+      const plan = planConfigPatch(base, patch, env)
       if (opts.configPath !== undefined) await writeJsonAtomic(opts.configPath, plan.file)
       fileConfig = plan.file
       applyConfig(plan.effective)
@@ -263,6 +308,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
       startRuleSync()
     },
     cliReady: async () => { await runner.ready() },
+    claims,
     inbox,
     webhooks,
     nextCronRuns: (limit) => automation.cron.upcoming(limit).map((run) => ({
@@ -276,21 +322,14 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     updateConfig,
     apiUrl: () => apiUrl,
     secrets,
+    stopRuns,
+    stopping: () => claims.isShut,
     async close () {
       if (ruleSyncTimer !== null) clearInterval(ruleSyncTimer)
-      // Nothing queued starts any more: a message waiting in a chat's lane stays unfinished in the
-      // inbox and is answered after the restart, instead of being started now and killed at once.
-      orchestrator.lanes.pause()
-      // The inbox stops first: a webhook task that automation.stop() aborts must stay unfinished in
-      // the journal (replayed at the next start), not be marked done as `error:aborted`.
+      await stopRuns()
+      // Handlers still waiting settle now; an entry that never started stays unfinished in the
+      // journal and is replayed at the next start (src/store/inbox.ts).
       await inbox.stop(2000)
-      await automation.stop()
-      // Runs still going are stopped as a shutdown (the chat is told why), then the queues are let go.
-      const killing = registry.killAll()
-      for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.lanes.abort(chatId, 'shutdown')
-      await killing
-      await orchestrator.drain(3000)
-      await automation.drain(3000)
       await sessions.flush().catch((err: unknown) => logger.error({ err }, 'could not save sessions on shutdown'))
       await runs.close()
       await inbox.close().catch((err: unknown) => logger.error({ err }, 'could not close the inbox on shutdown'))

@@ -155,13 +155,31 @@ test('an invalid environment value names the variable', async (t) => {
   await assert.rejects(loadConfig({ home, env: { DUCTOR_ALLOWED_USER_IDS: '12,abc' } }), /DUCTOR_ALLOWED_USER_IDS: "abc"/)
 })
 
-test('a config file that is not JSON is moved aside and defaults are used', async (t) => {
+test('a config file that is not JSON is refused with file, line and column, and never replaced', async (t) => {
   const home = await tempDir(t)
-  await writeConfig(home, '{ "model": "opus", ')
-  const { config } = await loadConfig({ home, env: {} })
-  assert.equal(config.model, 'opus')
-  const { readdir } = await import('node:fs/promises')
-  const names = await readdir(join(home, 'config'))
-  assert.ok(names.some((n) => n.startsWith('config.json.corrupt-')), 'the broken file is kept')
-  assert.equal((await readBack(home)).provider, 'claude')
+  const text = '{\n  "telegram_token": "123:abc",\n  "model": "opus",\n}\n'
+  await writeConfig(home, text)
+  await assert.rejects(loadConfig({ home, env: {} }), (err: Error) => {
+    assert.equal(err.name, 'UserFileError')
+    assert.equal(err.message, `${join(home, 'config', 'config.json')} is not valid JSON: line 4, column 1: Expected double-quoted property name; ductor left it as it is; fix it and start ductor again`)
+    return true
+  })
+  const { readdir, readFile } = await import('node:fs/promises')
+  assert.deepEqual(await readdir(join(home, 'config')), ['config.json'], 'nothing moved aside or added')
+  assert.equal(await readFile(join(home, 'config', 'config.json'), 'utf8'), text, 'the text is as the user left it')
+  await writeConfig(home, '[1]')
+  await assert.rejects(loadConfig({ home, env: {} }), /config\.json: holds a list, not a JSON object of settings/)
+})
+
+test('unknown keys are kept and reported with the nearest known key', async (t) => {
+  const home = await tempDir(t)
+  await writeConfig(home, JSON.stringify({ cli_timout: 900, heartbeat: { quiet_strat: 22 }, ductor_home: '~/.ductor', zzz_custom: 1 }))
+  const { unknownKeys, fileConfig } = await loadConfig({ home, env: {} })
+  assert.deepEqual(unknownKeys, [
+    { key: 'cli_timout', suggestion: 'cli_timeout' },
+    { key: 'heartbeat.quiet_strat', suggestion: 'heartbeat.quiet_start' },
+    { key: 'zzz_custom', suggestion: null }
+  ], 'the Python ductor\'s ductor_home is known to be unused, not reported')
+  assert.equal((fileConfig as unknown as Record<string, unknown>)['cli_timout'], 900, 'kept')
+  assert.equal(fileConfig.cli_timeout, 600)
 })

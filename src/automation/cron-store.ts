@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto'
 import { basename } from 'node:path'
 import type { Clock } from '../clock.ts'
 import { systemClock } from '../clock.ts'
-import { DuctorError, ErrorCodes } from '../errors.ts'
+import { DuctorError, ErrorCodes, UserFileError } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
-import { loadJsonFile, removeOrphanTemps, writeFileAtomic } from '../atomic-json.ts'
+import { removeOrphanTemps, writeFileAtomic } from '../atomic-json.ts'
+import { describeJsonProblem, jsonProblem } from '../json-location.ts'
 import { scheduleProblem } from './cron-plan.ts'
 import {
   CronJobCreateSchema, CronJobPatchSchema, DEFAULT_AGENT_INSTRUCTION, parseCronJobsDocument,
@@ -24,8 +25,9 @@ import { isValidTimezone } from './tz.ts'
  * A hand edit that does not validate is NOT moved aside (the user may be half-way through editing):
  * the last good jobs stay in force, the problem is logged once per distinct content, and until the
  * file is fixed the store refuses changes through the API (`conflict`) instead of overwriting the
- * user's text; run results are then kept in memory only. Only the startup `load()` quarantines a
- * corrupt file (SPEC §11). A file that disappears keeps the last jobs in memory (delete-to-clear is
+ * user's text; run results are then kept in memory only. At startup `load()` refuses a file that
+ * is not JSON or not `{ "jobs": [...] }` with a UserFileError naming file, line and column (exit 2):
+ * the user's file is never moved aside (ADR 0013). A file that disappears keeps the last jobs in memory (delete-to-clear is
  * not a thing: write `{"jobs": []}`); the next change recreates it.
  */
 
@@ -46,10 +48,9 @@ export type CronReloadResult =
 
 export type CronLoadResult =
   | { status: 'ok' | 'missing', count: number }
-  | { status: 'quarantined', count: 0, movedTo: string }
 
 export interface CronStore {
-  /** Startup load; a corrupt file is moved aside and the store starts empty. */
+  /** Startup load; a file that is not JSON (or not `{ jobs: [...] }`) throws a UserFileError and is left as it is. */
   load: () => Promise<CronLoadResult>
   /**
    * Picks up hand edits (see the module doc). `unlessBusy`: answer `busy` at once instead of waiting
@@ -136,7 +137,8 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
     try {
       raw = JSON.parse(text)
     } catch (err) {
-      return { ok: false, problem: `not valid JSON: ${(err as Error).message}` }
+      const where = jsonProblem(text)
+      return { ok: false, problem: where === null ? `not valid JSON: ${(err as Error).message}` : `not valid JSON: line ${where.line}, column ${where.column}: ${where.message}` }
     }
     return parseCronJobsDocument(raw)
   }
@@ -260,18 +262,11 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
           known = { identity: snap.identity, hash: snap.hash }
           return { status: 'ok', count: parsed.jobs.length }
         }
-        // Let the shared loader move the file aside (kept, logged loudly) and start empty.
-        const result = await loadJsonFile<unknown>(path, {
-          empty: () => ({ jobs: [] }),
-          accept: (raw): raw is unknown => parseCronJobsDocument(raw).ok,
-          logger,
-          now: clock.now
-        })
-        const again = parseCronJobsDocument(result.value)
-        adopt(again.ok ? again.jobs : [], again.ok ? again.extra : {})
-        known = { identity: await identityOf(), hash: null }
-        if (result.status === 'quarantined') return { status: 'quarantined', count: 0, movedTo: result.movedTo }
-        return { status: result.status, count: jobs.size }
+        // cron_jobs.json is the user's file: never moved aside or replaced. The start stops with the
+        // file, line and column (issue 16, ADR 0013); the jobs come back when the file is fixed.
+        const syntax = jsonProblem(snap.text)
+        const then = 'ductor left it as it is; fix it and start ductor again'
+        throw new UserFileError(path, syntax !== null ? `${describeJsonProblem(path, syntax)}; ${then}` : `${path}: ${parsed.problem}; ${then}`)
       })
     },
     async reload (opts = {}) {

@@ -1,3 +1,5 @@
+import type { WorkClaim } from '../claims.ts'
+
 /**
  * The shared contract for isolated task runs (SPEC §8): cron jobs and `cron_task` webhooks both
  * run a fresh, context-isolated CLI session in a task folder, gated by quiet hours and the shared
@@ -30,6 +32,11 @@ export interface TaskRunRequest {
   dependency?: string | null
   /** A run the user asked for by hand (`POST /api/cron/:id/run`): the quiet window does not apply. */
   ignoreQuietHours?: boolean
+  /**
+   * What the run is made for (src/core/claims.ts): a webhook delivery's inbox claim; without one (cron)
+   * a claim that only refuses once the service is stopping.
+   */
+  claim?: WorkClaim
 }
 
 export interface TaskRunResult {

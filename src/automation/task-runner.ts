@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts'
 import type { Logger } from '../logger-types.ts'
 import type { CliExecutor } from '../providers/cli-executor.ts'
 import type { Limiter } from '../core/limiter.ts'
+import { ClaimRefused, type ClaimGate } from '../claims.ts'
 import type { RunOutcome } from '../providers/runner.ts'
 import type { RunEndStatus, RunLog } from '../core/run-log.ts'
 import { syncRuleFiles } from '../home/seed.ts'
@@ -28,6 +29,8 @@ export interface TaskRunnerDeps {
   /** `workspace/cron_tasks`. */
   cronTasksDir: string
   executor: CliExecutor
+  /** Where a task without a claim of its own (cron) gets one. */
+  claims: Pick<ClaimGate, 'claim'>
   limiter: Limiter
   runs: RunLog
   dependencies: DependencyQueue
@@ -80,6 +83,7 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
     const run = await deps.runs.start({ id: req.runId, kind: req.kind, ref: req.ref, chat_id: null, provider: target.provider, model: target.model })
     const signal = shutdown.signal
     let outcome: RunOutcome | undefined
+    let refused: ClaimRefused | undefined
     let release: (() => void) | undefined
     try {
       release = await deps.limiter.acquire(signal)
@@ -95,21 +99,27 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
         reasoningEffort: target.reasoningEffort ?? undefined,
         cliParameters: target.cliParameters,
         onEvent: () => {},
-        signal
+        signal,
+        claim: req.claim ?? deps.claims.claim()
       })
     } catch (err) {
-      if (!signal.aborted) log.error({ err, runId: run.id }, 'task run failed')
+      if (err instanceof ClaimRefused) {
+        refused = err
+        log.info({ runId: run.id, reason: err.reason }, 'task run not started: its claim was refused')
+      } else if (!signal.aborted) log.error({ err, runId: run.id }, 'task run failed')
     } finally {
       release?.()
     }
 
-    let status: string = outcome?.status ?? (signal.aborted ? 'error:aborted' : 'error:internal')
+    let status: string = outcome?.status ?? (signal.aborted || refused !== undefined ? 'error:aborted' : 'error:internal')
     if (status === 'error:folder_missing' && req.kind === 'webhook') status = 'error:no_task_folder'
     const reply = outcome?.result?.text.trim() ?? ''
     if (status === 'success' && reply === '' && req.kind === 'webhook') status = 'error:no_response'
     const error = status === 'success'
       ? null
-      : status === 'error:no_response' ? 'The task ended without a reply.' : (outcome?.userMessage ?? 'The task failed; see the service log.')
+      : status === 'error:no_response'
+        ? 'The task ended without a reply.'
+        : (outcome?.userMessage ?? (refused !== undefined ? `${refused.message}${refused.replayed ? '; it runs after the next start' : ''}.` : 'The task failed; see the service log.'))
     await deps.runs.finish(run.id, {
       status: status as RunEndStatus,
       cost_usd: outcome?.result?.costUsd ?? null,

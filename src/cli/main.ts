@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { readVersion } from '../version.ts'
+import { UserFileError } from '../errors.ts'
 import { serveCommand } from './serve.ts'
 import { initCommand } from './init.ts'
 import { statusCommand } from './status.ts'
@@ -10,6 +11,8 @@ import { webhookCommand } from './webhook-commands.ts'
 import { doctorCommand } from './doctor.ts'
 import { upgradeCommand } from './upgrade.ts'
 import { needsSetup } from './init.ts'
+import { withoutPackageBins } from '../providers/resolve-binary.ts'
+import { packageRoot } from '../ops/service-spec.ts'
 
 /** A bare `ductor` in a terminal on a home without a bot token starts the setup wizard (then serves). */
 async function wantsWizard (): Promise<boolean> {
@@ -68,6 +71,9 @@ export function unknownCommandMessage (program: Command, word: string): string |
 
 /** Runs the CLI; exits non-zero with one clear line on failure, never a stack trace. */
 export async function main (argv: string[]): Promise<void> {
+  // Under `npm start` PATH begins with node_modules/.bin: the CLIs found there are test copies.
+  const path = withoutPackageBins(process.env['PATH'], packageRoot())
+  if (path !== undefined) process.env['PATH'] = path
   const program = buildCli()
   try {
     const unknown = argv[2] === undefined ? null : unknownCommandMessage(program, argv[2])
@@ -90,6 +96,7 @@ export async function main (argv: string[]): Promise<void> {
       process.exit(130)
     }
     process.stderr.write(`ductor: ${(err as Error).message}\n`)
-    process.exit(1)
+    // A file the user wrote that cannot be read is a configuration error: exit 2, like the service.
+    process.exit(err instanceof UserFileError ? 2 : 1)
   }
 }

@@ -10,6 +10,7 @@ import { checkFreshness, type SessionRules } from './sessions.ts'
 import type { CliExecutor } from '../providers/cli-executor.ts'
 import type { Limiter } from './limiter.ts'
 import type { ChatSink, RunSummary } from './sink.ts'
+import { ClaimRefused, type ClaimGate, type WorkClaim } from '../claims.ts'
 import { providerOfModel, modelChoices } from './models.ts'
 import { memorySystemText, withReminder, ageWarning } from './prompt.ts'
 
@@ -23,6 +24,8 @@ export interface ChatRunDeps {
   clock: Clock
   logger: Logger
   timezone: () => string
+  /** Where a run without a claim of its own (admin API, heartbeat) gets one. */
+  claims: Pick<ClaimGate, 'claim'>
 }
 
 export interface ChatRunInput {
@@ -41,10 +44,10 @@ export interface ChatRunInput {
   /** Heartbeat: whether this reply counts as a message of the session (default: always). */
   countsAsMessage?: (reply: string) => boolean
   /**
-   * Awaited once the run has its slot, before it is announced and its CLI is started: the Telegram
-   * adapter writes its update's done mark there, so a crash cannot start the same message twice.
+   * What the run is made for; the executor awaits `claim.started()` right before it spawns the CLI
+   * (src/core/claims.ts). The run is announced (`run_started`) once the claim has recorded the start.
    */
-  beforeRun?: () => Promise<void>
+  claim: WorkClaim
 }
 
 /**
@@ -109,13 +112,19 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   let release: (() => void) | undefined
   let outcome: RunOutcome | undefined
   let sessionId = resolved.sessionId
+  let refused: ClaimRefused | undefined
+  let announced = false
+  const claim: WorkClaim = {
+    async started () {
+      await input.claim.started()
+      if (announced) return
+      announced = true
+      sink.emit({ type: 'run_started', runId: run.id, provider, model })
+    }
+  }
   try {
     release = await deps.limiter.acquire(input.signal)
-    // Everything slow comes before `beforeRun`: from its end to the CLI's spawn nothing is awaited, so
-    // a crash cannot fall between the update's done mark and the start of its run.
     const memory = (await memorySystemText(deps.paths.memory)) ?? undefined
-    await input.beforeRun?.()
-    sink.emit({ type: 'run_started', runId: run.id, provider, model })
     const attempt = async (resume: string | null): Promise<RunOutcome> => await deps.cli.execute({
       runId: run.id,
       chatId,
@@ -128,6 +137,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       reasoningEffort: provider === 'codex' ? config.reasoning_effort : undefined,
       images: input.images,
       signal: input.signal,
+      claim,
       onEvent: (event) => {
         if (event.type === 'result') {
           // The final text can be shown before the process has exited (issue 22).
@@ -146,7 +156,10 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       outcome = await attempt(null)
     }
   } catch (err) {
-    if (!input.signal.aborted) log.error({ err }, 'chat run failed')
+    if (err instanceof ClaimRefused) {
+      refused = err
+      log.info({ reason: err.reason }, 'chat run not started: its claim was refused')
+    } else if (!input.signal.aborted) log.error({ err }, 'chat run failed')
   } finally {
     release?.()
   }
@@ -166,7 +179,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   const error = success
     ? (noResponse ? 'The agent ended without a reply.' : null)
     : outcome === undefined
-      ? 'Stopped.'
+      ? refused !== undefined ? refusalText(refused) : 'Stopped.'
       : outcome.kind === 'aborted' ? (outcome.userMessage ?? 'Stopped.') : `${outcome.userMessage ?? 'The agent failed.'} ${KEPT_HINT}`
   const summary: RunSummary = {
     runId: run.id,
@@ -182,4 +195,11 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   await deps.runs.finish(run.id, { status: status as 'success', cost_usd: summary.costUsd, tokens: summary.tokens, error, reply })
   sink.emit({ type: 'result', summary })
   return summary
+}
+
+function refusalText (refused: ClaimRefused): string {
+  const later = refused.replayed ? ' It runs after the next start.' : ''
+  return refused.reason === 'shutdown'
+    ? `ductor is shutting down; this message was not run.${later}`
+    : `ductor could not record the start of this run (is the disk full?), so it was not run.${later}`
 }

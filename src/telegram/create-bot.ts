@@ -1,8 +1,8 @@
 import { homedir } from 'node:os'
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { join } from 'node:path'
 import { Bot, type BotError } from 'grammy'
 import type { ChatSink } from '../core/sink.ts'
+import type { WorkClaim } from '../claims.ts'
 import { localParts } from '../automation/tz.ts'
 import type { BotDeps, BotOptions } from './bot-deps.ts'
 import type { BotContext, ChatTarget } from './context.ts'
@@ -39,16 +39,12 @@ export interface TelegramBot {
   deps: BotDeps
   /** A sink that shows one message's events in a chat (the orchestrator's default sink uses it too). */
   sinkFor: (where: ChatTarget, replyTo?: number) => ChatSink
-  /** Runs one update through the features; never throws (errors are logged). */
   /**
-   * Runs one update. `finish` (from the inbox) marks it done; a message's run awaits it before its CLI
-   * starts, so a crash right after that start does not replay the update and run the message twice.
+   * Runs one update through the features; never throws (errors are logged). `claim` (the inbox's) goes
+   * with the update to the access gate (`ctx.ductor.claim`) and from there to the run it makes.
    */
-  handleUpdate: (update: unknown, finish?: () => Promise<void>) => Promise<void>
+  handleUpdate: (update: unknown, claim?: WorkClaim) => Promise<void>
 }
-
-/** The inbox's `finish` of the update being handled, for the run it starts (however deep in grammY). */
-const updateScope = new AsyncLocalStorage<{ finish: () => Promise<void> }>()
 
 /**
  * The grammY bot: the access gate, then every feature of features/index.ts, inside one error
@@ -62,6 +58,8 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
   const pacer = opts.pacer ?? createChatPacer()
   bot.api.config.use(pacedTransformer(pacer))
   const streamApi = draftAwareApi(streamApiFromGrammy(bot.api))
+  /** The inbox's claim of each update being handled, by the update object grammY passes on as ctx.update. */
+  const claims = new WeakMap<object, WorkClaim>()
   const streams = createChatStreams()
 
   const sinkFor = (where: ChatTarget, replyTo?: number): ChatSink => createTelegramSink({
@@ -85,26 +83,24 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     version: opts.version,
     requestRestart: opts.requestRestart,
     api: bot.api,
-    async runAsUser (where, text, o = {}) {
+    async runAsUser (where, text, o) {
       // Resolves once the message's run has started (or it was answered, cancelled or discarded):
       // until then its update stays unfinished in the inbox, so a message still waiting in the
       // chat's queue when the service dies is replayed at the next start instead of lost.
       let taken: () => void = () => {}
       const begun = new Promise<void>((resolve) => { taken = resolve })
       const sink = sinkFor(where, o.replyTo)
-      const finish = o.finish ?? updateScope.getStore()?.finish
       core.orchestrator.handleMessage({
         chatId: String(where.chatId),
         text,
         origin: 'telegram',
         sink: { emit (event) { if (event.type === 'run_started') taken(); sink.emit(event) } },
         ...(o.images !== undefined ? { images: o.images } : {}),
-        // The update is marked done (in the file) before the CLI starts, not after.
-        ...(finish !== undefined ? { beforeRun: finish } : {})
+        claim: o.claim
       }).catch((err: unknown) => { logger.error({ err, chatId: where.chatId }, 'telegram: message failed') }).finally(taken)
       await begun
     },
-    updateFinish: () => updateScope.getStore()?.finish,
+    claimOf: (update) => claims.get(update) ?? core.claims.claim(),
     sendMarkdown: async (where, markdown, o) => await sendMarkdown(bot.api, where, markdown, o),
     isAllowed: (userId) => userId !== undefined && config().allowed_user_ids.includes(userId),
     commandList: () => commandMenu(core.commands),
@@ -126,10 +122,11 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     bot,
     deps,
     sinkFor,
-    async handleUpdate (update, finish) {
+    async handleUpdate (update, claim) {
       try {
-        const handle = async (): Promise<void> => { await bot.handleUpdate(update as Parameters<typeof bot.handleUpdate>[0]) }
-        await (finish !== undefined ? updateScope.run({ finish }, handle) : handle())
+        // grammY hands this very object to the context as ctx.update: the access gate finds the claim by it.
+        if (claim !== undefined && typeof update === 'object' && update !== null) claims.set(update, claim)
+        await bot.handleUpdate(update as Parameters<typeof bot.handleUpdate>[0])
       } catch (err) {
         logger.error({ err }, 'telegram: an update could not be handled')
       }

@@ -42,7 +42,8 @@ export function accessGate (deps: BotDeps): Composer<BotContext> {
       key: String(chat.id),
       userId: userId as number,
       text,
-      ...(ctx.message !== undefined ? { messageId: ctx.message.message_id } : {})
+      ...(ctx.message !== undefined ? { messageId: ctx.message.message_id } : {}),
+      claim: deps.claimOf(ctx.update)
     }
     await next()
   })
