@@ -72,8 +72,9 @@ describe('the command table', () => {
 
   test('the admin API (and so `ductor chat`) answers every ductor command from the same table, without a run', async () => {
     const chatId = 'api_commands'
+    const adminUrl = await bot.app.listenAdmin({ host: '127.0.0.1', port: 0 })
     const ask = async (text: string): Promise<{ status: string, reply: string, run_id: string | null }> => {
-      const res = await fetch(`${bot.url}/api/chats/${chatId}/messages`, {
+      const res = await fetch(`${adminUrl}/api/chats/${chatId}/messages`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ text })

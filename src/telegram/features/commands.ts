@@ -24,7 +24,7 @@ export function commandsFeature (deps: BotDeps): Composer<BotContext> {
     const command = parseCommand(data)
     const own = command === null ? undefined : deps.telegramCommands.get(command.name)
     if (command !== null && own !== undefined) return await own(ctx, command.args)
-    await deps.runAsUser(ctx.ductor, data)
+    await deps.runAsUser(ctx.ductor, data, { claim: ctx.ductor.claim })
   })
   return feature
 }

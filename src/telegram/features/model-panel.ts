@@ -22,7 +22,7 @@ export function modelPanelFeature (deps: BotDeps): Composer<BotContext> {
 
   // `/model <name> [effort]` is the core's command; without arguments the panel opens.
   deps.telegramCommands.set('model', async (ctx, args) => {
-    if (args !== '') return await deps.runAsUser(ctx.ductor, `/model ${args}`, ctx.message !== undefined ? { replyTo: ctx.message.message_id } : {})
+    if (args !== '') return await deps.runAsUser(ctx.ductor, `/model ${args}`, { claim: ctx.ductor.claim, ...(ctx.message !== undefined ? { replyTo: ctx.message.message_id } : {}) })
     if (busy(ctx.ductor.key)) return await sendPanel(ctx, { html: BUSY_HTML, keyboard: [] })
     await sendPanel(ctx, providersView(current(ctx.ductor.key)))
   })
