@@ -7,12 +7,12 @@ import { DuctorError, ErrorCodes, UserFileError } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
 import { removeOrphanTemps, writeFileAtomic } from '../atomic-json.ts'
 import { describeJsonProblem, jsonProblem } from '../json-location.ts'
-import { scheduleProblem } from './cron-plan.ts'
+import { cronJobProblem, scheduleProblem } from './cron-plan.ts'
 import {
   CronJobCreateSchema, CronJobPatchSchema, DEFAULT_AGENT_INSTRUCTION, parseCronJobsDocument,
   schemaProblem, serializeCronJob, type CronJob, type CronJobCreate, type CronJobPatch
 } from './cron-schema.ts'
-import { isValidTimezone } from './tz.ts'
+import { canonicalTimezone, isValidTimezone } from './tz.ts'
 
 /**
  * `cron_jobs.json` (SPEC §8.2) in memory, with O(1) lookup by id and serialized atomic writes.
@@ -176,6 +176,7 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
     known = { identity: snap.identity, hash: snap.hash }
     adopt(parsed.jobs, parsed.extra)
     logger?.info({ path, count: parsed.jobs.length }, `${name} changed on disk; reloaded ${parsed.jobs.length} jobs`)
+    reportProblems(parsed.jobs)
     return { status: 'reloaded', count: parsed.jobs.length }
   }
 
@@ -234,11 +235,25 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
     })
   }
 
-  function checkSemantics (job: CronJob): void {
-    const problem = scheduleProblem(job.schedule)
-    if (problem !== null) throw new DuctorError(ErrorCodes.badRequest, problem)
-    if (job.timezone !== '' && !isValidTimezone(job.timezone)) {
-      throw new DuctorError(ErrorCodes.badRequest, `timezone "${job.timezone}" is not a known IANA time zone (e.g. Europe/Berlin)`)
+  /**
+   * Checks the fields a change sets (all of a new job's, only the given ones of a patch), so a job
+   * with one bad field can be fixed one field at a time. Zones are stored canonical.
+   */
+  function checkSemantics (fields: { schedule?: string, timezone?: string }): void {
+    if (fields.schedule !== undefined) {
+      const problem = scheduleProblem(fields.schedule)
+      if (problem !== null) throw new DuctorError(ErrorCodes.badRequest, problem)
+    }
+    if (fields.timezone !== undefined && fields.timezone !== '' && !isValidTimezone(fields.timezone)) {
+      throw new DuctorError(ErrorCodes.badRequest, `timezone "${fields.timezone}" is not a known IANA time zone (e.g. Europe/Berlin)`)
+    }
+  }
+
+  /** Logs, once per content, each job that cannot run as written (it stays listed with its problem). */
+  function reportProblems (list: Iterable<CronJob>): void {
+    for (const job of list) {
+      const problem = cronJobProblem(job)
+      if (problem !== null) logger?.error({ path, jobId: job.id, problem }, `cron job "${job.id}" will not run: ${problem}`)
     }
   }
 
@@ -259,6 +274,7 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
         const parsed = parse(snap.text)
         if (parsed.ok) {
           adopt(parsed.jobs, parsed.extra)
+          reportProblems(parsed.jobs)
           known = { identity: snap.identity, hash: snap.hash }
           return { status: 'ok', count: parsed.jobs.length }
         }
@@ -290,7 +306,7 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
         task_folder: input.task_folder ?? input.id,
         agent_instruction: input.agent_instruction ?? DEFAULT_AGENT_INSTRUCTION,
         enabled: input.enabled ?? true,
-        timezone: input.timezone ?? '',
+        timezone: canonicalTimezone(input.timezone) ?? input.timezone ?? '',
         created_at: new Date(clock.now()).toISOString(),
         last_run_at: null,
         last_run_status: null,
@@ -315,8 +331,8 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
       return await mutate((current) => {
         const existing = current.get(id)
         if (existing === undefined) throw new DuctorError(ErrorCodes.notFound, `no cron job with id "${id}"`)
-        const job: CronJob = { ...existing, ...patch }
-        checkSemantics(job)
+        checkSemantics(patch)
+        const job: CronJob = { ...existing, ...patch, ...(patch.timezone !== undefined && { timezone: canonicalTimezone(patch.timezone) ?? patch.timezone }) }
         const next = new Map(current)
         next.set(id, job)
         return { next, result: job }
