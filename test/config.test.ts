@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { loadConfig, ConfigError, listenAddress, telegramMode } from '../src/config.ts'
+import { loadConfig, ConfigError, listenAddress, telegramMode, trustProxySetting } from '../src/config.ts'
 import { tempDir } from './helper.ts'
 
 async function writeConfig (home: string, value: unknown): Promise<void> {
@@ -182,4 +182,19 @@ test('unknown keys are kept and reported with the nearest known key', async (t) 
   ], 'the Python ductor\'s ductor_home is known to be unused, not reported')
   assert.equal((fileConfig as unknown as Record<string, unknown>)['cli_timout'], 900, 'kept')
   assert.equal(fileConfig.cli_timeout, 600)
+})
+
+test('server.trust_proxy: addresses, CIDR ranges, keywords or a hop count; true loads as loopback; a wrong entry names itself', async (t) => {
+  assert.deepEqual(trustProxySetting(false), { ok: true, value: false })
+  assert.deepEqual(trustProxySetting(true), { ok: true, value: ['loopback'] }, 'true never believes the client\'s own X-Forwarded-For')
+  assert.deepEqual(trustProxySetting(2), { ok: true, value: 2 })
+  assert.deepEqual(trustProxySetting('127.0.0.1, 10.0.0.0/8'), { ok: true, value: ['127.0.0.1', '10.0.0.0/8'] })
+  assert.deepEqual(trustProxySetting(['::1', 'fd00::/8', 'uniquelocal']), { ok: true, value: ['::1', 'fd00::/8', 'uniquelocal'] })
+  for (const bad of ['everyone', '10.0.0.0/33', '300.1.1.1', '10.0.0.1/8/1', '::1/129']) assert.equal(trustProxySetting([bad]).ok, false, bad)
+
+  const home = await tempDir(t)
+  await writeConfig(home, { server: { trust_proxy: ['127.0.0.1', 'proxy.example.com'] } })
+  await assert.rejects(loadConfig({ home, env: {} }), (err: unknown) => err instanceof ConfigError && err.key === 'server.trust_proxy' && /"proxy\.example\.com" is not an IP address/.test(err.message))
+  await writeConfig(home, { server: { trust_proxy: true } })
+  assert.equal((await loadConfig({ home, env: {} })).config.server.trust_proxy, true, 'an old config with true still loads')
 })
