@@ -18,6 +18,8 @@ import type { CliExecutor } from './providers/cli-executor.ts'
 import { createLimiter, type Limiter } from './core/limiter.ts'
 import { createCommandRegistry, type CommandRegistry } from './core/commands.ts'
 import { registerCoreCommands } from './core/core-commands.ts'
+import { registerCommandTable } from './core/command-table.ts'
+import { readVersion } from './version.ts'
 import { createOrchestrator, type Orchestrator } from './core/orchestrator.ts'
 import { planConfigPatch, type ConfigPatchPlan } from './core/config-update.ts'
 import { writeJsonAtomic } from './atomic-json.ts'
@@ -45,6 +47,8 @@ export interface CoreOptions {
   env?: NodeJS.ProcessEnv
   /** Replaces the real CLI executor (tests). */
   executor?: CliExecutor
+  /** The service's version, for /info and /upgrade outside Telegram (default: package.json's). */
+  version?: string
   /** Tick interval of the automation loop (default 1000 ms). */
   automationTickMs?: number
   /** How often CLAUDE.md/AGENTS.md are synced across the workspace while running (default 10 s). */
@@ -193,6 +197,11 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     memoryPath: paths.memory,
     providerStatus,
     switchDefault: async (next) => await switchDefault(next)
+  })
+  registerCommandTable(commands, {
+    version: opts.version ?? readVersion(),
+    home: paths.home,
+    cronJobs: () => automation.cron.store.list().map((j) => ({ id: j.id, title: j.title, schedule: j.schedule, enabled: j.enabled }))
   })
 
   let stoppingRuns: Promise<void> | undefined
