@@ -5,8 +5,16 @@ import { DuctorError, ErrorCodes, httpStatusByCode, isNoSpace, type ErrorCode } 
 import type { Logger } from './logger-types.ts'
 import type { Config } from './config.ts'
 import type { HomePaths } from './home/paths.ts'
-import type { Core } from './create-core.ts'
-import corePlugin from '../plugins/core.ts'
+import type { Clock } from './clock.ts'
+import type { SecretMask } from './secret-mask.ts'
+import type { CliExecutor } from './providers/cli-executor.ts'
+import settingsPlugin from '../plugins/settings.ts'
+import storesPlugin from '../plugins/stores.ts'
+import runnerPlugin from '../plugins/runner.ts'
+import orchestratorPlugin from '../plugins/orchestrator.ts'
+import automationPlugin from '../plugins/automation.ts'
+import inboxPlugin from '../plugins/inbox.ts'
+import webhooksPlugin from '../plugins/webhooks.ts'
 import healthRoutes from '../routes/health/index.ts'
 import adminRoutes from '../routes/admin/index.ts'
 import hookRoutes from '../routes/hooks/index.ts'
@@ -15,11 +23,23 @@ import telegramRoutes from '../routes/telegram/index.ts'
 import { lazyCompilersFactory } from './lazy-compilers.ts'
 
 export interface AppDeps {
+  /** The effective config (file + environment). */
   config: Config
+  /** The config as stored in `config/config.json`, and where (PATCH /api/config writes it). */
+  fileConfig?: Config
+  configPath?: string
   paths: HomePaths
   logger: Logger
+  clock: Clock
+  /** The environment the CLIs are started with (default: process.env). */
+  env?: NodeJS.ProcessEnv
+  /** The live secret set (the logger's scrubber in the service), see ADR 0007. */
+  secrets?: SecretMask
   version: string
-  core: Core
+  /** Replaces the real CLI executor (tests). */
+  executor?: CliExecutor
+  /** Tick interval of the automation loop (default 1000 ms). */
+  automationTickMs?: number
   /** Graceful stop with the restart exit code (42), for `/restart`. */
   requestRestart: () => void
   /** Seconds one Telegram getUpdates call may wait (tests use less). */
@@ -73,13 +93,17 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     return reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
   })
 
-  await app.register(corePlugin, { core: deps.core })
+  // The parts, in dependency order; they close in reverse (docs/adr, close order).
+  await app.register(settingsPlugin, deps)
+  await app.register(storesPlugin)
+  await app.register(runnerPlugin, deps.executor !== undefined ? { executor: deps.executor } : {})
+  await app.register(orchestratorPlugin)
+  await app.register(automationPlugin, deps.automationTickMs !== undefined ? { tickMs: deps.automationTickMs } : {})
+  await app.register(inboxPlugin)
+  await app.register(webhooksPlugin)
   await app.register(healthRoutes)
   if (deps.config.webhooks.enabled) await app.register(hookRoutes)
   await app.register(telegramPlugin, {
-    core: deps.core,
-    paths: deps.paths,
-    logger: deps.logger,
     version: deps.version,
     requestRestart: deps.requestRestart,
     ...(deps.telegramPollSeconds !== undefined ? { pollTimeoutSeconds: deps.telegramPollSeconds } : {})

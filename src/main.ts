@@ -1,14 +1,13 @@
 import { mkdir } from 'node:fs/promises'
 import closeWithGrace from 'close-with-grace'
 import { loadConfig, listenAddress, pinoLevel, ConfigError, configSecrets, type Config } from './config.ts'
-import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './logger.ts'
+import { createLogger, createSecretScrubber, type Logger } from './logger.ts'
 import { resolveHome, homePaths, type HomePaths } from './home/paths.ts'
 import { acquirePidLock, PidLockError, type PidLock } from './home/pid-lock.ts'
 import { seedHome } from './home/seed.ts'
 import { detectCliVariant } from './home/variant.ts'
 import { writeServiceInfo, removeServiceInfo } from './home/service-info.ts'
 import { buildApp, type App } from './app.ts'
-import { createCore } from './create-core.ts'
 import { systemClock } from './clock.ts'
 import { readVersion } from './version.ts'
 
@@ -41,8 +40,10 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   const paths = homePaths(home)
   const { config, fileConfig, path: configPath } = await loadConfig({ home, env })
 
+  // The config's secrets are scrubbed from the first log line on; the settings plugin adds those of
+  // every config applied later, the webhooks plugin every hook secret.
   const scrubber = createSecretScrubber()
-  registerSecrets(scrubber, config)
+  for (const secret of configSecrets(config)) scrubber.add(secret)
   const { logger, close: closeLogger } = createLogger({
     level: pinoLevel(config.log_level),
     logDir: paths.logs,
@@ -57,18 +58,17 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     lock = await acquirePidLock(paths.pidFile)
     await seedHome(home, { variant: detectCliVariant(config, env), logger })
     const version = readVersion()
-    const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber })
-    const app = await buildApp({ config, paths, logger, version, core, requestRestart: opts.requestRestart ?? (() => {}) })
+    const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber, version, requestRestart: opts.requestRestart ?? (() => {}) })
     const { host, port } = listenAddress(config)
     await app.listen({ host, port })
     const address = app.server.address()
     const boundPort = typeof address === 'object' && address !== null ? address.port : port
     const clientHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
     const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${boundPort}`
-    core.setApiUrl(url)
-    core.startAutomation()
-    await core.cliReady()
-    await core.inbox.start()
+    app.settings.setApiUrl(url)
+    // The replay waits for the runner: nothing is loaded between a done mark and its spawn.
+    await app.runner.ready()
+    await app.inbox.start()
     await writeServiceInfo(paths.state, { pid: process.pid, url, version, started_at: new Date().toISOString() })
     logger.info({ url, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined
@@ -97,10 +97,6 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     closeLogger()
     throw err
   }
-}
-
-function registerSecrets (scrubber: SecretScrubber, config: Config): void {
-  for (const secret of configSecrets(config)) scrubber.add(secret)
 }
 
 /**

@@ -26,7 +26,7 @@ type ChatReply = Static<typeof ChatReplySchema>
 
 /** The chat endpoint (SPEC §10): runs a prompt through the chat's lane; JSON when done, or SSE live. */
 const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { orchestrator } = app.core
+  const { orchestrator } = app
 
   app.post('/chats/:chatId/messages', {
     schema: {

@@ -20,7 +20,10 @@ const JobView = Type.Object({
 
 /** Cron jobs (SPEC §8.2, §10): the same field names as cron_jobs.json; schedules validated with their next runs. */
 const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { cron, runs, paths, webhooks } = app.core
+  const { cron } = app.automation
+  const { runs } = app.stores
+  const { paths } = app.settings
+  const { webhooks } = app
   const view = (job: CronJob) => ({
     job,
     zone: cron.zoneOf(job),

@@ -41,7 +41,7 @@ const updateScope = new AsyncLocalStorage<{ finish: () => Promise<void> }>()
  * boundary so nothing a user sends can take the process down.
  */
 export function createBot (opts: CreateBotOptions): TelegramBot {
-  const { core, config, paths, logger } = opts
+  const { parts, config, paths, logger } = opts
   const bot = new Bot<BotContext>(opts.token, { client: { apiRoot: opts.apiRoot } })
   const streamApi = draftAwareApi(streamApiFromGrammy(bot.api))
 
@@ -57,7 +57,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
   })
 
   const deps: BotDeps = {
-    core,
+    parts,
     config,
     paths,
     logger,
@@ -72,7 +72,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
       const begun = new Promise<void>((resolve) => { taken = resolve })
       const sink = sinkFor(where, o.replyTo)
       const finish = o.finish ?? updateScope.getStore()?.finish
-      core.orchestrator.handleMessage({
+      parts.orchestrator.handleMessage({
         chatId: String(where.chatId),
         text,
         origin: 'telegram',
@@ -86,10 +86,10 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     updateFinish: () => updateScope.getStore()?.finish,
     sendMarkdown: async (where, markdown, o) => await sendMarkdown(bot.api, where, markdown, o),
     isAllowed: (userId) => userId !== undefined && config().allowed_user_ids.includes(userId),
-    commandList: () => commandMenu(core.commands),
+    commandList: () => commandMenu(parts.orchestrator.commands),
     downloadMedia: async (media) => {
-      const now = core.clock.now()
-      const day = localParts(now, core.timezone()).dayKey
+      const now = parts.clock.now()
+      const day = localParts(now, parts.timezone()).dayKey
       return await downloadMedia(bot.api, { token: opts.token, apiRoot: opts.apiRoot, media, dir: join(paths.telegramFiles, day), now: new Date(now) })
     }
   }

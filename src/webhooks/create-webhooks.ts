@@ -10,7 +10,7 @@ import type { RunTask } from '../automation/task-run-types.ts'
 import { createHookStore, type HookStore } from './hook-store.ts'
 import { createDispatcher, type Dispatcher } from './dispatch.ts'
 
-/** The webhook objects of the Core (SPEC §9): the hooks of `webhooks.json` and their dispatcher. */
+/** The webhooks part (SPEC §9), decorated as `app.webhooks`: the hooks of `webhooks.json` and their dispatcher. */
 export interface Webhooks {
   store: HookStore
   dispatcher: Dispatcher

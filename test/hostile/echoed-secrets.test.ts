@@ -6,6 +6,12 @@ import assert from 'node:assert/strict'
 import { ADMIN_TOKEN } from '../helper.ts'
 import { cleanups, scriptMarker, startBot, type BotHarness } from '../telegram/helpers.ts'
 
+const entities: Record<string, string> = { '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&amp;': '&' }
+/** What a Telegram reader sees of an HTML text, without whitespace. */
+function visible (html: string): string {
+  return html.replace(/<[^>]*>/g, '').replace(/&(lt|gt|quot|#39|amp);/g, (e) => entities[e] ?? e).replace(/\s+/g, '')
+}
+
 describe('secrets the agent echoes are masked in everything it says', () => {
   let bot: BotHarness
   let secrets: Record<string, string>
@@ -20,7 +26,19 @@ describe('secrets the agent echoes are masked in everything it says', () => {
     })
     return { status: res.status, text: await res.text() }
   }
-  const leaks = (text: string): string[] => Object.entries(secrets).filter(([, s]) => text.includes(s)).map(([name]) => name)
+  /**
+   * The secrets a reader could put together from `texts` (in the order they were sent): Telegram's
+   * HTML reduced to what it shows (tags dropped, entities decoded) and whitespace removed, each text
+   * alone and all of them one after the other. So a secret split by a line break or a space, by
+   * markup (`a_b_c` rendered as italics) or by the boundary between two messages still counts.
+   */
+  const leaks = (...texts: string[]): string[] => {
+    const shown = texts.map(visible)
+    const together = shown.join('')
+    return Object.entries(secrets).filter(([, s]) => shown.some((t) => t.includes(s)) || together.includes(s)).map(([name]) => name)
+  }
+  /** Every text Telegram was sent for `chat` (messages and edits), in order. */
+  const sentTo = (chat: number): string[] => bot.fake.calls.filter((c) => Number(c.params.chat_id) === chat && typeof c.params.text === 'string').map((c) => String(c.params.text))
 
   before(async () => {
     bot = await startBot(cleanup, { config: { webhooks: { enabled: true }, streaming: { enabled: true, edit_interval_seconds: 0.5 } } })
@@ -41,9 +59,22 @@ describe('secrets the agent echoes are masked in everything it says', () => {
     await bot.say(`what do you know? ${script} [[delay:60]]`, { chatId: chat, from: chat })
     const done = await bot.waitMessage((m) => m.text.startsWith('bot ') && m.text.endsWith('.'), 'the final reply', chat)
     assert.equal(done.text, 'bot [REDACTED], admin [REDACTED], hook [REDACTED].')
-    const sent = bot.fake.calls.filter((c) => Number(c.params.chat_id) === chat && typeof c.params.text === 'string').map((c) => String(c.params.text))
+    const sent = sentTo(chat)
     assert.ok(sent.length > 1, 'the reply was streamed')
-    assert.deepEqual(sent.flatMap(leaks), [], `sent: ${JSON.stringify(sent)}`)
+    assert.deepEqual(leaks(...sent), [], `sent: ${JSON.stringify(sent)}`)
+  })
+
+  test('Telegram: a secret at the 4096-character cut between two messages is not in either half', async () => {
+    const chat = 117
+    const admin = secrets['admin'] ?? ''
+    // No space before the secret: the cut falls inside it (or inside its mask).
+    const reply = `${'x'.repeat(4090)}${admin} and ${secrets['hook'] ?? ''} end.`
+    const long = await scriptMarker(bot.home, [{ text: reply.slice(0, 3000) }, { pause: 3 }, { text: reply.slice(3000, 4093) }, { pause: 3 }, { text: reply.slice(4093) }], reply)
+    await bot.say(`a long one ${long} [[delay:60]]`, { chatId: chat, from: chat })
+    await bot.waitMessage((m) => m.text.endsWith('end.'), 'the second half', chat)
+    const sent = sentTo(chat)
+    assert.ok(sent.some((t) => t.startsWith('xxxx')) && sent.some((t) => t.endsWith('end.') && !t.startsWith('x')), `two messages: ${JSON.stringify(sent.map((t) => t.length))}`)
+    assert.deepEqual(leaks(...sent), [], `sent: ${JSON.stringify(sent)}`)
   })
 
   test('admin API: the JSON reply, the SSE stream and the run history show the mask', async () => {
@@ -53,7 +84,10 @@ describe('secrets the agent echoes are masked in everything it says', () => {
     const sse = await api('POST', '/api/chats/114/messages', { text: `once more ${script}` }, { accept: 'text/event-stream' })
     assert.match(sse.text, /event: text/)
     assert.match(sse.text, /\[REDACTED\]/)
-    assert.deepEqual(leaks(sse.text), [], sse.text)
+    // Each `text` event carries one delta: read together, as a client shows them.
+    const deltas = [...sse.text.matchAll(/^event: text\ndata: (.*)$/gm)].map((m) => String((JSON.parse(m[1] ?? '{}') as { text?: unknown }).text ?? ''))
+    assert.ok(deltas.length > 1, 'the reply was streamed')
+    assert.deepEqual(leaks(sse.text, deltas.join('')), [], sse.text)
     const runs = await api('GET', '/api/runs?limit=100')
     assert.deepEqual(leaks(runs.text), [])
   })

@@ -126,6 +126,6 @@ describe('Telegram: buttons, files out, media in', () => {
     await bot.say('', { chatId: chat, from: chat, extra: { text: undefined, document: { file_id: big, file_unique_id: 'big', file_name: 'big.iso', file_size: 30 * 1024 * 1024 } } })
     const reply = await bot.waitMessage((m) => /too large/.test(m.text), 'the too-large reply', chat)
     assert.match(reply.text, /20 MB/)
-    assert.equal(bot.core.orchestrator.isBusy(String(chat)), false)
+    assert.equal(bot.app.orchestrator.isBusy(String(chat)), false)
   })
 })

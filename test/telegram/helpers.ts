@@ -7,7 +7,6 @@ import { loadConfig } from '../../src/config.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths, type HomePaths } from '../../src/home/paths.ts'
 import { seedHome } from '../../src/home/seed.ts'
-import { createCore, type Core } from '../../src/create-core.ts'
 import { systemClock } from '../../src/clock.ts'
 import { createFakeBotApi, type FakeBotApi, type StoredMessage } from '../fakes/bot-api/server.ts'
 import { createFakeBin } from '../fakes/fake-bin.ts'
@@ -22,7 +21,6 @@ export const GROUP = -100500
 
 export interface BotHarness {
   app: App
-  core: Core
   fake: FakeBotApi
   home: string
   paths: HomePaths
@@ -87,9 +85,8 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
   await seedHome(home, { variant: 'both' })
   await opts.prepare?.(paths)
   const { logger, lines } = memoryLogger()
-  const core = await createCore({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: { ...process.env, ...cliEnv, ...opts.env } })
   const harness = { restarts: 0 } as BotHarness
-  const app = await buildApp({ config: loaded.config, paths, logger, version: '0.0.0-test', core, requestRestart: () => { harness.restarts++ }, telegramPollSeconds: 1 })
+  const app = await buildApp({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: { ...process.env, ...cliEnv, ...opts.env }, version: '0.0.0-test', requestRestart: () => { harness.restarts++ }, telegramPollSeconds: 1 })
   t.after(async () => {
     await app.close()
     await fake.close()
@@ -97,7 +94,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     await rm(home, { recursive: true, force: true })
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
-  await core.inbox.start()
+  await app.inbox.start()
   await app.telegram?.started
   const address = app.server.address()
   const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
@@ -159,7 +156,6 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
   const messages = (chatId = USER): StoredMessage[] => fake.messages(chatId)
   Object.assign(harness, {
     app,
-    core,
     fake,
     home,
     paths,

@@ -15,11 +15,11 @@ import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
 export function modelPanelFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
   const current = (chatId: string): ModelCurrent => {
-    const { provider, model } = chooseTarget({ config: deps.config, sessions: deps.core.sessions }, chatId, {})
-    const stored = deps.core.sessions.get(chatId)?.['reasoning_effort']
+    const { provider, model } = chooseTarget({ config: deps.config, sessions: deps.parts.sessions }, chatId, {})
+    const stored = deps.parts.sessions.get(chatId)?.['reasoning_effort']
     return { provider, model, effort: typeof stored === 'string' ? stored : deps.config().reasoning_effort }
   }
-  const busy = (chatId: string): boolean => deps.core.orchestrator.isBusy(chatId)
+  const busy = (chatId: string): boolean => deps.parts.orchestrator.isBusy(chatId)
 
   feature.command('model', async (ctx, next) => {
     if (ctx.match.trim() !== '') return await next()
@@ -42,7 +42,7 @@ export function modelPanelFeature (deps: BotDeps): Composer<BotContext> {
       return await Promise.all([answer(ctx), editPanel(ctx, effortView(action.model, now))])
     }
     const args = action.kind === 'effort' ? `${action.model} ${action.effort}` : action.model
-    const reply = await deps.core.commands.get('model')?.handler({ chatId, args, origin: 'telegram' })
+    const reply = await deps.parts.orchestrator.commands.get('model')?.handler({ chatId, args, origin: 'telegram' })
     await answer(ctx, 'Done')
     await editPanel(ctx, { html: renderMarkdown(reply?.text ?? 'The model could not be changed.'), keyboard: [] })
   })

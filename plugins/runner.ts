@@ -1,0 +1,96 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { createProcessRegistry, type ProcessRegistry } from '../src/providers/process-registry.ts'
+import { createRunner } from '../src/providers/runner.ts'
+import { createCliExecutor } from '../src/providers/executor.ts'
+import type { CliExecutor } from '../src/providers/cli-executor.ts'
+import { maskingExecutor } from '../src/core/masking-executor.ts'
+import { createLimiter, type Limiter } from '../src/core/limiter.ts'
+import type { RunLog } from '../src/core/run-log.ts'
+import { newRunId } from '../src/store/run-history.ts'
+import { installedClis } from '../src/home/variant.ts'
+
+export interface RunnerPart {
+  /** Every CLI process of this service, by run id (GET /api/runs/active, DELETE /api/runs/:id). */
+  registry: ProcessRegistry
+  /** Runs one CLI turn; what it says is masked against the live secrets (ADR 0007). */
+  executor: CliExecutor
+  /** The run slots (`limits.max_concurrent_runs`). */
+  limiter: Limiter
+  /**
+   * The run history as the run owners (chat runs, tasks, the heartbeat) record through it: a run
+   * is pending in the registry from its start to its recorded end, so DELETE /api/runs/:id can tell
+   * a run waiting for its process from a record nothing is working on.
+   */
+  runLog: RunLog
+  /** Resolves once the runner can spawn without loading anything first (see Runner.ready). */
+  ready: () => Promise<void>
+  /** Whether each CLI is installed, in a few words (for /status and GET /api/status). */
+  providerStatus: () => Promise<Record<'claude' | 'codex', string>>
+}
+
+export interface RunnerOptions {
+  /** Replaces the real CLI executor (tests). */
+  executor?: CliExecutor
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    runner: RunnerPart
+  }
+}
+
+/** The CLI runner: process registry, executor, run slots. Kills what is still running on close. */
+async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise<void> {
+  const { config, paths, clock, logger, env, secrets } = app.settings
+  const { runs } = app.stores
+  const registry = createProcessRegistry({ clock })
+  const runner = createRunner({ logger: logger.child({ component: 'runner' }), registry, clock })
+  const executor = maskingExecutor(opts.executor ?? createCliExecutor({
+    config,
+    runner,
+    home: paths.home,
+    api: () => ({ url: app.settings.apiUrl(), token: config().admin.enabled ? config().admin.token : null }),
+    baseEnv: env
+  }), secrets)
+  const limiter = createLimiter(config().limits.max_concurrent_runs)
+  app.settings.onApply((next) => { limiter.setMax(next.limits.max_concurrent_runs) })
+  const runLog: RunLog = {
+    async start (input) {
+      // Pending before the record can be seen (GET /api/runs/active shows it while it is written).
+      const id = input.id ?? newRunId(clock.now())
+      registry.markPending(id)
+      try {
+        return await runs.start({ ...input, id })
+      } catch (err) {
+        registry.settled(id)
+        throw err
+      }
+    },
+    async finish (id, end) {
+      try {
+        return await runs.finish(id, end)
+      } finally {
+        registry.settled(id)
+      }
+    },
+    record: async (input) => await runs.record(input)
+  }
+  const say = (ok: boolean, install: string): string => ok ? 'installed' : `not installed (${install})`
+  app.decorate('runner', {
+    registry,
+    executor,
+    limiter,
+    runLog,
+    ready: async () => { await runner.ready() },
+    async providerStatus () {
+      const installed = installedClis(config(), env)
+      return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
+    }
+  } satisfies RunnerPart)
+  // The run owners aborted their runs in their own onClose (they close before the runner); this
+  // stops whatever is left, so no child outlives the service.
+  app.addHook('onClose', async () => { await registry.killAll() })
+}
+
+export default fp(runnerPlugin, { name: 'runner', dependencies: ['settings', 'stores'] })
