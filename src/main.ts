@@ -10,9 +10,7 @@ import { writeServiceInfo, removeServiceInfo } from './home/service-info.ts'
 import { buildApp, type App } from './app.ts'
 import { systemClock } from './clock.ts'
 import { readVersion } from './version.ts'
-
-/** Exit code that asks the supervisor (`ductor serve`, systemd) to start the service again. */
-export const RESTART_EXIT_CODE = 42
+import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from './exit-codes.ts'
 
 export interface Service {
   app: App
@@ -115,7 +113,7 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
     service = await startService({ ...opts, requestRestart })
   } catch (err) {
     process.stderr.write(`ductor: ${startupMessage(err)}\n`)
-    process.exit(err instanceof ConfigError ? 2 : 1)
+    process.exit(err instanceof ConfigError ? CONFIG_ERROR_EXIT_CODE : 1)
   }
   closer.close = closeWithGrace({ delay: 10_000, logger: { error: (m: unknown) => service.logger.error(m) } }, async ({ err, signal }) => {
     if (err !== undefined) service.logger.error({ err }, 'fatal error, shutting down')
