@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyServerOptions, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { DuctorError, ErrorCodes, httpStatusByCode, isNoSpace, type ErrorCode } from './errors.ts'
@@ -8,6 +8,7 @@ import type { HomePaths } from './home/paths.ts'
 import type { Clock } from './clock.ts'
 import type { SecretMask } from './secret-mask.ts'
 import type { CliExecutor } from './providers/cli-executor.ts'
+import schemaCompilersPlugin from '../plugins/schema-compilers.ts'
 import settingsPlugin from '../plugins/settings.ts'
 import storesPlugin from '../plugins/stores.ts'
 import runnerPlugin from '../plugins/runner.ts'
@@ -20,7 +21,6 @@ import adminRoutes from '../routes/admin/index.ts'
 import hookRoutes from '../routes/hooks/index.ts'
 import telegramPlugin from '../plugins/telegram.ts'
 import telegramRoutes from '../routes/telegram/index.ts'
-import { lazyCompilersFactory } from './lazy-compilers.ts'
 
 export interface AppDeps {
   /** The effective config (file + environment). */
@@ -48,9 +48,6 @@ export interface AppDeps {
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
 
-/** Ajv's function type lists fields (`schema`, …) that a not yet compiled validator cannot have. */
-type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>
-
 const codeByStatus: Record<number, ErrorCode> = {
   400: ErrorCodes.badRequest,
   401: ErrorCodes.unauthorized,
@@ -73,11 +70,6 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: deps.config.server.trust_proxy,
     bodyLimit: 1024 * 1024,
-    // Schemas that say additionalProperties: false mean it: an unknown (e.g. misspelt) field is a 400
-    // naming it, not silently dropped (Fastify's default strips it).
-    ajv: { customOptions: { removeAdditional: false } },
-    // Each route's validator and serializer is compiled on its first request, not at start (P4).
-    schemaController: { compilersFactory: lazyCompilersFactory() as unknown as CompilersFactory },
     return503OnClosing: true,
     forceCloseConnections: true
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -93,6 +85,9 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     return reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
   })
 
+  // Route schemas compile on their first request, with Fastify's compilers and our Ajv options:
+  // additionalProperties: false means it (an unknown field is a 400 naming it, not silently dropped).
+  await app.register(schemaCompilersPlugin)
   // The parts, in dependency order; they close in reverse (docs/adr, close order).
   await app.register(settingsPlugin, deps)
   await app.register(storesPlugin)

@@ -12,6 +12,11 @@ function visible (html: string): string {
   return html.replace(/<[^>]*>/g, '').replace(/&(lt|gt|quot|#39|amp);/g, (e) => entities[e] ?? e).replace(/\s+/g, '')
 }
 
+/** The deltas of an SSE reply's `text` events, in order (a client shows them joined). */
+function sseText (body: string): string[] {
+  return [...body.matchAll(/^event: text\ndata: (.*)$/gm)].map((m) => String((JSON.parse(m[1] ?? '{}') as { text?: unknown }).text ?? ''))
+}
+
 describe('secrets the agent echoes are masked in everything it says', () => {
   let bot: BotHarness
   let secrets: Record<string, string>
@@ -45,13 +50,14 @@ describe('secrets the agent echoes are masked in everything it says', () => {
     const created = await api('POST', '/api/webhooks', { id: 'ci', title: 'CI', mode: 'wake', prompt_template: 'Build {{status}}' })
     assert.equal(created.status, 201, created.text)
     secrets = { bot: bot.fake.token, admin: ADMIN_TOKEN, hook: JSON.parse(created.text).token as string }
-    // The reply streams in pieces that split each secret in two, with pauses so Telegram sees edits in between.
+    // The reply streams in deltas of one text block that split each secret in two, with pauses so
+    // Telegram sees edits in between.
     const cut = (s: string): [string, string] => [s.slice(0, 6), s.slice(6)]
     const [b1, b2] = cut(secrets['bot'] ?? '')
     const [a1, a2] = cut(secrets['admin'] ?? '')
     const [h1, h2] = cut(secrets['hook'] ?? '')
     const reply = `bot ${b1}${b2}, admin ${a1}${a2}, hook ${h1}${h2}.`
-    script = await scriptMarker(bot.home, [{ text: `bot ${b1}` }, { pause: 3 }, { text: `${b2}, admin ${a1}` }, { pause: 3 }, { text: `${a2}, hook ${h1}` }, { pause: 3 }, { text: `${h2}.` }], reply)
+    script = await scriptMarker(bot.home, [{ delta: `bot ${b1}` }, { pause: 3 }, { delta: `${b2}, admin ${a1}` }, { pause: 3 }, { delta: `${a2}, hook ${h1}` }, { pause: 3 }, { delta: `${h2}.` }], reply)
   })
 
   test('Telegram: neither the streamed edits nor the final message hold a secret', async () => {
@@ -69,7 +75,8 @@ describe('secrets the agent echoes are masked in everything it says', () => {
     const admin = secrets['admin'] ?? ''
     // No space before the secret: the cut falls inside it (or inside its mask).
     const reply = `${'x'.repeat(4090)}${admin} and ${secrets['hook'] ?? ''} end.`
-    const long = await scriptMarker(bot.home, [{ text: reply.slice(0, 3000) }, { pause: 3 }, { text: reply.slice(3000, 4093) }, { pause: 3 }, { text: reply.slice(4093) }], reply)
+    // Pauses (60 ms a line) longer than the edit interval: Telegram is sent the text with the cut secret.
+    const long = await scriptMarker(bot.home, [{ delta: reply.slice(0, 3000) }, { pause: 12 }, { delta: reply.slice(3000, 4093) }, { pause: 12 }, { delta: reply.slice(4093) }, { pause: 12 }], reply)
     await bot.say(`a long one ${long} [[delay:60]]`, { chatId: chat, from: chat })
     await bot.waitMessage((m) => m.text.endsWith('end.'), 'the second half', chat)
     const sent = sentTo(chat)
@@ -84,8 +91,7 @@ describe('secrets the agent echoes are masked in everything it says', () => {
     const sse = await api('POST', '/api/chats/114/messages', { text: `once more ${script}` }, { accept: 'text/event-stream' })
     assert.match(sse.text, /event: text/)
     assert.match(sse.text, /\[REDACTED\]/)
-    // Each `text` event carries one delta: read together, as a client shows them.
-    const deltas = [...sse.text.matchAll(/^event: text\ndata: (.*)$/gm)].map((m) => String((JSON.parse(m[1] ?? '{}') as { text?: unknown }).text ?? ''))
+    const deltas = sseText(sse.text)
     assert.ok(deltas.length > 1, 'the reply was streamed')
     assert.deepEqual(leaks(sse.text, deltas.join('')), [], sse.text)
     const runs = await api('GET', '/api/runs?limit=100')
@@ -96,10 +102,11 @@ describe('secrets the agent echoes are masked in everything it says', () => {
     const rotated = await api('POST', '/api/webhooks/ci/rotate-token')
     assert.equal(rotated.status, 200, rotated.text)
     const token = JSON.parse(rotated.text).token as string
-    const echo = await scriptMarker(bot.home, [{ text: `new ${token.slice(0, 5)}` }, { text: `${token.slice(5)} here` }], `new ${token} here`)
+    const echo = await scriptMarker(bot.home, [{ delta: `new ${token.slice(0, 5)}` }, { delta: `${token.slice(5)} here` }], `new ${token} here`)
     const res = await api('POST', '/api/chats/116/messages', { text: `the new one? ${echo}` }, { accept: 'text/event-stream' })
-    assert.ok(!res.text.includes(token), res.text)
-    assert.match(res.text, /new \[REDACTED\] here/)
+    const shown = visible(sseText(res.text).join(''))
+    assert.ok(!shown.includes(token), res.text)
+    assert.match(sseText(res.text).join(''), /new \[REDACTED\] here/)
   })
 
   test('a cron job\'s result delivered to Telegram shows the mask', async () => {

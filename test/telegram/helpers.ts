@@ -177,7 +177,12 @@ export async function until (fn: () => boolean, what: string, timeoutMs = 10_000
 }
 
 /** One step of a scripted Claude run: text, a tool call, or `pause` lines of nothing (each takes the prompt's [[delay:n]]). */
-export type ScriptStep = { text: string } | { tool: string, input: Record<string, unknown> } | { pause: number }
+/**
+ * `text` is one whole assistant message (blocks of separate messages reach the user joined by a blank
+ * line); consecutive `delta` steps stream one message's text block piece by piece, as Claude does with
+ * partial messages, and are followed by that message whole.
+ */
+export type ScriptStep = { text: string } | { delta: string } | { tool: string, input: Record<string, unknown> } | { pause: number }
 
 /**
  * A prompt marker that makes the fake Claude play `steps` and end with `reply` as the result: a
@@ -189,11 +194,29 @@ export async function scriptMarker (dir: string, steps: ScriptStep[], reply: str
   const usage = { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 5 }
   const assistant = (content: unknown[]): string => line('assistant', { message: { id: `msg_${randomUUID()}`, type: 'message', role: 'assistant', model: 'opus', content, usage }, parent_tool_use_id: null })
   const lines = [line('system', { subtype: 'init', cwd: dir, model: 'opus', permissionMode: 'bypassPermissions', tools: [] })]
+  let streaming: { id: string, text: string } | null = null
+  const endStream = (): void => {
+    if (streaming === null) return
+    lines.push(line('assistant', { message: { id: streaming.id, type: 'message', role: 'assistant', model: 'opus', content: [{ type: 'text', text: streaming.text }], usage }, parent_tool_use_id: null }))
+    streaming = null
+  }
+  const event = (e: Record<string, unknown>): string => line('stream_event', { event: e, parent_tool_use_id: null })
   for (const step of steps) {
+    if ('delta' in step) {
+      if (streaming === null) {
+        streaming = { id: `msg_${randomUUID()}`, text: '' }
+        lines.push(event({ type: 'message_start', message: { id: streaming.id, usage } }))
+      }
+      streaming.text += step.delta
+      lines.push(event({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: step.delta } }))
+      continue
+    }
+    if (!('pause' in step)) endStream()
     if ('text' in step) lines.push(assistant([{ type: 'text', text: step.text }]))
     else if ('tool' in step) lines.push(assistant([{ type: 'tool_use', id: `toolu_${randomUUID()}`, name: step.tool, input: step.input }]))
     else for (let i = 0; i < step.pause; i++) lines.push(JSON.stringify({ type: 'ductor_test_pause' }))
   }
+  endStream()
   lines.push(line('result', { subtype: 'success', is_error: false, duration_ms: 5, num_turns: 1, result: reply, total_cost_usd: 0.001, usage }))
   const path = join(dir, `script-${randomUUID()}.jsonl`)
   await writeFile(path, lines.join('\n') + '\n')
