@@ -37,7 +37,7 @@ async function journalAlone (appenders: number, seconds: number): Promise<number
     await Promise.all(Array.from({ length: appenders }, async () => {
       while (performance.now() < end) {
         const { seq } = await journal.append({ kind: 'webhook', key: String(n++), payload })
-        journal.markDone(seq)
+        journal.markFinished(seq)
       }
     }))
     const elapsed = (performance.now() - started) / 1000

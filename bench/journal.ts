@@ -26,7 +26,7 @@ try {
         const started = performance.now()
         const { seq } = await journal.append({ kind: 'telegram', key: String(n), payload: { ...payload, update_id: n++ } })
         latencies.push(performance.now() - started)
-        journal.markDone(seq)
+        journal.markFinished(seq)
       }
     }
     const started = performance.now()

@@ -2,10 +2,13 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { createAutomation, type Automation } from '../src/automation/create-automation.ts'
 import { chatRunDeps } from './orchestrator.ts'
+import { syncRuleFiles } from '../src/home/seed.ts'
 
 export interface AutomationOptions {
   /** Tick interval of the automation loop (default 1000 ms). */
   tickMs?: number
+  /** How often CLAUDE.md/AGENTS.md are synced across the workspace while running (default 10 s). */
+  ruleSyncMs?: number
 }
 
 declare module 'fastify' {
@@ -16,10 +19,10 @@ declare module 'fastify' {
 }
 
 /**
- * The automation loop starts once the server listens (`onListen`) and its timer stops on
- * `preClose`. Its tasks are aborted on `onClose`, which runs after the inbox's (registered later):
- * the inbox has stopped, so a webhook task aborted here stays unfinished in the journal and is
- * replayed at the next start. Then it waits at most 3 s for the runs to record their end.
+ * The automation loop starts once the server listens (`onListen`), with the sync of CLAUDE.md and
+ * AGENTS.md. On `preClose`, after the runner shut the claim gate and stopped every CLI and the
+ * orchestrator let its lanes go, the loop stops, waiting and running tasks are aborted, and it waits
+ * at most 3 s for them to record their end.
  */
 async function automationPlugin (app: FastifyInstance, opts: AutomationOptions): Promise<void> {
   const automation = await createAutomation({
@@ -29,9 +32,27 @@ async function automationPlugin (app: FastifyInstance, opts: AutomationOptions):
     tickMs: opts.tickMs
   })
   app.decorate('automation', automation)
-  app.addHook('onListen', async () => { automation.scheduler.start() })
-  app.addHook('preClose', async () => { await automation.stop() })
-  app.addHook('onClose', async () => {
+  const { paths, logger } = app.settings
+  // CLAUDE.md and AGENTS.md stay identical while the service runs (SPEC §1), as in the Python
+  // version: within `ruleSyncMs` of an edit of one, the other follows (the newer wins). Received and
+  // produced files are not walked.
+  let ruleSync: NodeJS.Timeout | null = null
+  let syncing = false
+  const syncRules = (): void => {
+    if (syncing) return
+    syncing = true
+    syncRuleFiles(paths.workspace, { skip: new Set([paths.telegramFiles, paths.outputToUser]) })
+      .then((written) => { if (written.length > 0) logger.info({ files: written }, 'rule files synced') })
+      .catch((err: unknown) => { logger.warn({ err }, 'rule file sync failed') })
+      .finally(() => { syncing = false })
+  }
+  app.addHook('onListen', async () => {
+    automation.scheduler.start()
+    ruleSync ??= setInterval(syncRules, opts.ruleSyncMs ?? 10_000).unref()
+  })
+  app.addHook('preClose', async () => {
+    if (ruleSync !== null) clearInterval(ruleSync)
+    await automation.stop()
     automation.abort()
     await automation.drain(3000)
   })

@@ -14,14 +14,15 @@ declare module 'fastify' {
 
 /**
  * The inbox (journal + dedupe). The service starts it (`inbox.start()`, the replay) once it listens
- * and the runner is ready. Its `onClose` comes after every `preClose` (intake stopped, lanes paused,
- * automation timer stopped) and before the automation's and the orchestrator's (registered earlier):
- * it gives the entries in flight 2 s; what is still running then stays unfinished in the journal and
- * is replayed at the next start, even when the automation aborts it right after. Then its files close.
+ * and the runner is ready. Its `onClose` comes after every `preClose` (claim gate shut, every CLI
+ * stopped, queues let go, Telegram intake stopped): handlers still waiting settle within 2 s, an
+ * entry that never started stays unfinished in the journal and is replayed at the next start
+ * (src/store/inbox.ts). Then its files close.
  */
 async function inboxPlugin (app: FastifyInstance): Promise<void> {
   const { paths, clock, logger } = app.settings
   const inbox = createInbox({
+    gate: app.runner.claims,
     journal: await createJournal({ path: join(paths.state, 'inbox.jsonl'), clock, logger: logger.child({ component: 'inbox' }) }),
     dedupe: await createDedupeStore({ path: join(paths.state, 'dedupe.jsonl'), clock, logger: logger.child({ component: 'dedupe' }) }),
     clock,
@@ -34,4 +35,4 @@ async function inboxPlugin (app: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(inboxPlugin, { name: 'inbox', dependencies: ['settings', 'orchestrator', 'automation'] })
+export default fp(inboxPlugin, { name: 'inbox', dependencies: ['settings', 'runner'] })

@@ -13,10 +13,9 @@ declare module 'fastify' {
 }
 
 /**
- * The orchestrator. On `preClose` its lanes pause: nothing queued starts any more (a message waiting
- * in a lane stays unfinished in the inbox and is answered after the restart, instead of being
- * started now and killed at once). On `onClose` the runs still going are stopped as a shutdown (the
- * chat is told why) and drained for at most 3 s.
+ * The orchestrator. On `preClose`, after the runner shut the claim gate and stopped every CLI, its
+ * lanes pause (nothing queued starts), the runs still going are stopped as a shutdown (the chat is
+ * told why), the queues are let go, and it waits at most 3 s for the runs to record their end.
  */
 async function orchestratorPlugin (app: FastifyInstance): Promise<void> {
   const chat = chatRunDeps(app)
@@ -29,11 +28,12 @@ async function orchestratorPlugin (app: FastifyInstance): Promise<void> {
     isBusy: orchestrator.isBusy,
     queueDepth: (chatId) => orchestrator.lanes.queueDepth(chatId),
     memoryPath: paths.memory,
-    providerStatus: app.runner.providerStatus
+    providerStatus: app.runner.providerStatus,
+    switchDefault: app.settings.switchDefault
   })
   app.decorate('orchestrator', orchestrator)
-  app.addHook('preClose', async () => { orchestrator.lanes.pause() })
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
+    orchestrator.lanes.pause()
     for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.lanes.abort(chatId, 'shutdown')
     await orchestrator.drain(3000)
   })
@@ -43,7 +43,7 @@ async function orchestratorPlugin (app: FastifyInstance): Promise<void> {
 export function chatRunDeps (app: FastifyInstance): ChatRunDeps {
   const { config, paths, clock, logger, timezone } = app.settings
   const { executor, limiter, runLog } = app.runner
-  return { config, paths, sessions: app.stores.sessions, runs: runLog, cli: executor, limiter, clock, logger, timezone }
+  return { config, paths, sessions: app.stores.sessions, runs: runLog, cli: executor, limiter, clock, logger, timezone, claims: app.runner.claims }
 }
 
 export default fp(orchestratorPlugin, { name: 'orchestrator', dependencies: ['settings', 'stores', 'runner'] })

@@ -9,6 +9,7 @@ import { createLimiter, type Limiter } from '../src/core/limiter.ts'
 import type { RunLog } from '../src/core/run-log.ts'
 import { newRunId } from '../src/store/run-history.ts'
 import { installedClis } from '../src/home/variant.ts'
+import { createClaimGate, type ClaimGate } from '../src/claims.ts'
 
 export interface RunnerPart {
   /** Every CLI process of this service, by run id (GET /api/runs/active, DELETE /api/runs/:id). */
@@ -27,6 +28,8 @@ export interface RunnerPart {
   ready: () => Promise<void>
   /** Whether each CLI is installed, in a few words (for /status and GET /api/status). */
   providerStatus: () => Promise<Record<'claude' | 'codex', string>>
+  /** The claim gate: every CLI run is made for a claim; shut at shutdown (src/claims.ts). */
+  claims: ClaimGate
 }
 
 export interface RunnerOptions {
@@ -54,6 +57,7 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
     baseEnv: env
   }), secrets)
   const limiter = createLimiter(config().limits.max_concurrent_runs)
+  const claims = createClaimGate()
   app.settings.onApply((next) => { limiter.setMax(next.limits.max_concurrent_runs) })
   const runLog: RunLog = {
     async start (input) {
@@ -82,15 +86,27 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
     executor,
     limiter,
     runLog,
+    claims,
     ready: async () => { await runner.ready() },
     async providerStatus () {
       const installed = installedClis(config(), env)
       return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
     }
   } satisfies RunnerPart)
-  // The run owners aborted their runs in their own onClose (they close before the runner); this
-  // stops whatever is left, so no child outlives the service.
-  app.addHook('onClose', async () => { await registry.killAll() })
+  // The first step of a shutdown, while requests can still be answered (a chat request cut short
+  // gets its 503): the gate shuts, so from here no CLI starts (a message waiting in a queue or for a
+  // run slot stays unfinished in the inbox and is answered after the restart, instead of being
+  // started now and killed at once), and every CLI is stopped as a shutdown. The run owners, next in
+  // preClose order, let their queues go and wait for their runs to record their end.
+  let killing: Promise<unknown> = Promise.resolve()
+  app.addHook('preClose', async () => {
+    await claims.shut()
+    killing = registry.killAll()
+  })
+  app.addHook('onClose', async () => {
+    await killing
+    await registry.killAll()
+  })
 }
 
 export default fp(runnerPlugin, { name: 'runner', dependencies: ['settings', 'stores'] })

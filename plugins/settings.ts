@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { configSecrets, type Config } from '../src/config.ts'
+import { configSecrets, ENV_OVERRIDES, type Config } from '../src/config.ts'
 import { createSecretMask, type SecretMask } from '../src/secret-mask.ts'
 import { writeJsonAtomic } from '../src/atomic-json.ts'
 import { planConfigPatch, type ConfigPatchPlan } from '../src/core/config-update.ts'
@@ -29,6 +29,12 @@ export interface Settings {
   onApply: (listener: (next: Config) => void) => void
   /** PATCH /api/config: merge, validate, persist atomically, apply what can be applied live. */
   updateConfig: (patch: unknown) => Promise<ConfigPatchPlan>
+  /**
+   * `/model` (SPEC §4): the new default is written to config.json like PATCH /api/config and applied.
+   * An environment variable (DUCTOR_PROVIDER / DUCTOR_MODEL) wins over the file at the next start; the
+   * user's explicit switch still applies now, and the returned note tells them why it will not last.
+   */
+  switchDefault: (next: { provider: 'claude' | 'codex', model: string, reasoning_effort?: Config['reasoning_effort'] }) => Promise<string | null>
 }
 
 export interface SettingsOptions {
@@ -70,6 +76,19 @@ async function settingsPlugin (app: FastifyInstance, opts: SettingsOptions): Pro
     for (const listener of listeners) listener(next)
   }
 
+  async function updateConfig (patch: unknown): Promise<ConfigPatchPlan> {
+    const run = configWrites.then(async () => {
+      const plan = planConfigPatch(fileConfig, patch, env)
+      if (opts.configPath !== undefined) await writeJsonAtomic(opts.configPath, plan.file)
+      fileConfig = plan.file
+      applyConfig(plan.effective)
+      opts.logger.info({ changed: plan.changed, restartRequired: plan.restartRequired }, 'config updated')
+      return plan
+    })
+    configWrites = run.catch(() => {})
+    return await run
+  }
+
   app.decorate('settings', {
     config: () => config,
     paths: opts.paths,
@@ -82,17 +101,13 @@ async function settingsPlugin (app: FastifyInstance, opts: SettingsOptions): Pro
     setApiUrl (url: string) { apiUrl = url },
     applyConfig,
     onApply (listener: (next: Config) => void) { listeners.push(listener) },
-    async updateConfig (patch: unknown) {
-      const run = configWrites.then(async () => {
-        const plan = planConfigPatch(fileConfig, patch, env)
-        if (opts.configPath !== undefined) await writeJsonAtomic(opts.configPath, plan.file)
-        fileConfig = plan.file
-        applyConfig(plan.effective)
-        opts.logger.info({ changed: plan.changed, restartRequired: plan.restartRequired }, 'config updated')
-        return plan
-      })
-      configWrites = run.catch(() => {})
-      return await run
+    updateConfig,
+    async switchDefault (next) {
+      const plan = await updateConfig(next)
+      if (plan.overriddenByEnv.length === 0) return null
+      applyConfig({ ...config, ...next })
+      const names = ENV_OVERRIDES.filter(([, key]) => plan.overriddenByEnv.includes(key)).map(([name]) => name)
+      return `Note: ${names.join(' and ')} is set in ductor's environment and will choose the model again at the next start.`
     }
   } satisfies Settings)
 }

@@ -22,9 +22,9 @@ declare module 'fastify' {
  * registration): everything that records into them has drained by then (docs/adr, close order).
  */
 async function storesPlugin (app: FastifyInstance): Promise<void> {
-  const { paths, clock, logger } = app.settings
+  const { paths, clock, logger, secrets } = app.settings
   const sessions = await createSessionStore({ path: paths.sessions, clock, logger: logger.child({ component: 'sessions' }) })
-  const runs = await createRunHistory({ path: join(paths.state, 'runs.jsonl'), clock, logger: logger.child({ component: 'runs' }) })
+  const runs = await createRunHistory({ path: join(paths.state, 'runs.jsonl'), clock, logger: logger.child({ component: 'runs' }), mask: (text) => secrets.mask(text) })
   app.decorate('stores', { sessions, runs })
   app.addHook('onClose', async () => {
     await sessions.flush().catch((err: unknown) => logger.error({ err }, 'could not save sessions on shutdown'))

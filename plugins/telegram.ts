@@ -43,6 +43,7 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
       sessions: stores.sessions,
       runs: stores.runs,
       cron: automation.cron,
+      claims: runner.claims,
       clock,
       timezone,
       providerStatus: runner.providerStatus,

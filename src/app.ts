@@ -40,6 +40,8 @@ export interface AppDeps {
   executor?: CliExecutor
   /** Tick interval of the automation loop (default 1000 ms). */
   automationTickMs?: number
+  /** How often CLAUDE.md/AGENTS.md are synced across the workspace while running (default 10 s). */
+  ruleSyncMs?: number
   /** Graceful stop with the restart exit code (42), for `/restart`. */
   requestRestart: () => void
   /** Seconds one Telegram getUpdates call may wait (tests use less). */
@@ -93,7 +95,10 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   await app.register(storesPlugin)
   await app.register(runnerPlugin, deps.executor !== undefined ? { executor: deps.executor } : {})
   await app.register(orchestratorPlugin)
-  await app.register(automationPlugin, deps.automationTickMs !== undefined ? { tickMs: deps.automationTickMs } : {})
+  await app.register(automationPlugin, {
+    ...(deps.automationTickMs !== undefined ? { tickMs: deps.automationTickMs } : {}),
+    ...(deps.ruleSyncMs !== undefined ? { ruleSyncMs: deps.ruleSyncMs } : {})
+  })
   await app.register(inboxPlugin)
   await app.register(webhooksPlugin)
   await app.register(healthRoutes)
@@ -125,6 +130,9 @@ function describeError (err: FastifyError | DuctorError): { status: number, code
     return { status: 400, code: ErrorCodes.badRequest, message: `${e.validationContext ?? 'request'}${e.message.replace(/^(body|querystring|params|headers)/, '')}` }
   }
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: 415, code: ErrorCodes.unsupportedMediaType, message: `${e.message}; send the body as JSON (Content-Type: application/json)` }
+  }
   if (status >= 500) return { status, code: ErrorCodes.internal, message: 'internal error; see the service log' }
   return { status, code: codeByStatus[status] ?? ErrorCodes.badRequest, message: e.message }
 }

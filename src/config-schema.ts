@@ -42,13 +42,20 @@ export const HeartbeatSchema = Type.Object({
   enabled: Type.Boolean({ default: false, description: 'Periodic check-ins inside the live chat session.' }),
   interval_minutes: int(1, 10080, 30, 'Minutes between heartbeat ticks.'),
   cooldown_minutes: int(0, 10080, 5, 'Skip the heartbeat when the user was active this recently (min).'),
-  quiet_start: int(0, 23, 21, 'Start of quiet hours (local hour); also the fallback for jobs and hook tasks.'),
+  quiet_start: int(0, 23, 21, 'Start of the heartbeat\'s quiet hours (local hour); cron jobs and webhook tasks do not use it.'),
   quiet_end: int(0, 23, 8, 'End of quiet hours (local hour). Equal to quiet_start means no quiet hours.'),
   prompt: Type.String({
     default: 'Heartbeat check-in. Review your memory and any pending tasks. If there is something worth telling the user, say it briefly; otherwise reply with exactly HEARTBEAT_OK.',
     description: 'Prompt run inside the session on each heartbeat.'
   }),
   ack_token: Type.String({ minLength: 1, default: 'HEARTBEAT_OK', description: 'A reply that is only this token is dropped silently.' })
+}, { ...open, default: {} })
+
+const nullableHour = (description: string) => nullable(Type.Integer({ minimum: 0, maximum: 23 }), description)
+
+export const CronSchema = Type.Object({
+  quiet_start: nullableHour('Cron-wide quiet hours: start (local hour) for cron jobs and webhook tasks without their own window; null = none.'),
+  quiet_end: nullableHour('Cron-wide quiet hours: end (local hour); both must be set for the window to apply.')
 }, { ...open, default: {} })
 
 export const CleanupSchema = Type.Object({
@@ -78,7 +85,8 @@ export const TelegramSchema = Type.Object({
   mode: oneOf(['auto', 'webhook', 'polling'], { default: 'auto', description: 'webhook, polling, or auto (webhook when server.public_url is set).' }),
   webhook_path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/telegram/webhook', description: 'Route Telegram posts updates to.' }),
   webhook_secret: Type.String({ default: '', description: 'secret_token given to setWebhook (generated).', secret: true }),
-  api_root: Type.String({ pattern: '^https?://', default: 'https://api.telegram.org', description: 'Base URL of the Bot API (a self-hosted Bot API server or a test double).' })
+  api_root: Type.String({ pattern: '^https?://', default: 'https://api.telegram.org', description: 'Base URL of the Bot API (a self-hosted Bot API server or a test double).' }),
+  group_mode: oneOf(['all', 'addressed'], { default: 'all', description: 'Groups: all = every text message of an allowed user is answered, media only when addressed (as in the Python version); addressed = only mentions, replies to the bot and commands.' })
 }, { ...open, default: {} })
 
 export const AdminSchema = Type.Object({
@@ -119,11 +127,12 @@ export const ConfigSchema = Type.Object({
   daily_reset_hour: int(0, 23, 4, 'Local hour of the daily session reset.'),
   session_age_warning_hours: Type.Number({ minimum: 0, default: 12, description: 'Past this age, suggest /new every 10th message (0 = off).' }),
   user_timezone: Type.String({ default: '', description: 'IANA time zone; empty = $TZ, the host zone, then UTC.' }),
-  file_access: oneOf(['all', 'home', 'workspace'], { default: 'all', description: 'Which files the agent may send.' }),
+  file_access: oneOf(['all', 'home', 'workspace'], { default: 'all', description: 'Which files the agent may send: all, home (the user\'s home folder, as in the Python version) or workspace.' }),
   log_level: oneOf(LOG_LEVELS, { default: 'INFO', description: 'DEBUG, INFO, WARNING, ERROR or CRITICAL (lower case works too).' }),
   streaming: StreamingSchema,
   docker: DockerSchema,
   heartbeat: HeartbeatSchema,
+  cron: CronSchema,
   cleanup: CleanupSchema,
   webhooks: WebhooksSchema,
   server: ServerSchema,

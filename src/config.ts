@@ -5,6 +5,7 @@ import type { TSchema } from 'typebox'
 import { ConfigSchema, type Config } from './config-schema.ts'
 import { loadJsonFile, writeJsonAtomic } from './atomic-json.ts'
 import type { Logger } from './logger-types.ts'
+import { CLAUDE_MODELS, CODEX_MODELS, modelChoices, providerOfModel } from './models.ts'
 
 export { ConfigSchema, type Config } from './config-schema.ts'
 
@@ -86,12 +87,38 @@ export function completeConfig (raw: Record<string, unknown>): Config {
   return Value.Default(ConfigSchema, structuredClone(raw)) as Config
 }
 
+/** The model a provider runs when none of its own is set. */
+export function defaultModelOf (provider: 'claude' | 'codex'): string {
+  return provider === 'codex' ? CODEX_MODELS[0] : CLAUDE_MODELS[0]
+}
+
+/**
+ * Provider and model always belong together: a model that clearly is the other provider's (e.g.
+ * `DUCTOR_PROVIDER=codex` over the file's `"model": "opus"`) becomes the provider's default model.
+ * A model ductor does not recognise (a custom Codex provider's) is left as it is. Answers the key
+ * that was adjusted, or null.
+ */
+export function reconcileModel (config: Config): { from: string, to: string } | null {
+  const owner = providerOfModel(config.model)
+  if (owner === null || owner === config.provider) return null
+  const from = config.model
+  config.model = defaultModelOf(config.provider)
+  return { from, to: config.model }
+}
+
 export function applyEnv (config: Config, env: NodeJS.ProcessEnv): Config {
   for (const [name, key] of ENV_OVERRIDES) {
     const text = env[name]
     if (text === undefined || text === '') continue
     setPath(config, key, parseEnvValue(name, key, text))
   }
+  const envModel = env['DUCTOR_MODEL'] ?? ''
+  if (envModel !== '' && providerOfModel(envModel) !== null && providerOfModel(envModel) !== config.provider) {
+    const viaEnv = (env['DUCTOR_PROVIDER'] ?? '') !== ''
+    throw new ConfigError('model', `DUCTOR_MODEL: "${envModel}" is a ${providerOfModel(envModel) === 'claude' ? 'Claude' : 'Codex'} model, but the provider ` +
+      `${viaEnv ? '(DUCTOR_PROVIDER) ' : ''}is ${config.provider}; use one of ${modelChoices(config.provider).join(', ')}`)
+  }
+  reconcileModel(config)
   assertValid(config, (path) => {
     const env = ENV_OVERRIDES.find(([, key]) => '/' + key.replace('.', '/') === path)
     return env === undefined ? `config.json: ${path}` : `${env[0]} (${path})`

@@ -11,6 +11,7 @@ import { buildApp, type App } from './app.ts'
 import { systemClock } from './clock.ts'
 import { readVersion } from './version.ts'
 import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from './exit-codes.ts'
+import { welcomeOnce } from './welcome.ts'
 
 export interface Service {
   app: App
@@ -50,6 +51,11 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     extra: opts.logDestination,
     quietStdout: opts.logDestination !== undefined
   })
+
+  if (config.model !== fileConfig.model && (env['DUCTOR_MODEL'] ?? '') === '') {
+    logger.warn({ provider: config.provider, model: config.model, fileModel: fileConfig.model },
+      `model "${fileConfig.model}" does not belong to the provider ${config.provider}: running ${config.provider} with its default model ${config.model} (set "model" in ${configPath} or DUCTOR_MODEL)`)
+  }
 
   let lock: PidLock | undefined
   try {
@@ -115,6 +121,10 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
     process.stderr.write(`ductor: ${startupMessage(err)}\n`)
     process.exit(err instanceof ConfigError ? CONFIG_ERROR_EXIT_CODE : 1)
   }
+  // Once per home: where things are and the next step (stdout, like any CLI's first words).
+  const welcome = await welcomeOnce({ url: service.url, paths: service.paths, config: service.config, envToken: ((opts.env ?? process.env)['DUCTOR_TELEGRAM_TOKEN'] ?? '') !== '' })
+    .catch((err: unknown) => { service.logger.warn({ err }, 'could not write the first-start marker'); return null })
+  if (welcome !== null) process.stdout.write(welcome)
   closer.close = closeWithGrace({ delay: 10_000, logger: { error: (m: unknown) => service.logger.error(m) } }, async ({ err, signal }) => {
     if (err !== undefined) service.logger.error({ err }, 'fatal error, shutting down')
     else service.logger.info({ signal }, 'shutting down')

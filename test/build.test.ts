@@ -18,7 +18,7 @@ test('`npm run build` output, laid out as the Dockerfile copies it, runs the ser
   }
 
   const app = await tempDir(t, 'ductor-image-')
-  await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(app, 'dist')])
+  await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(app, 'dist'), '--incremental', 'false'])
   await cp(join(ROOT, 'bin'), join(app, 'bin'), { recursive: true })
   await cp(join(ROOT, 'templates'), join(app, 'templates'), { recursive: true })
   await cp(join(ROOT, 'package.json'), join(app, 'package.json'))

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
 import { ChatIdParams, ProviderSchema, errorResponses } from './schemas.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
-import { providerOfModel, describeKnownModels } from '../../src/core/models.ts'
+import { providerOfModel, describeKnownModels } from '../../src/models.ts'
 import type { ChatEvent } from '../../src/core/sink.ts'
 import type { MessageOutcome } from '../../src/core/orchestrator.ts'
 

@@ -6,6 +6,7 @@ import { errorResponses } from './schemas.ts'
 import { CronJobSchema, CronJobCreateSchema, CronJobPatchSchema, JOB_ID_PATTERN, type CronJob } from '../../src/automation/cron-schema.ts'
 import { checkTaskFolderTarget, createTaskFolder, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
 import { RunListSchema } from './runs.ts'
+import { resolveQuietWindow } from '../../src/automation/quiet-hours.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 import { writeFileAtomic } from '../../src/atomic-json.ts'
 
@@ -15,7 +16,15 @@ const JobView = Type.Object({
   job: CronJobSchema,
   zone: Type.String({ description: 'the time zone the schedule runs in' }),
   next_runs: Type.Array(Type.String(), { description: 'the next five runs (ISO, UTC)' }),
-  running: Type.Boolean()
+  running: Type.Boolean(),
+  quiet_hours: Type.Union([
+    Type.Object({
+      start: Type.Integer(),
+      end: Type.Integer(),
+      source: Type.Union([Type.Literal('job'), Type.Literal('cron')], { description: '`job`: its own quiet_start/quiet_end; `cron`: the cron-wide cron.quiet_start/quiet_end of the config' })
+    }),
+    Type.Null()
+  ], { description: 'the quiet window the job is skipped in (local hours, in the user\'s zone), or null: it runs at any hour' })
 })
 
 /** Cron jobs (SPEC §8.2, §10): the same field names as cron_jobs.json; schedules validated with their next runs. */
@@ -24,11 +33,16 @@ const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { runs } = app.stores
   const { paths } = app.settings
   const { webhooks } = app
+  const quietHours = (job: CronJob) => {
+    const window = resolveQuietWindow(job, app.settings.config().cron)
+    return window === null ? null : { start: window.start, end: window.end, source: window.source === 'task' ? 'job' as const : 'cron' as const }
+  }
   const view = (job: CronJob) => ({
     job,
     zone: cron.zoneOf(job),
     next_runs: job.enabled ? cron.nextRuns(job, 5).map((ms) => new Date(ms).toISOString()) : [],
-    running: cron.running().includes(job.id)
+    running: cron.running().includes(job.id),
+    quiet_hours: quietHours(job)
   })
   const find = (id: string): CronJob => {
     const job = cron.store.get(id)
@@ -122,16 +136,16 @@ const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/cron/:id/run', {
     schema: {
       summary: 'Run a cron job now',
-      description: 'Starts the job at once (quiet hours do not apply; its dependency queue does) and answers 202; the run shows up in GET /api/cron/:id/runs.',
+      description: 'Starts the job at once (quiet hours do not apply; its dependency queue does) and answers 202 with the id of its run: `GET /api/runs/:run_id` shows it with its reply once it has started (404 while it still waits for its dependency); it also shows up in GET /api/cron/:id/runs.',
       tags: ['cron'],
       params: IdParams,
-      response: { 202: Type.Object({ started: Type.Boolean(), job_id: Type.String() }), ...errorResponses }
+      response: { 202: Type.Object({ started: Type.Boolean(), job_id: Type.String(), run_id: Type.String() }), ...errorResponses }
     }
   }, async (request, reply) => {
     const job = find(request.params.id)
-    const { done } = cron.runNow(job.id)
+    const { runId, done } = cron.runNow(job.id)
     done.catch((err: unknown) => request.log.error({ err, job: job.id }, 'manual cron run failed'))
-    return await reply.code(202).send({ started: true, job_id: job.id })
+    return await reply.code(202).send({ started: true, job_id: job.id, run_id: runId })
   })
 
   app.get('/cron/:id/runs', {

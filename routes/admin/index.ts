@@ -25,6 +25,9 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ version: string }> = async (app, 
     }
   })
   await app.register(adminAuth, { token: () => config().admin.token, allowProxied: () => config().admin.allow_proxied })
+  // JSON in, JSON out: Fastify's built-in text/plain parser would hand a string to the schema (a 400);
+  // without it a text body is the 415 the docs promise.
+  app.removeContentTypeParser('text/plain')
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(statusRoutes, { version: opts.version })
   await app.register(chatRoutes)

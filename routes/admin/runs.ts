@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errorResponses } from './schemas.ts'
-import { RunSchema } from '../../src/store/run-history.ts'
+import { RunSchema, RunDetailSchema } from '../../src/store/run-history.ts'
 import { RunKinds } from '../../src/core/run-log.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 
@@ -30,6 +30,20 @@ const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/runs/active', {
     schema: { summary: 'Runs in progress', tags: ['runs'], response: { 200: RunListSchema, ...errorResponses } }
   }, async () => ({ runs: runs.active() }))
+
+  app.get('/runs/:id', {
+    schema: {
+      summary: 'One run with its reply or error text',
+      description: 'The run record plus `reply`: the final text of the run (at most 8,000 characters, secrets masked), null when there was none. `error` holds the error text of a failed or skipped run.',
+      tags: ['runs'],
+      params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,100}$' }) }),
+      response: { 200: RunDetailSchema, ...errorResponses }
+    }
+  }, async (request) => {
+    const run = runs.get(request.params.id)
+    if (run === undefined) throw new DuctorError(ErrorCodes.notFound, `no run ${request.params.id}; list the runs with: ductor runs`)
+    return run
+  })
 
   app.delete('/runs/:id', {
     schema: {

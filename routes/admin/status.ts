@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errorResponses } from './schemas.ts'
 import { RunSchema } from '../../src/store/run-history.ts'
+import type { TelegramService, TelegramState } from '../../src/telegram/telegram-service.ts'
 
 const StatusSchema = Type.Object({
   version: Type.String(),
@@ -11,12 +12,27 @@ const StatusSchema = Type.Object({
   provider: Type.String(),
   model: Type.String(),
   providers: Type.Object({ claude: Type.String(), codex: Type.String() }),
-  telegram: Type.String(),
+  telegram: Type.String({ description: '"off (no bot token)", "connecting", "up" or "down: <reason>"' }),
+  telegram_state: Type.Union([Type.Null(), Type.Object({
+    state: Type.Union([Type.Literal('connecting'), Type.Literal('up'), Type.Literal('down')]),
+    mode: Type.Union([Type.Literal('webhook'), Type.Literal('polling')]),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    since: Type.String(),
+    retry_at: Type.Union([Type.String(), Type.Null()]),
+    bot: Type.Union([Type.String(), Type.Null()])
+  })], { description: 'Telegram\'s connection in detail; null when Telegram is off' }),
   active_runs: Type.Array(RunSchema),
   queues: Type.Array(Type.Object({ chat_id: Type.String(), running: Type.Boolean(), queued: Type.Integer() })),
   concurrency: Type.Object({ max: Type.Integer(), active: Type.Integer(), waiting: Type.Integer() }),
   next_cron_runs: Type.Array(Type.Object({ id: Type.String(), title: Type.String(), at: Type.String() }))
 })
+
+/** The truth about Telegram: off, connecting, up, or down with the reason (and when it tries again). */
+function telegramStatus (service: TelegramService | null): { telegram: string, telegram_state: TelegramState | null } {
+  if (service === null) return { telegram: 'off (no bot token)', telegram_state: null }
+  const state = service.state()
+  return { telegram: state.state === 'down' ? `down: ${state.reason ?? 'unknown'}` : state.state, telegram_state: state }
+}
 
 /** GET /api/status (SPEC §10): version, uptime, providers, active runs, queues, next cron runs. */
 const statusRoutes: FastifyPluginAsyncTypebox<{ version: string }> = async (app, opts) => {
@@ -34,7 +50,7 @@ const statusRoutes: FastifyPluginAsyncTypebox<{ version: string }> = async (app,
       provider: config.provider,
       model: config.model,
       providers: await runner.providerStatus(),
-      telegram: config.telegram_token === '' ? 'off (no bot token)' : 'on',
+      ...telegramStatus(app.telegram ?? null),
       active_runs: app.stores.runs.active(),
       queues: app.orchestrator.lanes.snapshot().map((q) => ({ chat_id: q.chatId, running: q.running, queued: q.queued })),
       concurrency: { max: config.limits.max_concurrent_runs, active: runner.limiter.active, waiting: runner.limiter.waiting },

@@ -42,7 +42,10 @@ const editable = {
   dependency: NullableString(100),
   hmac_preset: Type.Union([oneOf(HmacPresets, 'sign like this service; the generic hmac_* knobs are then ignored'), Type.Null()]),
   dedupe_header: NullableString(200),
-  timestamp_tolerance_seconds: Type.Integer({ minimum: 1, maximum: 604800 })
+  timestamp_tolerance_seconds: Type.Integer({ minimum: 1, maximum: 604800 }),
+  dedupe_window_seconds: Type.Union([Type.Integer({ minimum: 0, maximum: 604800 }), Type.Null()], {
+    description: 'an identical body within this many seconds is answered 200 duplicate; null = the default (86400 for hmac_preset github, else 0 = off)'
+  })
 }
 const optional = Object.fromEntries(Object.entries(editable).map(([key, schema]) => [key, Type.Optional(schema)])) as {
   [K in keyof typeof editable]: ReturnType<typeof Type.Optional<typeof editable[K]>>

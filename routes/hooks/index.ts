@@ -14,7 +14,8 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody,
  * `POST /hooks/:hookId` (SPEC §9), in its own scope: a rate limit per hook and client address (429),
  * a raw-body parser for every content type with `webhooks.max_body_bytes` as its limit (413), then
  * `checkDelivery` decides (404, 403, 401, 415, 400) before any JSON is parsed. An accepted delivery
- * is journaled in the inbox before the answer (202; a repeated delivery id answers 200 duplicate)
+ * is journaled in the inbox before the answer (202; a repeated delivery id, or a replay of the signed
+ * content or of a body within the hook's window, answers 200 duplicate)
  * and dispatched in the background.
  */
 const hookRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -72,9 +73,10 @@ const hookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const deliveryId = result.deliveryId ?? randomUUID()
     const delivery: WebhookDelivery = { hook_id: result.hook.id, delivery_id: deliveryId, payload: result.payload }
-    const accepted = await inbox.accept('webhook', `${result.hook.id}:${deliveryId}`, delivery)
+    // The delivery id and the replay keys (signed content, body window) all mark a duplicate (issue 15).
+    const accepted = await inbox.accept('webhook', `${result.hook.id}:${deliveryId}`, delivery, result.replayKeys)
     if (accepted.status === 'duplicate') {
-      log.info({ ingress: 'webhook', hookId, deliveryId }, 'duplicate webhook delivery ignored')
+      log.info({ ingress: 'webhook', hookId, deliveryId, ...(result.retryNum !== undefined && { slackRetry: result.retryNum }) }, 'duplicate webhook delivery ignored')
       return await reply.code(200).send({ accepted: false, duplicate: true, delivery_id: deliveryId })
     }
     log.info({ ingress: 'webhook', hookId, deliveryId, seq: accepted.seq }, 'webhook delivery accepted')

@@ -11,6 +11,9 @@ import { localParts } from './tz.ts'
 
 const DAY_MS = 86_400_000
 
+/** The agent's rule files, which the Python version seeds into these folders too: never deleted. */
+export const RULE_FILES: ReadonlySet<string> = new Set(['CLAUDE.md', 'AGENTS.md', 'GEMINI.md'])
+
 export interface DeletedFile {
   name: string
   modifiedAt: number
@@ -18,7 +21,7 @@ export interface DeletedFile {
 
 /**
  * Deletes the regular files directly inside `dir` whose modification time is more than `maxAgeDays`
- * days before `now`, and returns them. A missing folder deletes nothing; `maxAgeDays` ≤ 0 (or not a
+ * days before `now`, and returns them; rule files (`RULE_FILES`) are kept. A missing folder deletes nothing; `maxAgeDays` ≤ 0 (or not a
  * number) deletes nothing. A file that cannot be deleted is logged and skipped.
  */
 export async function deleteOldFiles (
@@ -40,6 +43,7 @@ export async function deleteOldFiles (
   for (const name of names.sort()) {
     const path = join(dir, name)
     try {
+      if (RULE_FILES.has(name)) continue
       const info = await lstat(path)
       if (!info.isFile() || info.mtimeMs >= cutoff) continue
       await unlink(path)

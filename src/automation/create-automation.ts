@@ -50,6 +50,7 @@ export async function createAutomation (opts: AutomationOptions): Promise<Automa
     config: chat.config,
     cronTasksDir: paths.cronTasks,
     executor: chat.cli,
+    claims: chat.claims,
     limiter: chat.limiter,
     runs: chat.runs,
     dependencies,

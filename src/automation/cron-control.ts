@@ -22,9 +22,9 @@ export interface CronControl {
   upcoming: (limit: number) => DueRun[]
   /**
    * Starts job `id` now (quiet hours do not apply; its dependency does). Returns at once; `done`
-   * settles with the run's result. Throws `not_found`, or `conflict` while the job is running.
+   * settles with the run's result; `runId` is the id its run-history record gets (once it starts). Throws `not_found`, or `conflict` while the job is running.
    */
-  runNow: (id: string) => { done: Promise<TaskRunResult> }
+  runNow: (id: string) => { runId: string, done: Promise<TaskRunResult> }
   /** Ids of the jobs running now. */
   running: () => string[]
 }

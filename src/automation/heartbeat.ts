@@ -58,6 +58,7 @@ export function createHeartbeat (deps: HeartbeatDeps): Heartbeat {
           sink: { emit () {} },
           signal,
           kind: 'heartbeat',
+          claim: chat.claims.claim(),
           requireLiveSession: true,
           countsAsMessage: (reply) => reply.trim() !== ack
         })

@@ -3,7 +3,7 @@ import { localParts } from './tz.ts'
 /**
  * Quiet hours (SPEC §8.1): local hours [start, end) in which a job or hook task is skipped.
  * The window wraps past midnight when start > end (21 → 8 means 21:00–07:59); start == end means no
- * quiet window at all (this is how a job switches off the heartbeat's window for itself).
+ * quiet window at all (this is how a job switches off the cron-wide window for itself).
  */
 
 export interface QuietWindow {
@@ -22,16 +22,23 @@ export function isQuiet (nowMs: number, tz: string, start: number | null | undef
   return start < end ? hour >= start && hour < end : hour >= start || hour < end
 }
 
+/** Where a task's quiet window comes from: its own bounds, or the cron-wide `cron.quiet_start`/`quiet_end`. */
+export type QuietSource = 'task' | 'cron'
+
 /**
- * The window that applies to a job or hook: each bound from the task when it sets one, else the
- * heartbeat's (`heartbeat.quiet_start` / `quiet_end`), like the original's `--quiet-start/--quiet-end`.
+ * The window that applies to a job or hook task, or null when it may run at any hour. Each bound
+ * comes from the task when it sets one, else from the cron-wide setting (`cron.quiet_start` /
+ * `cron.quiet_end`, null by default). The heartbeat's window is the heartbeat's only (SPEC §8.1):
+ * unlike the Python version, a job set for 07:00 runs at 07:00 although the heartbeat sleeps until 08.
+ * A window whose start equals its end is no window.
  */
 export function resolveQuietWindow (
   task: { quiet_start?: number | null, quiet_end?: number | null },
-  heartbeat: { quiet_start: number, quiet_end: number }
-): QuietWindow {
-  return {
-    start: task.quiet_start ?? heartbeat.quiet_start,
-    end: task.quiet_end ?? heartbeat.quiet_end
-  }
+  cron: { quiet_start?: number | null, quiet_end?: number | null } | undefined
+): (QuietWindow & { source: QuietSource }) | null {
+  const start = task.quiet_start ?? cron?.quiet_start ?? null
+  const end = task.quiet_end ?? cron?.quiet_end ?? null
+  if (!isHour(start) || !isHour(end) || start === end) return null
+  const own = task.quiet_start !== null && task.quiet_start !== undefined && task.quiet_end !== null && task.quiet_end !== undefined
+  return { start, end, source: own ? 'task' : 'cron' }
 }

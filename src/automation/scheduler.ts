@@ -1,6 +1,7 @@
 import { AsyncTask, SimpleIntervalJob } from 'toad-scheduler'
 import type { Config } from '../config.ts'
 import type { Clock } from '../clock.ts'
+import { newRunId } from '../store/run-history.ts'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
 import { isCleanupDue, cleanupDayKey } from './cleanup.ts'
@@ -78,7 +79,7 @@ export interface AutomationScheduler {
   /** Brings the planner in line with the store now (also done by every tick). */
   syncPlanner: () => void
   /** Starts job `id` now, outside its schedule and quiet hours; `not_found`, or `conflict` while it runs. */
-  runJobNow: (id: string) => { done: Promise<TaskRunResult> }
+  runJobNow: (id: string) => { runId: string, done: Promise<TaskRunResult> }
   /** Ids of the cron jobs running (or waiting for their dependency) now. */
   running: () => string[]
   readonly started: boolean
@@ -123,7 +124,14 @@ export function createAutomationScheduler (deps: SchedulerDeps): AutomationSched
   let lastSweepAt = clock.now()
   let lastHeartbeatAt = clock.now()
   let heartbeatBusy = false
-  let cleanupDay: string | null = null
+  // Never at start (SPEC §8.4): a home copied from the Python version keeps its old received files
+  // until the first check_hour this service lives through. Started after today's check_hour, today
+  // counts as done.
+  let cleanupDay: string | null = (() => {
+    const now = clock.now()
+    const tz = deps.timezone()
+    return isCleanupDue(now, tz, deps.config().cleanup.check_hour, null) ? cleanupDayKey(now, tz) : null
+  })()
   let cleanupBusy = false
   let job: SimpleIntervalJob | null = null
   let currentTick: Promise<TickReport> | null = null
@@ -375,8 +383,11 @@ export function createAutomationScheduler (deps: SchedulerDeps): AutomationSched
       const cronJob = deps.cronStore.get(id)
       if (cronJob === undefined) throw new DuctorError(ErrorCodes.notFound, `no cron job with id "${id}"`)
       if (running.has(id)) throw new DuctorError(ErrorCodes.conflict, `cron job "${id}" is already running`)
-      logger.info({ jobId: id }, 'cron job started by hand')
-      return { done: launch(id, { ...cronTaskRequest(cronJob), ignoreQuietHours: true }) }
+      // The run's id is chosen now so the caller can answer it at once (the record itself is written
+      // when the run starts, after its dependency queue).
+      const runId = newRunId(clock.now())
+      logger.info({ jobId: id, runId }, 'cron job started by hand')
+      return { runId, done: launch(id, { ...cronTaskRequest(cronJob), ignoreQuietHours: true, runId }) }
     },
     running: () => [...running.keys()],
     get started () { return job !== null }

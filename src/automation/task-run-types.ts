@@ -1,3 +1,5 @@
+import type { WorkClaim } from '../claims.ts'
+
 /**
  * The shared contract for isolated task runs (SPEC §8): cron jobs and `cron_task` webhooks both
  * run a fresh, context-isolated CLI session in a task folder, gated by quiet hours and the shared
@@ -13,6 +15,8 @@ export interface TaskOverrides {
 
 export interface TaskRunRequest {
   kind: 'cron' | 'webhook'
+  /** The run-history id to record under (given by `POST /api/cron/:id/run` so it can answer it); generated when absent. */
+  runId?: string
   /** The cron job id or hook id (run history `ref`). */
   ref: string
   /** Shown as the title of the delivered result. */
@@ -22,12 +26,17 @@ export interface TaskRunRequest {
   /** The prompt (cron: the job's agent_instruction; webhook: the rendered, wrapped template). */
   prompt: string
   overrides: TaskOverrides
-  /** The task's own quiet hours; missing bounds fall back to the heartbeat's. */
+  /** The task's own quiet hours; missing bounds fall back to the cron-wide `cron.quiet_start`/`quiet_end` (none by default). */
   quietStart?: number | null
   quietEnd?: number | null
   dependency?: string | null
   /** A run the user asked for by hand (`POST /api/cron/:id/run`): the quiet window does not apply. */
   ignoreQuietHours?: boolean
+  /**
+   * What the run is made for (src/core/claims.ts): a webhook delivery's inbox claim; without one (cron)
+   * a claim that only refuses once the service is stopping.
+   */
+  claim?: WorkClaim
 }
 
 export interface TaskRunResult {

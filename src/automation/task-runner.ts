@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts'
 import type { Logger } from '../logger-types.ts'
 import type { CliExecutor } from '../providers/cli-executor.ts'
 import type { Limiter } from '../core/limiter.ts'
+import { ClaimRefused, type ClaimGate } from '../claims.ts'
 import type { RunOutcome } from '../providers/runner.ts'
 import type { RunEndStatus, RunLog } from '../core/run-log.ts'
 import { syncRuleFiles } from '../home/seed.ts'
@@ -15,7 +16,7 @@ import type { RunTask, TaskRunRequest, TaskRunResult } from './task-run-types.ts
 
 /**
  * Isolated task runs (SPEC §8) for cron jobs and `cron_task` webhooks. In order: the quiet window
- * (task's, else the heartbeat's, in the user's zone) → `skipped:quiet_hours`; the overrides against
+ * (task's, else the cron-wide `cron.quiet_*`, in the user's zone; none by default) → `skipped:quiet_hours`; the overrides against
  * the live config → `error:unknown_model` / `error:invalid_override`; the shared dependency queue;
  * the task folder → `error:folder_missing` (cron) / `error:no_task_folder` (webhook); then one fresh
  * CLI run in that folder (no resume, `--no-session-persistence`, the global run limit, `cli_timeout`).
@@ -28,6 +29,8 @@ export interface TaskRunnerDeps {
   /** `workspace/cron_tasks`. */
   cronTasksDir: string
   executor: CliExecutor
+  /** Where a task without a claim of its own (cron) gets one. */
+  claims: Pick<ClaimGate, 'claim'>
   limiter: Limiter
   runs: RunLog
   dependencies: DependencyQueue
@@ -57,7 +60,7 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
   const syncRules = deps.syncRules ?? (async (folder: string) => await syncRuleFiles(folder, { maxDepth: 2 }))
 
   const finishWith = async (req: TaskRunRequest, status: RunEndStatus, error: string | null, extra: { provider?: string | null, model?: string | null } = {}): Promise<TaskRunResult> => {
-    const run = await deps.runs.record({ kind: req.kind, ref: req.ref, chat_id: null, provider: extra.provider ?? null, model: extra.model ?? null, status, error })
+    const run = await deps.runs.record({ id: req.runId, kind: req.kind, ref: req.ref, chat_id: null, provider: extra.provider ?? null, model: extra.model ?? null, status, error })
     if (!status.startsWith('skipped:')) deliver(req, status, error ?? '', run.id)
     return { status, runId: run.id, reply: '', error }
   }
@@ -77,9 +80,10 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
       log.warn({ taskFolder: req.taskFolder, status }, 'task folder missing')
       return await finishWith(req, status, `The task folder "${req.taskFolder}" is missing: ${(err as Error).message}.`, { provider: target.provider, model: target.model })
     }
-    const run = await deps.runs.start({ kind: req.kind, ref: req.ref, chat_id: null, provider: target.provider, model: target.model })
+    const run = await deps.runs.start({ id: req.runId, kind: req.kind, ref: req.ref, chat_id: null, provider: target.provider, model: target.model })
     const signal = shutdown.signal
     let outcome: RunOutcome | undefined
+    let refused: ClaimRefused | undefined
     let release: (() => void) | undefined
     try {
       release = await deps.limiter.acquire(signal)
@@ -95,26 +99,33 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
         reasoningEffort: target.reasoningEffort ?? undefined,
         cliParameters: target.cliParameters,
         onEvent: () => {},
-        signal
+        signal,
+        claim: req.claim ?? deps.claims.claim()
       })
     } catch (err) {
-      if (!signal.aborted) log.error({ err, runId: run.id }, 'task run failed')
+      if (err instanceof ClaimRefused) {
+        refused = err
+        log.info({ runId: run.id, reason: err.reason }, 'task run not started: its claim was refused')
+      } else if (!signal.aborted) log.error({ err, runId: run.id }, 'task run failed')
     } finally {
       release?.()
     }
 
-    let status: string = outcome?.status ?? (signal.aborted ? 'error:aborted' : 'error:internal')
+    let status: string = outcome?.status ?? (signal.aborted || refused !== undefined ? 'error:aborted' : 'error:internal')
     if (status === 'error:folder_missing' && req.kind === 'webhook') status = 'error:no_task_folder'
     const reply = outcome?.result?.text.trim() ?? ''
     if (status === 'success' && reply === '' && req.kind === 'webhook') status = 'error:no_response'
     const error = status === 'success'
       ? null
-      : status === 'error:no_response' ? 'The task ended without a reply.' : (outcome?.userMessage ?? 'The task failed; see the service log.')
+      : status === 'error:no_response'
+        ? 'The task ended without a reply.'
+        : (outcome?.userMessage ?? (refused !== undefined ? `${refused.message}${refused.replayed ? '; it runs after the next start' : ''}.` : 'The task failed; see the service log.'))
     await deps.runs.finish(run.id, {
       status: status as RunEndStatus,
       cost_usd: outcome?.result?.costUsd ?? null,
       tokens: outcome?.result?.tokens.total ?? null,
-      error
+      error,
+      reply
     })
     await syncRules(folder).catch((err: unknown) => log.warn({ err, folder }, 'could not sync the task folder\'s rule files'))
     log.info({ runId: run.id, status, durationMs: outcome?.durationMs }, 'task run ended')
@@ -126,8 +137,8 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
     const log = deps.logger.child({ task: req.kind, ref: req.ref })
     const config = deps.config()
     if (req.ignoreQuietHours !== true) {
-      const window = resolveQuietWindow({ quiet_start: req.quietStart, quiet_end: req.quietEnd }, config.heartbeat)
-      if (isQuiet(deps.clock.now(), deps.timezone(), window.start, window.end)) {
+      const window = resolveQuietWindow({ quiet_start: req.quietStart, quiet_end: req.quietEnd }, config.cron)
+      if (window !== null && isQuiet(deps.clock.now(), deps.timezone(), window.start, window.end)) {
         log.info({ quietStart: window.start, quietEnd: window.end }, 'task skipped: quiet hours')
         return await finishWith(req, 'skipped:quiet_hours', null)
       }

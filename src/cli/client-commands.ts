@@ -3,14 +3,56 @@ import { spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { connectApi } from './api-client.ts'
+import { connectApi, ApiError, type ApiClient } from './api-client.ts'
 import { table, printJson } from './output.ts'
+import { details } from './flags.ts'
 
 interface Run { id: string, kind: string, ref: string | null, chat_id: string | number | null, status: string, started_at: string, ended_at: string | null, cost_usd: number | null, tokens: number | null }
 
-/** `ductor runs [--active]`: the run history. */
+/** A run as `GET /api/runs/:id` answers it: the record plus its reply. */
+export interface RunDetail extends Run { provider: string | null, model: string | null, error: string | null, reply: string | null }
+
+/** One run in words, then its reply (or its error text): what `runs show` and `cron run --wait` print. */
+export function describeRun (run: RunDetail): string {
+  const head = details([
+    ['run', run.id],
+    ['kind', `${run.kind}${run.ref === null ? '' : ` ${run.ref}`}${run.chat_id === null ? '' : ` (chat ${String(run.chat_id)})`}`],
+    ['status', run.status],
+    ['provider', [run.provider, run.model].filter((v) => v !== null).join(' ') || null],
+    ['started', run.started_at],
+    ['ended', run.ended_at],
+    ['cost $', run.cost_usd],
+    ['tokens', run.tokens],
+    ['error', run.error]
+  ])
+  if (run.reply === null) return head + (run.status === 'running' ? '(still running: no reply yet)\n' : '(no reply)\n')
+  return `${head}\n${run.reply}${run.reply.endsWith('\n') ? '' : '\n'}`
+}
+
+/** `GET /api/runs/:id`, or null while the run has no record yet (a cron run waiting for its dependency). */
+export async function fetchRun (api: ApiClient, id: string): Promise<RunDetail | null> {
+  try {
+    return await api.request<RunDetail>('GET', `/runs/${encodeURIComponent(id)}`)
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null
+    throw err
+  }
+}
+
+/** `ductor runs [--active]`: the run history; `ductor runs show <id>`: one run with its reply. */
 export function runsCommand (): Command {
-  return new Command('runs')
+  const runs = new Command('runs')
+  runs.command('show')
+    .description('one run in detail, with its reply or error text')
+    .argument('<id>', 'the run\'s id (the last column of ductor runs)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const run = await fetchRun(await connectApi(), id)
+      if (run === null) throw new Error(`no run ${id}; list the runs with: ductor runs`)
+      if (opts.json === true) return printJson(run)
+      process.stdout.write(describeRun(run))
+    })
+  return runs
     .description('show the run history (chat, cron, webhook, heartbeat runs)')
     .option('--active', 'only runs in progress')
     .option('--kind <kind>', 'chat, cron, webhook or heartbeat')

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { connectApi, type ApiClient } from './api-client.ts'
+import { describeRun, fetchRun, type RunDetail } from './client-commands.ts'
 import { printResult, table } from './output.ts'
 import { collectValues, details, formatInZone, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
 
@@ -26,8 +27,7 @@ interface CronJob {
   quiet_end: number | null
   dependency: string | null
 }
-interface JobView { job: CronJob, zone: string, next_runs: string[], running: boolean }
-interface Run { id: string, status: string, started_at: string, ended_at: string | null, cost_usd: number | null }
+interface JobView { job: CronJob, zone: string, next_runs: string[], running: boolean, quiet_hours?: { start: number, end: number, source: 'job' | 'cron' } | null }
 
 type Opts = Record<string, unknown> & { json?: boolean }
 
@@ -76,9 +76,18 @@ function nextRunsText (view: JobView): string {
   return view.next_runs.length === 0 ? 'never' : view.next_runs.map((iso) => formatInZone(iso, view.zone)).join('\n')
 }
 
+const hh = (hour: number): string => `${String(hour).padStart(2, '0')}:00`
+
+/** The effective quiet window: where it comes from, or that the job runs at any hour. */
+function quietText (view: JobView): string {
+  const q = view.quiet_hours
+  if (q === undefined || q === null) return 'none (runs at any hour)'
+  const from = q.source === 'job' ? 'the job\'s own' : 'cron-wide, from cron.quiet_start/quiet_end in config.json'
+  return `${hh(q.start)}-${hh(q.end)} (${from}; skipped in this window)`
+}
+
 function describe (view: JobView): string {
   const { job } = view
-  const quiet = job.quiet_start !== null && job.quiet_end !== null ? `${job.quiet_start}:00-${job.quiet_end}:00` : null
   return `${job.id}: ${job.title}\n` + details([
     ['schedule', `${job.schedule} (${view.zone}${job.timezone === '' ? ', the user\'s zone' : ''})`],
     ['enabled', job.enabled ? 'yes' : 'no'],
@@ -86,7 +95,7 @@ function describe (view: JobView): string {
     ['folder', `workspace/cron_tasks/${job.task_folder}/`],
     ['provider', [job.provider ?? 'default', job.model, job.reasoning_effort].filter((v) => v !== null).join(' ')],
     ['cli params', job.cli_parameters],
-    ['quiet hours', quiet],
+    ['quiet hours', quietText(view)],
     ['dependency', job.dependency],
     ['last run', job.last_run_at === null ? null : `${job.last_run_at} ${job.last_run_status ?? ''}`],
     ['running', view.running ? 'yes' : 'no'],
@@ -94,12 +103,14 @@ function describe (view: JobView): string {
   ])
 }
 
-/** Polls until the job no longer runs, then answers its newest run. */
-async function waitForRun (api: ApiClient, id: string): Promise<Run> {
+/** Polls until run `runId` of job `id` has ended, then answers it with its reply. */
+async function waitForRun (api: ApiClient, id: string, runId: string): Promise<RunDetail> {
   for (;;) {
-    if (!(await api.request<JobView>('GET', path(id))).running) {
-      const { runs } = await api.request<{ runs: Run[] }>('GET', `${path(id)}/runs?limit=1`)
-      if (runs[0] !== undefined) return runs[0]
+    const run = await fetchRun(api, runId)
+    if (run !== null && run.status !== 'running') return run
+    // No record yet: the run waits for its dependency. Once the job no longer runs, a run without a
+    // record never started (the service stopped it first).
+    if (run === null && !(await api.request<JobView>('GET', path(id))).running && (await fetchRun(api, runId)) === null) {
       throw new Error(`cron job ${id} ended without a recorded run; see the service log`)
     }
     await new Promise((resolve) => setTimeout(resolve, 250))
@@ -168,17 +179,17 @@ export function cronCommand (): Command {
   cron.command('run')
     .description('run a job now (quiet hours do not apply)')
     .argument('<id>', 'the job\'s id')
-    .option('--wait', 'wait for the run to end and print its status (exit 1 unless it succeeded)')
+    .option('--wait', 'wait for the run to end and print its status and reply (exit 1 unless it succeeded)')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
       const api = await connectApi()
-      const started = await api.request<{ started: boolean, job_id: string }>('POST', `${path(id)}/run`)
+      const started = await api.request<{ started: boolean, job_id: string, run_id: string }>('POST', `${path(id)}/run`)
       if (opts['wait'] !== true) {
-        printResult(opts, started, () => `Started cron job ${id}; see its runs with: ductor runs --kind cron\n`)
+        printResult(opts, started, () => `Started cron job ${id} (run ${started.run_id}); see it with: ductor runs show ${started.run_id}\n`)
         return
       }
-      const run = await waitForRun(api, id)
-      printResult(opts, run, () => `Cron job ${id} finished: ${run.status} (run ${run.id})\n`)
+      const run = await waitForRun(api, id, started.run_id)
+      printResult(opts, run, () => `Cron job ${id} finished: ${run.status} (run ${run.id})\n${describeRun(run)}`)
       if (run.status !== 'success') process.exitCode = 1
     })
 

@@ -9,6 +9,15 @@ import { cronCommand } from './cron-commands.ts'
 import { webhookCommand } from './webhook-commands.ts'
 import { doctorCommand } from './doctor.ts'
 import { upgradeCommand } from './upgrade.ts'
+import { needsSetup } from './init.ts'
+import { withoutPackageBins } from '../providers/resolve-binary.ts'
+import { packageRoot } from '../ops/service-spec.ts'
+
+/** A bare `ductor` in a terminal on a home without a bot token starts the setup wizard (then serves). */
+async function wantsWizard (): Promise<boolean> {
+  if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) return false
+  return await needsSetup(process.env)
+}
 
 /** Builds the `ductor` command. Each subcommand lives in its own file and registers itself here. */
 export function buildCli (): Command {
@@ -33,13 +42,58 @@ export function buildCli (): Command {
   return program
 }
 
+/** Edit distance of two short words (for "did you mean"). */
+function distance (a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    row = next
+  }
+  return row[b.length] ?? 0
+}
+
+/**
+ * `ductor foo`: serve is the default command, so commander would answer "too many arguments for
+ * 'serve'". A first word that is no command is named as such, with the nearest command.
+ */
+export function unknownCommandMessage (program: Command, word: string): string | null {
+  if (word.startsWith('-')) return null
+  const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()])
+  if (names.includes(word) || word === 'help') return null
+  const [nearest] = names.map((name) => ({ name, d: distance(word.toLowerCase(), name) })).sort((a, b) => a.d - b.d)
+  const close = nearest !== undefined && (nearest.d <= 2 || nearest.name.startsWith(word.toLowerCase()) || word.toLowerCase().startsWith(nearest.name))
+  return `unknown command '${word}'${close ? ` (did you mean 'ductor ${nearest.name}'?)` : ''}; the commands are: ${names.join(', ')} (ductor --help)`
+}
+
 /** Runs the CLI; exits non-zero with one clear line on failure, never a stack trace. */
 export async function main (argv: string[]): Promise<void> {
+  // Under `npm start` PATH begins with node_modules/.bin: the CLIs found there are test copies.
+  const path = withoutPackageBins(process.env['PATH'], packageRoot())
+  if (path !== undefined) process.env['PATH'] = path
   const program = buildCli()
   try {
+    const unknown = argv[2] === undefined ? null : unknownCommandMessage(program, argv[2])
+    if (unknown !== null) {
+      process.stderr.write(`ductor: ${unknown}\n`)
+      process.exit(1)
+    }
+    if (argv.length === 2 && await wantsWizard()) {
+      process.stdout.write('ductor has no Telegram bot token yet: let\'s set it up (Ctrl-C stops; `ductor serve` starts without this).\n')
+      await program.parseAsync([...argv, 'init'])
+      process.stdout.write('Starting the service (Ctrl-C stops it)…\n')
+      await buildCli().parseAsync([...argv, 'serve'])
+      return
+    }
     await program.parseAsync(argv)
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode)
+    if ((err as Error).name === 'ExitPromptError') {
+      process.stderr.write('ductor: cancelled; nothing was changed\n')
+      process.exit(130)
+    }
     process.stderr.write(`ductor: ${(err as Error).message}\n`)
     process.exit(1)
   }

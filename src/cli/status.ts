@@ -2,6 +2,27 @@ import { Command } from 'commander'
 import { resolveHome, homePaths } from '../home/paths.ts'
 import { readPidFile } from '../home/pid-lock.ts'
 import { readServiceInfo } from '../home/service-info.ts'
+import { connectApi } from './api-client.ts'
+
+/** Telegram's state as `/api/status` tells it ("up", "down: …"), or null when the API cannot say. */
+async function telegramState (): Promise<string | null> {
+  try {
+    const api = await connectApi()
+    const status = await Promise.race([
+      api.request<{ telegram: string }>('GET', '/status'),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 3000).unref())
+    ])
+    return status?.telegram ?? null
+  } catch {
+    return null
+  }
+}
+
+function telegramHint (state: string): string {
+  if (state.startsWith('off')) return '; turn it on with: ductor init, then restart ductor'
+  if (state.startsWith('down')) return ' (ductor keeps retrying; see the log: ductor service logs, or logs/ductor.log)'
+  return ''
+}
 
 /** `ductor status`: whether the service runs, its pid, address and home. Exit 0 running, 3 not. */
 export function statusCommand (): Command {
@@ -16,11 +37,13 @@ export function statusCommand (): Command {
       const pid = running ? holder.pid : null
       const url = info?.url ?? null
       const healthy = url !== null && await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false)
+      const telegram = running && healthy ? await telegramState() : null
       if (opts.json === true) {
-        process.stdout.write(JSON.stringify({ running, healthy, pid, url, version: info?.version ?? null, home }) + '\n')
+        process.stdout.write(JSON.stringify({ running, healthy, pid, url, version: info?.version ?? null, home, telegram }) + '\n')
       } else if (running) {
         process.stdout.write(`ductor is running (pid ${String(pid)})${healthy ? '' : ', but /health does not answer yet'}\n` +
-          `  address  ${url ?? 'unknown (starting)'}\n  home     ${home}\n`)
+          `  address  ${url ?? 'unknown (starting)'}\n  home     ${home}\n` +
+          (telegram === null ? '' : `  telegram ${telegram}${telegramHint(telegram)}\n`))
       } else {
         process.stdout.write(`ductor is not running\n  home     ${home}\n  start it with: ductor serve\n`)
       }

@@ -10,7 +10,8 @@ import { checkFreshness, type SessionRules } from './sessions.ts'
 import type { CliExecutor } from '../providers/cli-executor.ts'
 import type { Limiter } from './limiter.ts'
 import type { ChatSink, RunSummary } from './sink.ts'
-import { providerOfModel, modelChoices } from './models.ts'
+import { ClaimRefused, type ClaimGate, type WorkClaim } from '../claims.ts'
+import { providerOfModel, modelChoices } from '../models.ts'
 import { memorySystemText, withReminder, ageWarning } from './prompt.ts'
 
 export interface ChatRunDeps {
@@ -23,6 +24,8 @@ export interface ChatRunDeps {
   clock: Clock
   logger: Logger
   timezone: () => string
+  /** Where a run without a claim of its own (admin API, heartbeat) gets one. */
+  claims: Pick<ClaimGate, 'claim'>
 }
 
 export interface ChatRunInput {
@@ -41,20 +44,23 @@ export interface ChatRunInput {
   /** Heartbeat: whether this reply counts as a message of the session (default: always). */
   countsAsMessage?: (reply: string) => boolean
   /**
-   * Awaited once the run has its slot, before it is announced and its CLI is started: the Telegram
-   * adapter writes its update's done mark there, so a crash cannot start the same message twice.
+   * What the run is made for; the executor awaits `claim.started()` right before it spawns the CLI
+   * (src/core/claims.ts). The run is announced (`run_started`) once the claim has recorded the start.
    */
-  beforeRun?: () => Promise<void>
+  claim: WorkClaim
 }
 
-/** The provider and model a message runs with: overrides, else the chat's choice, else the config's. */
-export function chooseTarget (deps: Pick<ChatRunDeps, 'config' | 'sessions'>, chatId: string, over: { provider?: ProviderName, model?: string }): { provider: ProviderName, model: string } {
+/**
+ * The provider and model a message runs with: a one-message override (`@model`, the API's
+ * `provider`/`model`), else the config's default, which `/model` switches (as in the Python version;
+ * cron, webhooks and the heartbeat follow the same default). A model given without a provider picks
+ * its provider; a provider given without a model runs the default model when it is that provider's,
+ * else the provider's first model.
+ */
+export function chooseTarget (deps: Pick<ChatRunDeps, 'config'>, _chatId: string, over: { provider?: ProviderName, model?: string }): { provider: ProviderName, model: string } {
   const config = deps.config()
-  const entry = deps.sessions.get(chatId)
-  const chatProvider = (entry?.provider === 'codex' || entry?.provider === 'claude') ? entry.provider : config.provider
-  const provider = over.provider ?? (over.model !== undefined ? providerOfModel(over.model) : null) ?? chatProvider
+  const provider = over.provider ?? (over.model !== undefined ? providerOfModel(over.model) : null) ?? config.provider
   if (over.model !== undefined) return { provider, model: over.model }
-  if (entry !== undefined && provider === entry.provider) return { provider, model: entry.model }
   if (provider === config.provider) return { provider, model: config.model }
   return { provider, model: modelChoices(provider)[0] ?? config.model }
 }
@@ -95,7 +101,8 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
     const target = chooseTarget(deps, chatId, {})
     deps.sessions.setModel(chatId, target.provider, target.model)
   }
-  const resolved = deps.sessions.resolveForRun(chatId, provider, model, rules)
+  const oneOff = input.provider !== undefined || input.model !== undefined
+  const resolved = deps.sessions.resolveForRun(chatId, provider, model, rules, { oneOff })
   const messageNumber = (resolved.entry.provider_sessions[provider]?.message_count ?? 0) + 1
   const warning = input.kind === 'heartbeat' ? null : ageWarning(resolved.entry.created_at, now, config.session_age_warning_hours, messageNumber)
   if (warning !== null) sink.emit({ type: 'notice', text: warning, level: 'info' })
@@ -105,13 +112,19 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   let release: (() => void) | undefined
   let outcome: RunOutcome | undefined
   let sessionId = resolved.sessionId
+  let refused: ClaimRefused | undefined
+  let announced = false
+  const claim: WorkClaim = {
+    async started () {
+      await input.claim.started()
+      if (announced) return
+      announced = true
+      sink.emit({ type: 'run_started', runId: run.id, provider, model })
+    }
+  }
   try {
     release = await deps.limiter.acquire(input.signal)
-    // Everything slow comes before `beforeRun`: from its end to the CLI's spawn nothing is awaited, so
-    // a crash cannot fall between the update's done mark and the start of its run.
     const memory = (await memorySystemText(deps.paths.memory)) ?? undefined
-    await input.beforeRun?.()
-    sink.emit({ type: 'run_started', runId: run.id, provider, model })
     const attempt = async (resume: string | null): Promise<RunOutcome> => await deps.cli.execute({
       runId: run.id,
       chatId,
@@ -121,11 +134,17 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       systemAppend: resume === null ? memory : undefined,
       resumeSessionId: resume,
       cwd: deps.paths.workspace,
-      reasoningEffort: provider === 'codex' ? reasoningEffortFor(resolved.entry, config) : undefined,
+      reasoningEffort: provider === 'codex' ? config.reasoning_effort : undefined,
       images: input.images,
       signal: input.signal,
+      claim,
       onEvent: (event) => {
-        if (event.type !== 'result' && event.type !== 'session') sink.emit({ type: 'cli', runId: run.id, event })
+        if (event.type === 'result') {
+          // The final text can be shown before the process has exited (issue 22).
+          if (!event.result.isError && event.result.text.trim() !== '') sink.emit({ type: 'reply', runId: run.id, text: event.result.text })
+        } else if (event.type !== 'session') {
+          sink.emit({ type: 'cli', runId: run.id, event })
+        }
       }
     })
     outcome = await attempt(sessionId)
@@ -137,7 +156,10 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       outcome = await attempt(null)
     }
   } catch (err) {
-    if (!input.signal.aborted) log.error({ err }, 'chat run failed')
+    if (err instanceof ClaimRefused) {
+      refused = err
+      log.info({ reason: err.reason }, 'chat run not started: its claim was refused')
+    } else if (!input.signal.aborted) log.error({ err }, 'chat run failed')
   } finally {
     release?.()
   }
@@ -157,7 +179,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   const error = success
     ? (noResponse ? 'The agent ended without a reply.' : null)
     : outcome === undefined
-      ? 'Stopped.'
+      ? refused !== undefined ? refusalText(refused) : 'Stopped.'
       : outcome.kind === 'aborted' ? (outcome.userMessage ?? 'Stopped.') : `${outcome.userMessage ?? 'The agent failed.'} ${KEPT_HINT}`
   const summary: RunSummary = {
     runId: run.id,
@@ -170,12 +192,14 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
     tokens: result?.tokens.total ?? null,
     error
   }
-  await deps.runs.finish(run.id, { status: status as 'success', cost_usd: summary.costUsd, tokens: summary.tokens, error })
+  await deps.runs.finish(run.id, { status: status as 'success', cost_usd: summary.costUsd, tokens: summary.tokens, error, reply })
   sink.emit({ type: 'result', summary })
   return summary
 }
 
-function reasoningEffortFor (entry: Record<string, unknown>, config: Config): string {
-  const own = entry['reasoning_effort']
-  return typeof own === 'string' ? own : config.reasoning_effort
+function refusalText (refused: ClaimRefused): string {
+  const later = refused.replayed ? ' It runs after the next start.' : ''
+  return refused.reason === 'shutdown'
+    ? `ductor is shutting down; this message was not run.${later}`
+    : `ductor could not record the start of this run (is the disk full?), so it was not run.${later}`
 }

@@ -53,9 +53,12 @@ export function parseCommand (text: string): { name: string, args: string } | nu
   return { name: (m[1] ?? '').toLowerCase(), args: (m[2] ?? '').trim() }
 }
 
-/** Bare abort words (SPEC §4): a message that is only one of these stops the chat's run. */
-const ABORT_WORDS = new Set(['stop', 'abort', 'cancel', 'halt', 'quit', 'stopp', 'stop!', 'abbrechen', 'halt!', 'wait'])
+/**
+ * Bare abort words (SPEC §4): a message that is only one of these stops the chat's run, and is never
+ * sent to the agent, even when nothing runs. The Python version's words, plus a few more.
+ */
+export const ABORT_WORDS: ReadonlySet<string> = new Set(['stop', 'abort', 'cancel', 'halt', 'quit', 'exit', 'interrupt', 'wait', 'stopp', 'abbrechen', 'abbruch', 'warte'])
 
 export function isAbortWord (text: string): boolean {
-  return ABORT_WORDS.has(text.trim().toLowerCase().replace(/[.!]+$/, '')) || ABORT_WORDS.has(text.trim().toLowerCase())
+  return ABORT_WORDS.has(text.trim().toLowerCase().replace(/[.!]+$/, ''))
 }

@@ -1,6 +1,7 @@
 import type { TSchema } from 'typebox'
 import { ConfigSchema, type Config } from '../config-schema.ts'
-import { applyEnv, assertValid, ConfigError, ENV_OVERRIDES, GENERATED_SECRETS } from '../config.ts'
+import { applyEnv, assertValid, ConfigError, ENV_OVERRIDES, GENERATED_SECRETS, reconcileModel } from '../config.ts'
+import { providerOfModel } from '../models.ts'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 
 /**
@@ -30,6 +31,13 @@ export function planConfigPatch (current: Config, patch: unknown, env: NodeJS.Pr
   }
   checkKnownKeys(patch as Record<string, unknown>, ConfigSchema, '')
   const file = merge(structuredClone(current) as unknown as Record<string, unknown>, patch as Record<string, unknown>) as unknown as Config
+  const wanted = (patch as Record<string, unknown>)['model']
+  const owner = typeof wanted === 'string' ? providerOfModel(wanted) : null
+  if (owner !== null && owner !== file.provider) {
+    throw new DuctorError(ErrorCodes.badRequest, `body/model: "${String(wanted)}" is a ${owner === 'claude' ? 'Claude' : 'Codex'} model, but the provider is ${file.provider}; set "provider": "${owner}" too, or a ${file.provider} model`)
+  }
+  // A new provider without a model gets its default model, never the other provider's.
+  reconcileModel(file)
   for (const key of GENERATED_SECRETS) {
     if (getLeaf(file, key) === '') throw new DuctorError(ErrorCodes.badRequest, `${key}: a secret cannot be empty`)
   }

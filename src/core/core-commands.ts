@@ -3,7 +3,7 @@ import type { Config } from '../config.ts'
 import type { ProviderName } from '../providers/events.ts'
 import type { SessionStore } from './session-store.ts'
 import type { CommandRegistry, CommandReply, CommandButton } from './commands.ts'
-import { providerOfModel, modelChoices, REASONING_EFFORTS, describeKnownModels } from './models.ts'
+import { providerOfModel, modelChoices, REASONING_EFFORTS, describeKnownModels, type ReasoningEffort } from '../models.ts'
 import { chooseTarget } from './chat-run.ts'
 
 export interface CoreCommandDeps {
@@ -14,6 +14,12 @@ export interface CoreCommandDeps {
   /** Whether each CLI is installed and logged in, in a few words. */
   providerStatus: () => Promise<Record<ProviderName, string>>
   queueDepth: (chatId: string) => number
+  /**
+   * `/model`: switches the default in `config/config.json` (`provider`, `model`, `reasoning_effort`)
+   * and applies it at once, as the Python version does. Returns what still stands in the way (an
+   * environment variable that sets the model at the next start), or null.
+   */
+  switchDefault: (next: { provider: ProviderName, model: string, reasoning_effort?: ReasoningEffort }) => Promise<string | null>
 }
 
 const LABEL: Record<ProviderName, string> = { claude: 'Claude Code', codex: 'Codex' }
@@ -44,7 +50,7 @@ export function registerCoreCommands (registry: CommandRegistry, deps: CoreComma
     description: 'show or switch the provider and model',
     quick: true,
     listed: true,
-    handler: ({ chatId, args }) => modelCommand(deps, chatId, args)
+    handler: async ({ chatId, args }) => await modelCommand(deps, chatId, args)
   })
   registry.register({
     name: 'memory',
@@ -77,12 +83,14 @@ async function statusReply (deps: CoreCommandDeps, chatId: string): Promise<Comm
   return { text: lines.join('\n') }
 }
 
-function modelCommand (deps: CoreCommandDeps, chatId: string, args: string): CommandReply {
-  const current = chooseTarget(deps, chatId, {})
+async function modelCommand (deps: CoreCommandDeps, chatId: string, args: string): Promise<CommandReply> {
+  const config = deps.config()
+  const current = { provider: config.provider, model: config.model }
   const [first = '', second = ''] = args.toLowerCase().split(/\s+/)
+  const effortNote = current.provider === 'codex' ? ` (reasoning ${config.reasoning_effort})` : ''
   if (first === '') {
     return {
-      text: `Now: *${LABEL[current.provider]}* · \`${current.model}\`. Pick a provider:`,
+      text: `Default for chats, cron jobs, webhooks and the heartbeat: *${LABEL[current.provider]}* · \`${current.model}\`${effortNote}. Pick a provider:`,
       buttons: [[button('Claude Code', '/model claude'), button('Codex', '/model codex')]]
     }
   }
@@ -95,9 +103,12 @@ function modelCommand (deps: CoreCommandDeps, chatId: string, args: string): Com
     return { text: `Unknown reasoning level "${second}"; use one of ${REASONING_EFFORTS.join(', ')}.` }
   }
   if (deps.isBusy(chatId)) return { text: 'A reply is still running: wait for it or /stop it, then switch the model.' }
-  deps.sessions.setModel(chatId, provider, first)
-  if (provider === 'codex' && second !== '') deps.sessions.setReasoningEffort(chatId, second)
-  const reply: CommandReply = { text: `Switched to *${LABEL[provider]}* · \`${first}\`${second !== '' ? ` (reasoning ${second})` : ''}. Each provider keeps its own session.` }
+  const blocked = await deps.switchDefault({ provider, model: first, ...(provider === 'codex' && second !== '' ? { reasoning_effort: second as ReasoningEffort } : {}) })
+  const effort = provider === 'codex' ? deps.config().reasoning_effort : ''
+  const reply: CommandReply = {
+    text: `Switched the default to *${LABEL[provider]}* · \`${first}\`${effort !== '' ? ` (reasoning ${effort})` : ''}, saved in config.json: chats, cron jobs, webhooks and the heartbeat use it unless they set their own. Each provider keeps its own session.`
+  }
+  if (blocked !== null) reply.text += `\n${blocked}`
   if (provider === 'codex' && second === '') {
     reply.text += '\nReasoning level:'
     reply.buttons = [REASONING_EFFORTS.map((e) => button(e, `/model ${first} ${e}`))]

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger-types.ts'
 import type { ProviderName } from '../providers/events.ts'
+import type { WorkClaim } from '../claims.ts'
 import { runChatMessage, type ChatRunDeps } from './chat-run.ts'
 import { createChatLanes, type ChatLanes } from './lanes.ts'
 import { parseCommand, isAbortWord, type CommandRegistry, type CommandReply } from './commands.ts'
@@ -21,8 +22,11 @@ export interface MessageInput {
   /** Run-history kind and reference (a webhook's id for wake deliveries). */
   kind?: 'chat' | 'webhook'
   ref?: string | null
-  /** Awaited right before the message's CLI run starts (see ChatRunInput.beforeRun). */
-  beforeRun?: () => Promise<void>
+  /**
+   * What the run is made for (src/core/claims.ts): the inbox's claim of a Telegram update or webhook
+   * delivery; without one (the admin API) a claim that only checks that the service is not stopping.
+   */
+  claim?: WorkClaim
 }
 
 export type MessageOutcome =
@@ -104,11 +108,10 @@ export function createOrchestrator (deps: OrchestratorDeps): Orchestrator {
       return cmd.quick ? await runCommand() : await throughLane(input.chatId, sink, runCommand)
     }
     if (isAbortWord(text)) {
+      // As in the Python version, a bare stop word is never a prompt, even when nothing runs.
       const result = abort(input.chatId)
-      if (result.stopped || result.discarded > 0) {
-        sink.emit({ type: 'command', name: 'stop', reply: { text: 'Stopped.' } })
-        return { kind: 'aborted', ...result }
-      }
+      sink.emit({ type: 'command', name: 'stop', reply: { text: result.stopped || result.discarded > 0 ? 'Stopped.' : 'Nothing is running.' } })
+      return { kind: 'aborted', ...result }
     }
 
     const directives = parseDirectives(text)
@@ -135,7 +138,7 @@ export function createOrchestrator (deps: OrchestratorDeps): Orchestrator {
         images: input.images,
         kind: input.kind ?? 'chat',
         ref: input.ref ?? null,
-        ...(input.beforeRun !== undefined ? { beforeRun: input.beforeRun } : {})
+        claim: input.claim ?? deps.claims.claim()
       })
       return summary === null ? { kind: 'discarded' } : { kind: 'run', summary }
     })

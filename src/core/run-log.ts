@@ -25,6 +25,8 @@ export interface RunEnd {
   cost_usd?: number | null
   tokens?: number | null
   error?: string | null
+  /** The final reply, when there is one (the history keeps it bounded and masked). */
+  reply?: string | null
   provider?: string | null
   model?: string | null
 }

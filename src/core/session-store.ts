@@ -48,18 +48,17 @@ export interface SessionStore {
   /**
    * Decides whether the next message to `provider` resumes its session, applying the freshness
    * rules: a stale chat (idle, daily reset) loses every bucket, a provider past its message limit
-   * loses its own. Creates the chat (with `provider`/`model` as its target) on its first message;
-   * an existing chat's target changes only through `setModel`.
+   * loses its own. Creates the chat (with `provider`/`model` as its target) on its first message.
+   * Like the Python version, an existing chat's `provider`/`model` follow the target it runs with
+   * (the config's default), except for a one-message override (`oneOff`).
    */
-  resolveForRun: (chatId: ChatId, provider: string, model: string, rules: SessionRules) => ResolveResult
+  resolveForRun: (chatId: ChatId, provider: string, model: string, rules: SessionRules, opts?: { oneOff?: boolean }) => ResolveResult
   /** Counts one finished message: increments on the latest state, stores the session id, touches last_active. */
   recordResult: (chatId: ChatId, provider: string, result: RunResult) => SessionEntry
   /** `/new`: clears only this provider's bucket. True if there was one. */
   resetProvider: (chatId: ChatId, provider: string) => boolean
   /** Switches the chat's active provider/model; both buckets are kept. */
   setModel: (chatId: ChatId, provider: string, model: string) => SessionEntry
-  /** The chat's Codex reasoning level (kept as `reasoning_effort` on the entry); needs an existing chat. */
-  setReasoningEffort: (chatId: ChatId, effort: string) => boolean
   /** Deletes the chat's entry, or only one provider's bucket. True if something was deleted. */
   delete: (chatId: ChatId, provider?: string) => boolean
   /** Resolves once every change so far is on disk; rejects if the write fails. */
@@ -113,7 +112,7 @@ export async function createSessionStore (opts: SessionStoreOptions): Promise<Se
   }
 
   if (migrated > 0) {
-    logger?.info({ path, migrated }, 'sessions: migrated old flat entries into provider buckets')
+    logger?.info({ path, migrated }, 'sessions: migrated old entries (flat fields into provider buckets, keys the Python version refuses removed)')
     changed()
   }
 
@@ -141,13 +140,18 @@ export async function createSessionStore (opts: SessionStoreOptions): Promise<Se
       return entry === undefined ? undefined : snapshot(entry)
     },
     list: () => [...sessions.values()].map(snapshot),
-    resolveForRun (chatId, provider, model, rules) {
+    resolveForRun (chatId, provider, model, rules, opts = {}) {
       const key = keyOf(chatId)
       const existing = sessions.get(key)
       if (existing === undefined) {
         const entry = create(key, provider, model)
         changed()
         return { sessionId: null, isNew: true, reason: 'created', entry: snapshot(entry) }
+      }
+      if (opts.oneOff !== true && (existing.provider !== provider || existing.model !== model)) {
+        existing.provider = provider
+        existing.model = model
+        changed()
       }
       const freshness = checkFreshness(existing, provider, rules, clock.now())
       if (!freshness.fresh) {
@@ -199,15 +203,6 @@ export async function createSessionStore (opts: SessionStoreOptions): Promise<Se
         changed()
       }
       return snapshot(entry)
-    },
-    setReasoningEffort (chatId, effort) {
-      const entry = sessions.get(keyOf(chatId))
-      if (entry === undefined) return false
-      if (entry['reasoning_effort'] !== effort) {
-        entry['reasoning_effort'] = effort
-        changed()
-      }
-      return true
     },
     delete (chatId, provider) {
       const key = keyOf(chatId)

@@ -23,7 +23,12 @@ export const SessionEntrySchema = Type.Object({
   provider_sessions: Type.Record(Type.String(), ProviderSessionSchema)
 }, { additionalProperties: true })
 
-/** Fields this edition does not know (e.g. `transport`, `topic_id` from newer Python files) are kept. */
+/**
+ * Fields this edition does not know (e.g. `transport`, `topic_id` from newer Python files) are kept,
+ * but ductor never adds one: the Python 0.4 loader refuses an entry with a key it does not know
+ * (`PYTHON_SESSION_KEYS`), so ductor's own per-chat extras live in files of its own under state/.
+ */
+export const PYTHON_SESSION_KEYS = ['chat_id', 'provider', 'model', 'created_at', 'last_active', 'provider_sessions'] as const
 export type ProviderSession = Static<typeof ProviderSessionSchema> & { [extra: string]: unknown }
 export type SessionEntry = Omit<Static<typeof SessionEntrySchema>, 'provider_sessions'> & {
   provider_sessions: Record<string, ProviderSession>
@@ -112,6 +117,11 @@ export function chatIdFromKey (key: string): number | string {
 export function normalizeEntry (key: string, raw: Record<string, unknown>, nowIso: string): { entry: SessionEntry, migrated: boolean } {
   const rest: Record<string, unknown> = { ...raw }
   for (const k of legacyFlatKeys) delete rest[k]
+  // Earlier builds of this edition stored a per-chat `reasoning_effort` in entries shaped like the
+  // Python 0.4 ones, which refuse it (docs/migration.md). Newer Python versions write it themselves,
+  // always together with `transport`: there it is theirs and stays.
+  const ours = 'reasoning_effort' in raw && !('transport' in raw)
+  if (ours) delete rest['reasoning_effort']
   const provider = typeof raw.provider === 'string' && raw.provider !== '' ? raw.provider : 'claude'
   const lastActive = typeof raw.last_active === 'string' && raw.last_active !== '' ? raw.last_active : nowIso
   const buckets: Record<string, ProviderSession> = {}
@@ -131,7 +141,7 @@ export function normalizeEntry (key: string, raw: Record<string, unknown>, nowIs
     last_active: lastActive,
     provider_sessions: buckets
   }
-  return { entry, migrated: migrated || legacyFlatKeys.some((k) => k in raw) }
+  return { entry, migrated: migrated || ours || legacyFlatKeys.some((k) => k in raw) }
 }
 
 /** Reads a whole `sessions.json` object; entries that are not objects are dropped (and counted). */

@@ -31,6 +31,11 @@ export type ChatEvent =
   | { type: 'run_started', runId: string, provider: ProviderName, model: string }
   /** A live event of the CLI: text delta, thinking, tool use, status. */
   | { type: 'cli', runId: string, event: Exclude<CliEvent, { type: 'result' }> }
+  /**
+   * The CLI reported its final reply (its result event); the run is not over yet (the process still
+   * exits, the session is recorded). A sink may show the final text now; `result` follows.
+   */
+  | { type: 'reply', runId: string, text: string }
   /** Something to tell the user that is not the agent's reply (recovering, age warning, errors). */
   | { type: 'notice', text: string, level: 'info' | 'warn' | 'error' }
   /** A command's answer. */

@@ -1,5 +1,6 @@
 import type { CliEvent, ProviderName } from './events.ts'
 import type { RunOutcome } from './runner.ts'
+import type { WorkClaim } from '../claims.ts'
 
 /**
  * What the core needs to run one CLI turn. The providers module implements it (argv, environment,
@@ -28,6 +29,11 @@ export interface CliRequest {
   noSessionPersistence?: boolean
   onEvent: (event: CliEvent) => void
   signal: AbortSignal
+  /**
+   * What the run is made for: `claim.started()` is awaited right before the CLI is spawned, with
+   * nothing else awaited between the two; when it rejects, `execute` rejects and nothing is spawned.
+   */
+  claim: WorkClaim
 }
 
 export interface CliExecutor {

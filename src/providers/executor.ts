@@ -99,6 +99,8 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
       // The agent needs the admin token (its `ductor` command), never the bot token.
       delete env['DUCTOR_TELEGRAM_TOKEN']
       if (config.docker.enabled) argv = wrapInDocker(argv, { container: config.docker.container_name, chatId: req.chatId, workdir: req.cwd })
+      // The last await before the spawn: the work is recorded as started (src/core/claims.ts).
+      await req.claim.started()
       const handle = opts.runner.run({
         runId: req.runId,
         chatId: req.chatId,

@@ -40,7 +40,7 @@ export interface ProcessRegistry {
   abortChat: (chatId: string | number, reason?: StopReason) => Promise<number>
   /** Stops processes started more than `maxAgeMs` ago; resolves to how many. */
   sweepStale: (maxAgeMs: number) => Promise<number>
-  /** Shutdown: stops and reaps every process. */
+  /** Shutdown: stops and reaps every process; one registered after this is stopped at once. */
   killAll: () => Promise<number>
 }
 
@@ -56,6 +56,7 @@ export function createProcessRegistry (options: ProcessRegistryOptions = {}): Pr
   /** Runs recorded by this process and not over yet. */
   const pending = new Set<string>()
   const earlyTtlMs = 60 * 60 * 1000
+  let closed = false
 
   async function stopAll (selected: RegisteredProcess[], reason: StopReason): Promise<number> {
     await Promise.all(selected.map(async (entry) => await entry.stop(reason)))
@@ -65,6 +66,7 @@ export function createProcessRegistry (options: ProcessRegistryOptions = {}): Pr
   return {
     register (entry) {
       entries.set(entry.runId, entry)
+      if (closed) queueMicrotask(() => { entry.stop('shutdown').catch(() => {}) })
       const asked = early.get(entry.runId)
       if (asked !== undefined) {
         early.delete(entry.runId)
@@ -103,6 +105,7 @@ export function createProcessRegistry (options: ProcessRegistryOptions = {}): Pr
       return await stopAll([...entries.values()].filter((e) => e.startedAt < limit), 'stale')
     },
     async killAll () {
+      closed = true
       return await stopAll([...entries.values()], 'shutdown')
     }
   }

@@ -1,6 +1,6 @@
 /** Finding the CLI binaries: `cli_paths` from the config first, else a small `which` over PATH. */
 import { accessSync, constants, statSync } from 'node:fs'
-import { delimiter, isAbsolute, join } from 'node:path'
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
 import type { ProviderName } from './events.ts'
 
 /** The first executable file called `name` in the directories of `pathEnv`, or null. */
@@ -40,4 +40,22 @@ function isExecutableFile (path: string): boolean {
   } catch {
     return false
   }
+}
+
+/**
+ * PATH without the folders npm puts in front of it for `npm start` / `npm run`: ductor's own
+ * `node_modules/.bin` (which holds the pinned test copies of `claude` and `codex`), those of the
+ * folders above it, and npm's `node-gyp-bin`. ductor runs — and `ductor doctor` checks — the CLI
+ * the user installed, whichever way ductor was started.
+ */
+export function withoutPackageBins (pathEnv: string | undefined, packageRoot: string): string | undefined {
+  if (pathEnv === undefined) return undefined
+  const npmDirs = new Set<string>()
+  for (let dir = resolve(packageRoot); ; dir = dirname(dir)) {
+    npmDirs.add(join(dir, 'node_modules', '.bin'))
+    if (dirname(dir) === dir) break
+  }
+  return pathEnv.split(delimiter)
+    .filter((dir) => !npmDirs.has(resolve(dir || '.')) && !/[\\/]node-gyp-bin[\\/]?$/.test(dir))
+    .join(delimiter)
 }

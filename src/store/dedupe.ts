@@ -33,8 +33,11 @@ export interface DedupeOptions {
 }
 
 export interface DedupeStore {
-  /** True when `key` was not seen within the TTL; it is remembered from now on. */
-  checkAndRemember: (key: string, now: number) => boolean
+  /**
+   * True when `key` was not seen within the TTL; it is remembered from now on, for `ttlMs` when given
+   * (a replay window shorter or longer than the store's TTL), else for the store's TTL.
+   */
+  checkAndRemember: (key: string, now: number, ttlMs?: number) => boolean
   has: (key: string, now: number) => boolean
   /** Forgets a key, e.g. when recording the request failed and the sender should be able to retry. */
   forget: (key: string) => void
@@ -78,6 +81,9 @@ export async function createDedupeStore (opts: DedupeOptions): Promise<DedupeSto
   const log = await openAppendLog(path, { logger, truncateTo: scan.validEnd, lazySyncMs: opts.lazySyncMs, syncFile: opts.syncFile })
   let compacting = false
 
+  // Keys are in insertion order; with per-key TTLs that is only nearly expiry order, so this stops at
+  // the first live key and an expired one behind it waits for a later purge (`has`
+  // checks the expiry itself, so it never counts).
   function purge (now: number): void {
     for (const [key, expires] of seen) {
       if (expires > now) break
@@ -132,10 +138,10 @@ export async function createDedupeStore (opts: DedupeOptions): Promise<DedupeSto
   }
 
   return {
-    checkAndRemember (key, now) {
+    checkAndRemember (key, now, keyTtlMs) {
       purge(now)
       if (has(key, now)) return false
-      const expires = now + ttlMs
+      const expires = now + (keyTtlMs ?? ttlMs)
       seen.delete(key)
       seen.set(key, expires)
       trim()

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts'
+import { ClaimRefused, type ClaimGate, type WorkClaim } from '../claims.ts'
 import type { Logger } from '../logger-types.ts'
 import type { DedupeStore } from './dedupe.ts'
 import type { Journal, JournalEntry, JournalKind } from './journal.ts'
@@ -7,18 +8,21 @@ import type { Journal, JournalEntry, JournalKind } from './journal.ts'
  * What the ingresses (Telegram updates, webhook deliveries) hand their work to (SPEC §11):
  * `accept` suppresses a key seen in the last 24 h, appends the entry to the durable journal, and
  * resolves only once it is on disk — the route answers after that. The entry then goes to the
- * handler of its kind in the background and is marked done when the handler settles (a failing
- * handler is logged, not retried: the failure is the handler's to report). Entries a crash left
- * unfinished are replayed by `start`, in order, through the same handlers: at least once, with the
- * dedupe store stopping a sender that delivers the same key again.
+ * handler of its kind in the background, with its claim (src/core/claims.ts). An entry is done in
+ * exactly one of two ways, both here:
+ *
+ * - started: a run made for it calls `claim.started()` right before its CLI is spawned, which writes
+ *   and syncs the done mark first. A crash after that never replays the entry (ADR 9).
+ * - finished: the handler settled without any run starting (a command, a skipped delivery, a
+ *   failure), and the service is not stopping: the done mark is written then.
+ *
+ * Anything else stays unfinished and is replayed by `start`, in order, through the same handlers:
+ * an entry whose handler was still waiting (a chat queue, a run slot) when the service stopped or
+ * died, or whose started mark could not be written. A failing handler is logged, not retried.
  */
 
-/**
- * Processes one entry. `finish` marks it done before the handler settles and resolves once the mark
- * is in the journal file: a handler that starts something that must not run twice (a CLI run) calls
- * it first, so a crash right after the start cannot replay the entry.
- */
-export type InboxHandler = (entry: JournalEntry, finish: () => Promise<void>) => Promise<void>
+/** Processes one entry; every run it makes for the entry goes through `claim` (see WorkClaim). */
+export type InboxHandler = (entry: JournalEntry, claim: WorkClaim) => Promise<void>
 
 export interface InboxAcceptResult {
   status: 'accepted' | 'duplicate'
@@ -26,8 +30,16 @@ export interface InboxAcceptResult {
   seq: number | null
 }
 
+/** A further key that makes a later entry a duplicate of this one (e.g. a webhook's signed-content digest). */
+export interface AlsoKey { key: string, ttlMs?: number }
+
 export interface Inbox {
-  accept: (kind: JournalKind, key: string, payload: unknown) => Promise<InboxAcceptResult>
+  /**
+   * `also`: more keys (same kind) that mark a duplicate too and are remembered with the entry, each
+   * for its own `ttlMs`. Unlike `key` they are not in the journal, so an entry a crash caught between
+   * the journal's flush and the dedupe write gets only its `key` back at the next start.
+   */
+  accept: (kind: JournalKind, key: string, payload: unknown, also?: readonly AlsoKey[]) => Promise<InboxAcceptResult>
   /** Sets the processor for one kind; entries of a kind without a handler stay pending (replayed next start). */
   handle: (kind: JournalKind, handler: InboxHandler) => void
   /** Replays entries a previous process accepted but did not finish. Returns how many. */
@@ -47,10 +59,12 @@ export interface InboxDeps {
   dedupe: DedupeStore
   clock: Clock
   logger: Logger
+  /** The service's claim gate: shut at shutdown, after which no entry is started (nor finished). */
+  gate: ClaimGate
 }
 
 export function createInbox (deps: InboxDeps): Inbox {
-  const { journal, dedupe, clock, logger } = deps
+  const { journal, dedupe, clock, logger, gate } = deps
   const handlers = new Map<JournalKind, InboxHandler>()
   const running = new Set<Promise<void>>()
   /** Keys whose entry is being written (a concurrent copy is a duplicate of it). */
@@ -65,14 +79,31 @@ export function createInbox (deps: InboxDeps): Inbox {
   function dispatch (entry: JournalEntry): void {
     const handler = handlers.get(entry.kind)
     if (handler === undefined || stopped) return
-    const finish = async (): Promise<void> => { if (!stopped) await journal.finish(entry.seq) }
+    let started = false
+    let refused = false
+    const mark = gate.claim(async () => { await journal.markStarted(entry.seq) })
+    const claim: WorkClaim = {
+      async started () {
+        try {
+          await mark.started()
+          started = true
+        } catch (err) {
+          refused = true
+          if (err instanceof ClaimRefused) err.replayed = true
+          throw err
+        }
+      }
+    }
     const work = (async () => {
       try {
-        await handler(entry, finish)
+        await handler(entry, claim)
       } catch (err) {
         logger.error({ err, kind: entry.kind, key: entry.key, seq: entry.seq }, 'inbox: processing failed')
       } finally {
-        if (!stopped) journal.markDone(entry.seq)
+        // Finished only when no run took it and none was refused it; at shutdown an entry that did not
+        // start stays for the replay (its handler may have given up only because the service stops).
+        if (!started && !refused && !stopped && !gate.isShut) journal.markFinished(entry.seq)
+        else if (!started) logger.info({ kind: entry.kind, key: entry.key, seq: entry.seq }, 'inbox: entry not started; it is replayed at the next start')
       }
     })()
     running.add(work)
@@ -80,18 +111,19 @@ export function createInbox (deps: InboxDeps): Inbox {
   }
 
   return {
-    async accept (kind, key, payload) {
-      const dedupeKey = `${kind}:${key}`
-      if (recording.has(dedupeKey) || dedupe.has(dedupeKey, clock.now())) return { status: 'duplicate', seq: null }
-      // The key is remembered on disk only once the entry is: a crash in between must not turn the
+    async accept (kind, key, payload, also = []) {
+      const keys = [{ key: `${kind}:${key}`, ttlMs: undefined as number | undefined }, ...also.map((a) => ({ key: `${kind}:${a.key}`, ttlMs: a.ttlMs }))]
+      const now = clock.now()
+      if (keys.some((k) => recording.has(k.key) || dedupe.has(k.key, now))) return { status: 'duplicate', seq: null }
+      // The keys are remembered on disk only once the entry is: a crash in between must not turn the
       // sender's retry into a "duplicate" of something that was never saved.
-      recording.add(dedupeKey)
+      for (const k of keys) recording.add(k.key)
       let seq: number
       try {
         ({ seq } = await journal.append({ kind, key, payload }))
-        dedupe.checkAndRemember(dedupeKey, clock.now())
+        for (const k of keys) dedupe.checkAndRemember(k.key, clock.now(), k.ttlMs)
       } finally {
-        recording.delete(dedupeKey)
+        for (const k of keys) recording.delete(k.key)
       }
       dispatch({ kind, key, payload, seq, accepted_at: new Date(clock.now()).toISOString() })
       return { status: 'accepted', seq }

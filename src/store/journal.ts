@@ -14,14 +14,16 @@ import type { AppendLogStats } from './append-log.ts'
  *
  *   {"t":"h","next":42}                                   header written by compaction (next seq)
  *   {"t":"e","seq":42,"kind":"webhook","key":"…","at":"…","payload":…}   an accepted entry
- *   {"t":"d","seq":42}                                    its processing ended
+ *   {"t":"d","seq":42}                                    done: never to be replayed
  *
  * Durability: `append` resolves after write + fdatasync, shared by every append queued meanwhile
- * (group commit). `markDone` is written promptly but not synced on its own (a later append, the
- * lazy sync, compaction or `close` makes it durable). A process crash loses nothing that was
- * written; only an OS crash or power loss inside that short window can lose a done mark, and then
- * the entry is replayed: at-least-once. A replayed entry cannot be told apart from an unfinished
- * one; the dedupe store guards against the sender delivering the same update/delivery again.
+ * (group commit). An entry gets its done mark in one of two ways (src/store/inbox.ts decides which):
+ * `markStarted` when its work is about to reach a CLI (written and synced before it resolves, and it
+ * rejects when the mark could not be written, so the run is not started), or `markFinished` when its
+ * processing ended without a CLI run (written promptly, synced by a later write, the lazy sync,
+ * compaction or `close`; lost only to an OS crash inside that window, and then the entry is replayed,
+ * which is harmless because it never reached a CLI). The dedupe store guards against the sender
+ * delivering the same update/delivery again.
  *
  * Compaction rewrites only the pending entries (temp + fsync + rename + directory fsync). It runs
  * at open and whenever the file passes `compactBytes` while at most half of it is still pending;
@@ -67,13 +69,17 @@ export interface JournalStats extends AppendLogStats {
 export interface Journal {
   /** Resolves once the entry is on disk. */
   append: (entry: JournalInput) => Promise<{ seq: number }>
-  /** Marks an entry finished. Unknown or already-done seqs are ignored. */
-  markDone: (seq: number) => void
   /**
-   * `markDone`, resolving once the mark is written to the file (not synced: a process crash keeps it).
-   * Never rejects: a mark that cannot be written is logged and written again later.
+   * The entry's work reaches a CLI now: resolves once its done mark is written and synced. Rejects
+   * when it cannot be written (a full disk); the entry then stays pending (replayed next start).
+   * Unknown or already-done seqs resolve at once.
    */
-  finish: (seq: number) => Promise<void>
+  markStarted: (seq: number) => Promise<void>
+  /**
+   * The entry's processing ended without reaching a CLI: its done mark is written promptly, not
+   * synced on its own. Never throws: a mark that cannot be written is logged and written again later.
+   */
+  markFinished: (seq: number) => void
   /** Entries found unfinished when the journal was opened, in order, minus those marked done since. */
   pending: () => JournalEntry[]
   /** Rewrites the file with only the unfinished entries. */
@@ -230,15 +236,29 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
       maybeCompact()
       return { seq }
     },
-    markDone (seq) {
+    markFinished (seq) {
       if (!forget(seq)) return
       retryDone()
       writeDone([seq]).catch(() => {})
     },
-    async finish (seq) {
-      if (!forget(seq)) return
+    async markStarted (seq) {
+      const loc = live.get(seq)
+      if (loc === undefined) return
       retryDone()
-      await writeDone([seq])
+      // Durable before it resolves, and the entry stays live (and so is compacted and replayed) until
+      // the mark is on disk: a run whose mark failed is refused, not started unrecorded.
+      let written = false
+      try {
+        await log.append(Buffer.from(`{"t":"d","seq":${seq}}\n`), {
+          durable: true,
+          // Forgotten the moment the line is in the file: a compaction after it must not copy the entry.
+          onWritten: () => { written = true; forget(seq) }
+        })
+      } catch (err) {
+        // Written but not synced: a process crash keeps it (only an OS crash could lose it).
+        if (!written) throw err
+        logger?.warn({ err, path, seq }, 'journal: a started mark was written but could not be synced')
+      }
     },
     pending: () => [...recovered.values()],
     compact,

@@ -39,6 +39,24 @@ export const RunSchema = Type.Object({
 })
 export type Run = Static<typeof RunSchema>
 
+/** One run with its reply (`GET /api/runs/:id`, SPEC §10): the final text, bounded, secrets masked. */
+export const RunDetailSchema = Type.Object({
+  ...RunSchema.properties,
+  reply: Type.Union([Type.String(), Type.Null()], { description: 'the final reply (at most 8,000 characters, longer ones cut with a note; secrets masked), or null when there was none' })
+})
+export type RunDetail = Static<typeof RunDetailSchema>
+
+/** The longest reply kept in a record; 5,000 records of this size stay under 40 MB. */
+export const MAX_REPLY_CHARS = 8000
+/** The longest error text kept. */
+export const MAX_ERROR_CHARS = 2000
+
+/** `text` cut to `max` characters with a note saying how much was left out. */
+export function boundText (text: string, max: number): string {
+  if (text.length <= max) return text
+  return `${text.slice(0, max)}\n… [${text.length - max} more characters not kept]`
+}
+
 export interface RunFilter {
   kind?: RunKind
   /** Exact status, or its family: `error` matches every `error:…`. */
@@ -57,6 +75,8 @@ export interface RunHistoryOptions {
   /** Runs kept. Default 5000. */
   maxRuns?: number
   syncFile?: (handle: FileHandle) => Promise<void>
+  /** Masks secrets in replies and error texts before they are kept (the service's secret set). */
+  mask?: (text: string) => string
 }
 
 /** The run log the core records through (`RunLog`), and what the admin API reads. */
@@ -67,8 +87,9 @@ export interface RunHistory extends RunLog {
   finish: (id: string, end: RunEnd) => Promise<Run | undefined>
   /** Records a run that started and ended at once (e.g. `skipped:quiet_hours`). */
   record: (input: RunStart & RunEnd) => Promise<Run>
-  get: (id: string) => Run | undefined
-  /** Newest first. */
+  /** One run with its reply. */
+  get: (id: string) => RunDetail | undefined
+  /** Newest first, without replies. */
   list: (filter?: RunFilter) => Run[]
   active: () => Run[]
   /**
@@ -87,7 +108,7 @@ function nullableString (v: unknown): string | null { return typeof v === 'strin
 function nullableNumber (v: unknown): number | null { return typeof v === 'number' && Number.isFinite(v) ? v : null }
 
 /** Reads one stored line back into exactly the Run shape, or undefined if it is not one. */
-function toRun (raw: Record<string, unknown>): Run | undefined {
+function toRun (raw: Record<string, unknown>): RunDetail | undefined {
   if (typeof raw.id !== 'string' || !(RunKinds as readonly unknown[]).includes(raw.kind) ||
     typeof raw.status !== 'string' || typeof raw.started_at !== 'string') return undefined
   const chatId = raw.chat_id
@@ -103,8 +124,15 @@ function toRun (raw: Record<string, unknown>): Run | undefined {
     ended_at: nullableString(raw.ended_at),
     cost_usd: nullableNumber(raw.cost_usd),
     tokens: nullableNumber(raw.tokens),
-    error: nullableString(raw.error)
+    error: nullableString(raw.error),
+    reply: nullableString(raw.reply)
   }
+}
+
+/** The list shape: a run without its reply. */
+function summary (run: RunDetail): Run {
+  const { reply: _reply, ...rest } = run
+  return rest
 }
 
 /** A run id: the start time in base 36 and 6 random hex digits (sorts by start, unique enough). */
@@ -117,7 +145,8 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
   const clock = opts.clock ?? systemClock
   const maxRuns = opts.maxRuns ?? 5000
   const nowIso = (): string => new Date(clock.now()).toISOString()
-  const runs = new Map<string, Run>()
+  const runs = new Map<string, RunDetail>()
+  const mask = opts.mask ?? ((text: string) => text)
 
   let lines = 0
   let skipped = 0
@@ -161,7 +190,7 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
     return Buffer.from(text)
   }
 
-  async function write (run: Run): Promise<void> {
+  async function write (run: RunDetail): Promise<void> {
     lines++
     const done = log.append(Buffer.from(JSON.stringify(run) + '\n'), { durable: false })
     if (!rotating && lines > 2 * maxRuns) {
@@ -182,18 +211,19 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
     return newRunId(clock.now())
   }
 
-  function applyEnd (run: Run, end: RunEnd): void {
+  function applyEnd (run: RunDetail, end: RunEnd): void {
     if (!endStatus.test(end.status)) throw new DuctorError(ErrorCodes.badRequest, `invalid run status ${JSON.stringify(end.status)}`)
     run.status = end.status
     run.ended_at = end.ended_at ?? nowIso()
     run.cost_usd = end.cost_usd ?? null
     run.tokens = end.tokens ?? null
-    run.error = end.error ?? null
+    run.error = end.error === undefined || end.error === null ? null : boundText(mask(end.error), MAX_ERROR_CHARS)
+    run.reply = end.reply === undefined || end.reply === null || end.reply === '' ? null : boundText(mask(end.reply), MAX_REPLY_CHARS)
     if (end.provider !== undefined) run.provider = end.provider
     if (end.model !== undefined) run.model = end.model
   }
 
-  function begin (input: RunStart): Run {
+  function begin (input: RunStart): RunDetail {
     if (!(RunKinds as readonly string[]).includes(input.kind)) throw new DuctorError(ErrorCodes.badRequest, `invalid run kind ${JSON.stringify(input.kind)}`)
     const id = input.id ?? newId()
     if (runs.has(id)) throw new DuctorError(ErrorCodes.conflict, `run ${id} already exists`)
@@ -209,16 +239,17 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
       ended_at: null,
       cost_usd: null,
       tokens: null,
-      error: null
+      error: null,
+      reply: null
     }
   }
 
-  function add (run: Run): void {
+  function add (run: RunDetail): void {
     runs.set(run.id, run)
     trim()
   }
 
-  function matches (run: Run, f: RunFilter): boolean {
+  function matches (run: RunDetail, f: RunFilter): boolean {
     if (f.kind !== undefined && run.kind !== f.kind) return false
     if (f.ref !== undefined && run.ref !== f.ref) return false
     if (f.chat_id !== undefined && String(run.chat_id) !== String(f.chat_id)) return false
@@ -231,7 +262,7 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
       const run = begin(input)
       add(run)
       await write(run)
-      return { ...run }
+      return summary(run)
     },
     async finish (id, end) {
       const run = runs.get(id)
@@ -239,17 +270,17 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
         logger?.warn({ runId: id }, 'run history: finish for an unknown run')
         return undefined
       }
-      if (run.status !== 'running') return { ...run }
+      if (run.status !== 'running') return summary(run)
       applyEnd(run, end)
       await write(run)
-      return { ...run }
+      return summary(run)
     },
     async record (input) {
       const run = begin(input)
       applyEnd(run, input)
       add(run)
       await write(run)
-      return { ...run }
+      return summary(run)
     },
     get (id) {
       const run = runs.get(id)
@@ -262,17 +293,17 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
         .filter((r) => matches(r, filter))
         .sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0))
         .slice(0, limit)
-        .map((r) => ({ ...r }))
+        .map(summary)
     },
-    active: () => [...runs.values()].filter((r) => r.status === 'running').map((r) => ({ ...r })),
-    interruptedAtOpen: () => interrupted.map((r) => ({ ...r })),
+    active: () => [...runs.values()].filter((r) => r.status === 'running').map(summary),
+    interruptedAtOpen: () => interrupted.map(summary),
     async interrupt (id, error) {
       const run = runs.get(id)
       if (run === undefined) return undefined
-      if (run.status !== 'running') return { ...run }
+      if (run.status !== 'running') return summary(run)
       applyEnd(run, { status: 'error:interrupted', error })
       await write(run)
-      return { ...run }
+      return summary(run)
     },
     close: () => log.close()
   }

@@ -6,6 +6,7 @@ import type { SessionStore } from '../core/session-store.ts'
 import type { CronControl } from '../automation/cron-control.ts'
 import type { Inbox } from '../store/inbox.ts'
 import type { RunHistory } from '../store/run-history.ts'
+import type { ClaimGate, WorkClaim } from '../claims.ts'
 import type { HomePaths } from '../home/paths.ts'
 import type { Logger } from '../logger-types.ts'
 import type { InlineButton } from './format/markers.ts'
@@ -19,6 +20,8 @@ export interface TelegramParts {
   sessions: SessionStore
   runs: Pick<RunHistory, 'interruptedAtOpen'>
   cron: CronControl
+  /** Every CLI run is made for a claim (src/claims.ts); a message of no update gets a fresh one. */
+  claims: Pick<ClaimGate, 'claim'>
   clock: Clock
   timezone: () => string
   providerStatus: () => Promise<Record<'claude' | 'codex', string>>
@@ -50,10 +53,10 @@ export interface RunAsUserOptions {
   /** Image files for the CLI (Codex `--image`). */
   images?: string[]
   /**
-   * Marks the message's updates done; awaited right before its CLI starts. Default: the finish of the
-   * update being handled. An album passes one that finishes every item's update.
+   * The claim of the update(s) the message came from (`ctx.ductor.claim`; an album passes one for
+   * all its items): its run's CLI starts only once this has recorded the start (src/core/claims.ts).
    */
-  finish?: () => Promise<void>
+  claim: WorkClaim
 }
 
 export interface SendOptions {
@@ -74,9 +77,9 @@ export interface BotDeps extends BotOptions {
    * with a queued indicator, typing, a streamed reply, buttons and files. Returns at once; the run
    * goes on in the background (errors are logged and told to the user, never thrown).
    */
-  runAsUser: (where: ChatTarget, text: string, opts?: RunAsUserOptions) => Promise<void>
-  /** The done mark of the update being handled now (undefined outside one), to be run later. */
-  updateFinish?: () => (() => Promise<void>) | undefined
+  runAsUser: (where: ChatTarget, text: string, opts: RunAsUserOptions) => Promise<void>
+  /** The claim of an update being handled (the inbox's; a fresh one for an update that is not journaled). */
+  claimOf: (update: object) => WorkClaim
   /** Sends Markdown (rendered to Telegram HTML, split at 4096, plain text if Telegram refuses the HTML). */
   sendMarkdown: (where: ChatTarget, markdown: string, opts?: SendOptions) => Promise<number[]>
   /** Whether a Telegram user may talk to the bot (`allowed_user_ids`). */

@@ -22,7 +22,39 @@ export interface TelegramSinkOptions {
   fileAccess: () => FileAccess
   /** Whether sendMessageDraft may be tried (private chats; off once Telegram refused it). */
   useDrafts: () => boolean
+  /** The chats' running streams, so a /stop can end them before it answers (one per bot). */
+  streams: ChatStreams
+  /** Milliseconds until the chat may take one more message (src/telegram/pace.ts). */
+  pace?: (chatId: number, reserve: number) => number
   logger: Logger
+}
+
+/**
+ * The running streams of every chat. A stop in a chat (`/stop`, an abort word) first ends them —
+ * what streamed becomes the final message, labelled as a partial answer — and only then is
+ * "Stopped." sent: nothing of the stopped run comes after the notice.
+ */
+export interface ChatStreams {
+  add: (chatId: number, stop: () => Promise<void>) => () => void
+  stopAll: (chatId: number) => Promise<void>
+}
+
+export function createChatStreams (): ChatStreams {
+  const byChat = new Map<number, Set<() => Promise<void>>>()
+  return {
+    add (chatId, stop) {
+      const set = byChat.get(chatId) ?? new Set()
+      set.add(stop)
+      byChat.set(chatId, set)
+      return () => {
+        set.delete(stop)
+        if (set.size === 0 && byChat.get(chatId) === set) byChat.delete(chatId)
+      }
+    },
+    async stopAll (chatId) {
+      await Promise.all([...byChat.get(chatId) ?? []].map(async (stop) => { await stop() }))
+    }
+  }
 }
 
 /**
@@ -35,6 +67,9 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
   const indicators = new Map<string, number>()
   let editor: StreamEditor | null = null
   let stopTyping: (() => void) | null = null
+  let unregister: (() => void) | null = null
+  /** The user stopped this message's run: its stream was ended with the partial answer. */
+  let stopped = false
   let chain: Promise<void> = Promise.resolve()
   const later = (what: string, fn: () => Promise<unknown>): void => {
     chain = chain.then(fn).then(() => {}, (err: unknown) => { logger.warn({ err, chatId: where.chatId, what }, 'telegram: could not update the chat') })
@@ -49,8 +84,18 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
 
   async function finish (summary: RunSummary): Promise<void> {
     stopTyping?.()
+    unregister?.()
     const current = editor
     editor = null
+    // Stopped by the user: its partial answer is shown, and "Stopped." said it all.
+    if (stopped) return
+    if (summary.status === 'error:aborted' && current !== null) {
+      // Stopped another way (the admin API): the partial answer stays, labelled.
+      await current.stop()
+      if (summary.error === 'Stopped.') return
+      await send(`⚠️ ${summary.error ?? 'The agent failed.'}`)
+      return
+    }
     if (summary.status === 'success') {
       const reply = summary.reply.trim() === '' ? '_(The agent finished without a reply.)_' : summary.reply
       if (current === null) return await send(reply)
@@ -69,14 +114,25 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
     stopTyping?.()
     stopTyping = startTyping(api, where, (opts.config().cli_timeout + 60) * 2000)
     const private_ = where.chatId > 0
-    editor = createStreamEditor({
+    const { pace } = opts
+    const current = editor = createStreamEditor({
       api: opts.streamApi,
       chatId: where.chatId,
       ...(where.threadId !== undefined ? { threadId: where.threadId } : {}),
       ...(!private_ && opts.replyTo !== undefined ? { replyToMessageId: opts.replyTo } : {}),
       useDrafts: private_ && opts.useDrafts(),
       settings: opts.config().streaming,
+      ...(pace !== undefined ? { pace: (reserve: number) => pace(where.chatId, reserve) } : {}),
       logger
+    })
+    unregister?.()
+    unregister = opts.streams.add(where.chatId, async () => {
+      if (editor !== current) return
+      stopped = true
+      editor = null
+      stopTyping?.()
+      unregister?.()
+      await current.stop()
     })
   }
 
@@ -116,11 +172,20 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
         case 'cli':
           editor?.push(event.event)
           return
+        case 'reply':
+          // The CLI has its answer: show it now, not after the process has exited.
+          stopTyping?.()
+          editor?.push({ type: 'result', result: { text: event.text } })
+          return
         case 'notice':
           later('notice', async () => { await send(event.level === 'info' ? `_${event.text}_` : `⚠️ ${event.text}`) })
           return
         case 'command':
-          later('command', async () => { await sendCommandReply(event.reply) })
+          later('command', async () => {
+            // The stopped run's partial answer goes before "Stopped.", never after it.
+            if (event.name === 'stop') await opts.streams.stopAll(where.chatId)
+            await sendCommandReply(event.reply)
+          })
           return
         case 'result':
           stopTyping?.()

@@ -1,4 +1,5 @@
 import type { Context } from 'grammy'
+import type { WorkClaim } from '../claims.ts'
 
 /** Where a reply goes: the chat, and the forum topic when the message came from one. */
 export interface ChatTarget {
@@ -18,6 +19,8 @@ export interface Addressed extends ChatTarget {
   text: string
   /** The message to reply to (queued indicators), when the update is a message. */
   messageId?: number
+  /** The update's claim: a run made for it passes this on (see src/core/claims.ts). */
+  claim: WorkClaim
 }
 
 /** The context every feature sees. `ductor` is set by the access gate for every update it lets through. */

@@ -1,14 +1,16 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Bot, type BotError } from 'grammy'
 import type { ChatSink } from '../core/sink.ts'
+import type { WorkClaim } from '../claims.ts'
 import { localParts } from '../automation/tz.ts'
 import type { BotDeps, BotOptions } from './bot-deps.ts'
 import type { BotContext, ChatTarget } from './context.ts'
 import { accessGate } from './features/access.ts'
 import { features } from './features/index.ts'
 import { commandMenu } from './command-menu.ts'
-import { createTelegramSink } from './chat-sink.ts'
+import { createChatStreams, createTelegramSink } from './chat-sink.ts'
+import { createChatPacer, isPacedMethod, type ChatPacer } from './pace.ts'
 import { sendMarkdown } from './send.ts'
 import { downloadMedia } from './media-in.ts'
 import { streamApiFromGrammy } from './stream/grammy-api.ts'
@@ -18,6 +20,18 @@ export interface CreateBotOptions extends BotOptions {
   token: string
   /** Base URL of the Bot API (`telegram.api_root`). */
   apiRoot: string
+  /** Per-chat pacing of what the bot sends (default: Telegram's limits, src/telegram/pace.ts). */
+  pacer?: ChatPacer
+}
+
+/** A grammY API transformer that makes each message-producing call wait for its chat's pace. */
+function pacedTransformer (pacer: ChatPacer): Parameters<Bot<BotContext>['api']['config']['use']>[0] {
+  return async (prev, method, payload, signal) => {
+    const raw = (payload as { chat_id?: unknown } | undefined)?.chat_id
+    const chatId = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN
+    if (Number.isSafeInteger(chatId) && isPacedMethod(method)) await pacer.acquire(chatId)
+    return await prev(method, payload, signal)
+  }
 }
 
 export interface TelegramBot {
@@ -25,16 +39,12 @@ export interface TelegramBot {
   deps: BotDeps
   /** A sink that shows one message's events in a chat (the orchestrator's default sink uses it too). */
   sinkFor: (where: ChatTarget, replyTo?: number) => ChatSink
-  /** Runs one update through the features; never throws (errors are logged). */
   /**
-   * Runs one update. `finish` (from the inbox) marks it done; a message's run awaits it before its CLI
-   * starts, so a crash right after that start does not replay the update and run the message twice.
+   * Runs one update through the features; never throws (errors are logged). `claim` (the inbox's) goes
+   * with the update to the access gate (`ctx.ductor.claim`) and from there to the run it makes.
    */
-  handleUpdate: (update: unknown, finish?: () => Promise<void>) => Promise<void>
+  handleUpdate: (update: unknown, claim?: WorkClaim) => Promise<void>
 }
-
-/** The inbox's `finish` of the update being handled, for the run it starts (however deep in grammY). */
-const updateScope = new AsyncLocalStorage<{ finish: () => Promise<void> }>()
 
 /**
  * The grammY bot: the access gate, then every feature of features/index.ts, inside one error
@@ -43,7 +53,14 @@ const updateScope = new AsyncLocalStorage<{ finish: () => Promise<void> }>()
 export function createBot (opts: CreateBotOptions): TelegramBot {
   const { parts, config, paths, logger } = opts
   const bot = new Bot<BotContext>(opts.token, { client: { apiRoot: opts.apiRoot } })
+  // Every message to a chat — streams, command answers, panels, notices — takes a slot of that chat's
+  // pace first (ctx.api inherits bot.api's transformers), so replies in parts never trip a 429.
+  const pacer = opts.pacer ?? createChatPacer()
+  bot.api.config.use(pacedTransformer(pacer))
   const streamApi = draftAwareApi(streamApiFromGrammy(bot.api))
+  /** The inbox's claim of each update being handled, by the update object grammY passes on as ctx.update. */
+  const claims = new WeakMap<object, WorkClaim>()
+  const streams = createChatStreams()
 
   const sinkFor = (where: ChatTarget, replyTo?: number): ChatSink => createTelegramSink({
     api: bot.api,
@@ -51,8 +68,10 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     where,
     ...(replyTo !== undefined ? { replyTo } : {}),
     config,
-    fileAccess: () => ({ mode: config().file_access, home: paths.home, workspace: paths.workspace }),
+    fileAccess: () => ({ mode: config().file_access, home: paths.home, userHome: homedir(), workspace: paths.workspace }),
     useDrafts: streamApi.draftsAvailable,
+    streams,
+    pace: (chatId, reserve) => pacer.delay(chatId, reserve),
     logger: logger.child({ component: 'telegram', chatId: where.chatId })
   })
 
@@ -64,26 +83,24 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     version: opts.version,
     requestRestart: opts.requestRestart,
     api: bot.api,
-    async runAsUser (where, text, o = {}) {
+    async runAsUser (where, text, o) {
       // Resolves once the message's run has started (or it was answered, cancelled or discarded):
       // until then its update stays unfinished in the inbox, so a message still waiting in the
       // chat's queue when the service dies is replayed at the next start instead of lost.
       let taken: () => void = () => {}
       const begun = new Promise<void>((resolve) => { taken = resolve })
       const sink = sinkFor(where, o.replyTo)
-      const finish = o.finish ?? updateScope.getStore()?.finish
       parts.orchestrator.handleMessage({
         chatId: String(where.chatId),
         text,
         origin: 'telegram',
         sink: { emit (event) { if (event.type === 'run_started') taken(); sink.emit(event) } },
         ...(o.images !== undefined ? { images: o.images } : {}),
-        // The update is marked done (in the file) before the CLI starts, not after.
-        ...(finish !== undefined ? { beforeRun: finish } : {})
+        claim: o.claim
       }).catch((err: unknown) => { logger.error({ err, chatId: where.chatId }, 'telegram: message failed') }).finally(taken)
       await begun
     },
-    updateFinish: () => updateScope.getStore()?.finish,
+    claimOf: (update) => claims.get(update) ?? parts.claims.claim(),
     sendMarkdown: async (where, markdown, o) => await sendMarkdown(bot.api, where, markdown, o),
     isAllowed: (userId) => userId !== undefined && config().allowed_user_ids.includes(userId),
     commandList: () => commandMenu(parts.orchestrator.commands),
@@ -104,10 +121,11 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     bot,
     deps,
     sinkFor,
-    async handleUpdate (update, finish) {
+    async handleUpdate (update, claim) {
       try {
-        const handle = async (): Promise<void> => { await bot.handleUpdate(update as Parameters<typeof bot.handleUpdate>[0]) }
-        await (finish !== undefined ? updateScope.run({ finish }, handle) : handle())
+        // grammY hands this very object to the context as ctx.update: the access gate finds the claim by it.
+        if (claim !== undefined && typeof update === 'object' && update !== null) claims.set(update, claim)
+        await bot.handleUpdate(update as Parameters<typeof bot.handleUpdate>[0])
       } catch (err) {
         logger.error({ err }, 'telegram: an update could not be handled')
       }

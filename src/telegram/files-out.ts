@@ -6,10 +6,16 @@ import type { ChatTarget } from './context.ts'
 import { sendMarkdown, threadParams, withRetry } from './send.ts'
 import { holdsSecrets } from './panels/home-browser.ts'
 
-/** Which files the agent may send (SPEC §2 `file_access`) and the folders that means. */
+/**
+ * Which files the agent may send (SPEC §2 `file_access`) and the folders that means: `all`; `home`
+ * = the user's home folder (`~`, as in the Python version); `workspace` = ductor's workspace.
+ */
 export interface FileAccess {
   mode: 'all' | 'home' | 'workspace'
+  /** The ductor home (its secrets are never sent, whatever the mode). */
   home: string
+  /** The user's home folder, the root of mode `home`. */
+  userHome: string
   workspace: string
 }
 
@@ -32,7 +38,7 @@ export async function checkFileAccess (path: string, access: FileAccess): Promis
     return { ok: false, reason: 'file not found' }
   }
   if (access.mode !== 'all') {
-    const rootPath = access.mode === 'home' ? access.home : access.workspace
+    const rootPath = access.mode === 'home' ? access.userHome : access.workspace
     const root = await realpath(rootPath).catch(() => rootPath)
     const rel = relative(root, real)
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {

@@ -18,9 +18,28 @@ export interface TelegramServiceOptions extends BotOptions {
   pollTimeoutSeconds?: number
 }
 
+/**
+ * What Telegram's side of ductor is doing, for `/api/status`, `ductor status` and the log: `connecting`
+ * until getMe and the webhook (or the first poll) went through, `up` while updates can arrive, `down`
+ * with the reason while it retries (with backoff; `retry_at`), or for good (`retry_at` null).
+ */
+export interface TelegramState {
+  state: 'connecting' | 'up' | 'down'
+  mode: 'webhook' | 'polling'
+  /** Why it is down (or what it is waiting for); null when up. */
+  reason: string | null
+  since: string
+  /** When the next attempt starts; null when up, connecting, or not retried. */
+  retry_at: string | null
+  /** The bot's @username, once known. */
+  bot: string | null
+}
+
 export interface TelegramService {
   telegram: TelegramBot
   mode: 'webhook' | 'polling'
+  /** The current connection state (see TelegramState). */
+  state: () => TelegramState
   /**
    * Records an update in the durable inbox (de-duplicated by update_id); its processing follows in
    * the background. Resolves once it is on disk.
@@ -34,6 +53,16 @@ export interface TelegramService {
 }
 
 const maxBackoffMs = 30_000
+
+/** One line for why a Bot API call failed: Telegram's answer, or the network error's code. */
+export function describeFailure (err: unknown): string {
+  const e = err as { error_code?: number, description?: string, message?: string, error?: { cause?: { code?: string }, code?: string, message?: string } }
+  if (typeof e.error_code === 'number') return `Telegram answered ${e.error_code}${e.description === undefined ? '' : ` (${e.description})`}`
+  const inner = e.error
+  const code = inner?.cause?.code ?? inner?.code
+  if (code !== undefined) return `cannot reach the Bot API (${code})`
+  return (inner?.message ?? e.message ?? String(err)).split('\n')[0] ?? 'unknown error'
+}
 
 /**
  * The Telegram adapter's lifecycle (SPEC §4): every update — webhook or polling — goes through the
@@ -52,11 +81,28 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
   let markStarted: () => void = () => {}
   const started = new Promise<void>((resolve) => { markStarted = resolve })
   let polling: Promise<void> | null = null
+  let current: TelegramState = { state: 'connecting', mode: opts.mode, reason: null, since: new Date().toISOString(), retry_at: null, bot: null }
+
+  /** Records a state change and logs it once per change (not once per retry). */
+  function setState (state: TelegramState['state'], reason: string | null, retryInMs: number | null = null, err?: unknown): void {
+    const changed = state !== current.state || reason !== current.reason
+    current = {
+      ...current,
+      state,
+      reason,
+      since: changed ? new Date().toISOString() : current.since,
+      retry_at: retryInMs === null ? null : new Date(Date.now() + retryInMs).toISOString()
+    }
+    if (!changed) return
+    if (state === 'up') log.info({ telegram: 'up', mode: opts.mode, bot: current.bot }, `telegram: up (${opts.mode}${current.bot === null ? '' : ` as @${current.bot}`})`)
+    else if (state === 'down') log.error({ telegram: 'down', reason, retryInMs, err }, `telegram: down: ${reason ?? 'unknown'}${retryInMs === null ? '' : `; retrying in ${Math.round(retryInMs / 1000)} s`}`)
+    else log.info({ telegram: 'connecting' }, 'telegram: connecting')
+  }
 
   // Until getMe succeeded the update waits; at shutdown it stays unfinished and is replayed next start.
-  parts.inbox.handle('telegram', async (entry, finish) => {
+  parts.inbox.handle('telegram', async (entry, claim) => {
     if (!isReady) await ready
-    await telegram.handleUpdate(entry.payload, finish)
+    await telegram.handleUpdate(entry.payload, claim)
   })
   parts.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? telegram.sinkFor({ chatId: Number(chatId) }) : null)
 
@@ -75,15 +121,15 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
         if (stopping.signal.aborted) return false
         const code = (err as { error_code?: unknown }).error_code
         if (code === 401 || code === 404) {
-          log.error({ code }, `telegram: ${what} was refused: Telegram does not know this bot token. Check telegram_token (from @BotFather); the Telegram adapter stays off until the service restarts`)
+          setState('down', `${what} was refused (${String(code)}): Telegram does not know this bot token. Check telegram_token (from @BotFather), then restart ductor`)
           return false
         }
         if (code === 400) {
-          log.error({ description: (err as Error).message }, `telegram: ${what} was refused by Telegram; not trying again`)
+          setState('down', `${what} was refused by Telegram: ${(err as Error).message}; not trying again`)
           return false
         }
         const waitMs = Math.min(maxBackoffMs, 1000 * 2 ** attempt)
-        log.error({ err, waitMs }, `telegram: ${what} failed; trying again`)
+        setState('down', `${what} failed: ${describeFailure(err)}`, waitMs, err)
         await sleep(waitMs, undefined, { signal: stopping.signal }).catch(() => {})
       }
     }
@@ -96,6 +142,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     while (!stopping.signal.aborted) {
       try {
         const updates = await bot.api.getUpdates({ offset, timeout: opts.pollTimeoutSeconds ?? 30, allowed_updates: [...ALLOWED_UPDATES] }, stopping.signal as Parameters<typeof bot.api.getUpdates>[1])
+        setState('up', null)
         for (const update of updates) {
           await accept(update)
           offset = update.update_id + 1
@@ -104,7 +151,12 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
       } catch (err) {
         if (stopping.signal.aborted) return
         const waitMs = Math.min(maxBackoffMs, 1000 * 2 ** failures++)
-        log.error({ err, waitMs }, 'telegram: polling failed; trying again')
+        const code = (err as { error_code?: unknown }).error_code
+        if (code === 401 || code === 404) {
+          setState('down', `getUpdates was refused (${String(code)}): Telegram does not know this bot token. Check telegram_token (from @BotFather), then restart ductor`)
+          return
+        }
+        setState('down', `polling failed: ${describeFailure(err)}`, waitMs, err)
         await sleep(waitMs, undefined, { signal: stopping.signal }).catch(() => {})
       }
     }
@@ -137,11 +189,15 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
   return {
     telegram,
     mode: opts.mode,
+    state: () => ({ ...current }),
     accept,
     started,
     async start () {
       try {
-        if (!await retrying('getMe', async () => { await bot.init() })) return
+        // Not bot.init(): it retries network errors and 5xx by itself, for ever and silently.
+        if (!await retrying('getMe', async () => { bot.botInfo = await bot.api.getMe() })) return
+        current = { ...current, bot: bot.botInfo.username }
+        if (current.state === 'down') setState('connecting', null)
         log.info({ username: bot.botInfo.username, mode: opts.mode }, 'telegram bot ready')
         if (opts.config().allowed_user_ids.length === 0) log.warn('allowed_user_ids is empty: the bot answers nobody. Add your numeric Telegram user id (DUCTOR_ALLOWED_USER_IDS)')
         markReady()
@@ -149,7 +205,10 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
         await retrying('setMyCommands', async () => await bot.api.setMyCommands(commands))
         if (opts.mode === 'webhook') {
           const set = await retrying('setWebhook', async () => await bot.api.setWebhook(opts.webhookUrl, { secret_token: opts.secret, allowed_updates: [...ALLOWED_UPDATES] }))
-          if (set) log.info({ url: opts.webhookUrl }, 'telegram webhook set')
+          if (set) {
+            log.info({ url: opts.webhookUrl }, 'telegram webhook set')
+            setState('up', null)
+          }
         } else {
           await retrying('deleteWebhook', async () => await bot.api.deleteWebhook())
           polling = poll()

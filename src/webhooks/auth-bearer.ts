@@ -1,3 +1,4 @@
+import { bearerToken } from '../bearer.ts'
 import { type AuthInput, type AuthResult, OK, fail, safeEqual, singleHeader } from './auth-common.ts'
 
 /**
@@ -10,7 +11,7 @@ export function verifyBearer ({ hook, globalToken, headers }: AuthInput): AuthRe
   const header = singleHeader(headers, 'authorization')
   if (header === null) return fail('header authorization sent more than once')
   if (header === undefined || header === '') return fail('header authorization missing')
-  const match = /^Bearer +(\S+) *$/i.exec(header)
-  if (match === null) return fail('authorization is not "Bearer <token>"')
-  return safeEqual(match[1] ?? '', expected) ? OK : fail('bearer token does not match')
+  const token = bearerToken(header)
+  if (token === null) return fail('authorization is not "Bearer <token>"')
+  return safeEqual(token, expected) ? OK : fail('bearer token does not match')
 }

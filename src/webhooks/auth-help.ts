@@ -41,21 +41,23 @@ export function authHelp (hook: HookAuthFields): AuthHelp {
             header: 'X-Hub-Signature-256',
             instructions: 'In the GitHub webhook settings, set the Payload URL to the endpoint URL, Content type to application/json, ' +
               'and Secret to this hook\'s hmac_secret. GitHub signs each delivery with "X-Hub-Signature-256: sha256=<hex>"; ' +
-              'a repeated X-GitHub-Delivery is accepted once.'
+              'a repeated X-GitHub-Delivery, or the same body again within dedupe_window_seconds (24 h unless set), is answered as a duplicate.'
           }
         case 'stripe':
           return {
             scheme: 'hmac:stripe',
             header: 'Stripe-Signature',
             instructions: 'In the Stripe dashboard, add the endpoint URL as a webhook endpoint and use its signing secret (whsec_…) ' +
-              `as this hook's hmac_secret. Stripe signs '<t>.<raw body>' in "Stripe-Signature: t=<ts>,v1=<hex>". ${tolerance}`
+              `as this hook's hmac_secret. Stripe signs '<t>.<raw body>' in "Stripe-Signature: t=<ts>,v1=<hex>". ${tolerance} ` +
+              'An event id (the body\'s "id") seen before is answered as a duplicate, so Stripe\'s retries run once.'
           }
         case 'slack':
           return {
             scheme: 'hmac:slack',
             header: 'X-Slack-Signature',
             instructions: 'Use the Slack app\'s Signing Secret as this hook\'s hmac_secret. Slack signs \'v0:<X-Slack-Request-Timestamp>:<raw body>\' ' +
-              `in "X-Slack-Signature: v0=<hex>". ${tolerance} Slack must send JSON (e.g. Events API), not form-encoded bodies.`
+              `in "X-Slack-Signature: v0=<hex>". ${tolerance} Slack must send JSON (e.g. Events API), not form-encoded bodies. ` +
+              'An event_id seen before (Slack\'s retries, X-Slack-Retry-Num) is answered as a duplicate.'
           }
         case null: {
           const alg = hook.hmac_algorithm.toUpperCase()

@@ -6,6 +6,7 @@ import { nullSink } from '../core/sink.ts'
 import { scanForInjection } from '../core/input-scan.ts'
 import type { RunLog } from '../core/run-log.ts'
 import type { JournalEntry } from '../store/journal.ts'
+import type { WorkClaim } from '../claims.ts'
 import type { RunTask } from '../automation/task-run-types.ts'
 import type { Hook } from './hook-schema.ts'
 import type { HookStore } from './hook-store.ts'
@@ -38,10 +39,13 @@ export interface DispatcherDeps {
 }
 
 export interface Dispatcher {
-  /** Runs one delivery now; resolves when its runs have ended. Null when the hook no longer exists. */
-  dispatch: (delivery: WebhookDelivery) => Promise<DispatchResult | null>
+  /**
+   * Runs one delivery now; resolves when its runs have ended. Null when the hook no longer exists.
+   * Its runs are made for `claim` (the inbox entry's; see src/core/claims.ts).
+   */
+  dispatch: (delivery: WebhookDelivery, claim?: WorkClaim) => Promise<DispatchResult | null>
   /** The inbox handler for kind `webhook`. */
-  handleEntry: (entry: JournalEntry) => Promise<void>
+  handleEntry: (entry: JournalEntry, claim: WorkClaim) => Promise<void>
 }
 
 /**
@@ -53,7 +57,7 @@ export interface Dispatcher {
  * hook's `trigger_count`, `last_triggered_at` and `last_error` are updated.
  */
 export function createDispatcher (deps: DispatcherDeps): Dispatcher {
-  async function wake (hook: Readonly<Hook>, prompt: string): Promise<DispatchResult> {
+  async function wake (hook: Readonly<Hook>, prompt: string, claim: WorkClaim | undefined): Promise<DispatchResult> {
     const chats = [...new Set(deps.config().allowed_user_ids)].map(String)
     if (chats.length === 0) {
       const run = await deps.runs.record({ kind: 'webhook', ref: hook.id, status: 'error:no_chat', error: 'No allowed_user_ids are configured, so there is no chat to wake.' })
@@ -65,7 +69,8 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
       origin: 'webhook',
       sink: deps.orchestrator.defaultSink(chatId) ?? nullSink,
       kind: 'webhook',
-      ref: hook.id
+      ref: hook.id,
+      ...(claim !== undefined ? { claim } : {})
     })))
     const runIds: string[] = []
     let status = 'success'
@@ -77,7 +82,7 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
     return { status, runIds }
   }
 
-  async function cronTask (hook: Readonly<Hook>, prompt: string, test: boolean): Promise<DispatchResult> {
+  async function cronTask (hook: Readonly<Hook>, prompt: string, test: boolean, claim: WorkClaim | undefined): Promise<DispatchResult> {
     if (hook.task_folder === null || hook.task_folder.trim() === '') {
       const run = await deps.runs.record({ kind: 'webhook', ref: hook.id, status: 'error:no_task_folder', error: 'This cron_task webhook has no task_folder.' })
       return { status: 'error:no_task_folder', runIds: [run.id] }
@@ -93,12 +98,13 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
       quietEnd: hook.quiet_end,
       dependency: hook.dependency,
       // A test the user asked for runs now, like `ductor cron run`; real deliveries keep quiet hours.
-      ignoreQuietHours: test
+      ignoreQuietHours: test,
+      ...(claim !== undefined ? { claim } : {})
     })
     return { status: result.status, runIds: result.runId === null ? [] : [result.runId] }
   }
 
-  async function dispatch (delivery: WebhookDelivery): Promise<DispatchResult | null> {
+  async function dispatch (delivery: WebhookDelivery, claim?: WorkClaim): Promise<DispatchResult | null> {
     // Bindings per line rather than a child logger per delivery: a pino child costs more than its lines.
     const log = deps.logger
     const at = { ingress: 'webhook', hookId: delivery.hook_id, deliveryId: delivery.delivery_id }
@@ -117,7 +123,7 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
     const prompt = wrapUntrusted(text, hook.title)
     let result: DispatchResult
     try {
-      result = hook.mode === 'wake' ? await wake(hook, prompt) : await cronTask(hook, prompt, delivery.test === true)
+      result = hook.mode === 'wake' ? await wake(hook, prompt, claim) : await cronTask(hook, prompt, delivery.test === true, claim)
     } catch (err) {
       log.error({ ...at, err }, 'webhook dispatch failed')
       result = { status: 'error:internal', runIds: [] }
@@ -130,13 +136,13 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
 
   return {
     dispatch,
-    async handleEntry (entry) {
+    async handleEntry (entry, claim) {
       const delivery = asDelivery(entry.payload)
       if (delivery === null) {
         deps.logger.error({ seq: entry.seq, key: entry.key }, 'inbox: a webhook entry has an unexpected shape; skipped')
         return
       }
-      await dispatch(delivery)
+      await dispatch(delivery, claim)
     }
   }
 }

@@ -15,8 +15,8 @@ export const DEFAULT_TIMESTAMP_TOLERANCE_SECONDS = 300
 
 /**
  * One webhook as stored in `webhooks.json` (SPEC §9). Field names and defaults are those of the
- * original Python ductor, so its files load unchanged; `hmac_preset`, `dedupe_header` and
- * `timestamp_tolerance_seconds` are this edition's additions. Unknown fields are allowed and kept.
+ * original Python ductor, so its files load unchanged; `hmac_preset`, `dedupe_header`,
+ * `timestamp_tolerance_seconds` and `dedupe_window_seconds` are this edition's additions. Unknown fields are allowed and kept.
  *
  * `id`, `title`, `mode` and `prompt_template` have no default (the original requires them too).
  * The id pattern for new hooks is checked by the store, not here, so older files still load.
@@ -52,7 +52,8 @@ export const HookSchema = Type.Object({
   // [beyond]
   hmac_preset: Type.Union([Type.Literal('github'), Type.Literal('stripe'), Type.Literal('slack'), Type.Null()], { default: null }),
   dedupe_header: nullableString(),
-  timestamp_tolerance_seconds: Type.Integer({ minimum: 1, maximum: 604800, default: DEFAULT_TIMESTAMP_TOLERANCE_SECONDS })
+  timestamp_tolerance_seconds: Type.Integer({ minimum: 1, maximum: 604800, default: DEFAULT_TIMESTAMP_TOLERANCE_SECONDS }),
+  dedupe_window_seconds: Type.Union([Type.Integer({ minimum: 0, maximum: 604800 }), Type.Null()], { default: null })
 }, { additionalProperties: true })
 
 export type Hook = Static<typeof HookSchema>
@@ -102,6 +103,7 @@ function allowedFor (path: string): string | undefined {
   if (values !== undefined) return `must be one of ${values.join(', ')}`
   if (path === '/quiet_start' || path === '/quiet_end') return 'must be an hour 0-23 or null'
   if (path === '/timestamp_tolerance_seconds') return 'must be an integer number of seconds, 1-604800'
+  if (path === '/dedupe_window_seconds') return 'must be an integer number of seconds, 0-604800, or null (the default of the auth mode)'
   if (path === '/trigger_count') return 'must be an integer >= 0'
   return undefined
 }

@@ -2,7 +2,7 @@ import { ErrorCodes } from '../errors.ts'
 import type { Hook } from './hook-schema.ts'
 import type { RequestHeaders } from './auth-common.ts'
 import { verifyHookAuth } from './auth.ts'
-import { deliveryIdFrom } from './delivery-id.ts'
+import { type ReplayKey, deliveryKeys } from './delivery-id.ts'
 
 export interface IngressConfig {
   /** `webhooks.enabled`. */
@@ -39,6 +39,10 @@ export type IngressAccepted = {
   payload: Record<string, unknown>
   /** The sender's delivery id, or null (the caller makes one). */
   deliveryId: string | null
+  /** Further dedupe keys (signed content, body window): a later request matching one is a duplicate. */
+  replayKeys: ReplayKey[]
+  /** Slack's retry number, for the log. */
+  retryNum?: string
 }
 
 export type IngressResult = IngressRejection | IngressAccepted
@@ -76,7 +80,7 @@ export function checkDelivery (
   }
   const parsed = parseJsonObject(request.body)
   if (!parsed.ok) return reject(400, ErrorCodes.badRequest, parsed.message)
-  return { ok: true, hook, payload: parsed.value, deliveryId: deliveryIdFrom(hook, request.headers) }
+  return { ok: true, hook, payload: parsed.value, ...deliveryKeys(hook, request.headers, request.body, parsed.value) }
 }
 
 function reject (status: IngressRejection['status'], error: string, message: string): IngressRejection {

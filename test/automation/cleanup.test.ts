@@ -13,13 +13,17 @@ async function aged (path: string, days: number): Promise<void> {
   await utimes(path, when, when)
 }
 
-test('deletes only top-level regular files older than N days and says which', async (t) => {
+test('deletes only top-level regular files older than N days and says which; never the rule files', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'ductor-cleanup-'))
   t.after(() => rm(dir, { recursive: true, force: true }))
   await writeFile(join(dir, 'old.jpg'), 'x')
   await aged(join(dir, 'old.jpg'), 31)
   await writeFile(join(dir, 'new.txt'), 'x')
   await aged(join(dir, 'new.txt'), 29)
+  for (const rule of ['CLAUDE.md', 'AGENTS.md']) {
+    await writeFile(join(dir, rule), 'rules')
+    await aged(join(dir, rule), 400)
+  }
   await mkdir(join(dir, '2026-01-01'))
   await writeFile(join(dir, '2026-01-01', 'nested-old.jpg'), 'x')
   await aged(join(dir, '2026-01-01', 'nested-old.jpg'), 100)
@@ -33,7 +37,7 @@ test('deletes only top-level regular files older than N days and says which', as
   const deleted = await deleteOldFiles(dir, 30, NOW)
   assert.deepEqual(deleted.map((d) => d.name), ['old.jpg'])
   assert.equal(deleted[0]!.modifiedAt, NOW - 31 * DAY)
-  assert.deepEqual((await readdir(dir)).sort(), ['2026-01-01', 'link', 'new.txt'])
+  assert.deepEqual((await readdir(dir)).sort(), ['2026-01-01', 'AGENTS.md', 'CLAUDE.md', 'link', 'new.txt'], 'old rule files are kept')
   assert.deepEqual(await readdir(join(dir, '2026-01-01')), ['nested-old.jpg'])
   assert.deepEqual(await readdir(outside), ['precious'])
 })

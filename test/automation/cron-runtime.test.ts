@@ -125,14 +125,28 @@ test('a job due in its quiet hours is skipped and recorded, without a run or a m
   assert.deepEqual(s.delivered, [])
 })
 
-test('without its own window a job follows the heartbeat\'s quiet hours in the user\'s zone', async (t) => {
-  const s = await setup(t, { config: { user_timezone: 'Asia/Tokyo' } })
+test('a job without its own window runs at any hour: the heartbeat\'s quiet hours (21→8) are the heartbeat\'s only', async (t) => {
+  const s = await setup(t, { config: { user_timezone: 'Asia/Tokyo', heartbeat: { enabled: true, quiet_start: 21, quiet_end: 8 } }, env: { FAKE_CLI_REPLY: 'Wake up!' } })
   await s.folder('tokyo')
   await s.app.automation.cron.store.create({ id: 'tokyo', title: 'Tokyo', schedule: '* * * * *' })
+  s.clock.set(Date.parse('2026-06-15T12:01:00Z')) // 21:01 in Tokyo: inside the heartbeat's 21→8
+  await s.app.automation.scheduler.tick()
+  await s.app.automation.scheduler.idle()
+  assert.equal(s.app.automation.cron.store.get('tokyo')?.last_run_status, 'success')
+  assert.deepEqual(s.delivered.map((d) => d.event.text), ['Wake up!'])
+})
+
+test('the cron-wide window (cron.quiet_start/quiet_end) skips jobs without their own, in the user\'s zone; a job\'s own window wins', async (t) => {
+  const s = await setup(t, { config: { user_timezone: 'Asia/Tokyo', cron: { quiet_start: 21, quiet_end: 8 } }, env: { FAKE_CLI_REPLY: 'ran' } })
+  await s.folder('tokyo')
+  await s.folder('always')
+  await s.app.automation.cron.store.create({ id: 'tokyo', title: 'Tokyo', schedule: '* * * * *' })
+  await s.app.automation.cron.store.create({ id: 'always', title: 'Always', schedule: '* * * * *', quiet_start: 0, quiet_end: 0 })
   s.clock.set(Date.parse('2026-06-15T12:01:00Z')) // 21:01 in Tokyo: inside 21→8
   await s.app.automation.scheduler.tick()
   await s.app.automation.scheduler.idle()
   assert.equal(s.app.automation.cron.store.get('tokyo')?.last_run_status, 'skipped:quiet_hours')
+  assert.equal(s.app.automation.cron.store.get('always')?.last_run_status, 'success', 'start == end: no window for this job')
 })
 
 test('an unknown model fails that job only, with a clear status and message; the others run', async (t) => {

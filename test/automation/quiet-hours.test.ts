@@ -41,12 +41,14 @@ test('start == end means no quiet window; missing or out-of-range bounds too', (
   assert.equal(isQuiet(berlin(23), 'Europe/Berlin', 21.5, 8), false)
 })
 
-test("a job's window wins; each missing bound falls back to the heartbeat's", () => {
-  const heartbeat = { quiet_start: 21, quiet_end: 8 }
-  assert.deepEqual(resolveQuietWindow({ quiet_start: 22, quiet_end: 6 }, heartbeat), { start: 22, end: 6 })
-  assert.deepEqual(resolveQuietWindow({}, heartbeat), { start: 21, end: 8 })
-  assert.deepEqual(resolveQuietWindow({ quiet_start: null, quiet_end: null }, heartbeat), { start: 21, end: 8 })
-  assert.deepEqual(resolveQuietWindow({ quiet_start: 23 }, heartbeat), { start: 23, end: 8 })
-  const off = resolveQuietWindow({ quiet_start: 0, quiet_end: 0 }, heartbeat)
-  assert.equal(isQuiet(berlin(23), 'Europe/Berlin', off.start, off.end), false, 'a job can switch quiet hours off for itself')
+test("a job's window wins; each missing bound falls back to the cron-wide one; nothing set means no window", () => {
+  const cron = { quiet_start: 21, quiet_end: 8 }
+  assert.deepEqual(resolveQuietWindow({ quiet_start: 22, quiet_end: 6 }, cron), { start: 22, end: 6, source: 'task' })
+  assert.deepEqual(resolveQuietWindow({}, cron), { start: 21, end: 8, source: 'cron' })
+  assert.deepEqual(resolveQuietWindow({ quiet_start: null, quiet_end: null }, cron), { start: 21, end: 8, source: 'cron' })
+  assert.deepEqual(resolveQuietWindow({ quiet_start: 23 }, cron), { start: 23, end: 8, source: 'cron' })
+  assert.equal(resolveQuietWindow({ quiet_start: 0, quiet_end: 0 }, cron), null, 'a job can switch quiet hours off for itself')
+  assert.equal(resolveQuietWindow({}, { quiet_start: null, quiet_end: null }), null, 'by default a job runs at any hour')
+  assert.equal(resolveQuietWindow({ quiet_start: 22 }, { quiet_start: null, quiet_end: null }), null, 'half a window is none')
+  assert.equal(resolveQuietWindow({}, undefined), null)
 })

@@ -143,10 +143,12 @@ test('a failing part is logged and the rest of the tick and the loop go on', asy
   t.after(() => scheduler.stop())
   const report = await scheduler.tick()
   assert.deepEqual(report.errors, ['reload'], 'a failing reload is caught and the cron part still ran')
-  assert.ok(report.cleanup, 'the cleanup still starts')
+  assert.equal(report.cleanup, false, 'never at start')
   now += 2 * MIN
   const again = await scheduler.tick()
   assert.ok(again.heartbeat, 'the heartbeat still starts')
+  now += 24 * 60 * MIN
+  assert.ok((await scheduler.tick()).cleanup, 'the cleanup still starts (the next day)')
   await scheduler.idle()
   assert.ok(lines.some((l) => l.includes('heartbeat broke')))
   assert.ok(lines.some((l) => l.includes('cleanup broke')))
@@ -222,6 +224,18 @@ test('a wall-clock gap (suspend) is detected, logged and followed by a stale swe
   assert.equal(s.calls.length, 1)
   s.calls[0]?.resolve(s.ok())
   await s.scheduler.idle()
+})
+
+test('the cleanup never runs at start, even started long after check_hour (SPEC §8.4)', async (t) => {
+  const config = testConfig({ user_timezone: 'UTC', cleanup: { enabled: true, check_hour: 3 } })
+  const s = await setup(t, { config }) // created at 12:00, nine hours after check_hour
+  assert.equal((await s.scheduler.tick()).cleanup, false)
+  s.at(T0 + 11 * 60 * MIN)
+  assert.equal((await s.scheduler.tick()).cleanup, false, 'not later that day either')
+  s.at(Date.parse('2026-06-16T03:00:05Z'))
+  assert.equal((await s.scheduler.tick()).cleanup, true, 'first at the next check_hour')
+  await s.scheduler.idle()
+  assert.equal(s.cleanups.length, 1)
 })
 
 test('the cleanup runs once a day at check_hour local time', async (t) => {

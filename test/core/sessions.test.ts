@@ -95,7 +95,7 @@ test('property: one daily boundary per local day, at the reset hour or the DST j
   ), { numRuns: 300 })
 })
 
-test('migration: an old flat entry moves into the bucket of its provider; unknown fields are kept', () => {
+test('migration: an old flat entry moves into the bucket of its provider; unknown fields are kept, a reasoning_effort the Python 0.4 loader refuses is not', () => {
   const { entry: e, migrated } = normalizeEntry('123', {
     chat_id: 123,
     provider: 'codex',
@@ -116,7 +116,6 @@ test('migration: an old flat entry moves into the bucket of its provider; unknow
     model: 'gpt-5',
     created_at: '2025-01-01T00:00:00+00:00',
     last_active: '2025-01-02T00:00:00+00:00',
-    reasoning_effort: 'high',
     topic_id: null,
     provider_sessions: { codex: { session_id: 'thread-9', message_count: 7, total_cost_usd: 1.25, total_tokens: 9000 } }
   })

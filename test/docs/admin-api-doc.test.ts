@@ -112,6 +112,9 @@ test('every curl in docs/admin-api.md works as shown, and the page covers every 
       if (curl.url.includes('$RUN_ID')) curl.url = curl.url.replace('$RUN_ID', vars['RUN_ID'] ?? '')
       const res = await app.inject({ method: curl.method as 'GET', url: curl.url, headers: curl.headers, ...(curl.body !== undefined && { payload: curl.body }) })
       ran.push(curl)
+      // `POST /api/cron/:id/run` answers the id of its run: later curls show it as $RUN_ID.
+      const runId = String(res.headers['content-type'] ?? '').includes('json') ? (res.json() as { run_id?: unknown }).run_id : undefined
+      if (typeof runId === 'string') vars['RUN_ID'] = runId
       const sample = n === lines.length - 1 && next !== undefined && next.lang !== 'sh' ? next : undefined
       if (sample?.lang === 'text') {
         assert.equal(res.statusCode, 200, `${line}: ${res.body}`)

@@ -3,7 +3,7 @@
 // `[[hang]]`, `[[crash:3]]` or `[[transcript:claude-partial.jsonl]]` (a marker wins over the
 // variable). See test/fakes/README.md for the list.
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -29,6 +29,7 @@ export function readOptions (prompt, env = process.env) {
     record: env.FAKE_CLI_RECORD,
     recordDir: env.FAKE_CLI_RECORD_DIR,
     sigkillOnce: env.FAKE_CLI_SIGKILL_ONCE,
+    ended: env.FAKE_CLI_ENDED,
     stderrEnv: undefined
   }
   for (const [, name, value] of prompt.matchAll(MARKER)) {
@@ -45,6 +46,7 @@ export function readOptions (prompt, env = process.env) {
       case 'ignore-term': o.ignoreTerm = true; break
       case 'grandchild': o.grandchild = true; break
       case 'stderr-env': o.stderrEnv = value; break
+      case 'ended': o.ended = value; break
     }
   }
   return o
@@ -138,6 +140,8 @@ export async function play (lines, options, bigLine) {
       await write(process.stdout, line + '\n')
     }
     count++
+    // The moment the last line (the result) is out: what "after the CLI's end" is measured from.
+    if (count === all.length && options.ended !== undefined) appendFileSync(options.ended, `${Date.now()}\n`)
     if (options.delayMs > 0) await sleep(options.delayMs)
   }
   if (options.hang || options.ignoreTerm) {

@@ -63,7 +63,7 @@ async function journalWriter (id: number): Promise<void> {
     const { seq } = await journal.append({ kind: 'webhook', key, payload: { key, body: 'x'.repeat(2000) } })
     say(`j ${seq}`)
     if (seq % 2 === 0) {
-      journal.markDone(seq)
+      journal.markFinished(seq)
       say(`d ${seq}`)
     }
   }

@@ -70,9 +70,10 @@ test(`POST /hooks/:hookId: ${CASES} hostile deliveries, only authenticated ones 
   )
   await runCases(cases, { seed, total: CASES }, async ([hook, auth, validShare, body, text, extra]) => {
     const n = ++counter
-    // A third of the "valid" cases send a well-formed JSON object, so acceptance is exercised too.
+    // A third of the "valid" cases send a well-formed JSON object, so acceptance is exercised too. Each
+    // carries its case number: an identical body is a replay for GitHub hooks (issue 15), as for a real sender.
     const good = auth === 'valid' && validShare < 3
-    const payload = good ? Buffer.from(JSON.stringify({ a: text.replace(/[\ud800-\udfff]/g, '') })) : Buffer.isBuffer(body.payload) ? body.payload : Buffer.from(body.payload ?? '')
+    const payload = good ? Buffer.from(JSON.stringify({ a: text.replace(/[\ud800-\udfff]/g, ''), n })) : Buffer.isBuffer(body.payload) ? body.payload : Buffer.from(body.payload ?? '')
     const deliveryId = `d-${seed}-${n}`
     const headers = { ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)), ...headersFor(hook, auth, payload, deliveryId) } as Record<string, string | string[]>
     if (good) headers['content-type'] = 'application/json'

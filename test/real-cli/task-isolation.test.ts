@@ -10,6 +10,7 @@ import { completeConfig } from '../../src/config.ts'
 import { createCliExecutor } from '../../src/providers/executor.ts'
 import { createProcessRegistry } from '../../src/providers/process-registry.ts'
 import { createRunner } from '../../src/providers/runner.ts'
+import { createClaimGate } from '../../src/claims.ts'
 import { prepareClaudeEnv, prepareCodexEnv, type RealCliEnv } from '../e2e-support/real-cli-env.ts'
 
 const MAIN_RULES = 'MAIN-ASSISTANT-RULES: keep memory_system/MAINMEMORY.md current.'
@@ -39,6 +40,7 @@ async function runThroughExecutor (cli: RealCliEnv, provider: 'claude' | 'codex'
   const outcome = await executor.execute({
     runId: `run-${provider}-${String(task)}`,
     chatId: task ? 'cron:news' : '42',
+    claim: createClaimGate().claim(),
     provider,
     model: provider === 'claude' ? 'sonnet' : 'gpt-5.5',
     prompt: 'Carry out TASK_DESCRIPTION.md.',

@@ -121,3 +121,37 @@ test('GET /api/status reports version, providers, queues and active runs', async
   const config = (await app.inject({ method: 'GET', url: '/api/config', headers: auth })).json()
   assert.equal(config.telegram_token, '', 'an unset secret reads empty')
 })
+
+test('the bearer scheme is case-insensitive; a text body is 415; every proxy or CDN header is refused', async (t) => {
+  const { app } = await buildFull(t)
+  for (const scheme of ['bearer', 'BEARER', 'Bearer', 'bEaReR']) {
+    const res = await app.inject({ method: 'GET', url: '/api/status', headers: { authorization: `${scheme} ${ADMIN_TOKEN}` } })
+    assert.equal(res.statusCode, 200, `scheme ${scheme}`)
+  }
+  assert.equal((await app.inject({ method: 'GET', url: '/api/status', headers: { authorization: `Basic ${ADMIN_TOKEN}` } })).statusCode, 401)
+  assert.equal((await app.inject({ method: 'GET', url: '/api/status', headers: { authorization: `Bearer ${ADMIN_TOKEN} extra` } })).statusCode, 401)
+
+  const text = await app.inject({ method: 'PUT', url: '/api/memory', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'remember this' })
+  assert.equal(text.statusCode, 415, text.body)
+  assert.equal(text.json().error, 'unsupported_media_type')
+  assert.match(text.json().message, /application\/json/)
+  const form = await app.inject({ method: 'POST', url: '/api/cron', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'id=x' })
+  assert.equal(form.statusCode, 415)
+  const memory = await app.inject({ method: 'GET', url: '/api/memory', headers: auth })
+  assert.doesNotMatch(memory.body, /remember this/, 'the refused body changed nothing')
+
+  const headers: Record<string, string> = {
+    via: '1.1 proxy',
+    'x-forwarded-proto': 'https',
+    'x-forwarded-host': 'bot.example.com',
+    forwarded: 'for=203.0.113.9',
+    'cf-connecting-ip': '203.0.113.9',
+    'true-client-ip': '203.0.113.9',
+    'x-client-ip': '203.0.113.9',
+    'x-real-ip': '203.0.113.9'
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    const res = await app.inject({ method: 'GET', url: '/api/status', headers: { ...auth, [name]: value } })
+    assert.equal(res.statusCode, 403, `${name} marks a proxied request`)
+  }
+})

@@ -145,10 +145,14 @@ test('POST /api/cron/:id/run starts the job now (202); the run shows in /api/cro
   await app.inject({ method: 'POST', url: '/api/cron', headers: auth, payload: { id: 'manual', title: 'Manual', schedule: '0 3 * * *', agent_instruction: '[[reply:done by hand]] go' } })
   const res = await app.inject({ method: 'POST', url: '/api/cron/manual/run', headers: auth })
   assert.equal(res.statusCode, 202)
-  assert.deepEqual(res.json(), { started: true, job_id: 'manual' })
+  const { run_id: runId, ...rest } = res.json()
+  assert.deepEqual(rest, { started: true, job_id: 'manual' })
   await waitFor(() => app.automation.cron.store.get('manual')?.last_run_status ?? undefined, 20_000, 'the run to end')
   const runs = (await app.inject({ method: 'GET', url: '/api/cron/manual/runs', headers: auth })).json().runs
   assert.equal(runs[0]?.status, 'success')
+  assert.equal(runs[0]?.id, runId, 'the id the start answered is the run\'s')
+  const one = (await app.inject({ method: 'GET', url: `/api/runs/${String(runId)}`, headers: auth })).json()
+  assert.equal(one.reply, 'done by hand')
   const all = (await app.inject({ method: 'GET', url: '/api/runs?kind=cron', headers: auth })).json().runs
   assert.equal(all.length, 1)
   assert.equal(all[0].ref, 'manual')

@@ -6,6 +6,7 @@ import { createJournal } from '../../src/store/journal.ts'
 import { createDedupeStore } from '../../src/store/dedupe.ts'
 import type { JournalEntry } from '../../src/store/journal.ts'
 import { systemClock } from '../../src/clock.ts'
+import { ClaimRefused, createClaimGate } from '../../src/claims.ts'
 import { memoryLogger, tempDir } from '../helper.ts'
 
 async function open (dir: string, lines: string[] = []): Promise<Inbox> {
@@ -16,7 +17,8 @@ async function open (dir: string, lines: string[] = []): Promise<Inbox> {
     journal: await createJournal({ path: join(dir, 'inbox.jsonl') }),
     dedupe: await createDedupeStore({ path: join(dir, 'dedupe.jsonl') }),
     clock: systemClock,
-    logger: log
+    logger: log,
+    gate: createClaimGate()
   })
 }
 
@@ -109,7 +111,8 @@ test('the key is remembered only once its entry is on disk: a crash before that 
     journal: await createJournal({ path: join(dir, 'inbox.jsonl'), syncFile: async () => { await gate } }),
     dedupe,
     clock: systemClock,
-    logger
+    logger,
+    gate: createClaimGate()
   })
   t.after(async () => { release(); await inbox.close() })
   const first = inbox.accept('webhook', 'gh:1', { n: 1 })
@@ -138,4 +141,73 @@ test('an entry on disk whose key never reached the dedupe file is a duplicate af
   assert.deepEqual(await inbox.accept('telegram', '77', { update_id: 77 }), { status: 'duplicate', seq: null }, 'and after it')
   await inbox.stop(1000)
   assert.deepEqual(updates.seen.map((e) => e.key), ['77'], 'handled once, by the replay')
+})
+
+test('claims: an entry whose run started is never replayed; one still waiting when the service stops, or refused at shutdown, is', async (t) => {
+  const dir = await tempDir(t)
+  const gate = createClaimGate()
+  const { logger } = memoryLogger()
+  const first = createInbox({
+    journal: await createJournal({ path: join(dir, 'inbox.jsonl') }),
+    dedupe: await createDedupeStore({ path: join(dir, 'dedupe.jsonl') }),
+    clock: systemClock,
+    logger,
+    gate
+  })
+  let refusal: unknown
+  first.handle('webhook', async (e, claim) => {
+    if (e.key === 'started') {
+      await claim.started()
+      await new Promise(() => {}) // its CLI is still running when the process "dies"
+    }
+    if (e.key === 'waiting') await new Promise(() => {}) // waiting for a run slot
+    if (e.key === 'refused') {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      refusal = await claim.started().catch((err: unknown) => err)
+    }
+  })
+  await first.accept('webhook', 'started', {})
+  await first.accept('webhook', 'waiting', {})
+  await first.accept('webhook', 'refused', {})
+  await first.accept('webhook', 'command', {})
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  await gate.shut()
+  await first.stop(300)
+  await first.close()
+  assert.ok(refusal instanceof ClaimRefused && refusal.reason === 'shutdown' && refusal.replayed, String(refusal))
+
+  const second = await open(dir)
+  t.after(() => second.close())
+  const again = collector()
+  second.handle('webhook', again.handler)
+  await second.start()
+  await second.stop(1000)
+  assert.deepEqual(again.seen.map((e) => e.key), ['waiting', 'refused'], 'only what never reached a CLI is replayed')
+})
+
+test('claims: a started mark that cannot be written (a full disk) refuses the run and leaves the entry to the replay', async (t) => {
+  const dir = await tempDir(t)
+  const { logger } = memoryLogger()
+  const journal = await createJournal({ path: join(dir, 'inbox.jsonl') })
+  const first = createInbox({
+    journal: { ...journal, markStarted: async () => { throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }) } },
+    dedupe: await createDedupeStore({ path: join(dir, 'dedupe.jsonl') }),
+    clock: systemClock,
+    logger,
+    gate: createClaimGate()
+  })
+  let outcome: unknown
+  first.handle('webhook', async (_e, claim) => { outcome = await claim.started().then(() => 'started', (err: unknown) => err) })
+  await first.accept('webhook', 'full', {})
+  await first.stop(1000)
+  await first.close()
+  assert.ok(outcome instanceof ClaimRefused && outcome.reason === 'storage' && outcome.replayed, String(outcome))
+
+  const second = await open(dir)
+  t.after(() => second.close())
+  const again = collector()
+  second.handle('webhook', again.handler)
+  await second.start()
+  await second.stop(1000)
+  assert.deepEqual(again.seen.map((e) => e.key), ['full'], 'the run that was refused is replayed, not lost')
 })

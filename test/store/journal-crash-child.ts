@@ -18,7 +18,7 @@ async function writer (id: number): Promise<void> {
     const { seq } = await journal.append({ kind: n % 2 === 0 ? 'webhook' : 'telegram', key, payload: { key, size, body: 'x'.repeat(size) } })
     process.stdout.write(`a ${seq} ${size}\n`)
     if (seq % 3 === 0) {
-      journal.markDone(seq)
+      journal.markFinished(seq)
       process.stdout.write(`d ${seq}\n`)
     }
   }

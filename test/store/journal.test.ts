@@ -36,7 +36,7 @@ test('accepted entries survive a reopen, in order, until they are marked done', 
   const b = await journal.append({ kind: 'webhook', key: 'gh-abc', payload: { action: 'opened' } })
   const c = await journal.append({ kind: 'webhook', key: 'gh-def', payload: null })
   assert.ok(a.seq < b.seq && b.seq < c.seq)
-  journal.markDone(b.seq)
+  journal.markFinished(b.seq)
   await journal.close()
 
   const again = await createJournal({ path })
@@ -45,7 +45,7 @@ test('accepted entries survive a reopen, in order, until they are marked done', 
   assert.deepEqual(pending.map((e) => [e.seq, e.kind, e.key]), [[a.seq, 'telegram', '1001'], [c.seq, 'webhook', 'gh-def']])
   assert.deepEqual(pending[0]?.payload, { update_id: 1001, message: { text: 'hi' } })
   assert.match(pending[0]?.accepted_at ?? '', /^\d{4}-\d\d-\d\dT/)
-  again.markDone(a.seq)
+  again.markFinished(a.seq)
   assert.deepEqual(again.pending().map((e) => e.seq), [c.seq])
 })
 
@@ -53,7 +53,7 @@ test('sequence numbers keep growing across reopens even when everything was done
   const path = join(await tempDir(t), 'inbox.jsonl')
   const first = await createJournal({ path })
   const { seq } = await first.append({ kind: 'webhook', key: 'x', payload: {} })
-  first.markDone(seq)
+  first.markFinished(seq)
   await first.close()
   const second = await createJournal({ path })
   assert.equal(second.pending().length, 0)
@@ -138,8 +138,8 @@ test('done marks are not fsynced one by one, but close makes them durable', asyn
   const journal = await createJournal({ path, syncFile: sync.sync, lazySyncMs: 60_000 })
   const { seq } = await journal.append({ kind: 'webhook', key: 'a', payload: {} })
   const before = sync.calls
-  journal.markDone(seq)
-  journal.markDone(seq) // twice is harmless
+  journal.markFinished(seq)
+  journal.markFinished(seq) // twice is harmless
   for (let i = 0; i < 5; i++) await tick()
   assert.equal(sync.calls, before)
   assert.match(await readFile(path, 'utf8'), /"t":"d"/, 'the done mark is written right away')
@@ -156,7 +156,7 @@ test('an unsynced done mark is synced by the lazy timer', async (t) => {
   const journal = await createJournal({ path, syncFile: sync.sync, lazySyncMs: 10 })
   t.after(() => journal.close())
   const { seq } = await journal.append({ kind: 'webhook', key: 'a', payload: {} })
-  journal.markDone(seq)
+  journal.markFinished(seq)
   const deadline = Date.now() + 2000
   while (sync.calls < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
   assert.equal(sync.calls, 2)
@@ -171,7 +171,7 @@ test('compaction under concurrent appends keeps exactly the unfinished entries',
       const key = `w${w}-${i}`
       const { seq } = await journal.append({ kind: 'webhook', key, payload: { key, pad: 'p'.repeat(200) } })
       if (i % 10 === 0) kept.set(seq, key)
-      else journal.markDone(seq)
+      else journal.markFinished(seq)
     }
   }
   // Explicit compactions race the appends too.

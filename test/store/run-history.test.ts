@@ -38,9 +38,29 @@ test('a run is listed as running while active, then with how it ended', async (t
   clock.advance(12_500)
   const ended = await history.finish(run.id, { status: 'success', cost_usd: 0.0123, tokens: 5120 })
   assert.deepEqual(ended, { ...run, status: 'success', ended_at: '2025-03-01T08:00:12.500Z', cost_usd: 0.0123, tokens: 5120 })
-  assert.deepEqual(history.get(run.id), ended)
+  assert.deepEqual(history.get(run.id), { ...ended, reply: null }, 'one run comes with its reply (none here)')
   assert.equal(history.active().length, 0)
   assert.ok(validRun.Check(ended), 'matches the schema the admin API publishes')
+})
+
+test('a run keeps its reply and error text, bounded and masked, across a reopen; lists leave the reply out', async (t) => {
+  const path = await tempPath(t)
+  const secret = 'sk-live-0123456789abcdef'
+  const mask = (text: string): string => text.replaceAll(secret, '[REDACTED]')
+  const history = await open(path, { mask })
+  const ok = await history.record({ kind: 'cron', ref: 'digest', status: 'success', reply: `Here it is: ${secret}` })
+  const long = await history.record({ kind: 'cron', ref: 'digest', status: 'success', reply: 'y'.repeat(8005) })
+  const failed = await history.record({ kind: 'cron', ref: 'digest', status: 'error:exit_1', error: `failed with ${secret}`, reply: '' })
+  assert.equal(history.get(ok.id)?.reply, 'Here it is: [REDACTED]')
+  assert.equal(history.get(long.id)?.reply, `${'y'.repeat(8000)}\n… [5 more characters not kept]`)
+  assert.equal(history.get(failed.id)?.reply, null)
+  assert.equal(history.get(failed.id)?.error, 'failed with [REDACTED]')
+  assert.ok(history.list().every((r) => !('reply' in r)))
+  await history.close()
+  assert.doesNotMatch(await readFile(path, 'utf8'), new RegExp(secret))
+  const again = await open(path)
+  t.after(() => again.close())
+  assert.equal(again.get(ok.id)?.reply, 'Here it is: [REDACTED]')
 })
 
 test('list filters by kind, status family, ref and chat, newest first, with a limit', async (t) => {

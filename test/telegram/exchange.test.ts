@@ -88,7 +88,7 @@ describe('Telegram: buttons, files out, media in', () => {
   test('Codex gets images as --image; a document keeps its name', async () => {
     const chat = 114
     await bot.say('/model gpt-5.5', { chatId: chat, from: chat })
-    await bot.waitMessage((m) => /Switched to/.test(m.text), 'the model switch', chat)
+    await bot.waitMessage((m) => /Switched the default to/.test(m.text), 'the model switch', chat)
     const photoId = bot.fake.addFile(Buffer.from('png'), { filePath: 'photos/file_10.png' })
     await bot.say('', { chatId: chat, from: chat, extra: { text: undefined, caption: 'look [[reply:seen]]', photo: [{ file_id: photoId, file_unique_id: 'u10', width: 1, height: 1, file_size: 3 }] } })
     await bot.waitMessage((m) => m.text === 'seen', 'the codex answer', chat)
@@ -103,6 +103,8 @@ describe('Telegram: buttons, files out, media in', () => {
     const days = await readdir(bot.paths.telegramFiles)
     const files = await readdir(join(bot.paths.telegramFiles, days[0] ?? ''))
     assert.ok(files.includes('data.csv'), 'the name is kept, without its folders')
+    await bot.say('/model opus', { chatId: chat, from: chat })
+    await until(() => bot.app.settings.config().model === 'opus', 'the default back to opus')
   })
 
   test('an album arrives as one message to the agent, with every file and the caption', async () => {

@@ -8,7 +8,7 @@ import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths, type HomePaths } from '../../src/home/paths.ts'
 import { seedHome } from '../../src/home/seed.ts'
 import { systemClock } from '../../src/clock.ts'
-import { createFakeBotApi, type FakeBotApi, type StoredMessage } from '../fakes/bot-api/server.ts'
+import { createFakeBotApi, type FakeBotApi, type FakeBotApiOptions, type StoredMessage } from '../fakes/bot-api/server.ts'
 import { createFakeBin } from '../fakes/fake-bin.ts'
 import { memoryLogger, testConfig, waitFor } from '../helper.ts'
 
@@ -61,11 +61,13 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv
   /** Runs on the home before the service starts (e.g. an upgrade marker). */
   prepare?: (paths: HomePaths) => Promise<void>
+  /** Options of the fake Bot API (default: no rate limits). */
+  fake?: FakeBotApiOptions
 }
 
 export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<BotHarness> {
   const mode = opts.mode ?? 'webhook'
-  const fake = createFakeBotApi({ rateLimits: false, maxPollMs: 200 })
+  const fake = createFakeBotApi({ rateLimits: false, maxPollMs: 200, ...opts.fake })
   await fake.start()
   const home = await mkdtemp(join(tmpdir(), 'ductor-tg-'))
   const paths = homePaths(home)

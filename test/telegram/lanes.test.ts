@@ -78,4 +78,19 @@ describe('Telegram chat lanes: queue, Cancel, /stop, abort words', () => {
     await until(() => !bot.app.orchestrator.isBusy(String(chat)), 'the lane to be idle')
     assert.deepEqual(bot.texts(chat), ['Stopped.'], 'one "Stopped." and nothing else')
   })
+
+  test('the Python version\'s stop words (exit, interrupt, warte, abbruch…) stop a run; while idle a bare one is not sent to the agent', async () => {
+    const chat = 114
+    for (const word of ['exit', 'Interrupt', 'warte', 'Abbruch!']) {
+      await bot.say(`long job [[hang]] ${word}`, { chatId: chat, from: chat })
+      await until(() => bot.app.orchestrator.isBusy(String(chat)), `the run to start (${word})`)
+      await bot.say(word, { chatId: chat, from: chat })
+      await until(() => !bot.app.orchestrator.isBusy(String(chat)), `"${word}" to stop the run`)
+    }
+    const runsBefore = bot.app.stores.runs.list({ limit: 100 }).filter((r) => r.chat_id === String(chat)).length
+    await bot.say('stop', { chatId: chat, from: chat })
+    await bot.waitMessage((m) => m.text === 'Nothing is running.', 'the idle answer', chat)
+    const runsAfter = bot.app.stores.runs.list({ limit: 100 }).filter((r) => r.chat_id === String(chat)).length
+    assert.equal(runsAfter, runsBefore, 'no run for a bare stop word')
+  })
 })

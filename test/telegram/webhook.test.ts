@@ -100,15 +100,28 @@ describe('Telegram adapter in webhook mode', () => {
     assert.deepEqual(bot.texts(STRANGER), [])
   })
 
-  test('in a group: only when addressed by an allowed user, with the mention stripped', async () => {
+  test('in a group (as in the Python version): every text of an allowed user, mention stripped; media only when addressed; group_mode "addressed" answers only what addresses the bot', async () => {
     const fromBot = { message_id: 1, date: 0, chat: { id: GROUP, type: 'supergroup' }, from: { id: 123456, is_bot: true, first_name: 'Ductor Test', username: 'ductor_test_bot' }, text: 'earlier answer' }
+    const photoId = bot.fake.addFile(Buffer.from('png'), { filePath: 'photos/group.png' })
+    const photo = [{ file_id: photoId, file_unique_id: 'ug', width: 1, height: 1, file_size: 3 }]
     await bot.say('just chatting [[reply:unaddressed]]', { chatId: GROUP, from: 115 })
+    await bot.waitMessage((m) => m.text === 'unaddressed', 'the answer to a plain text', GROUP)
+    await bot.say('', { chatId: GROUP, from: 115, extra: { text: undefined, caption: 'a photo for the group [[reply:photo seen]]', photo } })
+    await bot.say('/status@some_other_bot', { chatId: GROUP, from: 115 })
     await bot.say('@ductor_test_bot hi [[reply:stranger]]', { chatId: GROUP, from: STRANGER })
     await bot.say('@ductor_test_bot what is [[reply:mentioned]]', { chatId: GROUP, from: 115 })
     await bot.waitMessage((m) => m.text === 'mentioned', 'the answer to the mention', GROUP)
-    await bot.say('and then? [[reply:replied]]', { chatId: GROUP, from: 115, replyTo: fromBot })
-    await bot.waitMessage((m) => m.text === 'replied', 'the answer to a reply to the bot', GROUP)
-    assert.deepEqual(bot.texts(GROUP), ['mentioned', 'replied'])
+    await bot.say('', { chatId: GROUP, from: 115, replyTo: fromBot, extra: { text: undefined, caption: 'this one [[reply:addressed photo]]', photo } })
+    await bot.waitMessage((m) => m.text === 'addressed photo', 'the answer to a photo sent as a reply to the bot', GROUP)
+    await bot.app.settings.updateConfig({ telegram: { group_mode: 'addressed' } })
+    try {
+      await bot.say('chatting again [[reply:should not]]', { chatId: GROUP, from: 115 })
+      await bot.say('and then? [[reply:replied]]', { chatId: GROUP, from: 115, replyTo: fromBot })
+      await bot.waitMessage((m) => m.text === 'replied', 'the answer to a reply to the bot', GROUP)
+    } finally {
+      await bot.app.settings.updateConfig({ telegram: { group_mode: 'all' } })
+    }
+    assert.deepEqual(bot.texts(GROUP), ['unaddressed', 'mentioned', 'addressed photo', 'replied'])
   })
 
   test('a forum topic is answered in its own thread', async () => {

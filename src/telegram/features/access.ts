@@ -4,9 +4,12 @@ import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 
 /**
- * The gate in front of every feature (SPEC §4): only `allowed_user_ids`; in groups only messages
- * that address the bot (a mention, a reply to it, or a command); the mention is stripped. Sets
- * `ctx.ductor` for what it lets through, drops everything else silently.
+ * The gate in front of every feature (SPEC §4): only `allowed_user_ids`. In groups, as in the Python
+ * version, every text message of an allowed user is answered and media only when addressed (a
+ * mention, a reply to the bot); `telegram.group_mode: "addressed"` answers only messages that
+ * address the bot (mention, reply, command). A command for another bot (`/x@otherbot`) is never
+ * ours. The mention is stripped. Sets `ctx.ductor` for what it lets through, drops everything else
+ * silently.
  */
 export function accessGate (deps: BotDeps): Composer<BotContext> {
   const gate = new Composer<BotContext>()
@@ -27,8 +30,10 @@ export function accessGate (deps: BotDeps): Composer<BotContext> {
       const mention = new RegExp(`@${username}\\b`, 'gi')
       const repliedToBot = msg.reply_to_message?.from?.id === ctx.me.id && msg.reply_to_message.forum_topic_created === undefined
       const command = /^\/[A-Za-z0-9_]+(?:@([A-Za-z0-9_]+))?/.exec(text)
-      const addressed = repliedToBot || mention.test(text) || (command !== null && (command[1] === undefined || command[1].toLowerCase() === username.toLowerCase()))
-      if (!addressed) return
+      if (command?.[1] !== undefined && command[1].toLowerCase() !== username.toLowerCase()) return
+      const addressed = repliedToBot || mention.test(text) || command !== null
+      const isText = typeof ctx.message.text === 'string'
+      if (!addressed && (!isText || deps.config().telegram.group_mode === 'addressed')) return
       text = text.replace(new RegExp(`(^|\\s)@${username}\\b`, 'gi'), '$1').replace(/\s{2,}/g, ' ').trim()
     }
     ctx.ductor = {
@@ -37,7 +42,8 @@ export function accessGate (deps: BotDeps): Composer<BotContext> {
       key: String(chat.id),
       userId: userId as number,
       text,
-      ...(ctx.message !== undefined ? { messageId: ctx.message.message_id } : {})
+      ...(ctx.message !== undefined ? { messageId: ctx.message.message_id } : {}),
+      claim: deps.claimOf(ctx.update)
     }
     await next()
   })

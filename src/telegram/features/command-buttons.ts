@@ -10,7 +10,7 @@ export function commandButtonsFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
   feature.callbackQuery(/^\/[a-z0-9_]+(?:\s[\s\S]*)?$/, async (ctx) => {
     await ctx.answerCallbackQuery()
-    await deps.runAsUser(ctx.ductor, ctx.match[0])
+    await deps.runAsUser(ctx.ductor, ctx.match[0], { claim: ctx.ductor.claim })
   })
   return feature
 }

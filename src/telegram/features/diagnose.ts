@@ -13,7 +13,7 @@ export function diagnoseFeature (deps: BotDeps): Composer<BotContext> {
   feature.command('diagnose', async (ctx) => {
     const chatId = ctx.ductor.key
     const config = deps.config()
-    const { provider, model } = chooseTarget({ config: deps.config, sessions: deps.parts.sessions }, chatId, {})
+    const { provider, model } = chooseTarget({ config: deps.config }, chatId, {})
     const bucket = deps.parts.sessions.get(chatId)?.provider_sessions[provider]
     const clis = await deps.parts.providerStatus()
     const scrubber = configScrubber(config)
@@ -21,7 +21,7 @@ export function diagnoseFeature (deps: BotDeps): Composer<BotContext> {
     if (log.length > LOG_CHARS) log = `…${log.slice(-LOG_CHARS)}`
     const lines = [
       `<b>ductor ${escapeHtml(deps.version)}</b> · Node ${escapeHtml(process.version)} · ${escapeHtml(process.platform)}`,
-      `Provider: <b>${escapeHtml(provider)}</b> · model <code>${escapeHtml(model)}</code>${provider === 'codex' ? ` · reasoning ${escapeHtml(String(deps.parts.sessions.get(chatId)?.['reasoning_effort'] ?? config.reasoning_effort))}` : ''}`,
+      `Provider: <b>${escapeHtml(provider)}</b> · model <code>${escapeHtml(model)}</code>${provider === 'codex' ? ` · reasoning ${escapeHtml(config.reasoning_effort)}` : ''}`,
       `Session: ${bucket !== undefined && bucket.session_id !== '' ? `<code>${escapeHtml(bucket.session_id.slice(0, 8))}…</code>, ${bucket.message_count} messages` : 'none yet'}`,
       `Chat: ${deps.parts.orchestrator.isBusy(chatId) ? 'busy' : 'idle'} · active runs ${deps.parts.activeRuns()}`,
       `Claude Code: ${escapeHtml(clis.claude)} · Codex: ${escapeHtml(clis.codex)}`,

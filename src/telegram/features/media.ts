@@ -3,6 +3,7 @@ import type { BotContext, ChatTarget } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 import { FileTooLargeError, isImage, mediaOf, mediaPrompt, type IncomingMedia } from '../media-in.ts'
 import { createAlbumCollector } from '../album.ts'
+import { allClaims, type WorkClaim } from '../../claims.ts'
 
 interface Received {
   where: ChatTarget
@@ -10,8 +11,8 @@ interface Received {
   media: IncomingMedia
   path: string
   caption: string
-  /** Its update's done mark, taken while the update was handled (an album runs later, from a timer). */
-  finish: (() => Promise<void>) | undefined
+  /** Its update's claim (an album runs later, from a timer). */
+  claim: WorkClaim
 }
 
 /**
@@ -26,10 +27,10 @@ export function mediaFeature (deps: BotDeps): Composer<BotContext> {
     if (first === undefined) return
     const images = items.flatMap((i) => isImage(i.media) ? [i.path] : [])
     const caption = items.map((i) => i.caption).filter((c) => c !== '').join('\n')
-    // Every item's update is marked done before the run starts, not only the last one's: a crash
+    // Every item's update is marked started before the run starts, not only the last one's: a crash
     // after the spawn must not replay part of the album as a new one (ADR 9).
-    const finish = async (): Promise<void> => { await Promise.all(items.map(async (i) => { await i.finish?.() })) }
-    await deps.runAsUser(first.where, mediaPrompt(items, caption), { replyTo: first.messageId, finish, ...(images.length > 0 ? { images } : {}) })
+    const claim = allClaims(items.map((i) => i.claim))
+    await deps.runAsUser(first.where, mediaPrompt(items, caption), { replyTo: first.messageId, claim, ...(images.length > 0 ? { images } : {}) })
   }
   const albums = createAlbumCollector(run, 1000)
   feature.on(['message:photo', 'message:document', 'message:voice', 'message:audio', 'message:video', 'message:video_note', 'message:sticker'], async (ctx) => {
@@ -48,7 +49,7 @@ export function mediaFeature (deps: BotDeps): Composer<BotContext> {
       await deps.sendMarkdown(ctx.ductor, text, { replyTo: ctx.message.message_id })
       return
     }
-    const item: Received = { where: ctx.ductor, messageId: ctx.message.message_id, media, path, caption: ctx.ductor.text, finish: deps.updateFinish?.() }
+    const item: Received = { where: ctx.ductor, messageId: ctx.message.message_id, media, path, caption: ctx.ductor.text, claim: ctx.ductor.claim }
     const group = ctx.message.media_group_id
     if (group !== undefined) await albums.add(`${ctx.ductor.key}:${group}`, item)
     else await run([item])

@@ -4,7 +4,7 @@ import type { BotDeps } from '../bot-deps.ts'
 import { chooseTarget } from '../../core/chat-run.ts'
 import { renderMarkdown } from '../format/markdown.ts'
 import { BUSY_HTML, effortView, MODEL_PREFIX, modelsView, parseModelData, providersView, type ModelCurrent } from '../panels/model-panel.ts'
-import { providerOfModel } from '../../core/models.ts'
+import { providerOfModel } from '../../models.ts'
 import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
 
 /**
@@ -15,9 +15,8 @@ import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
 export function modelPanelFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
   const current = (chatId: string): ModelCurrent => {
-    const { provider, model } = chooseTarget({ config: deps.config, sessions: deps.parts.sessions }, chatId, {})
-    const stored = deps.parts.sessions.get(chatId)?.['reasoning_effort']
-    return { provider, model, effort: typeof stored === 'string' ? stored : deps.config().reasoning_effort }
+    const { provider, model } = chooseTarget({ config: deps.config }, chatId, {})
+    return { provider, model, effort: deps.config().reasoning_effort }
   }
   const busy = (chatId: string): boolean => deps.parts.orchestrator.isBusy(chatId)
 

@@ -18,7 +18,7 @@ export function replyButtonsFeature (deps: BotDeps): Composer<BotContext> {
     await ctx.answerCallbackQuery()
     await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [[{ text: `✅ ${label}`, callback_data: SPENT_DATA }]] } })
       .catch((err: unknown) => { deps.logger.debug({ err }, 'could not mark the chosen button') })
-    await deps.runAsUser(ctx.ductor, label)
+    await deps.runAsUser(ctx.ductor, label, { claim: ctx.ductor.claim })
   })
   return feature
 }

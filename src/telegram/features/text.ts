@@ -11,7 +11,7 @@ export function textFeature (deps: BotDeps): Composer<BotContext> {
   feature.on('message:text', async (ctx) => {
     const text = ctx.ductor.text
     if (text === '') return
-    await deps.runAsUser(ctx.ductor, text, { replyTo: ctx.message.message_id })
+    await deps.runAsUser(ctx.ductor, text, { replyTo: ctx.message.message_id, claim: ctx.ductor.claim })
   })
   return feature
 }

@@ -34,8 +34,13 @@ export interface StreamEditorOptions {
   useDrafts?: boolean
   settings?: Partial<StreamingSettings>
   clock?: Clock
-  /** Waits `ms`; tests pass a virtual one. */
-  sleep?: (ms: number) => Promise<void>
+  /** Waits `ms` (ended early when `signal` aborts); tests pass a virtual one. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /**
+   * Milliseconds until the chat may take one more message at Telegram's pace (src/telegram/pace.ts),
+   * keeping `reserve` of a group's per-minute budget free; 0 = now. Default: no pacing of its own.
+   */
+  pace?: (reserve: number) => number
   /** Calls `fn` after `ms` unless cancelled; tests pass a virtual one. */
   setTimer?: (ms: number, fn: () => void) => () => void
   logger?: Logger
@@ -46,14 +51,25 @@ export interface StreamEditor {
   push: (event: StreamEvent) => void
   /** Ends the stream (with `finalText`, else the result event's text, else what streamed). */
   finish: (finalText?: string) => Promise<StreamOutcome>
+  /**
+   * The user stopped the run: what streamed so far becomes the final reply, labelled as a partial
+   * answer (nothing when nothing streamed). Resolves once it is shown; a stream already finishing
+   * just completes. Nothing is sent for this stream afterwards.
+   */
+  stop: () => Promise<StreamOutcome>
   /** Stops without a final update (shutdown); a pending finish() resolves undelivered. */
   cancel: () => void
 }
 
 /** A draft fades after about 30 s without an update. */
 const draftKeepAliveMs = 20_000
-/** The final update waits at most this long for the edit interval (not for a 429 or a backoff). */
-const finalMaxWaitMs = 1_000
+/**
+ * Live edits leave this much of a group's per-minute budget (20 messages) to the final reply, so the
+ * final text is not held up behind edits that were only previews.
+ */
+const liveReserve = 3
+/** Appended to what streamed when the user stops the run. */
+export const partialLabel = '_⏹ Stopped: partial answer._'
 /** Longest pause between two attempts after failures. */
 const maxBackoffMs = 30_000
 /** Failed attempts at the final update before giving up (about two minutes with backoff). */
@@ -70,7 +86,8 @@ function defaultTimer (ms: number, fn: () => void): () => void {
 export function createStreamEditor (options: StreamEditorOptions): StreamEditor {
   const settings = { ...defaultStreamingSettings, ...options.settings }
   const clock = options.clock ?? systemClock
-  const sleep = options.sleep ?? ((ms: number) => sleepMs(ms).then(() => {}))
+  const sleep = options.sleep ?? (async (ms: number, signal?: AbortSignal) => { await sleepMs(ms, undefined, signal !== undefined ? { signal } : {}).catch(() => {}) })
+  const pace = options.pace ?? (() => 0)
   const setTimer = options.setTimer ?? defaultTimer
   const { logger } = options
   const intervalMs = settings.edit_interval_seconds * 1000
@@ -109,6 +126,8 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
   let draftStale = false
   let cancelIdle: (() => void) | null = null
   let cancelKeepAlive: (() => void) | null = null
+  /** Aborted to end the worker's wait early: the final text, a stop or an error does not wait for the edit interval. */
+  let wakeUp = new AbortController()
   let resolveFinal: (outcome: StreamOutcome) => void = () => {}
   const finalPromise = new Promise<StreamOutcome>((resolve) => { resolveFinal = resolve })
 
@@ -136,12 +155,39 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
   const isDone = (): boolean => phase === 'done'
   const isDirty = (): boolean => dirty
 
+  /**
+   * Waits `ms`, or less when `wake()` is called meanwhile (then returns true). A live edit waits for
+   * the edit interval; the final reply waits only for Telegram's pace and a 429 or backoff.
+   */
+  async function waitOrWake (ms: number): Promise<boolean> {
+    const signal = wakeUp.signal
+    if (signal.aborted) return true
+    let onAbort = (): void => {}
+    const woken = new Promise<void>((resolve) => { onAbort = resolve })
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      await Promise.race([sleep(ms, signal), woken])
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
+    return signal.aborted
+  }
+
+  function wake (): void {
+    wakeUp.abort()
+  }
+
   async function run (): Promise<void> {
     while (isDirty() && !isDone()) {
       const now = clock.now()
-      const throttle = phase === 'final' ? Math.min(nextAt - now, finalMaxWaitMs) : nextAt - now
-      const wait = Math.max(throttle, blockedUntil - now)
-      if (wait > 0) await sleep(wait)
+      const final = phase === 'final'
+      const wait = Math.max(final ? 0 : nextAt - now, blockedUntil - now, pace(final ? 0 : liveReserve))
+      // Woken (the final text, a stop or an error arrived while a live edit waited): look again,
+      // with the final's rules.
+      if (wait > 0 && await waitOrWake(wait)) {
+        wakeUp = new AbortController()
+        continue
+      }
       if (isDone()) return
       dirty = false
       try {
@@ -251,6 +297,7 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
     phase = 'final'
     clearTimers()
     kick()
+    wake()
   }
 
   return {
@@ -274,8 +321,14 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
       startFinal(text ?? live.text())
       return await finalPromise
     },
+    async stop () {
+      const partial = live.text()
+      startFinal(partial.trim() === '' ? '' : `${partial.trimEnd()}\n\n${partialLabel}`)
+      return await finalPromise
+    },
     cancel () {
       finishWith(false, [], [])
+      wake()
     }
   }
 }

@@ -4,6 +4,7 @@ import { Api, Bot, GrammyError, HttpError, InputFile } from 'grammy'
 import { createFakeBotApi } from './server.ts'
 import type { FakeBotApi, FakeBotApiOptions } from './server.ts'
 import { createVirtualClock } from './virtual-clock.ts'
+import { telegramLikeLimits } from './rate-limit.ts'
 
 const chat = 42
 
@@ -100,6 +101,25 @@ test('per-chat rate limits answer 429 with retry_after, and recover with time', 
   const g = await apiError(api.sendMessage(-100, 'too many'))
   assert.equal(g.parameters.retry_after, 3)
   assert.equal(fake.messages(chat).length, 3)
+})
+
+test('Telegram-like limits (Bot API FAQ): a burst in a private chat and the 21st message a minute in a group get 429', async (t) => {
+  const clock = createVirtualClock()
+  const { api } = await start(t, { now: clock.now, rateLimits: telegramLikeLimits })
+  for (let i = 0; i < 3; i++) await api.sendMessage(chat, `part ${i}`)
+  assert.equal((await apiError(api.sendMessage(chat, 'part 3'))).error_code, 429, 'a fourth message in the same second')
+  clock.advance(1000)
+  await api.sendMessage(chat, 'one a second passes')
+  const group = -100777
+  for (let i = 0; i < 20; i++) {
+    await api.sendMessage(group, `group ${i}`)
+    clock.advance(1000)
+  }
+  const e = await apiError(api.sendMessage(group, 'the 21st within a minute'))
+  assert.equal(e.error_code, 429)
+  assert.equal(e.parameters.retry_after, 40, 'until the first of the 20 is a minute old')
+  clock.advance(40_000)
+  await api.sendMessage(group, 'a minute after the first')
 })
 
 test('fault injection: 429, 500, 502 pages, dropped connections, delays', async (t) => {

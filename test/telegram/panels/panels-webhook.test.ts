@@ -61,7 +61,7 @@ describe('Telegram panels', () => {
   }
   const current = (m: StoredMessage): StoredMessage => bot.messages(m.chat_id).find((x) => x.message_id === m.message_id) as StoredMessage
 
-  test('/model: provider → model → reasoning, edited in place, then switched in the session', async () => {
+  test('/model: provider → model → reasoning, edited in place, then the default switched in config.json (as in the Python version)', async () => {
     const chat = 111
     await bot.say('/model', { chatId: chat, from: chat })
     const m = await panel(chat, /Pick a provider/)
@@ -74,21 +74,23 @@ describe('Telegram panels', () => {
     await until(() => /Reasoning level for gpt-5\.5-codex/.test(current(m).text), 'the reasoning levels')
     assert.deepEqual(buttons(current(m)), ['low', 'medium', 'high', 'xhigh', '« Back'])
     await press(current(m), 'high')
-    await until(() => /Switched to Codex · gpt-5\.5-codex \(reasoning high\)/.test(current(m).text), 'the switch')
+    await until(() => /Switched the default to Codex · gpt-5\.5-codex \(reasoning high\), saved in config\.json/.test(current(m).text), 'the switch')
     assert.deepEqual(buttons(current(m)), [])
     assert.equal(bot.messages(chat).length, 1, 'every step edited the one panel message')
-    const entry = bot.app.stores.sessions.get(String(chat))
-    assert.equal(entry?.provider, 'codex')
-    assert.equal(entry?.model, 'gpt-5.5-codex')
-    assert.equal(entry?.['reasoning_effort'], 'high')
+    const file = JSON.parse(await readFile(bot.paths.config, 'utf8')) as Record<string, unknown>
+    assert.deepEqual([file.provider, file.model, file.reasoning_effort], ['codex', 'gpt-5.5-codex', 'high'])
+    assert.equal(bot.app.settings.config().model, 'gpt-5.5-codex', 'applied at once')
+    assert.equal(bot.app.stores.sessions.get(String(chat))?.['reasoning_effort'], undefined, 'nothing added to the chat\'s sessions.json entry')
     await bot.say('/model', { chatId: chat, from: chat })
     const again = await bot.waitMessage((x) => x.message_id !== m.message_id && /Pick a provider/.test(x.text), 'the second panel', chat)
     assert.match(again.text, /Now: Codex · gpt-5\.5-codex \(reasoning high\)/)
     await press(again, 'Claude Code')
     await until(() => /Claude Code models/.test(current(again).text), 'the Claude models')
     await press(current(again), 'sonnet')
-    await until(() => /Switched to Claude Code · sonnet/.test(current(again).text), 'the switch to sonnet')
-    assert.equal(bot.app.stores.sessions.get(String(chat))?.model, 'sonnet')
+    await until(() => /Switched the default to Claude Code · sonnet/.test(current(again).text), 'the switch to sonnet')
+    assert.equal(bot.app.settings.config().model, 'sonnet')
+    await bot.say('/model opus', { chatId: chat, from: chat })
+    await until(() => bot.app.settings.config().model === 'opus', 'the switch back to opus')
   })
 
   test('/model refuses while the chat is busy, and so do its buttons', async () => {

@@ -1,0 +1,88 @@
+/**
+ * The one way work is marked started (ADR 9, "Nothing accepted is lost" in docs/architecture.md).
+ *
+ * Every CLI run is made on behalf of a claim: a Telegram update, a webhook delivery, an admin chat
+ * message, a cron or heartbeat run. The executor awaits `claim.started()` right before it spawns the
+ * CLI, and nothing else is awaited between the two. For work from the durable inbox, `started()`
+ * writes and syncs the entry's done mark, so a restart never replays work that reached a CLI;
+ * work that never got there (queued, waiting for a run slot, refused at shutdown) stays unfinished
+ * and is replayed. When the inbox marks an entry finished is in src/store/inbox.ts (one place).
+ *
+ * Once the service begins to stop, the gate is shut: every `started()` from then on rejects with
+ * `ClaimRefused`, so nothing is started only to be killed a moment later.
+ */
+export interface WorkClaim {
+  /**
+   * Records that the work reaches a CLI now. Resolves once the record is durable; idempotent (a
+   * retry of the same run resolves at once). Rejects with `ClaimRefused` when the service is
+   * stopping or the record cannot be written: the CLI must then not start.
+   */
+  started: () => Promise<void>
+}
+
+export class ClaimRefused extends Error {
+  /** `shutdown`: the service is stopping; `storage`: the started mark could not be written. */
+  readonly reason: 'shutdown' | 'storage'
+  /** The work stays in the durable inbox and runs after the next start (set by the inbox). */
+  replayed = false
+  constructor (reason: 'shutdown' | 'storage', message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ClaimRefused'
+    this.reason = reason
+  }
+}
+
+export interface ClaimGate {
+  /**
+   * A claim backed by `mark` (the inbox's durable done mark), or by nothing (an admin chat message,
+   * a cron or heartbeat run: nothing of theirs is replayed, so only the gate is checked).
+   */
+  claim: (mark?: () => Promise<void>) => WorkClaim
+  /**
+   * Shutdown: from now on every claim refuses. Resolves once the marks already being written have
+   * settled and the runs they let through had a turn to spawn (and so to be registered and killed).
+   */
+  shut: () => Promise<void>
+  readonly isShut: boolean
+}
+
+export function createClaimGate (): ClaimGate {
+  let shut = false
+  const writing = new Set<Promise<unknown>>()
+  const refusal = (): ClaimRefused => new ClaimRefused('shutdown', 'ductor is shutting down; the run was not started')
+
+  return {
+    claim (mark) {
+      let started: Promise<void> | undefined
+      return {
+        started () {
+          if (started !== undefined) return started
+          if (shut) return Promise.reject(refusal())
+          if (mark === undefined) {
+            started = Promise.resolve()
+            return started
+          }
+          const p = mark().catch((err: unknown) => {
+            started = undefined // not recorded: a later try (or the next start's replay) may run it
+            throw err instanceof ClaimRefused ? err : new ClaimRefused('storage', 'could not record that the run started', { cause: err })
+          })
+          started = p
+          writing.add(p)
+          p.finally(() => writing.delete(p)).catch(() => {})
+          return p
+        }
+      }
+    },
+    async shut () {
+      shut = true
+      await Promise.allSettled([...writing])
+      await new Promise((resolve) => setImmediate(resolve))
+    },
+    get isShut () { return shut }
+  }
+}
+
+/** One claim for several (an album: every item's update is marked before its one run starts). */
+export function allClaims (claims: readonly WorkClaim[]): WorkClaim {
+  return { started: async () => { await Promise.all(claims.map(async (c) => { await c.started() })) } }
+}

@@ -1,0 +1,162 @@
+// A newcomer's first commands (issue 16, items 4 and 5), through the real `ductor` entry point.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ROOT, CLI_ENTRY, collect, killTree, runCli, spawnCli, tempDir, waitFor, type CliRun } from '../helper.ts'
+import { readServiceInfo } from '../../src/home/service-info.ts'
+import { startService, ductor } from './running-service.ts'
+
+const README_TOKEN = /--token (\S+)/.exec(await readFile(join(ROOT, 'README.md'), 'utf8'))?.[1] ?? 'missing'
+
+/** `ductor <args>` with `input` piped into its stdin. */
+async function withInput (args: string[], env: NodeJS.ProcessEnv, input: string): Promise<CliRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+  child.stdin.end(input)
+  return await collect(child, 60_000)
+}
+
+const fileOf = async (home: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as Record<string, unknown>
+
+test('an unknown command is named as such, with the nearest command; nothing is served', async (t) => {
+  const home = await tempDir(t)
+  const foo = await runCli(['foo'], { DUCTOR_HOME: home })
+  assert.equal(foo.code, 1)
+  assert.match(foo.stderr, /^ductor: unknown command 'foo'; the commands are: serve, init, status/)
+  assert.doesNotMatch(foo.stderr, /too many arguments/)
+  const typo = await runCli(['stauts'], { DUCTOR_HOME: home })
+  assert.equal(typo.code, 1)
+  assert.match(typo.stderr, /unknown command 'stauts' \(did you mean 'ductor status'\?\)/)
+  const doc = await runCli(['docter', '--json'], { DUCTOR_HOME: home })
+  assert.match(doc.stderr, /did you mean 'ductor doctor'/)
+})
+
+test('the README\'s example token passes init\'s own check; piped answers are read in the wizard\'s order', async (t) => {
+  const home = await tempDir(t)
+  assert.match(README_TOKEN, /^\d+:/)
+  const run = await withInput(['init'], { DUCTOR_HOME: home }, `${README_TOKEN}\n4242\ncodex\n\nEurope/Berlin\n`)
+  assert.equal(run.code, 0, run.stderr)
+  assert.match(run.stdout, /Wrote .*config\.json: set telegram_token, allowed_user_ids, provider, model, user_timezone\./)
+  const file = await fileOf(home)
+  assert.equal(file['telegram_token'], README_TOKEN)
+  assert.deepEqual(file['allowed_user_ids'], [4242])
+  assert.equal(file['provider'], 'codex')
+  assert.equal(file['model'], 'gpt-5.5', 'a new provider without a model gets its default model')
+  assert.equal(file['user_timezone'], 'Europe/Berlin')
+
+  const again = await withInput(['init'], { DUCTOR_HOME: home }, '\n\n\n\n\n')
+  assert.equal(again.code, 0)
+  assert.match(again.stdout, /Nothing changed in /)
+})
+
+test('`ductor init` with nothing piped and no flags refuses instead of claiming it wrote something', async (t) => {
+  const home = await tempDir(t)
+  const run = await runCli(['init'], { DUCTOR_HOME: home })
+  assert.equal(run.code, 1)
+  assert.match(run.stderr, /no answers: stdin is not a terminal and nothing was piped in/)
+  assert.doesNotMatch(run.stdout, /Wrote/)
+})
+
+test('init validates the model against the provider; a provider switch brings its default model', async (t) => {
+  const home = await tempDir(t)
+  const banana = await runCli(['init', '--non-interactive', '--model', 'banana'], { DUCTOR_HOME: home })
+  assert.equal(banana.code, 1)
+  assert.match(banana.stderr, /--model: "banana" is not a model ductor knows; Claude: opus, sonnet, haiku/)
+  const mixed = await runCli(['init', '--non-interactive', '--provider', 'codex', '--model', 'opus'], { DUCTOR_HOME: home })
+  assert.equal(mixed.code, 1)
+  assert.match(mixed.stderr, /"opus" is a Claude model, but the provider is codex; use one of gpt-5\.5/)
+  assert.equal((await fileOf(home))['model'], 'opus', 'nothing changed')
+  const sw = await runCli(['init', '--non-interactive', '--provider', 'codex'], { DUCTOR_HOME: home })
+  assert.equal(sw.code, 0, sw.stderr)
+  assert.deepEqual([(await fileOf(home))['provider'], (await fileOf(home))['model']], ['codex', 'gpt-5.5'])
+  const back = await runCli(['init', '--non-interactive', '--provider', 'claude', '--model', 'sonnet'], { DUCTOR_HOME: home })
+  assert.equal(back.code, 0, back.stderr)
+  assert.deepEqual([(await fileOf(home))['provider'], (await fileOf(home))['model']], ['claude', 'sonnet'])
+})
+
+test('first start prints one block (URL, home, config, admin token location, Telegram\'s next step, ductor chat) and only once', async (t) => {
+  const home = await tempDir(t)
+  const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0' }
+  for (const round of [1, 2]) {
+    const child = spawnCli(['serve', '--no-supervisor'], env)
+    t.after(() => killTree(child))
+    const done = collect(child, 120_000)
+    const info = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 60_000, 'the service')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    child.kill('SIGTERM')
+    const { stdout, code } = await done
+    assert.equal(code, 0)
+    if (round === 1) {
+      assert.match(stdout, new RegExp(`URL +${info.url.replace(/[.]/g, '\\.')}`))
+      assert.ok(stdout.includes(`home         ${home}`))
+      assert.ok(stdout.includes(`config       ${join(home, 'config', 'config.json')}`))
+      assert.match(stdout, /admin token +"admin\.token" in /)
+      assert.match(stdout, /Telegram +off: no bot token\. Next: run `ductor init`/)
+      assert.match(stdout, /ductor chat "hello"/)
+      const token = (await fileOf(home))['admin'] as { token: string }
+      assert.ok(!stdout.includes(token.token), 'the admin token itself is not printed')
+    } else {
+      assert.doesNotMatch(stdout, /First start/, 'the block is shown once per home')
+    }
+  }
+})
+
+test('a bare `ductor` in a terminal on a home without a bot token starts the wizard, then serves', async (t) => {
+  const home = await tempDir(t)
+  const env = { ...process.env, NODE_ENV: 'test', DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_TELEGRAM_API_ROOT: 'http://127.0.0.1:9' }
+  // `script` gives the command a pseudo-terminal: stdin and stdout are TTYs, as in a real shell.
+  const child = spawn('script', ['-qfec', `${process.execPath} --import tsx ${CLI_ENTRY}`, '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+  t.after(() => killTree(child))
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+  const answer = async (prompt: RegExp, text: string): Promise<void> => {
+    await waitFor(() => prompt.test(out) ? true : undefined, 60_000, `the prompt ${String(prompt)}`)
+    child.stdin.write(text + '\r')
+  }
+  await answer(/Telegram bot token/, README_TOKEN)
+  await answer(/Your Telegram user id/, '4242')
+  await answer(/Default CLI/, '')
+  await answer(/Default model/, '')
+  await answer(/Your time zone/, '')
+  const info = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 120_000, 'the service after the wizard')
+  assert.equal((await fetch(`${info.url}/health`)).status, 200)
+  const file = await fileOf(home)
+  assert.equal(file['telegram_token'], README_TOKEN)
+  assert.deepEqual(file['allowed_user_ids'], [4242])
+  assert.match(out, /ductor has no Telegram bot token yet/)
+  killTree(child)
+})
+
+test('init tells that a running service keeps its old settings until a restart', async (t) => {
+  const service = await startService(t)
+  const run = await ductor(['init', '--non-interactive', '--user-id', '777'], service.env)
+  assert.equal(run.code, 0, run.stderr)
+  assert.match(run.stdout, /ductor is running \(pid \d+\) with the old settings; they apply after a restart: stop it/)
+  await service.stop()
+})
+
+test('DUCTOR_PROVIDER=codex alone runs Codex with Codex\'s default model, never the file\'s "opus"; PATCH provider alone does the same', async (t) => {
+  const record = join(await tempDir(t), 'codex-run.json')
+  const service = await startService(t, { DUCTOR_PROVIDER: 'codex', FAKE_CLI_RECORD: record }, { provider: 'claude', model: 'opus' })
+  const status = JSON.parse((await ductor(['chat', '--json', 'hello'], service.env)).stdout) as Record<string, unknown>
+  assert.equal(status['status'], 'success', JSON.stringify(status))
+  const argv = (JSON.parse(await readFile(record, 'utf8')) as { argv: string[] }).argv
+  assert.ok(argv.join(' ').includes('exec'), 'codex ran')
+  assert.equal(argv[argv.indexOf('--model') + 1], 'gpt-5.5')
+  assert.ok(!argv.includes('opus'))
+  await service.stop()
+
+  // The same home without the variable, switched to Codex through the API: the file gets Codex's model.
+  const api = await startService(t, {}, { provider: 'claude', model: 'opus' })
+  const config = JSON.parse(await readFile(join(api.home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }
+  const url = (await readServiceInfo(join(api.home, 'state')))?.url ?? ''
+  const patch = await fetch(`${url}/api/config`, { method: 'PATCH', headers: { authorization: `Bearer ${config.admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'codex' }) })
+  assert.equal(patch.status, 200)
+  const saved = JSON.parse(await readFile(join(api.home, 'config', 'config.json'), 'utf8')) as { provider: string, model: string }
+  assert.deepEqual([saved.provider, saved.model], ['codex', 'gpt-5.5'])
+  const mixed = await fetch(`${url}/api/config`, { method: 'PATCH', headers: { authorization: `Bearer ${config.admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'opus' }) })
+  assert.equal(mixed.status, 400)
+  assert.match(((await mixed.json()) as { message: string }).message, /"opus" is a Claude model, but the provider is codex/)
+  await api.stop()
+})

@@ -1,0 +1,65 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createChatPacer, isPacedMethod } from '../../src/telegram/pace.ts'
+import { createRateLimiter, telegramLikeLimits } from '../fakes/bot-api/rate-limit.ts'
+import { createVirtualClock } from '../fakes/bot-api/virtual-clock.ts'
+
+test('a private chat: two at once, then one a second, in the order asked; other chats do not wait', async () => {
+  const clock = createVirtualClock()
+  const pacer = createChatPacer({ now: clock.now, sleep: clock.sleep })
+  const start = clock.now()
+  const times: number[] = []
+  for (let i = 0; i < 5; i++) {
+    await pacer.acquire(7)
+    times.push(clock.now() - start)
+  }
+  assert.deepEqual(times, [0, 0, 1000, 2000, 3000])
+  assert.equal(pacer.delay(8), 0, 'another chat is free')
+  assert.ok(pacer.delay(7) > 0)
+  // Callers at the same time get their slots in the order they asked.
+  const order: number[] = []
+  await Promise.all([1, 2, 3, 4].map(async (n) => { await pacer.acquire(9); order.push(n) }))
+  assert.deepEqual(order, [1, 2, 3, 4])
+})
+
+test('a group: never more than 20 in a minute; a reserve keeps room for the final reply', async () => {
+  const clock = createVirtualClock()
+  const pacer = createChatPacer({ now: clock.now, sleep: clock.sleep })
+  const group = -100123
+  const start = clock.now()
+  const times: number[] = []
+  for (let i = 0; i < 25; i++) {
+    await pacer.acquire(group)
+    times.push(clock.now() - start)
+  }
+  for (let i = 20; i < times.length; i++) assert.ok((times[i] as number) - (times[i - 20] as number) > 60_000, `message ${i} was the 21st within a minute`)
+  // 17 previews leave 3 slots: a preview waits, the final reply does not.
+  const fresh = createChatPacer({ now: clock.now, sleep: clock.sleep })
+  for (let i = 0; i < 17; i++) {
+    await fresh.acquire(group)
+    clock.advance(1000)
+  }
+  assert.ok(fresh.delay(group, 3) > 0, 'a preview waits')
+  assert.equal(fresh.delay(group, 0), 0, 'the final reply goes')
+})
+
+test('paced at Telegram-like limits, a burst of 40 messages to a private chat and to a group gets no 429', async () => {
+  const clock = createVirtualClock()
+  const pacer = createChatPacer({ now: clock.now, sleep: clock.sleep })
+  const fake = createRateLimiter(clock.now)
+  for (const chat of [5, -100200]) {
+    const refused: number[] = []
+    for (let i = 0; i < 40; i++) {
+      await pacer.acquire(chat)
+      // Arriving a little late (the network) must not matter.
+      clock.advance(i % 7 === 0 ? 300 : 5)
+      refused.push(fake.take(String(chat), chat > 0 ? telegramLikeLimits.private : telegramLikeLimits.group))
+    }
+    assert.deepEqual(refused.filter((r) => r > 0), [], `429s in chat ${chat}`)
+  }
+})
+
+test('what is paced: messages and edits, not typing, drafts, callbacks or deletes', () => {
+  for (const m of ['sendMessage', 'sendPhoto', 'sendDocument', 'editMessageText', 'editMessageReplyMarkup', 'copyMessage']) assert.ok(isPacedMethod(m), m)
+  for (const m of ['sendChatAction', 'sendMessageDraft', 'answerCallbackQuery', 'deleteMessage', 'getUpdates', 'setMyCommands']) assert.ok(!isPacedMethod(m), m)
+})
