@@ -20,9 +20,7 @@ declare module 'fastify' {
 
 /**
  * The automation loop starts once the server listens (`onListen`), with the sync of CLAUDE.md and
- * AGENTS.md. On `preClose`, after the runner shut the claim gate and stopped every CLI and the
- * orchestrator let its lanes go, the loop stops, waiting and running tasks are aborted, and it waits
- * at most 3 s for them to record their end.
+ * AGENTS.md; the sync stops on `preClose`.
  */
 async function automationPlugin (app: FastifyInstance, opts: AutomationOptions): Promise<void> {
   const automation = await createAutomation({
@@ -50,12 +48,8 @@ async function automationPlugin (app: FastifyInstance, opts: AutomationOptions):
     automation.scheduler.start()
     ruleSync ??= setInterval(syncRules, opts.ruleSyncMs ?? 10_000).unref()
   })
-  app.addHook('preClose', async () => {
-    if (ruleSync !== null) clearInterval(ruleSync)
-    await automation.stop()
-    automation.abort()
-    await automation.drain(3000)
-  })
+  // The loop stops, and its tasks are aborted and drained, in the app's preClose (src/app.ts, stopRuns).
+  app.addHook('preClose', async () => { if (ruleSync !== null) clearInterval(ruleSync) })
 }
 
 export default fp(automationPlugin, { name: 'automation', dependencies: ['settings', 'stores', 'runner', 'orchestrator'] })

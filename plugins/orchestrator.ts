@@ -13,9 +13,7 @@ declare module 'fastify' {
 }
 
 /**
- * The orchestrator. On `preClose`, after the runner shut the claim gate and stopped every CLI, its
- * lanes pause (nothing queued starts), the runs still going are stopped as a shutdown (the chat is
- * told why), the queues are let go, and it waits at most 3 s for the runs to record their end.
+ * The orchestrator. Its lanes pause, abort and drain in the app's `preClose` (src/app.ts, stopRuns).
  */
 async function orchestratorPlugin (app: FastifyInstance): Promise<void> {
   const chat = chatRunDeps(app)
@@ -32,11 +30,6 @@ async function orchestratorPlugin (app: FastifyInstance): Promise<void> {
     switchDefault: app.settings.switchDefault
   })
   app.decorate('orchestrator', orchestrator)
-  app.addHook('preClose', async () => {
-    orchestrator.lanes.pause()
-    for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.lanes.abort(chatId, 'shutdown')
-    await orchestrator.drain(3000)
-  })
 }
 
 /** What a chat run needs, from the settings, the stores and the runner (the heartbeat's runs too). */

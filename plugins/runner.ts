@@ -93,20 +93,9 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
       return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
     }
   } satisfies RunnerPart)
-  // The first step of a shutdown, while requests can still be answered (a chat request cut short
-  // gets its 503): the gate shuts, so from here no CLI starts (a message waiting in a queue or for a
-  // run slot stays unfinished in the inbox and is answered after the restart, instead of being
-  // started now and killed at once), and every CLI is stopped as a shutdown. The run owners, next in
-  // preClose order, let their queues go and wait for their runs to record their end.
-  let killing: Promise<unknown> = Promise.resolve()
-  app.addHook('preClose', async () => {
-    await claims.shut()
-    killing = registry.killAll()
-  })
-  app.addHook('onClose', async () => {
-    await killing
-    await registry.killAll()
-  })
+  // The runs were stopped in the app's preClose (src/app.ts, stopRuns); this makes sure no child
+  // outlives the service.
+  app.addHook('onClose', async () => { await registry.killAll() })
 }
 
 export default fp(runnerPlugin, { name: 'runner', dependencies: ['settings', 'stores'] })

@@ -90,7 +90,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   // Route schemas compile on their first request, with Fastify's compilers and our Ajv options:
   // additionalProperties: false means it (an unknown field is a 400 naming it, not silently dropped).
   await app.register(schemaCompilersPlugin)
-  // The parts, in dependency order; they close in reverse (docs/adr, close order).
+  // The parts, in dependency order; they close in reverse (ADR 0015).
   await app.register(settingsPlugin, deps)
   await app.register(storesPlugin)
   await app.register(runnerPlugin, deps.executor !== undefined ? { executor: deps.executor } : {})
@@ -98,6 +98,24 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   await app.register(automationPlugin, {
     ...(deps.automationTickMs !== undefined ? { tickMs: deps.automationTickMs } : {}),
     ...(deps.ruleSyncMs !== undefined ? { ruleSyncMs: deps.ruleSyncMs } : {})
+  })
+  // The first step of a shutdown, while requests can still be answered (a chat request cut short gets
+  // its 503), before Telegram's intake stops. It spans the runner, the orchestrator and the automation
+  // and its order matters, so it is written here once (ADR 0015): the claim gate shuts (from here no
+  // CLI starts: work waiting in a queue or for a run slot stays unfinished in the inbox and is
+  // replayed), the lanes pause, the automation loop stops and aborts its tasks, every CLI is stopped
+  // as a shutdown (the chat is told why), then the runs get 3 s to record their end.
+  app.addHook('preClose', async function stopRuns () {
+    const { runner, orchestrator, automation } = app
+    await runner.claims.shut()
+    orchestrator.lanes.pause()
+    await automation.stop()
+    automation.abort()
+    const killing = runner.registry.killAll()
+    for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.lanes.abort(chatId, 'shutdown')
+    await killing
+    await orchestrator.drain(3000)
+    await automation.drain(3000)
   })
   await app.register(inboxPlugin)
   await app.register(webhooksPlugin)
