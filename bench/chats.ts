@@ -64,7 +64,7 @@ async function serviceRound (chats: number, fake: { claude: string, transcriptPa
       await new Promise((resolve) => setTimeout(resolve, 500))
       await askLoop(service.child, 'reset')
       const started = performance.now()
-      const outcomes = await Promise.all(Array.from({ length: chats }, (_, i) => chat(service.url, String(1000 + i), fake.text)))
+      const outcomes = await Promise.all(Array.from({ length: chats }, (_, i) => chat(service.adminUrl ?? '', String(1000 + i), fake.text)))
       const wallMs = performance.now() - started
       const loop = await askLoop(service.child, 'read')
       return { chats, loop, complete: outcomes.filter((o) => o.complete).length, wallMs }

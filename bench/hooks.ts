@@ -64,7 +64,7 @@ export async function benchHooks (): Promise<BenchResult> {
     const service = await startService({ pkg, home })
     try {
       for (const c of CONNECTIONS) {
-        const res = await fetch(`${service.url}/api/webhooks`, {
+        const res = await fetch(`${service.adminUrl ?? ''}/api/webhooks`, {
           method: 'POST',
           headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
           body: JSON.stringify({ id: `bench-${c}`, title: `bench ${c}`, mode: 'wake', prompt_template: 'Event: {{action}}', auth_mode: 'hmac', hmac_secret: SECRET, hmac_header: 'X-Signature', hmac_algorithm: 'sha256', hmac_encoding: 'hex', hmac_sig_prefix: 'sha256=' })

@@ -8,7 +8,7 @@ import { DuctorError, ErrorCodes } from '../src/errors.ts'
  * Guards the admin API (SPEC §10): every `/api` route needs `Authorization: Bearer <admin.token>`,
  * compared in constant time (the scheme case-insensitive), and a request that shows signs of a proxy
  * (any of PROXY_HEADERS) is refused with 403 unless `admin.allow_proxied`. The first line is the
- * listener: /api answers only on the admin listener (ADR 13). Register it inside the /api scope.
+ * listener: /api answers only on the admin listener (ADR 14). Register it inside the /api scope.
  */
 export interface AdminAuthOptions {
   token: () => string
@@ -32,7 +32,7 @@ async function adminAuth (app: FastifyInstance, opts: AdminAuthOptions): Promise
 
 /**
  * Headers a reverse proxy or CDN adds (or that a client adds to look like one went through). The
- * admin API has its own loopback listener (ADR 13), so this is the second line: a proxy pointed at
+ * admin API has its own loopback listener (ADR 14), so this is the second line: a proxy pointed at
  * that listener by hand still shows itself by one of these in almost every setup.
  */
 export const PROXY_HEADERS = [

@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { configSecrets, ENV_OVERRIDES, type Config } from '../src/config.ts'
+import { completeConfig, configSecrets, ENV_OVERRIDES, type Config } from '../src/config.ts'
+import { readUserJson } from '../src/json-location.ts'
+import { DuctorError, ErrorCodes, UserFileError } from '../src/errors.ts'
 import { createSecretMask, type SecretMask } from '../src/secret-mask.ts'
 import { writeJsonAtomic } from '../src/atomic-json.ts'
 import { planConfigPatch, type ConfigPatchPlan } from '../src/core/config-update.ts'
@@ -78,7 +80,18 @@ async function settingsPlugin (app: FastifyInstance, opts: SettingsOptions): Pro
 
   async function updateConfig (patch: unknown): Promise<ConfigPatchPlan> {
     const run = configWrites.then(async () => {
-      const plan = planConfigPatch(fileConfig, patch, env)
+      // The file is the user's: a hand edit since start is the base (kept, not written over), and a
+      // hand edit that is not JSON refuses the change instead of being replaced (ADR 0013).
+      const onDisk = opts.configPath === undefined
+        ? null
+        : await readUserJson(opts.configPath, 'nothing was changed; fix the file first').catch((err: unknown) => {
+          if (err instanceof UserFileError) throw new DuctorError(ErrorCodes.conflict, err.message)
+          throw err
+        })
+      const base = onDisk?.status === 'ok' && typeof onDisk.value === 'object' && onDisk.value !== null && !Array.isArray(onDisk.value)
+        ? completeConfig(onDisk.value as Record<string, unknown>)
+        : fileConfig
+      const plan = planConfigPatch(base, patch, env)
       if (opts.configPath !== undefined) await writeJsonAtomic(opts.configPath, plan.file)
       fileConfig = plan.file
       applyConfig(plan.effective)

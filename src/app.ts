@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { DuctorError, ErrorCodes, httpStatusByCode, isNoSpace, type ErrorCode } from './errors.ts'
 import type { Logger } from './logger-types.ts'
-import type { Config } from './config.ts'
+import { trustProxySetting, type Config } from './config.ts'
 import type { HomePaths } from './home/paths.ts'
 import type { Clock } from './clock.ts'
 import type { SecretMask } from './secret-mask.ts'
@@ -16,6 +16,7 @@ import orchestratorPlugin from '../plugins/orchestrator.ts'
 import automationPlugin from '../plugins/automation.ts'
 import inboxPlugin from '../plugins/inbox.ts'
 import webhooksPlugin from '../plugins/webhooks.ts'
+import listenersPlugin from '../plugins/listeners.ts'
 import healthRoutes from '../routes/health/index.ts'
 import adminRoutes from '../routes/admin/index.ts'
 import hookRoutes from '../routes/hooks/index.ts'
@@ -63,14 +64,14 @@ const codeByStatus: Record<number, ErrorCode> = {
 }
 
 /**
- * The Fastify application: plugins (the core's adapters) then routes, one error handler, one 404.
+ * The Fastify application: the parts (plugins/) then routes, one error handler, one 404.
  * Every error leaves as `{ error, message }` (SPEC §3); a 5xx never shows its internals.
  */
 export async function buildApp (deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: deps.config.server.trust_proxy,
+    trustProxy: fastifyTrustProxy(deps.config),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: true
@@ -87,6 +88,8 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     return reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
   })
 
+  // Before every route: /api answers only on the admin listener, the rest only on the public one (ADR 14).
+  await app.register(listenersPlugin)
   // Route schemas compile on their first request, with Fastify's compilers and our Ajv options:
   // additionalProperties: false means it (an unknown field is a 400 naming it, not silently dropped).
   await app.register(schemaCompilersPlugin)
@@ -120,7 +123,9 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   await app.register(inboxPlugin)
   await app.register(webhooksPlugin)
   await app.register(healthRoutes)
-  if (deps.config.webhooks.enabled) await app.register(hookRoutes)
+  // Always registered: `webhooks.enabled` is checked per delivery (403 while off), so
+  // `ductor webhook enable` (PATCH /api/config) switches webhooks on without a restart.
+  await app.register(hookRoutes)
   await app.register(telegramPlugin, {
     version: deps.version,
     requestRestart: deps.requestRestart,
@@ -133,6 +138,14 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   }
   if (deps.config.admin.enabled) await app.register(adminRoutes, { prefix: '/api', version: deps.version })
   return app
+}
+
+/** `server.trust_proxy` for Fastify (validated at load): addresses as a list, a hop count as proxy-addr's own rule. */
+function fastifyTrustProxy (config: Config): false | string[] | ((address: string, hop: number) => boolean) {
+  const setting = trustProxySetting(config.server.trust_proxy)
+  if (!setting.ok || setting.value === false) return false
+  const hops = setting.value
+  return typeof hops === 'number' ? (_address, hop) => hop < hops : hops
 }
 
 function describeError (err: FastifyError | DuctorError): { status: number, code: ErrorCode, message: string } {
@@ -149,7 +162,7 @@ function describeError (err: FastifyError | DuctorError): { status: number, code
   }
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return { status: 415, code: ErrorCodes.unsupportedMediaType, message: `${e.message}; send the body as JSON (Content-Type: application/json)` }
+    return { status: 415, code: ErrorCodes.unsupportedMediaType, message: 'the body must be JSON: send it with Content-Type: application/json' }
   }
   if (status >= 500) return { status, code: ErrorCodes.internal, message: 'internal error; see the service log' }
   return { status, code: codeByStatus[status] ?? ErrorCodes.badRequest, message: e.message }

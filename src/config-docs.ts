@@ -32,8 +32,11 @@ export function renderConfigDocs (): string {
 
 ductor reads \`config/config.json\` in its home (\`DUCTOR_HOME\`, default \`~/.ductor\`). On start a missing file
 is created with the defaults below, missing keys are filled in and written back, and keys ductor does not
-know are kept. An invalid value stops startup with one line naming the key, the value and what is
-allowed. Secrets marked *generated* are created once (32 random bytes) and kept; they never appear in
+know are kept (each is named in a warning at start and by \`ductor doctor\`, with the known key it most
+likely meant: \`cli_timout\` → did you mean \`cli_timeout\`?). An invalid value stops startup with one
+line naming the key, the value and what is allowed. A file that is not valid JSON stops startup (exit
+2) with one line naming the file, line and column; ductor never moves it aside or replaces it, and
+\`ductor init\` and \`PATCH /api/config\` refuse to write over it. Secrets marked *generated* are created once (32 random bytes) and kept; they never appear in
 logs or in \`GET /api/config\`.
 
 Environment variables override the file (they are not written to it), so a container needs no file:

@@ -78,7 +78,17 @@ export const ServerSchema = Type.Object({
   host: nullable(Type.String({ minLength: 1 }), 'Listen address of the one HTTP server; null = webhooks.host.'),
   port: nullable(Type.Integer({ minimum: 0, maximum: 65535 }), 'Listen port; null = webhooks.port (0 = any free port).'),
   public_url: Type.String({ default: '', description: 'Public HTTPS base URL behind the reverse proxy; set = Telegram webhook mode.' }),
-  trust_proxy: Type.Boolean({ default: false, description: 'Honour X-Forwarded-* headers from the reverse proxy.' })
+  trust_proxy: Type.Union([
+    Type.Boolean(),
+    Type.Integer({ minimum: 1, maximum: 16 }),
+    Type.String({ minLength: 1 }),
+    Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })
+  ], {
+    default: false,
+    description: 'Which reverse proxy to believe about the client address (X-Forwarded-For): its addresses or CIDR ranges ' +
+      '(a list, or one comma-separated string; "loopback" = 127.0.0.0/8 and ::1), or the number of proxies in front. ' +
+      'false = none. true is read as "loopback" (ductor doctor warns).'
+  })
 }, { ...open, default: {} })
 
 export const TelegramSchema = Type.Object({
@@ -92,7 +102,9 @@ export const TelegramSchema = Type.Object({
 export const AdminSchema = Type.Object({
   enabled: Type.Boolean({ default: true, description: 'Serve the admin REST API under /api.' }),
   token: Type.String({ default: '', description: 'Bearer token of the admin API (generated).', secret: true }),
-  allow_proxied: Type.Boolean({ default: false, description: 'Accept admin requests carrying X-Forwarded-For/Forwarded.' })
+  allow_proxied: Type.Boolean({ default: false, description: 'Accept admin requests carrying proxy headers (X-Forwarded-For, Forwarded, Via, …).' }),
+  host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address of the admin API\'s own listener; /api is served there only, never on server.host/server.port.' }),
+  port: nullable(Type.Integer({ minimum: 0, maximum: 65535 }), 'Port of the admin API\'s listener; null = the server\'s port + 1 (8743), or any free port when the server\'s is 0.')
 }, { ...open, default: {} })
 
 export const LimitsSchema = Type.Object({

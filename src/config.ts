@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import { isIP } from 'node:net'
 import { Value } from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { ConfigSchema, type Config } from './config-schema.ts'
-import { loadJsonFile, writeJsonAtomic } from './atomic-json.ts'
+import { writeJsonAtomic } from './atomic-json.ts'
+import { readUserJson } from './json-location.ts'
+import { UserFileError } from './errors.ts'
 import type { Logger } from './logger-types.ts'
 import { CLAUDE_MODELS, CODEX_MODELS, modelChoices, providerOfModel } from './models.ts'
 
@@ -28,6 +31,8 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, string]> = [
   ['DUCTOR_TELEGRAM_TOKEN', 'telegram_token'],
   ['DUCTOR_ALLOWED_USER_IDS', 'allowed_user_ids'],
   ['DUCTOR_ADMIN_TOKEN', 'admin.token'],
+  ['DUCTOR_ADMIN_HOST', 'admin.host'],
+  ['DUCTOR_ADMIN_PORT', 'admin.port'],
   ['DUCTOR_TELEGRAM_API_ROOT', 'telegram.api_root'],
   ['DUCTOR_PROVIDER', 'provider'],
   ['DUCTOR_MODEL', 'model'],
@@ -55,6 +60,8 @@ export interface LoadedConfig {
   path: string
   /** True when the file was created or had keys filled in and was written back. */
   written: boolean
+  /** Keys of the file ductor does not know (kept, unused), each with the nearest known key. */
+  unknownKeys: UnknownKey[]
 }
 
 /**
@@ -62,24 +69,89 @@ export interface LoadedConfig {
  * defaults and writes them back (unknown keys kept), generates missing secrets, then applies the
  * environment. Throws ConfigError for any invalid value.
  */
-export async function loadConfig (opts: { home: string, env?: NodeJS.ProcessEnv, logger?: Logger }): Promise<LoadedConfig> {
+export async function loadConfig (opts: { home: string, env?: NodeJS.ProcessEnv, logger?: Logger, then?: string }): Promise<LoadedConfig> {
   const path = configPath(opts.home)
-  const loaded = await loadJsonFile<Record<string, unknown>>(path, {
-    empty: () => ({}),
-    accept: (raw): raw is Record<string, unknown> => isPlainObject(raw),
-    logger: opts.logger
-  })
-  const before = JSON.stringify(loaded.value)
-  const fileConfig = completeConfig(loaded.value)
+  const then = opts.then ?? 'ductor left it as it is; fix it and start ductor again'
+  // A file the user wrote that is not JSON is never replaced: the start stops with file, line and
+  // column (issue 16; ADR 0013) instead of moving it aside and generating new tokens.
+  const read = await readUserJson(path, then)
+  const raw = read.status === 'missing' ? {} : read.value
+  if (!isPlainObject(raw)) {
+    throw new UserFileError(path, `${path}: holds ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}, not a JSON object of settings ({ "telegram_token": …, … }); ${then}`)
+  }
+  const before = JSON.stringify(raw)
+  const fileConfig = completeConfig(raw)
   for (const key of GENERATED_SECRETS) {
     if (getPath(fileConfig, key) === '') setPath(fileConfig, key, generateSecret())
   }
   assertValid(fileConfig, (path) => `config.json: ${path}`)
-  const written = loaded.status !== 'ok' || JSON.stringify(fileConfig) !== before
+  const written = read.status === 'missing' || JSON.stringify(fileConfig) !== before
   if (written) await writeJsonAtomic(path, fileConfig)
 
   const config = applyEnv(structuredClone(fileConfig), opts.env ?? process.env)
-  return { config, fileConfig, path, written }
+  return { config, fileConfig, path, written, unknownKeys: unknownConfigKeys(raw) }
+}
+
+/** A key of config.json that ductor does not know, and the known key it most likely meant. */
+export interface UnknownKey {
+  /** Dotted path, e.g. `cli_timout` or `heartbeat.quiet_strat`. */
+  key: string
+  suggestion: string | null
+}
+
+/** Keys the Python ductor writes that this edition does not use: kept quietly, never warned about. */
+const PYTHON_ONLY_KEYS = new Set(['ductor_home'])
+
+/** Every key of `raw` the schema does not know (objects with known children are walked). */
+export function unknownConfigKeys (raw: Record<string, unknown>): UnknownKey[] {
+  const out: UnknownKey[] = []
+  const walk = (obj: Record<string, unknown>, schema: TSchema, prefix: string): void => {
+    const props = (schema as { properties?: Record<string, TSchema> }).properties ?? {}
+    for (const [key, value] of Object.entries(obj)) {
+      const child = props[key]
+      const path = prefix + key
+      if (child === undefined) {
+        if (!PYTHON_ONLY_KEYS.has(path)) out.push({ key: path, suggestion: nearestKey(key, Object.keys(props), prefix) })
+        continue
+      }
+      const c = child as { type?: string, properties?: object }
+      if (c.type === 'object' && c.properties !== undefined && isPlainObject(value)) walk(value, child, `${path}.`)
+    }
+  }
+  walk(raw, ConfigSchema, '')
+  return out
+}
+
+/** One line about an unknown key: `config.json: unknown key "cli_timout" (kept, not used); did you mean "cli_timeout"?` */
+export function describeUnknownKey (u: UnknownKey, where = 'config.json'): string {
+  return `${where}: unknown key "${u.key}" (kept, not used)${u.suggestion === null ? '; see docs/configuration.md for the keys' : `; did you mean "${u.suggestion}"?`}`
+}
+
+/** The known key nearest to `key` by edit distance, when near enough to be a typo. */
+export function nearestKey (key: string, known: string[], prefix = ''): string | null {
+  let best: string | null = null
+  let bestDistance = Infinity
+  for (const candidate of known) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  if (best === null || bestDistance > Math.max(2, Math.floor(key.length / 3))) return null
+  return prefix + best
+}
+
+function editDistance (a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    prev = cur
+  }
+  return prev[b.length] ?? 0
 }
 
 /** Fills every missing key with its default; unknown keys stay. Does not validate. */
@@ -133,7 +205,7 @@ function parseEnvValue (name: string, key: string, text: string): unknown {
       return Number(part)
     })
   }
-  if (key === 'server.port') {
+  if (key === 'server.port' || key === 'admin.port') {
     if (!/^\d+$/.test(text)) throw new ConfigError(name, `${name}: "${text}" is not a port; expected an integer from 0 to 65535`)
     return Number(text)
   }
@@ -143,9 +215,18 @@ function parseEnvValue (name: string, key: string, text: string): unknown {
 /** Validates a complete config; throws a ConfigError naming the first bad key, its value and what is allowed. */
 export function assertValid (config: unknown, label: (path: string) => string): asserts config is Config {
   if (Value.Check(ConfigSchema, config)) {
-    const tz = (config as Config).user_timezone
+    const c = config as Config
+    const tz = c.user_timezone
     if (tz !== '' && !isValidTimeZone(tz)) {
       throw new ConfigError('user_timezone', `${label('/user_timezone')}: ${JSON.stringify(tz)} is not a time zone; expected an IANA name such as "Europe/Berlin", or "" for the host's zone`)
+    }
+    const trust = trustProxySetting(c.server.trust_proxy)
+    if (!trust.ok) {
+      throw new ConfigError('server.trust_proxy', `${label('/server/trust_proxy')}: ${trust.reason}; expected the reverse proxy's addresses (e.g. ["127.0.0.1"]), a number of proxies, or false`)
+    }
+    const server = listenAddress(c).port
+    if (c.admin.port !== null && c.admin.port !== 0 && c.admin.port === server) {
+      throw new ConfigError('admin.port', `${label('/admin/port')}: ${c.admin.port} is the server's port; the admin API has a listener of its own (ADR 14), so expected another port, or null for ${server + 1}`)
     }
     return
   }
@@ -240,6 +321,48 @@ export function setPath (obj: Record<string, unknown> | Config, key: string, val
 /** Where the one HTTP server listens: `server.host`/`server.port`, else `webhooks.host`/`webhooks.port`. */
 export function listenAddress (config: Config): { host: string, port: number } {
   return { host: config.server.host ?? config.webhooks.host, port: config.server.port ?? config.webhooks.port }
+}
+
+/**
+ * The admin API's own listener (ADR 14): `admin.host`, and `admin.port` or the server's port + 1
+ * (any free port when the server's is 0, the port below when the server's is 65535).
+ */
+export function adminListenAddress (config: Config): { host: string, port: number } {
+  const server = listenAddress(config).port
+  const port = config.admin.port ?? (server === 0 ? 0 : server === 65535 ? 65534 : server + 1)
+  return { host: config.admin.host, port }
+}
+
+/** Keywords proxy-addr (Fastify's trustProxy) understands besides addresses and CIDR ranges. */
+const PROXY_KEYWORDS: Readonly<Record<string, string>> = { loopback: '127.0.0.0/8, ::1', linklocal: '169.254.0.0/16, fe80::/10', uniquelocal: '10/8, 172.16/12, 192.168/16, fc00::/7' }
+
+/**
+ * `server.trust_proxy` as Fastify takes it, or the reason it cannot be used. `false`: no proxy is
+ * believed. A number: that many proxies in front (the address the last of them saw is the client).
+ * Addresses/CIDR ranges/keywords: X-Forwarded-For is read only on connections from them, right to
+ * left, skipping trusted hops. `true` (older configs) would believe whatever the client wrote first
+ * in X-Forwarded-For, so it is read as `loopback`: a proxy on this machine (`ductor doctor` warns).
+ */
+export function trustProxySetting (value: Config['server']['trust_proxy']): { ok: true, value: false | number | string[] } | { ok: false, reason: string } {
+  if (value === false) return { ok: true, value: false }
+  if (value === true) return { ok: true, value: ['loopback'] }
+  if (typeof value === 'number') return { ok: true, value }
+  const entries = (typeof value === 'string' ? value.split(',') : value).map((e) => e.trim())
+  for (const entry of entries) {
+    if (!isProxyAddress(entry)) {
+      return { ok: false, reason: `${JSON.stringify(entry)} is not an IP address, a CIDR range (e.g. 10.0.0.0/8) or one of ${Object.keys(PROXY_KEYWORDS).join(', ')}` }
+    }
+  }
+  return { ok: true, value: entries }
+}
+
+function isProxyAddress (entry: string): boolean {
+  if (Object.hasOwn(PROXY_KEYWORDS, entry)) return true
+  const [address = '', bits, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (bits === undefined) return true
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
 
 /** Telegram's effective mode: `auto` means webhook when a public URL is set, else polling. */

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import closeWithGrace from 'close-with-grace'
-import { loadConfig, listenAddress, pinoLevel, ConfigError, configSecrets, type Config } from './config.ts'
+import { loadConfig, listenAddress, adminListenAddress, pinoLevel, ConfigError, configSecrets, describeUnknownKey, type Config } from './config.ts'
+import { UserFileError } from './errors.ts'
 import { createLogger, createSecretScrubber, type Logger } from './logger.ts'
 import { resolveHome, homePaths, type HomePaths } from './home/paths.ts'
 import { acquirePidLock, PidLockError, type PidLock } from './home/pid-lock.ts'
@@ -18,7 +19,10 @@ export interface Service {
   config: Config
   paths: HomePaths
   logger: Logger
+  /** The public listener: /health, /hooks, the Telegram webhook. */
   url: string
+  /** The admin API's listener (/api), or null when admin.enabled is false. */
+  adminUrl: string | null
   /** Graceful stop: stop intake, drain, kill children, flush stores, close the server. */
   close: () => Promise<void>
 }
@@ -31,13 +35,13 @@ export interface StartOptions {
   requestRestart?: () => void
 }
 
-/** Starts the whole service on its home: config → logger → lock → seed → core → app → listen. */
+/** Starts the whole service on its home: config → logger → lock → seed → app (its parts) → listen. */
 export async function startService (opts: StartOptions = {}): Promise<Service> {
   const env = opts.env ?? process.env
   const home = resolveHome(env)
   await mkdir(home, { recursive: true })
   const paths = homePaths(home)
-  const { config, fileConfig, path: configPath } = await loadConfig({ home, env })
+  const { config, fileConfig, path: configPath, unknownKeys } = await loadConfig({ home, env })
 
   // The config's secrets are scrubbed from the first log line on; the settings plugin adds those of
   // every config applied later, the webhooks plugin every hook secret.
@@ -52,6 +56,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     quietStdout: opts.logDestination !== undefined
   })
 
+  for (const unknown of unknownKeys) logger.warn({ key: unknown.key, suggestion: unknown.suggestion }, describeUnknownKey(unknown))
   if (config.model !== fileConfig.model && (env['DUCTOR_MODEL'] ?? '') === '') {
     logger.warn({ provider: config.provider, model: config.model, fileModel: fileConfig.model },
       `model "${fileConfig.model}" does not belong to the provider ${config.provider}: running ${config.provider} with its default model ${config.model} (set "model" in ${configPath} or DUCTOR_MODEL)`)
@@ -63,18 +68,20 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     await seedHome(home, { variant: detectCliVariant(config, env), logger })
     const version = readVersion()
     const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber, version, requestRestart: opts.requestRestart ?? (() => {}) })
+    // The admin API has a listener of its own, off the public port (ADR 14); it is up before /health answers.
+    const adminUrl = config.admin.enabled ? await listenAdmin(app, config) : null
     const { host, port } = listenAddress(config)
     await app.listen({ host, port })
     const address = app.server.address()
     const boundPort = typeof address === 'object' && address !== null ? address.port : port
     const clientHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
     const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${boundPort}`
-    app.settings.setApiUrl(url)
+    app.settings.setApiUrl(adminUrl ?? url)
     // The replay waits for the runner: nothing is loaded between a done mark and its spawn.
     await app.runner.ready()
     await app.inbox.start()
-    await writeServiceInfo(paths.state, { pid: process.pid, url, version, started_at: new Date().toISOString() })
-    logger.info({ url, home, version }, 'ductor is listening')
+    await writeServiceInfo(paths.state, { pid: process.pid, url, admin_url: adminUrl, version, started_at: new Date().toISOString() })
+    logger.info({ url, adminUrl, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined
     return {
       app,
@@ -82,6 +89,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
       paths,
       logger,
       url,
+      adminUrl,
       close: async () => {
         closed ??= (async () => {
           try {
@@ -103,6 +111,18 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   }
 }
 
+async function listenAdmin (app: App, config: Config): Promise<string> {
+  const { host, port } = adminListenAddress(config)
+  try {
+    return await app.listenAdmin({ host, port })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') throw new Error(`the admin API's address ${host}:${port} is already in use; set admin.port (or DUCTOR_ADMIN_PORT) to a free port`)
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new Error(`admin.host ${host} is not an address of this machine; set it to 127.0.0.1`)
+    throw err
+  }
+}
+
 /**
  * The process entry used by `ductor serve`: starts the service and makes close-with-grace the only
  * exit path (SIGINT/SIGTERM → exit 0; a restart request → exit 42). Startup errors print one line.
@@ -119,7 +139,7 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
     service = await startService({ ...opts, requestRestart })
   } catch (err) {
     process.stderr.write(`ductor: ${startupMessage(err)}\n`)
-    process.exit(err instanceof ConfigError ? CONFIG_ERROR_EXIT_CODE : 1)
+    process.exit(err instanceof ConfigError || err instanceof UserFileError ? CONFIG_ERROR_EXIT_CODE : 1)
   }
   // Once per home: where things are and the next step (stdout, like any CLI's first words).
   const welcome = await welcomeOnce({ url: service.url, paths: service.paths, config: service.config, envToken: ((opts.env ?? process.env)['DUCTOR_TELEGRAM_TOKEN'] ?? '') !== '' })
@@ -134,7 +154,7 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
 }
 
 export function startupMessage (err: unknown): string {
-  if (err instanceof ConfigError || err instanceof PidLockError) return err.message
+  if (err instanceof ConfigError || err instanceof PidLockError || err instanceof UserFileError) return err.message
   const e = err as NodeJS.ErrnoException
   if (e?.code === 'EADDRINUSE') return `the address is already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}); set server.port or DUCTOR_PORT to a free port`
   if (e?.code === 'EACCES' || e?.code === 'EROFS' || e?.code === 'ENOSPC') return `cannot write ${e.path ?? 'the home directory'}: ${e.code}`

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { loadConfig, ConfigError, listenAddress, telegramMode } from '../src/config.ts'
+import { loadConfig, ConfigError, listenAddress, telegramMode, trustProxySetting } from '../src/config.ts'
 import { tempDir } from './helper.ts'
 
 async function writeConfig (home: string, value: unknown): Promise<void> {
@@ -155,13 +155,46 @@ test('an invalid environment value names the variable', async (t) => {
   await assert.rejects(loadConfig({ home, env: { DUCTOR_ALLOWED_USER_IDS: '12,abc' } }), /DUCTOR_ALLOWED_USER_IDS: "abc"/)
 })
 
-test('a config file that is not JSON is moved aside and defaults are used', async (t) => {
+test('a config file that is not JSON is refused with file, line and column, and never replaced', async (t) => {
   const home = await tempDir(t)
-  await writeConfig(home, '{ "model": "opus", ')
-  const { config } = await loadConfig({ home, env: {} })
-  assert.equal(config.model, 'opus')
-  const { readdir } = await import('node:fs/promises')
-  const names = await readdir(join(home, 'config'))
-  assert.ok(names.some((n) => n.startsWith('config.json.corrupt-')), 'the broken file is kept')
-  assert.equal((await readBack(home)).provider, 'claude')
+  const text = '{\n  "telegram_token": "123:abc",\n  "model": "opus",\n}\n'
+  await writeConfig(home, text)
+  await assert.rejects(loadConfig({ home, env: {} }), (err: Error) => {
+    assert.equal(err.name, 'UserFileError')
+    assert.equal(err.message, `${join(home, 'config', 'config.json')} is not valid JSON: line 4, column 1: Expected double-quoted property name; ductor left it as it is; fix it and start ductor again`)
+    return true
+  })
+  const { readdir, readFile } = await import('node:fs/promises')
+  assert.deepEqual(await readdir(join(home, 'config')), ['config.json'], 'nothing moved aside or added')
+  assert.equal(await readFile(join(home, 'config', 'config.json'), 'utf8'), text, 'the text is as the user left it')
+  await writeConfig(home, '[1]')
+  await assert.rejects(loadConfig({ home, env: {} }), /config\.json: holds a list, not a JSON object of settings/)
+})
+
+test('unknown keys are kept and reported with the nearest known key', async (t) => {
+  const home = await tempDir(t)
+  await writeConfig(home, JSON.stringify({ cli_timout: 900, heartbeat: { quiet_strat: 22 }, ductor_home: '~/.ductor', zzz_custom: 1 }))
+  const { unknownKeys, fileConfig } = await loadConfig({ home, env: {} })
+  assert.deepEqual(unknownKeys, [
+    { key: 'cli_timout', suggestion: 'cli_timeout' },
+    { key: 'heartbeat.quiet_strat', suggestion: 'heartbeat.quiet_start' },
+    { key: 'zzz_custom', suggestion: null }
+  ], 'the Python ductor\'s ductor_home is known to be unused, not reported')
+  assert.equal((fileConfig as unknown as Record<string, unknown>)['cli_timout'], 900, 'kept')
+  assert.equal(fileConfig.cli_timeout, 600)
+})
+
+test('server.trust_proxy: addresses, CIDR ranges, keywords or a hop count; true loads as loopback; a wrong entry names itself', async (t) => {
+  assert.deepEqual(trustProxySetting(false), { ok: true, value: false })
+  assert.deepEqual(trustProxySetting(true), { ok: true, value: ['loopback'] }, 'true never believes the client\'s own X-Forwarded-For')
+  assert.deepEqual(trustProxySetting(2), { ok: true, value: 2 })
+  assert.deepEqual(trustProxySetting('127.0.0.1, 10.0.0.0/8'), { ok: true, value: ['127.0.0.1', '10.0.0.0/8'] })
+  assert.deepEqual(trustProxySetting(['::1', 'fd00::/8', 'uniquelocal']), { ok: true, value: ['::1', 'fd00::/8', 'uniquelocal'] })
+  for (const bad of ['everyone', '10.0.0.0/33', '300.1.1.1', '10.0.0.1/8/1', '::1/129']) assert.equal(trustProxySetting([bad]).ok, false, bad)
+
+  const home = await tempDir(t)
+  await writeConfig(home, { server: { trust_proxy: ['127.0.0.1', 'proxy.example.com'] } })
+  await assert.rejects(loadConfig({ home, env: {} }), (err: unknown) => err instanceof ConfigError && err.key === 'server.trust_proxy' && /"proxy\.example\.com" is not an IP address/.test(err.message))
+  await writeConfig(home, { server: { trust_proxy: true } })
+  assert.equal((await loadConfig({ home, env: {} })).config.server.trust_proxy, true, 'an old config with true still loads')
 })

@@ -64,6 +64,8 @@ export async function tempHome (files: Record<string, unknown> = {}): Promise<{ 
 export interface Started {
   child: ChildProcess
   url: string
+  /** The admin API's own listener (ADR 13); the bare baselines have none. */
+  adminUrl?: string
   /** Milliseconds from spawn to the first `/health` 200. */
   startMs: number
   stop: () => Promise<void>
@@ -109,20 +111,21 @@ export interface StartServiceOptions {
 /** Starts the compiled service on `home` and a free loopback port; resolves at the first /health 200. */
 export async function startService (opts: StartServiceOptions): Promise<Started> {
   const port = await freePort()
+  const adminPort = await freePort()
   const url = `http://127.0.0.1:${port}`
   const startedAt = process.hrtime.bigint()
   // BENCH_SERVICE_NODE_ARGS: extra node flags for the service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const extra = (process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')
   const child = spawn(process.execPath, [...extra, ...(opts.nodeArgs ?? []), opts.pkg.bin, 'serve', '--no-supervisor'], {
     cwd: opts.home,
-    env: { ...process.env, NODE_ENV: 'production', DUCTOR_HOME: opts.home, DUCTOR_HOST: '127.0.0.1', DUCTOR_PORT: String(port), DUCTOR_LOG_LEVEL: 'WARNING', ...opts.env },
+    env: { ...process.env, NODE_ENV: 'production', DUCTOR_HOME: opts.home, DUCTOR_HOST: '127.0.0.1', DUCTOR_PORT: String(port), DUCTOR_ADMIN_PORT: String(adminPort), DUCTOR_LOG_LEVEL: 'WARNING', ...opts.env },
     stdio: ['ignore', 'ignore', 'pipe', ...(opts.ipc === true ? ['ipc' as const] : [])]
   })
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4000) })
   try {
     const startMs = await waitHealthy(child, url, startedAt, opts.timeoutMs ?? 30_000)
-    return { child, url, startMs, stop: async () => { await stopChild(child) } }
+    return { child, url, adminUrl: `http://127.0.0.1:${adminPort}`, startMs, stop: async () => { await stopChild(child) } }
   } catch (err) {
     await stopChild(child)
     throw new Error(`${(err as Error).message}; stderr: ${stderr.trim()}`)

@@ -7,6 +7,8 @@ import { CronJobSchema, CronJobCreateSchema, CronJobPatchSchema, JOB_ID_PATTERN,
 import { checkTaskFolderTarget, createTaskFolder, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
 import { RunListSchema } from './runs.ts'
 import { resolveQuietWindow } from '../../src/automation/quiet-hours.ts'
+import { cronJobProblem, scheduleProblem } from '../../src/automation/cron-plan.ts'
+import { isValidTimezone } from '../../src/automation/tz.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 import { writeFileAtomic } from '../../src/atomic-json.ts'
 
@@ -24,7 +26,8 @@ const JobView = Type.Object({
       source: Type.Union([Type.Literal('job'), Type.Literal('cron')], { description: '`job`: its own quiet_start/quiet_end; `cron`: the cron-wide cron.quiet_start/quiet_end of the config' })
     }),
     Type.Null()
-  ], { description: 'the quiet window the job is skipped in (local hours, in the user\'s zone), or null: it runs at any hour' })
+  ], { description: 'the quiet window the job is skipped in (local hours, in the user\'s zone), or null: it runs at any hour' }),
+  problem: Type.Union([Type.String(), Type.Null()], { description: 'why the job cannot run as written (a bad schedule or time zone, e.g. after a hand edit of cron_jobs.json), or null; such a job has no next runs and never runs until it is fixed' })
 })
 
 /** Cron jobs (SPEC §8.2, §10): the same field names as cron_jobs.json; schedules validated with their next runs. */
@@ -37,13 +40,19 @@ const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const window = resolveQuietWindow(job, app.settings.config().cron)
     return window === null ? null : { start: window.start, end: window.end, source: window.source === 'task' ? 'job' as const : 'cron' as const }
   }
-  const view = (job: CronJob) => ({
-    job,
-    zone: cron.zoneOf(job),
-    next_runs: job.enabled ? cron.nextRuns(job, 5).map((ms) => new Date(ms).toISOString()) : [],
-    running: cron.running().includes(job.id),
-    quiet_hours: quietHours(job)
-  })
+  // A job that cannot run as written (a hand-edited schedule or zone) is shown with its problem and no
+  // next runs; it never breaks the list of the others.
+  const view = (job: CronJob) => {
+    const problem = cronJobProblem(job)
+    return {
+      job,
+      zone: problem !== null && job.timezone !== '' && !isValidTimezone(job.timezone) ? job.timezone : cron.zoneOf(job),
+      next_runs: job.enabled && problem === null ? cron.nextRuns(job, 5).map((ms) => new Date(ms).toISOString()) : [],
+      running: cron.running().includes(job.id),
+      quiet_hours: quietHours(job),
+      problem
+    }
+  }
   const find = (id: string): CronJob => {
     const job = cron.store.get(id)
     if (job === undefined) throw new DuctorError(ErrorCodes.notFound, `no cron job "${id}"; list them with GET /api/cron`)
@@ -91,8 +100,15 @@ const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { task_description: description, ...patch } = request.body
     const current = find(request.params.id)
+    // Only the fields given are checked: a job with a bad schedule and a bad zone is fixed one field at a time.
+    if (patch.schedule !== undefined) {
+      const problem = scheduleProblem(patch.schedule)
+      if (problem !== null) throw new DuctorError(ErrorCodes.badRequest, problem)
+    }
     if (patch.schedule !== undefined || patch.timezone !== undefined) {
-      cron.nextRuns({ schedule: patch.schedule ?? current.schedule, timezone: patch.timezone ?? current.timezone }, 1)
+      const schedule = patch.schedule ?? current.schedule
+      const timezone = patch.timezone ?? current.timezone
+      if (scheduleProblem(schedule) === null && (timezone === '' || isValidTimezone(timezone))) cron.nextRuns({ schedule, timezone }, 1)
     }
     // The task folder the job will use is checked before anything is saved (the store checks the
     // rest of the merged job): a bad PATCH answers 400 and leaves cron_jobs.json as it was.

@@ -29,10 +29,11 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const c = config()
     const publicUrl = c.server.public_url.replace(/\/+$/, '')
     if (publicUrl !== '') return `${publicUrl}/hooks/${id}`
-    const local = app.settings.apiUrl()
-    if (local !== null) return `${local}/hooks/${id}`
-    const { host, port } = listenAddress(c)
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}/hooks/${id}`
+    // The public listener (where /hooks is; the admin API has its own, ADR 14), with the port it got.
+    const { host: configured, port } = listenAddress(c)
+    const bound = app.server.address()
+    const host = configured === '0.0.0.0' ? '127.0.0.1' : configured === '::' ? '::1' : configured
+    return `http://${host.includes(':') ? `[${host}]` : host}:${typeof bound === 'object' && bound !== null ? bound.port : port}/hooks/${id}`
   }
   const view = (hook: Readonly<Hook>) => {
     const { token, hmac_secret: secret, ...rest } = hook

@@ -47,6 +47,10 @@ function checkSchedule (schedule: unknown): { expr: CronExpression } | { problem
     if (!NICKNAMES.has(text.toLowerCase())) return { problem: `schedule "${text}" is not supported; use 5 fields or one of ${[...NICKNAMES].join(' ')}` }
   } else if (text.split(/\s+/).length !== 5) {
     return { problem: `schedule "${text}" must have exactly 5 fields: minute hour day-of-month month day-of-week` }
+  } else if (/h/i.test(text.replace(/\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)\b/gi, ''))) {
+    // cron-parser reads `H` as a random value chosen anew at every parse, so the job would move at
+    // every restart: refused (ADR 0013). A fixed minute does the same job.
+    return { problem: `schedule "${text}": H (a hashed/random value) is not supported; write a fixed value instead, e.g. "17 * * * *"` }
   }
   try {
     // With a start date given, cron-parser does not ask the host's zone for "now" (a quarter of a
@@ -103,6 +107,20 @@ export function nextRuns (schedule: string, tz: string, after: number, n: number
 }
 
 /**
+ * Why a job cannot run as written (a bad schedule, an unknown time zone), or null. Such a job is kept,
+ * listed with this problem, and never run until it is fixed; a misspelt zone is never replaced by
+ * the user's zone silently (issue 16).
+ */
+export function cronJobProblem (job: { id: string, schedule: string, timezone?: string | null }): string | null {
+  const schedule = scheduleProblem(job.schedule)
+  if (schedule !== null) return `${schedule}; the job does not run until it is fixed: ductor cron edit ${job.id} --schedule "…"`
+  if (typeof job.timezone === 'string' && job.timezone !== '' && !isValidTimezone(job.timezone)) {
+    return `timezone "${job.timezone}" is not a known IANA time zone (e.g. Europe/Berlin, UTC); the job does not run until it is fixed: ductor cron edit ${job.id} --timezone …`
+  }
+  return null
+}
+
+/**
  * The zone a job runs in: the first valid name of `candidates` (job timezone, `user_timezone`,
  * `$TZ`, host zone, in that order), else `UTC`. Empty and unknown names are skipped.
  */
@@ -128,6 +146,8 @@ export function toPlanEntries (
   const entries: PlanEntry[] = []
   for (const job of jobs) {
     if (job.enabled === false) continue
+    // A job with a zone that does not exist is not planned (it is listed with its problem instead).
+    if (typeof job.timezone === 'string' && job.timezone !== '' && !isValidTimezone(job.timezone)) continue
     entries.push({ id: job.id, schedule: job.schedule, timezone: resolveTimezone(job.timezone, fallbackTimezone) })
   }
   return entries

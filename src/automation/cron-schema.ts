@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
+import { canonicalTimezone } from './tz.ts'
 
 /**
  * Cron jobs in the original's snake_case shape (SPEC §8.2). Three schemas:
@@ -171,6 +172,9 @@ export function normalizeCronJob (raw: CronJobFile): CronJob {
     // `description`/`timezone`/`created_at`/`cli_parameters` are never null after loading.
     if (job[key] === undefined || (job[key] === null && (value !== null))) job[key] = value
   }
+  // A known zone is kept in its canonical spelling (`europe/berlin` → `Europe/Berlin`); an unknown one
+  // stays as typed, so the job can show what is wrong with it (and does not run).
+  job['timezone'] = canonicalTimezone(job['timezone']) ?? job['timezone']
   return job as CronJob
 }
 

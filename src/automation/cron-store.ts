@@ -3,15 +3,16 @@ import { createHash } from 'node:crypto'
 import { basename } from 'node:path'
 import type { Clock } from '../clock.ts'
 import { systemClock } from '../clock.ts'
-import { DuctorError, ErrorCodes } from '../errors.ts'
+import { DuctorError, ErrorCodes, UserFileError } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
-import { loadJsonFile, removeOrphanTemps, writeFileAtomic } from '../atomic-json.ts'
-import { scheduleProblem } from './cron-plan.ts'
+import { removeOrphanTemps, writeFileAtomic } from '../atomic-json.ts'
+import { describeJsonProblem, jsonProblem } from '../json-location.ts'
+import { cronJobProblem, scheduleProblem } from './cron-plan.ts'
 import {
   CronJobCreateSchema, CronJobPatchSchema, DEFAULT_AGENT_INSTRUCTION, parseCronJobsDocument,
   schemaProblem, serializeCronJob, type CronJob, type CronJobCreate, type CronJobPatch
 } from './cron-schema.ts'
-import { isValidTimezone } from './tz.ts'
+import { canonicalTimezone, isValidTimezone } from './tz.ts'
 
 /**
  * `cron_jobs.json` (SPEC §8.2) in memory, with O(1) lookup by id and serialized atomic writes.
@@ -24,8 +25,9 @@ import { isValidTimezone } from './tz.ts'
  * A hand edit that does not validate is NOT moved aside (the user may be half-way through editing):
  * the last good jobs stay in force, the problem is logged once per distinct content, and until the
  * file is fixed the store refuses changes through the API (`conflict`) instead of overwriting the
- * user's text; run results are then kept in memory only. Only the startup `load()` quarantines a
- * corrupt file (SPEC §11). A file that disappears keeps the last jobs in memory (delete-to-clear is
+ * user's text; run results are then kept in memory only. At startup `load()` refuses a file that
+ * is not JSON or not `{ "jobs": [...] }` with a UserFileError naming file, line and column (exit 2):
+ * the user's file is never moved aside (ADR 0013). A file that disappears keeps the last jobs in memory (delete-to-clear is
  * not a thing: write `{"jobs": []}`); the next change recreates it.
  */
 
@@ -46,10 +48,9 @@ export type CronReloadResult =
 
 export type CronLoadResult =
   | { status: 'ok' | 'missing', count: number }
-  | { status: 'quarantined', count: 0, movedTo: string }
 
 export interface CronStore {
-  /** Startup load; a corrupt file is moved aside and the store starts empty. */
+  /** Startup load; a file that is not JSON (or not `{ jobs: [...] }`) throws a UserFileError and is left as it is. */
   load: () => Promise<CronLoadResult>
   /**
    * Picks up hand edits (see the module doc). `unlessBusy`: answer `busy` at once instead of waiting
@@ -136,7 +137,8 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
     try {
       raw = JSON.parse(text)
     } catch (err) {
-      return { ok: false, problem: `not valid JSON: ${(err as Error).message}` }
+      const where = jsonProblem(text)
+      return { ok: false, problem: where === null ? `not valid JSON: ${(err as Error).message}` : `not valid JSON: line ${where.line}, column ${where.column}: ${where.message}` }
     }
     return parseCronJobsDocument(raw)
   }
@@ -174,6 +176,7 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
     known = { identity: snap.identity, hash: snap.hash }
     adopt(parsed.jobs, parsed.extra)
     logger?.info({ path, count: parsed.jobs.length }, `${name} changed on disk; reloaded ${parsed.jobs.length} jobs`)
+    reportProblems(parsed.jobs)
     return { status: 'reloaded', count: parsed.jobs.length }
   }
 
@@ -232,11 +235,25 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
     })
   }
 
-  function checkSemantics (job: CronJob): void {
-    const problem = scheduleProblem(job.schedule)
-    if (problem !== null) throw new DuctorError(ErrorCodes.badRequest, problem)
-    if (job.timezone !== '' && !isValidTimezone(job.timezone)) {
-      throw new DuctorError(ErrorCodes.badRequest, `timezone "${job.timezone}" is not a known IANA time zone (e.g. Europe/Berlin)`)
+  /**
+   * Checks the fields a change sets (all of a new job's, only the given ones of a patch), so a job
+   * with one bad field can be fixed one field at a time. Zones are stored canonical.
+   */
+  function checkSemantics (fields: { schedule?: string, timezone?: string }): void {
+    if (fields.schedule !== undefined) {
+      const problem = scheduleProblem(fields.schedule)
+      if (problem !== null) throw new DuctorError(ErrorCodes.badRequest, problem)
+    }
+    if (fields.timezone !== undefined && fields.timezone !== '' && !isValidTimezone(fields.timezone)) {
+      throw new DuctorError(ErrorCodes.badRequest, `timezone "${fields.timezone}" is not a known IANA time zone (e.g. Europe/Berlin)`)
+    }
+  }
+
+  /** Logs, once per content, each job that cannot run as written (it stays listed with its problem). */
+  function reportProblems (list: Iterable<CronJob>): void {
+    for (const job of list) {
+      const problem = cronJobProblem(job)
+      if (problem !== null) logger?.error({ path, jobId: job.id, problem }, `cron job "${job.id}" will not run: ${problem}`)
     }
   }
 
@@ -257,21 +274,15 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
         const parsed = parse(snap.text)
         if (parsed.ok) {
           adopt(parsed.jobs, parsed.extra)
+          reportProblems(parsed.jobs)
           known = { identity: snap.identity, hash: snap.hash }
           return { status: 'ok', count: parsed.jobs.length }
         }
-        // Let the shared loader move the file aside (kept, logged loudly) and start empty.
-        const result = await loadJsonFile<unknown>(path, {
-          empty: () => ({ jobs: [] }),
-          accept: (raw): raw is unknown => parseCronJobsDocument(raw).ok,
-          logger,
-          now: clock.now
-        })
-        const again = parseCronJobsDocument(result.value)
-        adopt(again.ok ? again.jobs : [], again.ok ? again.extra : {})
-        known = { identity: await identityOf(), hash: null }
-        if (result.status === 'quarantined') return { status: 'quarantined', count: 0, movedTo: result.movedTo }
-        return { status: result.status, count: jobs.size }
+        // cron_jobs.json is the user's file: never moved aside or replaced. The start stops with the
+        // file, line and column (issue 16, ADR 0013); the jobs come back when the file is fixed.
+        const syntax = jsonProblem(snap.text)
+        const then = 'ductor left it as it is; fix it and start ductor again'
+        throw new UserFileError(path, syntax !== null ? `${describeJsonProblem(path, syntax)}; ${then}` : `${path}: ${parsed.problem}; ${then}`)
       })
     },
     async reload (opts = {}) {
@@ -295,7 +306,7 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
         task_folder: input.task_folder ?? input.id,
         agent_instruction: input.agent_instruction ?? DEFAULT_AGENT_INSTRUCTION,
         enabled: input.enabled ?? true,
-        timezone: input.timezone ?? '',
+        timezone: canonicalTimezone(input.timezone) ?? input.timezone ?? '',
         created_at: new Date(clock.now()).toISOString(),
         last_run_at: null,
         last_run_status: null,
@@ -320,8 +331,8 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
       return await mutate((current) => {
         const existing = current.get(id)
         if (existing === undefined) throw new DuctorError(ErrorCodes.notFound, `no cron job with id "${id}"`)
-        const job: CronJob = { ...existing, ...patch }
-        checkSemantics(job)
+        checkSemantics(patch)
+        const job: CronJob = { ...existing, ...patch, ...(patch.timezone !== undefined && { timezone: canonicalTimezone(patch.timezone) ?? patch.timezone }) }
         const next = new Map(current)
         next.set(id, job)
         return { next, result: job }

@@ -44,6 +44,15 @@ export function isValidTimezone (tz: unknown): tz is string {
   return ok
 }
 
+/**
+ * The canonical spelling of a zone this Node knows (`utc` → `UTC`, `europe/berlin` → `Europe/Berlin`),
+ * or null for one it does not. Zones are stored this way, whatever the user typed.
+ */
+export function canonicalTimezone (tz: unknown): string | null {
+  if (!isValidTimezone(tz)) return null
+  return formatterFor(tz).resolvedOptions().timeZone
+}
+
 let host: { envTz: string | undefined, zone: string } | null = null
 
 /** The host's zone as Node sees it (honours `$TZ`); `UTC` when it cannot tell. */

@@ -22,7 +22,7 @@ export interface ApiClient {
 
 /**
  * Finds the admin API: `DUCTOR_API_URL` / `DUCTOR_API_TOKEN` (set for the agent's own runs), else the
- * running service's address (`state/service.json`) and `admin.token` from the home's config.
+ * running service's admin listener (`admin_url` in `state/service.json`) and `admin.token` from the home's config.
  */
 export async function connectApi (env: NodeJS.ProcessEnv = process.env): Promise<ApiClient> {
   const home = resolveHome(env)
@@ -32,7 +32,8 @@ export async function connectApi (env: NodeJS.ProcessEnv = process.env): Promise
   if (url === '') {
     const info = await readServiceInfo(paths.state)
     if (info === null) throw new ApiError(0, `the ductor service is not running (home ${home}); start it with: ductor serve`)
-    url = info.url
+    if (info.admin_url === null) throw new ApiError(0, `the admin API is switched off (admin.enabled is false in ${paths.config})`)
+    url = info.admin_url ?? info.url
   }
   if (token === '') {
     const config = await readFile(paths.config, 'utf8').then((t) => JSON.parse(t) as { admin?: { token?: string } }).catch(() => null)

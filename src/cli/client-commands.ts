@@ -57,7 +57,7 @@ export function runsCommand (): Command {
     .option('--active', 'only runs in progress')
     .option('--kind <kind>', 'chat, cron, webhook or heartbeat')
     .option('--status <status>', 'e.g. success, error, skipped:quiet_hours')
-    .option('--limit <n>', 'how many (default 20)', '20')
+    .option('--limit <n>', 'how many', '20')
     .option('--json', 'print JSON')
     .action(async (opts: { active?: boolean, kind?: string, status?: string, limit: string, json?: boolean }) => {
       const api = await connectApi()

@@ -27,7 +27,7 @@ interface CronJob {
   quiet_end: number | null
   dependency: string | null
 }
-interface JobView { job: CronJob, zone: string, next_runs: string[], running: boolean, quiet_hours?: { start: number, end: number, source: 'job' | 'cron' } | null }
+interface JobView { job: CronJob, zone: string, next_runs: string[], running: boolean, quiet_hours?: { start: number, end: number, source: 'job' | 'cron' } | null, problem?: string | null }
 
 type Opts = Record<string, unknown> & { json?: boolean }
 
@@ -73,6 +73,7 @@ const path = (id: string): string => `/cron/${encodeURIComponent(id)}`
 
 function nextRunsText (view: JobView): string {
   if (!view.job.enabled) return 'none (disabled)'
+  if (typeof view.problem === 'string') return 'none (see the problem above)'
   return view.next_runs.length === 0 ? 'never' : view.next_runs.map((iso) => formatInZone(iso, view.zone)).join('\n')
 }
 
@@ -89,6 +90,7 @@ function quietText (view: JobView): string {
 function describe (view: JobView): string {
   const { job } = view
   return `${job.id}: ${job.title}\n` + details([
+    ...(typeof view.problem === 'string' ? [['PROBLEM', view.problem] as [string, unknown]] : []),
     ['schedule', `${job.schedule} (${view.zone}${job.timezone === '' ? ', the user\'s zone' : ''})`],
     ['enabled', job.enabled ? 'yes' : 'no'],
     ['description', job.description],
@@ -129,7 +131,7 @@ export function cronCommand (): Command {
         ...v.job,
         on: v.job.enabled ? 'yes' : 'no',
         zone: v.zone,
-        next: v.next_runs[0] === undefined ? null : formatInZone(v.next_runs[0], v.zone),
+        next: typeof v.problem === 'string' ? `never: broken (ductor cron show ${v.job.id})` : v.next_runs[0] === undefined ? null : formatInZone(v.next_runs[0], v.zone),
         last: v.running ? 'running' : v.job.last_run_status
       })), [['id', 'id'], ['schedule', 'schedule'], ['zone', 'zone'], ['on', 'on'], ['next', 'next run'], ['last', 'last status'], ['title', 'title']]))
     })

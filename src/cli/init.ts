@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander'
+import { UserFileError } from '../errors.ts'
 import { mkdir } from 'node:fs/promises'
 import { resolveHome, homePaths } from '../home/paths.ts'
 import { readPidFile } from '../home/pid-lock.ts'
@@ -69,7 +70,7 @@ export function initCommand (): Command {
         }
       }
       await mkdir(home, { recursive: true })
-      const { fileConfig, path } = await loadConfig({ home, env: {} })
+      const { fileConfig, path } = await loadConfig({ home, env: {}, then: 'ductor init changed nothing; fix the file (or move it away) and run ductor init again' })
       const config = applyAnswers(fileConfig, answers)
       const changed = changedKeys(fileConfig, config)
       if (changed.length > 0) await writeJsonAtomic(path, config)
@@ -91,7 +92,8 @@ function pickAnswers (opts: InitOptions): InitOptions {
 
 async function currentConfig (home: string): Promise<Config> {
   const reading = await readConfigReadOnly(home, {})
-  if (reading.status === 'invalid') throw new Error(reading.message)
+  // A config.json that cannot be used: exit 2 and nothing written (ADR 0013).
+  if (reading.status === 'invalid') throw new UserFileError(reading.path, reading.message)
   return reading.config
 }
 

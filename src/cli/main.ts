@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { readVersion } from '../version.ts'
+import { UserFileError } from '../errors.ts'
 import { serveCommand } from './serve.ts'
 import { initCommand } from './init.ts'
 import { statusCommand } from './status.ts'
@@ -95,6 +96,7 @@ export async function main (argv: string[]): Promise<void> {
       process.exit(130)
     }
     process.stderr.write(`ductor: ${(err as Error).message}\n`)
-    process.exit(1)
+    // A file the user wrote that cannot be read is a configuration error: exit 2, like the service.
+    process.exit(err instanceof UserFileError ? 2 : 1)
   }
 }

@@ -92,10 +92,12 @@ export function serviceCommand (): Command {
     .description('stop the service and remove the unit (or plist); the home is kept')
     .action(async () => {
       const { manager, home } = context()
-      const removed = await manager.uninstall()
-      process.stdout.write(removed
-        ? `Stopped ductor and removed ${manager.definitionPath}. The home ${home} is kept.\n`
-        : `ductor was not installed as a service (no ${manager.definitionPath}).\n`)
+      const { removed, note } = await manager.uninstall()
+      process.stdout.write(note !== null
+        ? `${removed ? `Removed ${manager.definitionPath}` : `There was no ${manager.definitionPath}`}. Note: ${note}. The home ${home} is kept.\n`
+        : removed
+          ? `Stopped ductor and removed ${manager.definitionPath}. The home ${home} is kept.\n`
+          : `ductor was not installed as a service (no ${manager.definitionPath}).\n`)
     })
 
   return service

@@ -36,16 +36,17 @@ export function statusCommand (): Command {
       const running = holder?.alive === true
       const pid = running ? holder.pid : null
       const url = info?.url ?? null
+      const adminUrl = info?.admin_url ?? null
       const healthy = url !== null && await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false)
       const telegram = running && healthy ? await telegramState() : null
       if (opts.json === true) {
-        process.stdout.write(JSON.stringify({ running, healthy, pid, url, version: info?.version ?? null, home, telegram }) + '\n')
+        process.stdout.write(JSON.stringify({ running, healthy, pid, url, admin_url: adminUrl, version: info?.version ?? null, home, telegram }) + '\n')
       } else if (running) {
         process.stdout.write(`ductor is running (pid ${String(pid)})${healthy ? '' : ', but /health does not answer yet'}\n` +
-          `  address  ${url ?? 'unknown (starting)'}\n  home     ${home}\n` +
-          (telegram === null ? '' : `  telegram ${telegram}${telegramHint(telegram)}\n`))
+          `  address    ${url ?? 'unknown (starting)'}\n  admin API  ${adminUrl ?? 'off'}\n  home       ${home}\n` +
+          (telegram === null ? '' : `  telegram   ${telegram}${telegramHint(telegram)}\n`))
       } else {
-        process.stdout.write(`ductor is not running\n  home     ${home}\n  start it with: ductor serve\n`)
+        process.stdout.write(`ductor is not running\n  home       ${home}\n  start it with: ductor serve\n`)
       }
       process.exitCode = running ? 0 : 3
     })

@@ -6,7 +6,7 @@ import { processFacts } from '../ops/process-context.ts'
 import { createCommandRunner, type CommandRunner } from '../ops/runner.ts'
 import { packageRoot } from '../ops/service-spec.ts'
 import { createServiceManager, type ServiceManager } from '../ops/service-manager.ts'
-import { checkForUpdate, installKind, installVersion, registryFromEnv, type InstallKind } from '../ops/upgrade.ts'
+import { checkForUpdate, installKind, installVersion, manualUpgradeHint, registryFromEnv, type InstallKind } from '../ops/upgrade.ts'
 import { writeUpgradeMarker } from '../ops/upgrade-notice.ts'
 
 export interface UpgradeDeps {
@@ -30,13 +30,16 @@ export interface UpgradeDeps {
  */
 export async function upgrade (deps: UpgradeDeps, opts: { check: boolean }): Promise<void> {
   const check = await checkForUpdate(deps.current, deps.fetch, { registry: deps.registry })
-  if (check.status === 'error') throw new Error(`cannot check for updates: ${check.message}`)
+  if (check.status === 'error') throw new Error(`cannot check for updates: ${check.message}. To upgrade by hand, ${manualUpgradeHint(deps.kind, deps.root)}`)
   if (!check.newer) {
     deps.out(`ductor ${deps.current} is up to date (latest on ${deps.registry}: ${check.latest}).\n`)
     return
   }
   if (opts.check) {
-    deps.out(`ductor ${check.latest} is available (this is ${deps.current}). Upgrade with: ductor upgrade\n`)
+    // A git checkout is not upgraded by `ductor upgrade` (it refuses): name what works there.
+    deps.out(deps.kind === 'git'
+      ? `ductor ${check.latest} is available (this is ${deps.current}, a git checkout at ${deps.root}). Update it with: cd ${deps.root} && git pull && npm ci && npm run build, then restart it\n`
+      : `ductor ${check.latest} is available (this is ${deps.current}). Upgrade with: ductor upgrade\n`)
     return
   }
   if (deps.kind === 'git') {

@@ -153,7 +153,7 @@ function describe (view: HookView): string {
   if (hook.auth_mode === 'bearer') {
     text += `Example: curl -X POST ${view.endpoint_url} -H 'Authorization: Bearer ${view.token ?? '<token>'}' -H 'Content-Type: application/json' -d '{"message":"hello"}'\n`
   }
-  if (!view.ingress_enabled) text += 'Note: webhooks are switched off (webhooks.enabled is false): deliveries are refused until you set it to true and restart.\n'
+  if (!view.ingress_enabled) text += 'Note: webhooks are switched off (webhooks.enabled is false): deliveries are refused (403) until you run: ductor webhook enable\n'
   return text
 }
 
@@ -170,6 +170,20 @@ async function waitForNewRun (api: ApiClient, id: string, before: Set<string>): 
 export function webhookCommand (): Command {
   const webhook = new Command('webhook').description('manage webhooks (other services waking the assistant) through the running service')
 
+  for (const [name, on] of [['enable', true], ['disable', false]] as const) {
+    webhook.command(name)
+      .description(on ? 'switch webhooks on (webhooks.enabled = true); takes effect at once, no restart' : 'switch webhooks off: every delivery is refused (403) until enabled again')
+      .option('--json', 'print the API\'s answer as JSON')
+      .action(async (opts: Opts) => {
+        const api = await connectApi()
+        const answer = await api.request<{ changed: string[], overridden_by_env?: string[] }>('PATCH', '/config', { webhooks: { enabled: on } })
+        printResult(opts, answer, () => on
+          ? `Webhooks are on: POST ${api.url}/hooks/<id> is accepted now (no restart needed); ${answer.changed.length === 0 ? 'they already were on' : 'saved in config.json'}.\n` +
+            'Add one with: ductor webhook add --id <id> --template "…"; behind a reverse proxy, pass /hooks/ through (docs/webhooks.md).\n'
+          : `Webhooks are off: every delivery is refused (403) until \`ductor webhook enable\`; ${answer.changed.length === 0 ? 'they already were off' : 'saved in config.json'}.\n`)
+      })
+  }
+
   webhook.command('list')
     .description('all webhooks with their mode, auth and last trigger')
     .option('--json', 'print the API\'s answer as JSON')
@@ -181,7 +195,7 @@ export function webhookCommand (): Command {
         auth: v.auth.scheme,
         last: v.hook.last_triggered_at === null ? null : `${v.hook.last_triggered_at}${v.hook.last_error === null ? '' : ' (error)'}`
       })), [['id', 'id'], ['mode', 'mode'], ['auth', 'auth'], ['on', 'on'], ['trigger_count', 'triggers'], ['last', 'last triggered'], ['title', 'title']]) +
-        (hooks.length > 0 && hooks[0]?.ingress_enabled === false ? 'Note: webhooks are switched off (webhooks.enabled is false).\n' : ''))
+        (hooks.length > 0 && hooks[0]?.ingress_enabled === false ? 'Note: webhooks are switched off (webhooks.enabled is false); switch them on with: ductor webhook enable\n' : ''))
     })
 
   hookOptions(webhook.command('add'))

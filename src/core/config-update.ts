@@ -1,6 +1,6 @@
 import type { TSchema } from 'typebox'
 import { ConfigSchema, type Config } from '../config-schema.ts'
-import { applyEnv, assertValid, ConfigError, ENV_OVERRIDES, GENERATED_SECRETS, reconcileModel } from '../config.ts'
+import { applyEnv, assertValid, ConfigError, ENV_OVERRIDES, GENERATED_SECRETS, nearestKey, reconcileModel } from '../config.ts'
 import { providerOfModel } from '../models.ts'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 
@@ -11,7 +11,7 @@ import { DuctorError, ErrorCodes } from '../errors.ts'
  */
 
 /** Keys (or key prefixes) read only at startup: the listener, the Telegram bot, the admin routes, Docker. */
-const RESTART_PREFIXES = ['server.', 'webhooks.host', 'webhooks.port', 'webhooks.enabled', 'webhooks.max_body_bytes', 'telegram_token', 'telegram.', 'admin.enabled', 'docker.', 'log_level']
+const RESTART_PREFIXES = ['server.', 'webhooks.host', 'webhooks.port', 'webhooks.max_body_bytes', 'telegram_token', 'telegram.', 'admin.enabled', 'docker.', 'log_level']
 
 export interface ConfigPatchPlan {
   /** The new file content (no environment overrides). */
@@ -68,7 +68,8 @@ function checkKnownKeys (patch: Record<string, unknown>, schema: TSchema, prefix
   for (const [key, value] of Object.entries(patch)) {
     const child = props[key]
     if (child === undefined) {
-      throw new DuctorError(ErrorCodes.badRequest, `body/${prefix}${key}: unknown config key; see docs/configuration.md for the keys`)
+      const near = nearestKey(key, Object.keys(props), prefix.replaceAll('/', '.'))
+      throw new DuctorError(ErrorCodes.badRequest, `body/${prefix}${key}: unknown config key${near === null ? '' : `; did you mean "${near}"?`} (see docs/configuration.md for the keys)`)
     }
     const c = child as { type?: string, properties?: object }
     if (c.type === 'object' && c.properties !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value)) {

@@ -6,7 +6,10 @@ import { isAlive } from './pid-lock.ts'
 /** What a running service tells local clients (`ductor status`, the API client): `state/service.json`. */
 export interface ServiceInfo {
   pid: number
+  /** The public listener (/health, /hooks, Telegram). */
   url: string
+  /** The admin API's listener (/api); null when the admin API is off; absent in files of older versions (then /api was on `url`). */
+  admin_url?: string | null
   version: string
   started_at: string
 }

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises'
-import { applyEnv, assertValid, completeConfig, configPath, type Config } from '../config.ts'
+import { applyEnv, assertValid, completeConfig, configPath, unknownConfigKeys, type Config, type UnknownKey } from '../config.ts'
+import { describeJsonProblem, jsonProblem } from '../json-location.ts'
 
 export type ConfigReading =
-  | { status: 'ok', path: string, config: Config, missing: boolean }
+  | { status: 'ok', path: string, config: Config, missing: boolean, unknownKeys: UnknownKey[] }
   | { status: 'invalid', path: string, message: string }
 
 /**
@@ -15,20 +16,22 @@ export async function readConfigReadOnly (home: string, env: NodeJS.ProcessEnv):
   let raw: unknown = {}
   let missing = false
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'))
+    const text = await readFile(path, 'utf8')
+    const problem = jsonProblem(text)
+    if (problem !== null) return { status: 'invalid', path, message: `${describeJsonProblem(path, problem)}; ductor will not start until it is fixed (the file is never replaced)` }
+    raw = JSON.parse(text)
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     if (e.code === 'ENOENT') missing = true
-    else if (e instanceof SyntaxError) return { status: 'invalid', path, message: `${path} is not valid JSON (${e.message}); on start it would be moved aside and defaults used` }
     else return { status: 'invalid', path, message: `cannot read ${path}: ${e.code ?? e.message}` }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { status: 'invalid', path, message: `${path} does not hold a JSON object; on start it would be moved aside and defaults used` }
+    return { status: 'invalid', path, message: `${path} does not hold a JSON object of settings; ductor will not start until it is fixed` }
   }
   try {
     const config = completeConfig(raw as Record<string, unknown>)
     assertValid(config, (p) => `config.json: ${p}`)
-    return { status: 'ok', path, config: applyEnv(config, env), missing }
+    return { status: 'ok', path, config: applyEnv(config, env), missing, unknownKeys: unknownConfigKeys(raw as Record<string, unknown>) }
   } catch (err) {
     return { status: 'invalid', path, message: (err as Error).message }
   }

@@ -1,7 +1,8 @@
-import { access, constants, stat } from 'node:fs/promises'
+import { access, constants, readFile, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { listenAddress, type Config } from '../config.ts'
+import { adminListenAddress, describeUnknownKey, listenAddress, type Config } from '../config.ts'
+import { describeJsonProblem, jsonProblem } from '../json-location.ts'
 import { readPidFile } from '../home/pid-lock.ts'
 import { readServiceInfo } from '../home/service-info.ts'
 import type { ConfigReading } from './config-read.ts'
@@ -27,7 +28,30 @@ export function checkNode (version: string, minimum = MINIMUM_NODE): CheckResult
 export function checkConfig (reading: ConfigReading): CheckResult {
   if (reading.status === 'invalid') return fail('config', reading.message, `correct ${reading.path}, then run ductor doctor again`)
   if (reading.missing) return warn('config', `${reading.path} does not exist yet; the defaults apply and it is written on first start`, 'ductor init')
+  if (reading.unknownKeys.length > 0) {
+    return warn('config', reading.unknownKeys.map((u) => describeUnknownKey(u, reading.path)).join('; '),
+      `rename or remove ${reading.unknownKeys.length === 1 ? 'that key' : 'those keys'} in ${reading.path}`)
+  }
   return ok('config', `${reading.path} is valid`)
+}
+
+/** `cron_jobs.json` and `webhooks.json` parse: one that does not stops the service from starting. */
+export async function checkUserFiles (paths: { cronJobs: string, webhooks: string }): Promise<CheckResult[]> {
+  const results: CheckResult[] = []
+  for (const [name, path] of [['cron jobs', paths.cronJobs], ['webhooks', paths.webhooks]] as const) {
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT') results.push(fail(name, `cannot read ${path}: ${code ?? (err as Error).message}`))
+      continue
+    }
+    const problem = jsonProblem(text)
+    if (problem !== null) results.push(fail(name, `${describeJsonProblem(path, problem)}; ductor will not start until it is fixed`, `correct ${path} (the file is never replaced), then run ductor doctor again`))
+    else results.push(ok(name, `${path} is valid JSON`))
+  }
+  return results
 }
 
 /** The home is a directory this user owns and can write; secrets are not readable by others. */
@@ -85,23 +109,36 @@ function tryListen (host: string, port: number): Promise<string | null> {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/
 
-/** What the listener exposes: the admin API must stay off the network and off the reverse proxy. */
+/**
+ * What the listeners expose (ADR 14): the admin API's own listener must stay off the network and off
+ * the reverse proxy, and the proxy must be believed by its address, never by `trust_proxy: true`.
+ */
 export function checkExposure (config: Config, inContainer: boolean): CheckResult {
   const { host } = listenAddress(config)
+  const admin = adminListenAddress(config)
   if (config.admin.enabled && config.admin.allow_proxied) {
     return warn('exposure', 'admin.allow_proxied is on: the admin API accepts requests that came through a reverse proxy', 'set admin.allow_proxied to false and keep /api/ off the proxy (docs/operations.md)')
   }
+  if (config.admin.enabled && !LOOPBACK.test(admin.host) && !inContainer) {
+    return warn('exposure', `the admin API listens on ${admin.host}:${admin.port}: the admin API (/api) is reachable from the network, guarded only by its token`,
+      'set admin.host to 127.0.0.1 and use an SSH tunnel to reach it from elsewhere (docs/operations.md)')
+  }
+  if (config.server.trust_proxy === true) {
+    return warn('exposure', 'server.trust_proxy is true, which is read as "loopback": only a proxy on this machine is believed about the client address',
+      'set server.trust_proxy to your proxy\'s address(es), e.g. ["127.0.0.1"] for nginx or Caddy on this machine, or the number of proxies in front (docs/operations.md)')
+  }
+  if (config.server.public_url !== '' && config.server.trust_proxy === false) {
+    return warn('exposure', 'server.public_url is set but server.trust_proxy is off: behind the proxy every request seems to come from the proxy, so webhook rate limits are shared by all senders',
+      'set server.trust_proxy to the proxy\'s address, e.g. ["127.0.0.1"] for nginx or Caddy on this machine')
+  }
   if (!LOOPBACK.test(host) && !inContainer) {
-    return warn('exposure', `listens on ${host}: the admin API (/api) is reachable from the network, guarded only by its token`,
+    return warn('exposure', `listens on ${host}: Telegram and webhooks are reachable without the reverse proxy (the admin API is not: it listens on ${admin.host})`,
       'set server.host to 127.0.0.1 and put a reverse proxy in front for Telegram and webhooks (docs/operations.md)')
   }
-  if (config.server.public_url !== '' && !config.server.trust_proxy) {
-    return warn('exposure', 'server.public_url is set but server.trust_proxy is off: behind the proxy every request seems to come from the proxy, so webhook rate limits are shared by all senders',
-      'set server.trust_proxy to true (safe while ductor listens on 127.0.0.1 only)')
-  }
+  const where = config.admin.enabled ? `; the admin API on ${admin.host}:${admin.port}` : ''
   return ok('exposure', inContainer && !LOOPBACK.test(host)
-    ? `listens on ${host} inside a container; publish it on the host as 127.0.0.1:<port> only`
-    : `listens on ${host} only`)
+    ? `listens on ${host} inside a container${where}; publish them on the host as 127.0.0.1:<port> only`
+    : `listens on ${host} only${where}`)
 }
 
 /** Whether ductor is installed as a service; on Linux, whether linger keeps it running after logout. */

@@ -1,6 +1,6 @@
 import { homePaths } from '../home/paths.ts'
 import { readConfigReadOnly } from './config-read.ts'
-import { checkConfig, checkExposure, checkHome, checkNode, checkPort, checkService } from './doctor-checks.ts'
+import { checkConfig, checkExposure, checkHome, checkNode, checkPort, checkService, checkUserFiles } from './doctor-checks.ts'
 import { checkCliInstalled, checkCliLogin } from './doctor-cli-checks.ts'
 import { checkBotApi, checkBotToken, checkWebhook, scrubToken } from './doctor-telegram.ts'
 import type { CheckResult, DoctorContext } from './doctor-types.ts'
@@ -17,6 +17,7 @@ export async function runDoctor (ctx: DoctorContext): Promise<CheckResult[]> {
   const reading = await readConfigReadOnly(ctx.home, ctx.env)
   results.push(checkConfig(reading))
   results.push(await checkHome(ctx.home, ctx.uid))
+  results.push(...await checkUserFiles(paths))
   if (reading.status !== 'ok') return results
   const config = reading.config
   for (const provider of ['claude', 'codex'] as const) {

@@ -56,7 +56,7 @@ export function createLaunchdManager (ctx: ServiceContext): ServiceManager {
       const had = await exists(plist)
       if (await loaded() !== null) await must(['bootout', target])
       if (had) await unlink(plist)
-      return had
+      return { removed: had, note: null }
     },
 
     async start () {

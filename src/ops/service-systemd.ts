@@ -1,4 +1,4 @@
-import { mkdir, unlink } from 'node:fs/promises'
+import { mkdir, readFile, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { writeFileAtomic } from '../atomic-json.ts'
 import { renderSystemdUnit, systemdUnitPath, SYSTEMD_UNIT_NAME } from './systemd.ts'
@@ -60,13 +60,20 @@ export function createSystemdManager (ctx: ServiceContext): ServiceManager {
 
     async uninstall () {
       const had = await exists(unitPath)
-      const result = await systemctl(['disable', '--now', SYSTEMD_UNIT_NAME])
-      if (result.exitCode !== 0 && !/not (found|loaded)|does not exist|No such file/i.test(result.stderr)) {
-        throw new ServiceError(explain(result, ['disable', '--now', SYSTEMD_UNIT_NAME], ctx.user))
+      const args = ['disable', '--now', SYSTEMD_UNIT_NAME]
+      const result = await systemctl(args)
+      const unreachable = result.notFound || /Failed to connect to (the )?bus|No medium found|DBUS_SESSION_BUS_ADDRESS|XDG_RUNTIME_DIR/i.test(result.stderr)
+      if (result.exitCode !== 0 && !unreachable && !/not (found|loaded)|does not exist|No such file/i.test(result.stderr)) {
+        throw new ServiceError(explain(result, args, ctx.user))
       }
+      // systemd out of reach (a container, su without a login session): the file goes anyway, so
+      // nothing starts it again at the next boot or login; what could not be done is said.
       if (had) await unlink(unitPath)
+      if (unreachable) {
+        return { removed: had, note: `${explain(result, args, ctx.user)}. So the unit was not stopped or disabled; if a ductor it started still runs, stop it (ductor status shows its pid)` }
+      }
       await systemctl(['daemon-reload'])
-      return had
+      return { removed: had, note: null }
     },
 
     start: async () => { await must(['start', SYSTEMD_UNIT_NAME]) },
@@ -101,9 +108,26 @@ export function createSystemdManager (ctx: ServiceContext): ServiceManager {
     async logs (opts) {
       const env = userBusEnv(ctx.env, ctx.uid, await exists(join(runtimeRoot, String(ctx.uid))), runtimeRoot)
       const args = ['--user', '-u', SYSTEMD_UNIT_NAME, '-n', String(opts.lines), '--no-pager', '-o', 'cat', ...(opts.follow ? ['-f'] : [])]
-      const result = await ctx.runner('journalctl', args, { env, inherit: true })
-      if (result.notFound) throw new ServiceError(`journalctl is not installed; the service also logs to ${join(ctx.logDir, 'ductor.log')}`)
-      return result.exitCode
+      const logFile = join(ctx.logDir, 'ductor.log')
+      if (opts.follow) {
+        const result = await ctx.runner('journalctl', args, { env, inherit: true })
+        if (result.notFound) throw new ServiceError(`journalctl is not installed; follow the service's own log instead: tail -F ${logFile}`)
+        return result.exitCode
+      }
+      const result = await ctx.runner('journalctl', args, { env })
+      const lines = result.stdout.split('\n').filter((l) => l.trim() !== '' && !/^-- No entries --$/.test(l.trim()))
+      if (!result.notFound && result.exitCode === 0 && lines.length > 0) {
+        process.stdout.write(result.stdout.endsWith('\n') ? result.stdout : result.stdout + '\n')
+        return 0
+      }
+      // No journal for the unit (never started by systemd, no journald, no access): the log file.
+      const why = result.notFound ? 'journalctl is not installed' : result.exitCode !== 0 ? `journalctl failed: ${firstLine(result)}` : `the journal has no lines for ${SYSTEMD_UNIT_NAME}`
+      const text = await readFile(logFile, 'utf8').catch(() => null)
+      if (text === null) throw new ServiceError(`no logs yet: ${why}, and ${logFile} does not exist (ductor has not run on this home)`)
+      const tail = text.split('\n').filter((l) => l !== '').slice(-opts.lines)
+      process.stderr.write(`${why}; the last ${tail.length} lines of ${logFile}:\n`)
+      process.stdout.write(tail.join('\n') + (tail.length > 0 ? '\n' : ''))
+      return 0
     }
   }
 }

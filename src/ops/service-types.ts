@@ -39,12 +39,20 @@ export interface ServiceManager {
   definitionPath: string
   render: (spec: ServiceSpec) => string
   install: (spec: ServiceSpec, opts: { start: boolean }) => Promise<InstallResult>
-  uninstall: () => Promise<boolean>
+  /**
+   * Stops and removes the unit (or plist). The file is removed even when the service manager cannot
+   * be reached; `note` then says what could not be done.
+   */
+  uninstall: () => Promise<{ removed: boolean, note: string | null }>
   start: () => Promise<void>
   stop: () => Promise<void>
   restart: () => Promise<void>
   status: () => Promise<ServiceStatus>
-  /** Shows the service's logs with the platform's tool on this terminal; returns its exit code. */
+  /**
+   * Shows the service's logs with the platform's tool on this terminal; returns its exit code. When
+   * the tool has nothing (no journal for the unit), the end of `logs/ductor.log`; when there is no
+   * log at all, a ServiceError saying so — never nothing with exit 0.
+   */
   logs: (opts: { lines: number, follow: boolean }) => Promise<number>
 }
 

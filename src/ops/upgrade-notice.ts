@@ -56,3 +56,28 @@ export async function consumeUpgradeNotice (stateDir: string, runningVersion: st
   }
   return { chat_id: chatId, upgraded: false, text: `ductor ${runningVersion} is running (an upgrade from ${marker.from} to ${marker.to} was requested).` }
 }
+
+/** Written by `/restart` just before the service stops (`state/restart.json`), read once by the next process. */
+export interface RestartMarker {
+  chat_id: number
+  requested_at: string
+}
+
+export const restartMarkerPath = (stateDir: string): string => join(stateDir, 'restart.json')
+
+export async function writeRestartMarker (stateDir: string, marker: RestartMarker): Promise<void> {
+  await writeJsonAtomic(restartMarkerPath(stateDir), marker)
+}
+
+/** Takes the restart marker (deleted, so the confirmation goes out once): the chat that asked, or null. */
+export async function consumeRestartMarker (stateDir: string): Promise<number | null> {
+  const path = restartMarkerPath(stateDir)
+  try {
+    const marker = JSON.parse(await readFile(path, 'utf8')) as Partial<RestartMarker>
+    return typeof marker.chat_id === 'number' ? marker.chat_id : null
+  } catch {
+    return null
+  } finally {
+    await unlink(path).catch(() => {})
+  }
+}

@@ -93,3 +93,12 @@ export async function installVersion (runner: CommandRunner, version: string, op
   const hint = /EACCES|permission denied/i.test(result.stderr) ? ' (no permission to write the global npm folder: run it with sudo, or set an npm prefix you own)' : ''
   return { ok: false, message: `npm install --global ${spec} failed${result.timedOut ? ' (timed out)' : ''}: ${detail.find((l) => /ERR/.test(l)) ?? detail[0] ?? `exit ${result.exitCode}`}${hint}` }
 }
+
+/**
+ * How to upgrade this copy by hand when the npm registry cannot tell (ductor is not published there,
+ * or it cannot be reached): the way it was installed decides.
+ */
+export function manualUpgradeHint (kind: InstallKind, root: string): string {
+  if (kind === 'git') return `this ductor runs from a git checkout (${root}): update it there with \`git pull && npm ci && npm run build\`, then restart ductor`
+  return 'install the new version the way you installed this one — from a package file `npm install --global ./ductor-<version>.tgz`, from a folder `npm install --global /path/to/ductor`, or from a git URL `npm install --global git+https://…` — then restart ductor'
+}

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Update } from 'grammy/types'
-import { consumeUpgradeNotice } from '../ops/upgrade-notice.ts'
+import { consumeRestartMarker, consumeUpgradeNotice } from '../ops/upgrade-notice.ts'
 import type { BotOptions } from './bot-deps.ts'
 import { createBot, type TelegramBot } from './create-bot.ts'
 
@@ -162,6 +162,13 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     }
   }
 
+  /** After `/restart`, the chat that asked is told the service is back, as in the Python version. */
+  async function tellRestart (): Promise<void> {
+    const chatId = await consumeRestartMarker(opts.paths.state)
+    if (chatId === null) return
+    await telegram.deps.sendMarkdown({ chatId }, `✅ Restart completed. ductor ${opts.version} is running.`).catch((err: unknown) => { log.warn({ err, chatId }, 'could not send the restart confirmation') })
+  }
+
   async function tellUpgrade (): Promise<void> {
     const notice = await consumeUpgradeNotice(opts.paths.state, opts.version)
     if (notice === null) return
@@ -214,6 +221,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
           polling = poll()
         }
         await tellUpgrade().catch((err: unknown) => { log.warn({ err }, 'could not read the upgrade notice') })
+        await tellRestart()
         await tellInterrupted()
       } finally {
         markStarted()

@@ -9,6 +9,8 @@ import type { Inbox } from '../store/inbox.ts'
 import type { RunTask } from '../automation/task-run-types.ts'
 import { createHookStore, type HookStore } from './hook-store.ts'
 import { createDispatcher, type Dispatcher } from './dispatch.ts'
+import { describeJsonProblem, jsonProblem } from '../json-location.ts'
+import { DuctorError, ErrorCodes } from '../errors.ts'
 
 /** The webhooks part (SPEC §9), decorated as `app.webhooks`: the hooks of `webhooks.json` and their dispatcher. */
 export interface Webhooks {
@@ -52,6 +54,16 @@ export async function createWebhooks (opts: WebhooksOptions): Promise<Webhooks> 
   // would re-read the file the store is writing); after it, its result is `seen`.
   let ownWrites = 0
   const guardWrite = async (write: () => Promise<void>): Promise<void> => {
+    // A hand edit not picked up yet that does not parse is the user's text in progress: refuse to
+    // write over it (the change is refused, the file stays as the user left it; ADR 0013).
+    if (ownWrites === 0 && identity() !== seen && identity() !== 'missing') {
+      const text = await readFile(opts.path, 'utf8').catch(() => null)
+      const problem = text === null ? null : jsonProblem(text)
+      if (problem !== null) {
+        logger.error({ path: opts.path }, `webhooks.json was edited by hand and is not valid JSON: ${describeJsonProblem(opts.path, problem)}; not written over`)
+        throw new DuctorError(ErrorCodes.conflict, `webhooks.json was edited by hand and is not valid JSON (${describeJsonProblem(opts.path, problem)}); fix the file first: nothing was changed`)
+      }
+    }
     ownWrites++
     try {
       await write()

@@ -1,7 +1,8 @@
-import { DuctorError, ErrorCodes } from '../errors.ts'
+import { DuctorError, ErrorCodes, UserFileError } from '../errors.ts'
 import { systemClock, type Clock } from '../clock.ts'
 import type { Logger } from '../logger-types.ts'
-import { loadJsonFile, writeJsonAtomic } from '../atomic-json.ts'
+import { writeJsonAtomic } from '../atomic-json.ts'
+import { readUserJson } from '../json-location.ts'
 import { type Hook, type HookProblem, parseHook } from './hook-schema.ts'
 import { type HookCreateInput, type HookPatch, buildNewHook, applyPatch, generateHookToken } from './hook-changes.ts'
 
@@ -30,7 +31,7 @@ export interface TriggerOutcome {
 }
 
 export interface HookStore {
-  /** Reads `webhooks.json` (missing → empty; corrupt → quarantined, empty). Call once before use. */
+  /** Reads `webhooks.json` (missing → empty; not JSON → UserFileError, the file untouched). Call once before use. */
   load: () => Promise<HookStoreLoadSummary>
   /** Re-reads the file (after a hand edit); trigger counts never go backwards. */
   reload: () => Promise<HookStoreLoadSummary>
@@ -112,12 +113,13 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
   }
 
   async function readFile (previous: State | undefined): Promise<HookStoreLoadSummary> {
-    const result = await loadJsonFile<FileShape>(opts.path, {
-      empty: () => ({ hooks: [] }),
-      accept: isFileShape,
-      ...(opts.logger !== undefined && { logger: opts.logger }),
-      now: clock.now
-    })
+    // webhooks.json is the user's file: one that does not parse is never moved aside or replaced.
+    // At start that stops the service (exit 2, file/line/column); on a reload the hooks in force stay.
+    const then = previous === undefined ? 'ductor left it as it is; fix it and start ductor again' : 'the hooks in force stay until it is fixed'
+    const read = await readUserJson(opts.path, then)
+    const value = read.status === 'missing' ? { hooks: [] } : read.value
+    if (!isFileShape(value)) throw new UserFileError(opts.path, `${opts.path}: expected an object { "hooks": [ … ] }; ${then}`)
+    const result = { status: read.status, value }
     const { hooks: rawHooks = [], ...extra } = result.value
     const seen = new Set<string>()
     const entries = rawHooks.map((raw): Entry => {

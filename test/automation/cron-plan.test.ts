@@ -207,7 +207,7 @@ test('defaultTimezone: user_timezone, else $TZ, else the host zone', () => {
   assert.equal(defaultTimezone('Not/AZone', ':/etc/localtime'), hostTimezone())
 })
 
-test('toPlanEntries drops disabled jobs and falls back for missing or unknown zones', () => {
+test('toPlanEntries drops disabled jobs and jobs with an unknown zone (never silently the user\'s), and falls back for missing zones', () => {
   const entries = toPlanEntries([
     { id: 'a', schedule: '0 9 * * *', timezone: 'Asia/Tokyo', enabled: true },
     { id: 'b', schedule: '0 9 * * *', timezone: '', enabled: true },
@@ -216,8 +216,7 @@ test('toPlanEntries drops disabled jobs and falls back for missing or unknown zo
   ], BERLIN)
   assert.deepEqual(entries, [
     { id: 'a', schedule: '0 9 * * *', timezone: 'Asia/Tokyo' },
-    { id: 'b', schedule: '0 9 * * *', timezone: BERLIN },
-    { id: 'c', schedule: '0 9 * * *', timezone: BERLIN }
+    { id: 'b', schedule: '0 9 * * *', timezone: BERLIN }
   ])
 })
 

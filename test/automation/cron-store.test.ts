@@ -229,18 +229,19 @@ test('an invalid hand edit keeps the last good jobs, is logged once, and is neve
   assert.deepEqual((await readJson(path)).jobs.map((j: any) => j.id), ['daily-report', 'other'])
 })
 
-test('a corrupt file at startup is moved aside and the store starts empty', async (t) => {
-  const { dir, path, store, lines } = await setup(t)
+test('a file that is not JSON (or not { jobs: [...] }) at startup is refused with line and column and left as it is', async (t) => {
+  const { dir, path, store } = await setup(t)
+  const text = '{"jobs": [\n  {"id": "a", "title": "A", "schedule": "0 7 * * *" "task_folder": "a"}\n]}'
+  await writeFile(path, text)
+  await assert.rejects(store.load(), (err: Error) => {
+    assert.equal(err.name, 'UserFileError')
+    assert.equal(err.message, `${path} is not valid JSON: line 2, column 53: Expected ',' or '}' after property value; ductor left it as it is; fix it and start ductor again`)
+    return true
+  })
+  assert.deepEqual(await readdir(dir), ['cron_jobs.json'])
+  assert.equal(await readFile(path, 'utf8'), text)
   await writeFile(path, '{"jobs": "not a list"}')
-  const result = await store.load()
-  assert.equal(result.status, 'quarantined')
-  assert.equal(store.list().length, 0)
-  const files = await readdir(dir)
-  assert.deepEqual(files, [result.status === 'quarantined' ? result.movedTo.slice(dir.length + 1) : ''])
-  assert.match(files[0]!, /^cron_jobs\.json\.corrupt-/)
-  assert.ok(lines.some((l) => l.level === 'error'))
-  await store.create(basic)
-  assert.equal((await readJson(path)).jobs.length, 1)
+  await assert.rejects(store.load(), /cron_jobs\.json: jobs: /)
 })
 
 test('a deleted file keeps the jobs in memory and is written again on the next change', async (t) => {

@@ -150,7 +150,7 @@ test('DUCTOR_PROVIDER=codex alone runs Codex with Codex\'s default model, never 
   // The same home without the variable, switched to Codex through the API: the file gets Codex's model.
   const api = await startService(t, {}, { provider: 'claude', model: 'opus' })
   const config = JSON.parse(await readFile(join(api.home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }
-  const url = (await readServiceInfo(join(api.home, 'state')))?.url ?? ''
+  const url = (await readServiceInfo(join(api.home, 'state')))?.admin_url ?? ''
   const patch = await fetch(`${url}/api/config`, { method: 'PATCH', headers: { authorization: `Bearer ${config.admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'codex' }) })
   assert.equal(patch.status, 200)
   const saved = JSON.parse(await readFile(join(api.home, 'config', 'config.json'), 'utf8')) as { provider: string, model: string }

@@ -15,7 +15,7 @@ test('cron run --wait prints the reply; runs show and GET /api/runs/:id keep it,
   const { home, env, stop } = await startService(t, { DUCTOR_ADMIN_TOKEN: ADMIN })
   const info = await readServiceInfo(join(home, 'state'))
   const api = async (path: string): Promise<{ status: number, body: Record<string, unknown> }> => {
-    const res = await fetch(`${info!.url}/api${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })
+    const res = await fetch(`${info!.admin_url ?? ''}/api${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })
     return { status: res.status, body: await res.json() as Record<string, unknown> }
   }
 

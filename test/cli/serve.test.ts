@@ -24,7 +24,7 @@ test('`ductor serve` on an empty home seeds it, serves /health, and stops with e
 
   const status = await runCli(['status', '--json'], env(home))
   assert.equal(status.code, 0)
-  assert.deepEqual({ ...JSON.parse(status.stdout), version: null }, { running: true, healthy: true, pid: info.pid, url: info.url, version: null, home, telegram: 'off (no bot token)' })
+  assert.deepEqual({ ...JSON.parse(status.stdout), version: null }, { running: true, healthy: true, pid: info.pid, url: info.url, admin_url: info.admin_url, version: null, home, telegram: 'off (no bot token)' })
 
   const second = await runCli(['serve', '--no-supervisor'], env(home))
   assert.notEqual(second.code, 0)

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { access, readFile } from 'node:fs/promises'
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCli, tempDir, ROOT } from '../helper.ts'
 import { fakeExecutable } from '../ops/helpers.ts'
@@ -76,4 +76,31 @@ test('when systemctl --user cannot work, the command fails with one line that sa
   const notInstalled = await runCli(['service', 'restart'], env)
   assert.equal(notInstalled.code, 1)
   assert.match(notInstalled.stderr, /not installed as a service .*run: ductor service install/)
+})
+
+test('`ductor service uninstall` removes the unit file even when systemd cannot be reached, and says what it could not do', async (t) => {
+  const { env, unit } = await setup(t)
+  assert.equal((await runCli(['service', 'install', '--no-start'], env)).code, 0)
+  await access(unit)
+  const removed = await runCli(['service', 'uninstall'], { ...env, FAKE_FAIL: 'Failed to connect to bus: No medium found' })
+  assert.equal(removed.code, 0, removed.stderr)
+  await assert.rejects(access(unit), 'the unit file is gone, so nothing starts it at the next login')
+  assert.match(removed.stdout, /^Removed .*ductor\.service\. Note: systemctl --user cannot reach .* So the unit was not stopped or disabled; if a ductor it started still runs, stop it/)
+})
+
+test('`ductor service logs` never prints nothing: an empty journal falls back to logs/ductor.log, no log at all is an error', async (t) => {
+  const { dir, env } = await setup(t)
+  const bin = join(dir, 'bin')
+  // A journal without entries for the unit, as in a container without journald.
+  await fakeExecutable(bin, 'journalctl', 'echo "-- No entries --"; exit 0')
+  const none = await runCli(['service', 'logs'], env)
+  assert.equal(none.code, 1)
+  assert.match(none.stderr, /^ductor: no logs yet: the journal has no lines for ductor\.service, and .*ductor\.log does not exist/)
+
+  await mkdir(join(env.DUCTOR_HOME, 'logs'), { recursive: true })
+  await writeFile(join(env.DUCTOR_HOME, 'logs', 'ductor.log'), ['one', 'two', 'three'].map((m) => JSON.stringify({ msg: m })).join('\n') + '\n')
+  const fallback = await runCli(['service', 'logs', '-n', '2'], env)
+  assert.equal(fallback.code, 0, fallback.stderr)
+  assert.equal(fallback.stdout, '{"msg":"two"}\n{"msg":"three"}\n')
+  assert.match(fallback.stderr, /the journal has no lines for ductor\.service; the last 2 lines of .*ductor\.log:/)
 })

@@ -42,7 +42,8 @@ test('real claude: a chat message gets the model reply and a session; the next m
   const lastCall = cli.api.calls.at(-1)
   assert.ok(lastCall?.turns.some((turn) => turn.role === 'assistant' && turn.text.includes('I will remember PINEAPPLE')))
 
-  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const url = await app.listenAdmin({ host: '127.0.0.1', port: 0 })
   const events = await sse(`${url}/api/chats/42/messages`, 'and once more, streamed')
   const names = events.map((e) => e.event)
   assert.ok(names.includes('text'))

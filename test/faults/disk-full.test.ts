@@ -57,7 +57,7 @@ test('a full disk: clear 503s naming the path, nothing acknowledged lost, no sto
 
   const first = serve(t, { ...env, DISKFULL_ROOT: home, DISKFULL_BUDGET_FILE: budget }, { preload: PRELOAD })
   const info = await serviceUp(home)
-  const created = await call(`${info.url}/api/webhooks`, 'POST', { id: 'disk', title: 'Disk', mode: 'cron_task', task_folder: 'disk', prompt_template: 'Delivery {{marker}}', dedupe_header: 'X-Delivery', quiet_start: 0, quiet_end: 0 })
+  const created = await call(`${info.admin_url ?? ''}/api/webhooks`, 'POST', { id: 'disk', title: 'Disk', mode: 'cron_task', task_folder: 'disk', prompt_template: 'Delivery {{marker}}', dedupe_header: 'X-Delivery', quiet_start: 0, quiet_end: 0 })
   assert.equal(created.status, 201, created.text)
   const hookHeaders = (marker: string) => ({ authorization: `Bearer ${created.body['token'] as string}`, 'content-type': 'application/json', 'x-delivery': marker })
 
@@ -84,9 +84,9 @@ test('a full disk: clear 503s naming the path, nothing acknowledged lost, no sto
   // The disk is full now. Admin writes too.
   await writeFile(budget, '0')
   const adminWrites = [
-    await call(`${info.url}/api/cron`, 'POST', { id: 'daily', title: 'Daily', schedule: '0 9 * * *' }),
-    await call(`${info.url}/api/memory`, 'PUT', { content: 'remember this' }),
-    await call(`${info.url}/api/config`, 'PATCH', { cli_timeout: 900 })
+    await call(`${info.admin_url ?? ''}/api/cron`, 'POST', { id: 'daily', title: 'Daily', schedule: '0 9 * * *' }),
+    await call(`${info.admin_url ?? ''}/api/memory`, 'PUT', { content: 'remember this' }),
+    await call(`${info.admin_url ?? ''}/api/config`, 'PATCH', { cli_timeout: 900 })
   ]
   const refusals = [...refused.map((r) => r.answer), ...adminWrites]
   for (const answer of refusals) {
@@ -119,10 +119,10 @@ test('a full disk: clear 503s naming the path, nothing acknowledged lost, no sto
   }
   await waitFor(async () => await ranAll(items), 40_000, 'every item to run')
   await waitFor(async () => {
-    const active = await call(`${again.url}/api/runs/active`, 'GET', undefined, { authorization: admin.authorization })
+    const active = await call(`${again.admin_url ?? ''}/api/runs/active`, 'GET', undefined, { authorization: admin.authorization })
     return Array.isArray(active.body['runs']) && active.body['runs'].length === 0 ? true : undefined
   }, 20_000, 'the runs to end')
-  assert.equal((await call(`${again.url}/api/cron`, 'POST', { id: 'daily', title: 'Daily', schedule: '0 9 * * *' })).status, 201, 'writes work again')
+  assert.equal((await call(`${again.admin_url ?? ''}/api/cron`, 'POST', { id: 'daily', title: 'Daily', schedule: '0 9 * * *' })).status, 201, 'writes work again')
   second.child.kill('SIGTERM')
   assert.equal(await second.exited, 0, second.output().slice(-3000))
 

@@ -66,7 +66,7 @@ test('a home that turns read-only: every write answers an error naming the path,
   const config = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8'))
   const authorization = `Bearer ${config.admin.token as string}`
   const call = async (method: string, path: string, body?: unknown): Promise<{ status: number, json: { error?: string, message?: string } }> => {
-    const res = await fetch(`${info.url}${path}`, body === undefined
+    const res = await fetch(`${info.admin_url ?? ''}${path}`, body === undefined
       ? { method, headers: { authorization } }
       : { method, headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) })
     return { status: res.status, json: await res.json() as { error?: string, message?: string } }

@@ -75,7 +75,7 @@ test(`admin API: ${CASES} hostile requests, no 5xx, no pollution, nothing outsid
 test('raw bytes on a real socket: malformed requests, huge and duplicated headers, then the service still answers', { timeout: 60_000 }, async (t) => {
   const rig = await hostileRig(t)
   const seed = seedFor(t)
-  const address = await rig.app.listen({ host: '127.0.0.1', port: 0 })
+  const address = await rig.app.listenAdmin({ host: '127.0.0.1', port: 0 })
   const { port } = new URL(address)
   const send = async (bytes: Buffer): Promise<string> => await new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port: Number(port) })

@@ -59,7 +59,7 @@ test('a representative session shows no secret in any log line or API response',
   const bodies: string[] = []
   let token = SECRETS.admin
   const call = async (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<{ statusCode: number, body: string }> => {
-    const res = await fetch(`${service.url}${url}`, {
+    const res = await fetch(`${service.adminUrl ?? ''}${url}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(payload === undefined ? {} : { body: JSON.stringify(payload) })

@@ -103,15 +103,23 @@ test('port: free passes, taken fails with the fix, a running service is asked fo
   assert.match(dead.detail, /\/health does not answer/)
 })
 
-test('exposure: loopback passes; 0.0.0.0 warns outside a container; allow_proxied and a missing trust_proxy warn', () => {
+test('exposure: loopback passes; 0.0.0.0 warns outside a container; allow_proxied, trust_proxy true and a missing trust_proxy warn', () => {
   assert.equal(checkExposure(completeConfig({}), false).status, 'ok')
+  assert.match(checkExposure(completeConfig({}), false).detail, /the admin API on 127\.0\.0\.1:8743/)
+  const wideAdmin = checkExposure(completeConfig({ admin: { host: '0.0.0.0' } }), false)
+  assert.equal(wideAdmin.status, 'warn')
+  assert.match(wideAdmin.detail, /admin API \(\/api\) is reachable from the network/)
   const wide = checkExposure(completeConfig({ server: { host: '0.0.0.0' } }), false)
   assert.equal(wide.status, 'warn')
-  assert.match(wide.detail, /admin API \(\/api\) is reachable from the network/)
-  assert.equal(checkExposure(completeConfig({ server: { host: '0.0.0.0' } }), true).status, 'ok')
+  assert.match(wide.detail, /the admin API is not: it listens on 127\.0\.0\.1/)
+  assert.equal(checkExposure(completeConfig({ server: { host: '0.0.0.0' }, admin: { host: '0.0.0.0' } }), true).status, 'ok')
   assert.equal(checkExposure(completeConfig({ admin: { allow_proxied: true } }), false).status, 'warn')
   assert.match(checkExposure(completeConfig({ server: { public_url: 'https://bot.example.com' } }), false).fix ?? '', /trust_proxy/)
-  assert.equal(checkExposure(completeConfig({ server: { public_url: 'https://bot.example.com', trust_proxy: true } }), false).status, 'ok')
+  const legacy = checkExposure(completeConfig({ server: { public_url: 'https://bot.example.com', trust_proxy: true } }), false)
+  assert.equal(legacy.status, 'warn', 'trust_proxy: true loads, but doctor warns')
+  assert.match(legacy.detail, /read as "loopback"/)
+  assert.equal(checkExposure(completeConfig({ server: { public_url: 'https://bot.example.com', trust_proxy: ['127.0.0.1'] } }), false).status, 'ok')
+  assert.equal(checkExposure(completeConfig({ server: { public_url: 'https://bot.example.com', trust_proxy: 1 } }), false).status, 'ok')
 })
 
 test('CLIs: found and running passes with the version; the default provider missing fails; the other one is optional', async (t) => {

@@ -3,13 +3,14 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { completeConfig, ENV_OVERRIDES, listenAddress } from '../../src/config.ts'
+import { adminListenAddress, completeConfig, ENV_OVERRIDES, listenAddress } from '../../src/config.ts'
 import { ROOT } from '../helper.ts'
 
 // The Docker and reverse-proxy recipes in examples/ must agree with the config schema: the port, the
 // Telegram webhook path, the webhook body limit, the environment variables, and /api kept off the proxy.
 const defaults = completeConfig({})
 const PORT = listenAddress(defaults).port
+const ADMIN_PORT = adminListenAddress(defaults).port
 const WEBHOOK_PATH = defaults.telegram.webhook_path
 const MAX_BODY = defaults.webhooks.max_body_bytes
 const read = (name: string) => readFile(join(ROOT, name), 'utf8')
@@ -44,8 +45,9 @@ test('docker-compose.yml: the home in /data, the CLI logins in volumes, real env
   assert.match(compose, /^\s+CLAUDE_CONFIG_DIR: \/home\/node\/\.claude$/m, '.claude.json lives in the volume too')
 
   const ports = [...compose.matchAll(/^\s+- "([^"]+)"\s*$/gm)].map((m) => m[1])
-  assert.deepEqual(ports, [`127.0.0.1:${PORT}:${PORT}`], 'published on loopback only, on the default port')
+  assert.deepEqual(ports, [`127.0.0.1:${PORT}:${PORT}`, `127.0.0.1:${ADMIN_PORT}:${ADMIN_PORT}`], 'published on loopback only, on the default ports')
   assert.match(compose, new RegExp(`^\\s+DUCTOR_PORT: "${PORT}"$`, 'm'))
+  assert.match(compose, new RegExp(`^\\s+DUCTOR_ADMIN_PORT: "${ADMIN_PORT}"$`, 'm'))
   assert.match(compose, new RegExp(`fetch\\('http://127\\.0\\.0\\.1:${PORT}/health'\\)`), 'the health check asks /health')
   assert.match(compose, /^\s+restart: (unless-stopped|always)$/m)
 })
@@ -58,7 +60,9 @@ test('Caddyfile: proxies only the Telegram webhook path and /hooks/ to ductor, w
   const blocks = caddy.split(/^\s*handle\b/m).slice(1)
   assert.match(blocks[2] ?? '', /respond "[^"]*" 404/, 'everything else answers 404')
   assert.doesNotMatch(blocks[2] ?? '', /reverse_proxy/)
-  for (const block of blocks.slice(0, 2)) assert.match(block, new RegExp(`reverse_proxy 127\\.0\\.0\\.1:${PORT}\\n`))
+  for (const block of blocks.slice(0, 2)) {
+    assert.match(block, new RegExp(`reverse_proxy 127\\.0\\.0\\.1:${PORT} \\{\\s*header_up X-Forwarded-For \\{remote_host\\}\\s*\\}`), 'X-Forwarded-For set to the address Caddy saw')
+  }
   assert.equal(bytes(/max_size (\S+)/.exec(blocks[1] ?? '')?.[1] ?? ''), MAX_BODY, 'the /hooks/ limit is webhooks.max_body_bytes')
   assert.doesNotMatch(caddy, /header_up\s+-/, 'no request header is removed (secret token, signatures)')
 
@@ -84,4 +88,7 @@ test('nginx.conf: proxies only the Telegram webhook path and /hooks/ to ductor u
   assert.equal(bytes(/client_max_body_size (\S+);/.exec(locations[1]?.body ?? '')?.[1] ?? ''), MAX_BODY, 'the /hooks/ limit is webhooks.max_body_bytes')
   assert.doesNotMatch(nginx, /proxy_pass_request_headers\s+off|proxy_pass_request_body\s+off|proxy_set_header\s+(X-Telegram|X-Hub|Stripe|webhook-)/i, 'headers and body pass unchanged')
   assert.doesNotMatch(nginx, /underscores_in_headers/)
+  assert.match(nginx, /^\s*proxy_set_header X-Forwarded-For \$remote_addr;$/m, 'X-Forwarded-For is overwritten with the address nginx saw')
+  assert.doesNotMatch(nginx, /proxy_add_x_forwarded_for/, 'never appended to what the client sent')
+  assert.doesNotMatch(nginx, new RegExp(`:${ADMIN_PORT}\\b`), 'the admin port is not proxied')
 })

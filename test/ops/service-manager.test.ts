@@ -101,7 +101,7 @@ test('systemd: status reads systemctl show; start, stop, restart, logs and unins
   assert.equal(calls[3]?.opts.inherit, true, 'logs go straight to the terminal')
 
   calls.length = 0
-  assert.equal(await manager.uninstall(), true)
+  assert.deepEqual(await manager.uninstall(), { removed: true, note: null })
   assert.deepEqual(argv(calls), ['systemctl --user disable --now ductor.service', 'systemctl --user daemon-reload'])
   await assert.rejects(access(join(ctx.userHome, '.config', 'systemd', 'user', 'ductor.service')))
 })
@@ -153,7 +153,7 @@ test('launchd: install writes the plist and bootstraps it; status parses launchc
   assert.deepEqual(argv(calls), [`tail -n 20 ${join(ctx.logDir, 'ductor.log')}`])
 
   calls.length = 0
-  assert.equal(await manager.uninstall(), true)
+  assert.deepEqual(await manager.uninstall(), { removed: true, note: null })
   assert.deepEqual(argv(calls).filter((c) => !c.includes(' print ')), ['launchctl bootout gui/1000/dev.ductor'])
   await assert.rejects(access(plist))
 })

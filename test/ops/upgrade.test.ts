@@ -148,5 +148,8 @@ test('`ductor upgrade` without a service says how to restart; --check and "up to
   assert.equal(npm.calls.length, 1)
 
   const offline = await deps(t, { registry: `http://127.0.0.1:${await freePort()}` })
-  await assert.rejects(upgrade(offline.d, { check: true }), /^Error: cannot check for updates: cannot reach the npm registry at .*connection refused/)
+  await assert.rejects(upgrade(offline.d, { check: true }), /^Error: cannot check for updates: cannot reach the npm registry at .*connection refused.*To upgrade by hand, install the new version the way you installed this one .*npm install --global \.\/ductor-<version>\.tgz/)
+  const offlineGit = await deps(t, { kind: 'git', root: '/src/ductor', registry: `http://127.0.0.1:${await freePort()}` })
+  await assert.rejects(upgrade(offlineGit.d, { check: false }), /To upgrade by hand, this ductor runs from a git checkout \(\/src\/ductor\): update it there with `git pull && npm ci && npm run build`/)
+  assert.deepEqual(offlineGit.npm.calls, [])
 })

@@ -86,7 +86,7 @@ test('bad input gets a 400 naming the field', async (t) => {
 
 test('the SSE variant streams text events, then the result, and ends', async (t) => {
   const { app } = await setup(t, { FAKE_CLI_DELAY_MS: '5' })
-  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  const url = await app.listenAdmin({ host: '127.0.0.1', port: 0 })
   const res = await fetch(`${url}/api/chats/7/messages`, {
     method: 'POST',
     headers: { ...auth, accept: 'text/event-stream', 'content-type': 'application/json' },

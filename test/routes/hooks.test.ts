@@ -177,10 +177,11 @@ test('rotate-token: the old token is refused, the new one accepted; the test rou
   await idle()
 })
 
-test('with webhooks disabled there is no /hooks route; the admin routes still work', async (t) => {
+test('with webhooks disabled every delivery is refused (403, naming webhooks.enabled); the admin routes still work', async (t) => {
   const { app } = await buildFull(t)
   const res = await app.inject({ method: 'POST', url: '/hooks/anything', headers: json, payload: '{}' })
-  assertError(res, 404, 'not_found')
+  assertError(res, 403, 'forbidden')
+  assert.match(res.json().message, /webhooks\.enabled is false/)
   const created = await app.inject({ method: 'POST', url: '/api/webhooks', headers: admin, payload: { id: 'later', title: 'Later', mode: 'wake', prompt_template: 'x' } })
   assert.equal(created.statusCode, 201)
   assert.equal(created.json().ingress_enabled, false)

@@ -1,7 +1,8 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { writeUpgradeMarker } from '../../src/ops/upgrade-notice.ts'
+import { readFile } from 'node:fs/promises'
+import { writeRestartMarker, writeUpgradeMarker } from '../../src/ops/upgrade-notice.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { ADMIN_TOKEN } from '../helper.ts'
 import { cleanups, scriptMarker, startBot, until, SECRET, STRANGER, GROUP, type BotHarness } from './helpers.ts'
@@ -15,6 +16,7 @@ describe('Telegram adapter in webhook mode', () => {
     bot = await startBot(cleanup, {
       prepare: async (paths) => {
         await writeUpgradeMarker(paths.state, { from: '0.0.1', to: '0.0.0-test', chat_id: 119, requested_at: new Date().toISOString() })
+        await writeRestartMarker(paths.state, { chat_id: 117, requested_at: new Date().toISOString() })
         // An update the last process accepted (and acknowledged) but did not get to.
         const journal = await createJournal({ path: join(paths.state, 'inbox.jsonl') })
         await journal.append({ kind: 'telegram', key: '90000', payload: { update_id: 90000, message: { message_id: 5, date: Math.floor(Date.now() / 1000), chat: { id: 116, type: 'private' }, from: { id: 116, is_bot: false, first_name: 'Ann' }, text: 'before the crash [[reply:replayed]]' } } })
@@ -32,6 +34,11 @@ describe('Telegram adapter in webhook mode', () => {
   test('after an upgrade and restart, the chat that asked is told the new version', async () => {
     const notice = await bot.waitMessage((m) => /upgraded from 0\.0\.1 to 0\.0\.0-test/.test(m.text), 'the upgrade notice', 119)
     assert.equal(notice.chat_id, 119)
+  })
+
+  test('after /restart the chat that asked is told "Restart completed", once', async () => {
+    await bot.waitMessage((m) => /^✅ Restart completed\. ductor 0\.0\.0-test is running\./.test(m.text), 'the restart confirmation', 117)
+    await assert.rejects(readFile(join(bot.paths.state, 'restart.json'), 'utf8'), 'the marker is used up')
   })
 
   test('an update accepted before a crash is processed after the restart', async () => {
@@ -180,6 +187,7 @@ describe('Telegram adapter in webhook mode', () => {
     await bot.say('/restart', { chatId: 120, from: 120 })
     await bot.waitMessage((m) => /Restarting/.test(m.text), 'the restart notice', 120)
     await until(() => bot.restarts === 1, 'the restart request')
+    assert.equal((JSON.parse(await readFile(join(bot.paths.state, 'restart.json'), 'utf8')) as { chat_id: number }).chat_id, 120, 'the next process will confirm in this chat')
   })
 
   test('automation results reach the chat, titled with the job', async () => {
@@ -192,7 +200,8 @@ describe('Telegram adapter in webhook mode', () => {
   })
 
   test('a message through the admin chat endpoint is answered in Telegram too', async () => {
-    const res = await fetch(`${bot.url}/api/chats/119/messages`, {
+    const adminUrl = await bot.app.listenAdmin({ host: '127.0.0.1', port: 0 })
+    const res = await fetch(`${adminUrl}/api/chats/119/messages`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'from the api [[reply:api answer]]' })

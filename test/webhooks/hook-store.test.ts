@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile, writeFile, readdir, mkdir, rm } from 'node:fs/promises'
+import { readFile, writeFile, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DuctorError } from '../../src/errors.ts'
 import { createHookStore, type HookStoreOptions } from '../../src/webhooks/hook-store.ts'
@@ -114,16 +114,16 @@ describe('loading', () => {
     assert.equal((await onDisk()).hooks.length, 1)
   })
 
-  test('a corrupt file is moved aside and the store starts empty', async (t) => {
-    const { dir, store, summary } = await setup(t, '{"hooks": [')
-    assert.equal(summary.status, 'quarantined')
-    assert.deepEqual(store.list(), [])
-    assert.ok((await readdir(dir)).some((name) => name.startsWith('webhooks.json.corrupt-')))
+  test('a file that is not JSON is refused with its line and column, and left as it is', async (t) => {
+    await assert.rejects(setup(t, '{"hooks": [\n  {"id": "a",}\n]}'), (err: Error) => {
+      assert.equal(err.name, 'UserFileError')
+      assert.match(err.message, /webhooks\.json is not valid JSON: line 2, column 14: Expected double-quoted property name; ductor left it as it is/)
+      return true
+    })
   })
 
-  test('a file of the wrong shape is quarantined too', async (t) => {
-    const { summary } = await setup(t, '[1, 2]')
-    assert.equal(summary.status, 'quarantined')
+  test('a file of the wrong shape is refused too', async (t) => {
+    await assert.rejects(setup(t, '[1, 2]'), /webhooks\.json: expected an object \{ "hooks": \[ … \] \}/)
   })
 
   test('an invalid entry is reported, not served, and kept in the file on write', async (t) => {

@@ -1,9 +1,11 @@
 import { Composer } from 'grammy'
 import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
+import { writeRestartMarker } from '../../ops/upgrade-notice.ts'
 
 /**
- * `/restart`: says so, then stops gracefully with exit code 42 for the supervisor (SPEC §11). A
+ * `/restart`: says so, leaves a marker so the next process confirms "Restart completed" in this chat,
+ * then stops gracefully with exit code 42 for the supervisor (SPEC §11). A
  * /restart older than this process (an update replayed from the inbox) is ignored, so a restart can
  * never loop.
  */
@@ -18,6 +20,8 @@ export function restartFeature (deps: BotDeps): Composer<BotContext> {
     }
     deps.logger.info({ chatId: ctx.ductor.chatId }, 'restart requested from Telegram')
     await deps.sendMarkdown(ctx.ductor, '🔄 Restarting… I will be back in a few seconds.').catch(() => [])
+    await writeRestartMarker(deps.paths.state, { chat_id: ctx.ductor.chatId, requested_at: new Date().toISOString() })
+      .catch((err: unknown) => { deps.logger.warn({ err }, 'could not write the restart marker') })
     deps.requestRestart()
   })
   return feature

@@ -1,5 +1,5 @@
 import { escapeHtml } from '../format/html.ts'
-import type { InstallKind, UpdateCheck } from '../../ops/upgrade.ts'
+import { manualUpgradeHint, type InstallKind, type UpdateCheck } from '../../ops/upgrade.ts'
 import { writeUpgradeMarker } from '../../ops/upgrade-notice.ts'
 import { button, type Panel } from './keyboard.ts'
 
@@ -23,7 +23,7 @@ export interface UpgradeFlowDeps {
 
 export async function upgradeOffer (deps: UpgradeFlowDeps): Promise<Panel> {
   const check = await deps.check()
-  if (check.status === 'error') return { html: `Cannot check for updates: ${escapeHtml(check.message)}.\nThis is ductor ${escapeHtml(deps.current)}.`, keyboard: [] }
+  if (check.status === 'error') return { html: `Cannot check for updates: ${escapeHtml(check.message)}.\nThis is ductor ${escapeHtml(deps.current)}. To upgrade by hand, ${escapeHtml(manualUpgradeHint(deps.kind, deps.root))}.`, keyboard: [] }
   if (!check.newer) return { html: `ductor ${escapeHtml(deps.current)} is up to date (latest: ${escapeHtml(check.latest)}).`, keyboard: [] }
   if (deps.kind === 'git') return { html: gitNote(deps.root, check.latest, deps.current), keyboard: [] }
   return {

@@ -245,7 +245,8 @@ describe('Telegram panels', () => {
     process.env['PATH'] = `${fakeNpm}${delimiter}${saved.path ?? ''}`
     process.env['npm_config_registry'] = 'http://127.0.0.1:1'
     await bot.say('/upgrade', { chatId: chat, from: chat })
-    await panel(chat, /^Cannot check for updates: cannot reach the npm registry at http:\/\/127\.0\.0\.1:1/)
+    const offline = await panel(chat, /^Cannot check for updates: cannot reach the npm registry at http:\/\/127\.0\.0\.1:1/)
+    assert.match(offline.text, installKind(packageRoot()) === 'git' ? /To upgrade by hand, this ductor runs from a git checkout .*git pull && npm ci && npm run build/ : /To upgrade by hand, install the new version the way you installed this one/)
     process.env['npm_config_registry'] = `http://127.0.0.1:${address.port}`
     latest = '0.0.0-test'
     await bot.say('/upgrade', { chatId: chat, from: chat })

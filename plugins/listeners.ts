@@ -1,0 +1,71 @@
+import fp from 'fastify-plugin'
+import { createServer, type Server } from 'node:http'
+import type { Socket } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { ErrorCodes } from '../src/errors.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Starts the admin API's own listener (ADR 14); resolves with its base URL. Closed with the app. */
+    listenAdmin: (address: { host: string, port: number }) => Promise<string>
+  }
+}
+
+type Side = 'public' | 'admin'
+
+/**
+ * Two listeners, one router (ADR 14). The public listener (`server.host`/`server.port`, the one a
+ * reverse proxy points at) serves `/health`, `/hooks/…` and the Telegram webhook; every `/api` route
+ * answers 404 there, as if it did not exist. The admin listener (`admin.host`/`admin.port`, loopback
+ * by default) serves `/api` and `/health` only. Which listener a request came through is read from
+ * the connection that carried it, never from anything the client sends, so no header and no proxy
+ * in front of the public port can reach the admin API. Requests made in-process (`app.inject`, the
+ * tests) have no listener and reach every route.
+ */
+async function listeners (app: FastifyInstance): Promise<void> {
+  const sides = new WeakMap<Socket, Side>()
+  app.server.on('connection', (socket: Socket) => { sides.set(socket, 'public') })
+  let admin: Server | null = null
+
+  app.addHook('onRequest', async (request, reply) => {
+    const side = sides.get(request.raw.socket)
+    if (side === undefined) return
+    // The matched route, not the raw URL: no encoding or duplicate slash can make one look like another.
+    const route = request.routeOptions.url
+    const isApi = route !== undefined && (route === '/api' || route.startsWith('/api/'))
+    const allowed = side === 'public' ? !isApi : isApi || route === '/health'
+    if (!allowed) {
+      return await reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
+    }
+  })
+
+  app.decorate('listenAdmin', async ({ host, port }: { host: string, port: number }): Promise<string> => {
+    if (admin !== null) throw new Error('the admin listener is already started')
+    await app.ready()
+    const server = admin = createServer((req, res) => { app.routing(req, res) })
+    server.on('connection', (socket: Socket) => { sides.set(socket, 'admin') })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({ host, port, exclusive: true }, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const address = server.address()
+    const bound = typeof address === 'object' && address !== null ? address.port : port
+    const clientHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
+    return `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${bound}`
+  })
+
+  app.addHook('preClose', async () => { admin?.closeIdleConnections() })
+  app.addHook('onClose', async () => {
+    const server = admin
+    if (server === null || !server.listening) return
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    })
+  })
+}
+
+export default fp(listeners, { name: 'listeners' })
