@@ -24,7 +24,7 @@ describe('secrets the agent echoes are masked in everything it says', () => {
   const cleanup = cleanups()
   after(cleanup.run)
   const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number, text: string }> => {
-    const res = await fetch(bot.url + path, {
+    const res = await fetch(bot.adminUrl + path, {
       method,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) })
