@@ -19,12 +19,13 @@ function sseText (body: string): string[] {
 
 describe('secrets the agent echoes are masked in everything it says', () => {
   let bot: BotHarness
+  let adminUrl: string
   let secrets: Record<string, string>
   let script: string
   const cleanup = cleanups()
   after(cleanup.run)
   const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number, text: string }> => {
-    const res = await fetch(bot.adminUrl + path, {
+    const res = await fetch(adminUrl + path, {
       method,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) })
@@ -47,6 +48,7 @@ describe('secrets the agent echoes are masked in everything it says', () => {
 
   before(async () => {
     bot = await startBot(cleanup, { config: { webhooks: { enabled: true }, streaming: { enabled: true, edit_interval_seconds: 0.5 } } })
+    adminUrl = await bot.app.listenAdmin({ host: '127.0.0.1', port: 0 })
     const created = await api('POST', '/api/webhooks', { id: 'ci', title: 'CI', mode: 'wake', prompt_template: 'Build {{status}}' })
     assert.equal(created.status, 201, created.text)
     secrets = { bot: bot.fake.token, admin: ADMIN_TOKEN, hook: JSON.parse(created.text).token as string }

@@ -26,8 +26,6 @@ export interface BotHarness {
   paths: HomePaths
   logs: string[]
   url: string
-  /** The admin API's own listener (ADR 14). */
-  adminUrl: string
   restarts: number
   /** POSTs an update to the webhook route; returns the HTTP status and body. */
   post: (update: unknown, secret?: string | null) => Promise<{ status: number, body: Record<string, unknown> }>
@@ -102,7 +100,6 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
   await app.telegram?.started
   const address = app.server.address()
   const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
-  const adminUrl = await app.listenAdmin({ host: '127.0.0.1', port: 0 })
 
   const post: BotHarness['post'] = async (update, secret = SECRET) => {
     const res = await fetch(`${url}/telegram/webhook`, {
@@ -166,7 +163,6 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     paths,
     logs: lines,
     url,
-    adminUrl,
     post,
     say,
     press,
