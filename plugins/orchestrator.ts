@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { createCommandRegistry } from '../src/core/commands.ts'
 import { registerCoreCommands } from '../src/core/core-commands.ts'
+import { registerCommandTable } from '../src/core/command-table.ts'
 import { createOrchestrator, type Orchestrator } from '../src/core/orchestrator.ts'
 import type { ChatRunDeps } from '../src/core/chat-run.ts'
 
@@ -15,7 +16,7 @@ declare module 'fastify' {
 /**
  * The orchestrator. Its lanes pause, abort and drain in the app's `preClose` (src/app.ts, stopRuns).
  */
-async function orchestratorPlugin (app: FastifyInstance): Promise<void> {
+async function orchestratorPlugin (app: FastifyInstance, opts: { version: string }): Promise<void> {
   const chat = chatRunDeps(app)
   const { config, paths, sessions } = chat
   const commands = createCommandRegistry()
@@ -28,6 +29,12 @@ async function orchestratorPlugin (app: FastifyInstance): Promise<void> {
     memoryPath: paths.memory,
     providerStatus: app.runner.providerStatus,
     switchDefault: app.settings.switchDefault
+  })
+  registerCommandTable(commands, {
+    version: opts.version,
+    home: paths.home,
+    // Read when the command runs: the automation part is registered after this one.
+    cronJobs: () => app.automation.cron.store.list().map((j) => ({ id: j.id, title: j.title, schedule: j.schedule, enabled: j.enabled }))
   })
   app.decorate('orchestrator', orchestrator)
 }

@@ -8,7 +8,10 @@ import { maskingExecutor } from '../src/core/masking-executor.ts'
 import { createLimiter, type Limiter } from '../src/core/limiter.ts'
 import type { RunLog } from '../src/core/run-log.ts'
 import { newRunId } from '../src/store/run-history.ts'
+import { stat } from 'node:fs/promises'
+import { homedir } from 'node:os'
 import { installedClis } from '../src/home/variant.ts'
+import { findCliLogin } from '../src/ops/doctor-cli-checks.ts'
 import { createClaimGate, type ClaimGate } from '../src/claims.ts'
 
 export interface RunnerPart {
@@ -80,7 +83,15 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
     },
     record: async (input) => await runs.record(input)
   }
-  const say = (ok: boolean, install: string): string => ok ? 'installed' : `not installed (${install})`
+  /** Per CLI, as the Python version's /status says it: installed, logged in, and how old the login is. */
+  const say = async (provider: 'claude' | 'codex', install: string, login: string): Promise<string> => {
+    if (!installedClis(config(), env)[provider]) return `not installed (${install})`
+    const userHome = (env['HOME'] ?? '') !== '' ? env['HOME'] as string : homedir()
+    const found = await findCliLogin(provider, { env, userHome })
+    if (found === null) return `installed, not logged in (run ${login})`
+    const at = found.file === null ? null : await stat(found.file).then((s) => s.mtimeMs, () => null)
+    return at === null ? `installed, logged in (${found.how})` : `installed, logged in ${loginAge(clock.now() - at)}`
+  }
   app.decorate('runner', {
     registry,
     executor,
@@ -89,13 +100,22 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
     claims,
     ready: async () => { await runner.ready() },
     async providerStatus () {
-      const installed = installedClis(config(), env)
-      return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
+      const [claude, codex] = await Promise.all([
+        say('claude', 'npm install -g @anthropic-ai/claude-code', '`claude`'),
+        say('codex', 'npm install -g @openai/codex', '`codex login`')
+      ])
+      return { claude, codex }
     }
   } satisfies RunnerPart)
   // The runs were stopped in the app's preClose (src/app.ts, stopRuns); this makes sure no child
   // outlives the service.
   app.addHook('onClose', async () => { await registry.killAll() })
+}
+
+/** "today", "1 day ago", "12 days ago": how old a login is. */
+export function loginAge (ms: number): string {
+  const days = Math.floor(Math.max(0, ms) / 86_400_000)
+  return days === 0 ? 'today' : days === 1 ? '1 day ago' : `${days} days ago`
 }
 
 export default fp(runnerPlugin, { name: 'runner', dependencies: ['settings', 'stores'] })

@@ -97,7 +97,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   await app.register(settingsPlugin, deps)
   await app.register(storesPlugin)
   await app.register(runnerPlugin, deps.executor !== undefined ? { executor: deps.executor } : {})
-  await app.register(orchestratorPlugin)
+  await app.register(orchestratorPlugin, { version: deps.version })
   await app.register(automationPlugin, {
     ...(deps.automationTickMs !== undefined ? { tickMs: deps.automationTickMs } : {}),
     ...(deps.ruleSyncMs !== undefined ? { ruleSyncMs: deps.ruleSyncMs } : {})
@@ -158,7 +158,7 @@ function describeError (err: FastifyError | DuctorError): { status: number, code
   }
   const e = err as FastifyError
   if (e.validation !== undefined) {
-    return { status: 400, code: ErrorCodes.badRequest, message: `${e.validationContext ?? 'request'}${e.message.replace(/^(body|querystring|params|headers)/, '')}` }
+    return { status: 400, code: ErrorCodes.badRequest, message: validationMessage(e.validationContext ?? 'request', e.validation as ValidationIssue[]) ?? `${e.validationContext ?? 'request'}${e.message.replace(/^(body|querystring|params|headers)/, '')}` }
   }
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
@@ -166,4 +166,28 @@ function describeError (err: FastifyError | DuctorError): { status: number, code
   }
   if (status >= 500) return { status, code: ErrorCodes.internal, message: 'internal error; see the service log' }
   return { status, code: codeByStatus[status] ?? ErrorCodes.badRequest, message: e.message }
+}
+
+interface ValidationIssue { instancePath: string, keyword: string, params: Record<string, unknown>, message?: string }
+
+/**
+ * One sentence for the first field a request got wrong, instead of Ajv's list ("querystring/kind must
+ * be equal to constant, … must match a schema in anyOf"): `querystring/kind must be one of chat, cron,
+ * webhook, heartbeat`. Null for shapes it does not know (Ajv's own message is used then).
+ */
+export function validationMessage (context: string, issues: ValidationIssue[]): string | null {
+  const first = issues[0]
+  if (first === undefined) return null
+  const at = issues.filter((i) => i.instancePath === first.instancePath)
+  const where = `${context}${first.instancePath}`
+  const consts = at.filter((i) => i.keyword === 'const').map((i) => i.params['allowedValue'])
+  if (consts.length > 0 && at.some((i) => i.keyword === 'anyOf')) return `${where} must be one of ${consts.map(String).join(', ')}`
+  const types = at.filter((i) => i.keyword === 'type').map((i) => String(i.params['type']))
+  if (types.length > 0 && at.every((i) => i.keyword === 'type' || i.keyword === 'anyOf')) {
+    const article = (t: string): string => t === 'integer' ? 'an integer' : t === 'array' || t === 'object' ? `an ${t}` : t === 'null' ? 'null' : `a ${t}`
+    return `${where} must be ${types.map(article).join(' or ')}`
+  }
+  if (first.keyword === 'enum') return `${where} must be one of ${(first.params['allowedValues'] as unknown[]).map(String).join(', ')}`
+  if (first.keyword === 'additionalProperties') return `${where} must NOT have additional properties: "${String(first.params['additionalProperty'])}" is not a field here`
+  return null
 }

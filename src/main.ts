@@ -80,7 +80,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     // The replay waits for the runner: nothing is loaded between a done mark and its spawn.
     await app.runner.ready()
     await app.inbox.start()
-    await writeServiceInfo(paths.state, { pid: process.pid, url, admin_url: adminUrl, version, started_at: new Date().toISOString() })
+    await writeServiceInfo(paths.state, { pid: process.pid, url, admin_url: adminUrl, version, started_at: new Date().toISOString(), supervised: env['DUCTOR_SUPERVISED'] === '1' })
     logger.info({ url, adminUrl, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined
     return {
@@ -145,6 +145,11 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
   const welcome = await welcomeOnce({ url: service.url, paths: service.paths, config: service.config, envToken: ((opts.env ?? process.env)['DUCTOR_TELEGRAM_TOKEN'] ?? '') !== '' })
     .catch((err: unknown) => { service.logger.warn({ err }, 'could not write the first-start marker'); return null })
   if (welcome !== null) process.stdout.write(welcome)
+  // `ductor restart` asks a supervised service to restart (exit 42) with SIGUSR2.
+  process.on('SIGUSR2', () => {
+    service.logger.info('restart requested by signal (ductor restart)')
+    requestRestart()
+  })
   closer.close = closeWithGrace({ delay: 10_000, logger: { error: (m: unknown) => service.logger.error(m) } }, async ({ err, signal }) => {
     if (err !== undefined) service.logger.error({ err }, 'fatal error, shutting down')
     else service.logger.info({ signal }, 'shutting down')

@@ -59,7 +59,7 @@ export function createApiClient (url: string, token: string): ApiClient {
       const text = await res.text()
       let message = text
       try { message = (JSON.parse(text) as { message?: string }).message ?? text } catch {}
-      throw new ApiError(res.status, message || `HTTP ${res.status}`)
+      throw new ApiError(res.status, forTheCli(message || `HTTP ${res.status}`))
     }
     return res
   }
@@ -86,4 +86,24 @@ export function createApiClient (url: string, token: string): ApiClient {
       }
     }
   }
+}
+
+/** Admin API routes named in server messages, and what a CLI user types instead. */
+const CLI_EQUIVALENTS: Array<[RegExp, string]> = [
+  [/GET \/api\/cron\b/g, 'ductor cron list'],
+  [/GET \/api\/webhooks\b/g, 'ductor webhook list'],
+  [/GET \/api\/runs\b/g, 'ductor runs'],
+  [/GET \/api\/sessions\b/g, 'ductor sessions'],
+  [/PATCH \/api\/config\b/g, 'PATCH /api/config (or ductor init for the basics)'],
+  [/GET \/api\/status\b/g, 'ductor status']
+]
+
+/**
+ * A server message as a CLI user should read it: routes replaced by the commands that do the same,
+ * a query parameter named as the option (`querystring/kind` → `--kind`).
+ */
+export function forTheCli (message: string): string {
+  let text = message
+  for (const [route, command] of CLI_EQUIVALENTS) text = text.replace(route, command)
+  return text.replace(/\bquerystring\/([a-z_]+)/g, (_m, name: string) => `--${name.replace(/_/g, '-')}`)
 }

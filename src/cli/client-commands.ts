@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectApi, ApiError, type ApiClient } from './api-client.ts'
-import { table, printJson } from './output.ts'
+import { table, printJson, userZone, localTime, formatUsd } from './output.ts'
 import { details } from './flags.ts'
 
 interface Run { id: string, kind: string, ref: string | null, chat_id: string | number | null, status: string, started_at: string, ended_at: string | null, cost_usd: number | null, tokens: number | null }
@@ -21,7 +21,7 @@ export function describeRun (run: RunDetail): string {
     ['provider', [run.provider, run.model].filter((v) => v !== null).join(' ') || null],
     ['started', run.started_at],
     ['ended', run.ended_at],
-    ['cost $', run.cost_usd],
+    ['cost $', formatUsd(run.cost_usd)],
     ['tokens', run.tokens],
     ['error', run.error]
   ])
@@ -66,7 +66,9 @@ export function runsCommand (): Command {
       if (opts.status !== undefined) query.set('status', opts.status)
       const { runs } = await api.request<{ runs: Run[] }>('GET', opts.active === true ? '/runs/active' : `/runs?${query.toString()}`)
       if (opts.json === true) return printJson(runs)
-      process.stdout.write(table(runs as unknown as Array<Record<string, unknown>>, [['started_at', 'started'], ['kind', 'kind'], ['ref', 'ref'], ['chat_id', 'chat'], ['status', 'status'], ['cost_usd', 'cost $'], ['tokens', 'tokens'], ['id', 'id']]))
+      const zone = await userZone(api)
+      const rows = runs.map((r) => ({ ...r, started: localTime(r.started_at, zone), cost: formatUsd(r.cost_usd) }))
+      process.stdout.write(table(rows, [['started', `started (${zone})`], ['kind', 'kind'], ['ref', 'ref'], ['chat_id', 'chat'], ['status', 'status'], ['cost', 'cost $'], ['tokens', 'tokens'], ['id', 'id']]))
     })
 }
 
@@ -79,11 +81,12 @@ export function sessionsCommand (): Command {
       const api = await connectApi()
       const { sessions } = await api.request<{ sessions: Array<Record<string, unknown> & { provider_sessions: Record<string, { session_id: string, message_count: number, total_cost_usd: number }> }> }>('GET', '/sessions')
       if (opts.json === true) return printJson(sessions)
+      const zone = await userZone(api)
       const rows = sessions.map((s) => {
         const bucket = s.provider_sessions[String(s['provider'])]
-        return { ...s, session: bucket?.session_id ?? '', messages: bucket?.message_count ?? 0, cost: bucket?.total_cost_usd.toFixed(4) ?? '0' }
+        return { ...s, session: bucket?.session_id ?? '', messages: bucket?.message_count ?? 0, cost: formatUsd(bucket?.total_cost_usd ?? 0), last: localTime(s['last_active'] as string | null, zone) }
       })
-      process.stdout.write(table(rows, [['chat_id', 'chat'], ['provider', 'provider'], ['model', 'model'], ['messages', 'messages'], ['cost', 'cost $'], ['last_active', 'last active'], ['session', 'session']]))
+      process.stdout.write(table(rows, [['chat_id', 'chat'], ['provider', 'provider'], ['model', 'model'], ['messages', 'messages'], ['cost', 'cost $'], ['last', `last active (${zone})`], ['session', 'session']]))
     })
 }
 

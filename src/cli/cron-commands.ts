@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { connectApi, type ApiClient } from './api-client.ts'
 import { describeRun, fetchRun, type RunDetail } from './client-commands.ts'
-import { printResult, table } from './output.ts'
+import { printResult, table, userZone } from './output.ts'
 import { collectValues, details, formatInZone, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
 
 /**
@@ -126,14 +126,17 @@ export function cronCommand (): Command {
     .description('all jobs with their next run and last status')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (opts: Opts) => {
-      const { jobs } = await (await connectApi()).request<{ jobs: JobView[] }>('GET', '/cron')
+      const api = await connectApi()
+      const { jobs } = await api.request<{ jobs: JobView[] }>('GET', '/cron')
+      // Like every list: times in the user's zone, named in the header (a job's own zone is its column).
+      const zone = opts.json === true ? '' : await userZone(api)
       printResult(opts, jobs, () => table(jobs.map((v) => ({
         ...v.job,
         on: v.job.enabled ? 'yes' : 'no',
         zone: v.zone,
-        next: typeof v.problem === 'string' ? `never: broken (ductor cron show ${v.job.id})` : v.next_runs[0] === undefined ? null : formatInZone(v.next_runs[0], v.zone),
+        next: typeof v.problem === 'string' ? `never: broken (ductor cron show ${v.job.id})` : v.next_runs[0] === undefined ? null : formatInZone(v.next_runs[0], zone),
         last: v.running ? 'running' : v.job.last_run_status
-      })), [['id', 'id'], ['schedule', 'schedule'], ['zone', 'zone'], ['on', 'on'], ['next', 'next run'], ['last', 'last status'], ['title', 'title']]))
+      })), [['id', 'id'], ['schedule', 'schedule'], ['zone', 'schedule zone'], ['on', 'on'], ['next', `next run (${zone})`], ['last', 'last status'], ['title', 'title']]))
     })
 
   jobOptions(cron.command('add'))

@@ -10,6 +10,7 @@ import { cronCommand } from './cron-commands.ts'
 import { webhookCommand } from './webhook-commands.ts'
 import { doctorCommand } from './doctor.ts'
 import { upgradeCommand } from './upgrade.ts'
+import { stopCommand, restartCommand, uninstallCommand, resetCommand } from './lifecycle.ts'
 import { needsSetup } from './init.ts'
 import { withoutPackageBins } from '../providers/resolve-binary.ts'
 import { packageRoot } from '../ops/service-spec.ts'
@@ -24,7 +25,8 @@ async function wantsWizard (): Promise<boolean> {
 export function buildCli (): Command {
   const program = new Command('ductor')
     .description('ductor: your personal AI assistant in Telegram, powered by the Claude Code and Codex CLIs')
-    .version(readVersion(), '-v, --version', 'print the version')
+    .version(readVersion(), '-V, --version', 'print the version')
+    .option('-v, --verbose', 'debug logging (sets DUCTOR_LOG_LEVEL=DEBUG for the service)')
     .helpOption('-h, --help', 'show help')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -40,6 +42,14 @@ export function buildCli (): Command {
   program.addCommand(serviceCommand())
   program.addCommand(doctorCommand())
   program.addCommand(upgradeCommand())
+  program.addCommand(stopCommand())
+  program.addCommand(restartCommand())
+  program.addCommand(uninstallCommand())
+  program.addCommand(resetCommand())
+  // -v/--verbose (as in the Python version) turns on debug logs for whatever the command starts.
+  program.hook('preAction', (cmd) => {
+    if (cmd.opts<{ verbose?: boolean }>().verbose === true) process.env['DUCTOR_LOG_LEVEL'] = 'DEBUG'
+  })
   return program
 }
 

@@ -20,3 +20,30 @@ export function printResult (opts: { json?: boolean }, value: unknown, text: () 
   if (opts.json === true) printJson(value)
   else process.stdout.write(text())
 }
+
+/**
+ * The zone list times are shown in: the service's `user_timezone`, else (empty) the host's zone,
+ * as the service itself falls back. Every list shows its times in it, with the zone in the header.
+ */
+export async function userZone (api: { request: <T>(method: string, path: string) => Promise<T> }): Promise<string> {
+  const config = await api.request<{ user_timezone?: string }>('GET', '/config').catch(() => null)
+  const zone = config?.user_timezone ?? ''
+  return zone !== '' ? zone : (process.env['TZ'] ?? '') !== '' ? (process.env['TZ'] as string) : Intl.DateTimeFormat().resolvedOptions().timeZone
+}
+
+/** An ISO instant as `2026-01-16 08:00:05` local time in `zone` (null stays null). */
+export function localTime (iso: string | null | undefined, zone: string): string | null {
+  if (iso === null || iso === undefined || iso === '') return null
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return iso
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
+    timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'
+  }).formatToParts(date).map((x) => [x.type, x.value]))
+  return `${p['year'] ?? ''}-${p['month'] ?? ''}-${p['day'] ?? ''} ${p['hour'] ?? ''}:${p['minute'] ?? ''}:${p['second'] ?? ''}`
+}
+
+/** Dollars without float noise: `0.020925`, `1.5`; null stays null. */
+export function formatUsd (value: number | null | undefined): string | null {
+  if (value === null || value === undefined) return null
+  return String(Math.round(value * 1e6) / 1e6)
+}

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { readFileSync } from 'node:fs'
 import { connectApi, type ApiClient } from './api-client.ts'
-import { printResult, table } from './output.ts'
+import { printResult, table, userZone, localTime } from './output.ts'
 import { collectValues, details, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
 
 /**
@@ -188,13 +188,15 @@ export function webhookCommand (): Command {
     .description('all webhooks with their mode, auth and last trigger')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (opts: Opts) => {
-      const { hooks } = await (await connectApi()).request<{ hooks: HookView[] }>('GET', '/webhooks')
+      const api = await connectApi()
+      const { hooks } = await api.request<{ hooks: HookView[] }>('GET', '/webhooks')
+      const zone = opts.json === true ? '' : await userZone(api)
       printResult(opts, hooks, () => table(hooks.map((v) => ({
         ...v.hook,
         on: v.hook.enabled ? 'yes' : 'no',
         auth: v.auth.scheme,
-        last: v.hook.last_triggered_at === null ? null : `${v.hook.last_triggered_at}${v.hook.last_error === null ? '' : ' (error)'}`
-      })), [['id', 'id'], ['mode', 'mode'], ['auth', 'auth'], ['on', 'on'], ['trigger_count', 'triggers'], ['last', 'last triggered'], ['title', 'title']]) +
+        last: v.hook.last_triggered_at === null ? null : `${localTime(v.hook.last_triggered_at, zone) ?? ''}${v.hook.last_error === null ? '' : ' (error)'}`
+      })), [['id', 'id'], ['mode', 'mode'], ['auth', 'auth'], ['on', 'on'], ['trigger_count', 'triggers'], ['last', `last triggered (${zone})`], ['title', 'title']]) +
         (hooks.length > 0 && hooks[0]?.ingress_enabled === false ? 'Note: webhooks are switched off (webhooks.enabled is false); switch them on with: ductor webhook enable\n' : ''))
     })
 

@@ -53,6 +53,22 @@ export function registerCoreCommands (registry: CommandRegistry, deps: CoreComma
     handler: async ({ chatId, args }) => await modelCommand(deps, chatId, args)
   })
   registry.register({
+    // Answered by ductor wherever it arrives (`ductor chat "/help"`, the admin API); Telegram's own
+    // /help (its menu with the panels) answers there first. Never sent to the model.
+    name: 'help',
+    description: 'what I can do',
+    quick: true,
+    listed: false,
+    handler: () => {
+      const lines = registry.list().filter((c) => c.listed === true).map((c) => `/${c.name} — ${c.description}`)
+      return {
+        text: ['**Commands**', ...lines, '/stop — stop the running reply and drop the queue', '/help — this list', '',
+          'Anything else is a message for the assistant. `@sonnet your question` answers one message with another model.',
+          'In Telegram there are also /cron, /showfiles, /diagnose, /info, /restart and /upgrade.'].join('\n')
+      }
+    }
+  })
+  registry.register({
     name: 'memory',
     description: 'show what I remember about you',
     quick: true,

@@ -176,7 +176,7 @@ export async function createSessionStore (opts: SessionStoreOptions): Promise<Se
       const b = bucket(entry, provider)
       if (typeof result.sessionId === 'string' && result.sessionId !== '') b.session_id = result.sessionId
       b.message_count += 1
-      b.total_cost_usd += nonNegative(result.costUsd)
+      b.total_cost_usd = Math.round((b.total_cost_usd + nonNegative(result.costUsd)) * 1e6) / 1e6
       b.total_tokens += Math.trunc(nonNegative(result.tokens))
       entry.last_active = nowIso()
       changed()

@@ -12,6 +12,8 @@ export interface ServiceInfo {
   admin_url?: string | null
   version: string
   started_at: string
+  /** Runs under `ductor serve`'s supervisor, which starts it again after exit code 42 (`ductor restart` sends SIGUSR2). */
+  supervised?: boolean
 }
 
 export const serviceInfoPath = (stateDir: string): string => join(stateDir, 'service.json')

@@ -215,7 +215,8 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
     if (!endStatus.test(end.status)) throw new DuctorError(ErrorCodes.badRequest, `invalid run status ${JSON.stringify(end.status)}`)
     run.status = end.status
     run.ended_at = end.ended_at ?? nowIso()
-    run.cost_usd = end.cost_usd ?? null
+    // Dollars to a millionth: the CLI's sums carry float noise (0.020925000000000003).
+    run.cost_usd = end.cost_usd === null || end.cost_usd === undefined ? null : Math.round(end.cost_usd * 1e6) / 1e6
     run.tokens = end.tokens ?? null
     run.error = end.error === undefined || end.error === null ? null : boundText(mask(end.error), MAX_ERROR_CHARS)
     run.reply = end.reply === undefined || end.reply === null || end.reply === '' ? null : boundText(mask(end.reply), MAX_REPLY_CHARS)

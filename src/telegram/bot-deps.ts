@@ -12,6 +12,10 @@ import type { Logger } from '../logger-types.ts'
 import type { InlineButton } from './format/markers.ts'
 import type { ChatTarget } from './context.ts'
 import type { IncomingMedia } from './media-in.ts'
+import type { BotContext } from './context.ts'
+
+/** A command the adapter shows itself (a panel), typed or from a button; `args` is what follows the name. */
+export type TelegramCommand = (ctx: BotContext, args: string) => Promise<unknown>
 
 /** The few parts of the service the Telegram adapter uses (the plugin picks them from the app). */
 export interface TelegramParts {
@@ -82,6 +86,11 @@ export interface BotDeps extends BotOptions {
   claimOf: (update: object) => WorkClaim
   /** Sends Markdown (rendered to Telegram HTML, split at 4096, plain text if Telegram refuses the HTML). */
   sendMarkdown: (where: ChatTarget, markdown: string, opts?: SendOptions) => Promise<number[]>
+  /**
+   * The commands of the command table (src/core/command-table.ts) that the adapter answers itself,
+   * by name; features add theirs when they are built. Typed or pressed, they run from here.
+   */
+  telegramCommands: Map<string, TelegramCommand>
   /** Whether a Telegram user may talk to the bot (`allowed_user_ids`). */
   isAllowed: (userId: number | undefined) => boolean
   /** The command menu (setMyCommands, /help): the core's listed commands and the adapter's own. */

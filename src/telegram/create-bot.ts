@@ -104,6 +104,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     sendMarkdown: async (where, markdown, o) => await sendMarkdown(bot.api, where, markdown, o),
     isAllowed: (userId) => userId !== undefined && config().allowed_user_ids.includes(userId),
     commandList: () => commandMenu(parts.orchestrator.commands),
+    telegramCommands: new Map(),
     downloadMedia: async (media) => {
       const now = parts.clock.now()
       const day = localParts(now, parts.timezone()).dayKey

@@ -26,7 +26,7 @@ test('the ductor command is a client of the admin API: chat streams, runs/sessio
   assert.equal(list[0].chat_id, 'cli')
   assert.equal(list[0].status, 'success')
   const human = await runCli(['runs'], env)
-  assert.match(human.stdout, /^STARTED\s+KIND\s+REF/m)
+  assert.match(human.stdout, /^STARTED \(UTC\)\s+KIND\s+REF/m)
   assert.match(human.stdout, /chat\s+-\s+cli\s+success/)
 
   const sessions = JSON.parse((await runCli(['sessions', '--json'], env)).stdout)

@@ -19,8 +19,8 @@ test('ductor cron add/list/show/edit/run/remove manage jobs through the running 
 
   const list = await ductor(['cron', 'list'], env)
   assert.equal(list.code, 0, list.stderr)
-  assert.match(list.stdout, /^ID\s+SCHEDULE\s+ZONE\s+ON\s+NEXT RUN\s+LAST STATUS\s+TITLE$/m)
-  assert.match(list.stdout, /^hn-digest\s+0 8 \* \* \*\s+Europe\/Berlin\s+yes\s+\w{3} \d{4}-\d\d-\d\d 08:00\s+-\s+HN digest$/m)
+  assert.match(list.stdout, /^ID\s+SCHEDULE\s+SCHEDULE ZONE\s+ON\s+NEXT RUN \(UTC\)\s+LAST STATUS\s+TITLE$/m)
+  assert.match(list.stdout, /^hn-digest\s+0 8 \* \* \*\s+Europe\/Berlin\s+yes\s+\w{3} \d{4}-\d\d-\d\d 0[67]:00\s+-\s+HN digest$/m)
 
   const edit = await ductor(['cron', 'edit', 'hn-digest', '--schedule', '30 7 * * *', '--model', 'sonnet', '--quiet-start', '22', '--quiet-end', '6', '--json'], env)
   assert.equal(edit.code, 0, edit.stderr)
@@ -52,7 +52,7 @@ test('ductor cron add/list/show/edit/run/remove manage jobs through the running 
   assert.match(badHour.stderr, /--quiet-start <hour>.*'25' is invalid\. use an hour from 0 to 23/)
   const unknown = await ductor(['cron', 'show', 'nope'], env)
   assert.equal(unknown.code, 1)
-  assert.equal(unknown.stderr, 'ductor: no cron job "nope"; list them with GET /api/cron\n')
+  assert.equal(unknown.stderr, 'ductor: no cron job "nope"; list them with ductor cron list\n')
   const nothing = await ductor(['cron', 'edit', 'hn-digest'], env)
   assert.match(nothing.stderr, /nothing to change/)
 

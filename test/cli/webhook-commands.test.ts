@@ -44,8 +44,8 @@ test('ductor webhook add/show/test/rotate/edit/remove manage webhooks through th
   assert.ok(!show.stdout.includes(token), 'show never prints the token')
 
   const list = await ductor(['webhook', 'list'], env)
-  assert.match(list.stdout, /^ID\s+MODE\s+AUTH\s+ON\s+TRIGGERS\s+LAST TRIGGERED\s+TITLE$/m)
-  assert.match(list.stdout, /^ci-failed\s+wake\s+bearer\s+yes\s+[01]\s+\S+\s+CI failed$/m)
+  assert.match(list.stdout, /^ID\s+MODE\s+AUTH\s+ON\s+TRIGGERS\s+LAST TRIGGERED \(UTC\)\s+TITLE$/m)
+  assert.match(list.stdout, /^ci-failed\s+wake\s+bearer\s+yes\s+[01]\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d( \(error\))?|-)\s+CI failed$/m)
   assert.match(list.stdout, /^gh-push\s+wake\s+hmac:github\s+yes\s+0\s+-\s+gh-push$/m)
 
   const dry = await ductor(['webhook', 'test', 'gh-push'], env)
@@ -83,7 +83,7 @@ test('ductor webhook add/show/test/rotate/edit/remove manage webhooks through th
   }
   assert.equal((await ductor(['webhook', 'list'], env)).stdout, '(none)\n')
   const gone = await ductor(['webhook', 'show', 'ci-failed'], env)
-  assert.equal(gone.stderr, 'ductor: no webhook "ci-failed"; list them with GET /api/webhooks\n')
+  assert.equal(gone.stderr, 'ductor: no webhook "ci-failed"; list them with ductor webhook list\n')
   assert.equal(await stop(), 0)
 })
 

@@ -62,7 +62,7 @@ test('a Python-era home: everything carries over, and the Python version can loa
   const info = await waitFor(async () => await readServiceInfo(join(home, 'state')) ?? undefined, 120_000, 'the service to start')
   const adminToken = (JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }).admin.token
   const api = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: Record<string, unknown> }> => {
-    const res = await fetch(`${info.url}${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+    const res = await fetch(`${info.admin_url ?? info.url}${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
     return { status: res.status, body: await res.json() as Record<string, unknown> }
   }
 

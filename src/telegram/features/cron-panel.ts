@@ -24,7 +24,7 @@ export function cronPanelFeature (deps: BotDeps): Composer<BotContext> {
     }))
   }
 
-  feature.command('cron', async (ctx) => { await sendPanel(ctx, cronView(await rows(), 0)) })
+  deps.telegramCommands.set('cron', async (ctx) => { await sendPanel(ctx, cronView(await rows(), 0)) })
 
   feature.callbackQuery(new RegExp(`^${CRON_PREFIX}`), async (ctx) => {
     const action = parseCronData(ctx.callbackQuery.data)

@@ -10,7 +10,7 @@ const LOG_CHARS = 2800
 /** `/diagnose` (SPEC §4): version, provider, model, session, and the recent log lines, secrets scrubbed. */
 export function diagnoseFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
-  feature.command('diagnose', async (ctx) => {
+  deps.telegramCommands.set('diagnose', async (ctx) => {
     const chatId = ctx.ductor.key
     const config = deps.config()
     const { provider, model } = chooseTarget({ config: deps.config }, chatId, {})

@@ -20,8 +20,9 @@ export function modelPanelFeature (deps: BotDeps): Composer<BotContext> {
   }
   const busy = (chatId: string): boolean => deps.parts.orchestrator.isBusy(chatId)
 
-  feature.command('model', async (ctx, next) => {
-    if (ctx.match.trim() !== '') return await next()
+  // `/model <name> [effort]` is the core's command; without arguments the panel opens.
+  deps.telegramCommands.set('model', async (ctx, args) => {
+    if (args !== '') return await deps.runAsUser(ctx.ductor, `/model ${args}`, { claim: ctx.ductor.claim, ...(ctx.message !== undefined ? { replyTo: ctx.message.message_id } : {}) })
     if (busy(ctx.ductor.key)) return await sendPanel(ctx, { html: BUSY_HTML, keyboard: [] })
     await sendPanel(ctx, providersView(current(ctx.ductor.key)))
   })

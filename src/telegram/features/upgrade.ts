@@ -30,7 +30,7 @@ export function upgradeFeature (deps: BotDeps): Composer<BotContext> {
     }
   }
 
-  feature.command('upgrade', async (ctx) => {
+  deps.telegramCommands.set('upgrade', async (ctx) => {
     await ctx.replyWithChatAction('typing').catch(() => {})
     await sendPanel(ctx, await upgradeOffer(flow()))
   })

@@ -1,0 +1,178 @@
+import { Command } from 'commander'
+import { spawn } from 'node:child_process'
+import { rename, rm } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { resolveHome, homePaths, type HomePaths } from '../home/paths.ts'
+import { readPidFile, isAlive } from '../home/pid-lock.ts'
+import { readServiceInfo } from '../home/service-info.ts'
+import { processFacts } from '../ops/process-context.ts'
+import { createCommandRunner } from '../ops/runner.ts'
+import { createServiceManager, type ServiceManager } from '../ops/service-manager.ts'
+import { initCommand } from './init.ts'
+
+/**
+ * The lifecycle commands a Python ductor user types (`ductor stop`, `restart`, `uninstall`,
+ * `reset`/`onboarding`). Each works on the service of this home: through the service manager when
+ * ductor runs as a systemd/launchd service, else through its process (the pid lock in the home).
+ */
+
+const STOP_WAIT_MS = 20_000
+const START_WAIT_MS = 60_000
+
+interface Target {
+  paths: HomePaths
+  manager: ServiceManager | null
+  /** The service manager runs ductor right now. */
+  managed: boolean
+}
+
+async function target (): Promise<Target> {
+  const env = process.env
+  const paths = homePaths(resolveHome(env))
+  let manager: ServiceManager | null = null
+  let managed = false
+  try {
+    manager = createServiceManager({ ...processFacts(env), env, runner: createCommandRunner({ env }), logDir: paths.logs })
+    const status = await manager.status()
+    managed = status.installed && status.active
+  } catch {
+    manager = null
+  }
+  return { paths, manager, managed }
+}
+
+async function runningPid (paths: HomePaths): Promise<number | null> {
+  const holder = await readPidFile(paths.pidFile)
+  return holder?.alive === true ? holder.pid : null
+}
+
+/** SIGTERM to the service (a graceful stop: runs end, stores are flushed), then waits for it to go. */
+async function stopProcess (pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 'SIGTERM')
+  } catch {
+    return true
+  }
+  const until = Date.now() + STOP_WAIT_MS
+  while (Date.now() < until) {
+    if (!isAlive(pid)) return true
+    await sleep(100)
+  }
+  return !isAlive(pid)
+}
+
+/** `ductor serve` in the background, detached from this terminal; resolves once the new service answers. */
+async function startDetached (paths: HomePaths, previousStart: string | null): Promise<string> {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, 'serve'], {
+    detached: true,
+    stdio: 'ignore',
+    env: process.env
+  })
+  child.unref()
+  return await waitForStart(paths, previousStart)
+}
+
+async function waitForStart (paths: HomePaths, previousStart: string | null): Promise<string> {
+  const until = Date.now() + START_WAIT_MS
+  while (Date.now() < until) {
+    const info = await readServiceInfo(paths.state)
+    if (info !== null && info.started_at !== previousStart) return `ductor is running again (pid ${info.pid}, ${info.url})`
+    await sleep(200)
+  }
+  throw new Error(`ductor did not come back within ${START_WAIT_MS / 1000} s; see logs/ductor.log in ${paths.home}`)
+}
+
+export async function stopService (out: (text: string) => void): Promise<boolean> {
+  const t = await target()
+  if (t.managed && t.manager !== null) {
+    await t.manager.stop()
+    out(`Stopped the ${t.manager.kind} service (it starts again at ${t.manager.kind === 'systemd' ? 'boot' : 'login'}; ductor service uninstall removes it).\n`)
+    return true
+  }
+  const pid = await runningPid(t.paths)
+  if (pid === null) {
+    out(`ductor is not running (home ${t.paths.home}).\n`)
+    return false
+  }
+  if (!await stopProcess(pid)) throw new Error(`ductor (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s; stop it with: kill -9 ${pid}`)
+  out(`Stopped ductor (pid ${pid}).\n`)
+  return true
+}
+
+export function stopCommand (): Command {
+  return new Command('stop')
+    .description('stop the running ductor of this home (the service, or the process)')
+    .action(async () => { await stopService((text) => { process.stdout.write(text) }) })
+}
+
+export function restartCommand (): Command {
+  return new Command('restart')
+    .description('restart the running ductor of this home (start it when it is not running)')
+    .action(async () => {
+      const t = await target()
+      if (t.managed && t.manager !== null) {
+        await t.manager.restart()
+        process.stdout.write(`Restarted the ${t.manager.kind} service.\n`)
+        return
+      }
+      const info = await readServiceInfo(t.paths.state)
+      const pid = await runningPid(t.paths)
+      if (pid !== null && info?.supervised === true) {
+        // Under `ductor serve`'s supervisor: the service exits with 42 and the supervisor starts it again.
+        process.kill(pid, 'SIGUSR2')
+        process.stdout.write(`${await waitForStart(t.paths, info.started_at)}.\n`)
+        return
+      }
+      if (pid !== null && !await stopProcess(pid)) throw new Error(`ductor (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s`)
+      process.stdout.write(`${await startDetached(t.paths, info?.started_at ?? null)}; it runs in the background (ductor stop ends it).\n`)
+    })
+}
+
+export function uninstallCommand (): Command {
+  return new Command('uninstall')
+    .description('stop ductor and remove its background service; --purge also deletes the home')
+    .option('--purge', 'also delete the home folder (config, sessions, jobs, memory): asks for --yes')
+    .option('--yes', 'confirm --purge')
+    .action(async (opts: { purge?: boolean, yes?: boolean }) => {
+      const out = (text: string): void => { process.stdout.write(text) }
+      if (opts.purge === true && opts.yes !== true) throw new Error('--purge deletes the whole home (config, sessions, cron jobs, memory); add --yes to confirm')
+      const t = await target()
+      if (t.manager !== null && await t.manager.uninstall().catch(() => false)) out(`Removed the ${t.manager.kind} service (${t.manager.definitionPath}).\n`)
+      const pid = await runningPid(t.paths)
+      if (pid !== null) {
+        if (!await stopProcess(pid)) throw new Error(`ductor (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s; nothing was deleted`)
+        out(`Stopped ductor (pid ${pid}).\n`)
+      }
+      if (opts.purge === true) {
+        await rm(t.paths.home, { recursive: true, force: true })
+        out(`Deleted ${t.paths.home}.\n`)
+      } else {
+        out(`Your home stays in ${t.paths.home} (ductor uninstall --purge --yes deletes it).\n`)
+      }
+      out('Remove the program itself with: npm uninstall --global ductor (or delete the git checkout).\n')
+    })
+}
+
+/**
+ * `ductor reset` / `ductor onboarding` (the Python version's names): stops ductor, moves the config
+ * aside (`config/config.json.bak-<time>`; sessions, jobs, hooks and memory stay), then runs the setup
+ * of `ductor init` with the same answers and flags.
+ */
+export function resetCommand (): Command {
+  return new Command('reset')
+    .alias('onboarding')
+    .description('start the setup again: the config is moved aside (sessions, jobs, memory stay), then ductor init runs')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[init options...]', 'passed to ductor init (e.g. --non-interactive --token … --user-id …)')
+    .action(async (args: string[]) => {
+      const out = (text: string): void => { process.stdout.write(text) }
+      await stopService(out)
+      const paths = homePaths(resolveHome())
+      const backup = `${paths.config}.bak-${new Date().toISOString().replace(/[:.]/g, '-')}`
+      await rename(paths.config, backup).then(() => { out(`Moved the config to ${backup}.\n`) }, (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err
+      })
+      await initCommand().exitOverride().parseAsync(args, { from: 'user' })
+    })
+}

@@ -1,0 +1,101 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { collect, fakeClis, killTree, spawnCli, tempDir, waitFor } from '../helper.ts'
+import { readServiceInfo } from '../../src/home/service-info.ts'
+import { isAlive } from '../../src/home/pid-lock.ts'
+import { ductor } from './running-service.ts'
+
+/**
+ * The Python version's lifecycle commands (issue 17): `ductor stop`, `restart`, `uninstall`,
+ * `reset`/`onboarding`, `-v/--verbose` and `-V/--version`. HOME is a temp dir, so no real
+ * systemd/launchd service is ever looked at or touched.
+ */
+
+async function serve (t: Parameters<typeof tempDir>[0], args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{ home: string, env: NodeJS.ProcessEnv, exited: ReturnType<typeof collect> }> {
+  const home = await tempDir(t)
+  const bin = await fakeClis(t)
+  const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', HOME: await tempDir(t), ...bin.env, ...extra }
+  const child = spawnCli(args, env)
+  t.after(() => { killTree(child) })
+  const exited = collect(child, 280_000)
+  await waitFor(async () => await readServiceInfo(join(home, 'state')) ?? undefined, 120_000, 'the service')
+  return { home, env, exited }
+}
+
+test('-V/--version prints the version, -v/--verbose turns on debug logs, and the help lists the lifecycle commands', { timeout: 300_000 }, async (t) => {
+  const version = await ductor(['-V'], {})
+  assert.match(version.stdout, /^\d+\.\d+\.\d+/)
+  const help = await ductor(['--help'], {})
+  for (const name of ['stop', 'restart', 'uninstall', 'reset|onboarding']) assert.match(help.stdout, new RegExp(`\\n\\s+${name.replace('|', '\\|')}\\b`), name)
+  assert.match(help.stdout, /-v, --verbose/)
+  const { home, env, exited } = await serve(t, ['-v', 'serve', '--no-supervisor'])
+  const token = (JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }).admin.token
+  const info = await readServiceInfo(join(home, 'state'))
+  const config = await (await fetch(`${info?.admin_url ?? info?.url ?? ''}/api/config`, { headers: { authorization: `Bearer ${token}` } })).json() as { log_level: string }
+  assert.equal(config.log_level, 'DEBUG')
+  assert.match((await ductor(['stop'], env)).stdout, /^Stopped ductor \(pid \d+\)/)
+  assert.equal((await exited).code, 0)
+})
+
+test('ductor stop ends the running service gracefully; a second stop says it is not running', { timeout: 300_000 }, async (t) => {
+  const { env, exited } = await serve(t, ['serve', '--no-supervisor'])
+  const stop = await ductor(['stop'], env)
+  assert.equal(stop.code, 0, stop.stderr)
+  assert.match(stop.stdout, /^Stopped ductor \(pid \d+\)\.\n$/)
+  assert.equal((await exited).code, 0, 'a clean exit (stores flushed)')
+  assert.match((await ductor(['stop'], env)).stdout, /^ductor is not running/)
+})
+
+test('ductor restart restarts a supervised service in place, and starts one in the background when none runs', { timeout: 300_000 }, async (t) => {
+  const { home, env, exited } = await serve(t, ['serve'])
+  const before = await readServiceInfo(join(home, 'state'))
+  assert.equal(before?.supervised, true)
+  const restart = await ductor(['restart'], env)
+  assert.equal(restart.code, 0, restart.stderr)
+  assert.match(restart.stdout, /^ductor is running again \(pid \d+, http:\/\/127\.0\.0\.1:\d+\)\.\n$/)
+  const after = await readServiceInfo(join(home, 'state'))
+  assert.notEqual(after?.pid, before?.pid, 'a new service process')
+  await ductor(['stop'], env)
+  assert.equal((await exited).code, 0, 'the supervisor ends with its service')
+
+  const restarted = await ductor(['restart'], env)
+  assert.equal(restarted.code, 0, restarted.stderr)
+  assert.match(restarted.stdout, /ductor is running again .* it runs in the background/)
+  const background = await readServiceInfo(join(home, 'state'))
+  assert.ok(background !== null && isAlive(background.pid))
+  t.after(() => { try { process.kill(background?.pid ?? 0, 'SIGKILL') } catch {} })
+  assert.match((await ductor(['stop'], env)).stdout, /^Stopped ductor/)
+})
+
+test('ductor reset (alias onboarding) moves the config aside, keeps the sessions, and runs the setup again', { timeout: 300_000 }, async (t) => {
+  const home = await tempDir(t)
+  const env = { DUCTOR_HOME: home, HOME: await tempDir(t) }
+  assert.equal((await ductor(['init', '--non-interactive', '--token', '111111111:AAHoldoldoldoldoldoldoldoldoldoldold', '--user-id', '5'], env)).code, 0)
+  await writeFile(join(home, 'sessions.json'), '{"5":{"chat_id":5,"provider":"claude","model":"opus","created_at":"2026-01-01T00:00:00+00:00","last_active":"2026-01-01T00:00:00+00:00","provider_sessions":{}}}')
+  const reset = await ductor(['onboarding', '--non-interactive', '--token', '222222222:AAHnewnewnewnewnewnewnewnewnewnewnew', '--user-id', '7'], env)
+  assert.equal(reset.code, 0, reset.stderr)
+  assert.match(reset.stdout, /Moved the config to .*config\.json\.bak-/)
+  const config = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as { telegram_token: string, allowed_user_ids: number[] }
+  assert.deepEqual([config.telegram_token, config.allowed_user_ids], ['222222222:AAHnewnewnewnewnewnewnewnewnewnewnew', [7]])
+  const backups = (await readdir(join(home, 'config'))).filter((n) => n.startsWith('config.json.bak-'))
+  assert.equal(backups.length, 1)
+  assert.match(await readFile(join(home, 'config', backups[0] ?? ''), 'utf8'), /111111111:AAHold/)
+  assert.match(await readFile(join(home, 'sessions.json'), 'utf8'), /"chat_id":5/)
+})
+
+test('ductor uninstall stops ductor and keeps the home; --purge needs --yes, then deletes it', { timeout: 300_000 }, async (t) => {
+  const { home, env, exited } = await serve(t, ['serve', '--no-supervisor'])
+  const refused = await ductor(['uninstall', '--purge'], env)
+  assert.notEqual(refused.code, 0)
+  assert.match(refused.stderr, /add --yes to confirm/)
+  const kept = await ductor(['uninstall'], env)
+  assert.equal(kept.code, 0, kept.stderr)
+  assert.match(kept.stdout, /Stopped ductor \(pid \d+\)\.\n[\s\S]*Your home stays in/)
+  assert.equal((await exited).code, 0)
+  await stat(join(home, 'config', 'config.json'))
+  const purged = await ductor(['uninstall', '--purge', '--yes'], env)
+  assert.equal(purged.code, 0, purged.stderr)
+  await assert.rejects(stat(home))
+})
