@@ -74,6 +74,9 @@ export function createOrchestrator (deps: OrchestratorDeps): Orchestrator {
   }
 
   const abort = (chatId: string): { stopped: boolean, discarded: number } => lanes.abort(chatId)
+  const stopText = (r: { stopped: boolean, discarded: number }): string => r.stopped || r.discarded > 0 ? 'Stopped.' : 'Nothing is running.'
+  // In the command table like every command (menu, /help); handleMessage answers it itself (outcome 'aborted').
+  deps.commands.register({ name: 'stop', description: 'stop the running reply and drop the queue', quick: true, listed: true, handler: ({ chatId }) => ({ text: stopText(abort(chatId)) }) })
 
   const throughLane = (chatId: string, sink: ChatSink, work: (signal: AbortSignal) => Promise<MessageOutcome>): Promise<MessageOutcome> => {
     let outcome: MessageOutcome = { kind: 'discarded' }
@@ -92,10 +95,10 @@ export function createOrchestrator (deps: OrchestratorDeps): Orchestrator {
     const log = deps.logger.child({ chatId: input.chatId, origin: input.origin })
 
     const command = parseCommand(text)
-    if (command !== null && (command.name === 'stop' || deps.commands.get(command.name) !== undefined)) {
+    if (command !== null && deps.commands.get(command.name) !== undefined) {
       if (command.name === 'stop') {
         const result = abort(input.chatId)
-        sink.emit({ type: 'command', name: 'stop', reply: { text: result.stopped || result.discarded > 0 ? 'Stopped.' : 'Nothing is running.' } })
+        sink.emit({ type: 'command', name: 'stop', reply: { text: stopText(result) } })
         return { kind: 'aborted', ...result }
       }
       const cmd = deps.commands.get(command.name)

@@ -1,16 +1,41 @@
 import type { Api } from 'grammy'
 import type { Config } from '../config.ts'
-import type { Core } from '../create-core.ts'
-import type { WorkClaim } from '../claims.ts'
+import type { Clock } from '../clock.ts'
+import type { Orchestrator } from '../core/orchestrator.ts'
+import type { SessionStore } from '../core/session-store.ts'
+import type { CronControl } from '../automation/cron-control.ts'
+import type { Inbox } from '../store/inbox.ts'
+import type { RunHistory } from '../store/run-history.ts'
+import type { ClaimGate, WorkClaim } from '../claims.ts'
 import type { HomePaths } from '../home/paths.ts'
 import type { Logger } from '../logger-types.ts'
 import type { InlineButton } from './format/markers.ts'
 import type { ChatTarget } from './context.ts'
 import type { IncomingMedia } from './media-in.ts'
+import type { BotContext } from './context.ts'
+
+/** A command the adapter shows itself (a panel), typed or from a button; `args` is what follows the name. */
+export type TelegramCommand = (ctx: BotContext, args: string) => Promise<unknown>
+
+/** The few parts of the service the Telegram adapter uses (the plugin picks them from the app). */
+export interface TelegramParts {
+  orchestrator: Pick<Orchestrator, 'handleMessage' | 'cancel' | 'isBusy' | 'setDefaultSink' | 'commands'>
+  inbox: Pick<Inbox, 'handle' | 'accept'>
+  sessions: SessionStore
+  runs: Pick<RunHistory, 'interruptedAtOpen'>
+  cron: CronControl
+  /** Every CLI run is made for a claim (src/claims.ts); a message of no update gets a fresh one. */
+  claims: Pick<ClaimGate, 'claim'>
+  clock: Clock
+  timezone: () => string
+  providerStatus: () => Promise<Record<'claude' | 'codex', string>>
+  /** CLI processes running now (/diagnose). */
+  activeRuns: () => number
+}
 
 /** What the Fastify plugin gives the Telegram adapter. */
 export interface BotOptions {
-  core: Core
+  parts: TelegramParts
   /** The live config (PATCH /api/config applies at once). */
   config: () => Config
   paths: HomePaths
@@ -61,6 +86,11 @@ export interface BotDeps extends BotOptions {
   claimOf: (update: object) => WorkClaim
   /** Sends Markdown (rendered to Telegram HTML, split at 4096, plain text if Telegram refuses the HTML). */
   sendMarkdown: (where: ChatTarget, markdown: string, opts?: SendOptions) => Promise<number[]>
+  /**
+   * The commands of the command table (src/core/command-table.ts) that the adapter answers itself,
+   * by name; features add theirs when they are built. Typed or pressed, they run from here.
+   */
+  telegramCommands: Map<string, TelegramCommand>
   /** Whether a Telegram user may talk to the bot (`allowed_user_ids`). */
   isAllowed: (userId: number | undefined) => boolean
   /** The command menu (setMyCommands, /help): the core's listed commands and the adapter's own. */

@@ -130,6 +130,8 @@ export async function play (lines, options, bigLine) {
       await write(process.stderr, 'fake crash: something went badly wrong\n')
       process.exit(1)
     }
+    // The moment the last line (the result) goes out: what "after the CLI's end" is measured from.
+    if (count === all.length - 1 && options.ended !== undefined) appendFileSync(options.ended, `${Date.now()}\n`)
     if (options.garbage) {
       await write(process.stdout, 'this is not json {\n')
       const half = Math.floor(line.length / 2)
@@ -140,8 +142,6 @@ export async function play (lines, options, bigLine) {
       await write(process.stdout, line + '\n')
     }
     count++
-    // The moment the last line (the result) is out: what "after the CLI's end" is measured from.
-    if (count === all.length && options.ended !== undefined) appendFileSync(options.ended, `${Date.now()}\n`)
     if (options.delayMs > 0) await sleep(options.delayMs)
   }
   if (options.hang || options.ignoreTerm) {

@@ -22,7 +22,7 @@ test('a JSON body nested too deep is a 400 naming the limit on /hooks/:id, /tele
     server: { host: '127.0.0.1', port: 0, public_url: 'https://bot.example.test' },
     telegram: { mode: 'webhook', api_root: fake.apiRoot, webhook_secret: SECRET }
   }))
-  await rig.core.webhooks.store.create({ id: 'deep', title: 'Deep', mode: 'wake', prompt_template: 'Event {{a}}', token: BEARER })
+  await rig.app.webhooks.store.create({ id: 'deep', title: 'Deep', mode: 'wake', prompt_template: 'Event {{a}}', token: BEARER })
 
   for (const depth of [MAX_JSON_DEPTH + 1, 5_000, 30_000]) {
     for (const kind of ['object', 'array'] as const) {

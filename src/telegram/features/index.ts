@@ -3,7 +3,6 @@ import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 import { queueCancelFeature } from './queue-cancel.ts'
 import { startFeature } from './start.ts'
-import { helpFeature } from './help.ts'
 import { restartFeature } from './restart.ts'
 import { modelPanelFeature } from './model-panel.ts'
 import { cronPanelFeature } from './cron-panel.ts'
@@ -11,7 +10,7 @@ import { showFilesFeature } from './show-files.ts'
 import { diagnoseFeature } from './diagnose.ts'
 import { infoFeature } from './info.ts'
 import { upgradeFeature } from './upgrade.ts'
-import { commandButtonsFeature } from './command-buttons.ts'
+import { commandsFeature } from './commands.ts'
 import { replyButtonsFeature } from './reply-buttons.ts'
 import { mediaFeature } from './media.ts'
 import { textFeature } from './text.ts'
@@ -20,14 +19,14 @@ import { textFeature } from './text.ts'
 export type Feature = (deps: BotDeps) => Composer<BotContext>
 
 /**
- * THE list of features, in the order they see an update (after the access gate). Commands and
- * panels with their own callback data go before the catch-alls at the end: a command-data button,
- * an agent's `[button:…]` (any other callback data), media, and finally plain text to the core.
+ * THE list of features, in the order they see an update (after the access gate). Panels with their
+ * own callback data go first (they also add their commands to `deps.telegramCommands`); then every
+ * command, typed or from a button (commands.ts); then the catch-alls: an agent's `[button:…]` (any
+ * other callback data), media, and finally plain text to the core.
  */
 export const features: Feature[] = [
   queueCancelFeature,
   startFeature,
-  helpFeature,
   restartFeature,
   modelPanelFeature,
   cronPanelFeature,
@@ -35,7 +34,7 @@ export const features: Feature[] = [
   diagnoseFeature,
   infoFeature,
   upgradeFeature,
-  commandButtonsFeature,
+  commandsFeature,
   replyButtonsFeature,
   mediaFeature,
   textFeature

@@ -6,7 +6,7 @@ import { escapeHtml } from '../format/html.ts'
 /** `/info` (SPEC §4): what ductor is, which version runs, and where to go from here. */
 export function infoFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
-  feature.command('info', async (ctx) => {
+  deps.telegramCommands.set('info', async (ctx) => {
     const commands = deps.commandList().map((c) => `/${c.command} — ${escapeHtml(c.description)}`)
     const config = deps.config()
     const html = [

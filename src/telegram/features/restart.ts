@@ -12,7 +12,7 @@ import { writeRestartMarker } from '../../ops/upgrade-notice.ts'
 export function restartFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
   const startedAt = Math.floor(Date.now() / 1000)
-  feature.command('restart', async (ctx) => {
+  deps.telegramCommands.set('restart', async (ctx) => {
     if (ctx.message !== undefined && ctx.message.date < startedAt) {
       deps.logger.info({ chatId: ctx.ductor.chatId }, 'ignored a /restart sent before this process started')
       await deps.sendMarkdown(ctx.ductor, 'The service has restarted since you sent /restart; send it again if you still want one.')

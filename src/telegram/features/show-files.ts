@@ -22,7 +22,7 @@ export function showFilesFeature (deps: BotDeps): Composer<BotContext> {
     return ''
   }
 
-  feature.command('showfiles', async (ctx) => {
+  deps.telegramCommands.set('showfiles', async (ctx) => {
     const view: FilesView = { chatId: ctx.ductor.key, rel: '', entries: [], hidden: 0, page: 0, gen: 0 }
     const problem = await load(view, '')
     await (problem !== '' ? ctx.reply(problem) : sendPanel(ctx, filesView(views.create(view), view)))

@@ -26,11 +26,11 @@ export function upgradeFeature (deps: BotDeps): Composer<BotContext> {
       kind: installKind(root),
       root,
       stateDir: deps.paths.state,
-      now: deps.core.clock.now
+      now: deps.parts.clock.now
     }
   }
 
-  feature.command('upgrade', async (ctx) => {
+  deps.telegramCommands.set('upgrade', async (ctx) => {
     await ctx.replyWithChatAction('typing').catch(() => {})
     await sendPanel(ctx, await upgradeOffer(flow()))
   })

@@ -1,0 +1,86 @@
+import type { CommandRegistry, CommandReply } from './commands.ts'
+
+/**
+ * THE command table (issue 22). Every ductor command is registered here or by the core
+ * (core-commands.ts, /stop in the orchestrator), whichever way it arrives — typed in Telegram, a
+ * button's callback data, `ductor chat`, `POST /api/chats/:id/messages` — so a ductor command never
+ * reaches the CLI. Each has a text answer that works anywhere; the Telegram adapter shows some as
+ * panels instead (src/telegram/features, keyed by the same names; ADR 13).
+ */
+
+/** The menu's order (setMyCommands, /help). Commands registered later follow in their own order. */
+export const COMMAND_ORDER = ['start', 'help', 'new', 'stop', 'status', 'model', 'memory', 'cron', 'showfiles', 'diagnose', 'info', 'restart', 'upgrade'] as const
+
+export interface CronJobLine {
+  id: string
+  title?: string
+  schedule: string
+  enabled: boolean
+}
+
+export interface CommandTableDeps {
+  version: string
+  home: string
+  /** The cron jobs, for /cron outside Telegram. */
+  cronJobs: () => CronJobLine[]
+}
+
+/** The welcome's quick actions: each button carries a command of this table. */
+export const WELCOME_BUTTONS = [
+  [{ label: '📊 Status', data: '/status' }, { label: '🧠 Memory', data: '/memory' }],
+  [{ label: '🆕 New session', data: '/new' }, { label: '❓ Help', data: '/help' }]
+]
+
+export const WELCOME_TEXT = [
+  'I am your ductor assistant: I answer by running Claude Code or Codex on your machine.',
+  '',
+  'Just write to me. While I work you see my reply grow; send /stop (or just "stop") to interrupt.',
+  'I remember what matters across sessions, and I can run scheduled jobs for you.'
+].join('\n')
+
+/** The listed commands in menu order, with their descriptions. */
+export function listedCommands (registry: CommandRegistry): Array<{ command: string, description: string }> {
+  const order: readonly string[] = COMMAND_ORDER
+  const rank = (name: string): number => { const i = order.indexOf(name); return i === -1 ? order.length : i }
+  return registry.list()
+    .filter((c) => c.listed === true && c.description !== '')
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => rank(a.c.name) - rank(b.c.name) || a.i - b.i)
+    .map(({ c }) => ({ command: c.name, description: c.description }))
+}
+
+export function helpText (registry: CommandRegistry): string {
+  return [
+    '**Commands**',
+    ...listedCommands(registry).map((c) => `/${c.command} — ${c.description}`),
+    '',
+    '**Tips**',
+    '• A message sent while I am busy waits in line; tap Cancel to drop it.',
+    '• "stop" alone (or /stop) interrupts me and drops what is waiting.',
+    '• `@sonnet your question` answers one message with another model.',
+    '• Send photos, documents or voice notes: I get the file and your caption.'
+  ].join('\n')
+}
+
+const onMachine = (what: string, how: string): CommandReply => ({ text: `${what} is a Telegram panel. Here: ${how}` })
+
+export function registerCommandTable (registry: CommandRegistry, deps: CommandTableDeps): void {
+  const add = (name: string, description: string, handler: () => CommandReply, quick = true): void => {
+    registry.register({ name, description, quick, listed: true, handler })
+  }
+  add('start', 'welcome and quick actions', () => ({ text: `Hi! ${WELCOME_TEXT}`, buttons: WELCOME_BUTTONS }))
+  add('help', 'what I can do', () => ({ text: helpText(registry) }))
+  add('cron', 'scheduled jobs: list, enable, disable', () => {
+    const jobs = deps.cronJobs()
+    if (jobs.length === 0) return { text: 'No scheduled jobs. Add one with `ductor cron add` or POST /api/cron.' }
+    const lines = jobs.map((j) => `${j.enabled ? '✅' : '⏸'} \`${j.id}\` ${j.title !== undefined && j.title !== '' ? `${j.title} ` : ''}(${j.schedule})`)
+    return { text: [`**Scheduled jobs** (${jobs.length})`, ...lines, '', 'Change them with `ductor cron edit` or PATCH /api/cron/:id.'].join('\n') }
+  })
+  add('showfiles', 'browse the files in my home', () => onMachine('/showfiles', `the files are in \`${deps.home}\` on the machine.`))
+  add('diagnose', 'version, provider, model and recent log lines', () => onMachine('/diagnose', `ductor ${deps.version}; run \`ductor doctor\` and \`ductor service logs\` on the machine, or GET /api/status.`))
+  add('info', 'about this bot', () => ({
+    text: `**ductor ${deps.version}**\nA self-hosted personal AI assistant: your messages run the official Claude Code or Codex CLI on your own machine. It remembers you in one Markdown file and acts on its own through cron jobs, webhooks and a heartbeat.\n\n${helpText(registry)}`
+  }))
+  add('restart', 'restart the service', () => ({ text: 'Restarting works from Telegram (/restart). Here: restart the service where it runs (`ductor service status` shows how).' }), false)
+  add('upgrade', 'check for a newer version and upgrade', () => ({ text: `ductor ${deps.version}. Upgrade from Telegram (/upgrade) or run \`ductor upgrade\` on the machine.` }), false)
+}
