@@ -274,7 +274,7 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   async function updateConfig (patch: unknown): Promise<ConfigPatchPlan> {
     const run = configWrites.then(async () => {
       // The file is the user's: a hand edit since start is the base (kept, not written over), and a
-      // hand edit that is not JSON refuses the change instead of being replaced (ADR 0015).
+      // hand edit that is not JSON refuses the change instead of being replaced (ADR 0016).
       const onDisk = opts.configPath === undefined
         ? null
         : await readUserJson(opts.configPath, 'nothing was changed; fix the file first').catch((err: unknown) => {
