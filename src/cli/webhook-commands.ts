@@ -56,6 +56,7 @@ export const WEBHOOK_FIELDS = {
   payloadPrefixRegex: 'hmac_payload_prefix_regex',
   dedupeHeader: 'dedupe_header',
   tolerance: 'timestamp_tolerance_seconds',
+  dedupeWindow: 'dedupe_window_seconds',
   taskFolder: 'task_folder',
   task: 'task_description',
   provider: 'provider',
@@ -65,6 +66,12 @@ export const WEBHOOK_FIELDS = {
   quietStart: 'quiet_start',
   quietEnd: 'quiet_end',
   dependency: 'dependency'
+}
+
+function parseWindow (value: string): number | null {
+  if (value === 'default') return null
+  if (!/^\d{1,6}$/.test(value) || Number(value) > 604800) throw new InvalidArgumentError('use a number of seconds from 0 to 604800, or "default"')
+  return Number(value)
 }
 
 function parseSeconds (value: string): number {
@@ -91,6 +98,7 @@ function hookOptions (cmd: Command): Command {
     .option('--payload-prefix-regex <regex>', 'generic hmac: group 1 of this regex on the header, plus ".", is signed before the body')
     .option('--dedupe-header <name>', 'header whose value identifies a delivery; repeats are accepted once ("none" to clear)', parseNullable)
     .option('--tolerance <seconds>', 'how old a signed timestamp may be (default 300)', parseSeconds)
+    .option('--dedupe-window <seconds>', 'an identical body within this many seconds is a duplicate (0 = off, "default" = 86400 for github, else off)', parseWindow)
     .option('--task-folder <name>', 'cron_task: the folder under cron_tasks/ (default: the id)', parseNullable)
     .option('--task <text>', 'cron_task: what the task should do (its TASK_DESCRIPTION.md)')
     .option('--provider <name>', 'cron_task: claude or codex ("none" = the global one)', oneOf(['claude', 'codex'], true))
