@@ -17,7 +17,7 @@ describe('the command table', () => {
   before(async () => { bot = await startBot(cleanup) })
 
   /** Runs the CLI started, for this chat (every run is recorded in the run history). */
-  const runsOf = (chat: number): number => bot.core.runs.list().filter((r) => r.chat_id === String(chat)).length
+  const runsOf = (chat: number): number => bot.app.stores.runs.list().filter((r) => r.chat_id === String(chat)).length
 
   test('every button of the /start welcome does what its label says, and none starts a run', async () => {
     const chat = 111
@@ -100,6 +100,6 @@ describe('the command table', () => {
       assert.equal(answer.run_id, null, `${text} started a run`)
       assert.match(answer.reply, pattern, text)
     }
-    assert.equal(bot.core.runs.list().filter((r) => r.chat_id === chatId).length, 0)
+    assert.equal(bot.app.stores.runs.list().filter((r) => r.chat_id === chatId).length, 0)
   })
 })
