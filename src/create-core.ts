@@ -196,7 +196,8 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
     queueDepth: (chatId) => orchestrator.lanes.queueDepth(chatId),
     memoryPath: paths.memory,
     providerStatus,
-    switchDefault: async (next) => await switchDefault(next)
+    switchDefault: async (next) => await switchDefault(next),
+    timezone
   })
   registerCommandTable(commands, {
     version: opts.version ?? readVersion(),
