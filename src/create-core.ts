@@ -34,6 +34,9 @@ import { createInbox, type Inbox } from './store/inbox.ts'
 import { createWebhooks, type Webhooks } from './webhooks/create-webhooks.ts'
 import { createClaimGate, type ClaimGate } from './claims.ts'
 import { syncRuleFiles } from './home/seed.ts'
+import { findCliLogin } from './ops/doctor-cli-checks.ts'
+import { stat } from 'node:fs/promises'
+import { homedir } from 'node:os'
 
 export interface CoreOptions {
   /** The effective config (file + environment). */
@@ -177,10 +180,22 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
   const limiter = createLimiter(config.limits.max_concurrent_runs)
   const commands = createCommandRegistry()
   const orchestrator = createOrchestrator({ config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone, commands, claims })
+  /** Per CLI, as the Python version's /status says it: installed, logged in, and how old the login is. */
   const providerStatus = async (): Promise<Record<'claude' | 'codex', string>> => {
     const installed = installedClis(config, env)
-    const say = (ok: boolean, install: string): string => ok ? 'installed' : `not installed (${install})`
-    return { claude: say(installed.claude, 'npm install -g @anthropic-ai/claude-code'), codex: say(installed.codex, 'npm install -g @openai/codex') }
+    const userHome = (env['HOME'] ?? '') !== '' ? env['HOME'] as string : homedir()
+    const say = async (provider: 'claude' | 'codex', install: string, login: string): Promise<string> => {
+      if (!installed[provider]) return `not installed (${install})`
+      const found = await findCliLogin(provider, { env, userHome })
+      if (found === null) return `installed, not logged in (run ${login})`
+      const at = found.file === null ? null : await stat(found.file).then((s) => s.mtimeMs, () => null)
+      return at === null ? `installed, logged in (${found.how})` : `installed, logged in ${loginAge(clock.now() - at)}`
+    }
+    const [claude, codex] = await Promise.all([
+      say('claude', 'npm install -g @anthropic-ai/claude-code', '`claude`'),
+      say('codex', 'npm install -g @openai/codex', '`codex login`')
+    ])
+    return { claude, codex }
   }
   const automation = await createAutomation({
     chat: { config: getConfig, paths, sessions, runs: ownedRuns, cli: executor, limiter, clock, logger, timezone, claims },
@@ -336,4 +351,10 @@ export async function createCore (opts: CoreOptions): Promise<Core> {
       await inbox.close().catch((err: unknown) => logger.error({ err }, 'could not close the inbox on shutdown'))
     }
   }
+}
+
+/** "today", "1 day ago", "12 days ago": how old a login is. */
+export function loginAge (ms: number): string {
+  const days = Math.floor(Math.max(0, ms) / 86_400_000)
+  return days === 0 ? 'today' : days === 1 ? '1 day ago' : `${days} days ago`
 }

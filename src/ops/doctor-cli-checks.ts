@@ -51,8 +51,8 @@ export async function checkCliInstalled (provider: Provider, config: Config, ctx
  */
 export async function checkCliLogin (provider: Provider, config: Config, ctx: Pick<DoctorContext, 'env' | 'userHome' | 'platform'>): Promise<CheckResult> {
   const name = `${provider} login`
-  const found = provider === 'claude' ? await claudeCredentials(ctx) : await codexCredentials(ctx)
-  if (found !== null) return ok(name, found)
+  const found = await findCliLogin(provider, ctx)
+  if (found !== null) return ok(name, found.how)
   const isDefault = config.provider === provider
   const where = provider === 'claude' ? 'no credentials file, OAuth account or API key found' : 'no auth.json or API key found'
   if (provider === 'claude' && ctx.platform === 'darwin') {
@@ -61,27 +61,35 @@ export async function checkCliLogin (provider: Provider, config: Config, ctx: Pi
   return isDefault ? fail(name, where, LOGIN[provider]) : warn(name, `${where} (not the default provider)`, LOGIN[provider])
 }
 
-async function claudeCredentials (ctx: Pick<DoctorContext, 'env' | 'userHome'>): Promise<string | null> {
+/** How a CLI is logged in: in a few words, and the file holding the login (its age is the login's age). */
+export interface CliLogin { how: string, file: string | null }
+
+/** The CLI's login as `checkCliLogin` finds it (same sources), or null when none is found. */
+export async function findCliLogin (provider: Provider, ctx: Pick<DoctorContext, 'env' | 'userHome'>): Promise<CliLogin | null> {
+  return provider === 'claude' ? await claudeCredentials(ctx) : await codexCredentials(ctx)
+}
+
+async function claudeCredentials (ctx: Pick<DoctorContext, 'env' | 'userHome'>): Promise<CliLogin | null> {
   for (const key of ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN']) {
-    if ((ctx.env[key] ?? '') !== '') return `${key} is set`
+    if ((ctx.env[key] ?? '') !== '') return { how: `${key} is set`, file: null }
   }
   const configDir = nonEmpty(ctx.env['CLAUDE_CONFIG_DIR']) ?? join(ctx.userHome, '.claude')
   const credentials = join(configDir, '.credentials.json')
-  if (await exists(credentials)) return `credentials in ${credentials}`
+  if (await exists(credentials)) return { how: `credentials in ${credentials}`, file: credentials }
   const globalConfig = nonEmpty(ctx.env['CLAUDE_CONFIG_DIR']) !== null ? join(configDir, '.claude.json') : join(ctx.userHome, '.claude.json')
   try {
     const parsed = JSON.parse(await readFile(globalConfig, 'utf8')) as { oauthAccount?: unknown }
-    if (typeof parsed.oauthAccount === 'object' && parsed.oauthAccount !== null) return `an OAuth account in ${globalConfig}`
+    if (typeof parsed.oauthAccount === 'object' && parsed.oauthAccount !== null) return { how: `an OAuth account in ${globalConfig}`, file: globalConfig }
   } catch {}
   return null
 }
 
-async function codexCredentials (ctx: Pick<DoctorContext, 'env' | 'userHome'>): Promise<string | null> {
+async function codexCredentials (ctx: Pick<DoctorContext, 'env' | 'userHome'>): Promise<CliLogin | null> {
   for (const key of ['OPENAI_API_KEY', 'CODEX_API_KEY']) {
-    if ((ctx.env[key] ?? '') !== '') return `${key} is set`
+    if ((ctx.env[key] ?? '') !== '') return { how: `${key} is set`, file: null }
   }
   const auth = join(nonEmpty(ctx.env['CODEX_HOME']) ?? join(ctx.userHome, '.codex'), 'auth.json')
-  return await exists(auth) ? `credentials in ${auth}` : null
+  return await exists(auth) ? { how: `credentials in ${auth}`, file: auth } : null
 }
 
 function nonEmpty (value: string | undefined): string | null {
