@@ -1,16 +1,18 @@
 import { CronExpressionParser, type CronExpression } from 'cron-parser'
 import { DuctorError, ErrorCodes } from '../errors.ts'
-import { firstInstantOf, isValidTimezone, hostTimezone, wallClock } from './tz.ts'
+import { firstInstantOf, gapEnd, instantsOf, isValidTimezone, hostTimezone, offsetAt, wallClock } from './tz.ts'
 
 /**
  * Pure cron planning. Schedules are standard 5-field expressions evaluated on the local wall clock
- * of a time zone. DST rules (SPEC §8.2):
- * - a local time that does not exist (spring-forward gap) is skipped: `30 2 * * *` does not run on
- *   that day; cron-parser itself would move it to 03:30, so we do not use its zone handling;
- * - a local time that occurs twice (fall-back) runs once, at its first occurrence: `0 * * * *` does
- *   not fire twice at the repeated hour.
- * We let cron-parser iterate wall-clock values in UTC (cheap, no DST) and map each candidate to its
- * first real instant ourselves ({@link firstInstantOf}).
+ * of a time zone. DST rules (SPEC §8.2), as classic (ISC/Vixie) cron has them:
+ * - a **fixed-time** job (neither the minute nor the hour field starts with `*`) whose local time does
+ *   not exist that day (spring-forward gap) runs once, at the end of the gap: `30 2 * * *` runs at
+ *   03:00 in Berlin on 29 March 2026; in a repeated (fall-back) hour it runs once, at the first pass;
+ * - an **interval** job (every 15 minutes, `0 * * * *`: the minute or hour field starts with `*`) runs on
+ *   real elapsed time: local times in the gap do not exist and are skipped (the spacing stays 15
+ *   minutes of real time), and in the repeated hour it runs in both passes (no two-hour gap).
+ * We let cron-parser iterate wall-clock values in UTC (cheap, no DST) and map each candidate to real
+ * instants ourselves (tz.ts); cron-parser's own zone handling does neither rule.
  */
 
 /** What the planner needs of a job: the expression and an already resolved, valid zone. */
@@ -23,6 +25,26 @@ export interface PlanEntry {
 const NICKNAMES = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly'])
 const MAX_CANDIDATES = 10_000
 const parsed = new Map<string, CronExpression>()
+const intervals = new Map<string, boolean>()
+const HOUR = 3_600_000
+/** Wider than any DST shift (one hour; 30 minutes on Lord Howe; two hours at most in history). */
+const SHIFT_BOUND = 3 * HOUR
+
+/** Classic cron's "wildcard" job: its minute or hour field starts with `*` (`@hourly` too). */
+export function isIntervalSchedule (schedule: string): boolean {
+  let interval = intervals.get(schedule)
+  if (interval === undefined) {
+    const text = schedule.trim().toLowerCase()
+    if (text.startsWith('@')) interval = text === '@hourly'
+    else {
+      const [minute = '', hour = ''] = text.split(/\s+/)
+      interval = minute.startsWith('*') || hour.startsWith('*')
+    }
+    if (intervals.size >= 5_000) intervals.clear()
+    intervals.set(schedule, interval)
+  }
+  return interval
+}
 const CHECK_FROM = new Date(Date.UTC(2000, 0, 1))
 
 function expressionFor (schedule: string): CronExpression {
@@ -76,21 +98,43 @@ export function scheduleProblem (schedule: unknown): string | null {
  */
 export function nextRun (schedule: string, tz: string, after: number): number | null {
   const expr = expressionFor(schedule)
-  // Every run instant s > after has a wall time ≥ wall(after): first instants grow with wall time.
-  expr.reset(new Date(wallClock(after, tz)))
+  const interval = isIntervalSchedule(schedule)
+  const wallAfter = wallClock(after, tz)
+  // Near a fall-back (the offset drops within SHIFT_BOUND of `after`), an interval job's second pass
+  // of the repeated hour has local times *before* wall(after): start the walk that much earlier and
+  // take the earliest instant found. Everywhere else the first instant found is the earliest.
+  const fold = interval && offsetAt(after - SHIFT_BOUND, tz) > offsetAt(after + SHIFT_BOUND, tz)
+  expr.reset(new Date(fold ? wallAfter - SHIFT_BOUND : wallAfter))
+  let best: number | null = null
+  let bestWall = 0
   for (let i = 0; i < MAX_CANDIDATES; i++) {
     let wall: number
     try {
       wall = expr.next().getTime()
     } catch {
-      return null
+      break
     }
-    const instant = firstInstantOf(wall, tz)
-    // null: the local time falls in a DST gap (skipped). ≤ after: the second pass of a repeated
-    // hour, whose first occurrence has already been.
-    if (instant !== null && instant > after) return instant
+    if (best !== null && wall > bestWall + SHIFT_BOUND) break
+    for (const instant of instantsFor(wall, tz, interval)) {
+      if (instant > after && (best === null || instant < best)) {
+        best = instant
+        bestWall = wall
+      }
+    }
+    if (best !== null && !fold) return best
   }
-  return null
+  return best
+}
+
+/**
+ * The real instants at which a run planned for local time `wall` happens: an interval job at every
+ * instant with that local time (none in a gap, both passes of a repeated hour), a fixed-time job at
+ * the first one, or at the end of the gap when the local time does not exist.
+ */
+function instantsFor (wall: number, tz: string, interval: boolean): number[] {
+  if (interval) return instantsOf(wall, tz)
+  const first = firstInstantOf(wall, tz)
+  return [first ?? gapEnd(wall, tz)]
 }
 
 /** The next `n` runs after `after` (the admin API shows five). */

@@ -117,3 +117,38 @@ export function localParts (instant: number, tz: string): { year: number, month:
   const dayKey = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`
   return { year, month, day, hour: wall.getUTCHours(), minute: wall.getUTCMinutes(), dayKey }
 }
+
+/**
+ * Every real instant whose local time in `tz` is `wall`, earliest first: none in a spring-forward
+ * gap, two in a repeated (fall-back) hour, else one.
+ */
+export function instantsOf (wall: number, tz: string): number[] {
+  const offsets = new Set([offsetAt(wall - DAY, tz), offsetAt(wall + DAY, tz)])
+  for (const o of [...offsets]) offsets.add(offsetAt(wall - o, tz))
+  const out: number[] = []
+  for (const o of offsets) {
+    const candidate = wall - o
+    if (wallClock(candidate, tz) === wall && !out.includes(candidate)) out.push(candidate)
+  }
+  return out.sort((a, b) => a - b)
+}
+
+/**
+ * For a local time that does not exist (it falls in a spring-forward gap): the instant the gap ends,
+ * i.e. the first real instant whose local time is later than `wall` (02:30 in Berlin on the day
+ * clocks spring forward → 03:00 CEST). Transitions fall on whole minutes.
+ */
+export function gapEnd (wall: number, tz: string): number {
+  const before = offsetAt(wall - DAY, tz)
+  const after = offsetAt(wall + DAY, tz)
+  let lo = wall - Math.max(before, after) // local time < wall
+  let hi = wall - Math.min(before, after) // local time > wall
+  lo = Math.floor(lo / 60_000)
+  hi = Math.ceil(hi / 60_000)
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2)
+    if (wallClock(mid * 60_000, tz) > wall) hi = mid
+    else lo = mid
+  }
+  return hi * 60_000
+}

@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { readFileSync } from 'node:fs'
+import { readServiceInfo } from '../home/service-info.ts'
+import { homePaths, resolveHome } from '../home/paths.ts'
 import { connectApi, type ApiClient } from './api-client.ts'
 import { printResult, table, userZone, localTime } from './output.ts'
 import { collectValues, details, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
@@ -54,6 +56,7 @@ export const WEBHOOK_FIELDS = {
   payloadPrefixRegex: 'hmac_payload_prefix_regex',
   dedupeHeader: 'dedupe_header',
   tolerance: 'timestamp_tolerance_seconds',
+  dedupeWindow: 'dedupe_window_seconds',
   taskFolder: 'task_folder',
   task: 'task_description',
   provider: 'provider',
@@ -63,6 +66,12 @@ export const WEBHOOK_FIELDS = {
   quietStart: 'quiet_start',
   quietEnd: 'quiet_end',
   dependency: 'dependency'
+}
+
+function parseWindow (value: string): number | null {
+  if (value === 'default') return null
+  if (!/^\d{1,6}$/.test(value) || Number(value) > 604800) throw new InvalidArgumentError('use a number of seconds from 0 to 604800, or "default"')
+  return Number(value)
 }
 
 function parseSeconds (value: string): number {
@@ -89,6 +98,7 @@ function hookOptions (cmd: Command): Command {
     .option('--payload-prefix-regex <regex>', 'generic hmac: group 1 of this regex on the header, plus ".", is signed before the body')
     .option('--dedupe-header <name>', 'header whose value identifies a delivery; repeats are accepted once ("none" to clear)', parseNullable)
     .option('--tolerance <seconds>', 'how old a signed timestamp may be (default 300)', parseSeconds)
+    .option('--dedupe-window <seconds>', 'an identical body within this many seconds is a duplicate (0 = off, "default" = 86400 for github, else off)', parseWindow)
     .option('--task-folder <name>', 'cron_task: the folder under cron_tasks/ (default: the id)', parseNullable)
     .option('--task <text>', 'cron_task: what the task should do (its TASK_DESCRIPTION.md)')
     .option('--provider <name>', 'cron_task: claude or codex ("none" = the global one)', oneOf(['claude', 'codex'], true))
@@ -177,8 +187,10 @@ export function webhookCommand (): Command {
       .action(async (opts: Opts) => {
         const api = await connectApi()
         const answer = await api.request<{ changed: string[], overridden_by_env?: string[] }>('PATCH', '/config', { webhooks: { enabled: on } })
+        // Hooks are served on the service's main listener, not on the admin API's.
+        const base = (await readServiceInfo(homePaths(resolveHome()).state))?.url ?? api.url
         printResult(opts, answer, () => on
-          ? `Webhooks are on: POST ${api.url}/hooks/<id> is accepted now (no restart needed); ${answer.changed.length === 0 ? 'they already were on' : 'saved in config.json'}.\n` +
+          ? `Webhooks are on: POST ${base}/hooks/<id> is accepted now (no restart needed); ${answer.changed.length === 0 ? 'they already were on' : 'saved in config.json'}.\n` +
             'Add one with: ductor webhook add --id <id> --template "…"; behind a reverse proxy, pass /hooks/ through (docs/webhooks.md).\n'
           : `Webhooks are off: every delivery is refused (403) until \`ductor webhook enable\`; ${answer.changed.length === 0 ? 'they already were off' : 'saved in config.json'}.\n`)
       })

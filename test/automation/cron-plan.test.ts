@@ -22,9 +22,10 @@ function runs (schedule: string, tz: string, after: string, n: number): string[]
 }
 
 describe('DST in Europe/Berlin (2026: 29 Mar spring forward, 25 Oct fall back)', () => {
-  test('a daily 02:30 job does not run on the spring-forward day (02:30 does not exist)', () => {
-    assert.deepEqual(runs('30 2 * * *', BERLIN, '2026-03-27T12:00:00Z', 4), [
+  test('a daily 02:30 job runs right after the gap on the spring-forward day (02:30 does not exist)', () => {
+    assert.deepEqual(runs('30 2 * * *', BERLIN, '2026-03-27T12:00:00Z', 5), [
       '2026-03-28 02:30 (2026-03-28T01:30Z)',
+      '2026-03-29 03:00 (2026-03-29T01:00Z)',
       '2026-03-30 02:30 (2026-03-30T00:30Z)',
       '2026-03-31 02:30 (2026-03-31T00:30Z)',
       '2026-04-01 02:30 (2026-04-01T00:30Z)'
@@ -48,27 +49,35 @@ describe('DST in Europe/Berlin (2026: 29 Mar spring forward, 25 Oct fall back)',
     ])
   })
 
-  test('an hourly job does not fire twice in the repeated hour in autumn', () => {
-    assert.deepEqual(runs('0 * * * *', BERLIN, '2026-10-24T23:30:00Z', 3), [
+  test('an hourly job keeps running hourly through the repeated hour in autumn (real elapsed time, no two-hour gap)', () => {
+    assert.deepEqual(runs('0 * * * *', BERLIN, '2026-10-24T23:30:00Z', 4), [
       '2026-10-25 02:00 (2026-10-25T00:00Z)',
+      '2026-10-25 02:00 (2026-10-25T01:00Z)',
       '2026-10-25 03:00 (2026-10-25T02:00Z)',
       '2026-10-25 04:00 (2026-10-25T03:00Z)'
     ])
   })
 
-  test('asked from inside the second pass of the repeated hour, the next run is after it', () => {
-    // 01:20Z is 02:20 CET, the second 02:20 of the night; 02:30 and 02:45 already ran in the first pass.
-    assert.deepEqual(runs('*/15 * * * *', BERLIN, '2026-10-25T01:20:00Z', 2), [
-      '2026-10-25 03:00 (2026-10-25T02:00Z)',
-      '2026-10-25 03:15 (2026-10-25T02:15Z)'
+  test('an interval job runs every 15 minutes of real time through both passes of the repeated hour', () => {
+    // 01:20Z is 02:20 CET, the second 02:20 of the night: 02:30 and 02:45 come again.
+    assert.deepEqual(runs('*/15 * * * *', BERLIN, '2026-10-25T01:20:00Z', 3), [
+      '2026-10-25 02:30 (2026-10-25T01:30Z)',
+      '2026-10-25 02:45 (2026-10-25T01:45Z)',
+      '2026-10-25 03:00 (2026-10-25T02:00Z)'
+    ])
+    // Asked from the end of the first pass (02:50 CEST), the second pass follows.
+    assert.deepEqual(runs('*/15 * * * *', BERLIN, '2026-10-25T00:50:00Z', 2), [
+      '2026-10-25 02:00 (2026-10-25T01:00Z)',
+      '2026-10-25 02:15 (2026-10-25T01:15Z)'
     ])
   })
 })
 
 describe('DST in America/New_York (2026: 8 Mar spring forward, 1 Nov fall back)', () => {
-  test('a daily 02:30 job does not run on 8 March', () => {
-    assert.deepEqual(runs('30 2 * * *', NEW_YORK, '2026-03-06T12:00:00Z', 3), [
+  test('a daily 02:30 job runs at 03:00 on 8 March, right after the gap', () => {
+    assert.deepEqual(runs('30 2 * * *', NEW_YORK, '2026-03-06T12:00:00Z', 4), [
       '2026-03-07 02:30 (2026-03-07T07:30Z)',
+      '2026-03-08 03:00 (2026-03-08T07:00Z)',
       '2026-03-09 02:30 (2026-03-09T06:30Z)',
       '2026-03-10 02:30 (2026-03-10T06:30Z)'
     ])
@@ -88,7 +97,7 @@ describe('DST in America/New_York (2026: 8 Mar spring forward, 1 Nov fall back)'
     ])
   })
 
-  test('hourly jobs: the missing 02:00 in March is skipped, the repeated 01:00 in November runs once', () => {
+  test('hourly jobs: the missing 02:00 in March is skipped, the repeated 01:00 in November runs in both passes', () => {
     assert.deepEqual(runs('0 * * * *', NEW_YORK, '2026-03-08T05:30:00Z', 3), [
       '2026-03-08 01:00 (2026-03-08T06:00Z)',
       '2026-03-08 03:00 (2026-03-08T07:00Z)',
@@ -96,8 +105,8 @@ describe('DST in America/New_York (2026: 8 Mar spring forward, 1 Nov fall back)'
     ])
     assert.deepEqual(runs('0 * * * *', NEW_YORK, '2026-11-01T04:30:00Z', 3), [
       '2026-11-01 01:00 (2026-11-01T05:00Z)',
-      '2026-11-01 02:00 (2026-11-01T07:00Z)',
-      '2026-11-01 03:00 (2026-11-01T08:00Z)'
+      '2026-11-01 01:00 (2026-11-01T06:00Z)',
+      '2026-11-01 02:00 (2026-11-01T07:00Z)'
     ])
   })
 })
@@ -114,18 +123,36 @@ function fieldMatches (field: string, value: number): boolean {
   })
 }
 
+/**
+ * Classic cron, minute by minute on the real clock, as ISC cron's DST rules describe it: a "wildcard"
+ * job (minute or hour field starting with `*`) runs whenever the local time matches, so in both passes
+ * of a repeated hour and never at a local time that does not exist; a fixed-time job runs at the first
+ * pass only, and when the clock jumps forward over its time, at the first minute after the jump.
+ */
 function referenceRuns (schedule: string, tz: string, from: number, to: number): number[] {
   const [mi = '', h = '', dom = '', mon = '', dow = ''] = schedule.split(' ')
+  const wildcard = mi.startsWith('*') || h.startsWith('*')
+  const matches = (wall: string): boolean => {
+    const d = new Date(`${wall}:00Z`)
+    return fieldMatches(mi, d.getUTCMinutes()) && fieldMatches(h, d.getUTCHours()) && fieldMatches(dom, d.getUTCDate()) &&
+      fieldMatches(mon, d.getUTCMonth() + 1) && fieldMatches(dow, d.getUTCDay())
+  }
   const seen = new Set<string>()
   const out: number[] = []
+  let previous = local(from - 60_000, tz)
   for (let t = from; t <= to; t += 60_000) {
     const wall = local(t, tz)
     const repeated = seen.has(wall)
     seen.add(wall)
-    const d = new Date(`${wall}:00Z`)
-    const ok = fieldMatches(mi, d.getUTCMinutes()) && fieldMatches(h, d.getUTCHours()) && fieldMatches(dom, d.getUTCDate()) &&
-      fieldMatches(mon, d.getUTCMonth() + 1) && fieldMatches(dow, d.getUTCDay())
-    if (ok && !repeated) out.push(t)
+    let run = matches(wall) && (wildcard || !repeated)
+    if (!wildcard) {
+      // Local minutes the clock jumped over (a spring-forward gap): a fixed-time job due in them runs now.
+      for (let skipped = Date.parse(`${previous}:00Z`) + 60_000; skipped < Date.parse(`${wall}:00Z`); skipped += 60_000) {
+        if (matches(new Date(skipped).toISOString().slice(0, 16).replace('T', ' '))) run = true
+      }
+    }
+    if (run) out.push(t)
+    previous = wall
   }
   return out
 }
@@ -137,7 +164,7 @@ test('matches a minute-by-minute reference across the 2026 transitions (Berlin, 
     // Lord Howe Island shifts by 30 minutes: 02:00 → 01:30 on 5 April, 02:00 → 02:30 on 4 October.
     ['Australia/Lord_Howe', '2026-04-04T09:00:00Z'], ['Australia/Lord_Howe', '2026-10-03T09:30:00Z']
   ]
-  const schedules = ['30 2 * * *', '0 * * * *', '*/15 * * * *', '45 1,2,3 * * *', '0 2 * * 0', '5 0-4/2 * * *']
+  const schedules = ['30 2 * * *', '0 * * * *', '*/15 * * * *', '45 1,2,3 * * *', '0 2 * * 0', '5 0-4/2 * * *', '*/20 2 * * *', '15,45 2 * * *', '0 */2 * * *']
   for (const [tz, startIso] of windows) {
     const from = Date.parse(startIso)
     const to = from + 14 * 3_600_000
@@ -231,4 +258,17 @@ test('dueJobs picks the jobs with a run in (lastTick, now]', () => {
   assert.deepEqual(dueJobs(jobs, nine - 30_000, nine).map((j) => j.id), ['nine', 'quarter'])
   assert.deepEqual(dueJobs(jobs, nine, nine + 30_000).map((j) => j.id), [], 'lastTick itself is excluded')
   assert.deepEqual(dueJobs(jobs, Date.parse('2026-05-01T06:59:30Z'), Date.parse('2026-05-01T07:00:00Z')).map((j) => j.id), ['quarter', 'berlin-nine'])
+})
+
+test('away from DST changes, the next runs are those of cron-parser with the zone given (a reference implementation)', async () => {
+  const { CronExpressionParser } = await import('cron-parser')
+  const schedules = ['30 2 * * *', '*/15 * * * *', '0 9 * * 1-5', '5 0-4/2 * * *', '0 0 1 * *', '45 23 * * 0']
+  const cases: Array<[string, string]> = [['Asia/Tokyo', '2026-01-10T03:17:00Z'], [BERLIN, '2026-06-15T12:00:30Z'], [NEW_YORK, '2026-07-01T00:00:00Z'], ['UTC', '2026-02-27T23:59:59Z']]
+  for (const [tz, startIso] of cases) {
+    for (const schedule of schedules) {
+      const expr = CronExpressionParser.parse(schedule, { tz, currentDate: new Date(startIso) })
+      const expected = Array.from({ length: 8 }, () => expr.next().getTime())
+      assert.deepEqual(nextRuns(schedule, tz, Date.parse(startIso), 8), expected, `${schedule} in ${tz} from ${startIso}`)
+    }
+  }
 })

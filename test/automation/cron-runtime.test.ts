@@ -14,11 +14,11 @@ function mockClock (start: number): MockClock {
   return { now: () => t, set: (v) => { t = v }, advance: (ms) => { t += ms } }
 }
 
-async function setup (t: TestContext, opts: { config?: Record<string, unknown>, env?: NodeJS.ProcessEnv } = {}) {
+async function setup (t: TestContext, opts: { config?: Record<string, unknown>, env?: NodeJS.ProcessEnv, start?: number } = {}) {
   const bin = await fakeClis(t)
   const dir = await tempDir(t)
   const record = join(dir, 'record.json')
-  const clock = mockClock(NOON)
+  const clock = mockClock(opts.start ?? NOON)
   const config = testConfig({ user_timezone: 'UTC', allowed_user_ids: [42, 43], ...opts.config })
   const built = await buildFull(t, { config, clock, env: { ...bin.env, FAKE_CLI_RECORD: record, ...opts.env } })
   const delivered: Array<{ chatId: string, event: DeliveryEvent }> = []
@@ -250,4 +250,31 @@ test('closing the core aborts a running task and stops the loop', async (t) => {
   assert.equal(s.core.registry.list().length, 0)
   assert.equal(s.core.cron.store.get('long')?.last_run_status, 'error:aborted')
   assert.deepEqual(s.delivered, [], 'a shutdown is not reported as the task\'s result')
+})
+
+test('across DST in Europe/Berlin the scheduler runs a 02:30 job right after the spring-forward gap, and a 15-minute job every 15 real minutes through the repeated hour', async (t) => {
+  const spring = await setup(t, { start: Date.parse('2026-03-29T00:50:00Z'), config: { user_timezone: 'Europe/Berlin' }, env: { FAKE_CLI_REPLY: 'ok' } })
+  await spring.folder('night')
+  await spring.core.cron.store.create({ id: 'night', title: 'Night', schedule: '30 2 * * *', timezone: 'Europe/Berlin' })
+  assert.equal(spring.core.cron.nextRunOf('night'), Date.parse('2026-03-29T01:00:00Z'), '03:00 CEST, the first minute after the gap')
+  const started: string[] = []
+  for (let at = Date.parse('2026-03-29T00:50:30Z'); at <= Date.parse('2026-03-29T01:10:00Z'); at += 30_000) {
+    spring.clock.set(at)
+    if ((await spring.core.automation.tick()).started.length > 0) started.push(new Date(at).toISOString())
+    await spring.core.automation.idle()
+  }
+  assert.deepEqual(started, ['2026-03-29T01:00:00.000Z'])
+  assert.equal(spring.core.cron.store.get('night')?.last_run_status, 'success')
+
+  const autumn = await setup(t, { start: Date.parse('2026-10-25T00:40:00Z'), config: { user_timezone: 'Europe/Berlin' }, env: { FAKE_CLI_REPLY: 'ok' } })
+  await autumn.folder('quarter')
+  await autumn.core.cron.store.create({ id: 'quarter', title: 'Quarter', schedule: '*/15 * * * *' })
+  const fired: number[] = []
+  for (let at = Date.parse('2026-10-25T00:40:30Z'); at <= Date.parse('2026-10-25T02:05:00Z'); at += 30_000) {
+    autumn.clock.set(at)
+    if ((await autumn.core.automation.tick()).started.length > 0) fired.push(at)
+    await autumn.core.automation.idle()
+  }
+  // 02:45 CEST, then 02:00 … 02:45 CET (the repeated hour), then 03:00 CET: every 15 minutes of real time.
+  assert.deepEqual(fired.map((at) => new Date(at).toISOString().slice(11, 16)), ['00:45', '01:00', '01:15', '01:30', '01:45', '02:00'])
 })

@@ -81,7 +81,7 @@ test('unknown config keys warn at start and in doctor with the nearest key; PATC
 
   const info = await readServiceInfo(join(home, 'state'))
   const patch = async (body: unknown): Promise<{ status: number, body: Record<string, string> }> => {
-    const res = await fetch(`${info!.url}/api/config`, { method: 'PATCH', headers: { authorization: `Bearer ${GOOD_CONFIG.admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const res = await fetch(`${info!.admin_url ?? info!.url}/api/config`, { method: 'PATCH', headers: { authorization: `Bearer ${GOOD_CONFIG.admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
     return { status: res.status, body: await res.json() as Record<string, string> }
   }
   const typo = await patch({ cli_timout: 1200 })

@@ -24,6 +24,7 @@ test('`ductor webhook enable` turns deliveries on at once, `disable` off again; 
 
   const on = await ductor(['webhook', 'enable'], env)
   assert.equal(on.code, 0, on.stderr)
+  assert.ok(on.stdout.startsWith(`Webhooks are on: POST ${url}/hooks/<id> is accepted now`), on.stdout)
   assert.match(on.stdout, /^Webhooks are on: POST http:\/\/127\.0\.0\.1:\d+\/hooks\/<id> is accepted now \(no restart needed\); saved in config\.json\./)
   assert.equal(await deliver(), 202, 'accepted by the same process, without a restart')
   const file = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as { webhooks: { enabled: boolean } }

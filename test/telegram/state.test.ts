@@ -14,7 +14,8 @@ interface Status { telegram: string, telegram_state: { state: string, reason: st
 
 async function statusOf (home: string): Promise<Status> {
   const token = (JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }).admin.token
-  const url = (await readServiceInfo(join(home, 'state')))?.url ?? ''
+  const info = await readServiceInfo(join(home, 'state'))
+  const url = info?.admin_url ?? info?.url ?? ''
   return await (await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json() as Status
 }
 
@@ -35,7 +36,7 @@ test('Telegram refusing, then dropping polls: status says down with the reason, 
   assert.equal(up.telegram_state?.bot, 'ductor_test_bot')
   assert.equal(up.telegram_state?.reason, null)
   const cli = await ductor(['status'], service.env)
-  assert.match(cli.stdout, /telegram up\n/)
+  assert.match(cli.stdout, /telegram +up\n/)
 
   fake.fail('getUpdates', { status: 'drop' }, 3)
   const dropped = await until(service.home, 'polling down', (s) => s.telegram.startsWith('down: polling failed'))
@@ -64,6 +65,6 @@ test('an unreachable Bot API: status and `ductor status` say down (cannot reach 
   assert.equal(later.telegram_state?.since, first.telegram_state?.since, 'still the same outage')
   assert.ok(Date.parse(later.telegram_state?.retry_at ?? '') - Date.parse(first.telegram_state?.retry_at ?? '') >= 1000, 'backoff grows')
   const cli = await ductor(['status'], service.env)
-  assert.match(cli.stdout, /telegram down: getMe failed: cannot reach the Bot API \(ECONNREFUSED\) \(ductor keeps retrying/)
+  assert.match(cli.stdout, /telegram +down: getMe failed: cannot reach the Bot API \(ECONNREFUSED\) \(ductor keeps retrying/)
   await service.stop()
 })
