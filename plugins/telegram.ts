@@ -11,7 +11,7 @@ declare module 'fastify' {
   }
 }
 
-export interface TelegramPluginOptions extends Omit<BotOptions, 'config'> {
+export interface TelegramPluginOptions extends Pick<BotOptions, 'version' | 'requestRestart'> {
   /** Seconds one getUpdates call may wait (tests use less). */
   pollTimeoutSeconds?: number
 }
@@ -22,22 +22,38 @@ export interface TelegramPluginOptions extends Omit<BotOptions, 'config'> {
  * or starts long polling; it stops intake before the core closes.
  */
 async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions): Promise<void> {
-  const config = opts.core.config
+  const { config, paths, logger, clock, timezone } = app.settings
   const initial = config()
   if (initial.telegram_token === '') {
     app.decorate('telegram', null)
-    opts.logger.info('telegram_token is empty: the Telegram adapter is off')
+    logger.info('telegram_token is empty: the Telegram adapter is off')
     return
   }
   const mode = telegramMode(initial)
   if (mode === 'webhook' && !initial.server.public_url.startsWith('https://')) {
-    opts.logger.error('telegram.mode is webhook but server.public_url is not an https:// URL: Telegram will refuse the webhook (set server.public_url, or telegram.mode "polling")')
+    logger.error('telegram.mode is webhook but server.public_url is not an https:// URL: Telegram will refuse the webhook (set server.public_url, or telegram.mode "polling")')
   }
   // Imported only with a token: grammY and the adapter are ~100 ms and ~15 MB a service without Telegram does not need (P4).
   const { createTelegramService } = await import('../src/telegram/telegram-service.ts')
+  const { orchestrator, inbox, automation, stores, runner } = app
   const service = createTelegramService({
-    ...opts,
+    parts: {
+      orchestrator,
+      inbox,
+      sessions: stores.sessions,
+      runs: stores.runs,
+      cron: automation.cron,
+      claims: runner.claims,
+      clock,
+      timezone,
+      providerStatus: runner.providerStatus,
+      activeRuns: () => runner.registry.list().length
+    },
+    version: opts.version,
+    requestRestart: opts.requestRestart,
     config,
+    paths,
+    logger,
     token: initial.telegram_token,
     apiRoot: initial.telegram.api_root.replace(/\/+$/, ''),
     mode,
@@ -47,9 +63,9 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
   })
   app.decorate('telegram', service)
   app.addHook('onListen', async () => {
-    service.start().catch((err: unknown) => { opts.logger.error({ err }, 'telegram: start failed') })
+    service.start().catch((err: unknown) => { logger.error({ err }, 'telegram: start failed') })
   })
   app.addHook('preClose', async () => { await service.stop() })
 }
 
-export default fp(telegramPlugin, { name: 'telegram', dependencies: ['core'] })
+export default fp(telegramPlugin, { name: 'telegram', dependencies: ['settings', 'stores', 'runner', 'orchestrator', 'automation', 'inbox'] })

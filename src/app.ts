@@ -1,26 +1,48 @@
-import Fastify, { LogController, type FastifyServerOptions, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { DuctorError, ErrorCodes, httpStatusByCode, isNoSpace, type ErrorCode } from './errors.ts'
 import type { Logger } from './logger-types.ts'
 import { trustProxySetting, type Config } from './config.ts'
 import type { HomePaths } from './home/paths.ts'
-import type { Core } from './create-core.ts'
-import corePlugin from '../plugins/core.ts'
+import type { Clock } from './clock.ts'
+import type { SecretMask } from './secret-mask.ts'
+import type { CliExecutor } from './providers/cli-executor.ts'
+import schemaCompilersPlugin from '../plugins/schema-compilers.ts'
+import settingsPlugin from '../plugins/settings.ts'
+import storesPlugin from '../plugins/stores.ts'
+import runnerPlugin from '../plugins/runner.ts'
+import orchestratorPlugin from '../plugins/orchestrator.ts'
+import automationPlugin from '../plugins/automation.ts'
+import inboxPlugin from '../plugins/inbox.ts'
+import webhooksPlugin from '../plugins/webhooks.ts'
 import listenersPlugin from '../plugins/listeners.ts'
 import healthRoutes from '../routes/health/index.ts'
 import adminRoutes from '../routes/admin/index.ts'
 import hookRoutes from '../routes/hooks/index.ts'
 import telegramPlugin from '../plugins/telegram.ts'
 import telegramRoutes from '../routes/telegram/index.ts'
-import { lazyCompilersFactory } from './lazy-compilers.ts'
 
 export interface AppDeps {
+  /** The effective config (file + environment). */
   config: Config
+  /** The config as stored in `config/config.json`, and where (PATCH /api/config writes it). */
+  fileConfig?: Config
+  configPath?: string
   paths: HomePaths
   logger: Logger
+  clock: Clock
+  /** The environment the CLIs are started with (default: process.env). */
+  env?: NodeJS.ProcessEnv
+  /** The live secret set (the logger's scrubber in the service), see ADR 0007. */
+  secrets?: SecretMask
   version: string
-  core: Core
+  /** Replaces the real CLI executor (tests). */
+  executor?: CliExecutor
+  /** Tick interval of the automation loop (default 1000 ms). */
+  automationTickMs?: number
+  /** How often CLAUDE.md/AGENTS.md are synced across the workspace while running (default 10 s). */
+  ruleSyncMs?: number
   /** Graceful stop with the restart exit code (42), for `/restart`. */
   requestRestart: () => void
   /** Seconds one Telegram getUpdates call may wait (tests use less). */
@@ -28,9 +50,6 @@ export interface AppDeps {
 }
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
-
-/** Ajv's function type lists fields (`schema`, …) that a not yet compiled validator cannot have. */
-type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>
 
 const codeByStatus: Record<number, ErrorCode> = {
   400: ErrorCodes.badRequest,
@@ -45,7 +64,7 @@ const codeByStatus: Record<number, ErrorCode> = {
 }
 
 /**
- * The Fastify application: plugins (the core's adapters) then routes, one error handler, one 404.
+ * The Fastify application: the parts (plugins/) then routes, one error handler, one 404.
  * Every error leaves as `{ error, message }` (SPEC §3); a 5xx never shows its internals.
  */
 export async function buildApp (deps: AppDeps): Promise<App> {
@@ -54,11 +73,6 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: fastifyTrustProxy(deps.config),
     bodyLimit: 1024 * 1024,
-    // Schemas that say additionalProperties: false mean it: an unknown (e.g. misspelt) field is a 400
-    // naming it, not silently dropped (Fastify's default strips it).
-    ajv: { customOptions: { removeAdditional: false } },
-    // Each route's validator and serializer is compiled on its first request, not at start (P4).
-    schemaController: { compilersFactory: lazyCompilersFactory() as unknown as CompilersFactory },
     return503OnClosing: true,
     forceCloseConnections: true
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -76,15 +90,43 @@ export async function buildApp (deps: AppDeps): Promise<App> {
 
   // Before every route: /api answers only on the admin listener, the rest only on the public one (ADR 14).
   await app.register(listenersPlugin)
-  await app.register(corePlugin, { core: deps.core })
+  // Route schemas compile on their first request, with Fastify's compilers and our Ajv options:
+  // additionalProperties: false means it (an unknown field is a 400 naming it, not silently dropped).
+  await app.register(schemaCompilersPlugin)
+  // The parts, in dependency order; they close in reverse (ADR 0015).
+  await app.register(settingsPlugin, deps)
+  await app.register(storesPlugin)
+  await app.register(runnerPlugin, deps.executor !== undefined ? { executor: deps.executor } : {})
+  await app.register(orchestratorPlugin, { version: deps.version })
+  await app.register(automationPlugin, {
+    ...(deps.automationTickMs !== undefined ? { tickMs: deps.automationTickMs } : {}),
+    ...(deps.ruleSyncMs !== undefined ? { ruleSyncMs: deps.ruleSyncMs } : {})
+  })
+  // The first step of a shutdown, while requests can still be answered (a chat request cut short gets
+  // its 503), before Telegram's intake stops. It spans the runner, the orchestrator and the automation
+  // and its order matters, so it is written here once (ADR 0015): the claim gate shuts (from here no
+  // CLI starts: work waiting in a queue or for a run slot stays unfinished in the inbox and is
+  // replayed), the lanes pause, the automation loop stops and aborts its tasks, every CLI is stopped
+  // as a shutdown (the chat is told why), then the runs get 3 s to record their end.
+  app.addHook('preClose', async function stopRuns () {
+    const { runner, orchestrator, automation } = app
+    await runner.claims.shut()
+    orchestrator.lanes.pause()
+    await automation.stop()
+    automation.abort()
+    const killing = runner.registry.killAll()
+    for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.lanes.abort(chatId, 'shutdown')
+    await killing
+    await orchestrator.drain(3000)
+    await automation.drain(3000)
+  })
+  await app.register(inboxPlugin)
+  await app.register(webhooksPlugin)
   await app.register(healthRoutes)
   // Always registered: `webhooks.enabled` is checked per delivery (403 while off), so
   // `ductor webhook enable` (PATCH /api/config) switches webhooks on without a restart.
   await app.register(hookRoutes)
   await app.register(telegramPlugin, {
-    core: deps.core,
-    paths: deps.paths,
-    logger: deps.logger,
     version: deps.version,
     requestRestart: deps.requestRestart,
     ...(deps.telegramPollSeconds !== undefined ? { pollTimeoutSeconds: deps.telegramPollSeconds } : {})

@@ -8,7 +8,7 @@ import { writeJsonAtomic } from './atomic-json.ts'
 import { readUserJson } from './json-location.ts'
 import { UserFileError } from './errors.ts'
 import type { Logger } from './logger-types.ts'
-import { CLAUDE_MODELS, CODEX_MODELS, modelChoices, providerOfModel } from './core/models.ts'
+import { CLAUDE_MODELS, CODEX_MODELS, modelChoices, providerOfModel } from './models.ts'
 
 export { ConfigSchema, type Config } from './config-schema.ts'
 

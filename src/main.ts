@@ -2,20 +2,17 @@ import { mkdir } from 'node:fs/promises'
 import closeWithGrace from 'close-with-grace'
 import { loadConfig, listenAddress, adminListenAddress, pinoLevel, ConfigError, configSecrets, describeUnknownKey, type Config } from './config.ts'
 import { UserFileError } from './errors.ts'
-import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './logger.ts'
+import { createLogger, createSecretScrubber, type Logger } from './logger.ts'
 import { resolveHome, homePaths, type HomePaths } from './home/paths.ts'
 import { acquirePidLock, PidLockError, type PidLock } from './home/pid-lock.ts'
 import { seedHome } from './home/seed.ts'
 import { detectCliVariant } from './home/variant.ts'
 import { writeServiceInfo, removeServiceInfo } from './home/service-info.ts'
 import { buildApp, type App } from './app.ts'
-import { createCore } from './create-core.ts'
 import { systemClock } from './clock.ts'
 import { readVersion } from './version.ts'
+import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from './exit-codes.ts'
 import { welcomeOnce } from './welcome.ts'
-
-/** Exit code that asks the supervisor (`ductor serve`, systemd) to start the service again. */
-export const RESTART_EXIT_CODE = 42
 
 export interface Service {
   app: App
@@ -38,7 +35,7 @@ export interface StartOptions {
   requestRestart?: () => void
 }
 
-/** Starts the whole service on its home: config → logger → lock → seed → core → app → listen. */
+/** Starts the whole service on its home: config → logger → lock → seed → app (its parts) → listen. */
 export async function startService (opts: StartOptions = {}): Promise<Service> {
   const env = opts.env ?? process.env
   const home = resolveHome(env)
@@ -46,8 +43,10 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   const paths = homePaths(home)
   const { config, fileConfig, path: configPath, unknownKeys } = await loadConfig({ home, env })
 
+  // The config's secrets are scrubbed from the first log line on; the settings plugin adds those of
+  // every config applied later, the webhooks plugin every hook secret.
   const scrubber = createSecretScrubber()
-  registerSecrets(scrubber, config)
+  for (const secret of configSecrets(config)) scrubber.add(secret)
   const { logger, close: closeLogger } = createLogger({
     level: pinoLevel(config.log_level),
     logDir: paths.logs,
@@ -68,8 +67,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     lock = await acquirePidLock(paths.pidFile)
     await seedHome(home, { variant: detectCliVariant(config, env), logger })
     const version = readVersion()
-    const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber })
-    const app = await buildApp({ config, paths, logger, version, core, requestRestart: opts.requestRestart ?? (() => {}) })
+    const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber, version, requestRestart: opts.requestRestart ?? (() => {}) })
     // The admin API has a listener of its own, off the public port (ADR 14); it is up before /health answers.
     const adminUrl = config.admin.enabled ? await listenAdmin(app, config) : null
     const { host, port } = listenAddress(config)
@@ -78,10 +76,10 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     const boundPort = typeof address === 'object' && address !== null ? address.port : port
     const clientHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
     const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${boundPort}`
-    core.setApiUrl(adminUrl ?? url)
-    core.startAutomation()
-    await core.cliReady()
-    await core.inbox.start()
+    app.settings.setApiUrl(adminUrl ?? url)
+    // The replay waits for the runner: nothing is loaded between a done mark and its spawn.
+    await app.runner.ready()
+    await app.inbox.start()
     await writeServiceInfo(paths.state, { pid: process.pid, url, admin_url: adminUrl, version, started_at: new Date().toISOString(), supervised: env['DUCTOR_SUPERVISED'] === '1' })
     logger.info({ url, adminUrl, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined
@@ -125,10 +123,6 @@ async function listenAdmin (app: App, config: Config): Promise<string> {
   }
 }
 
-function registerSecrets (scrubber: SecretScrubber, config: Config): void {
-  for (const secret of configSecrets(config)) scrubber.add(secret)
-}
-
 /**
  * The process entry used by `ductor serve`: starts the service and makes close-with-grace the only
  * exit path (SIGINT/SIGTERM → exit 0; a restart request → exit 42). Startup errors print one line.
@@ -145,7 +139,7 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
     service = await startService({ ...opts, requestRestart })
   } catch (err) {
     process.stderr.write(`ductor: ${startupMessage(err)}\n`)
-    process.exit(err instanceof ConfigError || err instanceof UserFileError ? 2 : 1)
+    process.exit(err instanceof ConfigError || err instanceof UserFileError ? CONFIG_ERROR_EXIT_CODE : 1)
   }
   // Once per home: where things are and the next step (stdout, like any CLI's first words).
   const welcome = await welcomeOnce({ url: service.url, paths: service.paths, config: service.config, envToken: ((opts.env ?? process.env)['DUCTOR_TELEGRAM_TOKEN'] ?? '') !== '' })

@@ -10,7 +10,6 @@ import { completeConfig, loadConfig, type Config } from '../src/config.ts'
 import { writeJsonAtomic } from '../src/atomic-json.ts'
 import { homePaths, type HomePaths } from '../src/home/paths.ts'
 import { seedHome } from '../src/home/seed.ts'
-import { createCore, type Core } from '../src/create-core.ts'
 import { systemClock, type Clock } from '../src/clock.ts'
 import { createFakeBin, type FakeBin } from './fakes/fake-bin.ts'
 
@@ -38,14 +37,13 @@ export function memoryLogger (): { logger: pino.Logger, lines: string[] } {
 
 export interface Built {
   app: App
-  core: Core
   home: string
   paths: HomePaths
   logs: string[]
 }
 
 /**
- * Builds the whole app (core included) on a seeded temporary home and closes it when the test ends.
+ * Builds the whole app (every part) on a seeded temporary home and closes it when the test ends.
  * `env` is added to process.env for the CLI children (put a fake bin dir on PATH here); `exactEnv`
  * replaces process.env entirely (the real CLIs get nothing of the host).
  */
@@ -62,9 +60,8 @@ export async function buildFull (t: TestContext, opts: { config?: Config, env?: 
   const { config, fileConfig, path: configPath } = await loadConfig({ home, env: {} })
   await seedHome(home, { variant: 'both' })
   const { logger, lines } = memoryLogger()
-  const core = await createCore({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env: opts.exactEnv ?? { ...process.env, ...opts.env } })
-  const app = built.app = await buildApp({ config, paths, logger, version: '0.0.0-test', core, requestRestart: () => {} })
-  return { app, core, home, paths, logs: lines }
+  const app = built.app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env: opts.exactEnv ?? { ...process.env, ...opts.env }, version: '0.0.0-test', requestRestart: () => {} })
+  return { app, home, paths, logs: lines }
 }
 
 /** Builds the app on a temporary home and closes it when the test ends. */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
 import { ChatIdParams, ProviderSchema, errorResponses } from './schemas.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
-import { providerOfModel, describeKnownModels } from '../../src/core/models.ts'
+import { providerOfModel, describeKnownModels } from '../../src/models.ts'
 import type { ChatEvent } from '../../src/core/sink.ts'
 import type { MessageOutcome } from '../../src/core/orchestrator.ts'
 
@@ -26,7 +26,7 @@ type ChatReply = Static<typeof ChatReplySchema>
 
 /** The chat endpoint (SPEC §10): runs a prompt through the chat's lane; JSON when done, or SSE live. */
 const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { orchestrator } = app.core
+  const { orchestrator } = app
 
   app.post('/chats/:chatId/messages', {
     schema: {

@@ -9,7 +9,7 @@ const RedactedConfig = Type.Object({}, { additionalProperties: true, description
 const configRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/config', {
     schema: { summary: 'The effective configuration, secrets redacted', tags: ['config'], response: { 200: RedactedConfig, ...errorResponses } }
-  }, async () => redactConfig(app.core.config()))
+  }, async () => redactConfig(app.settings.config()))
 
   app.patch('/config', {
     schema: {
@@ -29,7 +29,7 @@ const configRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    const plan = await app.core.updateConfig(request.body)
+    const plan = await app.settings.updateConfig(request.body)
     return {
       config: redactConfig(plan.effective),
       changed: plan.changed,

@@ -32,9 +32,12 @@ const JobView = Type.Object({
 
 /** Cron jobs (SPEC §8.2, §10): the same field names as cron_jobs.json; schedules validated with their next runs. */
 const cronRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { cron, runs, paths, webhooks } = app.core
+  const { cron } = app.automation
+  const { runs } = app.stores
+  const { paths } = app.settings
+  const { webhooks } = app
   const quietHours = (job: CronJob) => {
-    const window = resolveQuietWindow(job, app.core.config().cron)
+    const window = resolveQuietWindow(job, app.settings.config().cron)
     return window === null ? null : { start: window.start, end: window.end, source: window.source === 'task' ? 'job' as const : 'cron' as const }
   }
   // A job that cannot run as written (a hand-edited schedule or zone) is shown with its problem and no

@@ -15,7 +15,7 @@ import webhookRoutes from './webhooks.ts'
  * included), no proxied requests, TypeBox schemas on every route, documented at /api/openapi.json.
  */
 const adminRoutes: FastifyPluginAsyncTypebox<{ version: string }> = async (app, opts) => {
-  const config = app.core.config
+  const config = app.settings.config
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -9,7 +9,7 @@ const MAX_MEMORY_BYTES = 1024 * 1024
 
 /** The long-term memory file, MAINMEMORY.md (SPEC §10). */
 const memoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const path = app.core.paths.memory
+  const path = app.settings.paths.memory
 
   app.get('/memory', {
     schema: { summary: 'Read MAINMEMORY.md', tags: ['memory'], response: { 200: MemorySchema, ...errorResponses } }

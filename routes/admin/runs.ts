@@ -9,7 +9,8 @@ export const RunListSchema = Type.Object({ runs: Type.Array(RunSchema) })
 
 /** The run history (SPEC §8.2, §10): every chat, cron, webhook and heartbeat run. */
 const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { runs, registry } = app.core
+  const { runs } = app.stores
+  const { registry } = app.runner
 
   app.get('/runs', {
     schema: {

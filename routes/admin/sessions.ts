@@ -6,7 +6,7 @@ import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 
 /** Sessions (SPEC §6, §10): list, read, and reset a chat's session or one provider's bucket. */
 const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { sessions } = app.core
+  const { sessions } = app.stores
 
   app.get('/sessions', {
     schema: { summary: 'List every chat\'s session', tags: ['sessions'], response: { 200: Type.Object({ sessions: Type.Array(SessionEntrySchema) }), ...errorResponses } }
@@ -30,7 +30,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { chatId } = request.params
-    if (app.core.orchestrator.isBusy(chatId)) throw new DuctorError(ErrorCodes.conflict, `chat ${chatId} is running a reply; stop it first (POST /api/chats/${chatId}/stop)`)
+    if (app.orchestrator.isBusy(chatId)) throw new DuctorError(ErrorCodes.conflict, `chat ${chatId} is running a reply; stop it first (POST /api/chats/${chatId}/stop)`)
     const deleted = sessions.delete(chatId, request.query.provider)
     if (!deleted) throw new DuctorError(ErrorCodes.notFound, `no session for chat ${chatId}${request.query.provider !== undefined ? ` and provider ${request.query.provider}` : ''}`)
     await sessions.flush()

@@ -40,21 +40,25 @@ const statusRoutes: FastifyPluginAsyncTypebox<{ version: string }> = async (app,
   app.get('/status', {
     schema: { summary: 'Service status', tags: ['status'], response: { 200: StatusSchema, ...errorResponses } }
   }, async () => {
-    const core = app.core
-    const config = core.config()
+    const { settings, runner, automation } = app
+    const config = settings.config()
     return {
       version: opts.version,
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
       started_at: new Date(startedAt).toISOString(),
-      home: core.paths.home,
+      home: settings.paths.home,
       provider: config.provider,
       model: config.model,
-      providers: await core.providerStatus(),
+      providers: await runner.providerStatus(),
       ...telegramStatus(app.telegram ?? null),
-      active_runs: core.runs.active(),
-      queues: core.orchestrator.lanes.snapshot().map((q) => ({ chat_id: q.chatId, running: q.running, queued: q.queued })),
-      concurrency: { max: config.limits.max_concurrent_runs, active: core.limiter.active, waiting: core.limiter.waiting },
-      next_cron_runs: core.nextCronRuns(5)
+      active_runs: app.stores.runs.active(),
+      queues: app.orchestrator.lanes.snapshot().map((q) => ({ chat_id: q.chatId, running: q.running, queued: q.queued })),
+      concurrency: { max: config.limits.max_concurrent_runs, active: runner.limiter.active, waiting: runner.limiter.waiting },
+      next_cron_runs: automation.cron.upcoming(5).map((run) => ({
+        id: run.id,
+        title: automation.cron.store.get(run.id)?.title ?? run.id,
+        at: new Date(run.at).toISOString()
+      }))
     }
   })
 }

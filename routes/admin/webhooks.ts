@@ -19,7 +19,8 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) 
 
 /** Webhooks (SPEC §9, §10): the same field names as webhooks.json; secrets are write-only (ADR 0005). */
 const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { webhooks, inbox, paths, config } = app.core
+  const { webhooks, inbox } = app
+  const { paths, config } = app.settings
   const { store } = webhooks
   // Every webhook route sees hand edits of webhooks.json first.
   app.addHook('preHandler', async () => { await webhooks.refresh() })

@@ -19,7 +19,8 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody,
  * and dispatched in the background.
  */
 const hookRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { config, inbox, webhooks, clock } = app.core
+  const { webhooks, inbox } = app
+  const { config, clock } = app.settings
   const maxBody = config().webhooks.max_body_bytes
 
   await app.register(rateLimit, {

@@ -11,14 +11,16 @@ import { createAutomationScheduler, type AutomationScheduler } from './scheduler
 import { createTaskRunner } from './task-runner.ts'
 import type { RunTask } from './task-run-types.ts'
 
-/** The automation objects of the Core (SPEC §8). Nothing runs until `scheduler.start()`. */
+/** The automation part (SPEC §8), decorated as `app.automation`. Nothing runs until `scheduler.start()`. */
 export interface Automation {
   runTask: RunTask
   dependencies: DependencyQueue
   cron: CronControl
   scheduler: AutomationScheduler
-  /** Shutdown, first step: stop the loop, cancel waiting tasks, abort running ones. */
+  /** Shutdown, first step: stop the loop (no new tick starts; a running one goes on). */
   stop: () => Promise<void>
+  /** Shutdown, after the intake stopped: cancel waiting tasks, abort running ones. */
+  abort: () => void
   /** Shutdown, after the processes are gone: wait (at most `timeoutMs`) for runs to record their end. */
   drain: (timeoutMs: number) => Promise<void>
 }
@@ -91,10 +93,8 @@ export async function createAutomation (opts: AutomationOptions): Promise<Automa
     dependencies,
     cron,
     scheduler,
-    async stop () {
-      await scheduler.stop()
-      tasks.abortAll()
-    },
+    async stop () { await scheduler.stop() },
+    abort () { tasks.abortAll() },
     async drain (timeoutMs) {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([

@@ -5,7 +5,7 @@ import type { CronStore } from './cron-store.ts'
 import type { AutomationScheduler } from './scheduler.ts'
 import type { TaskRunResult } from './task-run-types.ts'
 
-/** What the admin API, `/api/status` and the Telegram `/cron` panel need of cron (`core.cron`). */
+/** What the admin API, `/api/status` and the Telegram `/cron` panel need of cron (`app.automation.cron`). */
 export interface CronControl {
   /** `cron_jobs.json`: list, get, create, update, remove (see cron-store.ts). */
   store: CronStore

@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import { spawn } from 'node:child_process'
-import { RESTART_EXIT_CODE } from '../main.ts'
+import { RESTART_EXIT_CODE } from '../exit-codes.ts'
 
 /**
  * `ductor serve`: runs the service. By default it supervises: the service runs in a child process

@@ -11,7 +11,7 @@ import type { CliExecutor } from '../providers/cli-executor.ts'
 import type { Limiter } from './limiter.ts'
 import type { ChatSink, RunSummary } from './sink.ts'
 import { ClaimRefused, type ClaimGate, type WorkClaim } from '../claims.ts'
-import { providerOfModel, modelChoices } from './models.ts'
+import { providerOfModel, modelChoices } from '../models.ts'
 import { memorySystemText, withReminder, ageWarning } from './prompt.ts'
 
 export interface ChatRunDeps {

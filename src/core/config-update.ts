@@ -1,7 +1,7 @@
 import type { TSchema } from 'typebox'
 import { ConfigSchema, type Config } from '../config-schema.ts'
 import { applyEnv, assertValid, ConfigError, ENV_OVERRIDES, GENERATED_SECRETS, nearestKey, reconcileModel } from '../config.ts'
-import { providerOfModel } from './models.ts'
+import { providerOfModel } from '../models.ts'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 
 /**

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts'
 import type { ProviderName } from '../providers/events.ts'
 import type { SessionStore } from './session-store.ts'
 import type { CommandRegistry, CommandReply, CommandButton } from './commands.ts'
-import { providerOfModel, modelChoices, REASONING_EFFORTS, describeKnownModels, type ReasoningEffort } from './models.ts'
+import { providerOfModel, modelChoices, REASONING_EFFORTS, describeKnownModels, type ReasoningEffort } from '../models.ts'
 import { chooseTarget } from './chat-run.ts'
 
 export interface CoreCommandDeps {

@@ -1,4 +1,4 @@
-import { providerOfModel } from './models.ts'
+import { providerOfModel } from '../models.ts'
 
 /**
  * Leading directives (SPEC §5): `@opus explain this` runs one message with another model; other

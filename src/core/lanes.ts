@@ -122,7 +122,7 @@ export function createChatLanes (opts: { onError?: (err: unknown, chatId: string
         entry.settle('discarded')
       }
       const stopped = l.running !== null
-      l.running?.controller.abort(new Error('aborted by the user'))
+      l.running?.controller.abort(new Error(why === 'shutdown' ? 'stopped: the service is shutting down' : 'stopped: /stop, an abort word or the admin API'))
       return { stopped, discarded: dropped.length }
     },
     cancel (chatId, entryId) {

@@ -1,13 +1,8 @@
 import { join } from 'node:path'
 import type { ServiceSpec } from './service-spec.ts'
+import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from '../exit-codes.ts'
 
 export const SYSTEMD_UNIT_NAME = 'ductor.service'
-
-/** `/restart` and upgrades exit with this code (src/main.ts RESTART_EXIT_CODE; a test keeps them equal). */
-export const RESTART_EXIT_CODE = 42
-
-/** Exit code of a startup config error (`ductor serve`): restarting cannot fix it. */
-export const CONFIG_ERROR_EXIT_CODE = 2
 
 /** Seconds systemd waits after SIGTERM before it kills what is left of the service's process tree. */
 export const STOP_TIMEOUT_SECONDS = 30

@@ -3,8 +3,7 @@
  * CLI; the orchestrator, the Telegram streaming editor and the SSE endpoint consume them.
  */
 
-export const PROVIDERS = ['claude', 'codex'] as const
-export type ProviderName = typeof PROVIDERS[number]
+export { PROVIDERS, type ProviderName } from '../models.ts'
 
 export interface TokenUsage {
   /** Every input token the model read, cached or not (Claude: input + cache creation + cache read). */

@@ -1,7 +1,12 @@
 import type { Api } from 'grammy'
 import type { Config } from '../config.ts'
-import type { Core } from '../create-core.ts'
-import type { WorkClaim } from '../claims.ts'
+import type { Clock } from '../clock.ts'
+import type { Orchestrator } from '../core/orchestrator.ts'
+import type { SessionStore } from '../core/session-store.ts'
+import type { CronControl } from '../automation/cron-control.ts'
+import type { Inbox } from '../store/inbox.ts'
+import type { RunHistory } from '../store/run-history.ts'
+import type { ClaimGate, WorkClaim } from '../claims.ts'
 import type { HomePaths } from '../home/paths.ts'
 import type { Logger } from '../logger-types.ts'
 import type { InlineButton } from './format/markers.ts'
@@ -12,9 +17,25 @@ import type { BotContext } from './context.ts'
 /** A command the adapter shows itself (a panel), typed or from a button; `args` is what follows the name. */
 export type TelegramCommand = (ctx: BotContext, args: string) => Promise<unknown>
 
+/** The few parts of the service the Telegram adapter uses (the plugin picks them from the app). */
+export interface TelegramParts {
+  orchestrator: Pick<Orchestrator, 'handleMessage' | 'cancel' | 'isBusy' | 'setDefaultSink' | 'commands'>
+  inbox: Pick<Inbox, 'handle' | 'accept'>
+  sessions: SessionStore
+  runs: Pick<RunHistory, 'interruptedAtOpen'>
+  cron: CronControl
+  /** Every CLI run is made for a claim (src/claims.ts); a message of no update gets a fresh one. */
+  claims: Pick<ClaimGate, 'claim'>
+  clock: Clock
+  timezone: () => string
+  providerStatus: () => Promise<Record<'claude' | 'codex', string>>
+  /** CLI processes running now (/diagnose). */
+  activeRuns: () => number
+}
+
 /** What the Fastify plugin gives the Telegram adapter. */
 export interface BotOptions {
-  core: Core
+  parts: TelegramParts
   /** The live config (PATCH /api/config applies at once). */
   config: () => Config
   paths: HomePaths

@@ -1,8 +1,9 @@
 /**
  * Callback data of the adapter's own buttons. Buttons the agent writes (`[button:Label]`) carry
  * their label; everything else starts with a short prefix ending in a colon so the features can
- * tell them apart (`q:` queue, `x:` spent choices, `/` command buttons). Panel features use their
- * own prefixes (e.g. `m:` model, `c:` cron, `f:` files).
+ * tell them apart (`q:` queue, `x:` spent choices, `/` command buttons). The panels use their own
+ * prefixes: `mdl:` model (panels/model-panel.ts), `crn:` cron (panels/cron-panel.ts), `fls:` files
+ * (panels/files-panel.ts).
  */
 export const CANCEL_PREFIX = 'q:cancel:'
 /** A choice already made: the button stays as a mark and does nothing. */

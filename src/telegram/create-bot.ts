@@ -51,7 +51,7 @@ export interface TelegramBot {
  * boundary so nothing a user sends can take the process down.
  */
 export function createBot (opts: CreateBotOptions): TelegramBot {
-  const { core, config, paths, logger } = opts
+  const { parts, config, paths, logger } = opts
   const bot = new Bot<BotContext>(opts.token, { client: { apiRoot: opts.apiRoot } })
   // Every message to a chat — streams, command answers, panels, notices — takes a slot of that chat's
   // pace first (ctx.api inherits bot.api's transformers), so replies in parts never trip a 429.
@@ -76,7 +76,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
   })
 
   const deps: BotDeps = {
-    core,
+    parts,
     config,
     paths,
     logger,
@@ -90,7 +90,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
       let taken: () => void = () => {}
       const begun = new Promise<void>((resolve) => { taken = resolve })
       const sink = sinkFor(where, o.replyTo)
-      core.orchestrator.handleMessage({
+      parts.orchestrator.handleMessage({
         chatId: String(where.chatId),
         text,
         origin: 'telegram',
@@ -100,14 +100,14 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
       }).catch((err: unknown) => { logger.error({ err, chatId: where.chatId }, 'telegram: message failed') }).finally(taken)
       await begun
     },
-    claimOf: (update) => claims.get(update) ?? core.claims.claim(),
+    claimOf: (update) => claims.get(update) ?? parts.claims.claim(),
     sendMarkdown: async (where, markdown, o) => await sendMarkdown(bot.api, where, markdown, o),
     isAllowed: (userId) => userId !== undefined && config().allowed_user_ids.includes(userId),
-    commandList: () => commandMenu(core.commands),
+    commandList: () => commandMenu(parts.orchestrator.commands),
     telegramCommands: new Map(),
     downloadMedia: async (media) => {
-      const now = core.clock.now()
-      const day = localParts(now, core.timezone()).dayKey
+      const now = parts.clock.now()
+      const day = localParts(now, parts.timezone()).dayKey
       return await downloadMedia(bot.api, { token: opts.token, apiRoot: opts.apiRoot, media, dir: join(paths.telegramFiles, day), now: new Date(now) })
     }
   }

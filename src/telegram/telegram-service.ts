@@ -70,7 +70,7 @@ export function describeFailure (err: unknown): string {
  * default sink becomes the chat's Telegram, so admin-API chats and automation results reach it.
  */
 export function createTelegramService (opts: TelegramServiceOptions): TelegramService {
-  const { core, logger } = opts
+  const { parts, logger } = opts
   const log = logger.child({ component: 'telegram' })
   const telegram = createBot(opts)
   const { bot } = telegram
@@ -100,14 +100,14 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
   }
 
   // Until getMe succeeded the update waits; at shutdown it stays unfinished and is replayed next start.
-  core.inbox.handle('telegram', async (entry, claim) => {
+  parts.inbox.handle('telegram', async (entry, claim) => {
     if (!isReady) await ready
     await telegram.handleUpdate(entry.payload, claim)
   })
-  core.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? telegram.sinkFor({ chatId: Number(chatId) }) : null)
+  parts.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? telegram.sinkFor({ chatId: Number(chatId) }) : null)
 
   async function accept (update: Update): Promise<'accepted' | 'duplicate'> {
-    const { status } = await core.inbox.accept('telegram', String(update.update_id), update)
+    const { status } = await parts.inbox.accept('telegram', String(update.update_id), update)
     if (status === 'duplicate') log.debug({ updateId: update.update_id }, 'duplicate update ignored')
     return status
   }
@@ -185,7 +185,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
    */
   async function tellInterrupted (): Promise<void> {
     const allowed = new Set(opts.config().allowed_user_ids.map(String))
-    const chats = new Set(core.runs.interruptedAtOpen().filter((r) => r.kind === 'chat' && r.chat_id !== null).map((r) => String(r.chat_id)))
+    const chats = new Set(parts.runs.interruptedAtOpen().filter((r) => r.kind === 'chat' && r.chat_id !== null).map((r) => String(r.chat_id)))
     for (const chatId of chats) {
       if (!allowed.has(chatId)) continue
       await telegram.deps.sendMarkdown({ chatId: Number(chatId) }, '⚠️ ductor restarted while your last message was being handled. If its answer does not follow shortly, send the message again.')
@@ -230,7 +230,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     async stop () {
       stopping.abort()
       markStarted()
-      core.orchestrator.setDefaultSink(null)
+      parts.orchestrator.setDefaultSink(null)
       await polling
     }
   }

@@ -12,7 +12,7 @@ import { createDispatcher, type Dispatcher } from './dispatch.ts'
 import { describeJsonProblem, jsonProblem } from '../json-location.ts'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 
-/** The webhook objects of the Core (SPEC §9): the hooks of `webhooks.json` and their dispatcher. */
+/** The webhooks part (SPEC §9), decorated as `app.webhooks`: the hooks of `webhooks.json` and their dispatcher. */
 export interface Webhooks {
   store: HookStore
   dispatcher: Dispatcher

@@ -22,20 +22,20 @@ async function setup (t: TestContext, heartbeat: Record<string, unknown> = {}, e
   })
   const built = await buildFull(t, { config, clock, env: { ...bin.env, FAKE_CLI_RECORD: record } })
   const delivered: Array<{ chatId: string, event: DeliveryEvent }> = []
-  built.core.orchestrator.setDefaultSink((chatId) => ({ emit: (event) => { if (event.type === 'delivery') delivered.push({ chatId, event }) } }))
-  const say = async (text: string, chatId = '42') => await built.core.orchestrator.handleMessage({ chatId, text, origin: 'test', sink: nullSink })
+  built.app.orchestrator.setDefaultSink((chatId) => ({ emit: (event) => { if (event.type === 'delivery') delivered.push({ chatId, event }) } }))
+  const say = async (text: string, chatId = '42') => await built.app.orchestrator.handleMessage({ chatId, text, origin: 'test', sink: nullSink })
   const lastArgv = async (): Promise<string[]> => JSON.parse(await readFile(record, 'utf8')).argv
   /** Moves the mock clock on and lets the loop run one tick (and what it started). */
   const after = async (ms: number) => {
     now += ms
-    const report = await built.core.automation.tick()
-    await built.core.automation.idle()
+    const report = await built.app.automation.scheduler.tick()
+    await built.app.automation.scheduler.idle()
     return report
   }
-  const heartbeats = () => built.core.runs.list({ kind: 'heartbeat' })
+  const heartbeats = () => built.app.stores.runs.list({ kind: 'heartbeat' })
   const setHeartbeat = (over: Record<string, unknown>) => {
-    const c = built.core.config()
-    built.core.applyConfig({ ...c, heartbeat: { ...c.heartbeat, ...over } })
+    const c = built.app.settings.config()
+    built.app.settings.applyConfig({ ...c, heartbeat: { ...c.heartbeat, ...over } })
   }
   return { ...built, delivered, say, lastArgv, after, heartbeats, setHeartbeat, setNow: (t: number) => { now = t } }
 }
@@ -44,7 +44,7 @@ test('an ack reply is dropped silently; anything else is delivered; both run ins
   const s = await setup(t)
   const first = await s.say('hello')
   assert.equal(first.kind, 'run')
-  const sessionId = s.core.sessions.get('42')?.provider_sessions['claude']?.session_id
+  const sessionId = s.app.stores.sessions.get('42')?.provider_sessions['claude']?.session_id
   assert.ok(sessionId)
 
   assert.equal((await s.after(29 * MIN)).heartbeat, false, 'not before interval_minutes')
@@ -55,13 +55,13 @@ test('an ack reply is dropped silently; anything else is delivered; both run ins
   const argv = await s.lastArgv()
   assert.equal(argv[argv.indexOf('--resume') + 1], sessionId, 'inside the chat\'s session')
   assert.equal(s.delivered.length, 0, 'the ack token is not shown')
-  assert.equal(s.core.sessions.get('42')?.provider_sessions['claude']?.message_count, 1, 'and does not count as a message')
+  assert.equal(s.app.stores.sessions.get('42')?.provider_sessions['claude']?.message_count, 1, 'and does not count as a message')
 
   s.setHeartbeat({ prompt: '[[reply:Your dentist appointment is at 15:00.]] check in' })
   await s.after(30 * MIN)
   assert.deepEqual(s.delivered.map((d) => [d.chatId, d.event.source, d.event.text]), [['42', 'heartbeat', 'Your dentist appointment is at 15:00.']])
-  assert.equal(s.core.sessions.get('42')?.provider_sessions['claude']?.message_count, 2)
-  assert.equal(s.core.sessions.get('77'), undefined, 'a user without a session gets no session from the heartbeat')
+  assert.equal(s.app.stores.sessions.get('42')?.provider_sessions['claude']?.message_count, 2)
+  assert.equal(s.app.stores.sessions.get('77'), undefined, 'a user without a session gets no session from the heartbeat')
   assert.equal(s.heartbeats().length, 2, 'only the chat with a session ran')
 })
 
@@ -88,10 +88,10 @@ test('no heartbeat while the chat is busy; the user\'s run is not disturbed', as
   const s = await setup(t, { cooldown_minutes: 0, prompt: '[[reply:ping]] hb' }, { cli_timeout: 7200 })
   await s.say('hello')
   const running = s.say('[[hang]] think')
-  await waitFor(() => s.core.orchestrator.isBusy('42') && s.core.registry.list().length === 1 ? true : undefined, 10_000, 'the message to run')
+  await waitFor(() => s.app.orchestrator.isBusy('42') && s.app.runner.registry.list().length === 1 ? true : undefined, 10_000, 'the message to run')
   assert.equal((await s.after(31 * MIN)).heartbeat, true)
   assert.equal(s.heartbeats().length, 0, 'skipped: the chat is busy')
-  s.core.orchestrator.abort('42')
+  s.app.orchestrator.abort('42')
   const outcome = await running
   assert.equal(outcome.kind, 'run')
   await s.after(30 * MIN)
@@ -101,10 +101,10 @@ test('no heartbeat while the chat is busy; the user\'s run is not disturbed', as
 test('a stale session is not revived and no new one is made', async (t) => {
   const s = await setup(t, { cooldown_minutes: 0 }, { idle_timeout_minutes: 20 })
   await s.say('hello')
-  const before = s.core.sessions.get('42')
+  const before = s.app.stores.sessions.get('42')
   await s.after(31 * MIN)
   assert.equal(s.heartbeats().length, 0)
-  assert.deepEqual(s.core.sessions.get('42'), before, 'the session entry is untouched')
+  assert.deepEqual(s.app.stores.sessions.get('42'), before, 'the session entry is untouched')
 })
 
 test('a failed heartbeat run is logged, not delivered, and the loop goes on', async (t) => {
@@ -123,12 +123,12 @@ test('a user message that arrives during a heartbeat waits in the lane behind it
   const s = await setup(t, { cooldown_minutes: 0, prompt: '[[delay:40]] [[reply:HEARTBEAT_OK]] hb' })
   await s.say('hello')
   s.setNow(NOON + 31 * MIN)
-  assert.equal((await s.core.automation.tick()).heartbeat, true)
-  await waitFor(() => s.core.registry.list().length === 1 ? true : undefined, 10_000, 'the heartbeat to run')
+  assert.equal((await s.app.automation.scheduler.tick()).heartbeat, true)
+  await waitFor(() => s.app.runner.registry.list().length === 1 ? true : undefined, 10_000, 'the heartbeat to run')
   const events: string[] = []
-  const reply = s.core.orchestrator.handleMessage({ chatId: '42', text: '[[reply:hi]] are you there?', origin: 'test', sink: { emit: (e) => { events.push(e.type) } } })
+  const reply = s.app.orchestrator.handleMessage({ chatId: '42', text: '[[reply:hi]] are you there?', origin: 'test', sink: { emit: (e) => { events.push(e.type) } } })
   assert.deepEqual(events, ['queued'], 'queued behind the heartbeat, not run alongside it')
-  await s.core.automation.idle()
+  await s.app.automation.scheduler.idle()
   const outcome = await reply
   assert.equal(outcome.kind === 'run' && outcome.summary.reply, 'hi')
   assert.equal(s.heartbeats()[0]?.status, 'success')

@@ -86,7 +86,7 @@ function checkCommand (program: Command, text: string): void {
 test('every curl in docs/admin-api.md works as shown, and the page covers every route and command', async (t) => {
   const text = await readFile(join(ROOT, 'docs', 'admin-api.md'), 'utf8')
   const bin = await fakeClis(t)
-  const { app, core } = await buildFull(t, {
+  const { app } = await buildFull(t, {
     config: testConfig({ allowed_user_ids: [123456789], user_timezone: 'Europe/Berlin' }),
     env: { ...bin.env, FAKE_CLI_REPLY: 'Hello! How can I help?' }
   })
@@ -101,11 +101,11 @@ test('every curl in docs/admin-api.md works as shown, and the page covers every 
     for (const [n, line] of lines.entries()) {
       const curl = parseCurl(line, vars)
       // A reader takes longer than a test between two commands: a job started by hand has ended by the next one.
-      await waitFor(() => core.cron.running().length === 0 ? true : undefined, 20_000, 'cron runs to end')
+      await waitFor(() => app.automation.cron.running().length === 0 ? true : undefined, 20_000, 'cron runs to end')
       if (curl.url === '/api/runs/active' && hanging === null) {
         // The page shows a run in progress and aborts it: start one that waits to be stopped.
         hanging = app.inject({ method: 'POST', url: '/api/chats/cli/messages', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { text: '[[hang]] wait' } })
-        const run = await waitFor(() => core.registry.list().find((p) => p.chatId === 'cli'), 10_000, 'the run to start')
+        const run = await waitFor(() => app.runner.registry.list().find((p) => p.chatId === 'cli'), 10_000, 'the run to start')
         vars['RUN_ID'] = run.runId
         curl.url = parseCurl(line, vars).url
       }

@@ -76,11 +76,11 @@ test('real codex: a chat message gets the model reply and a thread; the next mes
 test('real claude: stop during a slow reply ends the run within 2 s and leaves no process behind', { timeout: 60_000 }, async (t) => {
   const cli = await prepareClaudeEnv({ reply: { kind: 'text', text: 'one two three four five six seven eight nine ten', chunks: 40, delayMs: 250 } })
   t.after(cli.cleanup)
-  const { app, core } = await buildFull(t, { config: testConfig({ model: 'sonnet', cli_paths: { claude: CLAUDE_BIN } }), exactEnv: cli.env })
+  const { app } = await buildFull(t, { config: testConfig({ model: 'sonnet', cli_paths: { claude: CLAUDE_BIN } }), exactEnv: cli.env })
   const running = app.inject({ method: 'POST', url: '/api/chats/5/messages', headers: auth, payload: { text: 'count slowly' } })
   const deadline = Date.now() + 20_000
   while (cli.api.calls.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
-  const [proc] = core.registry.list()
+  const [proc] = app.runner.registry.list()
   assert.ok(proc !== undefined, 'the CLI runs')
   const stoppedAt = Date.now()
   const stop = await app.inject({ method: 'POST', url: '/api/chats/5/stop', headers: auth })
@@ -88,7 +88,7 @@ test('real claude: stop during a slow reply ends the run within 2 s and leaves n
   const res = (await running).json()
   assert.ok(Date.now() - stoppedAt < 2000, `ended in ${Date.now() - stoppedAt} ms`)
   assert.equal(res.status, 'error:aborted')
-  assert.deepEqual(core.registry.list(), [])
+  assert.deepEqual(app.runner.registry.list(), [])
   // Nothing of its group is alive (an exited grandchild may still wait for init to reap it: not alive).
   assert.equal(groupHasLiveMembers(proc.pid), false, 'no process of its group is left')
 })

@@ -70,7 +70,7 @@ test('a hang ends as error:timeout after cli_timeout with a clear sentence; the 
   const { pid, grandchildPid } = await rig.recorded()
   assert.equal(isProcessAlive(pid), false)
   assert.equal(isProcessAlive(grandchildPid ?? 0), false, 'the CLI\'s own child (ignoring SIGTERM) is gone too')
-  assert.equal(rig.core.sessions.get('42')?.provider_sessions.claude?.session_id, first.body.session_id)
+  assert.equal(rig.app.stores.sessions.get('42')?.provider_sessions.claude?.session_id, first.body.session_id)
   assert.deepEqual(survivors(rig.home), [])
 })
 
@@ -99,7 +99,7 @@ test('the binary disappears between runs: "not found, install it", session kept,
   assert.equal(gone.body.status, 'error:cli_not_found_claude')
   assert.match(gone.body.reply, /Claude Code CLI not found\. Install it with `npm install -g @anthropic-ai\/claude-code`/)
   assertNoStackTrace(gone.body.reply)
-  assert.equal(rig.core.sessions.get('42')?.provider_sessions.claude?.session_id, first.body.session_id)
+  assert.equal(rig.app.stores.sessions.get('42')?.provider_sessions.claude?.session_id, first.body.session_id)
   const { writeFile, chmod } = await import('node:fs/promises')
   await writeFile(rig.bin.claude, saved)
   await chmod(rig.bin.claude, 0o755)
@@ -116,9 +116,9 @@ test('100 aborts (stop and DELETE /api/runs/:id, some with grandchildren ignorin
   for (let round = 0; round < 10; round++) {
     const grandchild = round % 5 === 4
     const pending = chats.map(async (chat) => await rig.send(`[[hang]]${grandchild ? ' [[grandchild]]' : ''}`, chat))
-    await waitFor(() => rig.core.registry.list().length === chats.length ? true : undefined, 20_000, 'ten running CLIs')
-    for (const p of rig.core.registry.list()) seenPids.add(p.pid)
-    const active = rig.core.registry.list()
+    await waitFor(() => rig.app.runner.registry.list().length === chats.length ? true : undefined, 20_000, 'ten running CLIs')
+    for (const p of rig.app.runner.registry.list()) seenPids.add(p.pid)
+    const active = rig.app.runner.registry.list()
     await Promise.all(active.map(async (p, i) => {
       const res = i % 2 === 0
         ? await rig.app.inject({ method: 'POST', url: `/api/chats/${p.chatId}/stop`, headers: auth })
@@ -131,7 +131,7 @@ test('100 aborts (stop and DELETE /api/runs/:id, some with grandchildren ignorin
     }
   }
   assert.equal(aborted, 100)
-  assert.deepEqual(rig.core.registry.list(), [])
+  assert.deepEqual(rig.app.runner.registry.list(), [])
   assert.deepEqual([...seenPids].filter(isProcessAlive), [])
   assert.deepEqual(survivors(rig.home), [], 'no CLI and none of its children survive')
   const active = await rig.app.inject({ method: 'GET', url: '/api/runs/active', headers: auth })

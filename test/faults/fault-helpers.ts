@@ -46,7 +46,7 @@ export async function faultRig (t: TestContext, config: Record<string, unknown> 
     config: testConfig({ cli_paths: { claude: bin.claude, codex: bin.codex }, ...config }),
     exactEnv: { PATH: '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', FAKE_CLI_RECORD: record, ...env }
   })
-  t.after(() => built.core.registry.killAll())
+  t.after(() => built.app.runner.registry.killAll())
   const send = async (text: string, chatId = '42'): Promise<{ statusCode: number, body: ChatReply }> => {
     const res = await built.app.inject({ method: 'POST', url: `/api/chats/${chatId}/messages`, headers: auth, payload: { text } })
     return { statusCode: res.statusCode, body: res.json() }

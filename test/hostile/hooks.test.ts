@@ -24,7 +24,7 @@ test(`POST /hooks/:hookId: ${CASES} hostile deliveries, only authenticated ones 
     allowed_user_ids: [4242],
     webhooks: { enabled: true, token: 'global-hooks-token-0123456789abcdef', rate_limit_per_minute: 100_000 }
   }))
-  const store = rig.core.webhooks.store
+  const store = rig.app.webhooks.store
   await store.create({ id: 'bear', title: 'Bearer', mode: 'wake', prompt_template: 'Event {{a}}', token: BEARER })
   await store.create({ id: 'gh', title: 'GitHub', mode: 'wake', prompt_template: 'Push {{a}}', auth_mode: 'hmac', hmac_preset: 'github', hmac_secret: GH_SECRET })
   await store.create({ id: 'std', title: 'Standard', mode: 'wake', prompt_template: 'Std {{a}}', auth_mode: 'standard', hmac_secret: `whsec_${STD_KEY.toString('base64')}` })
@@ -92,12 +92,12 @@ test(`POST /hooks/:hookId: ${CASES} hostile deliveries, only authenticated ones 
     if (good && ['bear', 'gh', 'std'].includes(hook)) assert.equal(res.statusCode, 202, `${context}: a valid delivery was refused: ${res.body}`)
   })
 
-  await waitFor(() => rig.core.inbox.inFlight() === 0 ? true : undefined, 60_000, 'dispatches to end')
+  await waitFor(() => rig.app.inbox.inFlight() === 0 ? true : undefined, 60_000, 'dispatches to end')
   const triggered = await waitFor(() => {
     const sum = store.list().reduce((s, h) => s + h.trigger_count, 0)
     return sum === accepted ? sum : undefined
   }, 20_000, 'trigger counts to match the accepted deliveries')
-  const dispatched = rig.core.runs.list({ kind: 'webhook', limit: 1000 }).length
+  const dispatched = rig.app.stores.runs.list({ kind: 'webhook', limit: 1000 }).length
   t.diagnostic(`${counter} deliveries (${authentic} with valid authentication): ${accepted} accepted and ${triggered} dispatched; answers ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; webhook runs recorded ${dispatched}`)
   assert.equal(counter, CASES)
   assert.ok(accepted > 0, 'valid deliveries were accepted')

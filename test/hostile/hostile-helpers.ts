@@ -12,7 +12,6 @@ import type { TestContext } from 'node:test'
 import fc from 'fast-check'
 import { buildApp, type App } from '../../src/app.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
-import { createCore, type Core } from '../../src/create-core.ts'
 import type { CliExecutor } from '../../src/providers/cli-executor.ts'
 import { homePaths, type HomePaths } from '../../src/home/paths.ts'
 import { seedHome } from '../../src/home/seed.ts'
@@ -50,7 +49,6 @@ export const stubExecutor: CliExecutor = {
 
 export interface HostileRig {
   app: App
-  core: Core
   home: string
   paths: HomePaths
   outside: string
@@ -72,10 +70,9 @@ export async function hostileRig (t: TestContext, config: Config = testConfig(),
   await seedHome(home, { variant: 'both' })
   await writeFile(paths.memory, `memory ${OUTSIDE_SECRET.slice(0, 3)}\n`)
   const { logger, lines } = memoryLogger()
-  const core = await createCore({ ...loaded, configPath: loaded.path, paths, logger, clock: systemClock, env: {}, executor: opts.executor ?? stubExecutor })
-  const app = await buildApp({ config: loaded.config, paths, logger, version: '0.0.0-test', core, requestRestart: () => {} })
+  const app = await buildApp({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: {}, executor: opts.executor ?? stubExecutor, version: '0.0.0-test', requestRestart: () => {} })
   t.after(async () => { await app.close() })
-  return { app, core, home, paths, outside, logs: lines }
+  return { app, home, paths, outside, logs: lines }
 }
 
 const pct = (bytes: Uint8Array): string => [...bytes].map((b) => '%' + b.toString(16).padStart(2, '0')).join('')

@@ -54,7 +54,7 @@ test('a representative session shows no secret in any log line or API response',
   })
   let closed = false
   t.after(async () => { if (!closed) await service.close() })
-  const core = service.app.core
+  const { app } = service
 
   const bodies: string[] = []
   let token = SECRETS.admin
@@ -75,7 +75,7 @@ test('a representative session shows no secret in any log line or API response',
   await call('POST', '/api/chats/1234/messages', { text: '[[crash:2]]' })
   await call('POST', '/api/chats/1234/messages', { text: 'stream me' }, { accept: 'text/event-stream' })
   const hanging = call('POST', '/api/chats/55/messages', { text: '[[hang]]' })
-  await waitFor(() => core.registry.list().length > 0 ? true : undefined)
+  await waitFor(() => app.runner.registry.list().length > 0 ? true : undefined)
   await call('GET', '/api/runs/active')
   await call('GET', '/api/status')
   await call('POST', '/api/chats/55/stop')
@@ -91,7 +91,7 @@ test('a representative session shows no secret in any log line or API response',
   await call('GET', '/api/cron')
   await call('PATCH', '/api/cron/daily', { schedule: 'not a schedule' })
   await call('POST', '/api/cron/daily/run')
-  await waitFor(() => core.cron.running().length === 0 ? true : undefined, 10_000)
+  await waitFor(() => app.automation.cron.running().length === 0 ? true : undefined, 10_000)
   await call('GET', '/api/cron/daily/runs')
   await call('DELETE', '/api/cron/daily?delete_folder=true')
   // Webhooks: the bearer token is shown once, by design (ADR 5), in the create answer: it is left out of the scan.
@@ -113,7 +113,7 @@ test('a representative session shows no secret in any log line or API response',
   await hook('ci', payload, { authorization: `Bearer ${SECRETS.hookToken}x` })
   await hook('gh', payload, { 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRETS.hmacSecret).update(payload).digest('hex')}`, 'x-github-delivery': 'd1' })
   await hook('gh', payload, { 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRETS.hmacSecret).update(payload + ' ').digest('hex')}` })
-  await waitFor(() => core.inbox.inFlight() === 0 ? true : undefined, 20_000, 'deliveries to be dispatched')
+  await waitFor(() => app.inbox.inFlight() === 0 ? true : undefined, 20_000, 'deliveries to be dispatched')
   await call('GET', '/api/runs?kind=webhook')
   await call('GET', '/api/sessions')
   await call('GET', '/api/sessions/1234')

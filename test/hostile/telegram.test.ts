@@ -125,8 +125,8 @@ test(`Telegram webhook: ${CASES} hostile updates, nothing from strangers dispatc
   })
 
   const injected = Date.now()
-  await waitFor(() => rig.core.inbox.inFlight() === 0 ? true : undefined, 120_000, 'updates to be processed')
-  await waitFor(() => rig.core.registry.list().length === 0 && rig.core.orchestrator.lanes.snapshot().every((q) => !q.running && q.queued === 0) ? true : undefined, 60_000, 'lanes to drain')
+  await waitFor(() => rig.app.inbox.inFlight() === 0 ? true : undefined, 120_000, 'updates to be processed')
+  await waitFor(() => rig.app.runner.registry.list().length === 0 && rig.app.orchestrator.lanes.snapshot().every((q) => !q.running && q.queued === 0) ? true : undefined, 60_000, 'lanes to drain')
 
   t.diagnostic(`processing after the last answer took ${Date.now() - injected} ms`)
   const fromStranger = prompts.filter((p) => p.prompt.includes('STRANGER-') || !ALLOWED.map(String).includes(p.chatId))

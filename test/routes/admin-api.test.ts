@@ -54,7 +54,7 @@ test('GET /api/config shows the effective config with every secret redacted', as
 })
 
 test('PATCH /api/config validates, persists atomically, applies live keys and names the ones needing a restart', async (t) => {
-  const { app, paths, core } = await buildFull(t)
+  const { app, paths } = await buildFull(t)
   const bad = await app.inject({ method: 'PATCH', url: '/api/config', headers: auth, payload: { cli_timeout: 'soon' } })
   assert.equal(bad.statusCode, 400)
   assert.match(bad.json().message, /cli_timeout.*"soon".*a number from 1 to 86400/)
@@ -68,7 +68,7 @@ test('PATCH /api/config validates, persists atomically, applies live keys and na
   assert.deepEqual(body.changed.sort(), ['limits.max_concurrent_runs', 'model', 'server.port'])
   assert.deepEqual(body.applied_live.sort(), ['limits.max_concurrent_runs', 'model'])
   assert.deepEqual(body.restart_required, ['server.port'])
-  assert.equal(core.config().model, 'sonnet', 'applied live')
+  assert.equal(app.settings.config().model, 'sonnet', 'applied live')
   assert.equal((await app.inject({ method: 'GET', url: '/api/status', headers: auth })).json().concurrency.max, 2)
   const file = JSON.parse(await readFile(paths.config, 'utf8'))
   assert.equal(file.model, 'sonnet', 'persisted')
@@ -78,7 +78,7 @@ test('PATCH /api/config validates, persists atomically, applies live keys and na
 
 test('sessions, memory and runs round-trip through the API', async (t) => {
   const bin = await fakeClis(t)
-  const { app, core } = await buildFull(t, { env: { ...bin.env, FAKE_CLI_REPLY: 'ok' } })
+  const { app } = await buildFull(t, { env: { ...bin.env, FAKE_CLI_REPLY: 'ok' } })
   const sent = await app.inject({ method: 'POST', url: '/api/chats/77/messages', headers: auth, payload: { text: 'hello' } })
   assert.equal(sent.json().status, 'success')
 
@@ -90,7 +90,7 @@ test('sessions, memory and runs round-trip through the API', async (t) => {
   assert.equal((await app.inject({ method: 'GET', url: '/api/sessions/78', headers: auth })).statusCode, 404)
   const del = await app.inject({ method: 'DELETE', url: '/api/sessions/77?provider=claude', headers: auth })
   assert.deepEqual(del.json(), { deleted: true })
-  assert.equal(core.sessions.get('77')?.provider_sessions['claude'], undefined)
+  assert.equal(app.stores.sessions.get('77')?.provider_sessions['claude'], undefined)
 
   const runs = (await app.inject({ method: 'GET', url: '/api/runs?kind=chat', headers: auth })).json()
   assert.equal(runs.runs.length, 1)
@@ -104,7 +104,7 @@ test('sessions, memory and runs round-trip through the API', async (t) => {
 
   const put = await app.inject({ method: 'PUT', url: '/api/memory', headers: auth, payload: { content: '# Main memory\n\nLikes tea.\n' } })
   assert.equal(put.statusCode, 200)
-  assert.equal(await readFile(core.paths.memory, 'utf8'), '# Main memory\n\nLikes tea.\n')
+  assert.equal(await readFile(app.settings.paths.memory, 'utf8'), '# Main memory\n\nLikes tea.\n')
   assert.equal((await app.inject({ method: 'GET', url: '/api/memory', headers: auth })).json().content, '# Main memory\n\nLikes tea.\n')
 })
 

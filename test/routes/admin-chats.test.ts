@@ -21,7 +21,7 @@ async function setup (t: import('node:test').TestContext, env: NodeJS.ProcessEnv
 }
 
 test('a message returns the CLI reply with a session id, and the next message resumes that session', async (t) => {
-  const { send, lastRun, paths, core } = await setup(t, { FAKE_CLI_REPLY: 'Hello from the fake Claude.' })
+  const { send, lastRun, paths, app } = await setup(t, { FAKE_CLI_REPLY: 'Hello from the fake Claude.' })
   const first = await send('hello')
   assert.equal(first.statusCode, 200)
   const body = first.json()
@@ -51,7 +51,7 @@ test('a message returns the CLI reply with a session id, and the next message re
   assert.equal(run2.argv[run2.argv.indexOf('--resume') + 1], body.session_id)
   assert.ok(!run2.argv.includes('--append-system-prompt'), 'memory only on a new session')
 
-  await core.sessions.flush()
+  await app.stores.sessions.flush()
   const sessions = JSON.parse(await readFile(paths.sessions, 'utf8'))
   assert.equal(sessions['42'].provider_sessions.claude.session_id, body.session_id)
   assert.equal(sessions['42'].provider_sessions.claude.message_count, 2)
@@ -124,11 +124,11 @@ test('stop during a run ends it within 2 s and leaves no process of that run ali
 })
 
 test('DELETE /api/runs/:id stops a run that is still waiting for a free slot: its CLI never gets to answer', async (t) => {
-  const { app, send, core } = await setup(t, {}, testConfig({ limits: { max_concurrent_runs: 1 } }))
+  const { app, send } = await setup(t, {}, testConfig({ limits: { max_concurrent_runs: 1 } }))
   const busy = send('[[hang]] hold the only slot', '1')
-  await waitFor(() => core.registry.list().length === 1 ? true : undefined, 10_000, 'the first CLI to start')
+  await waitFor(() => app.runner.registry.list().length === 1 ? true : undefined, 10_000, 'the first CLI to start')
   const waiting = send('[[reply:should never be said]]', '2')
-  const run = await waitFor(() => core.runs.active().find((r) => r.chat_id === '2'), 10_000, 'the second run to be recorded')
+  const run = await waitFor(() => app.stores.runs.active().find((r) => r.chat_id === '2'), 10_000, 'the second run to be recorded')
   const del = await app.inject({ method: 'DELETE', url: `/api/runs/${run.id}`, headers: auth })
   assert.equal(del.statusCode, 200, del.body)
   assert.equal(del.json().aborted, true)
@@ -137,7 +137,7 @@ test('DELETE /api/runs/:id stops a run that is still waiting for a free slot: it
   const res = (await waiting).json()
   assert.equal(res.status, 'error:aborted')
   assert.notEqual(res.reply, 'should never be said')
-  assert.equal(core.registry.list().length, 0)
+  assert.equal(app.runner.registry.list().length, 0)
 })
 
 test('a missing CLI gives a clear message with the install command, not a crash', async (t) => {

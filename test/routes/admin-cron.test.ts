@@ -141,13 +141,13 @@ test('DELETE /api/cron/:id keeps the task folder unless ?delete_folder=true', as
 })
 
 test('POST /api/cron/:id/run starts the job now (202); the run shows in /api/cron/:id/runs and /api/runs as kind cron', async (t) => {
-  const { app, core } = await setup(t)
+  const { app } = await setup(t)
   await app.inject({ method: 'POST', url: '/api/cron', headers: auth, payload: { id: 'manual', title: 'Manual', schedule: '0 3 * * *', agent_instruction: '[[reply:done by hand]] go' } })
   const res = await app.inject({ method: 'POST', url: '/api/cron/manual/run', headers: auth })
   assert.equal(res.statusCode, 202)
   const { run_id: runId, ...rest } = res.json()
   assert.deepEqual(rest, { started: true, job_id: 'manual' })
-  await waitFor(() => core.cron.store.get('manual')?.last_run_status ?? undefined, 20_000, 'the run to end')
+  await waitFor(() => app.automation.cron.store.get('manual')?.last_run_status ?? undefined, 20_000, 'the run to end')
   const runs = (await app.inject({ method: 'GET', url: '/api/cron/manual/runs', headers: auth })).json().runs
   assert.equal(runs[0]?.status, 'success')
   assert.equal(runs[0]?.id, runId, 'the id the start answered is the run\'s')
@@ -157,7 +157,7 @@ test('POST /api/cron/:id/run starts the job now (202); the run shows in /api/cro
   assert.equal(all.length, 1)
   assert.equal(all[0].ref, 'manual')
   assert.equal(all[0].kind, 'cron')
-  assert.equal(core.cron.store.get('manual')?.last_run_status, 'success')
+  assert.equal(app.automation.cron.store.get('manual')?.last_run_status, 'success')
   assert.equal((await app.inject({ method: 'GET', url: '/api/cron/manual', headers: auth })).json().job.last_run_status, 'success')
 
   assert.equal((await app.inject({ method: 'POST', url: '/api/cron/nope/run', headers: auth })).statusCode, 404)
@@ -165,7 +165,7 @@ test('POST /api/cron/:id/run starts the job now (202); the run shows in /api/cro
 })
 
 test('a second run now while the job runs is 409, and deleting a running job is refused', async (t) => {
-  const { app, core } = await setup(t)
+  const { app } = await setup(t)
   await app.inject({ method: 'POST', url: '/api/cron', headers: auth, payload: { id: 'slow', title: 'Slow', schedule: '0 3 * * *', agent_instruction: '[[hang]] go' } })
   assert.equal((await app.inject({ method: 'POST', url: '/api/cron/slow/run', headers: auth })).statusCode, 202)
   assert.equal((await app.inject({ method: 'GET', url: '/api/cron/slow', headers: auth })).json().running, true)
@@ -174,9 +174,9 @@ test('a second run now while the job runs is 409, and deleting a running job is 
   assert.match(twice.json().message, /already running/)
   const del = await app.inject({ method: 'DELETE', url: '/api/cron/slow', headers: auth })
   assert.equal(del.statusCode, 409)
-  const [process] = await waitFor(() => core.registry.list().length === 1 ? core.registry.list() : undefined, 10_000, 'the CLI to start')
+  const [process] = await waitFor(() => app.runner.registry.list().length === 1 ? app.runner.registry.list() : undefined, 10_000, 'the CLI to start')
   assert.equal((await app.inject({ method: 'DELETE', url: `/api/runs/${process?.runId ?? ''}`, headers: auth })).json().aborted, true)
-  await waitFor(() => core.cron.running().length === 0 ? true : undefined, 10_000, 'the job to stop')
+  await waitFor(() => app.automation.cron.running().length === 0 ? true : undefined, 10_000, 'the job to stop')
 })
 
 test('task folders stay inside cron_tasks: a symlinked folder refuses the job, a symlinked description is replaced, not written through', async (t) => {

@@ -10,9 +10,9 @@ import { homePaths } from '../../src/home/paths.ts'
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
 test('DELETE /api/runs/:id on a record left running with no process: aborted false, the record closed as error:interrupted', async (t) => {
-  const { app, core } = await buildFull(t)
+  const { app } = await buildFull(t)
   // A record that says "running" while nothing of the service works on it (its owner is gone).
-  const orphan = await core.runs.start({ kind: 'chat', chat_id: '9', provider: 'claude', model: 'opus' })
+  const orphan = await app.stores.runs.start({ kind: 'chat', chat_id: '9', provider: 'claude', model: 'opus' })
   assert.deepEqual((await app.inject({ method: 'GET', url: '/api/runs/active', headers: auth })).json().runs.map((r: { id: string }) => r.id), [orphan.id])
 
   const del = await app.inject({ method: 'DELETE', url: `/api/runs/${orphan.id}`, headers: auth })
@@ -27,7 +27,7 @@ test('DELETE /api/runs/:id on a record left running with no process: aborted fal
   assert.equal(again.statusCode, 409)
   const listed = (await app.inject({ method: 'GET', url: '/api/runs?status=error', headers: auth })).json().runs
   assert.equal(listed.find((r: { id: string }) => r.id === orphan.id)?.status, 'error:interrupted')
-  const onDisk = (await readFile(join(core.paths.state, 'runs.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: string, status: string })
+  const onDisk = (await readFile(join(app.settings.paths.state, 'runs.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: string, status: string })
   assert.equal(onDisk.filter((r) => r.id === orphan.id).at(-1)?.status, 'error:interrupted', 'the verdict is written down')
   assert.equal((await app.inject({ method: 'DELETE', url: '/api/runs/nope', headers: auth })).statusCode, 404)
 })

@@ -18,12 +18,12 @@ export async function setup (t: TestContext, opts: { config?: Record<string, unk
   const config = testConfig({ webhooks: { enabled: true, token: 'global-webhook-token-0123456789' }, ...opts.config })
   const built = await buildFull(t, { config, env: { ...bin.env, FAKE_CLI_RECORD: record, ...opts.env } })
   const addHook = async (input: Partial<HookCreateInput> & { id: string }) =>
-    await built.core.webhooks.store.create({ title: input.id, mode: 'wake', prompt_template: 'Event: {{msg}}', ...input })
+    await built.app.webhooks.store.create({ title: input.id, mode: 'wake', prompt_template: 'Event: {{msg}}', ...input })
   const post = async (id: string, body: string | Buffer, headers: Record<string, string> = {}, remoteAddress = '127.0.0.1') =>
     await built.app.inject({ method: 'POST', url: `/hooks/${id}`, headers: { ...json, ...headers }, payload: body, remoteAddress })
   const lastCli = async (): Promise<{ argv: string[], cwd: string, env: Record<string, string> }> => JSON.parse(await readFile(record, 'utf8'))
   /** Waits for every accepted delivery to be dispatched (the home is removed before the app closes). */
-  const idle = async () => await waitFor(() => built.core.inbox.inFlight() === 0 ? true : undefined, 20_000, 'dispatches to end')
+  const idle = async () => await waitFor(() => built.app.inbox.inFlight() === 0 ? true : undefined, 20_000, 'dispatches to end')
   return { ...built, addHook, post, lastCli, idle }
 }
 

@@ -16,12 +16,12 @@ import { assertError, hmacHex, setup } from './hooks-helpers.ts'
 
 const now = () => Math.floor(Date.now() / 1000)
 
-async function dispatched (core: Awaited<ReturnType<typeof setup>>['core'], id: string): Promise<number> {
-  return core.webhooks.store.get(id)?.trigger_count ?? -1
+async function dispatched (app: Awaited<ReturnType<typeof setup>>['app'], id: string): Promise<number> {
+  return app.webhooks.store.get(id)?.trigger_count ?? -1
 }
 
 test('Stripe: the same request again, and Stripe\'s own retry with a new timestamp, answer duplicate; a stale replay is refused', async (t) => {
-  const { addHook, post, core, idle } = await setup(t)
+  const { addHook, post, app, idle } = await setup(t)
   const secret = 'whsec_stripe_signing_secret_0123'
   await addHook({ id: 'stripe', auth_mode: 'hmac', hmac_preset: 'stripe', hmac_secret: secret })
   const body = JSON.stringify({ id: 'evt_1NG8Du2eZvKYlo2CUI79vXWy', object: 'event', type: 'invoice.paid', msg: 'paid' })
@@ -45,11 +45,11 @@ test('Stripe: the same request again, and Stripe\'s own retry with a new timesta
   assert.equal((await post('stripe', noId, noIdHeaders)).statusCode, 202)
   assert.equal((await post('stripe', noId, noIdHeaders)).json().duplicate, true, 'same timestamp and body: a replay')
   await idle()
-  assert.equal(await dispatched(core, 'stripe'), 2, 'two events, each dispatched once')
+  assert.equal(await dispatched(app, 'stripe'), 2, 'two events, each dispatched once')
 })
 
 test('Slack: a replay and a retry (X-Slack-Retry-Num, new timestamp) of the same event_id answer duplicate; another event runs', async (t) => {
-  const { addHook, post, core, idle } = await setup(t)
+  const { addHook, post, app, idle } = await setup(t)
   const secret = '8f742231b10e8888abcd99yyyzzz85a5'
   await addHook({ id: 'slack', auth_mode: 'hmac', hmac_preset: 'slack', hmac_secret: secret })
   const event = (id: string) => JSON.stringify({ token: 'x', team_id: 'T1', type: 'event_callback', event_id: id, event: { type: 'message', text: 'hi' }, msg: id })
@@ -69,11 +69,11 @@ test('Slack: a replay and a retry (X-Slack-Retry-Num, new timestamp) of the same
   const other = event('Ev0PV52K26')
   assert.equal((await post('slack', other, signed(now(), other))).statusCode, 202)
   await idle()
-  assert.equal(await dispatched(core, 'slack'), 2)
+  assert.equal(await dispatched(app, 'slack'), 2)
 })
 
 test('GitHub: a captured delivery sent again with a new, a missing or the same X-GitHub-Delivery answers duplicate', async (t) => {
-  const { addHook, post, core, idle } = await setup(t)
+  const { addHook, post, app, idle } = await setup(t)
   const secret = 'github-webhook-secret-0123456789'
   await addHook({ id: 'gh', auth_mode: 'hmac', hmac_preset: 'github', hmac_secret: secret })
   const body = JSON.stringify({ ref: 'refs/heads/main', after: 'c0ffee', msg: 'push' })
@@ -90,11 +90,11 @@ test('GitHub: a captured delivery sent again with a new, a missing or the same X
   const next = JSON.stringify({ ref: 'refs/heads/main', after: 'beef', msg: 'push 2' })
   assert.equal((await post('gh', next, { 'x-hub-signature-256': await githubSign(secret, next), 'x-github-delivery': 'a-new-one' })).statusCode, 202)
   await idle()
-  assert.equal(await dispatched(core, 'gh'), 2)
+  assert.equal(await dispatched(app, 'gh'), 2)
 })
 
 test('Standard Webhooks: a replay and a re-signed retry of the same webhook-id answer duplicate; a changed id without its signature is refused', async (t) => {
-  const { addHook, post, core, idle } = await setup(t)
+  const { addHook, post, app, idle } = await setup(t)
   const secret = `whsec_${randomBytes(24).toString('base64')}`
   await addHook({ id: 'std', auth_mode: 'standard', hmac_secret: secret })
   const wh = new Webhook(secret)
@@ -110,11 +110,11 @@ test('Standard Webhooks: a replay and a re-signed retry of the same webhook-id a
   assertError(await post('std', body, { ...headers, 'webhook-id': 'msg_other' }), 401, 'unauthorized')
   assertError(await post('std', body, signed('msg_old', new Date(Date.now() - 301_000))), 401, 'unauthorized')
   await idle()
-  assert.equal(await dispatched(core, 'std'), 1)
+  assert.equal(await dispatched(app, 'std'), 1)
 })
 
 test('bearer and generic HMAC: dedupe_header and dedupe_window_seconds make a repeated delivery or body a duplicate', async (t) => {
-  const { addHook, post, core, idle } = await setup(t)
+  const { addHook, post, app, idle } = await setup(t)
   await addHook({ id: 'plain', token: 'plain-token-0123456789abcdef' })
   await addHook({ id: 'windowed', token: 'windowed-token-0123456789abc', dedupe_window_seconds: 600 })
   await addHook({ id: 'byheader', token: 'byheader-token-0123456789ab', dedupe_header: 'X-Request-Id' })
@@ -138,5 +138,5 @@ test('bearer and generic HMAC: dedupe_header and dedupe_window_seconds make a re
   assert.equal((await post('generic', body, sig)).statusCode, 202)
   assert.equal((await post('generic', body, sig)).json().duplicate, true)
   await idle()
-  assert.deepEqual(await Promise.all(['plain', 'windowed', 'byheader', 'generic'].map(async (id) => await dispatched(core, id))), [2, 2, 1, 1])
+  assert.deepEqual(await Promise.all(['plain', 'windowed', 'byheader', 'generic'].map(async (id) => await dispatched(app, id))), [2, 2, 1, 1])
 })

@@ -48,7 +48,7 @@ test('the rate limit counts per hook and client address and answers 429 as JSON 
 })
 
 test('GitHub, Stripe, Slack, Standard Webhooks and bearer deliveries are accepted; a repeated delivery id answers 200 duplicate', async (t) => {
-  const { addHook, post, core, idle } = await setup(t)
+  const { addHook, post, app, idle } = await setup(t)
   const secret = 'shared-signing-secret-0123456789'
   await addHook({ id: 'gh', auth_mode: 'hmac', hmac_preset: 'github', hmac_secret: secret })
   await addHook({ id: 'stripe', auth_mode: 'hmac', hmac_preset: 'stripe', hmac_secret: 'whsec_stripe_secret_0123' })
@@ -56,7 +56,7 @@ test('GitHub, Stripe, Slack, Standard Webhooks and bearer deliveries are accepte
   const key = randomBytes(24)
   await addHook({ id: 'std', auth_mode: 'standard', hmac_secret: `whsec_${key.toString('base64')}` })
   await addHook({ id: 'global' })
-  await core.webhooks.store.update('global', { token: '' })
+  await app.webhooks.store.update('global', { token: '' })
   const now = Math.floor(Date.now() / 1000)
   const body = '{"msg":"deploy done","n":1}'
 
@@ -89,11 +89,11 @@ test('GitHub, Stripe, Slack, Standard Webhooks and bearer deliveries are accepte
 })
 
 test('a wake delivery runs the CLI in each allowed user\'s chat, wrapped as untrusted input, and counts the trigger', async (t) => {
-  const { addHook, post, core, lastCli, paths, idle } = await setup(t, { config: { allowed_user_ids: [4242] }, env: { FAKE_CLI_REPLY: 'Noted the build.' } })
+  const { addHook, post, app, lastCli, paths, idle } = await setup(t, { config: { allowed_user_ids: [4242] }, env: { FAKE_CLI_REPLY: 'Noted the build.' } })
   const hook = await addHook({ id: 'ci', title: 'CI', prompt_template: 'Build {{build.status}} for {{repo.name}}: {{commits.0.message}}' })
   const res = await post('ci', JSON.stringify({ build: { status: 'failed' }, repo: { name: 'ductor' }, commits: [{ message: 'fix it' }] }), { authorization: `Bearer ${hook.token}` })
   assert.equal(res.statusCode, 202)
-  const run = await waitFor(() => core.runs.list({ kind: 'webhook', ref: 'ci' }).find((r) => r.status !== 'running'), 15_000, 'the wake run')
+  const run = await waitFor(() => app.stores.runs.list({ kind: 'webhook', ref: 'ci' }).find((r) => r.status !== 'running'), 15_000, 'the wake run')
   assert.equal(run.status, 'success')
   assert.equal(String(run.chat_id), '4242')
   const cli = await lastCli()
@@ -103,8 +103,8 @@ test('a wake delivery runs the CLI in each allowed user\'s chat, wrapped as untr
   assert.match(prompt, /BEGIN UNTRUSTED EXTERNAL INPUT \(webhook "CI"\)/)
   assert.match(prompt, /Build failed for ductor: fix it/)
   assert.match(prompt, /END UNTRUSTED EXTERNAL INPUT/)
-  assert.equal(core.sessions.get('4242')?.provider_sessions.claude?.message_count, 1, 'the wake used the chat\'s session')
-  const updated = await waitFor(() => { const h = core.webhooks.store.get('ci'); return h?.trigger_count === 1 ? h : undefined }, 5000, 'the trigger count')
+  assert.equal(app.stores.sessions.get('4242')?.provider_sessions.claude?.message_count, 1, 'the wake used the chat\'s session')
+  const updated = await waitFor(() => { const h = app.webhooks.store.get('ci'); return h?.trigger_count === 1 ? h : undefined }, 5000, 'the trigger count')
   assert.equal(updated.last_error, null)
   assert.match(updated.last_triggered_at ?? '', /^\d{4}-/)
   const file = JSON.parse(await readFile(paths.webhooks, 'utf8'))
@@ -113,7 +113,7 @@ test('a wake delivery runs the CLI in each allowed user\'s chat, wrapped as untr
 })
 
 test('a cron_task delivery runs isolated in its task folder; a missing folder is error:no_task_folder', async (t) => {
-  const { app, post, core, lastCli, paths, idle } = await setup(t, { config: { allowed_user_ids: [4242] }, env: { FAKE_CLI_REPLY: 'Report written.' } })
+  const { app, post, lastCli, paths, idle } = await setup(t, { config: { allowed_user_ids: [4242] }, env: { FAKE_CLI_REPLY: 'Report written.' } })
   const created = await app.inject({
     method: 'POST',
     url: '/api/webhooks',
@@ -123,7 +123,7 @@ test('a cron_task delivery runs isolated in its task folder; a missing folder is
   assert.equal(created.statusCode, 201, created.body)
   const res = await post('deploy', '{"version":"1.2.3"}', { authorization: `Bearer ${created.json().token}` })
   assert.equal(res.statusCode, 202)
-  const run = await waitFor(() => core.runs.list({ kind: 'webhook', ref: 'deploy' }).find((r) => r.status !== 'running'), 15_000, 'the task run')
+  const run = await waitFor(() => app.stores.runs.list({ kind: 'webhook', ref: 'deploy' }).find((r) => r.status !== 'running'), 15_000, 'the task run')
   assert.equal(run.status, 'success', run.error ?? '')
   assert.equal(run.model, 'sonnet')
   const cli = await lastCli()
@@ -131,20 +131,20 @@ test('a cron_task delivery runs isolated in its task folder; a missing folder is
   assert.ok(cli.argv.includes('--no-session-persistence'), 'a fresh, isolated session')
   assert.ok(!cli.argv.includes('--resume'))
   assert.match(cli.argv.at(-1) ?? '', /Deployed 1\.2\.3/)
-  await waitFor(() => core.webhooks.store.get('deploy')?.trigger_count === 1 ? true : undefined, 5000, 'the trigger count')
+  await waitFor(() => app.webhooks.store.get('deploy')?.trigger_count === 1 ? true : undefined, 5000, 'the trigger count')
 
-  await core.webhooks.store.create({ id: 'lost', title: 'Lost', mode: 'cron_task', task_folder: 'not-there', prompt_template: 'x', quiet_start: 0, quiet_end: 0 })
-  const lost = await post('lost', '{}', { authorization: `Bearer ${core.webhooks.store.get('lost')?.token ?? ''}` })
+  await app.webhooks.store.create({ id: 'lost', title: 'Lost', mode: 'cron_task', task_folder: 'not-there', prompt_template: 'x', quiet_start: 0, quiet_end: 0 })
+  const lost = await post('lost', '{}', { authorization: `Bearer ${app.webhooks.store.get('lost')?.token ?? ''}` })
   assert.equal(lost.statusCode, 202)
-  const failed = await waitFor(() => core.runs.list({ kind: 'webhook', ref: 'lost' })[0], 10_000, 'the failed run')
+  const failed = await waitFor(() => app.stores.runs.list({ kind: 'webhook', ref: 'lost' })[0], 10_000, 'the failed run')
   assert.equal(failed.status, 'error:no_task_folder')
-  const hook = await waitFor(() => { const h = core.webhooks.store.get('lost'); return h?.trigger_count === 1 ? h : undefined }, 5000, 'the trigger count')
+  const hook = await waitFor(() => { const h = app.webhooks.store.get('lost'); return h?.trigger_count === 1 ? h : undefined }, 5000, 'the trigger count')
   assert.equal(hook.last_error, 'error:no_task_folder')
   await idle()
 })
 
 test('rotate-token: the old token is refused, the new one accepted; the test route renders and dispatches', async (t) => {
-  const { app, post, core, idle } = await setup(t, { config: { allowed_user_ids: [7] }, env: { FAKE_CLI_REPLY: 'Test seen.' } })
+  const { app, post, idle } = await setup(t, { config: { allowed_user_ids: [7] }, env: { FAKE_CLI_REPLY: 'Test seen.' } })
   const created = await app.inject({ method: 'POST', url: '/api/webhooks', headers: admin, payload: { id: 'ci', title: 'CI', mode: 'wake', prompt_template: 'PR {{pull_request.title}} by {{sender.login}}' } })
   const oldToken = created.json().token as string
   assert.equal((await post('ci', '{}', { authorization: `Bearer ${oldToken}` })).statusCode, 202)
@@ -168,8 +168,8 @@ test('rotate-token: the old token is refused, the new one accepted; the test rou
   assert.match(body.delivery_id, /^test-/)
   assert.match(body.rendered, /BEGIN UNTRUSTED EXTERNAL INPUT[\s\S]*PR Fix tests by ana[\s\S]*END UNTRUSTED EXTERNAL INPUT/)
   assert.ok(!given.body.includes(newToken))
-  await waitFor(() => core.webhooks.store.get('ci')?.trigger_count === 4 ? true : undefined, 20_000, 'four dispatches')
-  const runs = core.runs.list({ kind: 'webhook', ref: 'ci' })
+  await waitFor(() => app.webhooks.store.get('ci')?.trigger_count === 4 ? true : undefined, 20_000, 'four dispatches')
+  const runs = app.stores.runs.list({ kind: 'webhook', ref: 'ci' })
   assert.equal(runs.length, 4)
   assert.ok(runs.every((r) => r.status === 'success'), JSON.stringify(runs.map((r) => r.status)))
   const missing = await app.inject({ method: 'POST', url: '/api/webhooks/nope/test', headers: admin, payload: {} })

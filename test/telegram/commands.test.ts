@@ -18,7 +18,7 @@ describe('the command table', () => {
   before(async () => { bot = await startBot(cleanup) })
 
   /** Runs the CLI started, for this chat (every run is recorded in the run history). */
-  const runsOf = (chat: number): number => bot.core.runs.list().filter((r) => r.chat_id === String(chat)).length
+  const runsOf = (chat: number): number => bot.app.stores.runs.list().filter((r) => r.chat_id === String(chat)).length
 
   test('every button of the /start welcome does what its label says, and none starts a run', async () => {
     const chat = 111
@@ -101,19 +101,19 @@ describe('the command table', () => {
       assert.equal(answer.run_id, null, `${text} started a run`)
       assert.match(answer.reply, pattern, text)
     }
-    assert.equal(bot.core.runs.list().filter((r) => r.chat_id === chatId).length, 0)
+    assert.equal(bot.app.stores.runs.list().filter((r) => r.chat_id === chatId).length, 0)
   })
   test('/status: the session\'s own start (a new one after /new), "1 message", times in user_timezone', async () => {
     const chat = 114
     const zone = 'Asia/Kathmandu'
-    bot.core.applyConfig({ ...bot.core.config(), user_timezone: zone })
+    bot.app.settings.applyConfig({ ...bot.app.settings.config(), user_timezone: zone })
     const statusText = async (): Promise<string> => {
       const before = bot.messages(chat).length
       await bot.say('/status', { chatId: chat, from: chat })
       const m = await bot.waitMessage((x) => bot.messages(chat).indexOf(x) >= before && /^Claude Code|Codex/.test(x.text) && /Started/.test(x.text), 'the status', chat)
       return m.text
     }
-    const bucket = (): { started_at?: string } => (bot.core.sessions.get(String(chat))?.provider_sessions['claude'] ?? {}) as { started_at?: string }
+    const bucket = (): { started_at?: string } => (bot.app.stores.sessions.get(String(chat))?.provider_sessions['claude'] ?? {}) as { started_at?: string }
     await bot.say('hello [[reply:one]]', { chatId: chat, from: chat })
     await bot.waitMessage((m) => m.text === 'one', 'the first answer', chat)
     const first = await statusText()
@@ -129,7 +129,7 @@ describe('the command table', () => {
     const secondStart = bucket().started_at ?? ''
     assert.ok(Date.parse(secondStart) > Date.parse(firstStart), 'the new session has its own start')
     assert.match(second, new RegExp(`Started ${localTime(secondStart, zone)},`))
-    const chatStart = bot.core.sessions.get(String(chat))?.created_at ?? ''
+    const chatStart = bot.app.stores.sessions.get(String(chat))?.created_at ?? ''
     assert.ok(!second.includes(`Started ${localTime(chatStart, zone)},`), 'it shows the chat\'s first start')
     assert.match(second, /, 1 message, /)
   })

@@ -104,7 +104,7 @@ describe('Telegram: buttons, files out, media in', () => {
     const files = await readdir(join(bot.paths.telegramFiles, days[0] ?? ''))
     assert.ok(files.includes('data.csv'), 'the name is kept, without its folders')
     await bot.say('/model opus', { chatId: chat, from: chat })
-    await until(() => bot.core.config().model === 'opus', 'the default back to opus')
+    await until(() => bot.app.settings.config().model === 'opus', 'the default back to opus')
   })
 
   test('an album arrives as one message to the agent, with every file and the caption', async () => {
@@ -128,6 +128,6 @@ describe('Telegram: buttons, files out, media in', () => {
     await bot.say('', { chatId: chat, from: chat, extra: { text: undefined, document: { file_id: big, file_unique_id: 'big', file_name: 'big.iso', file_size: 30 * 1024 * 1024 } } })
     const reply = await bot.waitMessage((m) => /too large/.test(m.text), 'the too-large reply', chat)
     assert.match(reply.text, /20 MB/)
-    assert.equal(bot.core.orchestrator.isBusy(String(chat)), false)
+    assert.equal(bot.app.orchestrator.isBusy(String(chat)), false)
   })
 })

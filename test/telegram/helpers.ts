@@ -7,7 +7,6 @@ import { loadConfig } from '../../src/config.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths, type HomePaths } from '../../src/home/paths.ts'
 import { seedHome } from '../../src/home/seed.ts'
-import { createCore, type Core } from '../../src/create-core.ts'
 import { systemClock } from '../../src/clock.ts'
 import { createFakeBotApi, type FakeBotApi, type FakeBotApiOptions, type StoredMessage } from '../fakes/bot-api/server.ts'
 import { createFakeBin } from '../fakes/fake-bin.ts'
@@ -22,7 +21,6 @@ export const GROUP = -100500
 
 export interface BotHarness {
   app: App
-  core: Core
   fake: FakeBotApi
   home: string
   paths: HomePaths
@@ -89,9 +87,8 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
   await seedHome(home, { variant: 'both' })
   await opts.prepare?.(paths)
   const { logger, lines } = memoryLogger()
-  const core = await createCore({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: { ...process.env, ...cliEnv, ...opts.env } })
   const harness = { restarts: 0 } as BotHarness
-  const app = await buildApp({ config: loaded.config, paths, logger, version: '0.0.0-test', core, requestRestart: () => { harness.restarts++ }, telegramPollSeconds: 1 })
+  const app = await buildApp({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: { ...process.env, ...cliEnv, ...opts.env }, version: '0.0.0-test', requestRestart: () => { harness.restarts++ }, telegramPollSeconds: 1 })
   t.after(async () => {
     await app.close()
     await fake.close()
@@ -99,7 +96,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     await rm(home, { recursive: true, force: true })
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
-  await core.inbox.start()
+  await app.inbox.start()
   await app.telegram?.started
   const address = app.server.address()
   const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
@@ -161,7 +158,6 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
   const messages = (chatId = USER): StoredMessage[] => fake.messages(chatId)
   Object.assign(harness, {
     app,
-    core,
     fake,
     home,
     paths,
@@ -183,7 +179,12 @@ export async function until (fn: () => boolean, what: string, timeoutMs = 10_000
 }
 
 /** One step of a scripted Claude run: text, a tool call, or `pause` lines of nothing (each takes the prompt's [[delay:n]]). */
-export type ScriptStep = { text: string } | { tool: string, input: Record<string, unknown> } | { pause: number }
+/**
+ * `text` is one whole assistant message (blocks of separate messages reach the user joined by a blank
+ * line); consecutive `delta` steps stream one message's text block piece by piece, as Claude does with
+ * partial messages, and are followed by that message whole.
+ */
+export type ScriptStep = { text: string } | { delta: string } | { tool: string, input: Record<string, unknown> } | { pause: number }
 
 /**
  * A prompt marker that makes the fake Claude play `steps` and end with `reply` as the result: a
@@ -195,11 +196,29 @@ export async function scriptMarker (dir: string, steps: ScriptStep[], reply: str
   const usage = { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 5 }
   const assistant = (content: unknown[]): string => line('assistant', { message: { id: `msg_${randomUUID()}`, type: 'message', role: 'assistant', model: 'opus', content, usage }, parent_tool_use_id: null })
   const lines = [line('system', { subtype: 'init', cwd: dir, model: 'opus', permissionMode: 'bypassPermissions', tools: [] })]
+  let streaming: { id: string, text: string } | null = null
+  const endStream = (): void => {
+    if (streaming === null) return
+    lines.push(line('assistant', { message: { id: streaming.id, type: 'message', role: 'assistant', model: 'opus', content: [{ type: 'text', text: streaming.text }], usage }, parent_tool_use_id: null }))
+    streaming = null
+  }
+  const event = (e: Record<string, unknown>): string => line('stream_event', { event: e, parent_tool_use_id: null })
   for (const step of steps) {
+    if ('delta' in step) {
+      if (streaming === null) {
+        streaming = { id: `msg_${randomUUID()}`, text: '' }
+        lines.push(event({ type: 'message_start', message: { id: streaming.id, usage } }))
+      }
+      streaming.text += step.delta
+      lines.push(event({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: step.delta } }))
+      continue
+    }
+    if (!('pause' in step)) endStream()
     if ('text' in step) lines.push(assistant([{ type: 'text', text: step.text }]))
     else if ('tool' in step) lines.push(assistant([{ type: 'tool_use', id: `toolu_${randomUUID()}`, name: step.tool, input: step.input }]))
     else for (let i = 0; i < step.pause; i++) lines.push(JSON.stringify({ type: 'ductor_test_pause' }))
   }
+  endStream()
   lines.push(line('result', { subtype: 'success', is_error: false, duration_ms: 5, num_turns: 1, result: reply, total_cost_usd: 0.001, usage }))
   const path = join(dir, `script-${randomUUID()}.jsonl`)
   await writeFile(path, lines.join('\n') + '\n')

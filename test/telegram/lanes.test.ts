@@ -23,7 +23,7 @@ describe('Telegram chat lanes: queue, Cancel, /stop, abort words', () => {
   test('a message sent while a run is active is queued with a Cancel button; Cancel skips it; /stop kills the run and discards the rest', async () => {
     const chat = 111
     await bot.say('work forever [[hang]]', { chatId: chat, from: chat })
-    await until(() => bot.core.orchestrator.isBusy(String(chat)), 'the first run to start')
+    await until(() => bot.app.orchestrator.isBusy(String(chat)), 'the first run to start')
     const { pid } = await waitFor(async () => {
       const r = await readFile(record, 'utf8').then((t) => JSON.parse(t) as { pid: number, argv: string[] }).catch(() => undefined)
       return r !== undefined && r.argv.join(' ').includes('work forever') ? r : undefined
@@ -38,7 +38,7 @@ describe('Telegram chat lanes: queue, Cancel, /stop, abort words', () => {
     }, 10_000, 'two queued indicators')
     assert.ok(q2 !== undefined && q3 !== undefined)
     // Their updates stay unfinished in the inbox until their runs start: a crash now replays them.
-    assert.ok(bot.core.inbox.inFlight() >= 2, `queued updates still in flight: ${bot.core.inbox.inFlight()}`)
+    assert.ok(bot.app.inbox.inFlight() >= 2, `queued updates still in flight: ${bot.app.inbox.inFlight()}`)
     assert.equal(q2.text, '⏳ Queued: I will answer this after the current reply.')
     assert.match(q3.text, /Queued \(#2\)/)
     assert.equal(q2.reply_markup !== undefined, true)
@@ -47,12 +47,12 @@ describe('Telegram chat lanes: queue, Cancel, /stop, abort words', () => {
 
     await bot.press(q2, cancelData(q2))
     await bot.waitMessage((m) => m.message_id === q2.message_id && m.text === '✖️ Cancelled.', 'the cancelled indicator', chat)
-    assert.equal(bot.core.orchestrator.lanes.queueDepth(String(chat)), 1)
+    assert.equal(bot.app.orchestrator.lanes.queueDepth(String(chat)), 1)
 
     await bot.say('/stop', { chatId: chat, from: chat })
     await bot.waitMessage((m) => m.message_id === q3.message_id && /Discarded/.test(m.text), 'the discarded indicator', chat)
     await until(() => !alive(pid), 'the fake CLI to be killed')
-    await until(() => !bot.core.orchestrator.isBusy(String(chat)), 'the lane to be idle')
+    await until(() => !bot.app.orchestrator.isBusy(String(chat)), 'the lane to be idle')
     await bot.waitMessage((m) => m.text === 'Stopped.', 'the stop confirmation', chat)
     assert.ok(!bot.texts(chat).includes('two') && !bot.texts(chat).includes('three'), 'cancelled and discarded messages never ran')
     const cancelledAnswer = bot.fake.callsOf('answerCallbackQuery').at(-1)
@@ -62,7 +62,7 @@ describe('Telegram chat lanes: queue, Cancel, /stop, abort words', () => {
   test('a queued indicator is removed when its message starts', async () => {
     const chat = 112
     await bot.say('slow [[reply:first done]] [[delay:60]]', { chatId: chat, from: chat })
-    await until(() => bot.core.orchestrator.isBusy(String(chat)), 'the first run to start')
+    await until(() => bot.app.orchestrator.isBusy(String(chat)), 'the first run to start')
     await bot.say('then this [[reply:second done]]', { chatId: chat, from: chat })
     await bot.waitMessage((m) => m.text === 'second done', 'the second reply', chat)
     assert.deepEqual(bot.texts(chat), ['first done', 'second done'], 'the indicator is gone')
@@ -72,10 +72,10 @@ describe('Telegram chat lanes: queue, Cancel, /stop, abort words', () => {
   test('a bare abort word stops the running reply', async () => {
     const chat = 113
     await bot.say('long job [[hang]]', { chatId: chat, from: chat })
-    await until(() => bot.core.orchestrator.isBusy(String(chat)), 'the run to start')
+    await until(() => bot.app.orchestrator.isBusy(String(chat)), 'the run to start')
     await bot.say('Stop!', { chatId: chat, from: chat })
     await bot.waitMessage((m) => m.text === 'Stopped.', 'the stop confirmation', chat)
-    await until(() => !bot.core.orchestrator.isBusy(String(chat)), 'the lane to be idle')
+    await until(() => !bot.app.orchestrator.isBusy(String(chat)), 'the lane to be idle')
     assert.deepEqual(bot.texts(chat), ['Stopped.'], 'one "Stopped." and nothing else')
   })
 
@@ -83,14 +83,14 @@ describe('Telegram chat lanes: queue, Cancel, /stop, abort words', () => {
     const chat = 114
     for (const word of ['exit', 'Interrupt', 'warte', 'Abbruch!']) {
       await bot.say(`long job [[hang]] ${word}`, { chatId: chat, from: chat })
-      await until(() => bot.core.orchestrator.isBusy(String(chat)), `the run to start (${word})`)
+      await until(() => bot.app.orchestrator.isBusy(String(chat)), `the run to start (${word})`)
       await bot.say(word, { chatId: chat, from: chat })
-      await until(() => !bot.core.orchestrator.isBusy(String(chat)), `"${word}" to stop the run`)
+      await until(() => !bot.app.orchestrator.isBusy(String(chat)), `"${word}" to stop the run`)
     }
-    const runsBefore = bot.core.runs.list({ limit: 100 }).filter((r) => r.chat_id === String(chat)).length
+    const runsBefore = bot.app.stores.runs.list({ limit: 100 }).filter((r) => r.chat_id === String(chat)).length
     await bot.say('stop', { chatId: chat, from: chat })
     await bot.waitMessage((m) => m.text === 'Nothing is running.', 'the idle answer', chat)
-    const runsAfter = bot.core.runs.list({ limit: 100 }).filter((r) => r.chat_id === String(chat)).length
+    const runsAfter = bot.app.stores.runs.list({ limit: 100 }).filter((r) => r.chat_id === String(chat)).length
     assert.equal(runsAfter, runsBefore, 'no run for a bare stop word')
   })
 })

@@ -22,7 +22,7 @@ test('polling mode: no webhook, updates from getUpdates go through the same inbo
   await bot.say('again [[reply:second]]')
   await bot.waitMessage((m) => m.text === 'second', 'the next reply')
   assert.deepEqual(bot.texts(), ['polled!', 'second'], 'the duplicate was answered once')
-  await until(() => bot.core.inbox.inFlight() === 0, 'the inbox to settle')
+  await until(() => bot.app.inbox.inFlight() === 0, 'the inbox to settle')
 })
 
 test('a token Telegram refuses is logged plainly and the rest of the service keeps running', async (t) => {
@@ -54,8 +54,8 @@ test('a message\'s update is marked done in the journal file before its CLI star
   const bot = await startBot(t)
   const journalPath = join(bot.paths.state, 'inbox.jsonl')
   const seen: Array<{ doneAtSpawn: boolean }> = []
-  const register = bot.core.registry.register
-  bot.core.registry.register = (entry) => {
+  const register = bot.app.runner.registry.register
+  bot.app.runner.registry.register = (entry) => {
     // The CLI process exists now: what would a `kill -9` at this moment leave in the journal?
     const lines = readFileSync(journalPath, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { t: string, seq?: number, payload?: { message?: { text?: string } } })
     const seq = lines.find((l) => l.t === 'e' && l.payload?.message?.text?.startsWith('run me once') === true)?.seq
@@ -71,8 +71,8 @@ test('every update of an album is marked done in the journal file before the alb
   const bot = await startBot(t)
   const journalPath = join(bot.paths.state, 'inbox.jsonl')
   const seen: Array<{ items: number, doneAtSpawn: number }> = []
-  const register = bot.core.registry.register
-  bot.core.registry.register = (entry) => {
+  const register = bot.app.runner.registry.register
+  bot.app.runner.registry.register = (entry) => {
     const lines = readFileSync(journalPath, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { t: string, seq?: number, payload?: { message?: { media_group_id?: string } } })
     const items = lines.filter((l) => l.t === 'e' && l.payload?.message?.media_group_id === 'album-lc').map((l) => l.seq)
     seen.push({ items: items.length, doneAtSpawn: items.filter((seq) => lines.some((l) => l.t === 'd' && l.seq === seq)).length })

@@ -43,7 +43,7 @@ for (const drafts of [true, false]) {
       for (let round = 0; round < 2; round++) {
         // The previous run has ended and the chat's pace has room again (2 at once, then 1 a second):
         // this measures the wait for the edit interval, which is gone, not Telegram's pace, which stays.
-        await until(() => !bot.core.orchestrator.isBusy(String(chat)), 'the previous run to end')
+        await until(() => !bot.app.orchestrator.isBusy(String(chat)), 'the previous run to end')
         await new Promise((resolve) => setTimeout(resolve, 1000))
         const ended = join(dir, `ended-${chat}-${round}`)
         const steps: ScriptStep[] = [{ text: 'First sentence, shown at once. ' }, { pause: 4 }, { text: `And the rest of answer ${round}.` }]

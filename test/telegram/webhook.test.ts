@@ -59,8 +59,8 @@ describe('Telegram adapter in webhook mode', () => {
   })
 
   test('a streamed reply arrives complete, as valid HTML, with typing shown', async () => {
-    const config = bot.core.config()
-    bot.core.applyConfig({ ...config, streaming: { ...config.streaming, enabled: true } })
+    const config = bot.app.settings.config()
+    bot.app.settings.applyConfig({ ...config, streaming: { ...config.streaming, enabled: true } })
     const long = 'This is **bold** and `code`. '.repeat(12).trim()
     await bot.say(`stream please [[reply:${long}]] [[delay:30]]`, { chatId: 112, from: 112 })
     const done = await bot.waitMessage((m) => m.text === long.replace(/\*\*|`/g, ''), 'the final reply', 112)
@@ -71,12 +71,12 @@ describe('Telegram adapter in webhook mode', () => {
     assert.ok(bot.fake.callsOf('sendChatAction').some((c) => Number(c.params.chat_id) === 112), 'typing was shown')
     const live = bot.fake.callsOf('sendMessageDraft').filter((c) => Number(c.params.chat_id) === 112)
     assert.ok(live.length > 0, 'the reply streamed live before the final message')
-    bot.core.applyConfig(config)
+    bot.app.settings.applyConfig(config)
   })
 
   test('tool use shows as a live status line; the final message holds exactly the reply', async () => {
-    const config = bot.core.config()
-    bot.core.applyConfig({ ...config, streaming: { ...config.streaming, enabled: true } })
+    const config = bot.app.settings.config()
+    bot.app.settings.applyConfig({ ...config, streaming: { ...config.streaming, enabled: true } })
     const script = await scriptMarker(bot.home, [{ text: 'Let me look.' }, { tool: 'Bash', input: { command: 'ls' } }, { tool: 'Bash', input: { command: 'wc -l x' } }, { pause: 25 }, { text: 'Found 3 files.' }], 'Let me look. Found **3** files.')
     await bot.say(`count files ${script} [[delay:40]]`, { chatId: 115, from: 115 })
     const done = await bot.waitMessage((m) => m.text === 'Let me look. Found 3 files.', 'the final reply', 115)
@@ -84,7 +84,7 @@ describe('Telegram adapter in webhook mode', () => {
     const live = bot.fake.calls.filter((c) => Number(c.params.chat_id) === 115 && /sendMessageDraft|editMessageText|sendMessage/i.test(c.method)).map((c) => String(c.params.text))
     assert.ok(live.some((text) => text.includes('[TOOL: Bash] x2')), `the tool indicator was shown live: ${JSON.stringify(live)}`)
     assert.deepEqual(bot.texts(115), ['Let me look. Found 3 files.'], 'no status line in the final message')
-    bot.core.applyConfig(config)
+    bot.app.settings.applyConfig(config)
   })
 
   test('a duplicate update_id is acknowledged and ignored', async () => {
@@ -120,13 +120,13 @@ describe('Telegram adapter in webhook mode', () => {
     await bot.waitMessage((m) => m.text === 'mentioned', 'the answer to the mention', GROUP)
     await bot.say('', { chatId: GROUP, from: 115, replyTo: fromBot, extra: { text: undefined, caption: 'this one [[reply:addressed photo]]', photo } })
     await bot.waitMessage((m) => m.text === 'addressed photo', 'the answer to a photo sent as a reply to the bot', GROUP)
-    await bot.core.updateConfig({ telegram: { group_mode: 'addressed' } })
+    await bot.app.settings.updateConfig({ telegram: { group_mode: 'addressed' } })
     try {
       await bot.say('chatting again [[reply:should not]]', { chatId: GROUP, from: 115 })
       await bot.say('and then? [[reply:replied]]', { chatId: GROUP, from: 115, replyTo: fromBot })
       await bot.waitMessage((m) => m.text === 'replied', 'the answer to a reply to the bot', GROUP)
     } finally {
-      await bot.core.updateConfig({ telegram: { group_mode: 'all' } })
+      await bot.app.settings.updateConfig({ telegram: { group_mode: 'all' } })
     }
     assert.deepEqual(bot.texts(GROUP), ['unaddressed', 'mentioned', 'addressed photo', 'replied'])
   })
@@ -158,7 +158,7 @@ describe('Telegram adapter in webhook mode', () => {
     for (const u of weird) assert.equal((await bot.post(u)).status, 200)
     await bot.say('still there? [[reply:yes, still here]]', { chatId: 117, from: 117 })
     await bot.waitMessage((m) => m.text === 'yes, still here', 'a reply after the malformed updates', 117)
-    await until(() => bot.core.inbox.inFlight() === 0, 'the inbox to settle')
+    await until(() => bot.app.inbox.inFlight() === 0, 'the inbox to settle')
   })
 
   test('/start greets with quick actions, /help lists the commands, /status comes from the core', async () => {
@@ -191,12 +191,12 @@ describe('Telegram adapter in webhook mode', () => {
   })
 
   test('automation results reach the chat, titled with the job', async () => {
-    const sink = bot.core.orchestrator.defaultSink('119')
+    const sink = bot.app.orchestrator.defaultSink('119')
     assert.ok(sink !== null)
     sink.emit({ type: 'delivery', source: 'cron', ref: 'daily', title: 'Daily digest', text: 'Three **new** things.', status: 'success', runId: 'r1' })
     const m = await bot.waitMessage((x) => x.text.includes('Three new things.'), 'the delivery', 119)
     assert.match(m.text, /Daily digest/)
-    assert.equal(bot.core.orchestrator.defaultSink('cli-chat'), null, 'non-Telegram chats get no sink')
+    assert.equal(bot.app.orchestrator.defaultSink('cli-chat'), null, 'non-Telegram chats get no sink')
   })
 
   test('a message through the admin chat endpoint is answered in Telegram too', async () => {

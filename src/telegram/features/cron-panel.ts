@@ -6,12 +6,12 @@ import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
 
 /**
  * `/cron` (SPEC §4, §8.2): the jobs with one-tap enable/disable, all on / all off and paging. Every
- * change goes through `core.cron.store`, the same store (and validation, and atomic write of
+ * change goes through the cron store, the same store (and validation, and atomic write of
  * `cron_jobs.json`) the admin API uses; the scheduler re-plans from it.
  */
 export function cronPanelFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
-  const cron = deps.core.cron
+  const cron = deps.parts.cron
   const rows = async (): Promise<CronRow[]> => {
     await cron.store.reload().catch(() => {})
     const running = new Set(cron.running())

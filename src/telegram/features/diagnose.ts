@@ -14,8 +14,8 @@ export function diagnoseFeature (deps: BotDeps): Composer<BotContext> {
     const chatId = ctx.ductor.key
     const config = deps.config()
     const { provider, model } = chooseTarget({ config: deps.config }, chatId, {})
-    const bucket = deps.core.sessions.get(chatId)?.provider_sessions[provider]
-    const clis = await deps.core.providerStatus()
+    const bucket = deps.parts.sessions.get(chatId)?.provider_sessions[provider]
+    const clis = await deps.parts.providerStatus()
     const scrubber = configScrubber(config)
     let log = (await readLogTail(deps.paths.logs, 20)).map((l) => scrubLine(shortLogLine(l), scrubber)).join('\n')
     if (log.length > LOG_CHARS) log = `…${log.slice(-LOG_CHARS)}`
@@ -23,9 +23,9 @@ export function diagnoseFeature (deps: BotDeps): Composer<BotContext> {
       `<b>ductor ${escapeHtml(deps.version)}</b> · Node ${escapeHtml(process.version)} · ${escapeHtml(process.platform)}`,
       `Provider: <b>${escapeHtml(provider)}</b> · model <code>${escapeHtml(model)}</code>${provider === 'codex' ? ` · reasoning ${escapeHtml(config.reasoning_effort)}` : ''}`,
       `Session: ${bucket !== undefined && bucket.session_id !== '' ? `<code>${escapeHtml(bucket.session_id.slice(0, 8))}…</code>, ${bucket.message_count} messages` : 'none yet'}`,
-      `Chat: ${deps.core.orchestrator.isBusy(chatId) ? 'busy' : 'idle'} · active runs ${deps.core.registry.list().length}`,
+      `Chat: ${deps.parts.orchestrator.isBusy(chatId) ? 'busy' : 'idle'} · active runs ${deps.parts.activeRuns()}`,
       `Claude Code: ${escapeHtml(clis.claude)} · Codex: ${escapeHtml(clis.codex)}`,
-      `Time zone: ${escapeHtml(deps.core.timezone())} · home <code>${escapeHtml(deps.paths.home)}</code>`,
+      `Time zone: ${escapeHtml(deps.parts.timezone())} · home <code>${escapeHtml(deps.paths.home)}</code>`,
       '',
       log === '' ? 'No log lines yet (logs/ductor.log is empty or missing).' : `<b>Recent log</b> (logs/ductor.log):\n<pre>${escapeHtml(log)}</pre>`
     ]

@@ -4,7 +4,7 @@ import type { BotDeps } from '../bot-deps.ts'
 import { chooseTarget } from '../../core/chat-run.ts'
 import { renderMarkdown } from '../format/markdown.ts'
 import { BUSY_HTML, effortView, MODEL_PREFIX, modelsView, parseModelData, providersView, type ModelCurrent } from '../panels/model-panel.ts'
-import { providerOfModel } from '../../core/models.ts'
+import { providerOfModel } from '../../models.ts'
 import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
 
 /**
@@ -18,7 +18,7 @@ export function modelPanelFeature (deps: BotDeps): Composer<BotContext> {
     const { provider, model } = chooseTarget({ config: deps.config }, chatId, {})
     return { provider, model, effort: deps.config().reasoning_effort }
   }
-  const busy = (chatId: string): boolean => deps.core.orchestrator.isBusy(chatId)
+  const busy = (chatId: string): boolean => deps.parts.orchestrator.isBusy(chatId)
 
   // `/model <name> [effort]` is the core's command; without arguments the panel opens.
   deps.telegramCommands.set('model', async (ctx, args) => {
@@ -42,7 +42,7 @@ export function modelPanelFeature (deps: BotDeps): Composer<BotContext> {
       return await Promise.all([answer(ctx), editPanel(ctx, effortView(action.model, now))])
     }
     const args = action.kind === 'effort' ? `${action.model} ${action.effort}` : action.model
-    const reply = await deps.core.commands.get('model')?.handler({ chatId, args, origin: 'telegram' })
+    const reply = await deps.parts.orchestrator.commands.get('model')?.handler({ chatId, args, origin: 'telegram' })
     await answer(ctx, 'Done')
     await editPanel(ctx, { html: renderMarkdown(reply?.text ?? 'The model could not be changed.'), keyboard: [] })
   })

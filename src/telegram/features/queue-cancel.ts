@@ -8,7 +8,7 @@ export function queueCancelFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
   feature.callbackQuery(new RegExp(`^${CANCEL_PREFIX}(.+)$`), async (ctx) => {
     const entryId = ctx.match[1] ?? ''
-    const cancelled = deps.core.orchestrator.cancel(ctx.ductor.key, entryId)
+    const cancelled = deps.parts.orchestrator.cancel(ctx.ductor.key, entryId)
     // The lane's "discarded" event edits the indicator; if it already started, just say so.
     await ctx.answerCallbackQuery({ text: cancelled ? 'Cancelled.' : 'Too late: it already started or was dropped.' })
   })

@@ -26,7 +26,7 @@ export function upgradeFeature (deps: BotDeps): Composer<BotContext> {
       kind: installKind(root),
       root,
       stateDir: deps.paths.state,
-      now: deps.core.clock.now
+      now: deps.parts.clock.now
     }
   }
 

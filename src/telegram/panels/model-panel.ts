@@ -1,5 +1,5 @@
 import type { ProviderName } from '../../providers/events.ts'
-import { modelChoices, providerOfModel, REASONING_EFFORTS } from '../../core/models.ts'
+import { modelChoices, providerOfModel, REASONING_EFFORTS } from '../../models.ts'
 import { escapeHtml } from '../format/html.ts'
 import { button, type Panel } from './keyboard.ts'
 

@@ -79,8 +79,8 @@ describe('Telegram panels', () => {
     assert.equal(bot.messages(chat).length, 1, 'every step edited the one panel message')
     const file = JSON.parse(await readFile(bot.paths.config, 'utf8')) as Record<string, unknown>
     assert.deepEqual([file.provider, file.model, file.reasoning_effort], ['codex', 'gpt-5.5-codex', 'high'])
-    assert.equal(bot.core.config().model, 'gpt-5.5-codex', 'applied at once')
-    assert.equal(bot.core.sessions.get(String(chat))?.['reasoning_effort'], undefined, 'nothing added to the chat\'s sessions.json entry')
+    assert.equal(bot.app.settings.config().model, 'gpt-5.5-codex', 'applied at once')
+    assert.equal(bot.app.stores.sessions.get(String(chat))?.['reasoning_effort'], undefined, 'nothing added to the chat\'s sessions.json entry')
     await bot.say('/model', { chatId: chat, from: chat })
     const again = await bot.waitMessage((x) => x.message_id !== m.message_id && /Pick a provider/.test(x.text), 'the second panel', chat)
     assert.match(again.text, /Now: Codex · gpt-5\.5-codex \(reasoning high\)/)
@@ -88,9 +88,9 @@ describe('Telegram panels', () => {
     await until(() => /Claude Code models/.test(current(again).text), 'the Claude models')
     await press(current(again), 'sonnet')
     await until(() => /Switched the default to Claude Code · sonnet/.test(current(again).text), 'the switch to sonnet')
-    assert.equal(bot.core.config().model, 'sonnet')
+    assert.equal(bot.app.settings.config().model, 'sonnet')
     await bot.say('/model opus', { chatId: chat, from: chat })
-    await until(() => bot.core.config().model === 'opus', 'the switch back to opus')
+    await until(() => bot.app.settings.config().model === 'opus', 'the switch back to opus')
   })
 
   test('/model refuses while the chat is busy, and so do its buttons', async () => {
@@ -98,21 +98,21 @@ describe('Telegram panels', () => {
     await bot.say('/model', { chatId: chat, from: chat })
     const m = await panel(chat, /Pick a provider/)
     await bot.say('think long [[hang]]', { chatId: chat, from: chat })
-    await until(() => bot.core.orchestrator.isBusy(String(chat)), 'the chat to be busy')
+    await until(() => bot.app.orchestrator.isBusy(String(chat)), 'the chat to be busy')
     await bot.say('/model', { chatId: chat, from: chat })
     await panel(chat, /^A reply is still running/)
     const answered = await press(m, 'Codex')
     assert.equal(answered.text, 'A reply is still running.')
     await until(() => /^A reply is still running/.test(current(m).text), 'the panel to say it is busy')
-    assert.equal(bot.core.sessions.get(String(chat))?.provider ?? 'claude', 'claude')
+    assert.equal(bot.app.stores.sessions.get(String(chat))?.provider ?? 'claude', 'claude')
     await bot.say('/stop', { chatId: chat, from: chat })
-    await until(() => !bot.core.orchestrator.isBusy(String(chat)), 'the run to stop')
+    await until(() => !bot.app.orchestrator.isBusy(String(chat)), 'the run to stop')
   })
 
   test('/cron: jobs with next run in their zone, paging, one-tap disable, all off/on, written to cron_jobs.json', async () => {
     const chat = 113
     for (let i = 1; i <= 7; i++) {
-      await bot.core.cron.store.create({ id: `job-${i}`, title: `Job ${i}`, schedule: `${i} 8 * * *`, ...(i === 1 ? { timezone: 'Asia/Tokyo' } : {}) })
+      await bot.app.automation.cron.store.create({ id: `job-${i}`, title: `Job ${i}`, schedule: `${i} 8 * * *`, ...(i === 1 ? { timezone: 'Asia/Tokyo' } : {}) })
     }
     const onDisk = async (): Promise<Record<string, boolean>> => Object.fromEntries((JSON.parse(await readFile(bot.paths.cronJobs, 'utf8')) as { jobs: Array<{ id: string, enabled: boolean }> }).jobs.map((j) => [j.id, j.enabled]))
     await bot.say('/cron', { chatId: chat, from: chat })
@@ -130,7 +130,7 @@ describe('Telegram panels', () => {
     assert.match(current(m).text, /⏸ Job 6 · 6 8 \* \* \*\n {4}disabled/)
     assert.equal(buttons(current(m))[0], '▶ Enable Job 6')
     assert.equal((await onDisk())['job-6'], false)
-    assert.equal(bot.core.cron.nextRunOf('job-6'), null, 'the scheduler no longer plans it')
+    assert.equal(bot.app.automation.cron.nextRunOf('job-6'), null, 'the scheduler no longer plans it')
     await press(current(m), 'All off')
     await until(() => /Disabled 6 jobs\./.test(current(m).text), 'all off')
     assert.deepEqual(Object.values(await onDisk()), Array(7).fill(false))
@@ -163,7 +163,7 @@ describe('Telegram panels', () => {
     await until(() => /Not changed/.test(current(m).text), 'the note on the panel')
     assert.equal(await readFile(bot.paths.cronJobs, 'utf8'), broken)
     await writeFile(bot.paths.cronJobs, good)
-    await bot.core.cron.store.reload()
+    await bot.app.automation.cron.store.reload()
   })
 
   test('/showfiles: browse the home, receive a file, refuse a symlink out, stale tokens get a note', async () => {
@@ -205,7 +205,7 @@ describe('Telegram panels', () => {
 
   test('/diagnose: version, provider, model and the recent log with secrets scrubbed', async () => {
     const chat = 116
-    const token = bot.core.config().telegram_token
+    const token = bot.app.settings.config().telegram_token
     await mkdir(bot.paths.logs, { recursive: true })
     await writeFile(join(bot.paths.logs, 'ductor.log'), [
       JSON.stringify({ level: 30, time: '2026-12-01T10:00:00.000Z', msg: 'ductor is listening' }),

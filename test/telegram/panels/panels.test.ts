@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { CLAUDE_MODELS, CODEX_MODELS, REASONING_EFFORTS } from '../../../src/core/models.ts'
+import { CLAUDE_MODELS, CODEX_MODELS, REASONING_EFFORTS } from '../../../src/models.ts'
 import { effortView, modelsView, parseModelData, providersView } from '../../../src/telegram/panels/model-panel.ts'
 import { cronView, formatInZone, jobKey, parseCronData, type CronRow } from '../../../src/telegram/panels/cron-panel.ts'
 import { createTokenStore, filesView, parseFilesData, type FilesView } from '../../../src/telegram/panels/files-panel.ts'

@@ -1,4 +1,6 @@
-import type { ProviderName } from '../providers/events.ts'
+/** The CLIs ductor runs (declared here, beside their models, so that the config can check both). */
+export const PROVIDERS = ['claude', 'codex'] as const
+export type ProviderName = typeof PROVIDERS[number]
 
 /**
  * The models a user can pick (SPEC §4 `/model`, §5 `@model`, §8.1 overrides). Claude takes its aliases

@@ -1,0 +1,50 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { createCommandRegistry } from '../src/core/commands.ts'
+import { registerCoreCommands } from '../src/core/core-commands.ts'
+import { registerCommandTable } from '../src/core/command-table.ts'
+import { createOrchestrator, type Orchestrator } from '../src/core/orchestrator.ts'
+import type { ChatRunDeps } from '../src/core/chat-run.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The one core every ingress feeds (SPEC §5): chat lanes, commands, chat runs. */
+    orchestrator: Orchestrator
+  }
+}
+
+/**
+ * The orchestrator. Its lanes pause, abort and drain in the app's `preClose` (src/app.ts, stopRuns).
+ */
+async function orchestratorPlugin (app: FastifyInstance, opts: { version: string }): Promise<void> {
+  const chat = chatRunDeps(app)
+  const { config, paths, sessions } = chat
+  const commands = createCommandRegistry()
+  const orchestrator = createOrchestrator({ ...chat, commands })
+  registerCoreCommands(commands, {
+    config,
+    sessions,
+    isBusy: orchestrator.isBusy,
+    queueDepth: (chatId) => orchestrator.lanes.queueDepth(chatId),
+    memoryPath: paths.memory,
+    providerStatus: app.runner.providerStatus,
+    switchDefault: app.settings.switchDefault,
+    timezone: app.settings.timezone
+  })
+  registerCommandTable(commands, {
+    version: opts.version,
+    home: paths.home,
+    // Read when the command runs: the automation part is registered after this one.
+    cronJobs: () => app.automation.cron.store.list().map((j) => ({ id: j.id, title: j.title, schedule: j.schedule, enabled: j.enabled }))
+  })
+  app.decorate('orchestrator', orchestrator)
+}
+
+/** What a chat run needs, from the settings, the stores and the runner (the heartbeat's runs too). */
+export function chatRunDeps (app: FastifyInstance): ChatRunDeps {
+  const { config, paths, clock, logger, timezone } = app.settings
+  const { executor, limiter, runLog } = app.runner
+  return { config, paths, sessions: app.stores.sessions, runs: runLog, cli: executor, limiter, clock, logger, timezone, claims: app.runner.claims }
+}
+
+export default fp(orchestratorPlugin, { name: 'orchestrator', dependencies: ['settings', 'stores', 'runner'] })

@@ -1,0 +1,121 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { createProcessRegistry, type ProcessRegistry } from '../src/providers/process-registry.ts'
+import { createRunner } from '../src/providers/runner.ts'
+import { createCliExecutor } from '../src/providers/executor.ts'
+import type { CliExecutor } from '../src/providers/cli-executor.ts'
+import { maskingExecutor } from '../src/core/masking-executor.ts'
+import { createLimiter, type Limiter } from '../src/core/limiter.ts'
+import type { RunLog } from '../src/core/run-log.ts'
+import { newRunId } from '../src/store/run-history.ts'
+import { stat } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { installedClis } from '../src/home/variant.ts'
+import { findCliLogin } from '../src/ops/doctor-cli-checks.ts'
+import { createClaimGate, type ClaimGate } from '../src/claims.ts'
+
+export interface RunnerPart {
+  /** Every CLI process of this service, by run id (GET /api/runs/active, DELETE /api/runs/:id). */
+  registry: ProcessRegistry
+  /** Runs one CLI turn; what it says is masked against the live secrets (ADR 0007). */
+  executor: CliExecutor
+  /** The run slots (`limits.max_concurrent_runs`). */
+  limiter: Limiter
+  /**
+   * The run history as the run owners (chat runs, tasks, the heartbeat) record through it: a run
+   * is pending in the registry from its start to its recorded end, so DELETE /api/runs/:id can tell
+   * a run waiting for its process from a record nothing is working on.
+   */
+  runLog: RunLog
+  /** Resolves once the runner can spawn without loading anything first (see Runner.ready). */
+  ready: () => Promise<void>
+  /** Whether each CLI is installed, in a few words (for /status and GET /api/status). */
+  providerStatus: () => Promise<Record<'claude' | 'codex', string>>
+  /** The claim gate: every CLI run is made for a claim; shut at shutdown (src/claims.ts). */
+  claims: ClaimGate
+}
+
+export interface RunnerOptions {
+  /** Replaces the real CLI executor (tests). */
+  executor?: CliExecutor
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    runner: RunnerPart
+  }
+}
+
+/** The CLI runner: process registry, executor, run slots. Kills what is still running on close. */
+async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise<void> {
+  const { config, paths, clock, logger, env, secrets } = app.settings
+  const { runs } = app.stores
+  const registry = createProcessRegistry({ clock })
+  const runner = createRunner({ logger: logger.child({ component: 'runner' }), registry, clock })
+  const executor = maskingExecutor(opts.executor ?? createCliExecutor({
+    config,
+    runner,
+    home: paths.home,
+    api: () => ({ url: app.settings.apiUrl(), token: config().admin.enabled ? config().admin.token : null }),
+    baseEnv: env
+  }), secrets)
+  const limiter = createLimiter(config().limits.max_concurrent_runs)
+  const claims = createClaimGate()
+  app.settings.onApply((next) => { limiter.setMax(next.limits.max_concurrent_runs) })
+  const runLog: RunLog = {
+    async start (input) {
+      // Pending before the record can be seen (GET /api/runs/active shows it while it is written).
+      const id = input.id ?? newRunId(clock.now())
+      registry.markPending(id)
+      try {
+        return await runs.start({ ...input, id })
+      } catch (err) {
+        registry.settled(id)
+        throw err
+      }
+    },
+    async finish (id, end) {
+      try {
+        return await runs.finish(id, end)
+      } finally {
+        registry.settled(id)
+      }
+    },
+    record: async (input) => await runs.record(input)
+  }
+  /** Per CLI, as the Python version's /status says it: installed, logged in, and how old the login is. */
+  const say = async (provider: 'claude' | 'codex', install: string, login: string): Promise<string> => {
+    if (!installedClis(config(), env)[provider]) return `not installed (${install})`
+    const userHome = (env['HOME'] ?? '') !== '' ? env['HOME'] as string : homedir()
+    const found = await findCliLogin(provider, { env, userHome })
+    if (found === null) return `installed, not logged in (run ${login})`
+    const at = found.file === null ? null : await stat(found.file).then((s) => s.mtimeMs, () => null)
+    return at === null ? `installed, logged in (${found.how})` : `installed, logged in ${loginAge(clock.now() - at)}`
+  }
+  app.decorate('runner', {
+    registry,
+    executor,
+    limiter,
+    runLog,
+    claims,
+    ready: async () => { await runner.ready() },
+    async providerStatus () {
+      const [claude, codex] = await Promise.all([
+        say('claude', 'npm install -g @anthropic-ai/claude-code', '`claude`'),
+        say('codex', 'npm install -g @openai/codex', '`codex login`')
+      ])
+      return { claude, codex }
+    }
+  } satisfies RunnerPart)
+  // The runs were stopped in the app's preClose (src/app.ts, stopRuns); this makes sure no child
+  // outlives the service.
+  app.addHook('onClose', async () => { await registry.killAll() })
+}
+
+/** "today", "1 day ago", "12 days ago": how old a login is. */
+export function loginAge (ms: number): string {
+  const days = Math.floor(Math.max(0, ms) / 86_400_000)
+  return days === 0 ? 'today' : days === 1 ? '1 day ago' : `${days} days ago`
+}
+
+export default fp(runnerPlugin, { name: 'runner', dependencies: ['settings', 'stores'] })
