@@ -27,7 +27,7 @@ test('deliveries acknowledged right before a SIGKILL are each processed exactly 
 
   // First life: the CLI is slow, so nothing can finish before the kill.
   const first = await startServiceChild(t, { ...env, FAKE_CLI_DELAY_MS: '2000', FAKE_CLI_RECORD_DIR: firstRuns })
-  const created = await call(first.url, 'POST', '/api/webhooks', { id: 'crash', title: 'Crash', mode: 'wake', prompt_template: 'Delivery number {{n}}', dedupe_header: 'X-Delivery' })
+  const created = await call(first.adminUrl, 'POST', '/api/webhooks', { id: 'crash', title: 'Crash', mode: 'wake', prompt_template: 'Delivery number {{n}}', dedupe_header: 'X-Delivery' })
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const hookHeaders = (n: number) => ({ authorization: `Bearer ${created.body.token as string}`, 'content-type': 'application/json', 'x-delivery': `d-${n}` })
   const answers = await Promise.all(Array.from({ length: DELIVERIES }, async (_, i) => await call(first.url, 'POST', '/hooks/crash', { n: i + 1 }, hookHeaders(i + 1))))
@@ -45,17 +45,17 @@ test('deliveries acknowledged right before a SIGKILL are each processed exactly 
     return [...new Map(runs.map((r) => [r.id, r])).values()].filter((r) => r.kind === 'webhook')
   }
   const interrupted = async () => (await finalRuns()).filter((r) => r.status === 'error:interrupted').length
-  const successes = async () => (await call(second.url, 'GET', '/api/runs?kind=webhook&limit=100')).body.runs.filter((r: { status: string }) => r.status === 'success')
+  const successes = async () => (await call(second.adminUrl, 'GET', '/api/runs?kind=webhook&limit=100')).body.runs.filter((r: { status: string }) => r.status === 'success')
   // A run record the kill interrupted may also belong to a delivery that had not reached its CLI yet
   // (recorded, its start not yet marked): that one is replayed as well. Wait until all is quiet.
-  const idle = async () => (await call(second.url, 'GET', '/api/runs/active')).body.runs.length === 0
+  const idle = async () => (await call(second.adminUrl, 'GET', '/api/runs/active')).body.runs.length === 0
   await waitFor(async () => (await successes()).length + await interrupted() >= DELIVERIES && await idle() ? true : undefined, 60_000, 'every delivery to run')
   await new Promise((resolve) => setTimeout(resolve, 1000))
   assert.ok(await idle())
   const cutOff = DELIVERIES - (await successes()).length
   assert.ok(cutOff <= await interrupted(), 'a delivery not run again was reported cut off')
   const hook = await waitFor(async () => {
-    const res = await call(second.url, 'GET', '/api/webhooks/crash')
+    const res = await call(second.adminUrl, 'GET', '/api/webhooks/crash')
     return res.body.hook.trigger_count >= DELIVERIES - cutOff ? res.body.hook : undefined
   }, 10_000, 'the trigger count')
   const duplicate = await call(second.url, 'POST', '/hooks/crash', { n: 1 }, hookHeaders(1))
@@ -94,11 +94,11 @@ test('at a graceful shutdown a cron_task delivery whose run had started is not r
   const secondRuns = await tempDir(t)
 
   const first = await startServiceChild(t, { ...env, FAKE_CLI_DELAY_MS: '1500', FAKE_CLI_RECORD_DIR: firstRuns })
-  const created = await call(first.url, 'POST', '/api/webhooks', { id: 'task', title: 'Task', mode: 'cron_task', task_folder: 'task', prompt_template: 'Job {{n}}', quiet_start: 0, quiet_end: 0, dependency: 'one-at-a-time' })
+  const created = await call(first.adminUrl, 'POST', '/api/webhooks', { id: 'task', title: 'Task', mode: 'cron_task', task_folder: 'task', prompt_template: 'Job {{n}}', quiet_start: 0, quiet_end: 0, dependency: 'one-at-a-time' })
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const headers = (n: number) => ({ authorization: `Bearer ${created.body.token as string}`, 'content-type': 'application/json', 'x-request-id': `job-${n}` })
   assert.equal((await call(first.url, 'POST', '/hooks/task', { n: 1 }, headers(1))).status, 202)
-  await waitFor(async () => (await call(first.url, 'GET', '/api/runs/active')).body.runs.length > 0 ? true : undefined, 20_000, 'the task to start')
+  await waitFor(async () => (await call(first.adminUrl, 'GET', '/api/runs/active')).body.runs.length > 0 ? true : undefined, 20_000, 'the task to start')
   assert.equal((await call(first.url, 'POST', '/hooks/task', { n: 2 }, headers(2))).status, 202)
   await waitFor(async () => (await readdir(firstRuns)).length > 0 ? true : undefined, 20_000, 'the first CLI to start')
   first.child.kill('SIGTERM')
@@ -106,7 +106,7 @@ test('at a graceful shutdown a cron_task delivery whose run had started is not r
 
   const second = await startServiceChild(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
   const done = await waitFor(async () => {
-    const runs = (await call(second.url, 'GET', '/api/runs?kind=webhook')).body.runs as Array<{ status: string }>
+    const runs = (await call(second.adminUrl, 'GET', '/api/runs?kind=webhook')).body.runs as Array<{ status: string }>
     return runs.some((r) => r.status === 'success') ? runs : undefined
   }, 30_000, 'the replayed task')
   await new Promise((resolve) => setTimeout(resolve, 500))
