@@ -28,7 +28,8 @@ async function orchestratorPlugin (app: FastifyInstance, opts: { version: string
     queueDepth: (chatId) => orchestrator.lanes.queueDepth(chatId),
     memoryPath: paths.memory,
     providerStatus: app.runner.providerStatus,
-    switchDefault: app.settings.switchDefault
+    switchDefault: app.settings.switchDefault,
+    timezone: app.settings.timezone
   })
   registerCommandTable(commands, {
     version: opts.version,

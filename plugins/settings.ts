@@ -81,7 +81,7 @@ async function settingsPlugin (app: FastifyInstance, opts: SettingsOptions): Pro
   async function updateConfig (patch: unknown): Promise<ConfigPatchPlan> {
     const run = configWrites.then(async () => {
       // The file is the user's: a hand edit since start is the base (kept, not written over), and a
-      // hand edit that is not JSON refuses the change instead of being replaced (ADR 0013).
+      // hand edit that is not JSON refuses the change instead of being replaced (ADR 0017).
       const onDisk = opts.configPath === undefined
         ? null
         : await readUserJson(opts.configPath, 'nothing was changed; fix the file first').catch((err: unknown) => {

@@ -19,7 +19,7 @@ declare module 'fastify' {
 
 /**
  * Opens the sessions and the run history. They close last (onClose runs in reverse order of
- * registration): everything that records into them has drained by then (ADR 0015).
+ * registration): everything that records into them has drained by then (ADR 0018).
  */
 async function storesPlugin (app: FastifyInstance): Promise<void> {
   const { paths, clock, logger, secrets } = app.settings

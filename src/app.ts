@@ -105,7 +105,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   // Route schemas compile on their first request, with Fastify's compilers and our Ajv options:
   // additionalProperties: false means it (an unknown field is a 400 naming it, not silently dropped).
   await app.register(schemaCompilersPlugin)
-  // The parts, in dependency order; they close in reverse (ADR 0015).
+  // The parts, in dependency order; they close in reverse (ADR 0018).
   await app.register(settingsPlugin, deps)
   await app.register(storesPlugin)
   await app.register(runnerPlugin, deps.executor !== undefined ? { executor: deps.executor } : {})
@@ -116,7 +116,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   })
   // The first step of a shutdown, while requests can still be answered (a chat request cut short gets
   // its 503), before Telegram's intake stops. It spans the runner, the orchestrator and the automation
-  // and its order matters, so it is written here once (ADR 0015): the claim gate shuts (from here no
+  // and its order matters, so it is written here once (ADR 0018): the claim gate shuts (from here no
   // CLI starts: work waiting in a queue or for a run slot stays unfinished in the inbox and is
   // replayed), the lanes pause, the automation loop stops and aborts its tasks, every CLI is stopped
   // as a shutdown (the chat is told why), then the runs get 3 s to record their end.

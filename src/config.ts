@@ -73,7 +73,7 @@ export async function loadConfig (opts: { home: string, env?: NodeJS.ProcessEnv,
   const path = configPath(opts.home)
   const then = opts.then ?? 'ductor left it as it is; fix it and start ductor again'
   // A file the user wrote that is not JSON is never replaced: the start stops with file, line and
-  // column (issue 16; ADR 0013) instead of moving it aside and generating new tokens.
+  // column (issue 16; ADR 0017) instead of moving it aside and generating new tokens.
   const read = await readUserJson(path, then)
   const raw = read.status === 'missing' ? {} : read.value
   if (!isPlainObject(raw)) {

@@ -32,7 +32,7 @@ export class DuctorError extends Error {
 /**
  * A file the user writes (`config.json`, `cron_jobs.json`, `webhooks.json`) that cannot be used as it
  * is: the service refuses to start (exit 2) with one line naming the file, line and column, and never
- * replaces the file (ADR 0013). Files only ductor writes are moved aside instead (SPEC §11).
+ * replaces the file (ADR 0017). Files only ductor writes are moved aside instead (SPEC §11).
  */
 export class UserFileError extends Error {
   readonly path: string

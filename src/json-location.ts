@@ -1,6 +1,6 @@
 /**
  * Where a JSON text stops being JSON, as line and column (1-based), for the one-line errors about a
- * file the user wrote (`config.json`, `cron_jobs.json`, `webhooks.json`; issue 16, ADR 0013).
+ * file the user wrote (`config.json`, `cron_jobs.json`, `webhooks.json`; issue 16, ADR 0017).
  * `JSON.parse` names a character offset for most mistakes and none for some (`tru`, a stray word),
  * so a small scanner finds the offset itself; the wording of the problem stays V8's.
  */

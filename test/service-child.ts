@@ -6,7 +6,7 @@ import { ROOT } from './helper.ts'
 
 const CHILD = fileURLToPath(new URL('./service-child-main.ts', import.meta.url))
 
-export interface ServiceChild { child: ChildProcess, url: string, /** The admin API's own listener. */ adminUrl: string, exited: Promise<number | null>, stderr: () => string }
+export interface ServiceChild { child: ChildProcess, url: string, /** The admin API's own listener (ADR 14). */ adminUrl: string, exited: Promise<number | null>, stderr: () => string }
 
 /**
  * The whole service in a child process on $DUCTOR_HOME (crash tests: SIGKILL it, start it again on
@@ -18,13 +18,9 @@ export async function startServiceChild (t: TestContext, env: NodeJS.ProcessEnv)
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d })
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
-  let adminUrl = ''
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url = '', adminUrl = ''] = await new Promise<string[]>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! })
-    lines.on('line', (line) => {
-      if (line.startsWith('admin ')) adminUrl = line.slice(6)
-      if (line.startsWith('url ')) resolve(line.slice(4))
-    })
+    lines.on('line', (line) => { if (line.startsWith('url ')) resolve(line.slice(4).split(' ')) })
     exited.then((code) => reject(new Error(`the service exited (${code}) before listening:\n${stderr.slice(-3000)}`)), () => {})
   })
   return { child, url, adminUrl, exited, stderr: () => stderr }

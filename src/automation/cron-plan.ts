@@ -71,7 +71,7 @@ function checkSchedule (schedule: unknown): { expr: CronExpression } | { problem
     return { problem: `schedule "${text}" must have exactly 5 fields: minute hour day-of-month month day-of-week` }
   } else if (/h/i.test(text.replace(/\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)\b/gi, ''))) {
     // cron-parser reads `H` as a random value chosen anew at every parse, so the job would move at
-    // every restart: refused (ADR 0013). A fixed minute does the same job.
+    // every restart: refused (ADR 0017). A fixed minute does the same job.
     return { problem: `schedule "${text}": H (a hashed/random value) is not supported; write a fixed value instead, e.g. "17 * * * *"` }
   }
   try {

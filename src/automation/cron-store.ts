@@ -27,7 +27,7 @@ import { canonicalTimezone, isValidTimezone } from './tz.ts'
  * file is fixed the store refuses changes through the API (`conflict`) instead of overwriting the
  * user's text; run results are then kept in memory only. At startup `load()` refuses a file that
  * is not JSON or not `{ "jobs": [...] }` with a UserFileError naming file, line and column (exit 2):
- * the user's file is never moved aside (ADR 0013). A file that disappears keeps the last jobs in memory (delete-to-clear is
+ * the user's file is never moved aside (ADR 0017). A file that disappears keeps the last jobs in memory (delete-to-clear is
  * not a thing: write `{"jobs": []}`); the next change recreates it.
  */
 
@@ -279,7 +279,7 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
           return { status: 'ok', count: parsed.jobs.length }
         }
         // cron_jobs.json is the user's file: never moved aside or replaced. The start stops with the
-        // file, line and column (issue 16, ADR 0013); the jobs come back when the file is fixed.
+        // file, line and column (issue 16, ADR 0017); the jobs come back when the file is fixed.
         const syntax = jsonProblem(snap.text)
         const then = 'ductor left it as it is; fix it and start ductor again'
         throw new UserFileError(path, syntax !== null ? `${describeJsonProblem(path, syntax)}; ${then}` : `${path}: ${parsed.problem}; ${then}`)

@@ -92,7 +92,7 @@ function pickAnswers (opts: InitOptions): InitOptions {
 
 async function currentConfig (home: string): Promise<Config> {
   const reading = await readConfigReadOnly(home, {})
-  // A config.json that cannot be used: exit 2 and nothing written (ADR 0013).
+  // A config.json that cannot be used: exit 2 and nothing written (ADR 0017).
   if (reading.status === 'invalid') throw new UserFileError(reading.path, reading.message)
   return reading.config
 }

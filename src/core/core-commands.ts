@@ -20,6 +20,24 @@ export interface CoreCommandDeps {
    * environment variable that sets the model at the next start), or null.
    */
   switchDefault: (next: { provider: ProviderName, model: string, reasoning_effort?: ReasoningEffort }) => Promise<string | null>
+  /** The user's time zone (`user_timezone` → $TZ → host → UTC) for the times /status shows. */
+  timezone?: () => string
+}
+
+/** "1 message", "2 messages", "1,234 tokens". */
+export function plural (n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
+}
+
+/** An ISO time as "3 Dec 2026, 10:15:42" in `zone`; the text as it is when it is no time. */
+export function localTime (iso: string, zone: string): string {
+  const t = Date.parse(iso)
+  if (Number.isNaN(t)) return iso
+  try {
+    return new Intl.DateTimeFormat('en-GB', { timeZone: zone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(t)
+  } catch {
+    return new Date(t).toISOString()
+  }
 }
 
 const LABEL: Record<ProviderName, string> = { claude: 'Claude Code', codex: 'Codex' }
@@ -53,22 +71,6 @@ export function registerCoreCommands (registry: CommandRegistry, deps: CoreComma
     handler: async ({ chatId, args }) => await modelCommand(deps, chatId, args)
   })
   registry.register({
-    // Answered by ductor wherever it arrives (`ductor chat "/help"`, the admin API); Telegram's own
-    // /help (its menu with the panels) answers there first. Never sent to the model.
-    name: 'help',
-    description: 'what I can do',
-    quick: true,
-    listed: false,
-    handler: () => {
-      const lines = registry.list().filter((c) => c.listed === true).map((c) => `/${c.name} — ${c.description}`)
-      return {
-        text: ['**Commands**', ...lines, '/stop — stop the running reply and drop the queue', '/help — this list', '',
-          'Anything else is a message for the assistant. `@sonnet your question` answers one message with another model.',
-          'In Telegram there are also /cron, /showfiles, /diagnose, /info, /restart and /upgrade.'].join('\n')
-      }
-    }
-  })
-  registry.register({
     name: 'memory',
     description: 'show what I remember about you',
     quick: true,
@@ -89,8 +91,13 @@ async function statusReply (deps: CoreCommandDeps, chatId: string): Promise<Comm
   const auth = await deps.providerStatus()
   const lines = [`*${LABEL[provider]}* · \`${model}\``]
   if (bucket !== undefined && bucket.session_id !== '') {
-    lines.push(`Session: \`${bucket.session_id.slice(0, 8)}…\`, ${bucket.message_count} messages, ${bucket.total_tokens.toLocaleString('en-US')} tokens, $${bucket.total_cost_usd.toFixed(4)}`)
-    if (entry !== undefined) lines.push(`Started ${entry.created_at}, last active ${entry.last_active}`)
+    lines.push(`Session: \`${bucket.session_id.slice(0, 8)}…\`, ${plural(bucket.message_count, 'message')}, ${plural(bucket.total_tokens, 'token')}, $${bucket.total_cost_usd.toFixed(4)}`)
+    if (entry !== undefined) {
+      // The session's own start (its bucket's, so /new starts a new one); older buckets have none.
+      const started = typeof bucket['started_at'] === 'string' ? bucket['started_at'] : entry.created_at
+      const zone = deps.timezone?.() ?? 'UTC'
+      lines.push(`Started ${localTime(started, zone)}, last active ${localTime(entry.last_active, zone)} (${zone})`)
+    }
   } else {
     lines.push('No session yet: the next message starts one.')
   }

@@ -174,7 +174,11 @@ export async function createSessionStore (opts: SessionStoreOptions): Promise<Se
       // The entry is only missing when it was deleted while the run was going on.
       const entry = sessions.get(key) ?? create(key, provider, result.model ?? '')
       const b = bucket(entry, provider)
-      if (typeof result.sessionId === 'string' && result.sessionId !== '') b.session_id = result.sessionId
+      if (typeof result.sessionId === 'string' && result.sessionId !== '') {
+        // A new session (the first, after /new, or after a reset) starts now; kept in its bucket.
+        if (b.session_id !== result.sessionId) b['started_at'] = nowIso()
+        b.session_id = result.sessionId
+      }
       b.message_count += 1
       b.total_cost_usd = Math.round((b.total_cost_usd + nonNegative(result.costUsd)) * 1e6) / 1e6
       b.total_tokens += Math.trunc(nonNegative(result.tokens))

@@ -55,7 +55,7 @@ export async function createWebhooks (opts: WebhooksOptions): Promise<Webhooks> 
   let ownWrites = 0
   const guardWrite = async (write: () => Promise<void>): Promise<void> => {
     // A hand edit not picked up yet that does not parse is the user's text in progress: refuse to
-    // write over it (the change is refused, the file stays as the user left it; ADR 0013).
+    // write over it (the change is refused, the file stays as the user left it; ADR 0017).
     if (ownWrites === 0 && identity() !== seen && identity() !== 'missing') {
       const text = await readFile(opts.path, 'utf8').catch(() => null)
       const problem = text === null ? null : jsonProblem(text)

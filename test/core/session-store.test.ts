@@ -63,7 +63,7 @@ test('first message creates the chat, the next one resumes the session the CLI r
       model: 'opus',
       created_at: '2025-03-01T10:00:00.000Z',
       last_active: '2025-03-01T10:00:00.000Z',
-      provider_sessions: { claude: { session_id: 'sess-1', message_count: 1, total_cost_usd: 0.02, total_tokens: 1500 } }
+      provider_sessions: { claude: { session_id: 'sess-1', message_count: 1, total_cost_usd: 0.02, total_tokens: 1500, started_at: '2025-03-01T10:00:00.000Z' } }
     }
   })
   const again = await open(path)

@@ -46,8 +46,8 @@ test('a run the service was killed under is error:interrupted after the restart;
   t.after(() => { for (const pid of orphans) { try { process.kill(pid, 'SIGKILL') } catch {} } })
 
   const first = await startServiceChild(t, env)
-  call(first.url, 'POST', '/api/chats/5/messages', { text: 'never ends [[hang]]' }).catch(() => {})
-  const run = await waitFor(async () => (await call(first.url, 'GET', '/api/runs/active')).body.runs[0] as { id: string } | undefined, 30_000, 'the run')
+  call(first.adminUrl, 'POST', '/api/chats/5/messages', { text: 'never ends [[hang]]' }).catch(() => {})
+  const run = await waitFor(async () => (await call(first.adminUrl, 'GET', '/api/runs/active')).body.runs[0] as { id: string } | undefined, 30_000, 'the run')
   const file = await waitFor(async () => (await readdir(records))[0], 30_000, 'the CLI')
   orphans.push(await waitFor(async () => {
     try { return JSON.parse(await readFile(join(records, file), 'utf8')).pid as number } catch { return undefined }
@@ -56,10 +56,10 @@ test('a run the service was killed under is error:interrupted after the restart;
   await first.exited
 
   const second = await startServiceChild(t, env)
-  assert.deepEqual((await call(second.url, 'GET', '/api/runs/active')).body.runs, [])
-  const listed = (await call(second.url, 'GET', '/api/runs')).body.runs as Array<{ id: string, status: string }>
+  assert.deepEqual((await call(second.adminUrl, 'GET', '/api/runs/active')).body.runs, [])
+  const listed = (await call(second.adminUrl, 'GET', '/api/runs')).body.runs as Array<{ id: string, status: string }>
   assert.equal(listed.find((r) => r.id === run.id)?.status, 'error:interrupted')
-  const del = await call(second.url, 'DELETE', `/api/runs/${run.id}`)
+  const del = await call(second.adminUrl, 'DELETE', `/api/runs/${run.id}`)
   assert.equal(del.status, 409)
   assert.match(del.body.message, /error:interrupted/)
   second.child.kill('SIGTERM')

@@ -1,6 +1,7 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { ADMIN_TOKEN } from '../helper.ts'
+import { localTime } from '../../src/core/core-commands.ts'
 import type { StoredMessage } from '../fakes/bot-api/server.ts'
 import { cleanups, startBot, until, type BotHarness } from './helpers.ts'
 
@@ -101,5 +102,35 @@ describe('the command table', () => {
       assert.match(answer.reply, pattern, text)
     }
     assert.equal(bot.app.stores.runs.list().filter((r) => r.chat_id === chatId).length, 0)
+  })
+  test('/status: the session\'s own start (a new one after /new), "1 message", times in user_timezone', async () => {
+    const chat = 114
+    const zone = 'Asia/Kathmandu'
+    bot.app.settings.applyConfig({ ...bot.app.settings.config(), user_timezone: zone })
+    const statusText = async (): Promise<string> => {
+      const before = bot.messages(chat).length
+      await bot.say('/status', { chatId: chat, from: chat })
+      const m = await bot.waitMessage((x) => bot.messages(chat).indexOf(x) >= before && /^Claude Code|Codex/.test(x.text) && /Started/.test(x.text), 'the status', chat)
+      return m.text
+    }
+    const bucket = (): { started_at?: string } => (bot.app.stores.sessions.get(String(chat))?.provider_sessions['claude'] ?? {}) as { started_at?: string }
+    await bot.say('hello [[reply:one]]', { chatId: chat, from: chat })
+    await bot.waitMessage((m) => m.text === 'one', 'the first answer', chat)
+    const first = await statusText()
+    assert.match(first, /Session: .*, 1 message, /)
+    const firstStart = bucket().started_at ?? ''
+    assert.match(first, new RegExp(`Started ${localTime(firstStart, zone)}, last active .* \\(Asia/Kathmandu\\)`))
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    await bot.say('/new', { chatId: chat, from: chat })
+    await bot.waitMessage((m) => /Fresh .* session|Starting fresh/.test(m.text), 'the new session', chat)
+    await bot.say('again [[reply:two]]', { chatId: chat, from: chat })
+    await bot.waitMessage((m) => m.text === 'two', 'the second answer', chat)
+    const second = await statusText()
+    const secondStart = bucket().started_at ?? ''
+    assert.ok(Date.parse(secondStart) > Date.parse(firstStart), 'the new session has its own start')
+    assert.match(second, new RegExp(`Started ${localTime(secondStart, zone)},`))
+    const chatStart = bot.app.stores.sessions.get(String(chat))?.created_at ?? ''
+    assert.ok(!second.includes(`Started ${localTime(chatStart, zone)},`), 'it shows the chat\'s first start')
+    assert.match(second, /, 1 message, /)
   })
 })
