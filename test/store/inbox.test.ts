@@ -172,7 +172,7 @@ test('claims: an entry whose run started is never replayed; one still waiting wh
   await first.accept('webhook', 'command', {})
   await new Promise((resolve) => setTimeout(resolve, 30))
   await gate.shut()
-  await first.stop(300)
+  await first.stop(2000)
   await first.close()
   assert.ok(refusal instanceof ClaimRefused && refusal.reason === 'shutdown' && refusal.replayed, String(refusal))
 
