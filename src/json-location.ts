@@ -7,6 +7,7 @@
 
 import { readFile } from 'node:fs/promises'
 import { UserFileError } from './errors.ts'
+import { removeOrphanTemps } from './atomic-json.ts'
 
 export interface JsonProblem {
   line: number
@@ -140,6 +141,8 @@ export type UserJsonRead =
  * naming the file, line and column, ending with what happens next (`then`). The file is never touched.
  */
 export async function readUserJson (path: string, then = 'ductor left it as it is; fix it and start ductor again'): Promise<UserJsonRead> {
+  // Temp files of a writer killed mid-write (the file itself is whole: writes are atomic).
+  await removeOrphanTemps(path)
   let text: string
   try {
     text = await readFile(path, 'utf8')

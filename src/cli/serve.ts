@@ -61,7 +61,7 @@ async function supervise (): Promise<never> {
 async function endChildClis (): Promise<void> {
   try {
     const { resolveHome, homePaths } = await import('../home/paths.ts')
-    const { killRecordedGroups } = await import('../providers/cli-groups.ts')
+    const { killRecordedGroups } = await import('../store/cli-groups.ts')
     const { join } = await import('node:path')
     const killed = await killRecordedGroups(join(homePaths(resolveHome(process.env)).state, 'cli-groups.jsonl'))
     if (killed > 0) process.stderr.write(`ductor: ended ${killed} CLI process(es) the service left running\n`)

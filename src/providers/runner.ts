@@ -16,9 +16,17 @@ import type { CliEvent, CliResult, ProviderName } from './events.ts'
 import { classifyExit, type RunOutcomeKind, type RunStatus, type StopReason } from './outcome.ts'
 import { groupHasLiveMembers, signalGroup } from './process-group.ts'
 import type { ProcessRegistry } from './process-registry.ts'
-import type { CliGroups } from './cli-groups.ts'
 import type { StreamParser, StreamParserOptions } from './stream-parser.ts'
 import { createTail } from './tail-buffer.ts'
+
+/** The durable list of CLI process groups, so a later life can end the ones this one leaves. */
+export interface CliGroups {
+  /** Records the group led by `pid`; resolves once the record is on disk (synced). */
+  add: (pid: number) => Promise<void>
+  /** The group is gone (reaped by the runner). */
+  remove: (pid: number) => void
+  close: () => Promise<void>
+}
 
 export interface RunSpec {
   runId: string
@@ -84,7 +92,7 @@ export interface RunnerOptions {
   /** How long to wait for stdout to close after the group is gone; default 2000 ms. */
   drainMs?: number
   /**
-   * The durable list of CLI process groups (src/providers/cli-groups.ts). With it, each CLI starts
+   * The durable list of CLI process groups (src/store/cli-groups.ts implements it). With it, each CLI starts
    * behind a gate: a `sh` that waits for one line on its stdin, then execs the CLI (same pid, same
    * group). The group is recorded, and synced, before the line is written; a service killed in
    * between closes the pipe and the gate exits without starting the CLI. So no CLI ever runs

@@ -42,8 +42,12 @@ test('hand edits of webhooks.json are picked up without a restart; a half-writte
   await writeFile(paths.webhooks, '{"hooks": [{"id": "manu')
   assert.equal((await post('manual', '{}', { authorization: `Bearer ${token}` })).statusCode, 202, 'the last good hooks stay in use')
   await idle()
+  assert.equal(await readFile(paths.webhooks, 'utf8'), '{"hooks": [{"id": "manu', 'a half-written hand edit is never written over (ADR 17)')
+  await writeFile(paths.webhooks, JSON.stringify(file, null, 2)) // the user finishes the edit
+  assert.equal((await post('manual', '{}', { authorization: `Bearer ${token}` })).statusCode, 202)
+  await idle()
   const kept = JSON.parse(await readFile(paths.webhooks, 'utf8'))
-  assert.equal(kept.hooks[0].trigger_count, 2, 'both deliveries were counted')
+  assert.equal(kept.hooks[0].trigger_count, 1, 'the delivery after the fix is counted in the fixed file')
   assert.equal(kept.hooks[0].some_field_of_mine, 1, 'fields the service does not know are kept')
 })
 

@@ -15,16 +15,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../logger-types.ts'
-import { openAppendLog, type AppendLog } from '../store/append-log.ts'
+import { openAppendLog, type AppendLog } from './append-log.ts'
+import type { CliGroups } from '../providers/runner.ts'
 import { writeFileAtomic } from '../atomic-json.ts'
 
-export interface CliGroups {
-  /** Records the group led by `pid`; resolves once the record is on disk (synced). */
-  add: (pid: number) => Promise<void>
-  /** The group is gone (reaped by the runner). */
-  remove: (pid: number) => void
-  close: () => Promise<void>
-}
+export type { CliGroups }
 
 interface GroupRecord { pid: number, start: string, boot: string }
 
