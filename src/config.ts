@@ -9,6 +9,7 @@ import { readUserJson } from './json-location.ts'
 import { UserFileError } from './errors.ts'
 import type { Logger } from './logger-types.ts'
 import { CLAUDE_MODELS, CODEX_MODELS, modelChoices, providerOfModel } from './models.ts'
+import { editDistance } from './edit-distance.ts'
 
 export { ConfigSchema, type Config } from './config-schema.ts'
 
@@ -140,18 +141,6 @@ export function nearestKey (key: string, known: string[], prefix = ''): string |
   }
   if (best === null || bestDistance > Math.max(2, Math.floor(key.length / 3))) return null
   return prefix + best
-}
-
-function editDistance (a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    prev = cur
-  }
-  return prev[b.length] ?? 0
 }
 
 /** Fills every missing key with its default; unknown keys stay. Does not validate. */

@@ -14,6 +14,7 @@ import { stopCommand, restartCommand, uninstallCommand, resetCommand } from './l
 import { needsSetup } from './init.ts'
 import { withoutPackageBins } from '../providers/resolve-binary.ts'
 import { packageRoot } from '../ops/service-spec.ts'
+import { editDistance } from '../edit-distance.ts'
 
 /** A bare `ductor` in a terminal on a home without a bot token starts the setup wizard (then serves). */
 async function wantsWizard (): Promise<boolean> {
@@ -53,19 +54,6 @@ export function buildCli (): Command {
   return program
 }
 
-/** Edit distance of two short words (for "did you mean"). */
-function distance (a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i]
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    row = next
-  }
-  return row[b.length] ?? 0
-}
-
 /**
  * `ductor foo`: serve is the default command, so commander would answer "too many arguments for
  * 'serve'". A first word that is no command is named as such, with the nearest command.
@@ -74,7 +62,7 @@ export function unknownCommandMessage (program: Command, word: string): string |
   if (word.startsWith('-')) return null
   const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()])
   if (names.includes(word) || word === 'help') return null
-  const [nearest] = names.map((name) => ({ name, d: distance(word.toLowerCase(), name) })).sort((a, b) => a.d - b.d)
+  const [nearest] = names.map((name) => ({ name, d: editDistance(word.toLowerCase(), name) })).sort((a, b) => a.d - b.d)
   const close = nearest !== undefined && (nearest.d <= 2 || nearest.name.startsWith(word.toLowerCase()) || word.toLowerCase().startsWith(nearest.name))
   return `unknown command '${word}'${close ? ` (did you mean 'ductor ${nearest.name}'?)` : ''}; the commands are: ${names.join(', ')} (ductor --help)`
 }

@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../logger-types.ts'
 import { openAppendLog, type AppendLog } from './append-log.ts'
 import type { CliGroups } from '../providers/runner.ts'
+import { readStat } from '../providers/process-group.ts'
 import { writeFileAtomic } from '../atomic-json.ts'
 
 export type { CliGroups }
@@ -29,18 +30,6 @@ function bootId (): string {
   } catch {
     return ''
   }
-}
-
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or null when gone. */
-export function processStart (pid: number | string): { start: string, pgid: number, state: string } | null {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    return null
-  }
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-  return { state: fields[0] ?? '', pgid: Number(fields[2]), start: fields[19] ?? '' }
 }
 
 function readRecords (path: string): GroupRecord[] {
@@ -80,11 +69,11 @@ function membersOf (records: GroupRecord[]): Array<{ pid: number, pgid: number }
   for (const entry of entries) {
     const code = entry.charCodeAt(0)
     if (code < 48 || code > 57) continue
-    const stat = processStart(entry)
+    const stat = readStat(entry)
     if (stat === null || stat.state === 'Z' || stat.state === 'X') continue
     const rec = wanted.get(stat.pgid)
     if (rec === undefined) continue
-    const leader = processStart(rec.pid)
+    const leader = readStat(rec.pid)
     // The leader's pid now belongs to another process: that group is not ours.
     if (leader !== null && leader.start !== rec.start) continue
     if (BigInt(stat.start || '0') < BigInt(rec.start || '0')) continue
@@ -120,7 +109,7 @@ export async function openCliGroups (path: string, logger?: Logger): Promise<Cli
   const boot = bootId()
   return {
     async add (pid) {
-      const stat = processStart(pid)
+      const stat = readStat(pid)
       if (stat === null) return // gone already, or no /proc: nothing to find later
       await log.append(Buffer.from(JSON.stringify({ pid, start: stat.start, boot }) + '\n'), { durable: true })
     },
