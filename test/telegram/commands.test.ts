@@ -71,6 +71,14 @@ describe('the command table', () => {
     assert.equal(runsOf(chat), 1, 'that one ran the CLI')
   })
 
+  test('in a group, a command after the bot\'s mention is a command too, never a prompt', async () => {
+    const group = -100113
+    for (const text of ['@ductor_test_bot /help', '@ductor_test_bot /status', '@ductor_test_bot /stop']) await bot.say(text, { chatId: group, from: 111 })
+    await until(() => bot.messages(group).length >= 3, 'three answers in the group')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(runsOf(group), 0, 'a command in a group started a CLI run')
+  })
+
   test('the admin API (and so `ductor chat`) answers every ductor command from the same table, without a run', async () => {
     const chatId = 'api_commands'
     const adminUrl = await bot.app.listenAdmin({ host: '127.0.0.1', port: 0 })
