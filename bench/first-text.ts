@@ -6,9 +6,13 @@
 // API; Bot API calls per reply against messages + ceil(duration / edit interval) + 2; 429s; and
 // whether each chat ends holding exactly the final reply.
 // Baseline: a bare sendMessage round trip through grammY to the same fake server.
+// Also (issue 22): the final text after the CLI's result, over short replies run one after another,
+// each in a fresh chat: from the fake CLI's own timestamp just before it writes its result line
+// (FAKE_CLI_ENDED, as test/telegram/replies.test.ts does) to the fake Bot API receiving the edit or
+// message carrying the final text; next to sendMessage round trips taken between those runs.
 // Run alone: node --import tsx bench/first-text.ts
 import { spawn } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Api } from 'grammy'
 import { createFakeBin } from '../test/fakes/fake-bin.ts'
@@ -24,12 +28,16 @@ import { createHtmlSplitter } from '../src/telegram/format/split.ts'
 import { htmlToText } from '../src/telegram/format/html.ts'
 import { claudeTranscript } from './lib/transcript.ts'
 import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
-import { median, quantile } from './lib/stats.ts'
+import { fmt, median, quantile } from './lib/stats.ts'
 
 const CHATS = 10
 const DELTAS = 60
 const DELAY_MS = 50
 const BASELINE_CALLS = 30
+/** Final-text runs (one after another, a fresh chat each): short replies, ~0.3 s a run. */
+const FINAL_RUNS = 40
+const FINAL_DELTAS = 12
+const FINAL_DELAY_MS = 10
 
 const now = (): number => performance.timeOrigin + performance.now()
 
@@ -68,6 +76,29 @@ async function reply (fake: FakeBotApi, api: Api, claude: string, chatId: number
     rate429: calls.filter((c) => c.errorCode === 429).length,
     exact: shown.replace(/\s+/g, '') === expected.replace(/\s+/g, '')
   }
+}
+
+/**
+ * One short reply in a fresh chat: ms from the fake CLI's timestamp just before its result line
+ * (Date.now() in the CLI, whole ms) to the fake Bot API's record of the first accepted
+ * sendMessage/editMessageText holding the reply's last words. The editor gets each event as it is
+ * parsed, so the final update starts on the result event, as in the service.
+ */
+async function finalAfterResult (fake: FakeBotApi, api: Api, claude: string, chatId: number, transcriptPath: string, lastWords: string, endedPath: string): Promise<number> {
+  const editor = createStreamEditor({ api: streamApiFromGrammy(api), chatId })
+  const parser = createClaudeStreamParser({ onEvent: (event) => { editor.push(event) } })
+  const child = spawn(claude, ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', '--', 'hi'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, IS_SANDBOX: '1', FAKE_CLI_TRANSCRIPT: transcriptPath, FAKE_CLI_DELAY_MS: String(FINAL_DELAY_MS), FAKE_CLI_ENDED: endedPath }
+  })
+  child.stdout.on('data', (chunk: Buffer) => { parser.write(chunk) })
+  await new Promise((resolve) => child.once('close', resolve))
+  parser.end()
+  await editor.finish()
+  const endedAt = Number((await readFile(endedPath, 'utf8')).trim())
+  const shown = fake.calls.find((c) => c.ok && Number(c.params['chat_id']) === chatId &&
+    (c.method === 'sendMessage' || c.method === 'editMessageText') && String(c.params['text']).includes(lastWords))
+  return (shown?.at ?? NaN) - endedAt
 }
 
 const PARAGRAPH = 'Some **bold** words, a `code span`, and a [link](https://example.com/docs) in a sentence that goes on. '
@@ -113,6 +144,10 @@ export async function benchFirstText (): Promise<BenchResult> {
     rows: costs.map((c) => [c.kb, c.perEditMs, c.edits, c.totalMs])
   })
   const fake = createFakeBotApi({ now, rateLimits: telegramLikeLimits })
+  // Its own fake Bot API for the final-text row, stamping calls with Date.now: the fake CLI's clock
+  // for FAKE_CLI_ENDED.
+  const finalFake = createFakeBotApi({ now: Date.now, rateLimits: telegramLikeLimits })
+  await finalFake.start()
   await fake.start()
   const bin = await createFakeBin()
   try {
@@ -128,6 +163,28 @@ export async function benchFirstText (): Promise<BenchResult> {
     const transcriptPath = join(bin.dir, 'bench-transcript.jsonl')
     await writeFile(transcriptPath, lines)
     const replies = await Promise.all(Array.from({ length: CHATS }, (_, i) => reply(fake, api, bin.claude, 1000 + i, transcriptPath)))
+    // Final text after the CLI's result: short replies one after another, a fresh chat each (so
+    // Telegram's per-chat pace is not what is measured), a sendMessage round trip before each.
+    const short = claudeTranscript(FINAL_DELTAS, FINAL_DELAY_MS)
+    const shortPath = join(bin.dir, 'bench-final.jsonl')
+    await writeFile(shortPath, short.lines)
+    const lastWords = `word${FINAL_DELTAS - 1} and`
+    const finalApi = new Api(finalFake.token, { apiRoot: finalFake.apiRoot })
+    const finals: number[] = []
+    const finalRtts: number[] = []
+    const finalStart = now()
+    for (let i = 0; i < FINAL_RUNS; i++) {
+      const t = now()
+      await finalApi.sendMessage(950_000 + i, 'baseline')
+      finalRtts.push(now() - t)
+      finals.push(await finalAfterResult(finalFake, finalApi, bin.claude, 3000 + i, shortPath, lastWords, join(bin.dir, `ended-${i}`)))
+    }
+    const finalSeconds = (now() - finalStart) / 1000
+    const missing = finals.filter((ms) => Number.isNaN(ms)).length
+    const finalMedian = median(finals.filter((ms) => !Number.isNaN(ms)))
+    const finalP99 = quantile(finals.filter((ms) => !Number.isNaN(ms)), 0.99)
+    const finalRtt = median(finalRtts)
+    progress(`final text after the CLI's result: median ${finalMedian.toFixed(1)} ms, p99 ${finalP99.toFixed(1)} ms over ${FINAL_RUNS} runs (${missing} missing); sendMessage round trip median ${finalRtt.toFixed(2)} ms, p99 ${quantile(finalRtts, 0.99).toFixed(2)} ms; ${finalSeconds.toFixed(1)} s`)
     const first = median(replies.map((r) => r.firstTextMs))
     const rtt = median(rtts)
     const over = replies.filter((r) => r.calls > r.bound).length
@@ -143,6 +200,16 @@ export async function benchFirstText (): Promise<BenchResult> {
       ok: first <= 150,
       baseline: { label: 'bare sendMessage round trip', value: rtt },
       ratio: first / rtt
+    }, {
+      id: 'P3',
+      what: `final text after the CLI's result (median; p99 ${fmt(finalP99)} ms; ${FINAL_RUNS} runs, whole ms)`,
+      value: finalMedian,
+      unit: 'ms',
+      target: '≤ 100 ms (issue 22), p99',
+      ok: missing === 0 && finalP99 <= 100,
+      baseline: { label: `bare sendMessage round trip (p99 ${fmt(quantile(finalRtts, 0.99))} ms)`, value: finalRtt },
+      ratio: finalMedian / finalRtt,
+      note: `${missing} runs without the final text`
     }, {
       id: 'P3',
       what: 'Bot API calls per reply (median) vs bound',
@@ -163,6 +230,7 @@ export async function benchFirstText (): Promise<BenchResult> {
     })
   } finally {
     await fake.close()
+    await finalFake.close()
     await bin.cleanup()
   }
   return result

@@ -12,7 +12,7 @@ interface Bench { file: string, what: string, timeoutMs: number }
 
 const BENCHES: Bench[] = [
   { file: 'parsers.ts', what: 'P6 stream parsers', timeoutMs: 90_000 },
-  { file: 'first-text.ts', what: 'P3 first visible text', timeoutMs: 60_000 },
+  { file: 'first-text.ts', what: 'P3 first visible text', timeoutMs: 90_000 },
   { file: 'idle.ts', what: 'P4 idle service', timeoutMs: 90_000 },
   { file: 'cron.ts', what: 'P7 cron jobs', timeoutMs: 150_000 },
   { file: 'chats.ts', what: 'P5 chats streaming', timeoutMs: 150_000 },
