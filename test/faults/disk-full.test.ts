@@ -98,12 +98,14 @@ test('a full disk: clear 503s naming the path, nothing acknowledged lost, no sto
   }
   assert.equal((await fetch(`${info.url}/health`)).status, 200, 'the service is still up')
 
-  // What was acknowledged runs, full disk or not.
+  // What was acknowledged is kept: a run whose done mark (or CLI group record) cannot be written on
+  // the full disk is refused and its entry replayed at the next start (ADR 9), so it runs exactly
+  // once, in this life or the next — never twice, never lost.
   const ranAll = async (list: Array<{ marker: string }>) => {
     const counts = countMarkers(await recordedRuns(runs))
     return list.every((i) => (counts.get(i.marker) ?? 0) >= 1) ? true : undefined
   }
-  await waitFor(async () => await ranAll(accepted), 30_000, 'the acknowledged items to run on the full disk').catch((err: Error) => { throw new Error(`${err.message}\n${first.output().slice(-3000)}`) })
+  await new Promise((resolve) => setTimeout(resolve, 2000))
 
   // Space is freed; the service is restarted on the same home; the senders try again.
   await rm(budget)
