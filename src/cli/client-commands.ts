@@ -13,14 +13,15 @@ interface Run { id: string, kind: string, ref: string | null, chat_id: string | 
 export interface RunDetail extends Run { provider: string | null, model: string | null, error: string | null, reply: string | null }
 
 /** One run in words, then its reply (or its error text): what `runs show` and `cron run --wait` print. */
-export function describeRun (run: RunDetail): string {
+export function describeRun (run: RunDetail, zone: string): string {
+  const at = (iso: string | null): string | null => iso === null ? null : `${localTime(iso, zone) ?? iso} (${zone})`
   const head = details([
     ['run', run.id],
     ['kind', `${run.kind}${run.ref === null ? '' : ` ${run.ref}`}${run.chat_id === null ? '' : ` (chat ${String(run.chat_id)})`}`],
     ['status', run.status],
     ['provider', [run.provider, run.model].filter((v) => v !== null).join(' ') || null],
-    ['started', run.started_at],
-    ['ended', run.ended_at],
+    ['started', at(run.started_at)],
+    ['ended', at(run.ended_at)],
     ['cost $', formatUsd(run.cost_usd)],
     ['tokens', run.tokens],
     ['error', run.error]
@@ -47,10 +48,11 @@ export function runsCommand (): Command {
     .argument('<id>', 'the run\'s id (the last column of ductor runs)')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const run = await fetchRun(await connectApi(), id)
+      const api = await connectApi()
+      const run = await fetchRun(api, id)
       if (run === null) throw new Error(`no run ${id}; list the runs with: ductor runs`)
       if (opts.json === true) return printJson(run)
-      process.stdout.write(describeRun(run))
+      process.stdout.write(describeRun(run, await userZone(api)))
     })
   return runs
     .description('show the run history (chat, cron, webhook, heartbeat runs)')

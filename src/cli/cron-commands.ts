@@ -194,7 +194,8 @@ export function cronCommand (): Command {
         return
       }
       const run = await waitForRun(api, id, started.run_id)
-      printResult(opts, run, () => `Cron job ${id} finished: ${run.status} (run ${run.id})\n${describeRun(run)}`)
+      const zone = opts['json'] === true ? 'UTC' : await userZone(api)
+      printResult(opts, run, () => `Cron job ${id} finished: ${run.status} (run ${run.id})\n${describeRun(run, zone)}`)
       if (run.status !== 'success') process.exitCode = 1
     })
 

@@ -12,7 +12,7 @@ const ADMIN = 'run-results-admin-token-0123456789abcdef'
  * GET /api/runs/:id), and a job runs at any hour unless its own or the cron-wide window says not.
  */
 test('cron run --wait prints the reply; runs show and GET /api/runs/:id keep it, bounded and masked; quiet hours are none by default', async (t) => {
-  const { home, env, stop } = await startService(t, { DUCTOR_ADMIN_TOKEN: ADMIN })
+  const { home, env, stop } = await startService(t, { DUCTOR_ADMIN_TOKEN: ADMIN, DUCTOR_USER_TIMEZONE: 'Asia/Tokyo' })
   const info = await readServiceInfo(join(home, 'state'))
   const api = async (path: string): Promise<{ status: number, body: Record<string, unknown> }> => {
     const res = await fetch(`${info!.admin_url ?? ''}/api${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })
@@ -35,6 +35,10 @@ test('cron run --wait prints the reply; runs show and GET /api/runs/:id keep it,
   assert.equal(shown.code, 0, shown.stderr)
   assert.match(shown.stdout, /status\s+success/)
   assert.match(shown.stdout, /kind\s+cron wake/)
+  // Times in the user's zone, named, as in every list (issue 16 item 12).
+  const started = /started\s+(\d{4}-\d\d-\d\d \d\d):\d\d:\d\d \(Asia\/Tokyo\)/.exec(shown.stdout)
+  const tokyoHour = (ms: number): string => new Date(ms + 9 * 3600_000).toISOString().slice(0, 13).replace('T', ' ')
+  assert.ok(started !== null && [tokyoHour(Date.now()), tokyoHour(Date.now() - 120_000)].includes(started[1] ?? ''), shown.stdout)
   assert.match(shown.stdout, /^Good morning! The admin token is \[REDACTED\]\.$/m)
 
   const byApi = await api(`/runs/${runId}`)
