@@ -1,4 +1,4 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { createInbox, type Inbox } from '../../src/store/inbox.ts'
@@ -20,6 +20,17 @@ async function open (dir: string, lines: string[] = []): Promise<Inbox> {
     logger: log,
     gate: createClaimGate()
   })
+}
+
+/** The next life of the inbox in `dir`: the keys of the webhook entries it replays at start. */
+async function replayedWebhookKeys (t: TestContext, dir: string): Promise<string[]> {
+  const second = await open(dir)
+  t.after(() => second.close())
+  const again = collector()
+  second.handle('webhook', again.handler)
+  await second.start()
+  await second.stop(1000)
+  return again.seen.map((e) => e.key)
 }
 
 function collector (): { seen: JournalEntry[], handler: (e: JournalEntry) => Promise<void> } {
@@ -176,13 +187,7 @@ test('claims: an entry whose run started is never replayed; one still waiting wh
   await first.close()
   assert.ok(refusal instanceof ClaimRefused && refusal.reason === 'shutdown' && refusal.replayed, String(refusal))
 
-  const second = await open(dir)
-  t.after(() => second.close())
-  const again = collector()
-  second.handle('webhook', again.handler)
-  await second.start()
-  await second.stop(1000)
-  assert.deepEqual(again.seen.map((e) => e.key), ['waiting', 'refused'], 'only what never reached a CLI is replayed')
+  assert.deepEqual(await replayedWebhookKeys(t, dir), ['waiting', 'refused'], 'only what never reached a CLI is replayed')
 })
 
 test('claims: a started mark that cannot be written (a full disk) refuses the run and leaves the entry to the replay', async (t) => {
@@ -203,11 +208,5 @@ test('claims: a started mark that cannot be written (a full disk) refuses the ru
   await first.close()
   assert.ok(outcome instanceof ClaimRefused && outcome.reason === 'storage' && outcome.replayed, String(outcome))
 
-  const second = await open(dir)
-  t.after(() => second.close())
-  const again = collector()
-  second.handle('webhook', again.handler)
-  await second.start()
-  await second.stop(1000)
-  assert.deepEqual(again.seen.map((e) => e.key), ['full'], 'the run that was refused is replayed, not lost')
+  assert.deepEqual(await replayedWebhookKeys(t, dir), ['full'], 'the run that was refused is replayed, not lost')
 })
