@@ -36,17 +36,18 @@ export function planConfigPatch (current: Config, patch: unknown, env: NodeJS.Pr
   if (owner !== null && owner !== file.provider) {
     throw new DuctorError(ErrorCodes.badRequest, `body/model: "${String(wanted)}" is a ${owner === 'claude' ? 'Claude' : 'Codex'} model, but the provider is ${file.provider}; set "provider": "${owner}" too, or a ${file.provider} model`)
   }
-  // A new provider without a model gets its default model, never the other provider's.
-  reconcileModel(file)
   for (const key of GENERATED_SECRETS) {
     if (getLeaf(file, key) === '') throw new DuctorError(ErrorCodes.badRequest, `${key}: a secret cannot be empty`)
   }
+  // Types first: `{"model": true}` is a 400 naming the field, before anything reads the model as text.
   try {
     assertValid(file, (path) => `body${path}`)
   } catch (err) {
     if (err instanceof ConfigError) throw new DuctorError(ErrorCodes.badRequest, err.message)
     throw err
   }
+  // A new provider without a model gets its default model, never the other provider's.
+  reconcileModel(file)
   const effective = applyEnv(structuredClone(file), env)
   const changed = diffKeys(current, file, '')
   const envKeys = new Set(ENV_OVERRIDES.filter(([name]) => (env[name] ?? '') !== '').map(([, key]) => key))

@@ -61,6 +61,12 @@ test('PATCH /api/config validates, persists atomically, applies live keys and na
   const unknown = await app.inject({ method: 'PATCH', url: '/api/config', headers: auth, payload: { streaming: { edit_every: 2 } } })
   assert.equal(unknown.statusCode, 400)
   assert.match(unknown.json().message, /streaming\/edit_every: unknown config key/)
+  // A wrong type where the model is read as text is a 400 naming the field, not a 500 (found by the hostile suite).
+  for (const payload of [{ model: true, provider: null }, { model: 7 }, { provider: null }]) {
+    const typed = await app.inject({ method: 'PATCH', url: '/api/config', headers: auth, payload })
+    assert.equal(typed.statusCode, 400, JSON.stringify(payload))
+    assert.match(typed.json().message, /body\/(model|provider)/)
+  }
 
   const res = await app.inject({ method: 'PATCH', url: '/api/config', headers: auth, payload: { model: 'sonnet', limits: { max_concurrent_runs: 2 }, server: { port: 9999 } } })
   assert.equal(res.statusCode, 200)
