@@ -19,7 +19,16 @@ interface StatusApi {
   provider?: string
   model?: string
   providers?: { claude: string, codex: string }
+  sandbox?: { enabled: boolean, where: 'docker' | 'host' | 'unknown', reason: string | null, container: string }
   telegram?: string
+}
+
+/** The running service's own word on the sandbox: where CLI runs go now. */
+function liveDocker (s: NonNullable<StatusApi['sandbox']>): string {
+  if (!s.enabled) return 'off (the CLIs run on this machine)'
+  if (s.where === 'docker') return `on, CLIs run in container ${s.container}`
+  if (s.where === 'unknown') return `on, container ${s.container} not checked yet`
+  return `on, but Docker is not usable (${s.reason ?? 'unknown reason'}): CLIs run on this machine`
 }
 
 /** `/api/status` of the running service, or null when the API cannot say (off, no token, too slow). */
@@ -60,7 +69,7 @@ export function statusCommand (): Command {
       const uptimeSeconds = live?.uptime_seconds ?? (running && Number.isFinite(startedAt) ? Math.round((Date.now() - startedAt) / 1000) : null)
       const provider = live?.provider ?? config?.provider ?? null
       const model = live?.model ?? config?.model ?? null
-      const docker = config === null ? null : await dockerState(config, createCommandRunner())
+      const docker = live?.sandbox !== undefined ? liveDocker(live.sandbox) : config === null ? null : await dockerState(config, createCommandRunner())
       // Errors of this life of the service; when it does not run, of the last day.
       const since = running && Number.isFinite(startedAt) ? startedAt : Date.now() - 86_400_000
       const log = await countLogErrors(paths.logs, since)

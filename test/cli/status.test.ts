@@ -29,7 +29,7 @@ test('`ductor status` of a stopped service still tells model, Docker, the errors
   assert.match(out.stdout, /\n {2}model {6}codex · gpt-5\.5 \(high\)\n/)
   assert.match(out.stdout, /\n {2}docker {5}on, container my-box running\n/)
   assert.match(out.stdout, /\n {2}errors {5}2 in logs\/ductor\.log in the last 24 h \(last: telegram: down: getMe was refused\)\n/)
-  for (const [name, path] of [['home', home], ['config', join(home, 'config', 'config.json')], ['logs', join(home, 'logs')], ['sessions', join(home, 'sessions.json')]]) {
+  for (const [name, path] of [['home', home], ['config', join(home, 'config', 'config.json')], ['logs', join(home, 'logs')], ['sessions', join(home, 'sessions.json')]] as const) {
     assert.ok(out.stdout.includes(`\n    ${name.padEnd(10)} ${path}\n`), `${name} path in:\n${out.stdout}`)
   }
   assert.match(out.stdout, /start it with: ductor serve\n$/)
