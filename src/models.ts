@@ -24,7 +24,7 @@ export function providerOfModel (model: string): ProviderName | null {
 }
 
 /**
- * The Codex models the installed `codex` offers (`codex debug models`, src/providers/codex-models.ts),
+ * The Codex models the installed `codex` offers (`codex debug models`, src/ops/codex-models.ts),
  * once known: then they are the choices, and a typed Codex id must be one of them. Until then (or
  * when the installed codex cannot tell) the fixed list is offered and any gpt-…/o… id is accepted.
  */

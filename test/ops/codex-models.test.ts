@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { tempDir } from '../helper.ts'
-import { askCodexModels, parseCodexCatalog, readCachedCodexModels, writeCachedCodexModels } from '../../src/providers/codex-models.ts'
+import { askCodexModels, parseCodexCatalog, readCachedCodexModels, writeCachedCodexModels } from '../../src/ops/codex-models.ts'
 import { createCommandRunner } from '../../src/ops/runner.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))

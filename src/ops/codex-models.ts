@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeJsonAtomic } from '../atomic-json.ts'
-import type { CommandRunner } from '../ops/runner.ts'
+import type { CommandRunner } from './runner.ts'
 
 /**
  * The Codex models the installed `codex` offers (issue 17, as the Python version asks its codex).
