@@ -11,6 +11,7 @@ import { sendMarkdown, threadParams, withRetry } from './send.ts'
 import { sendFiles, type FileAccess } from './files-out.ts'
 import { startTyping } from './typing.ts'
 import { cancelButtonData } from './callback-data.ts'
+import { SHUTDOWN_STOP_MESSAGE } from '../providers/outcome.ts'
 
 export interface TelegramSinkOptions {
   /** Told of every chat update still being sent, so that a shutdown can let them finish. */
@@ -28,6 +29,11 @@ export interface TelegramSinkOptions {
   streams: ChatStreams
   /** Milliseconds until the chat may take one more message (src/telegram/pace.ts). */
   pace?: (chatId: number, reserve: number) => number
+  /**
+   * A run the service's shutdown stopped: its chat is told by the next start (src/telegram/cut-off.ts),
+   * not now. Without it the notice is sent at once.
+   */
+  cutOff?: (chatId: number) => Promise<void>
   logger: Logger
 }
 
@@ -85,6 +91,8 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
     if (files.length > 0) await sendFiles(api, where, files, opts.fileAccess(), logger)
   }
 
+  const cutOffByShutdown = (summary: RunSummary): boolean => opts.cutOff !== undefined && summary.status === 'error:aborted' && summary.error === SHUTDOWN_STOP_MESSAGE
+
   async function finish (summary: RunSummary): Promise<void> {
     stopTyping?.()
     unregister?.()
@@ -92,6 +100,11 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
     editor = null
     // Stopped by the user: its partial answer is shown, and "Stopped." said it all.
     if (stopped) return
+    // Cut off by the shutdown: recorded when the result came (below); the next start tells the chat.
+    if (cutOffByShutdown(summary)) {
+      await current?.stop()
+      return
+    }
     if (summary.status === 'error:aborted' && current !== null) {
       // Stopped another way (the admin API): the partial answer stays, labelled.
       await current.stop()
@@ -192,6 +205,12 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
           return
         case 'result':
           stopTyping?.()
+          if (cutOffByShutdown(event.summary)) {
+            // At once, not behind this message's earlier updates, which wait for the chat's pace.
+            const recording = (opts.cutOff as (chatId: number) => Promise<void>)(where.chatId)
+              .catch((err: unknown) => { logger.warn({ err, chatId: where.chatId }, 'telegram: could not record the run the shutdown cut off; its chat is not told') })
+            opts.track?.(recording)
+          }
           later('result', async () => { await finish(event.summary) })
           return
         case 'delivery':

@@ -12,6 +12,7 @@ import { commandMenu } from './command-menu.ts'
 import { createChatStreams, createTelegramSink } from './chat-sink.ts'
 import { createChatPacer, isPacedMethod, type ChatPacer } from './pace.ts'
 import { sendMarkdown } from './send.ts'
+import { cutOffChats } from './cut-off.ts'
 import { downloadMedia } from './media-in.ts'
 import { streamApiFromGrammy } from './stream/grammy-api.ts'
 import type { StreamBotApi } from './stream/types.ts'
@@ -70,8 +71,10 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     sending.add(p)
     p.finally(() => sending.delete(p)).catch(() => {})
   }
+  const cutOff = cutOffChats(paths.state)
   const sinkFor = (where: ChatTarget, replyTo?: number): ChatSink => createTelegramSink({
     track,
+    cutOff: async (chatId) => { await cutOff.add(chatId) },
     api: bot.api,
     streamApi: streamApi.api,
     where,
