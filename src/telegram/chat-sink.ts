@@ -34,6 +34,13 @@ export interface TelegramSinkOptions {
    * not now. Without it the notice is sent at once.
    */
   cutOff?: (chatId: number) => Promise<void>
+  /**
+   * Aborted when the service begins to stop: the queued-message indicators (sent, edited) are then
+   * dropped, also those waiting for the chat's pace, so that replies and notices get the few seconds
+   * of the stop. A queued message is replayed and answered after the restart: its "Queued" indicator
+   * stays true.
+   */
+  cosmetic?: AbortSignal
   logger: Logger
 }
 
@@ -80,9 +87,14 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
   let stopped = false
   let chain: Promise<void> = Promise.resolve()
   const later = (what: string, fn: () => Promise<unknown>): void => {
-    chain = chain.then(fn).then(() => {}, (err: unknown) => { logger.warn({ err, chatId: where.chatId, what }, 'telegram: could not update the chat') })
+    chain = chain.then(fn).then(() => {}, (err: unknown) => {
+      if (opts.cosmetic?.aborted === true && (what === 'queued' || what === 'discarded')) return // dropped at shutdown
+      logger.warn({ err, chatId: where.chatId, what }, 'telegram: could not update the chat')
+    })
     opts.track?.(chain)
   }
+  // grammY types its AbortSignal with the abort-controller polyfill's declarations; it is the same object.
+  const grammySignal = opts.cosmetic as unknown as Parameters<Api['sendMessage']>[3]
   const replyParams = (): Record<string, unknown> => opts.replyTo !== undefined ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } } : {}
   const send = async (markdown: string, buttons?: InlineButton[][]): Promise<void> => {
     const { text, buttons: marked, files } = extractMarkers(markdown)
@@ -157,11 +169,12 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
       switch (event.type) {
         case 'queued':
           later('queued', async () => {
+            if (opts.cosmetic?.aborted === true) return
             const sent = await withRetry(async () => await api.sendMessage(where.chatId, `⏳ Queued${event.position > 1 ? ` (#${event.position})` : ''}: I will answer this after the current reply.`, {
               ...threadParams(where),
               ...replyParams(),
               reply_markup: { inline_keyboard: [[{ text: 'Cancel', callback_data: cancelButtonData(event.entryId) }]] }
-            }))
+            }, grammySignal))
             indicators.set(event.entryId, sent.message_id)
           })
           return
@@ -179,7 +192,7 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
             const text = event.why === 'cancelled'
               ? '✖️ Cancelled.'
               : event.why === 'shutdown' ? '⏸ ductor is restarting: I will answer this once it is back.' : '✖️ Discarded (stopped).'
-            if (id !== undefined) await withRetry(async () => await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } }))
+            if (id !== undefined && opts.cosmetic?.aborted !== true) await withRetry(async () => await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } }, grammySignal))
           })
           return
         case 'run_started':

@@ -32,7 +32,7 @@ function pacedTransformer (pacer: ChatPacer): Parameters<Bot<BotContext>['api'][
   return async (prev, method, payload, signal) => {
     const raw = (payload as { chat_id?: unknown } | undefined)?.chat_id
     const chatId = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN
-    if (Number.isSafeInteger(chatId) && isPacedMethod(method)) await pacer.acquire(chatId)
+    if (Number.isSafeInteger(chatId) && isPacedMethod(method)) await pacer.acquire(chatId, signal as unknown as AbortSignal | undefined)
     return await prev(method, payload, signal)
   }
 }
@@ -77,6 +77,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
   const sinkFor = (where: ChatTarget, replyTo?: number): ChatSink => createTelegramSink({
     track,
     cutOff: async (chatId) => { await cutOff.add(chatId) },
+    cosmetic: parts.claims.shutSignal,
     api: bot.api,
     streamApi: streamApi.api,
     where,
