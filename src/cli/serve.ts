@@ -1,118 +1,19 @@
 import { Command } from 'commander'
-import { spawn } from 'node:child_process'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from '../exit-codes.ts'
+import { runServe } from './supervise.ts'
 
 /**
- * `ductor serve`: runs the service. By default it supervises: the service runs in a child process.
- * SIGINT, SIGTERM and SIGHUP are passed on (the service stops once however many copies reach it:
- * Ctrl-C signals the whole group, supervisor and service alike), and the supervisor exits with the
- * child's code. Whenever the child exits, for whatever reason, the CLI process groups it recorded
- * are ended first (ADR 1, issue 14). Then (ADR 19):
- * - exit 0 (a stop): the supervisor exits 0;
- * - exit 42 (`/restart`, an upgrade): the service is started again at once;
- * - exit 2 (a config error at startup): the supervisor exits 2, a restart cannot fix it;
- * - anything else (a crash, a non-zero exit, a kill -9 of the service alone): the service is started
- *   again after a backoff (1 s, doubling to 30 s), unless it crashed `CRASH_LIMIT` times within
- *   `CRASH_WINDOW_MS`: then the supervisor gives up with the child's code (no crash loop spins).
+ * `ductor serve`: runs the service. By default it supervises (src/cli/supervise.ts): the service runs
+ * in a child process that is started again when it exits with 42 (`/restart`, an upgrade) or, after
+ * a backoff, when it died (ADR 19). SIGINT, SIGTERM and SIGHUP are passed on (the service stops once
+ * however many copies reach it: Ctrl-C signals the whole group, supervisor and service alike).
+ * Whenever the child exits, for whatever reason, the CLI process groups it recorded are ended before
+ * anything else (ADR 1, issue 14).
  */
 export function serveCommand (): Command {
   return new Command('serve')
     .description('run the ductor service (the default command)')
     .option('--no-supervisor', 'run the service in this process; do not restart it when it exits with 42 or dies')
     .action(async (opts: { supervisor: boolean }) => {
-      if (!opts.supervisor || process.env['DUCTOR_SUPERVISED'] === '1') {
-        const { runService } = await import('../main.ts')
-        await runService()
-        return
-      }
-      await supervise()
+      await runServe(opts.supervisor)
     })
-}
-
-export const CRASH_LIMIT = 5
-export const CRASH_WINDOW_MS = 5 * 60_000
-const FIRST_BACKOFF_MS = 1000
-const MAX_BACKOFF_MS = 30_000
-
-/**
- * What the supervisor does after the child ended with `code` (`128 + n` for signal n), given the
- * times of the earlier crashes: exit with a code, or start the service again after `delayMs`.
- */
-export function afterChildExit (code: number, crashes: readonly number[], now: number): { exit: number } | { restart: true, delayMs: number, crashes: number[] } {
-  if (code === 0 || code === CONFIG_ERROR_EXIT_CODE) return { exit: code }
-  if (code === RESTART_EXIT_CODE) return { restart: true, delayMs: 0, crashes: [...crashes] }
-  const recent = [...crashes.filter((at) => now - at < CRASH_WINDOW_MS), now]
-  if (recent.length >= CRASH_LIMIT) return { exit: code }
-  return { restart: true, delayMs: Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (recent.length - 1)), crashes: recent }
-}
-
-async function supervise (): Promise<never> {
-  const script = process.argv[1] as string
-  let child: ReturnType<typeof spawn> | undefined
-  let stopping = false
-  let hungUp = false
-  const stopped = new AbortController()
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      stopping = true
-      if (signal === 'SIGHUP') hungUp = true
-      // The service stops once, however many copies reach it (it got its own when the whole group was signalled).
-      child?.kill(signal)
-      stopped.abort()
-    })
-  }
-  const exit = async (code: number): Promise<never> => {
-    if (hungUp) {
-      const { releaseHungUpTerminal } = await import('../hangup.ts')
-      releaseHungUpTerminal()
-    }
-    process.exit(code)
-  }
-  let crashes: number[] = []
-  for (;;) {
-    child = spawn(process.execPath, [...process.execArgv, script, 'serve', '--no-supervisor'], {
-      stdio: 'inherit',
-      env: { ...process.env, DUCTOR_SUPERVISED: '1' }
-    })
-    const pid = child.pid
-    const { code, how } = await new Promise<{ code: number, how: string }>((resolve) => {
-      child?.once('exit', (code, signal) => resolve(code !== null
-        ? { code, how: `exit code ${code}` }
-        : { code: signal === null ? 1 : 128 + signalNumber(signal), how: `signal ${signal ?? '?'}` }))
-    })
-    child = undefined
-    // A child that died (kill -9, a crash) leaves its CLIs running in their own process groups.
-    await endChildClis()
-    if (stopping) await exit(code)
-    const next = afterChildExit(code, crashes, Date.now())
-    if ('exit' in next) {
-      if (next.exit !== 0 && next.exit !== CONFIG_ERROR_EXIT_CODE) process.stderr.write(`ductor: the service (pid ${pid ?? '?'}) ended with ${how}, its ${CRASH_LIMIT}th crash within ${CRASH_WINDOW_MS / 60_000} minutes: giving up (see the log in logs/)\n`)
-      await exit(next.exit)
-      throw new Error('unreachable')
-    }
-    crashes = next.crashes
-    if (code === RESTART_EXIT_CODE) {
-      process.stderr.write('ductor: restarting\n')
-      continue
-    }
-    process.stderr.write(`ductor: the service (pid ${pid ?? '?'}) ended unexpectedly with ${how}; restarting it in ${next.delayMs / 1000} s (crash ${crashes.length} of at most ${CRASH_LIMIT - 1} within ${CRASH_WINDOW_MS / 60_000} minutes)\n`)
-    await sleep(next.delayMs, undefined, { signal: stopped.signal }).catch(() => {})
-    if (stopping) await exit(0)
-  }
-}
-async function endChildClis (): Promise<void> {
-  try {
-    const { resolveHome, homePaths } = await import('../home/paths.ts')
-    const { killRecordedGroups } = await import('../store/cli-groups.ts')
-    const { join } = await import('node:path')
-    const killed = await killRecordedGroups(join(homePaths(resolveHome(process.env)).state, 'cli-groups.jsonl'))
-    if (killed > 0) process.stderr.write(`ductor: ended ${killed} CLI process(es) the service left running\n`)
-  } catch (err) {
-    process.stderr.write(`ductor: could not end the service's CLI processes: ${(err as Error).message}\n`)
-  }
-}
-
-function signalNumber (signal: NodeJS.Signals): number {
-  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { ADMIN_TOKEN, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
-import { afterChildExit, CRASH_LIMIT, CRASH_WINDOW_MS } from '../../src/cli/serve.ts'
+import { afterChildExit, CRASH_LIMIT, CRASH_WINDOW_MS } from '../../src/cli/supervise.ts'
 import { survivors } from './fault-helpers.ts'
 import { alive, recordedRuns, serve, serviceUp } from './serve-helpers.ts'
 
