@@ -26,9 +26,10 @@ export function approvalButtons (id: string): InlineButton[][] {
 
 /** The request as Markdown; `mask` removes every live secret. */
 export function approvalMarkdown (request: ApprovalRequest, mask: (text: string) => string, timeoutSeconds: number): string {
-  const from = request.source.kind === 'chat'
-    ? 'your message'
-    : `${request.source.kind} ${request.source.title ?? request.source.ref ?? ''}`.trim()
+  const name = request.source.title ?? request.source.ref ?? ''
+  const from = request.source.kind === 'cron'
+    ? `the cron job "${name}"`
+    : request.source.kind === 'webhook' ? `the webhook "${name}"` : request.source.kind === 'heartbeat' ? 'the heartbeat' : 'your message'
   return [
     `🔐 **Approve?** ${request.summary.title} (\`${request.tool}\`)`,
     '',
