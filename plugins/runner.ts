@@ -33,8 +33,18 @@ export interface RunnerPart {
   ready: () => Promise<void>
   /** Whether each CLI is installed, in a few words (for /status and GET /api/status). */
   providerStatus: () => Promise<Record<'claude' | 'codex', string>>
+  /** Whether each CLI is installed and logged in (the /start auth block, the provider fallback). */
+  cliLogins: () => Promise<Record<'claude' | 'codex', CliLogin>>
   /** The claim gate: every CLI run is made for a claim; shut at shutdown (src/claims.ts). */
   claims: ClaimGate
+}
+
+/** One CLI as /status and /start describe it. */
+export interface CliLogin {
+  installed: boolean
+  loggedIn: boolean
+  /** In a few words: "installed, logged in 3 days ago", "not installed (npm install …)". */
+  text: string
 }
 
 export interface RunnerOptions {
@@ -89,13 +99,20 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
     record: async (input) => await runs.record(input)
   }
   /** Per CLI, as the Python version's /status says it: installed, logged in, and how old the login is. */
-  const say = async (provider: 'claude' | 'codex', install: string, login: string): Promise<string> => {
-    if (!installedClis(config(), env)[provider]) return `not installed (${install})`
+  const login = async (provider: 'claude' | 'codex', install: string, how: string): Promise<CliLogin> => {
+    if (!installedClis(config(), env)[provider]) return { installed: false, loggedIn: false, text: `not installed (${install})` }
     const userHome = (env['HOME'] ?? '') !== '' ? env['HOME'] as string : homedir()
     const found = await findCliLogin(provider, { env, userHome })
-    if (found === null) return `installed, not logged in (run ${login})`
+    if (found === null) return { installed: true, loggedIn: false, text: `installed, not logged in (run ${how})` }
     const at = found.file === null ? null : await stat(found.file).then((s) => s.mtimeMs, () => null)
-    return at === null ? `installed, logged in (${found.how})` : `installed, logged in ${loginAge(clock.now() - at)}`
+    return { installed: true, loggedIn: true, text: at === null ? `installed, logged in (${found.how})` : `installed, logged in ${loginAge(clock.now() - at)}` }
+  }
+  const cliLogins = async (): Promise<Record<'claude' | 'codex', CliLogin>> => {
+    const [claude, codex] = await Promise.all([
+      login('claude', 'npm install -g @anthropic-ai/claude-code', '`claude`'),
+      login('codex', 'npm install -g @openai/codex', '`codex login`')
+    ])
+    return { claude, codex }
   }
   app.decorate('runner', {
     registry,
@@ -104,12 +121,10 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
     runLog,
     claims,
     ready: async () => { await runner.ready() },
+    cliLogins,
     async providerStatus () {
-      const [claude, codex] = await Promise.all([
-        say('claude', 'npm install -g @anthropic-ai/claude-code', '`claude`'),
-        say('codex', 'npm install -g @openai/codex', '`codex login`')
-      ])
-      return { claude, codex }
+      const { claude, codex } = await cliLogins()
+      return { claude: claude.text, codex: codex.text }
     }
   } satisfies RunnerPart)
   // The runs were stopped in the app's preClose (src/app.ts, stopRuns); this makes sure no child

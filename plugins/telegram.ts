@@ -47,6 +47,7 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
       clock,
       timezone,
       providerStatus: runner.providerStatus,
+      cliLogins: runner.cliLogins,
       activeRuns: () => runner.registry.list().length,
       approvals: app.approvals
     },

@@ -8,6 +8,7 @@ import { runsCommand, sessionsCommand, memoryCommand, chatCommand } from './clie
 import { serviceCommand } from './service.ts'
 import { cronCommand } from './cron-commands.ts'
 import { webhookCommand } from './webhook-commands.ts'
+import { mediaCommand } from './media-commands.ts'
 import { doctorCommand } from './doctor.ts'
 import { upgradeCommand } from './upgrade.ts'
 import { stopCommand, restartCommand, uninstallCommand, resetCommand } from './lifecycle.ts'
@@ -40,6 +41,7 @@ export function buildCli (): Command {
   program.addCommand(memoryCommand())
   program.addCommand(cronCommand())
   program.addCommand(webhookCommand())
+  program.addCommand(mediaCommand())
   program.addCommand(serviceCommand())
   program.addCommand(doctorCommand())
   program.addCommand(upgradeCommand())

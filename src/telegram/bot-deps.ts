@@ -30,6 +30,8 @@ export interface TelegramParts {
   clock: Clock
   timezone: () => string
   providerStatus: () => Promise<Record<'claude' | 'codex', string>>
+  /** Whether each CLI is installed and logged in (the /start auth block). */
+  cliLogins: () => Promise<Record<'claude' | 'codex', { installed: boolean, loggedIn: boolean }>>
   /** CLI processes running now (/diagnose). */
   activeRuns: () => number
   /** Tool approvals (permission_mode "ask"); absent, no approval buttons or /permissions. */
