@@ -15,6 +15,10 @@ import { homedir } from 'node:os'
 import { installedClis } from '../src/home/variant.ts'
 import { findCliLogin } from '../src/ops/doctor-cli-checks.ts'
 import { createClaimGate, type ClaimGate } from '../src/claims.ts'
+import { createDockerSandbox, type Sandbox } from '../src/sandbox/docker-sandbox.ts'
+import { createCommandRunner } from '../src/ops/runner.ts'
+import { seedHome } from '../src/home/seed.ts'
+import { detectCliVariant } from '../src/home/variant.ts'
 
 export interface RunnerPart {
   /** Every CLI process of this service, by run id (GET /api/runs/active, DELETE /api/runs/:id). */
@@ -37,6 +41,8 @@ export interface RunnerPart {
   cliLogins: () => Promise<Record<'claude' | 'codex', CliLogin>>
   /** The claim gate: every CLI run is made for a claim; shut at shutdown (src/claims.ts). */
   claims: ClaimGate
+  /** The Docker sandbox (`docker.*`): its state for /status and GET /api/status. */
+  sandbox: Sandbox
 }
 
 /** One CLI as /status and /start describe it. */
@@ -67,13 +73,29 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
   // (a kill -9) is ended, then this life's process groups are recorded as they start (issue 14).
   const groups = await openCliGroups(join(paths.state, 'cli-groups.jsonl'), logger.child({ component: 'runner' }))
   const runner = createRunner({ logger: logger.child({ component: 'runner' }), registry, clock, groups })
+  const userHome = (env['HOME'] ?? '') !== '' ? env['HOME'] as string : homedir()
+  const sandbox = createDockerSandbox({
+    docker: () => config().docker,
+    home: paths.home,
+    userHome,
+    run: createCommandRunner({ env }),
+    logger: logger.child({ component: 'sandbox' }),
+    uid: process.getuid?.() ?? null,
+    gid: process.getgid?.() ?? null,
+    baseImage: env['DUCTOR_SANDBOX_BASE_IMAGE'],
+    // The workspace rules tell the agent where it runs (docs/sandbox.md).
+    onPlacement: async (where) => { await seedHome(paths.home, { variant: detectCliVariant(config(), env), placement: where }) }
+  })
   const executor = maskingExecutor(opts.executor ?? createCliExecutor({
     config,
     runner,
     home: paths.home,
     api: () => ({ url: app.settings.apiUrl(), token: config().admin.enabled ? config().admin.token : null }),
-    baseEnv: env
+    baseEnv: env,
+    sandbox
   }), secrets)
+  // The container is made ready (maybe the image built) as the service starts, not at the first message.
+  app.addHook('onReady', async () => { if (config().docker.enabled) sandbox.prepare().catch(() => {}) })
   const limiter = createLimiter(config().limits.max_concurrent_runs)
   const claims = createClaimGate()
   app.settings.onApply((next) => { limiter.setMax(next.limits.max_concurrent_runs) })
@@ -120,6 +142,7 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
     limiter,
     runLog,
     claims,
+    sandbox,
     ready: async () => { await runner.ready() },
     cliLogins,
     async providerStatus () {

@@ -11,7 +11,7 @@ declare module 'fastify' {
   }
 }
 
-export interface TelegramPluginOptions extends Pick<BotOptions, 'version' | 'requestRestart'> {
+export interface TelegramPluginOptions extends Pick<BotOptions, 'version' | 'requestRestart' | 'updates'> {
   /** Seconds one getUpdates call may wait (tests use less). */
   pollTimeoutSeconds?: number
 }
@@ -53,6 +53,7 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
     },
     version: opts.version,
     requestRestart: opts.requestRestart,
+    ...(opts.updates !== undefined ? { updates: opts.updates } : {}),
     config,
     paths,
     logger,

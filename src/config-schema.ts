@@ -106,7 +106,8 @@ export const TelegramSchema = Type.Object({
   webhook_path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/telegram/webhook', description: 'Route Telegram posts updates to.' }),
   webhook_secret: Type.String({ default: '', description: 'secret_token given to setWebhook (generated).', secret: true }),
   api_root: Type.String({ pattern: '^https?://', default: 'https://api.telegram.org', description: 'Base URL of the Bot API (a self-hosted Bot API server or a test double).' }),
-  group_mode: oneOf(['all', 'addressed'], { default: 'all', description: 'Groups: all = every text message of an allowed user is answered, media only when addressed (as in the Python version); addressed = only mentions, replies to the bot and commands.' })
+  group_mode: oneOf(['all', 'addressed'], { default: 'all', description: 'Groups: all = every text message of an allowed user is answered, media only when addressed (as in the Python version); addressed = only mentions, replies to the bot and commands.' }),
+  update_check_hours: int(0, 720, 1, 'Hours between checks for a newer ductor (git upstream of a checkout, else the npm registry); a newer one is announced once in each allowed user\'s chat with Changelog / Upgrade / Later buttons. 0 = never.')
 }, { ...open, default: {} })
 
 export const AdminSchema = Type.Object({

@@ -37,6 +37,7 @@ export function readOptions (prompt, env = process.env) {
     switch (name) {
       case 'transcript': o.transcript = value; break
       case 'reply': o.reply = value; break
+      case 'reply-env': o.reply = `${value}=${env[value] ?? ''}`; break
       case 'delay': o.delayMs = Number(value); break
       case 'hang': o.hang = true; break
       case 'crash': o.crashAfter = Number(value ?? 1); break

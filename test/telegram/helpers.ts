@@ -2,7 +2,7 @@ import { join, delimiter } from 'node:path'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
-import { buildApp, type App } from '../../src/app.ts'
+import { buildApp, type App, type AppDeps } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths, type HomePaths } from '../../src/home/paths.ts'
@@ -63,6 +63,8 @@ export interface StartOptions {
   prepare?: (paths: HomePaths) => Promise<void>
   /** Options of the fake Bot API (default: no rate limits). */
   fake?: FakeBotApiOptions
+  /** Where the periodic update check looks and when it first runs (default: this copy, after a minute). */
+  updates?: AppDeps['updates']
 }
 
 export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<BotHarness> {
@@ -88,7 +90,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
   await opts.prepare?.(paths)
   const { logger, lines } = memoryLogger()
   const harness = { restarts: 0 } as BotHarness
-  const app = await buildApp({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: { ...process.env, ...cliEnv, ...opts.env }, version: '0.0.0-test', requestRestart: () => { harness.restarts++ }, telegramPollSeconds: 1 })
+  const app = await buildApp({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: { ...process.env, ...cliEnv, ...opts.env }, version: '0.0.0-test', requestRestart: () => { harness.restarts++ }, telegramPollSeconds: 1, ...(opts.updates !== undefined ? { updates: opts.updates } : {}) })
   t.after(async () => {
     await app.close()
     await fake.close()

@@ -11,6 +11,7 @@ import { showFilesFeature } from './show-files.ts'
 import { diagnoseFeature } from './diagnose.ts'
 import { infoFeature } from './info.ts'
 import { upgradeFeature } from './upgrade.ts'
+import { updateNoticeFeature } from './update-notice.ts'
 import { commandsFeature } from './commands.ts'
 import { replyButtonsFeature } from './reply-buttons.ts'
 import { mediaFeature } from './media.ts'
@@ -36,6 +37,7 @@ export const features: Feature[] = [
   diagnoseFeature,
   infoFeature,
   upgradeFeature,
+  updateNoticeFeature,
   commandsFeature,
   replyButtonsFeature,
   mediaFeature,
