@@ -9,6 +9,7 @@ import { serviceCommand } from './service.ts'
 import { cronCommand } from './cron-commands.ts'
 import { webhookCommand } from './webhook-commands.ts'
 import { mediaCommand } from './media-commands.ts'
+import { skillsCommand } from './skills-command.ts'
 import { doctorCommand } from './doctor.ts'
 import { upgradeCommand } from './upgrade.ts'
 import { stopCommand, restartCommand, uninstallCommand, resetCommand } from './lifecycle.ts'
@@ -42,6 +43,7 @@ export function buildCli (): Command {
   program.addCommand(cronCommand())
   program.addCommand(webhookCommand())
   program.addCommand(mediaCommand())
+  program.addCommand(skillsCommand())
   program.addCommand(serviceCommand())
   program.addCommand(doctorCommand())
   program.addCommand(upgradeCommand())
