@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { spawn } from 'node:child_process'
 import { RESTART_EXIT_CODE } from '../exit-codes.ts'
+import type { CliIo } from './io.ts'
 
 /**
  * `ductor serve`: runs the service. By default it supervises: the service runs in a child process
@@ -9,14 +10,14 @@ import { RESTART_EXIT_CODE } from '../exit-codes.ts'
  * group, supervisor and service alike). Whenever the child exits, for whatever reason, the CLI
  * process groups it recorded are ended before anything else (ADR 1, issue 14).
  */
-export function serveCommand (): Command {
+export function serveCommand (io: CliIo): Command {
   return new Command('serve')
     .description('run the ductor service (the default command)')
     .option('--no-supervisor', 'run the service in this process; do not restart it on exit code 42')
     .action(async (opts: { supervisor: boolean }) => {
-      if (!opts.supervisor || process.env['DUCTOR_SUPERVISED'] === '1') {
+      if (!opts.supervisor || io.env['DUCTOR_SUPERVISED'] === '1') {
         const { runService } = await import('../main.ts')
-        await runService()
+        await runService({ env: io.env })
         return
       }
       await supervise()

@@ -4,9 +4,8 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ROOT, CLI_ENTRY, collect, killTree, runCli, spawnCli, tempDir, waitFor, type CliRun } from '../helper.ts'
+import { ROOT, CLI_ENTRY, collect, killTree, runCli, spawnCli, tempDir, waitFor, type CliRun, ductor, build } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
-import { startService, ductor } from './running-service.ts'
 
 const README_TOKEN = /--token (\S+)/.exec(await readFile(join(ROOT, 'README.md'), 'utf8'))?.[1] ?? 'missing'
 
@@ -129,7 +128,7 @@ test('a bare `ductor` in a terminal on a home without a bot token starts the wiz
 })
 
 test('init tells that a running service keeps its old settings until a restart', async (t) => {
-  const service = await startService(t)
+  const service = await build(t, { serve: true })
   const run = await ductor(['init', '--non-interactive', '--user-id', '777'], service.env)
   assert.equal(run.code, 0, run.stderr)
   assert.match(run.stdout, /ductor is running \(pid \d+\) with the old settings; they apply after a restart: stop it/)
@@ -138,7 +137,7 @@ test('init tells that a running service keeps its old settings until a restart',
 
 test('DUCTOR_PROVIDER=codex alone runs Codex with Codex\'s default model, never the file\'s "opus"; PATCH provider alone does the same', async (t) => {
   const record = join(await tempDir(t), 'codex-run.json')
-  const service = await startService(t, { DUCTOR_PROVIDER: 'codex', FAKE_CLI_RECORD: record }, { provider: 'claude', model: 'opus' })
+  const service = await build(t, { serve: true, env: { DUCTOR_PROVIDER: 'codex', FAKE_CLI_RECORD: record }, config: { provider: 'claude', model: 'opus' } })
   const status = JSON.parse((await ductor(['chat', '--json', 'hello'], service.env)).stdout) as Record<string, unknown>
   assert.equal(status['status'], 'success', JSON.stringify(status))
   const argv = (JSON.parse(await readFile(record, 'utf8')) as { argv: string[] }).argv
@@ -148,7 +147,7 @@ test('DUCTOR_PROVIDER=codex alone runs Codex with Codex\'s default model, never 
   await service.stop()
 
   // The same home without the variable, switched to Codex through the API: the file gets Codex's model.
-  const api = await startService(t, {}, { provider: 'claude', model: 'opus' })
+  const api = await build(t, { serve: true, config: { provider: 'claude', model: 'opus' } })
   const config = JSON.parse(await readFile(join(api.home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }
   const url = (await readServiceInfo(join(api.home, 'state')))?.admin_url ?? ''
   const patch = await fetch(`${url}/api/config`, { method: 'PATCH', headers: { authorization: `Bearer ${config.admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'codex' }) })

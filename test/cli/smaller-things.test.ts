@@ -3,13 +3,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tempDir, runCli } from '../helper.ts'
+import { tempDir, runCli, ductor, build } from '../helper.ts'
 import { localTime } from '../../src/cli/output.ts'
-import { ductor, startService } from './running-service.ts'
 
 test('validator and route messages read as CLI sentences; costs carry no float noise; lists show local time with the zone; /help is ductor\'s', async (t) => {
   const record = join(await tempDir(t), 'cli-run.json')
-  const { env, stop } = await startService(t, { DUCTOR_USER_TIMEZONE: 'Asia/Kolkata', FAKE_CLI_TRANSCRIPT: 'claude-append-system-prompt.jsonl' })
+  const { env, stop } = await build(t, { serve: true, env: { DUCTOR_USER_TIMEZONE: 'Asia/Kolkata', FAKE_CLI_TRANSCRIPT: 'claude-append-system-prompt.jsonl' } })
 
   const kind = await ductor(['runs', '--kind', 'foo'], env)
   assert.equal(kind.code, 1)

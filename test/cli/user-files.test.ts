@@ -2,8 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fakeClis, runCli, tempDir } from '../helper.ts'
-import { ductor, startService } from './running-service.ts'
+import { fakeClis, runCli, tempDir, ductor, build } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 
 /**
@@ -68,7 +67,7 @@ test('ductor init refuses to overwrite a config.json that is not JSON (exit 2); 
 
 test('unknown config keys warn at start and in doctor with the nearest key; PATCH /api/config refuses them the same way and never writes over a broken hand edit', async (t) => {
   const config = { ...GOOD_CONFIG, cli_timout: 900, heartbeat: { quiet_strat: 22 } }
-  const { home, env, stop } = await startService(t, { DUCTOR_LOG_LEVEL: 'info' }, config)
+  const { home, env, stop } = await build(t, { serve: true, env: { DUCTOR_LOG_LEVEL: 'info' }, config })
   const path = join(home, 'config', 'config.json')
   const log = await readFile(join(home, 'logs', (await readdir(join(home, 'logs'))).find((n) => n.endsWith('.log')) ?? 'ductor.log'), 'utf8')
   assert.match(log, /config\.json: unknown key \\"cli_timout\\" \(kept, not used\); did you mean \\"cli_timeout\\"\?/)

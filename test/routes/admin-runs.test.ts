@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildFull, fakeClis, tempDir, testConfig, waitFor, ADMIN_TOKEN } from '../helper.ts'
+import { build, fakeClis, tempDir, testConfig, waitFor, ADMIN_TOKEN } from '../helper.ts'
 import { startServiceChild } from '../service-child.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
@@ -10,7 +10,7 @@ import { homePaths } from '../../src/home/paths.ts'
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
 test('DELETE /api/runs/:id on a record left running with no process: aborted false, the record closed as error:interrupted', async (t) => {
-  const { app } = await buildFull(t)
+  const { app } = await build(t)
   // A record that says "running" while nothing of the service works on it (its owner is gone).
   const orphan = await app.stores.runs.start({ kind: 'chat', chat_id: '9', provider: 'claude', model: 'opus' })
   assert.deepEqual((await app.inject({ method: 'GET', url: '/api/runs/active', headers: auth })).json().runs.map((r: { id: string }) => r.id), [orphan.id])
