@@ -8,7 +8,7 @@ import pino from 'pino'
 import { buildApp, type App } from '../src/app.ts'
 import { completeConfig, loadConfig, type Config } from '../src/config.ts'
 import { writeJsonAtomic } from '../src/atomic-json.ts'
-import { homePaths, type HomePaths } from '../src/home/paths.ts'
+import { homePaths, resolveHome, type HomePaths } from '../src/home/paths.ts'
 import { seedHome } from '../src/home/seed.ts'
 import { systemClock, type Clock } from '../src/clock.ts'
 import { createFakeBin, type FakeBin } from './fakes/fake-bin.ts'
@@ -216,6 +216,8 @@ export interface Spawned {
   output: () => string
   /** SIGTERM (a graceful stop) and its exit code. */
   stop: () => Promise<number>
+  /** Waits until this service (not an earlier one on the home) answers /health; its `state/service.json`. */
+  up: (timeoutMs?: number) => Promise<ServiceInfo>
 }
 
 /**
@@ -230,10 +232,20 @@ export function spawnService (t: Cleanup, env: NodeJS.ProcessEnv, opts: { superv
   child.stdout?.setEncoding('utf8').on('data', (d: string) => { output += d })
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { output += d })
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))))
+  const home = resolveHome(opts.exactEnv === true ? env : { ...process.env, ...env })
   return {
     child,
     exited,
     output: () => output,
+    // Unsupervised, the service is this very process; a supervisor's service is its child.
+    up: async (timeoutMs = 60_000) => await Promise.race([
+      waitFor(async () => {
+        const info = await readServiceInfo(join(home, 'state'))
+        if (info === null || (opts.supervisor !== true && info.pid !== child.pid)) return undefined
+        return await fetch(`${info.url}/health`).then((r) => r.ok ? info : undefined, () => undefined)
+      }, timeoutMs, 'the service to listen'),
+      exited.then((code) => { throw new Error(`the service exited (${code}) before listening:\n${output.slice(-3000)}`) })
+    ]),
     stop: async () => {
       child.kill('SIGTERM')
       return await exited

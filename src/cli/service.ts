@@ -85,7 +85,7 @@ export function serviceCommand (io: CliIo): Command {
     .option('-f, --follow', 'keep printing new lines')
     .action(async (opts: { lines: number | string, follow?: boolean }) => {
       const { manager } = context(io.env)
-      io.exitCode = await manager.logs({ lines: Number(opts.lines), follow: opts.follow === true })
+      io.exitCode = await manager.logs({ lines: Number(opts.lines), follow: opts.follow === true, out: { stdout: (text) => { io.stdout.write(text) }, stderr: (text) => { io.stderr.write(text) } } })
     })
 
   service.command('uninstall')
