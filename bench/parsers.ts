@@ -2,6 +2,7 @@
 // lines of recorded fixtures (test/fixtures/cli), fed in 64 KB chunks as a pipe delivers them.
 // Throughput in MB/s against the floor of any JSONL parser (cut lines + JSON.parse, same bytes),
 // and the heap's peak growth while parsing 4, 16 and 64 MB (flat = memory does not grow with size).
+// At 64 MB parser and floor alternate, five rounds; the ratio is the median of the rounds' ratios.
 // Run alone: node --expose-gc --import tsx bench/parsers.ts
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,7 +16,7 @@ import { median } from './lib/stats.ts'
 const MB = 1024 * 1024
 const CHUNK = 64 * 1024
 const SIZES_MB = [4, 16, 64]
-const REPEATS = 3
+const REPEATS = 5
 
 const fixtures = {
   claude: { file: 'claude-partial-tool.jsonl', create: createClaudeStreamParser },
@@ -81,15 +82,22 @@ export async function benchParsers (): Promise<BenchResult> {
   const growth = { title: 'P6 cost growth: stream parsers by transcript size (heap = peak growth while parsing)', columns: ['parser', 'MB', 'MB/s', 'peak heap MB', 'events'], rows: [] as Array<Array<string | number>> }
   for (const [name, fx] of Object.entries(fixtures)) {
     const heaps: number[] = []
-    let big: { speed: number, floor: number } | null = null
+    let big: { speed: number, floor: number, ratio: number } | null = null
     for (const size of SIZES_MB) {
       const data = transcript(fx.file, size * MB)
-      const passes = Array.from({ length: REPEATS }, () => parse(fx.create, data))
+      // Parser and floor take turns over the same bytes, so a burst of load from elsewhere on a
+      // shared machine hits both; the ratio is the median of each round's own ratio.
+      const passes: Pass[] = []
+      const floors: number[] = []
+      for (let round = 0; round < REPEATS; round++) {
+        passes.push(parse(fx.create, data))
+        if (size === SIZES_MB.at(-1)) floors.push(bareJsonl(data))
+      }
       const speed = median(passes.map((p) => p.mbPerS))
       const heap = Math.max(...passes.map((p) => p.peakHeapMb))
       heaps.push(heap)
       growth.rows.push([name, size, speed, heap, passes[0]?.events ?? 0])
-      if (size === SIZES_MB.at(-1)) big = { speed, floor: median(Array.from({ length: REPEATS }, () => bareJsonl(data))) }
+      if (size === SIZES_MB.at(-1)) big = { speed, floor: median(floors), ratio: median(passes.map((p, i) => p.mbPerS / (floors[i] ?? NaN))) }
       progress(`${name} ${size} MB: ${speed.toFixed(0)} MB/s, peak heap +${heap.toFixed(1)} MB`)
     }
     if (big !== null) {
@@ -98,10 +106,10 @@ export async function benchParsers (): Promise<BenchResult> {
         what: `${name} parser, ${SIZES_MB.at(-1)} MB transcript`,
         value: big.speed,
         unit: 'MB/s',
-        target: '≥ 100 MB/s',
-        ok: big.speed >= 100,
+        target: '≥ 100 MB/s and ≥ 0.8× the floor',
+        ok: big.speed >= 100 && big.ratio >= 0.8,
         baseline: { label: 'lines + JSON.parse', value: big.floor },
-        ratio: big.speed / big.floor
+        ratio: big.ratio
       })
     }
     const flat = (heaps.at(-1) ?? 0) <= Math.max(8, 2 * (heaps[0] ?? 0))

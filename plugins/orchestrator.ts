@@ -1,3 +1,4 @@
+import { describeSandbox } from '../src/sandbox/docker-sandbox.ts'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { createCommandRegistry } from '../src/core/commands.ts'
@@ -29,7 +30,8 @@ async function orchestratorPlugin (app: FastifyInstance, opts: { version: string
     memoryPath: paths.memory,
     providerStatus: app.runner.providerStatus,
     switchDefault: app.settings.switchDefault,
-    timezone: app.settings.timezone
+    timezone: app.settings.timezone,
+    sandbox: () => describeSandbox(app.runner.sandbox.state())
   })
   registerCommandTable(commands, {
     version: opts.version,

@@ -15,6 +15,10 @@ import { homedir } from 'node:os'
 import { installedClis } from '../src/home/variant.ts'
 import { findCliLogin } from '../src/ops/doctor-cli-checks.ts'
 import { createClaimGate, type ClaimGate } from '../src/claims.ts'
+import { createDockerSandbox, type Sandbox } from '../src/sandbox/docker-sandbox.ts'
+import { createCommandRunner } from '../src/ops/runner.ts'
+import { seedHome } from '../src/home/seed.ts'
+import { detectCliVariant } from '../src/home/variant.ts'
 
 export interface RunnerPart {
   /** Every CLI process of this service, by run id (GET /api/runs/active, DELETE /api/runs/:id). */
@@ -33,8 +37,20 @@ export interface RunnerPart {
   ready: () => Promise<void>
   /** Whether each CLI is installed, in a few words (for /status and GET /api/status). */
   providerStatus: () => Promise<Record<'claude' | 'codex', string>>
+  /** Whether each CLI is installed and logged in (the /start auth block, the provider fallback). */
+  cliLogins: () => Promise<Record<'claude' | 'codex', CliLogin>>
   /** The claim gate: every CLI run is made for a claim; shut at shutdown (src/claims.ts). */
   claims: ClaimGate
+  /** The Docker sandbox (`docker.*`): its state for /status and GET /api/status. */
+  sandbox: Sandbox
+}
+
+/** One CLI as /status and /start describe it. */
+export interface CliLogin {
+  installed: boolean
+  loggedIn: boolean
+  /** In a few words: "installed, logged in 3 days ago", "not installed (npm install …)". */
+  text: string
 }
 
 export interface RunnerOptions {
@@ -57,13 +73,29 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
   // (a kill -9) is ended, then this life's process groups are recorded as they start (issue 14).
   const groups = await openCliGroups(join(paths.state, 'cli-groups.jsonl'), logger.child({ component: 'runner' }))
   const runner = createRunner({ logger: logger.child({ component: 'runner' }), registry, clock, groups })
+  const userHome = (env['HOME'] ?? '') !== '' ? env['HOME'] as string : homedir()
+  const sandbox = createDockerSandbox({
+    docker: () => config().docker,
+    home: paths.home,
+    userHome,
+    run: createCommandRunner({ env }),
+    logger: logger.child({ component: 'sandbox' }),
+    uid: process.getuid?.() ?? null,
+    gid: process.getgid?.() ?? null,
+    baseImage: env['DUCTOR_SANDBOX_BASE_IMAGE'],
+    // The workspace rules tell the agent where it runs (docs/sandbox.md).
+    onPlacement: async (where) => { await seedHome(paths.home, { variant: detectCliVariant(config(), env), placement: where }) }
+  })
   const executor = maskingExecutor(opts.executor ?? createCliExecutor({
     config,
     runner,
     home: paths.home,
     api: () => ({ url: app.settings.apiUrl(), token: config().admin.enabled ? config().admin.token : null }),
-    baseEnv: env
+    baseEnv: env,
+    sandbox
   }), secrets)
+  // The container is made ready (maybe the image built) as the service starts, not at the first message.
+  app.addHook('onReady', async () => { if (config().docker.enabled) sandbox.prepare().catch(() => {}) })
   const limiter = createLimiter(config().limits.max_concurrent_runs)
   const claims = createClaimGate()
   app.settings.onApply((next) => { limiter.setMax(next.limits.max_concurrent_runs) })
@@ -89,13 +121,20 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
     record: async (input) => await runs.record(input)
   }
   /** Per CLI, as the Python version's /status says it: installed, logged in, and how old the login is. */
-  const say = async (provider: 'claude' | 'codex', install: string, login: string): Promise<string> => {
-    if (!installedClis(config(), env)[provider]) return `not installed (${install})`
+  const login = async (provider: 'claude' | 'codex', install: string, how: string): Promise<CliLogin> => {
+    if (!installedClis(config(), env)[provider]) return { installed: false, loggedIn: false, text: `not installed (${install})` }
     const userHome = (env['HOME'] ?? '') !== '' ? env['HOME'] as string : homedir()
     const found = await findCliLogin(provider, { env, userHome })
-    if (found === null) return `installed, not logged in (run ${login})`
+    if (found === null) return { installed: true, loggedIn: false, text: `installed, not logged in (run ${how})` }
     const at = found.file === null ? null : await stat(found.file).then((s) => s.mtimeMs, () => null)
-    return at === null ? `installed, logged in (${found.how})` : `installed, logged in ${loginAge(clock.now() - at)}`
+    return { installed: true, loggedIn: true, text: at === null ? `installed, logged in (${found.how})` : `installed, logged in ${loginAge(clock.now() - at)}` }
+  }
+  const cliLogins = async (): Promise<Record<'claude' | 'codex', CliLogin>> => {
+    const [claude, codex] = await Promise.all([
+      login('claude', 'npm install -g @anthropic-ai/claude-code', '`claude`'),
+      login('codex', 'npm install -g @openai/codex', '`codex login`')
+    ])
+    return { claude, codex }
   }
   app.decorate('runner', {
     registry,
@@ -103,13 +142,12 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
     limiter,
     runLog,
     claims,
+    sandbox,
     ready: async () => { await runner.ready() },
+    cliLogins,
     async providerStatus () {
-      const [claude, codex] = await Promise.all([
-        say('claude', 'npm install -g @anthropic-ai/claude-code', '`claude`'),
-        say('codex', 'npm install -g @openai/codex', '`codex login`')
-      ])
-      return { claude, codex }
+      const { claude, codex } = await cliLogins()
+      return { claude: claude.text, codex: codex.text }
     }
   } satisfies RunnerPart)
   // The runs were stopped in the app's preClose (src/app.ts, stopRuns); this makes sure no child

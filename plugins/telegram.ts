@@ -11,7 +11,7 @@ declare module 'fastify' {
   }
 }
 
-export interface TelegramPluginOptions extends Pick<BotOptions, 'version' | 'requestRestart'> {
+export interface TelegramPluginOptions extends Pick<BotOptions, 'version' | 'requestRestart' | 'updates'> {
   /** Seconds one getUpdates call may wait (tests use less). */
   pollTimeoutSeconds?: number
 }
@@ -47,10 +47,12 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
       clock,
       timezone,
       providerStatus: runner.providerStatus,
+      cliLogins: runner.cliLogins,
       activeRuns: () => runner.registry.list().length
     },
     version: opts.version,
     requestRestart: opts.requestRestart,
+    ...(opts.updates !== undefined ? { updates: opts.updates } : {}),
     config,
     paths,
     logger,

@@ -22,6 +22,7 @@ import healthRoutes from '../routes/health/index.ts'
 import adminRoutes from '../routes/admin/index.ts'
 import hookRoutes from '../routes/hooks/index.ts'
 import telegramPlugin from '../plugins/telegram.ts'
+import type { UpdateSettings } from './telegram/bot-deps.ts'
 import telegramRoutes from '../routes/telegram/index.ts'
 
 export interface AppDeps {
@@ -48,6 +49,8 @@ export interface AppDeps {
   requestRestart: () => void
   /** Seconds one Telegram getUpdates call may wait (tests use less). */
   telegramPollSeconds?: number
+  /** Where the update check looks and when it first runs (tests: a checkout of their own, no delay). */
+  updates?: Partial<UpdateSettings>
 }
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
@@ -141,7 +144,8 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   await app.register(telegramPlugin, {
     version: deps.version,
     requestRestart: deps.requestRestart,
-    ...(deps.telegramPollSeconds !== undefined ? { pollTimeoutSeconds: deps.telegramPollSeconds } : {})
+    ...(deps.telegramPollSeconds !== undefined ? { pollTimeoutSeconds: deps.telegramPollSeconds } : {}),
+    ...(deps.updates !== undefined ? { updates: deps.updates } : {})
   })
   const telegram = app.telegram
   if (telegram?.mode === 'webhook') {

@@ -38,6 +38,16 @@ export const DockerSchema = Type.Object({
   auto_build: Type.Boolean({ default: true, description: 'Build the sandbox image when it is missing.' })
 }, { ...open, default: {} })
 
+export const MediaSchema = Type.Object({
+  transcribe_voice: Type.Boolean({ default: false, description: 'Transcribe voice notes before the prompt is built, so the agent receives the text (needs media.stt_url or a local whisper).' }),
+  stt_url: Type.String({ default: '', description: 'Base URL of an OpenAI-compatible speech-to-text API (e.g. https://api.openai.com/v1; ductor POSTs to <url>/audio/transcriptions); empty = none, a local whisper is used if present.' }),
+  stt_api_key: Type.String({ default: '', description: 'API key sent as a bearer token to media.stt_url.', secret: true }),
+  stt_model: Type.String({ minLength: 1, default: 'whisper-1', description: 'Model name sent to the speech-to-text API.' }),
+  whisper_binary: Type.String({ default: '', description: 'Local whisper when no API is set: path to whisper-cli (whisper.cpp) or whisper (openai-whisper); empty = found on PATH.' }),
+  whisper_model: Type.String({ default: '', description: 'Model for the local whisper: a ggml file for whisper-cli (-m), a model name for whisper (--model); empty = its default.' }),
+  max_frames: int(1, 16, 8, 'Most key frames `ductor media video` extracts from one video.')
+}, { ...open, default: {} })
+
 export const HeartbeatSchema = Type.Object({
   enabled: Type.Boolean({ default: false, description: 'Periodic check-ins inside the live chat session.' }),
   interval_minutes: int(1, 10080, 30, 'Minutes between heartbeat ticks.'),
@@ -96,7 +106,8 @@ export const TelegramSchema = Type.Object({
   webhook_path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/telegram/webhook', description: 'Route Telegram posts updates to.' }),
   webhook_secret: Type.String({ default: '', description: 'secret_token given to setWebhook (generated).', secret: true }),
   api_root: Type.String({ pattern: '^https?://', default: 'https://api.telegram.org', description: 'Base URL of the Bot API (a self-hosted Bot API server or a test double).' }),
-  group_mode: oneOf(['all', 'addressed'], { default: 'all', description: 'Groups: all = every text message of an allowed user is answered, media only when addressed (as in the Python version); addressed = only mentions, replies to the bot and commands.' })
+  group_mode: oneOf(['all', 'addressed'], { default: 'all', description: 'Groups: all = every text message of an allowed user is answered, media only when addressed (as in the Python version); addressed = only mentions, replies to the bot and commands.' }),
+  update_check_hours: int(0, 720, 1, 'Hours between checks for a newer ductor (git upstream of a checkout, else the npm registry); a newer one is announced once in each allowed user\'s chat with Changelog / Upgrade / Later buttons. 0 = never.')
 }, { ...open, default: {} })
 
 export const AdminSchema = Type.Object({
@@ -143,6 +154,7 @@ export const ConfigSchema = Type.Object({
   log_level: oneOf(LOG_LEVELS, { default: 'INFO', description: 'DEBUG, INFO, WARNING, ERROR or CRITICAL (lower case works too).' }),
   streaming: StreamingSchema,
   docker: DockerSchema,
+  media: MediaSchema,
   heartbeat: HeartbeatSchema,
   cron: CronSchema,
   cleanup: CleanupSchema,

@@ -46,7 +46,7 @@ export const GENERATED_SECRETS = ['admin.token', 'telegram.webhook_secret', 'web
 
 /** The config's secret values: the bot token and the generated ones (for masking, ADR 0007). */
 export function configSecrets (config: Config): string[] {
-  return [config.telegram_token, ...GENERATED_SECRETS.map((key) => getPath(config, key))].filter((s): s is string => typeof s === 'string')
+  return [config.telegram_token, config.media.stt_api_key, ...GENERATED_SECRETS.map((key) => getPath(config, key))].filter((s): s is string => typeof s === 'string')
 }
 
 export function configPath (home: string): string {

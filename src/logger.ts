@@ -10,7 +10,7 @@ export type { Logger } from 'pino'
 /** Field paths pino removes from every log line (SPEC §11: secrets never appear in logs). */
 export const REDACT_PATHS = [
   'token', '*.token', 'telegram_token', '*.telegram_token', 'secret', '*.secret', 'hmac_secret', '*.hmac_secret',
-  'webhook_secret', '*.webhook_secret', 'authorization', '*.authorization',
+  'webhook_secret', '*.webhook_secret', 'stt_api_key', '*.stt_api_key', 'authorization', '*.authorization',
   'req.headers.authorization', 'req.headers["x-telegram-bot-api-secret-token"]', 'req.headers.cookie',
   'headers.authorization', 'headers["x-telegram-bot-api-secret-token"]', 'headers["stripe-signature"]',
   'headers["x-hub-signature-256"]', 'headers["x-slack-signature"]', 'headers["webhook-signature"]'

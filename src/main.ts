@@ -66,7 +66,8 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   let lock: PidLock | undefined
   try {
     lock = await acquirePidLock(paths.pidFile)
-    await seedHome(home, { variant: detectCliVariant(config, env), logger })
+    // The rules say the CLIs run in the sandbox when it is on; the sandbox rewrites them when Docker is not usable.
+    await seedHome(home, { variant: detectCliVariant(config, env), placement: config.docker.enabled ? 'docker' : 'host', logger })
     const version = readVersion()
     const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber, version, requestRestart: opts.requestRestart ?? (() => {}) })
     // The admin API has a listener of its own, off the public port (ADR 14); it is up before /health answers.

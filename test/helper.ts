@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
-import { buildApp, type App } from '../src/app.ts'
+import { buildApp, type App, type AppDeps } from '../src/app.ts'
 import { completeConfig, loadConfig, type Config } from '../src/config.ts'
 import { writeJsonAtomic } from '../src/atomic-json.ts'
 import { homePaths, resolveHome, type HomePaths } from '../src/home/paths.ts'
@@ -57,6 +57,8 @@ export interface BuildOptions {
   /** Called by `/restart`. */
   requestRestart?: () => void
   telegramPollSeconds?: number
+  /** Where the periodic update check looks and when it first runs. */
+  updates?: AppDeps['updates']
   /** Listen on 127.0.0.1 (a random port) and start the inbox, for tests that talk HTTP to it. */
   listen?: boolean
   /**
@@ -118,7 +120,7 @@ export async function build (t: Cleanup, opts: BuildOptions = {}): Promise<Built
   await seedHome(home, { variant: 'both' })
   await opts.prepare?.(paths)
   const env = opts.exactEnv ?? { ...process.env, ...opts.env }
-  const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env, executor: opts.executor, version: '0.0.0-test', requestRestart: opts.requestRestart ?? (() => {}), telegramPollSeconds: opts.telegramPollSeconds })
+  const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env, executor: opts.executor, version: '0.0.0-test', requestRestart: opts.requestRestart ?? (() => {}), telegramPollSeconds: opts.telegramPollSeconds, ...(opts.updates !== undefined ? { updates: opts.updates } : {}) })
   closers.push(async () => { await app.close() })
   let url = ''
   if (opts.listen === true) {

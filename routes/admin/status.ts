@@ -12,6 +12,13 @@ const StatusSchema = Type.Object({
   provider: Type.String(),
   model: Type.String(),
   providers: Type.Object({ claude: Type.String(), codex: Type.String() }),
+  sandbox: Type.Object({
+    enabled: Type.Boolean(),
+    where: Type.Union([Type.Literal('docker'), Type.Literal('host'), Type.Literal('unknown')]),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    container: Type.String(),
+    image: Type.String()
+  }, { description: 'The Docker sandbox (docs/sandbox.md): where CLI runs go, and why not into the container when it is enabled.' }),
   telegram: Type.String({ description: '"off (no bot token)", "connecting", "up" or "down: <reason>"' }),
   telegram_state: Type.Union([Type.Null(), Type.Object({
     state: Type.Union([Type.Literal('connecting'), Type.Literal('up'), Type.Literal('down')]),
@@ -50,6 +57,7 @@ const statusRoutes: FastifyPluginAsyncTypebox<{ version: string }> = async (app,
       provider: config.provider,
       model: config.model,
       providers: await runner.providerStatus(),
+      sandbox: runner.sandbox.state(),
       ...telegramStatus(app.telegram ?? null),
       active_runs: app.stores.runs.active(),
       queues: app.orchestrator.lanes.snapshot().map((q) => ({ chat_id: q.chatId, running: q.running, queued: q.queued })),

@@ -43,7 +43,8 @@ export async function deleteOldFiles (
   for (const name of names.sort()) {
     const path = join(dir, name)
     try {
-      if (RULE_FILES.has(name)) continue
+      // The index of received files keeps their captions: rebuilt with each new file, never aged out.
+      if (RULE_FILES.has(name) || name === '_index.yaml') continue
       const info = await lstat(path)
       if (!info.isFile() || info.mtimeMs >= cutoff) continue
       await unlink(path)

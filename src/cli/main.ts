@@ -8,6 +8,7 @@ import { runsCommand, sessionsCommand, memoryCommand, chatCommand } from './clie
 import { serviceCommand } from './service.ts'
 import { cronCommand } from './cron-commands.ts'
 import { webhookCommand } from './webhook-commands.ts'
+import { mediaCommand } from './media-commands.ts'
 import { doctorCommand } from './doctor.ts'
 import { upgradeCommand } from './upgrade.ts'
 import { stopCommand, restartCommand, uninstallCommand, resetCommand } from './lifecycle.ts'
@@ -41,6 +42,7 @@ export function buildCli (io: CliIo = processIo()): Command {
   program.addCommand(memoryCommand(io))
   program.addCommand(cronCommand(io))
   program.addCommand(webhookCommand(io))
+  program.addCommand(mediaCommand(io))
   program.addCommand(serviceCommand(io))
   program.addCommand(doctorCommand(io))
   program.addCommand(upgradeCommand(io))

@@ -31,12 +31,50 @@ export const WELCOME_BUTTONS = [
   [{ label: '🆕 New session', data: '/new' }, { label: '❓ Help', data: '/help' }]
 ]
 
+/**
+ * The welcome's three quick-start prompts (as the Python version has them): a press sends the
+ * prompt to the agent as the user's message, so these, and only these, start a run. Callback data
+ * `w:1`…`w:3`; a button never carries the prompt itself.
+ */
+export const WELCOME_PROMPTS = [
+  { data: 'w:1', label: '👋 What do you need to know about me?', prompt: 'Hey, I just set up ductor. What do you need to know about me so we can get started?' },
+  { data: 'w:2', label: '✨ Show me what you can do!', prompt: 'What can you do? Walk me through your capabilities!' },
+  { data: 'w:3', label: '🖥 Give me a system tour!', prompt: 'Give me a tour of the system you are running on!' }
+] as const
+
+/** Whether each CLI is installed and logged in, for the welcome's auth block. */
+export type CliLogins = Record<'claude' | 'codex', { installed: boolean, loggedIn: boolean }>
+
+/**
+ * The welcome's auth block (what the Python version shows): which CLIs are logged in and the
+ * default they answer with, or what to run on the machine when none is.
+ */
+export function authBlock (logins: CliLogins, defaults: { provider: string, model: string, reasoning_effort: string }): string {
+  const claude = logins.claude.loggedIn
+  const codex = logins.codex.loggedIn
+  const model = defaults.provider === 'codex' ? `${defaults.provider} · \`${defaults.model}\` (${defaults.reasoning_effort})` : `${defaults.provider} · \`${defaults.model}\``
+  const fix = (p: 'claude' | 'codex'): string => p === 'claude'
+    ? (logins.claude.installed ? 'run `claude` on the machine and log in' : 'install it with `npm install -g @anthropic-ai/claude-code`, then run `claude` and log in')
+    : (logins.codex.installed ? 'run `codex login` on the machine' : 'install it with `npm install -g @openai/codex`, then run `codex login`')
+  if (claude && codex) return `✅ Claude Code and Codex are logged in. Default: ${model}.`
+  const switchHint = (p: string): string => defaults.provider === p ? '' : `\nThe default is ${defaults.provider}, which is not logged in: switch with /model.`
+  if (claude) return `✅ Claude Code is logged in. Default: ${model}.\nCodex is not: to use it too, ${fix('codex')}.${switchHint('claude')}`
+  if (codex) return `✅ Codex is logged in. Default: ${model}.\nClaude Code is not: to use it too, ${fix('claude')}.${switchHint('codex')}`
+  return `⚠️ No CLI is logged in yet, so I cannot answer. For Claude Code, ${fix('claude')}; for Codex, ${fix('codex')}. Then send /start again.`
+}
+
 export const WELCOME_TEXT = [
   'I am your ductor assistant: I answer by running Claude Code or Codex on your machine.',
   '',
   'Just write to me. While I work you see my reply grow; send /stop (or just "stop") to interrupt.',
   'I remember what matters across sessions, and I can run scheduled jobs for you.'
 ].join('\n')
+
+/** /info's link buttons: they open a page; none carries callback data, so none can start anything here. */
+export const INFO_LINKS = [
+  [{ label: '📦 Package', url: 'https://www.npmjs.com/package/ductor' }, { label: '📝 Versions', url: 'https://www.npmjs.com/package/ductor?activeTab=versions' }],
+  [{ label: '📖 Read me', url: 'https://www.npmjs.com/package/ductor#readme' }, { label: '🐍 Python ductor', url: 'https://github.com/PleasePrompto/ductor' }]
+] as const
 
 /** The listed commands in menu order, with their descriptions. */
 export function listedCommands (registry: CommandRegistry): Array<{ command: string, description: string }> {

@@ -22,6 +22,8 @@ export interface CoreCommandDeps {
   switchDefault: (next: { provider: ProviderName, model: string, reasoning_effort?: ReasoningEffort }) => Promise<string | null>
   /** The user's time zone (`user_timezone` → $TZ → host → UTC) for the times /status shows. */
   timezone?: () => string
+  /** The Docker sandbox's /status line (null when it is off). */
+  sandbox?: () => string | null
 }
 
 /** "1 message", "2 messages", "1,234 tokens". */
@@ -103,6 +105,8 @@ async function statusReply (deps: CoreCommandDeps, chatId: string): Promise<Comm
   }
   lines.push(deps.isBusy(chatId) ? `Busy: a reply is running${deps.queueDepth(chatId) > 0 ? `, ${deps.queueDepth(chatId)} queued` : ''}.` : 'Idle.')
   lines.push('', `Claude Code: ${auth.claude}`, `Codex: ${auth.codex}`)
+  const sandbox = deps.sandbox?.() ?? null
+  if (sandbox !== null) lines.push(sandbox)
   return { text: lines.join('\n') }
 }
 

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile, readdir, stat, copyFile, utimes } from 'node:fs/promises'
 import { join, dirname } from 'node:path'
 import { homePaths } from './paths.ts'
-import { templatesDir, renderRules, type CliVariant } from './templates.ts'
+import { templatesDir, renderRules, type CliVariant, type Placement } from './templates.ts'
 import type { Logger } from '../logger-types.ts'
 
 export const RULE_FILES = ['CLAUDE.md', 'AGENTS.md'] as const
@@ -11,7 +11,7 @@ export const RULE_FILES = ['CLAUDE.md', 'AGENTS.md'] as const
  * framework-owned files (rule files, tool docs) are rewritten when they differ; user-owned files
  * (MAINMEMORY.md) are created once and never overwritten. Returns the files it wrote.
  */
-export async function seedHome (home: string, opts: { variant: CliVariant, logger?: Logger }): Promise<string[]> {
+export async function seedHome (home: string, opts: { variant: CliVariant, placement?: Placement, logger?: Logger }): Promise<string[]> {
   const paths = homePaths(home)
   const tpl = templatesDir()
   const written: string[] = []
@@ -21,7 +21,7 @@ export async function seedHome (home: string, opts: { variant: CliVariant, logge
   }
 
   const homeRules = await readFile(join(tpl, 'home', 'RULES.md'), 'utf8')
-  const workspaceRules = renderRules(await readFile(join(tpl, 'workspace', 'RULES.md'), 'utf8'), opts.variant)
+  const workspaceRules = renderRules(await readFile(join(tpl, 'workspace', 'RULES.md'), 'utf8'), opts.variant, opts.placement)
   for (const name of RULE_FILES) {
     if (await writeIfDifferent(join(home, name), homeRules)) written.push(join(home, name))
     if (await writeIfDifferent(join(paths.workspace, name), workspaceRules)) written.push(join(paths.workspace, name))

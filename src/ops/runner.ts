@@ -14,6 +14,8 @@ export interface RunOptions {
   timeoutMs?: number
   /** Variables added to the environment of the command. */
   env?: NodeJS.ProcessEnv
+  /** Working directory (default: this process's). */
+  cwd?: string
 }
 
 /**
@@ -35,6 +37,7 @@ export function createCommandRunner (opts: { env?: NodeJS.ProcessEnv } = {}): Co
       stdout: run.inherit === true ? 'inherit' : 'pipe',
       stderr: run.inherit === true ? 'inherit' : 'pipe',
       timeout: run.timeoutMs,
+      ...(run.cwd !== undefined ? { cwd: run.cwd } : {}),
       stripFinalNewline: false
     })
     const notFound = result.code === 'ENOENT'

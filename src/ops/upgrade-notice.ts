@@ -48,6 +48,9 @@ export async function consumeUpgradeNotice (stateDir: string, runningVersion: st
   }
   if (typeof marker.from !== 'string' || typeof marker.to !== 'string') return null
   const chatId = typeof marker.chat_id === 'number' ? marker.chat_id : null
+  if (runningVersion === marker.to && marker.from === marker.to) {
+    return { chat_id: chatId, upgraded: true, text: `ductor ${marker.to} was updated to the newest commits of its checkout and is running again.` }
+  }
   if (runningVersion === marker.to) {
     return { chat_id: chatId, upgraded: true, text: `ductor was upgraded from ${marker.from} to ${marker.to} and is running again.` }
   }

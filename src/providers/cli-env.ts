@@ -1,4 +1,4 @@
-/** The environment and Docker wrapping of a CLI run. Pure: the caller passes every input. */
+/** The environment of a CLI run. Pure: the caller passes every input. */
 import { delimiter } from 'node:path'
 import type { ProviderName } from './events.ts'
 
@@ -39,23 +39,4 @@ export function buildCliEnv (options: CliEnvOptions): Record<string, string> {
     env.IS_SANDBOX = '1'
   }
   return env
-}
-
-export interface DockerWrapOptions {
-  container: string
-  chatId: string
-  /** Working directory inside the container. */
-  workdir: string
-  /** More variables to set inside the container. */
-  env?: Readonly<Record<string, string>>
-  /** The docker binary; default `docker`. */
-  dockerBinary?: string
-}
-
-/** `docker exec -e DUCTOR_CHAT_ID=… -w <dir> <container> <argv…>`. */
-export function wrapInDocker (argv: readonly string[], options: DockerWrapOptions): string[] {
-  const wrapped = [options.dockerBinary ?? 'docker', 'exec', '-e', `DUCTOR_CHAT_ID=${options.chatId}`]
-  for (const [key, value] of Object.entries(options.env ?? {})) wrapped.push('-e', `${key}=${value}`)
-  wrapped.push('-w', options.workdir, options.container, ...argv)
-  return wrapped
 }

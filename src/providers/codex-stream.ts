@@ -3,10 +3,10 @@
  * deltas: each `agent_message` arrives whole and is emitted as one text event; the final reply
  * is the last one. Codex reports no cost and no duration, so the duration is measured here.
  */
-import { emptyTokens, type CliResult, type TokenUsage } from './events.ts'
+import { emptyTokens, type CliEvent, type CliResult, type TokenUsage } from './events.ts'
 import { asArray, asNumber, asObject, asString, type JsonObject } from './json-fields.ts'
 import { createJsonlReader } from './jsonl-reader.ts'
-import { appendCapped, DEFAULT_MAX_TEXT_CHARS, type StreamParser, type StreamParserOptions } from './stream-parser.ts'
+import { DEFAULT_MAX_TEXT_CHARS, type StreamParser, type StreamParserOptions } from './stream-parser.ts'
 import { shorten, shortenPath, unwrapShellCommand } from './tool-summary.ts'
 
 const MESSAGE_SEPARATOR = '\n\n'
@@ -34,25 +34,26 @@ export function createCodexStreamParser (options: StreamParserOptions): StreamPa
     maxLineBytes: options.maxLineBytes
   })
 
-  function showTool (item: JsonObject): void {
-    const id = asString(item.id)
-    if (id !== undefined) {
-      if (toolsShown.has(id)) return
-      toolsShown.add(id)
+  /** A tool call is shown once: when it starts, or when it completes without a start seen. */
+  function showTool (item: JsonObject, completed: boolean): void {
+    const id = item.id
+    if (typeof id === 'string') {
+      if (completed ? toolsShown.delete(id) : toolsShown.has(id)) return
+      if (!completed) toolsShown.add(id)
     }
     const tool = describeTool(item)
     if (tool === undefined) return
     seen = true
-    emit({ type: 'tool', ...tool })
+    emit(tool)
   }
 
   function onItem (item: JsonObject, completed: boolean): void {
     switch (item.type) {
       case 'agent_message': {
         if (!completed) return
-        const text = asString(item.text) ?? ''
+        const text = typeof item.text === 'string' ? item.text : ''
         if (text === '') return
-        lastMessage = appendCapped('', text, maxTextChars)
+        lastMessage = text.length > maxTextChars ? text.slice(0, maxTextChars) : text
         seen = true
         emit({ type: 'text', text: textEmitted ? MESSAGE_SEPARATOR + text : text })
         textEmitted = true
@@ -69,11 +70,7 @@ export function createCodexStreamParser (options: StreamParserOptions): StreamPa
         return
       }
       default:
-        showTool(item)
-        if (completed) {
-          const id = asString(item.id)
-          if (id !== undefined) toolsShown.delete(id)
-        }
+        showTool(item, completed)
     }
   }
 
@@ -124,10 +121,9 @@ export function createCodexStreamParser (options: StreamParserOptions): StreamPa
         lastMessage = ''
         return
       case 'item.started':
-      case 'item.updated':
       case 'item.completed': {
         const item = asObject(line.item)
-        if (item !== undefined && line.type !== 'item.updated') onItem(item, line.type === 'item.completed')
+        if (item !== undefined) onItem(item, line.type === 'item.completed')
         return
       }
       case 'turn.completed': finishTurn(line, false); return
@@ -162,26 +158,26 @@ function tokensOf (usage: JsonObject | undefined): TokenUsage {
   return { input, output, total: input + output }
 }
 
-/** Tool name and summary for a Codex item; undefined for items that are not tool calls. */
-function describeTool (item: JsonObject): { name: string, summary: string } | undefined {
+/** The tool event for a Codex item; undefined for items that are not tool calls. */
+function describeTool (item: JsonObject): CliEvent | undefined {
   switch (item.type) {
     case 'command_execution':
-      return { name: 'Shell', summary: shorten(unwrapShellCommand(asString(item.command) ?? '')) }
+      return { type: 'tool', name: 'Shell', summary: shorten(unwrapShellCommand(asString(item.command) ?? '')) }
     case 'file_change': {
       const paths = (asArray(item.changes) ?? [])
         .map((c) => asString(asObject(c)?.path))
         .filter((p): p is string => p !== undefined)
       const first = paths[0]
       const summary = first === undefined ? '' : shortenPath(first) + (paths.length > 1 ? ` (+${paths.length - 1})` : '')
-      return { name: 'Edit', summary }
+      return { type: 'tool', name: 'Edit', summary }
     }
     case 'mcp_tool_call': {
       const server = asString(item.server) ?? 'mcp'
       const tool = asString(item.tool) ?? 'tool'
-      return { name: `${server}.${tool}`, summary: '' }
+      return { type: 'tool', name: `${server}.${tool}`, summary: '' }
     }
     case 'web_search':
-      return { name: 'WebSearch', summary: shorten(asString(item.query) ?? '') }
+      return { type: 'tool', name: 'WebSearch', summary: shorten(asString(item.query) ?? '') }
     default: // todo_list, and types this version does not know
       return undefined
   }

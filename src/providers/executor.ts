@@ -5,8 +5,9 @@ import type { CliExecutor, CliRequest } from './cli-executor.ts'
 import type { Runner, RunOutcome } from './runner.ts'
 import { buildClaudeArgv } from './claude.ts'
 import { buildCodexArgv } from './codex.ts'
-import { buildCliEnv, wrapInDocker } from './cli-env.ts'
+import { buildCliEnv } from './cli-env.ts'
 import { resolveCliBinary } from './resolve-binary.ts'
+import type { Sandbox } from '../sandbox/docker-sandbox.ts'
 
 export interface ExecutorOptions {
   config: () => Config
@@ -17,6 +18,8 @@ export interface ExecutorOptions {
   baseEnv?: NodeJS.ProcessEnv
   /** Directory with the `ductor` command, put first on the agent's PATH (default: this package's bin/). */
   binDir?: string
+  /** The Docker sandbox (`docker.enabled`): runs go into its container while it is usable. */
+  sandbox?: Sandbox
 }
 
 /** The package's `bin/` (holds `ductor.js` and the `ductor` shim), from src/ or dist/src/. */
@@ -44,8 +47,9 @@ export function parentRuleFiles (cwd: string): string[] {
 
 /**
  * Runs one CLI turn for the core (SPEC §7.1): builds the argv (Claude or Codex), the environment
- * (DUCTOR_HOME, DUCTOR_CHAT_ID, the API URL/token, `ductor` on PATH), optional Docker wrapping, and
- * hands it to the runner. The request's AbortSignal aborts the run.
+ * (DUCTOR_HOME, DUCTOR_CHAT_ID, the API URL/token, `ductor` on PATH), and hands it to the runner —
+ * inside the sandbox container when `docker.enabled` and Docker is usable, else on the host
+ * (src/sandbox/docker-sandbox.ts). The request's AbortSignal aborts the run.
  */
 export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
   const baseEnv = opts.baseEnv ?? process.env
@@ -53,9 +57,12 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
   return {
     async execute (req: CliRequest): Promise<RunOutcome> {
       const config = opts.config()
+      const sandbox = config.docker.enabled && opts.sandbox !== undefined && (await opts.sandbox.prepare()).where === 'docker' ? opts.sandbox : null
       const pathEnv = baseEnv['PATH']
       const cliPaths = { claude: config.cli_paths.claude || undefined, codex: config.cli_paths.codex || undefined }
-      const binary = config.docker.enabled ? req.provider : resolveCliBinary(req.provider, { cliPaths, pathEnv })
+      // In the container the CLI is the image's (`cli_paths` are host paths).
+      const binary = sandbox !== null ? req.provider : resolveCliBinary(req.provider, { cliPaths, pathEnv })
+      const cwd = sandbox !== null ? sandbox.containerPath(req.cwd) : req.cwd
       const cliParameters = req.cliParameters ?? config.cli_parameters[req.provider]
       let argv = req.provider === 'claude'
         ? buildClaudeArgv({
@@ -68,7 +75,7 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
           maxBudgetUsd: config.max_budget_usd,
           resumeSessionId: req.resumeSessionId ?? null,
           noSessionPersistence: req.noSessionPersistence === true,
-          excludeRuleFiles: req.noSessionPersistence === true ? parentRuleFiles(req.cwd) : undefined,
+          excludeRuleFiles: req.noSessionPersistence === true ? parentRuleFiles(cwd) : undefined,
           cliParameters
         })
         : buildCodexArgv({
@@ -96,9 +103,11 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
         isRoot: process.getuid?.() === 0
       })
       env['DUCTOR_NODE'] = process.execPath
+      env['DUCTOR_SANDBOX'] = 'host'
       // The agent needs the admin token (its `ductor` command), never the bot token.
       delete env['DUCTOR_TELEGRAM_TOKEN']
-      if (config.docker.enabled) argv = wrapInDocker(argv, { container: config.docker.container_name, chatId: req.chatId, workdir: req.cwd })
+      const inside = sandbox?.wrap(argv, { runId: req.runId, cwd: req.cwd, env })
+      if (inside !== undefined) argv = inside.argv
       // The last await before the spawn: the work is recorded as started (src/core/claims.ts).
       await req.claim.started()
       const handle = opts.runner.run({
@@ -108,6 +117,7 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
         argv,
         cwd: req.cwd,
         env,
+        ...(inside === undefined ? {} : { inside: inside.inside }),
         timeoutMs: config.cli_timeout * 1000,
         onEvent: req.onEvent
       })

@@ -18,11 +18,15 @@ import { groupHasLiveMembers, signalGroup } from './process-group.ts'
 import type { ProcessRegistry } from './process-registry.ts'
 import type { StreamParser, StreamParserOptions } from './stream-parser.ts'
 import { createTail } from './tail-buffer.ts'
+import { signalInside, type InsideRun } from '../sandbox/inside.ts'
 
 /** The durable list of CLI process groups, so a later life can end the ones this one leaves. */
 export interface CliGroups {
-  /** Records the group led by `pid`; resolves once the record is on disk (synced). */
-  add: (pid: number) => Promise<void>
+  /**
+   * Records the group led by `pid` (and, for a run in the sandbox, its group inside the container);
+   * resolves once the record is on disk (synced).
+   */
+  add: (pid: number, inside?: InsideRun) => Promise<void>
   /** The group is gone (reaped by the runner). */
   remove: (pid: number) => void
   close: () => Promise<void>
@@ -32,7 +36,7 @@ export interface RunSpec {
   runId: string
   chatId: string
   provider: ProviderName
-  /** argv[0] is the binary (see resolveCliBinary, buildClaudeArgv/buildCodexArgv, wrapInDocker). */
+  /** argv[0] is the binary (see resolveCliBinary, buildClaudeArgv/buildCodexArgv, Sandbox.wrap). */
   argv: readonly string[]
   cwd: string
   /** The complete environment of the child (see buildCliEnv); process.env is not added. */
@@ -41,6 +45,11 @@ export interface RunSpec {
   timeoutMs: number
   /** Receives every normalized event as it is parsed. An exception here is logged, not fatal. */
   onEvent?: (event: CliEvent) => void
+  /**
+   * The run executes inside the sandbox container (argv is its `docker exec`): a stop signals the
+   * CLI's process group there, which the host's docker client does not pass on (src/sandbox/inside.ts).
+   */
+  inside?: InsideRun
 }
 
 export interface RunOutcome {
@@ -113,6 +122,8 @@ const MALFORMED_LOGGED = 5
 const KILL_WAIT_MS = 1000
 const MAX_TIMER_MS = 2 ** 31 - 1 // longer delays overflow and fire at once
 const CLI_NICE = 10
+/** A `docker exec … kill` that takes longer than this has failed (the daemon hangs). */
+const INSIDE_SIGNAL_MS = 5000
 
 type Execa = typeof import('execa')['execa']
 let loadedExeca: Execa | undefined
@@ -170,6 +181,7 @@ export function createRunner (options: RunnerOptions): Runner {
       }
     })
     const binary = spec.argv[0] ?? ''
+    const inside = spec.inside
     let stopReason: StopReason | null = null
 
     function finish (facts: { spawnError?: string, exitCode: number | null, signal: string | null }): RunOutcome {
@@ -227,7 +239,7 @@ export function createRunner (options: RunnerOptions): Runner {
     log.debug({ pid, binary, cwd: spec.cwd }, 'CLI started')
     if (gated) {
       // Recorded (synced) first, then let go; an error writing the record stops the run unstarted.
-      groups.add(pid).then(() => { child.stdin?.end('go\n') }, (err: unknown) => {
+      groups.add(pid, spec.inside).then(() => { child.stdin?.end('go\n') }, (err: unknown) => {
         log.error({ err }, 'could not record the CLI\'s process group; not starting it')
         child.stdin?.destroy()
       })
@@ -247,13 +259,17 @@ export function createRunner (options: RunnerOptions): Runner {
     let terminating: Promise<void> | undefined
     function terminateGroup (): Promise<void> {
       terminating ??= (async () => {
-        if (!signalGroup(pid as number, 'SIGTERM')) return
+        if (inside !== undefined) {
+          // The CLI inside gets the SIGTERM; the docker client on the host ends when it does.
+          await signalInside(inside, 'TERM', INSIDE_SIGNAL_MS, spec.env).catch((err: unknown) => { log.warn({ err }, 'could not signal the CLI inside the container') })
+        } else if (!signalGroup(pid as number, 'SIGTERM')) return
         const deadline = clock.now() + graceMs
         while (clock.now() < deadline) {
           await sleep(POLL_MS)
           if (exited && !groupHasLiveMembers(pid as number)) return
         }
         log.warn({ pid, graceMs }, 'processes of the CLI outlived SIGTERM; sending SIGKILL to its process group')
+        if (inside !== undefined) await signalInside(inside, 'KILL', INSIDE_SIGNAL_MS, spec.env).catch((err: unknown) => { log.warn({ err }, 'could not kill the CLI inside the container') })
         signalGroup(pid as number, 'SIGKILL')
         const killDeadline = clock.now() + KILL_WAIT_MS
         while (groupHasLiveMembers(pid as number) && clock.now() < killDeadline) await sleep(POLL_MS)
@@ -278,6 +294,8 @@ export function createRunner (options: RunnerOptions): Runner {
       clearTimeout(timer)
       // Stopping, or children left behind by the CLI: no orphans either way.
       if (terminating !== undefined || groupHasLiveMembers(pid)) await terminateGroup()
+      // A stopped run in the container: whatever of its group is still there goes too (no orphans inside).
+      if (terminating !== undefined && inside !== undefined) await signalInside(inside, 'KILL', INSIDE_SIGNAL_MS, spec.env).catch((err: unknown) => { log.warn({ err }, 'could not kill what is left of the run inside the container') })
       const drained = await Promise.race([child.then(() => true), sleep(drainMs, false, { ref: false })])
       if (!drained) {
         log.warn({ pid }, 'CLI output still open after exit; closing it')

@@ -9,8 +9,13 @@
  * boot) and the boot id: a pid the system has since given to another process does not match, so
  * nothing else is ever killed. Linux only (no /proc elsewhere: nothing is recorded or killed).
  *
- * File (`state/cli-groups.jsonl`): `{"pid":123,"start":"456","boot":"…"}` per line, appended;
- * `{"gone":123}` when the group has been reaped. Rewritten empty at each start.
+ * A run in the Docker sandbox has a second group, inside the container, that no host signal reaches:
+ * its record also names it (`inside`: the docker command, the container, the run's id file there,
+ * src/sandbox/inside.ts), and it is killed with `docker exec … kill` (ADR 0021).
+ *
+ * File (`state/cli-groups.jsonl`): `{"pid":123,"start":"456","boot":"…"}` per line (plus
+ * `"inside":{"docker":…,"container":…,"run":…}` for a sandboxed run), appended; `{"gone":123}` when
+ * the group has been reaped. Rewritten empty at each start.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -19,10 +24,16 @@ import { openAppendLog, type AppendLog } from './append-log.ts'
 import type { CliGroups } from '../providers/runner.ts'
 import { readStat } from '../providers/process-group.ts'
 import { writeFileAtomic } from '../atomic-json.ts'
+import { signalInside, type InsideRun } from '../sandbox/inside.ts'
 
 export type { CliGroups }
 
-interface GroupRecord { pid: number, start: string, boot: string }
+interface GroupRecord { pid: number, start: string, boot: string, inside?: InsideRun }
+
+function isInsideRun (value: unknown): value is InsideRun {
+  const v = value as Partial<InsideRun> | null
+  return typeof v === 'object' && v !== null && typeof v.docker === 'string' && typeof v.container === 'string' && typeof v.run === 'string'
+}
 
 function bootId (): string {
   try {
@@ -43,9 +54,11 @@ function readRecords (path: string): GroupRecord[] {
   for (const line of text.split('\n')) {
     if (line === '') continue
     try {
-      const rec = JSON.parse(line) as { pid?: unknown, start?: unknown, boot?: unknown, gone?: unknown }
+      const rec = JSON.parse(line) as { pid?: unknown, start?: unknown, boot?: unknown, gone?: unknown, inside?: unknown }
       if (typeof rec.gone === 'number') live.delete(rec.gone)
-      else if (typeof rec.pid === 'number' && rec.pid > 1 && typeof rec.start === 'string' && typeof rec.boot === 'string') live.set(rec.pid, { pid: rec.pid, start: rec.start, boot: rec.boot })
+      else if (typeof rec.pid === 'number' && rec.pid > 1 && typeof rec.start === 'string' && typeof rec.boot === 'string') {
+        live.set(rec.pid, { pid: rec.pid, start: rec.start, boot: rec.boot, ...(isInsideRun(rec.inside) ? { inside: rec.inside } : {}) })
+      }
     } catch {}
   }
   return [...live.values()]
@@ -93,9 +106,12 @@ export async function killRecordedGroups (path: string, waitMs = 3000): Promise<
   for (const { pid } of members) {
     try { process.kill(pid, 'SIGKILL') } catch {}
   }
+  // The runs' groups inside the sandbox container (the killed docker clients did not end them).
+  const inside = records.flatMap((r) => r.inside === undefined || r.boot !== bootId() ? [] : [r.inside])
+  const insideKilled = await Promise.all(inside.map(async (run) => await signalInside(run, 'KILL', waitMs).then((hit) => hit ? 1 : 0, () => 0)))
   const deadline = Date.now() + waitMs
   while (Date.now() < deadline && membersOf(records).length > 0) await sleep(20)
-  return members.length
+  return members.length + insideKilled.reduce<number>((a, b) => a + b, 0)
 }
 
 /**
@@ -108,10 +124,10 @@ export async function openCliGroups (path: string, logger?: Logger): Promise<Cli
   const log: AppendLog = await openAppendLog(path, { logger })
   const boot = bootId()
   return {
-    async add (pid) {
+    async add (pid, inside) {
       const stat = readStat(pid)
       if (stat === null) return // gone already, or no /proc: nothing to find later
-      await log.append(Buffer.from(JSON.stringify({ pid, start: stat.start, boot }) + '\n'), { durable: true })
+      await log.append(Buffer.from(JSON.stringify({ pid, start: stat.start, boot, ...(inside === undefined ? {} : { inside }) }) + '\n'), { durable: true })
     },
     remove (pid) {
       log.append(Buffer.from(`{"gone":${pid}}\n`), { durable: false }).catch(() => {})

@@ -9,6 +9,7 @@ import type { RunHistory } from '../store/run-history.ts'
 import type { ClaimGate, WorkClaim } from '../claims.ts'
 import type { HomePaths } from '../home/paths.ts'
 import type { Logger } from '../logger-types.ts'
+import type { CommandRunner } from '../ops/runner.ts'
 import type { InlineButton } from './format/markers.ts'
 import type { ChatTarget } from './context.ts'
 import type { IncomingMedia } from './media-in.ts'
@@ -29,6 +30,8 @@ export interface TelegramParts {
   clock: Clock
   timezone: () => string
   providerStatus: () => Promise<Record<'claude' | 'codex', string>>
+  /** Whether each CLI is installed and logged in (the /start auth block). */
+  cliLogins: () => Promise<Record<'claude' | 'codex', { installed: boolean, loggedIn: boolean }>>
   /** CLI processes running now (/diagnose). */
   activeRuns: () => number
 }
@@ -43,6 +46,17 @@ export interface BotOptions {
   version: string
   /** Graceful stop with exit code 42 so the supervisor starts the service again (`/restart`, `/upgrade`). */
   requestRestart: () => void
+  /** Where updates come from (default: this copy's package root, the real command runner). */
+  updates?: Partial<UpdateSettings>
+}
+
+/** How this copy is checked for updates and upgraded (the update notice, /upgrade). */
+export interface UpdateSettings {
+  /** The root of this copy of ductor (a git checkout or an installed package). */
+  root: string
+  runner: CommandRunner
+  /** The first check after the start, in ms (default one minute); later ones follow `telegram.update_check_hours`. */
+  firstDelayMs: number
 }
 
 /** A command in the bot's menu (setMyCommands) and in /help. */
@@ -75,6 +89,7 @@ export interface SendOptions {
  */
 export interface BotDeps extends BotOptions {
   api: Api
+  updates: UpdateSettings
   /**
    * Runs `text` as the user's next message in the chat, exactly as if they had typed it: commands
    * go to the core registry, abort words stop the run, anything else goes through the chat's lane

@@ -12,6 +12,8 @@ import { commandMenu } from './command-menu.ts'
 import { createChatStreams, createTelegramSink } from './chat-sink.ts'
 import { createChatPacer, isPacedMethod, type ChatPacer } from './pace.ts'
 import { sendMarkdown } from './send.ts'
+import { createCommandRunner } from '../ops/runner.ts'
+import { packageRoot } from '../ops/service-spec.ts'
 import { downloadMedia } from './media-in.ts'
 import { streamApiFromGrammy } from './stream/grammy-api.ts'
 import type { StreamBotApi } from './stream/types.ts'
@@ -92,6 +94,11 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     version: opts.version,
     requestRestart: opts.requestRestart,
     api: bot.api,
+    updates: {
+      root: opts.updates?.root ?? packageRoot(),
+      runner: opts.updates?.runner ?? createCommandRunner({ env: process.env }),
+      firstDelayMs: opts.updates?.firstDelayMs ?? 60_000
+    },
     async runAsUser (where, text, o) {
       // Resolves once the message's run has started (or it was answered, cancelled or discarded):
       // until then its update stays unfinished in the inbox, so a message still waiting in the

@@ -93,10 +93,39 @@ async function reserve (dir: string, name: string): Promise<string> {
   }
 }
 
+/** The `ductor media` command that makes a file of this kind understandable to the agent, if any. */
+export function mediaTool (media: IncomingMedia): 'transcribe' | 'video' | 'read' | null {
+  if (media.kind === 'voice' || media.kind === 'audio') return 'transcribe'
+  if (media.kind === 'video' || media.kind === 'video_note' || (media.kind === 'document' && (media.mimeType ?? '').startsWith('video/'))) return 'video'
+  if (media.kind === 'document' && (media.mimeType ?? '').startsWith('audio/')) return 'transcribe'
+  if (media.kind === 'document' && !isImage(media)) return 'read'
+  return null
+}
+
+export interface ReceivedFile {
+  media: IncomingMedia
+  path: string
+  /** A voice note transcribed before the prompt was built (media.transcribe_voice). */
+  transcript?: string
+  /** Why it could not be transcribed (one sentence). */
+  transcriptNote?: string
+}
+
 /** What the agent is told about files the user sent (one message, or an album) (SPEC §4). */
-export function mediaPrompt (files: ReadonlyArray<{ media: IncomingMedia, path: string }>, caption: string): string {
-  const lines = files.map(({ media, path }) => `[The user sent a ${media.kind.replace('_', ' ')} via Telegram. It is saved at: ${path}${media.mimeType !== undefined ? ` (${media.mimeType})` : ''}]`)
+export function mediaPrompt (files: readonly ReceivedFile[], caption: string): string {
+  const lines = files.map((f) => {
+    const { media, path } = f
+    const tool = mediaTool(media)
+    const what = `[The user sent a ${media.kind.replace('_', ' ')} via Telegram. It is saved at: ${path}${media.mimeType !== undefined ? ` (${media.mimeType})` : ''}]`
+    if (f.transcript !== undefined) return `${what}\n[Transcript of the ${media.kind === 'voice' ? 'voice note' : media.kind.replace('_', ' ')}: ${f.transcript === '' ? '(no speech found)' : f.transcript}]`
+    const note = f.transcriptNote !== undefined ? `\n[It could not be transcribed: ${f.transcriptNote}]` : ''
+    return tool === null ? what : `${what}${note}\n[To understand it, run: ductor media ${tool} ${shellQuote(path)}]`
+  })
   const what = files.length === 1 ? (files[0]?.media.kind ?? 'file').replace('_', ' ') : 'files'
   lines.push(caption !== '' ? caption : `(No caption. Look at the ${what} and respond to it.)`)
   return lines.join('\n')
+}
+
+function shellQuote (path: string): string {
+  return /^[\w./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`
 }

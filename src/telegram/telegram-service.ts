@@ -3,6 +3,9 @@ import type { Update } from 'grammy/types'
 import { consumeRestartMarker, consumeUpgradeNotice } from '../ops/upgrade-notice.ts'
 import type { BotOptions } from './bot-deps.ts'
 import { createBot, type TelegramBot } from './create-bot.ts'
+import { probeUpdate } from '../ops/update-source.ts'
+import { registryFromEnv } from '../ops/upgrade.ts'
+import { announceUpdate } from './panels/update-flow.ts'
 
 /** The updates the bot asks Telegram for. */
 export const ALLOWED_UPDATES = ['message', 'callback_query'] as const
@@ -162,6 +165,30 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     }
   }
 
+  /**
+   * The periodic update check (issue 17): first `firstDelayMs` after the start, then every
+   * `telegram.update_check_hours` (read at each turn; 0 = off). Quiet when nothing is newer or the
+   * source cannot be asked (offline, no upstream): that is logged at debug level only.
+   */
+  let updateTimer: NodeJS.Timeout | null = null
+  function scheduleUpdateCheck (ms: number): void {
+    if (stopping.signal.aborted) return
+    updateTimer = setTimeout(() => { checkForUpdates().catch((err: unknown) => { log.warn({ err }, 'update check failed') }) }, ms)
+    updateTimer.unref()
+  }
+  async function checkForUpdates (): Promise<void> {
+    const hours = opts.config().telegram.update_check_hours
+    if (hours > 0) {
+      const { root, runner } = telegram.deps.updates
+      const probe = await probeUpdate({ root, current: opts.version, runner, registry: registryFromEnv(process.env) })
+      if (stopping.signal.aborted) return
+      if (probe.status === 'unknown') log.debug({ reason: probe.reason }, 'update check: cannot tell')
+      const did = await announceUpdate(telegram.deps, probe)
+      if (did === 'announced' && probe.status === 'newer') log.info({ latest: probe.update.latest, kind: probe.update.kind }, 'update available: announced in Telegram')
+    }
+    scheduleUpdateCheck(Math.max(hours, 1) * 3_600_000)
+  }
+
   /** After `/restart`, the chat that asked is told the service is back, as in the Python version. */
   async function tellRestart (): Promise<void> {
     const chatId = await consumeRestartMarker(opts.paths.state)
@@ -223,6 +250,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
         await tellUpgrade().catch((err: unknown) => { log.warn({ err }, 'could not read the upgrade notice') })
         await tellRestart()
         await tellInterrupted()
+        scheduleUpdateCheck(telegram.deps.updates.firstDelayMs)
       } finally {
         markStarted()
       }
@@ -231,6 +259,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
       // Runs were stopped just before (the core's preClose): their chats are told so before the exit.
       await telegram.flush(5000)
       stopping.abort()
+      if (updateTimer !== null) clearTimeout(updateTimer)
       markStarted()
       parts.orchestrator.setDefaultSink(null)
       await polling

@@ -70,3 +70,12 @@ test('every ductor command in the agent\'s tool docs (cron.md, webhooks.md) runs
     }
   }
 })
+
+test('every ductor media command in the agent\'s media.md runs as written', async () => {
+  const program = buildCli()
+  const text = await readFile(join(ROOT, 'templates', 'workspace', 'tools', 'media.md'), 'utf8')
+  const seen = new Set(commandLines(text).map((line) => check(program, line)))
+  for (const sub of ['transcribe', 'video', 'read']) assert.ok(seen.has(`media ${sub}`), `media.md shows ductor media ${sub}`)
+  const rules = await readFile(join(ROOT, 'templates', 'workspace', 'RULES.md'), 'utf8')
+  assert.match(rules, /tools\/media\.md/, 'the workspace rules point the agent at media.md')
+})

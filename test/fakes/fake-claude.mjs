@@ -2,7 +2,7 @@
 // A fake `claude` for tests: checks its argv like the real CLI 2.1.197 does, then replays a
 // fixture transcript or a synthetic reply in the real stream-json schema (fixtures NOTES §2).
 import { randomUUID } from 'node:crypto'
-import { play, readOptions, readTranscript } from './fake-cli-core.mjs'
+import { play, readOptions, readTranscript, runPromptTools } from './fake-cli-core.mjs'
 
 const args = process.argv.slice(2)
 const dashes = args.indexOf('--')
@@ -33,7 +33,7 @@ const resumeId = valueOf('--resume')
 const sessionId = resumeId ?? randomUUID()
 const partial = flags.includes('--include-partial-messages')
 const model = valueOf('--model') ?? 'sonnet'
-const reply = options.reply ?? `echo: ${prompt}`
+const reply = options.reply ?? (options.runTools ? runPromptTools(prompt) : null) ?? `echo: ${prompt}`
 
 function line (type, fields) {
   return JSON.stringify({ type, ...fields, session_id: sessionId, uuid: randomUUID() })

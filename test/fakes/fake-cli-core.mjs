@@ -2,7 +2,7 @@
 // Behaviour is chosen by environment variables, or by markers in the prompt such as
 // `[[hang]]`, `[[crash:3]]` or `[[transcript:claude-partial.jsonl]]` (a marker wins over the
 // variable). See test/fakes/README.md for the list.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,12 +30,14 @@ export function readOptions (prompt, env = process.env) {
     recordDir: env.FAKE_CLI_RECORD_DIR,
     sigkillOnce: env.FAKE_CLI_SIGKILL_ONCE,
     ended: env.FAKE_CLI_ENDED,
-    stderrEnv: undefined
+    stderrEnv: undefined,
+    runTools: env.FAKE_CLI_RUN_TOOLS === '1'
   }
   for (const [, name, value] of prompt.matchAll(MARKER)) {
     switch (name) {
       case 'transcript': o.transcript = value; break
       case 'reply': o.reply = value; break
+      case 'reply-env': o.reply = `${value}=${env[value] ?? ''}`; break
       case 'delay': o.delayMs = Number(value); break
       case 'hang': o.hang = true; break
       case 'crash': o.crashAfter = Number(value ?? 1); break
@@ -47,6 +49,7 @@ export function readOptions (prompt, env = process.env) {
       case 'grandchild': o.grandchild = true; break
       case 'stderr-env': o.stderrEnv = value; break
       case 'ended': o.ended = value; break
+      case 'run-tools': o.runTools = true; break
     }
   }
   return o
@@ -151,4 +154,19 @@ export async function play (lines, options, bigLine) {
   if (options.stderr !== undefined) await write(process.stderr, options.stderr + '\n')
   if (options.stderrEnv !== undefined) await write(process.stderr, `${options.stderrEnv}=${process.env[options.stderrEnv] ?? ''}\n`)
   process.exitCode = options.exitCode ?? 0
+}
+
+/**
+ * `[[run-tools]]`: the fake agent does what the prompt tells it to run (`[To understand it, run: …]`,
+ * the hint ductor gives with a received file) through `sh -c`, like a real agent's shell tool, and
+ * its reply is the prompt followed by what each command printed. Without such hints: null.
+ */
+export function runPromptTools (prompt) {
+  const commands = [...prompt.matchAll(/\[To understand it, run: (ductor [^\]\n]+)\]/g)].map((m) => m[1])
+  if (commands.length === 0) return null
+  const outputs = commands.map((command) => {
+    const r = spawnSync('sh', ['-c', command], { encoding: 'utf8', timeout: 120_000 })
+    return `$ ${command}\n${r.stdout}${r.stderr}`
+  })
+  return `echo: ${prompt}\n${outputs.join('\n')}`
 }

@@ -3,7 +3,7 @@
 // replays a fixture transcript or a synthetic reply in the real `exec --json` schema
 // (fixtures NOTES §3).
 import { randomUUID } from 'node:crypto'
-import { play, readOptions, readTranscript } from './fake-cli-core.mjs'
+import { play, readOptions, readTranscript, runPromptTools } from './fake-cli-core.mjs'
 
 const args = process.argv.slice(2)
 const dashes = args.indexOf('--')
@@ -42,7 +42,7 @@ if (resumeAt !== -1 && (resumeId === undefined || resumeId.startsWith('-'))) ref
 
 const options = readOptions(prompt)
 const threadId = resumeId ?? randomUUID()
-const reply = options.reply ?? `echo: ${prompt}`
+const reply = options.reply ?? (options.runTools ? runPromptTools(prompt) : null) ?? `echo: ${prompt}`
 
 const line = (value) => JSON.stringify(value)
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { buildCliEnv, wrapInDocker } from '../../src/providers/cli-env.ts'
+import { buildCliEnv } from '../../src/providers/cli-env.ts'
 
 const base = { PATH: '/usr/bin:/bin', HOME: '/home/u', CLAUDECODE: '1', UNSET: undefined }
 
@@ -32,10 +32,4 @@ test('claude as root with bypassPermissions gets IS_SANDBOX=1, and only then', (
   assert.equal(buildCliEnv({ ...opts, provider: 'claude', permissionMode: 'bypassPermissions', isRoot: false }).IS_SANDBOX, undefined)
   assert.equal(buildCliEnv({ ...opts, provider: 'claude', permissionMode: 'default', isRoot: true }).IS_SANDBOX, undefined)
   assert.equal(buildCliEnv({ ...opts, provider: 'codex', permissionMode: 'bypassPermissions', isRoot: true }).IS_SANDBOX, undefined)
-})
-
-test('docker wrapping', () => {
-  assert.deepEqual(wrapInDocker(['claude', '-p', '--', 'hi'], { container: 'ductor-sandbox', chatId: '7', workdir: '/ductor/workspace', env: { DUCTOR_HOME: '/ductor' } }), [
-    'docker', 'exec', '-e', 'DUCTOR_CHAT_ID=7', '-e', 'DUCTOR_HOME=/ductor', '-w', '/ductor/workspace', 'ductor-sandbox', 'claude', '-p', '--', 'hi'
-  ])
 })

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { shorten, summarizeToolInput, unwrapShellCommand } from '../../src/providers/tool-summary.ts'
+import fc from 'fast-check'
 
 test('Bash shows the command on one line, cut to 60 characters', () => {
   assert.equal(summarizeToolInput('Bash', { command: 'echo hi', description: 'Print hi' }), 'echo hi')
@@ -31,4 +32,26 @@ test('codex shell wrappers are removed', () => {
   assert.equal(unwrapShellCommand("bash -lc 'echo '\\''quoted'\\'''"), "echo 'quoted'")
   assert.equal(unwrapShellCommand('ls -la'), 'ls -la')
   assert.equal(shorten('  a \n b  '), 'a b')
+})
+
+test('unwrapShellCommand reads commands exactly as the pattern it replaced (sh|bash|zsh -c|-lc, quoted)', () => {
+  const reference = (command: string): string => {
+    const match = /^(?:\S*\/)?(?:ba|z)?sh -l?c '([\s\S]*)'$/.exec(command)
+    if (match?.[1] !== undefined) return match[1].replaceAll("'\\''", "'")
+    return /^(?:\S*\/)?(?:ba|z)?sh -l?c "([\s\S]*)"$/.exec(command)?.[1] ?? command
+  }
+  const part = fc.constantFrom('/bin/', '/usr/bin/', 'x/', '', 'bash', 'zsh', 'sh', 'fish', ' ', '-c', '-lc', "'", '"', "'\\''", 'echo', '\n', 'a b')
+  fc.assert(fc.property(fc.array(part, { maxLength: 9 }), (parts) => {
+    const command = parts.join('')
+    assert.equal(unwrapShellCommand(command), reference(command))
+  }), { numRuns: 5000 })
+})
+
+test('shorten collapses and trims every kind of whitespace, however it is placed', () => {
+  const part = fc.constantFrom(' ', '  ', '\t', '\n', '\u00a0', '\u2003', 'a', 'bc', 'x'.repeat(30))
+  fc.assert(fc.property(fc.array(part, { maxLength: 8 }), (parts) => {
+    const text = parts.join('')
+    const flat = text.replace(/\s+/g, ' ').trim()
+    assert.equal(shorten(text), flat.length <= 60 ? flat : flat.slice(0, 59).trimEnd() + '…')
+  }), { numRuns: 3000 })
 })

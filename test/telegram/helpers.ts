@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { writeFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
-import type { App } from '../../src/app.ts'
+import type { App, AppDeps } from '../../src/app.ts'
 import type { HomePaths } from '../../src/home/paths.ts'
 import { createFakeBotApi, type FakeBotApi, type FakeBotApiOptions, type StoredMessage } from '../fakes/bot-api/server.ts'
 import { build, fakeClis, testConfig, waitFor, type Cleanup } from '../helper.ts'
@@ -56,6 +56,8 @@ export interface StartOptions {
   prepare?: (paths: HomePaths) => Promise<void>
   /** Options of the fake Bot API (default: no rate limits). */
   fake?: FakeBotApiOptions
+  /** Where the periodic update check looks and when it first runs (default: this copy, after a minute). */
+  updates?: AppDeps['updates']
 }
 
 /** The bot against the fake Bot API, on the in-process service (`build` with `listen`): a harness to talk to it. */
@@ -79,6 +81,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     prepare: opts.prepare,
     requestRestart: () => { harness.restarts++ },
     telegramPollSeconds: 1,
+    updates: opts.updates,
     listen: true
   })
   // After build's own hook: node:test runs them in order, so the app is closed before its Bot API.

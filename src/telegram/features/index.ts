@@ -10,6 +10,7 @@ import { showFilesFeature } from './show-files.ts'
 import { diagnoseFeature } from './diagnose.ts'
 import { infoFeature } from './info.ts'
 import { upgradeFeature } from './upgrade.ts'
+import { updateNoticeFeature } from './update-notice.ts'
 import { commandsFeature } from './commands.ts'
 import { replyButtonsFeature } from './reply-buttons.ts'
 import { mediaFeature } from './media.ts'
@@ -34,6 +35,7 @@ export const features: Feature[] = [
   diagnoseFeature,
   infoFeature,
   upgradeFeature,
+  updateNoticeFeature,
   commandsFeature,
   replyButtonsFeature,
   mediaFeature,

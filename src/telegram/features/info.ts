@@ -2,8 +2,9 @@ import { Composer } from 'grammy'
 import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 import { escapeHtml } from '../format/html.ts'
+import { INFO_LINKS } from '../../core/command-table.ts'
 
-/** `/info` (SPEC §4): what ductor is, which version runs, and where to go from here. */
+/** `/info` (SPEC §4): what ductor is, which version runs, and where to go from here, with link buttons (as the Python version has them). */
 export function infoFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
   deps.telegramCommands.set('info', async (ctx) => {
@@ -16,12 +17,15 @@ export function infoFeature (deps: BotDeps): Composer<BotContext> {
       '',
       `Default: ${escapeHtml(config.provider)} · <code>${escapeHtml(config.model)}</code> · home <code>${escapeHtml(deps.paths.home)}</code>`,
       'On the machine: <code>ductor status</code>, <code>ductor doctor</code>, <code>ductor cron list</code>, <code>ductor upgrade</code>.',
-      'Package: <a href="https://www.npmjs.com/package/ductor">npmjs.com/package/ductor</a>',
       '',
       '<b>Commands</b>',
       ...commands
     ].join('\n')
-    await ctx.reply(html, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } })
+    await ctx.reply(html, {
+      parse_mode: 'HTML',
+      link_preview_options: { is_disabled: true },
+      reply_markup: { inline_keyboard: INFO_LINKS.map((row) => row.map((l) => ({ text: l.label, url: l.url }))) }
+    })
   })
   return feature
 }

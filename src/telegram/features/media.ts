@@ -2,6 +2,9 @@ import { Composer } from 'grammy'
 import type { BotContext, ChatTarget } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 import { FileTooLargeError, isImage, mediaOf, mediaPrompt, type IncomingMedia } from '../media-in.ts'
+import { recordReceivedFile } from '../../media/file-index.ts'
+import { transcribe } from '../../media/transcribe.ts'
+import { MissingToolError } from '../../media/tools.ts'
 import { createAlbumCollector } from '../album.ts'
 import { allClaims, type WorkClaim } from '../../claims.ts'
 
@@ -11,6 +14,8 @@ interface Received {
   media: IncomingMedia
   path: string
   caption: string
+  transcript?: string
+  transcriptNote?: string
   /** Its update's claim (an album runs later, from a timer). */
   claim: WorkClaim
 }
@@ -49,7 +54,23 @@ export function mediaFeature (deps: BotDeps): Composer<BotContext> {
       await deps.sendMarkdown(ctx.ductor, text, { replyTo: ctx.message.message_id })
       return
     }
+    // The index of received files (telegram_files/_index.yaml), as the Python version keeps it.
+    await recordReceivedFile(deps.paths.telegramFiles, { path, caption: ctx.ductor.text, received: new Date(), ...(media.mimeType !== undefined ? { mimeType: media.mimeType } : {}) })
+      .catch((err: unknown) => { deps.logger.warn({ err }, 'telegram: could not update telegram_files/_index.yaml') })
     const item: Received = { where: ctx.ductor, messageId: ctx.message.message_id, media, path, caption: ctx.ductor.text, claim: ctx.ductor.claim }
+    const settings = deps.config().media
+    if (media.kind === 'voice' && settings.transcribe_voice) {
+      // media.transcribe_voice: the agent receives the text. When it cannot be made, the user is told
+      // why in one sentence and the agent gets the file with the same sentence.
+      try {
+        item.transcript = (await transcribe(path, settings, { env: process.env, timeoutMs: 120_000 })).text
+      } catch (err) {
+        const missing = err instanceof MissingToolError
+        item.transcriptNote = missing ? err.message : `the speech-to-text step failed (${(err as Error).message})`
+        deps.logger.warn({ err: missing ? undefined : err, reason: missing ? err.message : undefined }, 'telegram: could not transcribe a voice note')
+        await deps.sendMarkdown(ctx.ductor, `⚠️ I could not transcribe your voice note: ${item.transcriptNote}`, { replyTo: ctx.message.message_id })
+      }
+    }
     const group = ctx.message.media_group_id
     if (group !== undefined) await albums.add(`${ctx.ductor.key}:${group}`, item)
     else await run([item])

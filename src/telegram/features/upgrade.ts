@@ -2,8 +2,6 @@ import { Composer } from 'grammy'
 import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 import { checkForUpdate, installKind, installVersion, registryFromEnv } from '../../ops/upgrade.ts'
-import { createCommandRunner } from '../../ops/runner.ts'
-import { packageRoot } from '../../ops/service-spec.ts'
 import { performUpgrade, UPGRADE_DATA, upgradeOffer, type UpgradeFlowDeps } from '../panels/upgrade-flow.ts'
 import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
 
@@ -12,23 +10,25 @@ import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
  * Upgrade button, and on a press installs the latest with npm, leaves the upgrade marker and
  * restarts (panels/upgrade-flow.ts). One upgrade at a time.
  */
+/** The /upgrade flow of this bot: the registry npm would use, this copy's root and its runner. */
+export function upgradeFlow (deps: BotDeps): UpgradeFlowDeps {
+  const registry = registryFromEnv(process.env)
+  const { root, runner } = deps.updates
+  return {
+    current: deps.version,
+    check: async () => await checkForUpdate(deps.version, fetch, { registry }),
+    install: async (version) => await installVersion(runner, version, { registry }),
+    kind: installKind(root),
+    root,
+    stateDir: deps.paths.state,
+    now: deps.parts.clock.now
+  }
+}
+
 export function upgradeFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
   let running = false
-  const flow = (): UpgradeFlowDeps => {
-    const env = process.env
-    const registry = registryFromEnv(env)
-    const root = packageRoot()
-    return {
-      current: deps.version,
-      check: async () => await checkForUpdate(deps.version, fetch, { registry }),
-      install: async (version) => await installVersion(createCommandRunner({ env }), version, { registry }),
-      kind: installKind(root),
-      root,
-      stateDir: deps.paths.state,
-      now: deps.parts.clock.now
-    }
-  }
+  const flow = (): UpgradeFlowDeps => upgradeFlow(deps)
 
   deps.telegramCommands.set('upgrade', async (ctx) => {
     await ctx.replyWithChatAction('typing').catch(() => {})

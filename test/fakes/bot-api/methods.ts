@@ -109,6 +109,10 @@ function validateMarkup (markup: unknown): unknown {
     for (const b of row as Array<Record<string, unknown>>) {
       if (typeof b.text !== 'string' || b.text === '') throw new ApiError(400, 'Bad Request: BUTTON_TEXT_INVALID')
       if (typeof b.callback_data === 'string' && Buffer.byteLength(b.callback_data) > 64) throw new ApiError(400, 'Bad Request: BUTTON_DATA_INVALID')
+      // Exactly one action per button, as Telegram wants (of the kinds ductor sends).
+      const actions = ['callback_data', 'url'].filter((k) => b[k] !== undefined)
+      if (actions.length !== 1) throw new ApiError(400, 'Bad Request: can\'t parse inline keyboard button: Text buttons are unallowed in the inline keyboard')
+      if (b.url !== undefined && (typeof b.url !== 'string' || !/^(https?|tg):\/\/[^\s]+$/.test(b.url))) throw new ApiError(400, 'Bad Request: BUTTON_URL_INVALID')
     }
   }
   return markup
