@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
-import { buildPackage, ROOT, rssMb, startBareServer, startService, tempHome } from './lib/service.ts'
+import { buildPackage, childPid, ROOT, rssMb, startBareServer, startService, tempHome } from './lib/service.ts'
 import { median } from './lib/stats.ts'
 
 const RUNS = 3
@@ -28,6 +28,7 @@ export async function benchIdle (): Promise<BenchResult> {
   try {
     const service = { start: [] as number[], rss: [] as number[] }
     const bare = { start: [] as number[], rss: [] as number[] }
+    const supervised = { supervisor: [] as number[], service: [] as number[], total: [] as number[] }
     for (let i = 0; i < RUNS; i++) {
       const b = await startBareServer()
       bare.start.push(b.startMs)
@@ -45,7 +46,22 @@ export async function benchIdle (): Promise<BenchResult> {
       } finally {
         await cleanup()
       }
-      progress(`idle run ${i + 1}/${RUNS}: service ${service.start.at(-1)?.toFixed(0)} ms, ${service.rss.at(-1)?.toFixed(1)} MB; bare node ${bare.start.at(-1)?.toFixed(0)} ms, ${bare.rss.at(-1)?.toFixed(1)} MB`)
+      // What a user pays: `ductor serve`, the supervisor and the service it starts.
+      const second = await tempHome()
+      try {
+        const s = await startService({ pkg, home: second.home, supervised: true })
+        await sleep(SETTLE_MS)
+        const pid = await childPid(s.child.pid as number)
+        const sup = await rssMb(s.child.pid as number)
+        const svc = pid === undefined ? NaN : await rssMb(pid)
+        supervised.supervisor.push(sup)
+        supervised.service.push(svc)
+        supervised.total.push(sup + svc)
+        await s.stop()
+      } finally {
+        await second.cleanup()
+      }
+      progress(`idle run ${i + 1}/${RUNS}: service ${service.start.at(-1)?.toFixed(0)} ms, ${service.rss.at(-1)?.toFixed(1)} MB; bare node ${bare.start.at(-1)?.toFixed(0)} ms, ${bare.rss.at(-1)?.toFixed(1)} MB; ductor serve ${supervised.supervisor.at(-1)?.toFixed(1)} + ${supervised.service.at(-1)?.toFixed(1)} MB`)
     }
     const rss = median(service.rss)
     const start = median(service.start)
@@ -58,6 +74,24 @@ export async function benchIdle (): Promise<BenchResult> {
       ok: rss <= 80,
       baseline: { label: 'bare node:http', value: median(bare.rss) },
       ratio: rss / median(bare.rss)
+    }, {
+      id: 'F1',
+      what: `\`ductor serve\` supervisor RSS, idle (median of ${RUNS})`,
+      value: median(supervised.supervisor),
+      unit: 'MB',
+      target: '≤ 45 MB',
+      ok: median(supervised.supervisor) <= 45,
+      baseline: { label: 'bare node:http', value: median(bare.rss) },
+      ratio: median(supervised.supervisor) / median(bare.rss)
+    }, {
+      id: 'F1',
+      what: `\`ductor serve\` supervisor + service RSS, idle, no Telegram (median of ${RUNS})`,
+      value: median(supervised.total),
+      unit: 'MB',
+      target: '≤ 100 MB',
+      ok: median(supervised.total) <= 100,
+      baseline: { label: 'two bare node:http', value: 2 * median(bare.rss) },
+      ratio: median(supervised.total) / (2 * median(bare.rss))
     }, {
       id: 'P4',
       what: `start → /health 200 (median of ${RUNS})`,

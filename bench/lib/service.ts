@@ -106,6 +106,8 @@ export interface StartServiceOptions {
   /** 'ipc' adds an IPC channel (the loop monitor answers on it). */
   ipc?: boolean
   timeoutMs?: number
+  /** Start `ductor serve` as a user does, supervisor and child (default: the service alone, `--no-supervisor`). */
+  supervised?: boolean
 }
 
 /** Starts the compiled service on `home` and a free loopback port; resolves at the first /health 200. */
@@ -116,7 +118,7 @@ export async function startService (opts: StartServiceOptions): Promise<Started>
   const startedAt = process.hrtime.bigint()
   // BENCH_SERVICE_NODE_ARGS: extra node flags for the service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const extra = (process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')
-  const child = spawn(process.execPath, [...extra, ...(opts.nodeArgs ?? []), opts.pkg.bin, 'serve', '--no-supervisor'], {
+  const child = spawn(process.execPath, [...extra, ...(opts.nodeArgs ?? []), opts.pkg.bin, 'serve', ...(opts.supervised === true ? [] : ['--no-supervisor'])], {
     cwd: opts.home,
     env: { ...process.env, NODE_ENV: 'production', DUCTOR_HOME: opts.home, DUCTOR_HOST: '127.0.0.1', DUCTOR_PORT: String(port), DUCTOR_ADMIN_PORT: String(adminPort), DUCTOR_LOG_LEVEL: 'WARNING', ...opts.env },
     stdio: ['ignore', 'ignore', 'pipe', ...(opts.ipc === true ? ['ipc' as const] : [])]
@@ -166,6 +168,13 @@ async function startBaseline (port: number, args: string[], ipc: boolean): Promi
 }
 
 /** Resident set size of a process, in MB (Linux /proc; `ps` elsewhere). */
+/** The first child of `pid` (the service a supervisor started), from /proc. */
+export async function childPid (pid: number): Promise<number | undefined> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')
+  const first = children.trim().split(/\s+/)[0]
+  return first === undefined || first === '' ? undefined : Number(first)
+}
+
 export async function rssMb (pid: number): Promise<number> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8')

@@ -33,6 +33,7 @@ export const SIGNAL = `f=${RUNS_DIR}/$1; i=0
 [ -e "$f" ] || exit 0
 while [ ! -s "$f" ] && [ "$i" -lt 50 ]; do sleep 0.02; i=$((i+1)); done
 [ -s "$f" ] && kill -s "$2" -- "-$(cat "$f")" 2>/dev/null && echo signalled
+[ "$2" = KILL ] && rm -f "$f"
 exit 0`
 
 /** What the CLI-group record of a sandboxed run holds (enough to end it from a later life of the service). */

@@ -71,7 +71,8 @@ export async function createWebhooks (opts: WebhooksOptions): Promise<Webhooks> 
       if (--ownWrites === 0) seen = identity()
     }
   }
-  const inner = createHookStore({ path: opts.path, logger, clock: opts.clock, guardWrite })
+  const handEdited = (): boolean => ownWrites === 0 && identity() !== seen && identity() !== 'missing'
+  const inner: HookStore = createHookStore({ path: opts.path, logger, clock: opts.clock, guardWrite, handEdited, onHandEditRead: () => learn(undefined) })
   const learn = <T>(result: T): T => {
     for (const hook of inner.list()) {
       opts.onSecret?.(hook.token)

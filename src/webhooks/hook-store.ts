@@ -56,6 +56,14 @@ export interface HookStoreOptions {
   generateToken?: () => string
   /** Wraps every write of the file (create-webhooks.ts uses it to tell its own writes from hand edits). */
   guardWrite?: (write: () => Promise<void>) => Promise<void>
+  /**
+   * True when the file changed on disk since the store last read or wrote it (a hand edit not picked
+   * up yet). Every change then re-reads the file first, so it applies on top of the user's edit
+   * instead of writing the old hooks back over it.
+   */
+  handEdited?: () => boolean
+  /** Told after such a catch-up read (create-webhooks.ts learns the new hooks' secrets). */
+  onHandEditRead?: () => void
 }
 
 type Entry = { valid: true, hook: Readonly<Hook> } | { valid: false, raw: unknown, problems: HookProblem[] }
@@ -91,6 +99,17 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
     const run = tail.then(work, work)
     tail = run.catch(() => {})
     return run
+  }
+
+  /** A change to the file: first catches up with a hand edit, then works from the result. */
+  function change<T> (work: () => Promise<T>): Promise<T> {
+    return serialized(async () => {
+      if (opts.handEdited?.() === true) {
+        // A hand edit that does not parse is left to guardWrite, which refuses to write over it.
+        await readFile(state).then(() => opts.onHandEditRead?.(), (err: unknown) => { if (!(err instanceof UserFileError)) throw err })
+      }
+      return await work()
+    })
   }
 
   async function commit (next: State): Promise<void> {
@@ -145,22 +164,22 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
     list: () => [...state.byId.values()],
     invalid: () => invalidEntries(state.entries),
 
-    create: (input) => serialized(async () => {
+    create: (input) => change(async () => {
       const taken = (id: string) => state.entries.some((e) => e.valid ? e.hook.id === id : rawId(e.raw) === id)
       const hook = deepFreeze(buildNewHook(input, { now: clock.now(), newToken, taken }))
       await commit(buildState([...state.entries, { valid: true, hook }], state.extra))
       return hook
     }),
 
-    update: (id, patch) => serialized(async () => replaceHook(applyPatch(requireHook(id), patch))),
+    update: (id, patch) => change(async () => replaceHook(applyPatch(requireHook(id), patch))),
 
-    delete: (id) => serialized(async () => {
+    delete: (id) => change(async () => {
       const hook = requireHook(id)
       await commit(buildState(state.entries.filter((e) => !(e.valid && e.hook.id === id)), state.extra))
       return hook
     }),
 
-    rotateToken: (id) => serialized(async () => {
+    rotateToken: (id) => change(async () => {
       const hook = requireHook(id)
       if (hook.auth_mode !== 'bearer') {
         throw new DuctorError(ErrorCodes.badRequest,
@@ -174,7 +193,7 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
       // of webhooks.json per batch, not one per delivery (docs/benchmarks.md, P1). Not delayed any
       // further: the delivery is finished in the inbox only once its count is written.
       pendingTriggers.push({ id, outcome, resolve, reject })
-      if (pendingTriggers.length === 1) serialized(writeTriggers).catch(() => {})
+      if (pendingTriggers.length === 1) change(writeTriggers).catch(() => {})
     })
   }
 

@@ -24,7 +24,14 @@ test('`ductor serve` on an empty home seeds it, serves /health, and stops with e
 
   const status = await ductor(['status', '--json'], env(home))
   assert.equal(status.code, 0)
-  assert.deepEqual({ ...JSON.parse(status.stdout), version: null }, { running: true, healthy: true, pid: info.pid, url: info.url, admin_url: info.admin_url, version: null, home, telegram: 'off (no bot token)' })
+  const json = JSON.parse(status.stdout) as Record<string, unknown>
+  const picked = Object.fromEntries(['running', 'healthy', 'pid', 'url', 'admin_url', 'home', 'telegram', 'provider', 'model', 'docker', 'errors'].map((k) => [k, json[k]]))
+  assert.deepEqual(picked, { running: true, healthy: true, pid: info.pid, url: info.url, admin_url: info.admin_url, home, telegram: 'off (no bot token)', provider: 'claude', model: 'opus', docker: 'off (the CLIs run on this machine)', errors: 0 })
+  assert.equal(typeof json['uptime_seconds'], 'number')
+  // The human form, as the Python version shows it: uptime, model, the CLIs, Docker, errors, paths.
+  const human = (await runCli(['status'], env(home))).stdout
+  assert.match(human, /^ductor \S+ is running \(pid \d+\), up \d+ s\n/)
+  for (const line of [/\n {2}model {6}claude · opus\n/, /\n {2}claude {5}(not installed|installed)/, /\n {2}codex {6}(not installed|installed)/, /\n {2}docker {5}off/, /\n {2}errors {5}0 in logs\/ductor\.log since the start\n/, new RegExp(`\\n {4}workspace {2}${join(home, 'workspace').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`)]) assert.match(human, line)
 
   const second = await runCli(['serve', '--no-supervisor'], env(home))
   assert.notEqual(second.code, 0)

@@ -39,6 +39,7 @@ test('hand edits of webhooks.json are picked up without a restart; a half-writte
   const file = { hooks: [{ id: 'manual', title: 'Manual', mode: 'wake', prompt_template: '{{x}}', token, some_field_of_mine: 1 }] }
   await writeFile(paths.webhooks, JSON.stringify(file, null, 2))
   assert.equal((await post('manual', '{}', { authorization: `Bearer ${token}` })).statusCode, 202)
+  await idle() // the user saves their next edit after the service counted that delivery
   await writeFile(paths.webhooks, '{"hooks": [{"id": "manu')
   assert.equal((await post('manual', '{}', { authorization: `Bearer ${token}` })).statusCode, 202, 'the last good hooks stay in use')
   await idle()
@@ -47,8 +48,25 @@ test('hand edits of webhooks.json are picked up without a restart; a half-writte
   assert.equal((await post('manual', '{}', { authorization: `Bearer ${token}` })).statusCode, 202)
   await idle()
   const kept = JSON.parse(await readFile(paths.webhooks, 'utf8'))
-  assert.equal(kept.hooks[0].trigger_count, 1, 'the delivery after the fix is counted in the fixed file')
+  // The first delivery and the one after the fix; the one in between could not be written over the half edit (logged).
+  assert.equal(kept.hooks[0].trigger_count, 2, 'the delivery after the fix is counted in the fixed file, on top of the earlier count')
   assert.equal(kept.hooks[0].some_field_of_mine, 1, 'fields the service does not know are kept')
+})
+
+test('a hand edit saved while a delivery runs is kept: its count is written on top of the edit, not over it', async (t) => {
+  const { post, paths, idle, app } = await setup(t, { config: { allowed_user_ids: [5] } })
+  const token = 'hand-written-token-0123456789'
+  const hook = (id: string) => ({ id, title: id, mode: 'wake', prompt_template: '{{x}}', token: `${token}-${id}` })
+  await writeFile(paths.webhooks, JSON.stringify({ hooks: [hook('first')] }, null, 2))
+  assert.equal((await post('first', JSON.stringify({ x: 'hi [[delay:1500]]' }), { authorization: `Bearer ${token}-first` })).statusCode, 202)
+  // While the run is still going, the user adds a hook by hand; no request comes in before the run ends.
+  await writeFile(paths.webhooks, JSON.stringify({ hooks: [hook('first'), hook('second')], note: 'mine' }, null, 2))
+  await idle()
+  const kept = JSON.parse(await readFile(paths.webhooks, 'utf8'))
+  assert.deepEqual(kept.hooks.map((h: { id: string }) => h.id), ['first', 'second'], 'the hand-added hook is still in the file')
+  assert.equal(kept.note, 'mine')
+  assert.equal(kept.hooks[0].trigger_count, 1, 'the delivery is counted')
+  assert.equal(app.webhooks.store.get('second')?.title, 'second', 'and served')
 })
 
 test('in quiet hours a real cron_task delivery is skipped, but a test the user asks for runs now', async (t) => {

@@ -208,4 +208,5 @@ test('after a kill -9 of the service, the next start ends the runs it left insid
     else process.env['FAKE_DOCKER_STATE'] = previous
   }
   await waitFor(() => inside.every((pid) => !aliveNow(pid)) ? true : undefined, 5000, 'the run inside ended')
+  await waitFor(() => readdirSync(join(fake.state, 'containers', 'box', 'tmp-ductor-runs')).length === 0 ? true : undefined, 5000, 'its id file removed by the wrapper')
 })
