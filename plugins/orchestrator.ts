@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { createCommandRegistry } from '../src/core/commands.ts'
 import { registerCoreCommands } from '../src/core/core-commands.ts'
 import { registerCommandTable } from '../src/core/command-table.ts'
+import { listSkills, skillRoots } from '../src/skills/skill-sync.ts'
 import { createOrchestrator, type Orchestrator } from '../src/core/orchestrator.ts'
 import type { ChatRunDeps } from '../src/core/chat-run.ts'
 
@@ -37,7 +38,8 @@ async function orchestratorPlugin (app: FastifyInstance, opts: { version: string
     version: opts.version,
     home: paths.home,
     // Read when the command runs: the automation part is registered after this one.
-    cronJobs: () => app.automation.cron.store.list().map((j) => ({ id: j.id, title: j.title, schedule: j.schedule, enabled: j.enabled }))
+    cronJobs: () => app.automation.cron.store.list().map((j) => ({ id: j.id, title: j.title, schedule: j.schedule, enabled: j.enabled })),
+    skills: async () => await listSkills(skillRoots(paths.skills, app.settings.env))
   })
   app.decorate('orchestrator', orchestrator)
 }

@@ -45,6 +45,8 @@ export interface AppDeps {
   automationTickMs?: number
   /** How often CLAUDE.md/AGENTS.md are synced across the workspace while running (default 10 s). */
   ruleSyncMs?: number
+  /** How often the skill folders are synced (default 30 s). */
+  skillSyncMs?: number
   /** Graceful stop with the restart exit code (42), for `/restart`. */
   requestRestart: () => void
   /** Seconds one Telegram getUpdates call may wait (tests use less). */
@@ -115,7 +117,8 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   await app.register(orchestratorPlugin, { version: deps.version })
   await app.register(automationPlugin, {
     ...(deps.automationTickMs !== undefined ? { tickMs: deps.automationTickMs } : {}),
-    ...(deps.ruleSyncMs !== undefined ? { ruleSyncMs: deps.ruleSyncMs } : {})
+    ...(deps.ruleSyncMs !== undefined ? { ruleSyncMs: deps.ruleSyncMs } : {}),
+    ...(deps.skillSyncMs !== undefined ? { skillSyncMs: deps.skillSyncMs } : {})
   })
   // The first step of a shutdown, while requests can still be answered (a chat request cut short gets
   // its 503), before Telegram's intake stops. It spans the runner, the orchestrator and the automation

@@ -48,6 +48,10 @@ export const MediaSchema = Type.Object({
   max_frames: int(1, 16, 8, 'Most key frames `ductor media video` extracts from one video.')
 }, { ...open, default: {} })
 
+export const SkillsSchema = Type.Object({
+  sync: Type.Boolean({ default: true, description: 'Keep workspace/skills, ~/.claude/skills and ~/.codex/skills in sync with symlinks (every 30 s; our links are removed at shutdown).' })
+}, { ...open, default: {} })
+
 export const HeartbeatSchema = Type.Object({
   enabled: Type.Boolean({ default: false, description: 'Periodic check-ins inside the live chat session.' }),
   interval_minutes: int(1, 10080, 30, 'Minutes between heartbeat ticks.'),
@@ -155,6 +159,7 @@ export const ConfigSchema = Type.Object({
   streaming: StreamingSchema,
   docker: DockerSchema,
   media: MediaSchema,
+  skills: SkillsSchema,
   heartbeat: HeartbeatSchema,
   cron: CronSchema,
   cleanup: CleanupSchema,

@@ -27,7 +27,8 @@ export async function tempDir (t: Cleanup, prefix = 'ductor-test-'): Promise<str
 }
 
 export function testConfig (overrides: Record<string, unknown> = {}): Config {
-  return completeConfig({ admin: { token: 'test-admin-token-0123456789' }, ...overrides })
+  // No skill sync: it would link into the ~/.claude and ~/.codex of whoever runs the tests (test/skills turns it on, on temp homes).
+  return completeConfig({ admin: { token: 'test-admin-token-0123456789' }, skills: { sync: false }, ...overrides })
 }
 
 /** A silent logger that keeps its lines, so tests can look for (or rule out) things in the logs. */

@@ -9,6 +9,7 @@ import { serviceCommand } from './service.ts'
 import { cronCommand } from './cron-commands.ts'
 import { webhookCommand } from './webhook-commands.ts'
 import { mediaCommand } from './media-commands.ts'
+import { skillsCommand } from './skills-command.ts'
 import { doctorCommand } from './doctor.ts'
 import { upgradeCommand } from './upgrade.ts'
 import { stopCommand, restartCommand, uninstallCommand, resetCommand } from './lifecycle.ts'
@@ -43,6 +44,7 @@ export function buildCli (io: CliIo = processIo()): Command {
   program.addCommand(cronCommand(io))
   program.addCommand(webhookCommand(io))
   program.addCommand(mediaCommand(io))
+  program.addCommand(skillsCommand(io))
   program.addCommand(serviceCommand(io))
   program.addCommand(doctorCommand(io))
   program.addCommand(upgradeCommand(io))

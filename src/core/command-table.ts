@@ -9,7 +9,7 @@ import type { CommandRegistry, CommandReply } from './commands.ts'
  */
 
 /** The menu's order (setMyCommands, /help). Commands registered later follow in their own order. */
-export const COMMAND_ORDER = ['start', 'help', 'new', 'stop', 'status', 'model', 'memory', 'cron', 'showfiles', 'diagnose', 'info', 'restart', 'upgrade'] as const
+export const COMMAND_ORDER = ['start', 'help', 'new', 'stop', 'status', 'model', 'memory', 'cron', 'skills', 'showfiles', 'diagnose', 'info', 'restart', 'upgrade'] as const
 
 export interface CronJobLine {
   id: string
@@ -18,11 +18,34 @@ export interface CronJobLine {
   enabled: boolean
 }
 
+export interface SkillLine {
+  name: string
+  description: string
+  /** Where the real folder is: 'ductor' (workspace/skills), 'claude' or 'codex'. */
+  home: string
+  /** The places that show it. */
+  in: string[]
+}
+
 export interface CommandTableDeps {
   version: string
   home: string
   /** The cron jobs, for /cron outside Telegram. */
   cronJobs: () => CronJobLine[]
+  /** The skills of workspace/skills, ~/.claude/skills and ~/.codex/skills (/skills). */
+  skills: () => Promise<SkillLine[]>
+}
+
+const PLACE: Record<string, string> = { ductor: 'workspace', claude: 'Claude', codex: 'Codex' }
+
+/** The text of /skills (and of `ductor skills`). */
+export function skillsText (skills: readonly SkillLine[]): string {
+  if (skills.length === 0) return 'No skills yet. Ask me to write one ("make a skill for …"), or put a folder with a SKILL.md in `workspace/skills/`.'
+  const lines = skills.map((s) => {
+    const where = s.in.map((p) => PLACE[p] ?? p).join(', ')
+    return `• \`${s.name}\`${s.description !== '' ? ` — ${s.description.length > 160 ? s.description.slice(0, 157) + '…' : s.description}` : ''} (${where}; lives in ${PLACE[s.home] ?? s.home})`
+  })
+  return [`**Skills** (${skills.length})`, ...lines, '', 'Synced between workspace/skills, ~/.claude/skills and ~/.codex/skills. Ask me to write a new one.'].join('\n')
 }
 
 /** The welcome's quick actions: each button carries a command of this table. */
@@ -114,6 +137,7 @@ export function registerCommandTable (registry: CommandRegistry, deps: CommandTa
     const lines = jobs.map((j) => `${j.enabled ? '✅' : '⏸'} \`${j.id}\` ${j.title !== undefined && j.title !== '' ? `${j.title} ` : ''}(${j.schedule})`)
     return { text: [`**Scheduled jobs** (${jobs.length})`, ...lines, '', 'Change them with `ductor cron edit` or PATCH /api/cron/:id.'].join('\n') }
   })
+  registry.register({ name: 'skills', description: 'the skills both CLIs can use', quick: true, listed: true, handler: async () => ({ text: skillsText(await deps.skills()) }) })
   add('showfiles', 'browse the files in my home', () => onMachine('/showfiles', `the files are in \`${deps.home}\` on the machine.`))
   add('diagnose', 'version, provider, model and recent log lines', () => onMachine('/diagnose', `ductor ${deps.version}; run \`ductor doctor\` and \`ductor service logs\` on the machine, or GET /api/status.`))
   add('info', 'about this bot', () => ({

@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile, readdir, stat, copyFile, utimes } from 'node:fs/promises'
+import { mkdir, readFile, writeFile, readdir, stat, lstat, copyFile, utimes } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
 import { join, dirname } from 'node:path'
 import { homePaths } from './paths.ts'
 import { templatesDir, renderRules, type CliVariant, type Placement } from './templates.ts'
@@ -33,9 +34,43 @@ export async function seedHome (home: string, opts: { variant: CliVariant, place
   if (await writeIfMissing(paths.memory, await readFile(join(tpl, 'workspace', 'memory_system', 'MAINMEMORY.md'), 'utf8'))) {
     written.push(paths.memory)
   }
+  written.push(...await installBundledSkills(join(tpl, 'skills'), paths.skills))
   const synced = await syncRuleFiles(paths.workspace, { skip: new Set([paths.telegramFiles, paths.outputToUser]) })
   if (written.length > 0 || synced.length > 0) opts.logger?.info({ written: written.length, synced: synced.length }, 'home seeded')
   return written
+}
+
+/**
+ * The skills we ship (templates/skills/<name>/) go into workspace/skills/<name>/. A marker file keeps
+ * the hash of what we wrote: a later version replaces it only while the user has not edited it; a
+ * folder the user made or changed is theirs and left alone (ADR 0023).
+ */
+async function installBundledSkills (from: string, to: string): Promise<string[]> {
+  const written: string[] = []
+  for (const name of await readdir(from).catch(() => [] as string[])) {
+    const text = await readFile(join(from, name, 'SKILL.md'), 'utf8')
+    const dir = join(to, name)
+    const target = join(dir, 'SKILL.md')
+    const marker = join(dir, BUNDLED_MARKER)
+    const current = await readFile(target, 'utf8').catch(() => null)
+    if (current === text) continue
+    const entry = await lstat(dir).catch(() => null)
+    if (entry !== null && !entry.isDirectory()) continue
+    const recorded = (await readFile(marker, 'utf8').catch(() => '')).trim()
+    if (current !== null && recorded !== sha256(current)) continue
+    if (current === null && entry !== null && (await readdir(dir)).some((n) => n !== BUNDLED_MARKER)) continue
+    await mkdir(dir, { recursive: true })
+    await writeFile(target, text)
+    await writeFile(marker, sha256(text) + '\n')
+    written.push(target)
+  }
+  return written
+}
+
+export const BUNDLED_MARKER = '.ductor-bundled'
+
+function sha256 (text: string): string {
+  return createHash('sha256').update(text).digest('hex')
 }
 
 async function writeIfDifferent (path: string, text: string): Promise<boolean> {
