@@ -10,6 +10,8 @@ import { createCommandRunner } from '../ops/runner.ts'
 import { createServiceManager, type ServiceManager } from '../ops/service-manager.ts'
 import { initCommand } from './init.ts'
 import type { CliIo } from './io.ts'
+import { readConfigReadOnly } from '../ops/config-read.ts'
+import { createDockerSandbox } from '../sandbox/docker-sandbox.ts'
 
 /**
  * The lifecycle commands a Python ductor user types (`ductor stop`, `restart`, `uninstall`,
@@ -144,6 +146,7 @@ export function uninstallCommand (io: CliIo): Command {
         if (!await stopProcess(pid)) throw new Error(`ductor (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s; nothing was deleted`)
         out(`Stopped ductor (pid ${pid}).\n`)
       }
+      await removeSandbox(io.env, t.paths, true, out)
       if (opts.purge === true) {
         await rm(t.paths.home, { recursive: true, force: true })
         out(`Deleted ${t.paths.home}.\n`)
@@ -152,6 +155,28 @@ export function uninstallCommand (io: CliIo): Command {
       }
       out('Remove the program itself with: npm uninstall --global ductor (or delete the git checkout).\n')
     })
+}
+
+/**
+ * Removes this home's Docker sandbox container (and, with `image`, the image ductor built), as the
+ * Python version does on uninstall and reset. Says what it did; a Docker that does not answer is
+ * reported, never a reason to stop the command.
+ */
+async function removeSandbox (env: NodeJS.ProcessEnv, paths: HomePaths, image: boolean, out: (text: string) => void): Promise<void> {
+  const reading = await readConfigReadOnly(paths.home, env)
+  if (reading.status !== 'ok' || !reading.config.docker.enabled) return
+  const sandbox = createDockerSandbox({
+    docker: () => reading.config.docker,
+    home: paths.home,
+    userHome: env['HOME'] ?? '',
+    run: createCommandRunner({ env })
+  })
+  try {
+    const removed = await sandbox.remove({ image })
+    out(removed.length === 0 ? 'No Docker sandbox of this home to remove.\n' : `Removed the Docker sandbox: ${removed.join(', ')}.\n`)
+  } catch (err) {
+    out(`Could not remove the Docker sandbox (${err instanceof Error ? err.message : String(err)}); remove it later with: docker rm -f ${reading.config.docker.container_name}\n`)
+  }
 }
 
 /**
@@ -170,6 +195,8 @@ export function resetCommand (io: CliIo): Command {
       const out = (text: string): void => { io.stdout.write(text) }
       await stopService(io, out)
       const paths = homePaths(resolveHome(io.env))
+      // A fresh start: the container goes (the image stays; the next container is made from it).
+      await removeSandbox(io.env, paths, false, out)
       const backup = `${paths.config}.bak-${new Date().toISOString().replace(/[:.]/g, '-')}`
       await rename(paths.config, backup).then(() => { out(`Moved the config to ${backup}.\n`) }, (err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err
