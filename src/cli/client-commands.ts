@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { connectApi, ApiError, type ApiClient } from './api-client.ts'
 import { table, printJson, userZone, localTime, formatUsd } from './output.ts'
 import { details } from './flags.ts'
@@ -134,6 +135,37 @@ export function memoryCommand (io: CliIo): Command {
   return memory
 }
 
+interface PendingApproval { id: string, tool: string, title: string, detail: string, expires_at: string }
+
+const ANSWERS: Record<string, string> = { a: 'allow', A: 'always', d: 'deny', s: 'stop' }
+const prompts = new Map<string, () => void>()
+
+function closePrompt (id: string): void {
+  prompts.get(id)?.()
+  prompts.delete(id)
+}
+
+/**
+ * A tool request of the run (permission_mode "ask", docs/approvals.md): shown on stderr; in a
+ * terminal the user answers it here, otherwise in Telegram or with POST /api/approvals/:id.
+ */
+function askInTerminal (io: CliIo, api: ApiClient, request: PendingApproval): void {
+  io.stderr.write(`\n[approval] ${request.title} (${request.tool}):\n${request.detail}\n`)
+  if (io.stdin.isTTY !== true) {
+    io.stderr.write(`[approval] answer in Telegram or: POST /api/approvals/${request.id} {"action":"allow"|"always"|"deny"|"stop"}\n`)
+    return
+  }
+  const lines = createInterface({ input: io.stdin, output: process.stderr })
+  prompts.set(request.id, () => { lines.close() })
+  lines.question('Allow once [a], always allow this [A], deny [d], deny and stop [s]? ', (answer) => {
+    lines.close()
+    prompts.delete(request.id)
+    const action = ANSWERS[answer.trim()] ?? 'deny'
+    api.request('POST', `/approvals/${request.id}`, { action })
+      .catch((err: unknown) => { io.stderr.write(`[approval] ${err instanceof Error ? err.message : String(err)}\n`) })
+  })
+}
+
 /** `ductor chat <text>`: sends a message through the service and streams the reply. */
 export function chatCommand (io: CliIo): Command {
   return new Command('chat')
@@ -157,6 +189,12 @@ export function chatCommand (io: CliIo): Command {
           io.stdout.write(d.text)
         } else if (event === 'tool') {
           io.stderr.write(`[${d.name ?? 'tool'}] ${d.summary ?? ''}\n`)
+        } else if (event === 'approval') {
+          askInTerminal(io, api, data as PendingApproval)
+        } else if (event === 'approval_settled') {
+          const settled = data as { id: string, outcome: string }
+          io.stderr.write(`[approval] ${settled.outcome}\n`)
+          closePrompt(settled.id)
         } else if (event === 'error') {
           failed = true
           io.stderr.write(`ductor: ${d.message ?? 'the run failed'}\n`)
