@@ -37,8 +37,8 @@ function run (file: string, args: string[], env: NodeJS.ProcessEnv, input?: Node
   return new Promise((resolve) => {
     const child = spawn(file, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
     let out = ''
-    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { out += d.toString() })
+    child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+    child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
     if (input !== undefined && child.stdin !== null) input.pipe(child.stdin)
     child.on('error', (err) => { resolve({ code: 127, out: err.message }) })
     child.on('close', (code) => { resolve({ code, out }) })
