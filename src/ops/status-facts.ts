@@ -62,7 +62,7 @@ export async function dockerState (config: Config, runner: CommandRunner): Promi
   if (!config.docker.enabled) return 'off (the CLIs run on this machine)'
   const name = config.docker.container_name
   const r = await runner('docker', ['inspect', '--format', '{{.State.Status}}', name], { timeoutMs: 5000 })
-  if (r.notFound) return `on, but docker is not installed: CLI runs will fail (container ${name})`
+  if (r.notFound) return `on, but docker is not installed: CLI runs go on on the host, without the sandbox (container ${name})`
   if (r.exitCode !== 0) {
     const why = r.stderr.trim().split('\n')[0] ?? ''
     return /no such (object|container)/i.test(why) ? `on, container ${name} does not exist` : `on, container ${name}: docker cannot tell (${r.timedOut ? 'timed out' : why || `exit ${r.exitCode}`})`
