@@ -15,6 +15,9 @@ import { homedir } from 'node:os'
 import { installedClis } from '../src/home/variant.ts'
 import { findCliLogin } from '../src/ops/doctor-cli-checks.ts'
 import { createClaimGate, type ClaimGate } from '../src/claims.ts'
+import { askCodexModels, CODEX_MODELS_MAX_AGE_MS, readCachedCodexModels, writeCachedCodexModels } from '../src/ops/codex-models.ts'
+import { resolveCliBinary } from '../src/providers/resolve-binary.ts'
+import { setCodexCatalog } from '../src/models.ts'
 import { createDockerSandbox, type Sandbox } from '../src/sandbox/docker-sandbox.ts'
 import { createCommandRunner } from '../src/ops/runner.ts'
 import { seedHome } from '../src/home/seed.ts'
@@ -96,6 +99,32 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
   }), secrets)
   // The container is made ready (maybe the image built) as the service starts, not at the first message.
   app.addHook('onReady', async () => { if (config().docker.enabled) sandbox.prepare().catch(() => {}) })
+  // The Codex models the installed codex offers, cached a day and refreshed daily (issue 17).
+  const codexLog = logger.child({ component: 'codex-models' })
+  let codexTimer: NodeJS.Timeout | null = null
+  const learnCodexModels = async (): Promise<void> => {
+    if (!installedClis(config(), env).codex) return
+    const binary = resolveCliBinary('codex', { cliPaths: config().cli_paths, pathEnv: env['PATH'] ?? '' })
+    const cached = await readCachedCodexModels(paths.state, binary, clock.now())
+    if (cached !== null) {
+      setCodexCatalog(cached.map((m) => m.slug))
+      return
+    }
+    const asked = await askCodexModels(createCommandRunner({ env }), binary)
+    if (asked.models === null) {
+      codexLog.info({ reason: asked.reason }, 'codex models: the installed codex cannot list its models; offering the built-in list')
+      return
+    }
+    setCodexCatalog(asked.models.map((m) => m.slug))
+    codexLog.info({ models: asked.models.map((m) => m.slug) }, 'codex models: learned from the installed codex')
+    await writeCachedCodexModels(paths.state, binary, asked.models, clock.now()).catch((err: unknown) => { codexLog.warn({ err }, 'codex models: cannot cache them') })
+  }
+  app.addHook('onReady', async () => {
+    learnCodexModels().catch((err: unknown) => { codexLog.warn({ err }, 'codex models: discovery failed') })
+    codexTimer = setInterval(() => { learnCodexModels().catch(() => {}) }, CODEX_MODELS_MAX_AGE_MS)
+    codexTimer.unref()
+  })
+  app.addHook('onClose', async () => { if (codexTimer !== null) clearInterval(codexTimer) })
   const limiter = createLimiter(config().limits.max_concurrent_runs)
   const claims = createClaimGate()
   app.settings.onApply((next) => { limiter.setMax(next.limits.max_concurrent_runs) })

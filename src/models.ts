@@ -23,10 +23,28 @@ export function providerOfModel (model: string): ProviderName | null {
   return null
 }
 
+/**
+ * The Codex models the installed `codex` offers (`codex debug models`, src/ops/codex-models.ts),
+ * once known: then they are the choices, and a typed Codex id must be one of them. Until then (or
+ * when the installed codex cannot tell) the fixed list is offered and any gpt-…/o… id is accepted.
+ */
+let codexCatalog: readonly string[] | null = null
+
+export function setCodexCatalog (models: readonly string[] | null): void {
+  codexCatalog = models !== null && models.length > 0 ? [...models] : null
+}
+
 export function modelChoices (provider: ProviderName): readonly string[] {
-  return provider === 'claude' ? CLAUDE_MODELS : CODEX_MODELS
+  return provider === 'claude' ? CLAUDE_MODELS : codexCatalog ?? CODEX_MODELS
+}
+
+/** Why a Codex model id cannot be used here (not offered by the installed codex), or null when it can. */
+export function refuseCodexModel (model: string): string | null {
+  if (codexCatalog === null || codexCatalog.includes(model.trim().toLowerCase())) return null
+  return `Codex has no model "${model}" here. The installed codex offers: ${codexCatalog.join(', ')}.`
 }
 
 export function describeKnownModels (): string {
-  return `Claude: ${CLAUDE_MODELS.join(', ')} (or a claude-… id); Codex: ${CODEX_MODELS.join(', ')} (or another gpt-…/o… id)`
+  const codex = codexCatalog === null ? `${CODEX_MODELS.join(', ')} (or another gpt-…/o… id)` : codexCatalog.join(', ')
+  return `Claude: ${CLAUDE_MODELS.join(', ')} (or a claude-… id); Codex: ${codex}`
 }

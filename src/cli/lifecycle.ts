@@ -9,6 +9,8 @@ import { processFacts } from '../ops/process-context.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { createServiceManager, type ServiceManager } from '../ops/service-manager.ts'
 import { initCommand } from './init.ts'
+import { readConfigReadOnly } from '../ops/config-read.ts'
+import { createDockerSandbox } from '../sandbox/docker-sandbox.ts'
 
 /**
  * The lifecycle commands a Python ductor user types (`ductor stop`, `restart`, `uninstall`,
@@ -143,6 +145,7 @@ export function uninstallCommand (): Command {
         if (!await stopProcess(pid)) throw new Error(`ductor (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s; nothing was deleted`)
         out(`Stopped ductor (pid ${pid}).\n`)
       }
+      await removeSandbox(t.paths, true, out)
       if (opts.purge === true) {
         await rm(t.paths.home, { recursive: true, force: true })
         out(`Deleted ${t.paths.home}.\n`)
@@ -151,6 +154,29 @@ export function uninstallCommand (): Command {
       }
       out('Remove the program itself with: npm uninstall --global ductor (or delete the git checkout).\n')
     })
+}
+
+/**
+ * Removes this home's Docker sandbox container (and, with `image`, the image ductor built), as the
+ * Python version does on uninstall and reset. Says what it did; a Docker that does not answer is
+ * reported, never a reason to stop the command.
+ */
+async function removeSandbox (paths: HomePaths, image: boolean, out: (text: string) => void): Promise<void> {
+  const reading = await readConfigReadOnly(paths.home, process.env)
+  if (reading.status !== 'ok' || !reading.config.docker.enabled) return
+  const env = process.env
+  const sandbox = createDockerSandbox({
+    docker: () => reading.config.docker,
+    home: paths.home,
+    userHome: env['HOME'] ?? '',
+    run: createCommandRunner({ env })
+  })
+  try {
+    const removed = await sandbox.remove({ image })
+    out(removed.length === 0 ? 'No Docker sandbox of this home to remove.\n' : `Removed the Docker sandbox: ${removed.join(', ')}.\n`)
+  } catch (err) {
+    out(`Could not remove the Docker sandbox (${err instanceof Error ? err.message : String(err)}); remove it later with: docker rm -f ${reading.config.docker.container_name}\n`)
+  }
 }
 
 /**
@@ -169,6 +195,8 @@ export function resetCommand (): Command {
       const out = (text: string): void => { process.stdout.write(text) }
       await stopService(out)
       const paths = homePaths(resolveHome())
+      // A fresh start: the container goes (the image stays; the next container is made from it).
+      await removeSandbox(paths, false, out)
       const backup = `${paths.config}.bak-${new Date().toISOString().replace(/[:.]/g, '-')}`
       await rename(paths.config, backup).then(() => { out(`Moved the config to ${backup}.\n`) }, (err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts'
 import type { ProviderName } from '../providers/events.ts'
 import type { SessionStore } from './session-store.ts'
 import type { CommandRegistry, CommandReply, CommandButton } from './commands.ts'
-import { providerOfModel, modelChoices, REASONING_EFFORTS, describeKnownModels, type ReasoningEffort } from '../models.ts'
+import { providerOfModel, modelChoices, REASONING_EFFORTS, describeKnownModels, refuseCodexModel, type ReasoningEffort } from '../models.ts'
 import { chooseTarget } from './chat-run.ts'
 
 export interface CoreCommandDeps {
@@ -126,6 +126,8 @@ async function modelCommand (deps: CoreCommandDeps, chatId: string, args: string
   }
   const provider = providerOfModel(first)
   if (provider === null) return { text: `Unknown model "${first}". Known: ${describeKnownModels()}.` }
+  const refused = provider === 'codex' ? refuseCodexModel(first) : null
+  if (refused !== null) return { text: refused, buttons: [modelChoices('codex').map((m) => button(m, `/model ${m}`))] }
   if (second !== '' && !(REASONING_EFFORTS as readonly string[]).includes(second)) {
     return { text: `Unknown reasoning level "${second}"; use one of ${REASONING_EFFORTS.join(', ')}.` }
   }

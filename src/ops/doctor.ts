@@ -2,6 +2,7 @@ import { homePaths } from '../home/paths.ts'
 import { readConfigReadOnly } from './config-read.ts'
 import { checkConfig, checkExposure, checkHome, checkNode, checkPort, checkService, checkUserFiles } from './doctor-checks.ts'
 import { checkCliInstalled, checkCliLogin } from './doctor-cli-checks.ts'
+import { checkSandbox } from './doctor-sandbox.ts'
 import { checkBotApi, checkBotToken, checkWebhook, scrubToken } from './doctor-telegram.ts'
 import type { CheckResult, DoctorContext } from './doctor-types.ts'
 
@@ -20,11 +21,16 @@ export async function runDoctor (ctx: DoctorContext): Promise<CheckResult[]> {
   results.push(...await checkUserFiles(paths))
   if (reading.status !== 'ok') return results
   const config = reading.config
+  const sandbox = await checkSandbox(config, ctx)
   for (const provider of ['claude', 'codex'] as const) {
     const installed = await checkCliInstalled(provider, config, ctx)
-    results.push(installed.result)
+    // With the sandbox in use the CLIs run in the container: one missing on the host is no failure.
+    results.push(sandbox.usable && installed.path === null && installed.result.status === 'fail' && config.cli_paths[provider] === ''
+      ? { name: installed.result.name, status: 'ok', detail: `not on the host's PATH; runs use the sandbox container's ${provider}` }
+      : installed.result)
     if (installed.path !== null) results.push(await checkCliLogin(provider, config, ctx))
   }
+  results.push(sandbox.result)
   results.push(await checkPort(config, paths.state, paths.pidFile, ctx.fetch, ctx.timeoutMs))
   results.push(checkExposure(config, ctx.inContainer))
   const service = await checkService(ctx)

@@ -81,7 +81,10 @@ export interface Sandbox {
   wrap: (argv: readonly string[], run: { runId: string, cwd: string, env: Readonly<Record<string, string>> }) => WrappedRun
   /** A host path as the container sees it (unchanged when it is not under a mount). */
   containerPath: (hostPath: string) => string
-  /** Removes the container (and with `image`, the image). Returns what was removed. */
+  /**
+   * Removes the container (and with `image`, the image) — not a container of the same name made for
+   * another home. Returns what was removed; rejects when Docker does not answer.
+   */
   remove: (opts?: { image?: boolean }) => Promise<string[]>
 }
 
@@ -92,6 +95,8 @@ export const CONTAINER_PACKAGE = '/opt/ductor'
 export const CONTAINER_PATH = `${CONTAINER_PACKAGE}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`
 /** The label that ties a container to the home it mounts: a container of another home is recreated. */
 const HOME_LABEL = 'ductor.home'
+/** The label of an image ductor built: only such an image is removed by `ductor uninstall`. */
+const BUILT_LABEL = 'ductor.sandbox'
 /**
  * Variables of the run's environment that are passed into the container (by name only: `-e NAME`,
  * so their values, the admin token among them, never appear in a process list).
@@ -166,7 +171,7 @@ export function createDockerSandbox (opts: SandboxOptions): Sandbox {
     if (!/no such (image|object)/i.test(image.stderr)) return `docker image inspect failed: ${firstLine(image)}`
     if (!settings.auto_build) return `the image ${settings.image_name} does not exist and docker.auto_build is off (build it: docker build -t ${settings.image_name} ${join(root, 'sandbox')})`
     opts.logger?.info({ image: settings.image_name }, 'building the sandbox image (first use; this takes a few minutes)')
-    const args = ['build', '-t', settings.image_name, '-f', join(root, 'sandbox', 'Dockerfile')]
+    const args = ['build', '-t', settings.image_name, '--label', `${BUILT_LABEL}=true`, '-f', join(root, 'sandbox', 'Dockerfile')]
     if (opts.baseImage !== undefined && opts.baseImage !== '') args.push('--build-arg', `BASE=${opts.baseImage}`)
     args.push(join(root, 'sandbox'))
     const built = await dockerCmd(args, BUILD_MS)
@@ -181,6 +186,7 @@ export function createDockerSandbox (opts: SandboxOptions): Sandbox {
       // Created by us, not by the daemon (which would make them root's).
       await mkdir(host, { recursive: true }).catch(() => {})
     }
+    await mkdir(join(opts.home, 'workspace'), { recursive: true }).catch(() => {})
     const args = ['create', '--name', settings.container_name, '--label', `${HOME_LABEL}=${opts.home}`, '--init', '--network', 'host']
     if (opts.uid != null) args.push('--user', `${opts.uid}:${opts.gid ?? opts.uid}`)
     args.push('-e', `HOME=${CONTAINER_USER_HOME}`, '-w', `${CONTAINER_HOME}/workspace`)
@@ -290,15 +296,34 @@ export function createDockerSandbox (opts: SandboxOptions): Sandbox {
     async remove (removeOpts = {}) {
       const settings = opts.docker()
       const removed: string[] = []
-      const rm = await dockerCmd(['rm', '-f', settings.container_name])
-      if (rm.exitCode === 0) removed.push(`container ${settings.container_name}`)
-      else if (!/no such container/i.test(rm.stderr)) throw new Error(`could not remove the container ${settings.container_name}: ${firstLine(rm)}`)
-      if (removeOpts.image === true) {
+      const facts = await inspectContainer(settings.container_name)
+      if (typeof facts === 'string') throw new Error(`could not remove the sandbox container ${settings.container_name}: ${facts}`)
+      if (facts !== null && facts.home !== null && facts.home !== opts.home) {
+        // Same name, another home's container: not ours to remove (nor its image).
+        return removed
+      }
+      if (facts !== null) {
+        const rm = await dockerCmd(['rm', '-f', settings.container_name])
+        if (rm.exitCode === 0) removed.push(`container ${settings.container_name}`)
+        else if (!/no such container/i.test(rm.stderr)) throw new Error(`could not remove the container ${settings.container_name}: ${firstLine(rm)}`)
+      }
+      if (removeOpts.image === true && await builtByUs(settings.image_name)) {
         const rmi = await dockerCmd(['image', 'rm', settings.image_name])
         if (rmi.exitCode === 0) removed.push(`image ${settings.image_name}`)
         else if (!/no such image/i.test(rmi.stderr)) throw new Error(`could not remove the image ${settings.image_name}: ${firstLine(rmi)}`)
       }
       return removed
+    }
+  }
+
+  async function builtByUs (image: string): Promise<boolean> {
+    const result = await dockerCmd(['image', 'inspect', image])
+    if (result.exitCode !== 0) return false
+    try {
+      const [info] = JSON.parse(result.stdout) as Array<{ Config?: { Labels?: Record<string, string> | null } }>
+      return info?.Config?.Labels?.[BUILT_LABEL] === 'true'
+    } catch {
+      return false
     }
   }
 

@@ -12,9 +12,13 @@ import type { FakeModelApi, ReplySource } from '../fakes/model-api/script.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
-/** Absolute paths of the real binaries installed by `npm ci`. */
-export const CLAUDE_BIN = join(ROOT, 'node_modules', '.bin', 'claude')
-export const CODEX_BIN = join(ROOT, 'node_modules', '.bin', 'codex')
+/**
+ * Absolute paths of the real binaries installed by `npm ci` (the pinned versions). To run the
+ * real-CLI tests against other versions (the newest published, after touching a parser or the argv),
+ * install them in a temp dir and point DUCTOR_TEST_CLAUDE_BIN / DUCTOR_TEST_CODEX_BIN at them.
+ */
+export const CLAUDE_BIN = process.env['DUCTOR_TEST_CLAUDE_BIN'] ?? join(ROOT, 'node_modules', '.bin', 'claude')
+export const CODEX_BIN = process.env['DUCTOR_TEST_CODEX_BIN'] ?? join(ROOT, 'node_modules', '.bin', 'codex')
 
 /** The environment variable that carries Codex's API key (named by `env_key` in config.toml). */
 export const CODEX_KEY_ENV = 'FAKE_OPENAI_API_KEY'

@@ -15,6 +15,13 @@ function refuse (message, code = 2) {
   process.exit(code)
 }
 
+// `codex debug models` prints the model catalog of FAKE_CODEX_MODELS (a file, e.g. the recorded
+// test/fixtures/cli/codex-debug-models.json); without it this fake is an older codex that has none.
+if (flags[0] === 'debug' && flags[1] === 'models' && process.env.FAKE_CODEX_MODELS) {
+  const { readFileSync } = await import('node:fs')
+  process.stdout.write(readFileSync(process.env.FAKE_CODEX_MODELS, 'utf8'))
+  process.exit(0)
+}
 if (flags[0] !== 'exec') refuse('fake codex: only `codex exec` is supported')
 // After `resume`, clap accepts only the flags marked global, plus resume's own.
 const GLOBAL = new Set(['--json', '--skip-git-repo-check', '--ephemeral', '--model', '-m', '-c', '--config',

@@ -62,7 +62,7 @@ switch (cmd) {
   case 'image inspect': {
     const image = state.images[rest[0]]
     if (image === undefined) die(`Error response from daemon: No such image: ${rest[0]}:latest`)
-    process.stdout.write(JSON.stringify([{ Id: image.id, RepoTags: [`${rest[0]}:latest`] }]) + '\n')
+    process.stdout.write(JSON.stringify([{ Id: image.id, RepoTags: [`${rest[0]}:latest`], Config: { Labels: image.labels ?? null } }]) + '\n')
     break
   }
   case 'build': {
@@ -71,7 +71,9 @@ switch (cmd) {
     if (tag === undefined) die('fake docker: build needs -t')
     if (file !== undefined && !existsSync(file)) die(`ERROR: failed to solve: failed to read dockerfile: open ${file}: no such file or directory`)
     if (control.buildFails) die('ERROR: failed to solve: node:20-bookworm-slim: failed to resolve source metadata: dial tcp: lookup registry-1.docker.io: no such host')
-    state.images[tag] = { id: `sha256:${Date.now().toString(16)}`, dockerfile: file ?? null }
+    const labels = {}
+    rest.forEach((a, i) => { if (a === '--label') { const [k, ...v] = rest[i + 1].split('='); labels[k] = v.join('=') } })
+    state.images[tag] = { id: `sha256:${Date.now().toString(16)}`, dockerfile: file ?? null, labels }
     save()
     process.stdout.write(`Successfully tagged ${tag}:latest\n`)
     break
@@ -213,7 +215,7 @@ function exec (list) {
   const containerPath = fullEnv.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
   fullEnv.PATH = [mapPath(containerPath), process.env.FAKE_DOCKER_IMAGE_BIN, process.env.PATH].filter((p) => p !== undefined && p !== '').join(':')
   const cwd = mapPath(workdir ?? c.workdir)
-  if (!existsSync(cwd)) die(`OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd ("${workdir}") set in config.json failed: no such file or directory: unknown`, 126)
+  if (!existsSync(cwd)) die(`OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd ("${workdir ?? c.workdir}") set in config.json failed: no such file or directory: unknown`, 126)
   const child = spawn(mapPath(command[0]), command.slice(1).map(mapPath), { cwd, env: fullEnv, stdio: ['ignore', 'inherit', 'inherit'], detached: true })
   child.on('error', (err) => die(`OCI runtime exec failed: exec failed: unable to start container process: exec: "${command[0]}": ${err.code === 'ENOENT' ? 'executable file not found in $PATH' : err.message}: unknown`, 127))
   if (child.pid !== undefined) {

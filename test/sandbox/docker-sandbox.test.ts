@@ -4,7 +4,12 @@ import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { execFileSync, spawn } from 'node:child_process'
-import { ADMIN_TOKEN, buildFull, fakeClis, tempDir, testConfig, waitFor, type Built } from '../helper.ts'
+import { ADMIN_TOKEN, buildFull, fakeClis, runCli, tempDir, testConfig, waitFor, type Built } from '../helper.ts'
+import { writeJsonAtomic } from '../../src/atomic-json.ts'
+import { createDockerSandbox } from '../../src/sandbox/docker-sandbox.ts'
+import { createCommandRunner } from '../../src/ops/runner.ts'
+import { checkSandbox } from '../../src/ops/doctor-sandbox.ts'
+import { completeConfig } from '../../src/config.ts'
 import { createFakeDocker, type FakeDocker } from '../fakes/fake-docker.ts'
 import { WRAPPER } from '../../src/sandbox/inside.ts'
 import { killRecordedGroups } from '../../src/store/cli-groups.ts'
@@ -209,4 +214,65 @@ test('after a kill -9 of the service, the next start ends the runs it left insid
   }
   await waitFor(() => inside.every((pid) => !aliveNow(pid)) ? true : undefined, 5000, 'the run inside ended')
   await waitFor(() => readdirSync(join(fake.state, 'containers', 'box', 'tmp-ductor-runs')).length === 0 ? true : undefined, 5000, 'its id file removed by the wrapper')
+})
+
+test('ductor doctor checks the sandbox (image still to build, usable, no docker, Docker down); ductor reset and uninstall remove the container (uninstall also the image it built)', { timeout: 180_000 }, async (t) => {
+  const fake = await createFakeDocker()
+  t.after(fake.cleanup)
+  const bin = await fakeClis(t)
+  const home = await tempDir(t)
+  const userHome = await tempDir(t)
+  await writeJsonAtomic(join(home, 'config', 'config.json'), { docker: { enabled: true } })
+  const env = { ...fake.env(bin.dir, '/usr/bin:/bin'), HOME: userHome, DUCTOR_HOME: home }
+  // The checks in-process (the same function `ductor doctor` runs), then once through the command.
+  const check = async (extra: Record<string, string> = {}): Promise<{ status: string, detail: string, fix?: string }> => {
+    const config = completeConfig({ docker: { enabled: true } })
+    return (await checkSandbox(config, { runner: createCommandRunner({ env: { ...process.env, ...env, ...extra } }) })).result
+  }
+  // Nothing made yet: the service will build the image at start.
+  assert.match((await check()).detail, /image ductor-sandbox is missing; the service builds it from sandbox\/Dockerfile at start/)
+  // As the service makes it (a sandbox object of this home), then the doctor sees it running with the CLI inside.
+  const sandbox = createDockerSandbox({ docker: () => ({ enabled: true, image_name: 'ductor-sandbox', container_name: 'ductor-sandbox', auto_build: true }), home, userHome, run: createCommandRunner({ env: { ...process.env, ...env } }) })
+  assert.deepEqual(await sandbox.prepare(), { where: 'docker', container: 'ductor-sandbox' })
+  const usable = await check()
+  assert.equal(usable.status, 'ok')
+  assert.match(usable.detail, /container ductor-sandbox runs \(image ductor-sandbox, claude inside\): the CLIs run in it/)
+  // A PATH without any docker (not even a real one in /usr/bin).
+  assert.match((await check({ PATH: bin.dir })).detail, /docker\.enabled is true but the docker command is not installed/)
+  await fake.control({ down: true })
+  const run = await runCli(['doctor', '--json'], env)
+  const down = (JSON.parse(run.stdout) as Array<{ name: string, status: string, detail: string, fix?: string }>).find((c) => c.name === 'Docker sandbox')
+  assert.equal(down?.status, 'warn', run.stdout)
+  assert.match(down?.detail ?? '', /Docker does not answer \(Cannot connect to the Docker daemon.*\): the service runs the CLIs on the host, without the sandbox/)
+  assert.match(down?.fix ?? '', /start Docker/)
+  await fake.control({})
+
+  // reset: the container goes, the image stays.
+  const reset = await runCli(['reset', '--non-interactive', '--token', '222222222:AAHnewnewnewnewnewnewnewnewnewnewnew', '--user-id', '7'], env)
+  assert.match(reset.stdout, /Removed the Docker sandbox: container ductor-sandbox\./, reset.stdout + reset.stderr)
+  assert.deepEqual(Object.keys((await fake.read()).containers), [])
+  assert.ok((await fake.read()).images['ductor-sandbox'] !== undefined)
+  // The reset config has docker off; turn it on again and make the container, then uninstall.
+  await writeJsonAtomic(join(home, 'config', 'config.json'), { ...JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')), docker: { enabled: true } })
+  await sandbox.prepare()
+  const uninstall = await runCli(['uninstall'], env)
+  assert.match(uninstall.stdout, /Removed the Docker sandbox: container ductor-sandbox, image ductor-sandbox\./, uninstall.stdout + uninstall.stderr)
+  assert.deepEqual(await fake.read(), { images: {}, containers: {} })
+  const calls = await fake.calls()
+  assert.ok(calls.some((c) => c.join(' ') === 'rm -f ductor-sandbox'))
+})
+
+test('uninstall leaves alone a container of the same name made for another home, and an image ductor did not build', async (t) => {
+  const fake = await createFakeDocker()
+  t.after(fake.cleanup)
+  const env = { ...process.env, ...fake.env('/nonexistent') }
+  const docker = join(fake.dir, 'docker')
+  execFileSync(docker, ['build', '-t', 'theirs', '.'], { env, cwd: await tempDir(t) })
+  execFileSync(docker, ['create', '--name', 'ductor-sandbox', '--label', 'ductor.home=/elsewhere/.ductor', 'theirs', 'sleep', 'infinity'], { env })
+  const sandbox = createDockerSandbox({ docker: () => ({ enabled: true, image_name: 'theirs', container_name: 'ductor-sandbox', auto_build: true }), home: await tempDir(t), userHome: await tempDir(t), run: createCommandRunner({ env }) })
+  assert.deepEqual(await sandbox.remove({ image: true }), [])
+  assert.deepEqual(Object.keys((await fake.read()).containers), ['ductor-sandbox'])
+  execFileSync(docker, ['rm', '-f', 'ductor-sandbox'], { env })
+  assert.deepEqual(await sandbox.remove({ image: true }), [], 'an image without the ductor.sandbox label is the user\'s')
+  assert.ok((await fake.read()).images['theirs'] !== undefined)
 })
