@@ -30,7 +30,7 @@ async function world (t: TestContext, opts: { before?: (w: Omit<World, 'close' |
   if (opts.pythonHome === true) {
     // The Python version's home and CLI folders as its own code left them (its config has no skills key: on by default).
     const seed = join(ROOT, 'test', 'fixtures', 'seed-home')
-    for (const [from, to] of [['ductor-home', '.ductor'], ['claude-home', '.claude'], ['codex-home', '.codex']]) await cp(join(seed, from), join(user, to), { recursive: true })
+    for (const [from, to] of [['ductor-home', '.ductor'], ['claude-home', '.claude'], ['codex-home', '.codex']] as const) await cp(join(seed, from), join(user, to), { recursive: true })
     execFileSync('chmod', ['-R', 'u+w', user])
   } else {
     await mkdir(join(user, '.claude'), { recursive: true })
