@@ -44,10 +44,13 @@ export interface ClaimGate {
    */
   shut: () => Promise<void>
   readonly isShut: boolean
+  /** Aborted when the gate shuts: work that only makes sense while the service runs can drop out. */
+  readonly shutSignal: AbortSignal
 }
 
 export function createClaimGate (): ClaimGate {
   let shut = false
+  const shutting = new AbortController()
   const writing = new Set<Promise<unknown>>()
   const refusal = (): ClaimRefused => new ClaimRefused('shutdown', 'ductor is shutting down; the run was not started')
 
@@ -75,10 +78,12 @@ export function createClaimGate (): ClaimGate {
     },
     async shut () {
       shut = true
+      shutting.abort(new Error('ductor is shutting down'))
       await Promise.allSettled([...writing])
       await new Promise((resolve) => setImmediate(resolve))
     },
-    get isShut () { return shut }
+    get isShut () { return shut },
+    shutSignal: shutting.signal
   }
 }
 

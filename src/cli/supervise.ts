@@ -4,7 +4,18 @@
  * needed, the few modules it uses, so the supervisor costs little more than a bare node (ADR 25).
  */
 import { spawn } from 'node:child_process'
-import { RESTART_EXIT_CODE } from '../exit-codes.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from '../exit-codes.ts'
+
+/**
+ * The policy (ADR 1, ADR 19). Whenever the child exits, for whatever reason, the CLI process groups it
+ * recorded are ended first. Then: exit 0 (a stop) ends the supervisor with 0; exit 42 (`/restart`, an
+ * upgrade) starts the service again at once; exit 2 (a config error at startup) ends it with 2, a
+ * restart cannot fix that; anything else (a crash, a non-zero exit, a kill -9 of the service alone)
+ * starts it again after a backoff (1 s, doubling to 30 s), unless it crashed `CRASH_LIMIT` times
+ * within `CRASH_WINDOW_MS`: then the supervisor gives up with the child's code (no crash loop spins).
+ * SIGINT, SIGTERM and SIGHUP are passed on and end the supervisor with the child's code.
+ */
 
 /** Runs the service here (`--no-supervisor`, or as the supervisor's child) or supervises it. */
 export async function runServe (supervisor: boolean): Promise<void> {
@@ -16,41 +27,77 @@ export async function runServe (supervisor: boolean): Promise<void> {
   await supervise()
 }
 
+export const CRASH_LIMIT = 5
+export const CRASH_WINDOW_MS = 5 * 60_000
+const FIRST_BACKOFF_MS = 1000
+const MAX_BACKOFF_MS = 30_000
+
+/**
+ * What the supervisor does after the child ended with `code` (`128 + n` for signal n), given the
+ * times of the earlier crashes: exit with a code, or start the service again after `delayMs`.
+ */
+export function afterChildExit (code: number, crashes: readonly number[], now: number): { exit: number } | { restart: true, delayMs: number, crashes: number[] } {
+  if (code === 0 || code === CONFIG_ERROR_EXIT_CODE) return { exit: code }
+  if (code === RESTART_EXIT_CODE) return { restart: true, delayMs: 0, crashes: [...crashes] }
+  const recent = [...crashes.filter((at) => now - at < CRASH_WINDOW_MS), now]
+  if (recent.length >= CRASH_LIMIT) return { exit: code }
+  return { restart: true, delayMs: Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (recent.length - 1)), crashes: recent }
+}
+
 export async function supervise (): Promise<never> {
   const script = process.argv[1] as string
   let child: ReturnType<typeof spawn> | undefined
   let stopping = false
   let hungUp = false
+  const stopped = new AbortController()
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       stopping = true
       if (signal === 'SIGHUP') hungUp = true
       // The service stops once, however many copies reach it (it got its own when the whole group was signalled).
       child?.kill(signal)
+      stopped.abort()
     })
   }
+  const exit = async (code: number): Promise<never> => {
+    if (hungUp) {
+      const { releaseHungUpTerminal } = await import('../hangup.ts')
+      releaseHungUpTerminal()
+    }
+    process.exit(code)
+  }
+  let crashes: number[] = []
   for (;;) {
     child = spawn(process.execPath, [...process.execArgv, script, 'serve', '--no-supervisor'], {
       stdio: 'inherit',
       env: { ...process.env, DUCTOR_SUPERVISED: '1' }
     })
-    const code = await new Promise<number>((resolve) => {
-      child?.once('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 128 + signalNumber(signal))))
+    const pid = child.pid
+    const { code, how } = await new Promise<{ code: number, how: string }>((resolve) => {
+      child?.once('exit', (code, signal) => resolve(code !== null
+        ? { code, how: `exit code ${code}` }
+        : { code: signal === null ? 1 : 128 + signalNumber(signal), how: `signal ${signal ?? '?'}` }))
     })
     child = undefined
     // A child that died (kill -9, a crash) leaves its CLIs running in their own process groups.
     await endChildClis()
-    if (code !== RESTART_EXIT_CODE || stopping) {
-      if (hungUp) {
-        const { releaseHungUpTerminal } = await import('../hangup.ts')
-        releaseHungUpTerminal()
-      }
-      process.exit(code)
+    if (stopping) await exit(code)
+    const next = afterChildExit(code, crashes, Date.now())
+    if ('exit' in next) {
+      if (next.exit !== 0 && next.exit !== CONFIG_ERROR_EXIT_CODE) process.stderr.write(`ductor: the service (pid ${pid ?? '?'}) ended with ${how}, its ${CRASH_LIMIT}th crash within ${CRASH_WINDOW_MS / 60_000} minutes: giving up (see the log in logs/)\n`)
+      await exit(next.exit)
+      throw new Error('unreachable')
     }
-    process.stderr.write('ductor: restarting\n')
+    crashes = next.crashes
+    if (code === RESTART_EXIT_CODE) {
+      process.stderr.write('ductor: restarting\n')
+      continue
+    }
+    process.stderr.write(`ductor: the service (pid ${pid ?? '?'}) ended unexpectedly with ${how}; restarting it in ${next.delayMs / 1000} s (crash ${crashes.length} of at most ${CRASH_LIMIT - 1} within ${CRASH_WINDOW_MS / 60_000} minutes)\n`)
+    await sleep(next.delayMs, undefined, { signal: stopped.signal }).catch(() => {})
+    if (stopping) await exit(0)
   }
 }
-
 async function endChildClis (): Promise<void> {
   try {
     const { resolveHome, homePaths } = await import('../home/paths.ts')

@@ -60,6 +60,9 @@ const NOT_LOGGED_IN: Record<ProviderName, RegExp> = {
   codex: /401 unauthorized|not logged in|codex login|invalid api key|incorrect api key/i
 }
 
+/** The error of a run the service's shutdown stopped (a chat is told of it by the next start, ADR 19). */
+export const SHUTDOWN_STOP_MESSAGE = 'Stopped: ductor is shutting down.'
+
 export function classifyExit (facts: ExitFacts): Classification {
   const { provider, result } = facts
   const label = LABEL[provider]
@@ -67,7 +70,7 @@ export function classifyExit (facts: ExitFacts): Classification {
     case 'user':
       return { status: 'error:aborted', kind: 'aborted', userMessage: 'Stopped.' }
     case 'shutdown':
-      return { status: 'error:aborted', kind: 'aborted', userMessage: 'Stopped: ductor is shutting down.' }
+      return { status: 'error:aborted', kind: 'aborted', userMessage: SHUTDOWN_STOP_MESSAGE }
     case 'timeout':
       return { status: 'error:timeout', kind: 'timeout', userMessage: `${label} timed out after ${seconds(facts.timeoutMs)} s.` }
     case 'stale':

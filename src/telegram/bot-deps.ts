@@ -26,7 +26,7 @@ export interface TelegramParts {
   runs: Pick<RunHistory, 'interruptedAtOpen'>
   cron: CronControl
   /** Every CLI run is made for a claim (src/claims.ts); a message of no update gets a fresh one. */
-  claims: Pick<ClaimGate, 'claim'>
+  claims: Pick<ClaimGate, 'claim' | 'shutSignal'>
   clock: Clock
   timezone: () => string
   providerStatus: () => Promise<Record<'claude' | 'codex', string>>

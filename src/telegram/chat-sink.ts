@@ -11,6 +11,7 @@ import { sendMarkdown, threadParams, withRetry } from './send.ts'
 import { sendFiles, type FileAccess } from './files-out.ts'
 import { startTyping } from './typing.ts'
 import { cancelButtonData } from './callback-data.ts'
+import { SHUTDOWN_STOP_MESSAGE } from '../providers/outcome.ts'
 
 export interface TelegramSinkOptions {
   /** Told of every chat update still being sent, so that a shutdown can let them finish. */
@@ -28,6 +29,18 @@ export interface TelegramSinkOptions {
   streams: ChatStreams
   /** Milliseconds until the chat may take one more message (src/telegram/pace.ts). */
   pace?: (chatId: number, reserve: number) => number
+  /**
+   * A run the service's shutdown stopped: its chat is told by the next start (src/telegram/cut-off.ts),
+   * not now. Without it the notice is sent at once.
+   */
+  cutOff?: (chatId: number) => Promise<void>
+  /**
+   * Aborted when the service begins to stop: the queued-message indicators (sent, edited) are then
+   * dropped, also those waiting for the chat's pace, so that replies and notices get the few seconds
+   * of the stop. A queued message is replayed and answered after the restart: its "Queued" indicator
+   * stays true.
+   */
+  cosmetic?: AbortSignal
   logger: Logger
 }
 
@@ -74,9 +87,14 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
   let stopped = false
   let chain: Promise<void> = Promise.resolve()
   const later = (what: string, fn: () => Promise<unknown>): void => {
-    chain = chain.then(fn).then(() => {}, (err: unknown) => { logger.warn({ err, chatId: where.chatId, what }, 'telegram: could not update the chat') })
+    chain = chain.then(fn).then(() => {}, (err: unknown) => {
+      if (opts.cosmetic?.aborted === true && (what === 'queued' || what === 'discarded')) return // dropped at shutdown
+      logger.warn({ err, chatId: where.chatId, what }, 'telegram: could not update the chat')
+    })
     opts.track?.(chain)
   }
+  // grammY types its AbortSignal with the abort-controller polyfill's declarations; it is the same object.
+  const grammySignal = opts.cosmetic as unknown as Parameters<Api['sendMessage']>[3]
   const replyParams = (): Record<string, unknown> => opts.replyTo !== undefined ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } } : {}
   const send = async (markdown: string, buttons?: InlineButton[][]): Promise<void> => {
     const { text, buttons: marked, files } = extractMarkers(markdown)
@@ -85,6 +103,8 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
     if (files.length > 0) await sendFiles(api, where, files, opts.fileAccess(), logger)
   }
 
+  const cutOffByShutdown = (summary: RunSummary): boolean => opts.cutOff !== undefined && summary.status === 'error:aborted' && summary.error === SHUTDOWN_STOP_MESSAGE
+
   async function finish (summary: RunSummary): Promise<void> {
     stopTyping?.()
     unregister?.()
@@ -92,6 +112,11 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
     editor = null
     // Stopped by the user: its partial answer is shown, and "Stopped." said it all.
     if (stopped) return
+    // Cut off by the shutdown: recorded when the result came (below); the next start tells the chat.
+    if (cutOffByShutdown(summary)) {
+      await current?.stop()
+      return
+    }
     if (summary.status === 'error:aborted' && current !== null) {
       // Stopped another way (the admin API): the partial answer stays, labelled.
       await current.stop()
@@ -144,11 +169,12 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
       switch (event.type) {
         case 'queued':
           later('queued', async () => {
+            if (opts.cosmetic?.aborted === true) return
             const sent = await withRetry(async () => await api.sendMessage(where.chatId, `⏳ Queued${event.position > 1 ? ` (#${event.position})` : ''}: I will answer this after the current reply.`, {
               ...threadParams(where),
               ...replyParams(),
               reply_markup: { inline_keyboard: [[{ text: 'Cancel', callback_data: cancelButtonData(event.entryId) }]] }
-            }))
+            }, grammySignal))
             indicators.set(event.entryId, sent.message_id)
           })
           return
@@ -166,7 +192,7 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
             const text = event.why === 'cancelled'
               ? '✖️ Cancelled.'
               : event.why === 'shutdown' ? '⏸ ductor is restarting: I will answer this once it is back.' : '✖️ Discarded (stopped).'
-            if (id !== undefined) await withRetry(async () => await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } }))
+            if (id !== undefined && opts.cosmetic?.aborted !== true) await withRetry(async () => await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } }, grammySignal))
           })
           return
         case 'run_started':
@@ -192,6 +218,12 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
           return
         case 'result':
           stopTyping?.()
+          if (cutOffByShutdown(event.summary)) {
+            // At once, not behind this message's earlier updates, which wait for the chat's pace.
+            const recording = (opts.cutOff as (chatId: number) => Promise<void>)(where.chatId)
+              .catch((err: unknown) => { logger.warn({ err, chatId: where.chatId }, 'telegram: could not record the run the shutdown cut off; its chat is not told') })
+            opts.track?.(recording)
+          }
           later('result', async () => { await finish(event.summary) })
           return
         case 'delivery':

@@ -12,6 +12,7 @@ import { commandMenu } from './command-menu.ts'
 import { createChatStreams, createTelegramSink } from './chat-sink.ts'
 import { createChatPacer, isPacedMethod, type ChatPacer } from './pace.ts'
 import { sendMarkdown } from './send.ts'
+import { cutOffChats } from './cut-off.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { packageRoot } from '../ops/service-spec.ts'
 import { downloadMedia } from './media-in.ts'
@@ -31,7 +32,7 @@ function pacedTransformer (pacer: ChatPacer): Parameters<Bot<BotContext>['api'][
   return async (prev, method, payload, signal) => {
     const raw = (payload as { chat_id?: unknown } | undefined)?.chat_id
     const chatId = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN
-    if (Number.isSafeInteger(chatId) && isPacedMethod(method)) await pacer.acquire(chatId)
+    if (Number.isSafeInteger(chatId) && isPacedMethod(method)) await pacer.acquire(chatId, signal as unknown as AbortSignal | undefined)
     return await prev(method, payload, signal)
   }
 }
@@ -72,8 +73,11 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     sending.add(p)
     p.finally(() => sending.delete(p)).catch(() => {})
   }
+  const cutOff = cutOffChats(paths.state)
   const sinkFor = (where: ChatTarget, replyTo?: number): ChatSink => createTelegramSink({
     track,
+    cutOff: async (chatId) => { await cutOff.add(chatId) },
+    cosmetic: parts.claims.shutSignal,
     api: bot.api,
     streamApi: streamApi.api,
     where,

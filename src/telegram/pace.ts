@@ -39,8 +39,11 @@ export interface ChatPacer {
    * 0 = now. Senders that only preview (live edits) pass a reserve so the final reply is not held up.
    */
   delay: (chatId: number, reserve?: number) => number
-  /** Waits for the chat's earlier callers and for a free slot, then takes it. */
-  acquire: (chatId: number) => Promise<void>
+  /**
+   * Waits for the chat's earlier callers and for a free slot, then takes it. Rejects without taking
+   * one when `signal` aborts first (what is no longer worth sending leaves the line).
+   */
+  acquire: (chatId: number, signal?: AbortSignal) => Promise<void>
 }
 
 export interface ChatPacerOptions {
@@ -120,11 +123,23 @@ export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
       if (s === undefined) return 0
       return Math.max(delayOf(chatId, s, reserve), s.waiting > 0 ? 1 : 0)
     },
-    async acquire (chatId) {
+    async acquire (chatId, signal) {
       const s = stateOf(chatId)
       s.waiting++
+      const aborted = signal === undefined
+        ? null
+        : new Promise<never>((_resolve, reject) => {
+          const stop = (): void => { reject(signal.reason) }
+          if (signal.aborted) stop()
+          else signal.addEventListener('abort', stop, { once: true })
+        })
+      aborted?.catch(() => {})
       const turn = s.tail.then(async () => {
-        for (let wait = delayOf(chatId, s, 0); wait > 0; wait = delayOf(chatId, s, 0)) await sleep(wait)
+        for (let wait = delayOf(chatId, s, 0); wait > 0; wait = delayOf(chatId, s, 0)) {
+          if (signal?.aborted === true) throw signal.reason
+          await (aborted === null ? sleep(wait) : Promise.race([sleep(wait), aborted]))
+        }
+        if (signal?.aborted === true) throw signal.reason
         s.tokens -= 1
         if (ruleOf(chatId).window !== undefined) s.sent.push(now())
       })

@@ -3,6 +3,7 @@ import type { Update } from 'grammy/types'
 import { consumeRestartMarker, consumeUpgradeNotice } from '../ops/upgrade-notice.ts'
 import type { BotOptions } from './bot-deps.ts'
 import { createBot, type TelegramBot } from './create-bot.ts'
+import { consumeCutOffChats } from './cut-off.ts'
 import { probeUpdate } from '../ops/update-source.ts'
 import { registryFromEnv } from '../ops/upgrade.ts'
 import { announceUpdate } from './panels/update-flow.ts'
@@ -206,13 +207,15 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
   }
 
   /**
-   * A chat whose run the last process died under (kill -9, power cut) is told so once. A message whose
-   * CLI had started is not run again (the agent may already have acted on it; ADR 9); one that still
-   * waited for a run slot is replayed and answered. The notice is worded for both: the user decides.
+   * A chat whose run the last process died under (kill -9, power cut) or stopped at its shutdown
+   * (`/restart`, SIGTERM; src/telegram/cut-off.ts) is told so once, by this start (ADR 19). A message
+   * whose CLI had started is not run again (the agent may already have acted on it; ADR 9); one that
+   * still waited for a run slot is replayed and answered. The notice is worded for both: the user decides.
    */
   async function tellInterrupted (): Promise<void> {
     const allowed = new Set(opts.config().allowed_user_ids.map(String))
     const chats = new Set(parts.runs.interruptedAtOpen().filter((r) => r.kind === 'chat' && r.chat_id !== null).map((r) => String(r.chat_id)))
+    for (const chatId of await consumeCutOffChats(opts.paths.state)) chats.add(String(chatId))
     for (const chatId of chats) {
       if (!allowed.has(chatId)) continue
       await telegram.deps.sendMarkdown({ chatId: Number(chatId) }, '⚠️ ductor restarted while your last message was being handled. If its answer does not follow shortly, send the message again.')

@@ -59,25 +59,37 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 // A pseudo-terminal without node-pty: python3's pty module runs `ductor serve` as the session leader
-// of a new terminal and closes the terminal's master side when told to (a closed terminal window).
+// of a new terminal, in its foreground process group, and when told to either closes the terminal's
+// master side (a closed terminal window: SIGHUP) or types Ctrl-C into it (the terminal driver sends
+// SIGINT to the whole foreground group: supervisor and service).
 const PTY_SCRIPT = `
 import os, pty, select, sys, time, json
-argv = json.loads(sys.argv[1]); trigger = sys.argv[2]
+argv = json.loads(sys.argv[1]); trigger = sys.argv[2]; mode = sys.argv[3]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(argv[0], argv)
 out = b''
-while not os.path.exists(trigger):
+def drain():
+    global out
     r, _, _ = select.select([fd], [], [], 0.05)
     if r:
         try:
             out += os.read(fd, 65536)
         except OSError:
-            break
-os.close(fd)
+            return False
+    return True
+while not os.path.exists(trigger):
+    if not drain():
+        break
+if mode == 'hangup':
+    os.close(fd)
+else:
+    os.write(fd, b'\\x03')
 deadline = time.time() + 40
 status = None
 while time.time() < deadline:
+    if mode != 'hangup':
+        drain()
     done, st = os.waitpid(pid, os.WNOHANG)
     if done:
         status = st
@@ -89,11 +101,34 @@ else:
     print(json.dumps({"exited": True, "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None, "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None, "tty": out.decode("utf8", "replace")[-3000:]}))
 `
 
+test('Ctrl-C typed in the terminal (SIGINT from a pseudo-terminal to its foreground group): one graceful stop, exit 0, nothing left', { timeout: 90_000 }, async (t) => {
+  const { home, env } = await setUp(t)
+  const trigger = join(home, 'ctrl-c-now')
+  const argv = [process.execPath, '--import', 'tsx', CLI_ENTRY, 'serve']
+  const py = spawn('python3', ['-c', PTY_SCRIPT, JSON.stringify(argv), trigger, 'ctrl-c'], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.after(() => { if (py.exitCode === null) py.kill('SIGKILL') })
+  let out = ''
+  py.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+  py.stderr.setEncoding('utf8').on('data', (d: string) => { out += d })
+  const done = new Promise<void>((resolve) => py.once('close', () => resolve()))
+  const info = await serviceUp(home)
+  const json = await chatInFlight(info.admin_url ?? '', home, false)
+  await writeFile(trigger, '')
+  await done
+  const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { exited: boolean, code: number | null, signal: number | null, tty: string }
+  assert.equal(result.exited, true, `ductor serve did not exit after Ctrl-C: ${out.slice(-3000)}`)
+  assert.equal(result.code, 0, JSON.stringify(result))
+  assert.doesNotMatch(result.tty, /second SIGINT|killed by timeout/)
+  assert.equal((await json.answer).status, 503)
+  await waitFor(() => survivors(home).length === 0 ? true : undefined, 5000, 'every process of the home to end').catch(() => {})
+  assert.deepEqual(survivors(home), [], 'no process of the home is left')
+})
+
 test('SIGHUP from a closed terminal: the service stops gracefully and exits 0; nothing spins, nothing is left', { timeout: 90_000 }, async (t) => {
   const { home, env } = await setUp(t)
   const trigger = join(home, 'hang-up-now')
   const argv = [process.execPath, '--import', 'tsx', CLI_ENTRY, 'serve']
-  const py = spawn('python3', ['-c', PTY_SCRIPT, JSON.stringify(argv), trigger], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const py = spawn('python3', ['-c', PTY_SCRIPT, JSON.stringify(argv), trigger, 'hangup'], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   t.after(() => { if (py.exitCode === null) py.kill('SIGKILL') })
   let out = ''
   py.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })

@@ -63,3 +63,18 @@ test('what is paced: messages and edits, not typing, drafts, callbacks or delete
   for (const m of ['sendMessage', 'sendPhoto', 'sendDocument', 'editMessageText', 'editMessageReplyMarkup', 'copyMessage']) assert.ok(isPacedMethod(m), m)
   for (const m of ['sendChatAction', 'sendMessageDraft', 'answerCallbackQuery', 'deleteMessage', 'getUpdates', 'setMyCommands']) assert.ok(!isPacedMethod(m), m)
 })
+
+test('a caller whose signal aborts leaves the line without taking a slot; the next one gets it (indicators dropped at shutdown)', async () => {
+  const clock = createVirtualClock()
+  const pacer = createChatPacer({ now: clock.now, sleep: clock.sleep })
+  const start = clock.now()
+  await pacer.acquire(5)
+  await pacer.acquire(5) // the burst is spent: the next slot is 1 s away
+  const shutdown = new AbortController()
+  const dropped = Array.from({ length: 3 }, async () => await pacer.acquire(5, shutdown.signal).then(() => 'sent', () => 'dropped'))
+  const reply = pacer.acquire(5).then(() => clock.now() - start)
+  shutdown.abort(new Error('ductor is shutting down'))
+  assert.deepEqual(await Promise.all(dropped), ['dropped', 'dropped', 'dropped'])
+  assert.equal(await reply, 1000, 'the reply behind them takes the first free slot')
+  assert.equal(await pacer.acquire(5, AbortSignal.abort()).then(() => 'sent', () => 'dropped'), 'dropped')
+})

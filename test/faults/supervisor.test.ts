@@ -1,0 +1,67 @@
+// The supervisor (`ductor serve`, issue 14, ADR 19): a service that dies unexpectedly (a non-zero
+// exit, a kill -9 of the service process alone) has its CLIs ended and is started again after a
+// backoff, each restart logged; a clean exit 0 of the service ends the supervisor with 0; a crash
+// loop gives up instead of spinning.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ADMIN_TOKEN, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
+import { writeJsonAtomic } from '../../src/atomic-json.ts'
+import { homePaths } from '../../src/home/paths.ts'
+import { afterChildExit, CRASH_LIMIT, CRASH_WINDOW_MS } from '../../src/cli/supervise.ts'
+import { survivors } from './fault-helpers.ts'
+import { alive, recordedRuns, serve, serviceUp } from './serve-helpers.ts'
+
+const PRELOAD = fileURLToPath(new URL('./crash-once-preload.mjs', import.meta.url))
+
+test('the supervisor restarts a service that crashed or was killed -9 alone, ends its CLIs first, and exits 0 when the service stops cleanly', { timeout: 120_000 }, async (t) => {
+  const bin = await fakeClis(t)
+  const home = await tempDir(t)
+  const records = join(home, 'records')
+  await mkdir(records)
+  await writeJsonAtomic(homePaths(home).config, testConfig({ server: { host: '127.0.0.1', port: 0 }, cli_paths: { claude: bin.claude, codex: bin.codex }, allowed_user_ids: [7] }))
+  const crashFile = join(home, 'crashed-once')
+  const served = serve(t, { DUCTOR_HOME: home, HOME: home, FAKE_CLI_RECORD_DIR: records, FAKE_CLI_DELAY_MS: '1000', CRASH_ONCE_FILE: crashFile }, { supervisor: true, preload: PRELOAD })
+
+  // The first service process exits 1 while starting; the supervisor starts another after 1 s.
+  const first = await serviceUp(home)
+  const crashedPid = Number(await readFile(crashFile, 'utf8'))
+  assert.notEqual(first.pid, crashedPid)
+  assert.match(served.output(), new RegExp(`ductor: the service \\(pid ${crashedPid}\\) ended unexpectedly with exit code 1; restarting it in 1 s`))
+
+  // A chat run streams from a slow CLI; the service process alone is killed -9.
+  const answer = fetch(`${first.admin_url ?? ''}/api/chats/7/messages`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'a long story' }) })
+    .then((r) => r.status, () => 0)
+  const cli = await waitFor(async () => (await recordedRuns(records))[0], 20_000, 'the CLI to run')
+  process.kill(first.pid, 'SIGKILL')
+  const second = await serviceUp(home, first.pid)
+  assert.equal(alive(cli.pid), false, 'the CLI of the killed service was ended before the service was started again')
+  assert.equal(await answer, 0, 'the killed service\'s request was cut')
+  assert.match(served.output(), new RegExp(`ductor: ended 1 CLI process\\(es\\) the service left running\\nductor: the service \\(pid ${first.pid}\\) ended unexpectedly with signal SIGKILL; restarting it in 2 s`))
+  assert.equal(served.child.exitCode, null, 'the supervisor still runs')
+
+  // A clean stop of the service (SIGTERM to it alone: exit 0) ends the supervisor with 0.
+  process.kill(second.pid, 'SIGTERM')
+  assert.equal(await served.exited, 0, served.output().slice(-3000))
+  assert.deepEqual(survivors(home), [], 'no process of the home is left')
+})
+
+test('the supervisor\'s policy: 0 and config errors end it, 42 restarts at once, crashes back off and a crash loop gives up', () => {
+  const now = 1_000_000_000
+  assert.deepEqual(afterChildExit(0, [], now), { exit: 0 })
+  assert.deepEqual(afterChildExit(2, [], now), { exit: 2 }, 'a config error: restarting cannot fix it')
+  assert.deepEqual(afterChildExit(42, [now - 1000], now), { restart: true, delayMs: 0, crashes: [now - 1000] })
+  const delays: number[] = []
+  let crashes: number[] = []
+  for (let i = 0; i < CRASH_LIMIT - 1; i++) {
+    const next = afterChildExit(137, crashes, now + i * 10_000)
+    assert.ok('restart' in next, `crash ${i + 1} restarts`)
+    delays.push(next.delayMs)
+    crashes = next.crashes
+  }
+  assert.deepEqual(delays, [1000, 2000, 4000, 8000], 'the backoff doubles')
+  assert.deepEqual(afterChildExit(1, crashes, now + 50_000), { exit: 1 }, `the ${CRASH_LIMIT}th crash within the window gives up with the child's code`)
+  assert.ok('restart' in afterChildExit(1, crashes, now + CRASH_WINDOW_MS + 1), 'crashes older than the window are forgotten')
+})
