@@ -44,7 +44,7 @@ async function world (t: TestContext, opts: { before?: (w: Omit<World, 'close' |
   const app = await buildApp({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: { ...process.env, HOME: user, CLAUDE_CONFIG_DIR: '', CODEX_HOME: '' }, version: '0.0.0-test', requestRestart: () => {}, skillSyncMs: 100 })
   let closed = false
   const close = async (): Promise<void> => { if (!closed) { closed = true; await app.close() } }
-  t.after(async () => { await close(); await rm(user, { recursive: true, force: true }) })
+  t.after(async () => { await close(); await rm(user, { recursive: true, force: true, maxRetries: 5 }) })
   await app.listen({ host: '127.0.0.1', port: 0 })
   return { ...w, close, logs: lines }
 }
@@ -169,7 +169,7 @@ test('ductor skills lists each skill, where it really lives and where it shows',
 
 test('/skills in Telegram lists the skills of the three places', async (t) => {
   const user = await mkdtemp(join(tmpdir(), 'ductor-skills-tg-'))
-  t.after(async () => { await rm(user, { recursive: true, force: true }) })
+  t.after(async () => { await rm(user, { recursive: true, force: true, maxRetries: 5 }) })
   await mkdir(join(user, '.codex', 'skills'), { recursive: true })
   await skill(join(user, '.codex', 'skills'), 'deploy-site', 'Deploy the blog with rsync')
   const bot = await startBot(t, { config: { skills: { sync: true } }, env: { HOME: user, CLAUDE_CONFIG_DIR: '', CODEX_HOME: '' } })
