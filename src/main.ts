@@ -4,7 +4,7 @@ import { releaseHungUpTerminal } from './hangup.ts'
 import { loadConfig, listenAddress, adminListenAddress, pinoLevel, ConfigError, configSecrets, describeUnknownKey, type Config } from './config.ts'
 import { UserFileError } from './errors.ts'
 import { createLogger, createSecretScrubber, type Logger } from './logger.ts'
-import { resolveHome, homePaths, type HomePaths } from './home/paths.ts'
+import { resolveHome, homePaths, ductorHomeNote, type HomePaths } from './home/paths.ts'
 import { acquirePidLock, PidLockError, type PidLock } from './home/pid-lock.ts'
 import { seedHome } from './home/seed.ts'
 import { detectCliVariant } from './home/variant.ts'
@@ -58,6 +58,8 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   })
 
   for (const unknown of unknownKeys) logger.warn({ key: unknown.key, suggestion: unknown.suggestion }, describeUnknownKey(unknown))
+  const homeNote = ductorHomeNote((fileConfig as unknown as Record<string, unknown>)['ductor_home'], home, (env['HOME'] ?? '') !== '' ? env['HOME'] : undefined)
+  if (homeNote !== null) logger.warn({ key: 'ductor_home' }, homeNote)
   if (config.model !== fileConfig.model && (env['DUCTOR_MODEL'] ?? '') === '') {
     logger.warn({ provider: config.provider, model: config.model, fileModel: fileConfig.model },
       `model "${fileConfig.model}" does not belong to the provider ${config.provider}: running ${config.provider} with its default model ${config.model} (set "model" in ${configPath} or DUCTOR_MODEL)`)

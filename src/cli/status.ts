@@ -85,7 +85,8 @@ export function statusCommand (): Command {
       const lines: string[] = []
       const row = (name: string, value: string): void => { lines.push(`  ${name.padEnd(10)} ${value}`) }
       if (running) {
-        lines.push(`ductor${info?.version !== undefined ? ` ${info.version}` : ''} is running (pid ${String(pid)})${uptimeSeconds === null ? '' : `, up ${formatUptime(uptimeSeconds * 1000)}`}${healthy ? '' : ', but /health does not answer yet'}`)
+        lines.push(`ductor is running (pid ${String(pid)})${uptimeSeconds === null ? '' : `, up ${formatUptime(uptimeSeconds * 1000)}`}${healthy ? '' : ', but /health does not answer yet'}`)
+        if (info?.version !== undefined) row('version', info.version)
         row('address', url ?? 'unknown (starting)')
         row('admin API', adminUrl ?? 'off')
       } else {

@@ -45,3 +45,17 @@ export function homePaths (home: string): HomePaths {
     outputToUser: join(workspace, 'output_to_user')
   }
 }
+
+/**
+ * The Python ductor kept everything but its config in the folder `ductor_home` of config.json names
+ * (default `~/.ductor`); this edition keeps all of it in its home (`DUCTOR_HOME`, else `~/.ductor`).
+ * When the key names another folder, the line the service logs at start says so; null when it names
+ * this home, is absent or is not a path.
+ */
+export function ductorHomeNote (value: unknown, home: string, userHome: string = homedir()): string | null {
+  if (typeof value !== 'string' || value.trim() === '') return null
+  const named = resolve(value.trim().replace(/^~(?=$|\/)/, userHome))
+  if (named === resolve(home)) return null
+  return `config.json names "${value}" (${named}) as ductor_home, where the Python ductor kept its sessions, jobs and workspace; ` +
+    `this edition keeps them in its home ${home}. If your data is in ${named}, start ductor with DUCTOR_HOME=${named}`
+}

@@ -30,7 +30,7 @@ test('`ductor serve` on an empty home seeds it, serves /health, and stops with e
   assert.equal(typeof json['uptime_seconds'], 'number')
   // The human form, as the Python version shows it: uptime, model, the CLIs, Docker, errors, paths.
   const human = (await runCli(['status'], env(home))).stdout
-  assert.match(human, /^ductor \S+ is running \(pid \d+\), up \d+ s\n/)
+  assert.match(human, /^ductor is running \(pid \d+\), up \d+ (s|min)\n {2}version {4}\S+\n/)
   for (const line of [/\n {2}model {6}claude · opus\n/, /\n {2}claude {5}(not installed|installed)/, /\n {2}codex {6}(not installed|installed)/, /\n {2}docker {5}off/, /\n {2}errors {5}0 in logs\/ductor\.log since the start\n/, new RegExp(`\\n {4}workspace {2}${join(home, 'workspace').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`)]) assert.match(human, line)
 
   const second = await runCli(['serve', '--no-supervisor'], env(home))
