@@ -48,7 +48,7 @@ async function orchestratorPlugin (app: FastifyInstance, opts: { version: string
 export function chatRunDeps (app: FastifyInstance): ChatRunDeps {
   const { config, paths, clock, logger, timezone } = app.settings
   const { executor, limiter, runLog } = app.runner
-  return { config, paths, sessions: app.stores.sessions, runs: runLog, cli: executor, limiter, clock, logger, timezone, claims: app.runner.claims }
+  return { config, paths, sessions: app.stores.sessions, runs: runLog, cli: executor, limiter, clock, logger, timezone, claims: app.runner.claims, approvals: app.approvals }
 }
 
-export default fp(orchestratorPlugin, { name: 'orchestrator', dependencies: ['settings', 'stores', 'runner'] })
+export default fp(orchestratorPlugin, { name: 'orchestrator', dependencies: ['settings', 'stores', 'runner', 'approvals'] })

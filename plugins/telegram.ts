@@ -48,7 +48,8 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
       timezone,
       providerStatus: runner.providerStatus,
       cliLogins: runner.cliLogins,
-      activeRuns: () => runner.registry.list().length
+      activeRuns: () => runner.registry.list().length,
+      approvals: app.approvals
     },
     version: opts.version,
     requestRestart: opts.requestRestart,
@@ -61,6 +62,7 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
     mode,
     webhookUrl: `${initial.server.public_url.replace(/\/+$/, '')}${initial.telegram.webhook_path}`,
     secret: initial.telegram.webhook_secret,
+    mask: (text) => app.settings.secrets.mask(text),
     ...(opts.pollTimeoutSeconds !== undefined ? { pollTimeoutSeconds: opts.pollTimeoutSeconds } : {})
   })
   app.decorate('telegram', service)
@@ -70,4 +72,4 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
   app.addHook('preClose', async () => { await service.stop() })
 }
 
-export default fp(telegramPlugin, { name: 'telegram', dependencies: ['settings', 'stores', 'runner', 'orchestrator', 'automation', 'inbox'] })
+export default fp(telegramPlugin, { name: 'telegram', dependencies: ['settings', 'stores', 'approvals', 'runner', 'orchestrator', 'automation', 'inbox'] })

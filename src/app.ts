@@ -12,6 +12,7 @@ import type { CliExecutor } from './providers/cli-executor.ts'
 import schemaCompilersPlugin from '../plugins/schema-compilers.ts'
 import settingsPlugin from '../plugins/settings.ts'
 import storesPlugin from '../plugins/stores.ts'
+import approvalsPlugin from '../plugins/approvals.ts'
 import runnerPlugin from '../plugins/runner.ts'
 import orchestratorPlugin from '../plugins/orchestrator.ts'
 import automationPlugin from '../plugins/automation.ts'
@@ -113,6 +114,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   // The parts, in dependency order; they close in reverse (ADR 0018).
   await app.register(settingsPlugin, deps)
   await app.register(storesPlugin)
+  await app.register(approvalsPlugin)
   await app.register(runnerPlugin, deps.executor !== undefined ? { executor: deps.executor } : {})
   await app.register(orchestratorPlugin, { version: deps.version })
   await app.register(automationPlugin, {

@@ -122,6 +122,17 @@ export const AdminSchema = Type.Object({
   port: nullable(Type.Integer({ minimum: 0, maximum: 65535 }), 'Port of the admin API\'s listener; null = the server\'s port + 1 (8743), or any free port when the server\'s is 0.')
 }, { ...open, default: {} })
 
+/** `permission_mode` values; `ask` is ductor's own (src/core/approvals.ts), the others are Claude's. */
+export const PERMISSION_MODES: ['ask', 'default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk'] = ['ask', 'default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk']
+
+export const ApprovalsSchema = Type.Object({
+  timeout_seconds: int(1, 3600, 300, 'How long a tool request waits for an answer (permission_mode "ask"); unanswered, it is denied.'),
+  chats: Type.Record(Type.String({ pattern: '^-?[A-Za-z0-9_]{1,64}$' }), Type.Enum(PERMISSION_MODES), {
+    default: {},
+    description: 'permission_mode per chat id (e.g. {"123456789": "ask"}); a chat not listed uses permission_mode.'
+  })
+}, { ...open, default: {} })
+
 export const LimitsSchema = Type.Object({
   max_concurrent_runs: int(1, 256, 4, 'CLI processes at once across all chats and automations.')
 }, { ...open, default: {} })
@@ -137,10 +148,11 @@ export const ConfigSchema = Type.Object({
   provider: oneOf(['claude', 'codex'], { default: 'claude', description: 'Default CLI.' }),
   model: Type.String({ minLength: 1, default: 'opus', description: 'Default model.' }),
   reasoning_effort: oneOf(['low', 'medium', 'high', 'xhigh'], { default: 'medium', description: 'Codex reasoning level.' }),
-  permission_mode: oneOf(['default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk'], {
+  permission_mode: oneOf(PERMISSION_MODES, {
     default: 'bypassPermissions',
-    description: 'Passed to Claude; Codex: bypassPermissions = --dangerously-bypass-approvals-and-sandbox, else --sandbox workspace-write.'
+    description: 'Passed to Claude; `ask` = Claude asks you in Telegram or the admin API before a risky tool (docs/approvals.md). Codex: bypassPermissions = --dangerously-bypass-approvals-and-sandbox, else --sandbox workspace-write.'
   }),
+  approvals: ApprovalsSchema,
   cli_timeout: Type.Number({ minimum: 1, maximum: 86400, default: 600, description: 'Seconds per CLI run.' }),
   cli_parameters: Type.Object({
     claude: Type.Array(Type.String(), { default: [] }),

@@ -5,6 +5,7 @@ import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 import { providerOfModel, describeKnownModels } from '../../src/models.ts'
 import type { ChatEvent } from '../../src/core/sink.ts'
 import type { MessageOutcome } from '../../src/core/orchestrator.ts'
+import { approvalJson } from './approvals.ts'
 
 const MessageBody = Type.Object({
   text: Type.String({ minLength: 1, maxLength: 100_000 }),
@@ -40,7 +41,7 @@ const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/chats/:chatId/messages', {
     schema: {
       summary: 'Send a message to a chat and get the reply',
-      description: 'Runs the text through the chat\'s lane like a Telegram message. With `Accept: text/event-stream` the events stream as SSE (`text`, `tool`, `status`, `result`, `error`) and the stream ends after `result`.',
+      description: 'Runs the text through the chat\'s lane like a Telegram message. With `Accept: text/event-stream` the events stream as SSE (`text`, `tool`, `status`, `approval`, `approval_settled`, `result`, `error`) and the stream ends after `result`.',
       tags: ['chat'],
       params: ChatIdParams,
       body: MessageBody,
@@ -72,7 +73,8 @@ const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const send = (event: string, data: unknown): void => {
       if (!raw.writableEnded) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
     }
-    const outcome = await orchestrator.handleMessage({ ...input, sink: { emit: (e) => { sseEvent(e, send) } } })
+    const mask = (text: string): string => app.settings.secrets.mask(text)
+    const outcome = await orchestrator.handleMessage({ ...input, sink: { emit: (e) => { sseEvent(e, send, mask) } } })
     const final = toReply(outcome)
     if (final.status !== 'success' && outcome.kind !== 'run') send('error', { error: final.status, message: final.reply })
     if (final.status !== 'success' && stopping()) send('error', { error: ErrorCodes.unavailable, message: SHUTDOWN_MESSAGE })
@@ -92,7 +94,7 @@ const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
 const SHUTDOWN_MESSAGE = 'ductor is shutting down: this message was stopped before its reply was complete (or before it ran). Send it again once ductor is back.'
 
-function sseEvent (e: ChatEvent, send: (event: string, data: unknown) => void): void {
+function sseEvent (e: ChatEvent, send: (event: string, data: unknown) => void, mask: (text: string) => string): void {
   switch (e.type) {
     case 'cli':
       if (e.event.type === 'text') send('text', { text: e.event.text })
@@ -103,6 +105,9 @@ function sseEvent (e: ChatEvent, send: (event: string, data: unknown) => void): 
     case 'queued': send('status', { status: 'queued', position: e.position }); return
     case 'run_started': send('status', { status: 'running', run_id: e.runId, provider: e.provider, model: e.model }); return
     case 'notice': send('status', { status: 'notice', text: e.text }); return
+    // Answer with POST /api/approvals/:id (docs/approvals.md).
+    case 'approval': send('approval', approvalJson(e.request, mask)); return
+    case 'approval_settled': send('approval_settled', { id: e.request.id, outcome: e.outcome, by: e.by }); return
     case 'result':
       if (e.summary.error !== null) send('error', { error: e.summary.status, message: e.summary.error })
       break

@@ -9,6 +9,7 @@ import configRoutes from './config.ts'
 import cronRoutes from './cron.ts'
 import statusRoutes from './status.ts'
 import webhookRoutes from './webhooks.ts'
+import approvalRoutes from './approvals.ts'
 
 /**
  * The admin REST API under /api (SPEC §10): bearer token on every route (the OpenAPI document
@@ -37,6 +38,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ version: string }> = async (app, 
   await app.register(configRoutes)
   await app.register(cronRoutes)
   await app.register(webhookRoutes)
+  await app.register(approvalRoutes)
 }
 
 export default adminRoutes

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { connectApi, ApiError, type ApiClient } from './api-client.ts'
 import { table, printJson, userZone, localTime, formatUsd } from './output.ts'
 import { details } from './flags.ts'
@@ -133,6 +134,37 @@ export function memoryCommand (): Command {
   return memory
 }
 
+interface PendingApproval { id: string, tool: string, title: string, detail: string, expires_at: string }
+
+const ANSWERS: Record<string, string> = { a: 'allow', A: 'always', d: 'deny', s: 'stop' }
+const prompts = new Map<string, () => void>()
+
+function closePrompt (id: string): void {
+  prompts.get(id)?.()
+  prompts.delete(id)
+}
+
+/**
+ * A tool request of the run (permission_mode "ask", docs/approvals.md): shown on stderr; in a
+ * terminal the user answers it here, otherwise in Telegram or with POST /api/approvals/:id.
+ */
+function askInTerminal (api: ApiClient, request: PendingApproval): void {
+  process.stderr.write(`\n[approval] ${request.title} (${request.tool}):\n${request.detail}\n`)
+  if (process.stdin.isTTY !== true) {
+    process.stderr.write(`[approval] answer in Telegram or: POST /api/approvals/${request.id} {"action":"allow"|"always"|"deny"|"stop"}\n`)
+    return
+  }
+  const lines = createInterface({ input: process.stdin, output: process.stderr })
+  prompts.set(request.id, () => { lines.close() })
+  lines.question('Allow once [a], always allow this [A], deny [d], deny and stop [s]? ', (answer) => {
+    lines.close()
+    prompts.delete(request.id)
+    const action = ANSWERS[answer.trim()] ?? 'deny'
+    api.request('POST', `/approvals/${request.id}`, { action })
+      .catch((err: unknown) => { process.stderr.write(`[approval] ${err instanceof Error ? err.message : String(err)}\n`) })
+  })
+}
+
 /** `ductor chat <text>`: sends a message through the service and streams the reply. */
 export function chatCommand (): Command {
   return new Command('chat')
@@ -156,6 +188,12 @@ export function chatCommand (): Command {
           process.stdout.write(d.text)
         } else if (event === 'tool') {
           process.stderr.write(`[${d.name ?? 'tool'}] ${d.summary ?? ''}\n`)
+        } else if (event === 'approval') {
+          askInTerminal(api, data as PendingApproval)
+        } else if (event === 'approval_settled') {
+          const settled = data as { id: string, outcome: string }
+          process.stderr.write(`[approval] ${settled.outcome}\n`)
+          closePrompt(settled.id)
         } else if (event === 'error') {
           failed = true
           process.stderr.write(`ductor: ${d.message ?? 'the run failed'}\n`)

@@ -13,6 +13,12 @@ import type { ChatSink, RunSummary } from './sink.ts'
 import { ClaimRefused, type ClaimGate, type WorkClaim } from '../claims.ts'
 import { providerOfModel, modelChoices } from '../models.ts'
 import { memorySystemText, withReminder, ageWarning } from './prompt.ts'
+import type { Approvals, ApprovalRun } from './approvals.ts'
+
+/** The chat's `permission_mode`: `approvals.chats[<chat id>]`, else the global one. */
+export function permissionModeFor (config: Config, chatId: string): string {
+  return config.approvals.chats[chatId] ?? config.permission_mode
+}
 
 export interface ChatRunDeps {
   config: () => Config
@@ -26,6 +32,8 @@ export interface ChatRunDeps {
   timezone: () => string
   /** Where a run without a claim of its own (admin API, heartbeat) gets one. */
   claims: Pick<ClaimGate, 'claim'>
+  /** Pending tool approvals (`permission_mode: "ask"`); absent, such a run asks nobody and Claude denies. */
+  approvals?: Pick<Approvals, 'openRun'>
 }
 
 export interface ChatRunInput {
@@ -122,6 +130,11 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       sink.emit({ type: 'run_started', runId: run.id, provider, model })
     }
   }
+  const permissionMode = permissionModeFor(config, chatId)
+  let approval: ApprovalRun | undefined
+  if (permissionMode === 'ask' && provider === 'claude' && deps.approvals !== undefined) {
+    approval = deps.approvals.openRun({ runId: run.id, chatIds: [chatId], source: { kind: input.kind ?? 'chat', ref: input.ref ?? null, title: null }, sink })
+  }
   try {
     release = await deps.limiter.acquire(input.signal)
     const memory = (await memorySystemText(deps.paths.memory)) ?? undefined
@@ -136,6 +149,8 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       cwd: deps.paths.workspace,
       reasoningEffort: provider === 'codex' ? config.reasoning_effort : undefined,
       images: input.images,
+      permissionMode,
+      ...(approval !== undefined ? { approvalToken: approval.token } : {}),
       signal: input.signal,
       claim,
       onEvent: (event) => {
@@ -161,10 +176,15 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       log.info({ reason: err.reason }, 'chat run not started: its claim was refused')
     } else if (!input.signal.aborted) log.error({ err }, 'chat run failed')
   } finally {
+    approval?.close()
     release?.()
   }
 
   const result = outcome?.result ?? null
+  // "Deny and stop" ends Claude's turn with an error result (rc 1, `aborted_tools`): it is a stop.
+  if (approval?.stopped === true && outcome !== undefined && outcome.status !== 'success') {
+    outcome = { ...outcome, status: 'error:aborted', kind: 'aborted', userMessage: 'Stopped: you denied a tool request and stopped the run.' }
+  }
   const success = outcome?.status === 'success'
   const reply = result?.text ?? ''
   const newSessionId = result?.sessionId ?? null

@@ -9,7 +9,7 @@ import type { CommandRegistry, CommandReply } from './commands.ts'
  */
 
 /** The menu's order (setMyCommands, /help). Commands registered later follow in their own order. */
-export const COMMAND_ORDER = ['start', 'help', 'new', 'stop', 'status', 'model', 'memory', 'cron', 'skills', 'showfiles', 'diagnose', 'info', 'restart', 'upgrade'] as const
+export const COMMAND_ORDER = ['start', 'help', 'new', 'stop', 'status', 'model', 'memory', 'cron', 'skills', 'permissions', 'showfiles', 'diagnose', 'info', 'restart', 'upgrade'] as const
 
 export interface CronJobLine {
   id: string
@@ -138,6 +138,7 @@ export function registerCommandTable (registry: CommandRegistry, deps: CommandTa
     return { text: [`**Scheduled jobs** (${jobs.length})`, ...lines, '', 'Change them with `ductor cron edit` or PATCH /api/cron/:id.'].join('\n') }
   })
   registry.register({ name: 'skills', description: 'the skills both CLIs can use', quick: true, listed: true, handler: async () => ({ text: skillsText(await deps.skills()) }) })
+  add('permissions', 'tool approvals: this chat\'s mode, always-allowed rules', () => onMachine('/permissions', 'GET /api/approvals/rules lists the rules; DELETE /api/approvals/rules/:id revokes one (docs/approvals.md).'))
   add('showfiles', 'browse the files in my home', () => onMachine('/showfiles', `the files are in \`${deps.home}\` on the machine.`))
   add('diagnose', 'version, provider, model and recent log lines', () => onMachine('/diagnose', `ductor ${deps.version}; run \`ductor doctor\` and \`ductor service logs\` on the machine, or GET /api/status.`))
   add('info', 'about this bot', () => ({

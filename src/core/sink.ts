@@ -1,6 +1,7 @@
 import type { CliEvent, ProviderName } from '../providers/events.ts'
 import type { CommandReply } from './commands.ts'
 import type { DiscardReason } from './lanes.ts'
+import type { ApprovalOutcome, ApprovalRequest } from './approvals.ts'
 
 /**
  * What the orchestrator tells the outside world about one message (SPEC §5): Telegram, the admin
@@ -44,6 +45,10 @@ export type ChatEvent =
   | { type: 'result', summary: RunSummary }
   /** An automation's result for this chat (SPEC §8): a cron job, a `cron_task` hook, or the heartbeat. */
   | DeliveryEvent
+  /** The run asks the user to approve a tool (permission_mode "ask", src/core/approvals.ts). */
+  | { type: 'approval', request: ApprovalRequest }
+  /** That request was answered, timed out, or its run ended. */
+  | { type: 'approval_settled', request: ApprovalRequest, outcome: ApprovalOutcome, by: string | null }
 
 /**
  * What an automation delivers to a chat. `text` is the agent's reply (Markdown, may hold

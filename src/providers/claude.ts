@@ -21,6 +21,11 @@ export interface ClaudeArgvOptions {
    * folders above it.
    */
   excludeRuleFiles?: readonly string[]
+  /**
+   * Delegate permission prompts (ductor's `ask` mode, docs/approvals.md): `--mcp-config <json>
+   * --permission-prompt-tool <tool>`; Claude then calls that MCP tool wherever a terminal would ask.
+   */
+  permissionPrompt?: { mcpConfig: string, tool: string } | null
   /** `cli_parameters.claude`: extra flags placed before `--`. */
   cliParameters?: readonly string[]
 }
@@ -41,6 +46,9 @@ export function buildClaudeArgv (options: ClaudeArgvOptions): string[] {
   if (options.maxBudgetUsd != null) argv.push('--max-budget-usd', String(options.maxBudgetUsd))
   if (hasText(options.resumeSessionId)) argv.push('--resume', options.resumeSessionId)
   if (options.noSessionPersistence === true) argv.push('--no-session-persistence')
+  if (options.permissionPrompt != null) {
+    argv.push('--mcp-config', options.permissionPrompt.mcpConfig, '--permission-prompt-tool', options.permissionPrompt.tool)
+  }
   if (options.excludeRuleFiles !== undefined && options.excludeRuleFiles.length > 0) {
     argv.push('--settings', JSON.stringify({ claudeMdExcludes: options.excludeRuleFiles }))
   }

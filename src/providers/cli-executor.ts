@@ -27,6 +27,13 @@ export interface CliRequest {
    * Codex --ephemeral), and Claude loads no CLAUDE.md from the folders above `cwd`.
    */
   noSessionPersistence?: boolean
+  /** Replaces the config's `permission_mode` for this run (per chat, cron job, webhook). */
+  permissionMode?: string
+  /**
+   * `permission_mode: "ask"`: the run's approval token (src/core/approvals.ts). Claude gets ductor's
+   * permission-prompt tool, which sends it with each request (`DUCTOR_APPROVAL_RUN`).
+   */
+  approvalToken?: string
   onEvent: (event: CliEvent) => void
   signal: AbortSignal
   /**

@@ -28,6 +28,14 @@ export function packageBinDir (): string {
   return here.includes('/dist/src/') ? fileURLToPath(new URL('../../../bin/', import.meta.url)) : fileURLToPath(new URL('../../bin/', import.meta.url))
 }
 
+/** The MCP server Claude starts for ductor's permission prompts (bin/ductor-approval-mcp.mjs). */
+export const APPROVAL_TOOL = 'mcp__ductor__approve'
+
+function approvalPrompt (): { mcpConfig: string, tool: string } {
+  const script = join(packageBinDir(), 'ductor-approval-mcp.mjs')
+  return { mcpConfig: JSON.stringify({ mcpServers: { ductor: { command: process.execPath, args: [script] } } }), tool: APPROVAL_TOOL }
+}
+
 /**
  * The CLAUDE.md files of every folder above `cwd` (Claude Code loads them all): a task run must see
  * its own folder's rules only, not the main assistant's `workspace/CLAUDE.md` ("keep the user's
@@ -64,12 +72,18 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
       const binary = sandbox !== null ? req.provider : resolveCliBinary(req.provider, { cliPaths, pathEnv })
       const cwd = sandbox !== null ? sandbox.containerPath(req.cwd) : req.cwd
       const cliParameters = req.cliParameters ?? config.cli_parameters[req.provider]
+      const permissionMode = req.permissionMode ?? config.permission_mode
+      // `ask` is ductor's: Claude runs in its `default` mode and asks ductor's permission-prompt tool.
+      // Without a token (or inside Docker, where the tool's script is not) nothing answers, and
+      // Claude's print mode denies whatever it would have asked about.
+      const permissionPrompt = permissionMode === 'ask' && req.approvalToken !== undefined && sandbox === null ? approvalPrompt() : null
       let argv = req.provider === 'claude'
         ? buildClaudeArgv({
           binary,
           prompt: req.prompt,
           model: req.model,
-          permissionMode: config.permission_mode,
+          permissionMode: permissionMode === 'ask' ? 'default' : permissionMode,
+          permissionPrompt,
           appendSystemPrompt: req.systemAppend ?? null,
           maxTurns: config.max_turns,
           maxBudgetUsd: config.max_budget_usd,
@@ -82,7 +96,7 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
           binary,
           prompt: req.prompt,
           model: req.model,
-          permissionMode: config.permission_mode,
+          permissionMode,
           reasoningEffort: req.reasoningEffort ?? config.reasoning_effort,
           images: req.images,
           resumeThreadId: req.resumeSessionId ?? null,
@@ -94,7 +108,7 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
       const env = buildCliEnv({
         baseEnv,
         provider: req.provider,
-        permissionMode: config.permission_mode,
+        permissionMode,
         ductorHome: opts.home,
         chatId: req.chatId,
         apiUrl: api.url,
@@ -104,6 +118,8 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
       })
       env['DUCTOR_NODE'] = process.execPath
       env['DUCTOR_SANDBOX'] = 'host'
+      if (permissionPrompt !== null && req.approvalToken !== undefined) env['DUCTOR_APPROVAL_RUN'] = req.approvalToken
+      else delete env['DUCTOR_APPROVAL_RUN']
       // The agent needs the admin token (its `ductor` command), never the bot token.
       delete env['DUCTOR_TELEGRAM_TOKEN']
       const inside = sandbox?.wrap(argv, { runId: req.runId, cwd: req.cwd, env })

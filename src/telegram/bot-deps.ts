@@ -2,6 +2,7 @@ import type { Api } from 'grammy'
 import type { Config } from '../config.ts'
 import type { Clock } from '../clock.ts'
 import type { Orchestrator } from '../core/orchestrator.ts'
+import type { Approvals } from '../core/approvals.ts'
 import type { SessionStore } from '../core/session-store.ts'
 import type { CronControl } from '../automation/cron-control.ts'
 import type { Inbox } from '../store/inbox.ts'
@@ -34,6 +35,8 @@ export interface TelegramParts {
   cliLogins: () => Promise<Record<'claude' | 'codex', { installed: boolean, loggedIn: boolean }>>
   /** CLI processes running now (/diagnose). */
   activeRuns: () => number
+  /** Tool approvals (permission_mode "ask"); absent, no approval buttons or /permissions. */
+  approvals?: Approvals
 }
 
 /** What the Fastify plugin gives the Telegram adapter. */

@@ -2,6 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Update } from 'grammy/types'
 import { consumeRestartMarker, consumeUpgradeNotice } from '../ops/upgrade-notice.ts'
 import type { BotOptions } from './bot-deps.ts'
+import type { Approvals } from '../core/approvals.ts'
+import type { Logger } from '../logger-types.ts'
+import { approvalButtons, approvalMarkdown, settledMarkdown } from './approval-message.ts'
+import { renderMarkdown } from './format/markdown.ts'
 import { createBot, type TelegramBot } from './create-bot.ts'
 import { consumeCutOffChats } from './cut-off.ts'
 import { probeUpdate } from '../ops/update-source.ts'
@@ -20,6 +24,8 @@ export interface TelegramServiceOptions extends BotOptions {
   secret: string
   /** Longest wait of one getUpdates call, in seconds (default 30). */
   pollTimeoutSeconds?: number
+  /** Masks every live secret in what the adapter shows besides the agent's replies (tool requests). */
+  mask?: (text: string) => string
 }
 
 /**
@@ -108,6 +114,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     if (!isReady) await ready
     await telegram.handleUpdate(entry.payload, claim)
   })
+  const unsubscribeApprovals = parts.approvals === undefined ? () => {} : showApprovals(parts.approvals, telegram, opts, log)
   parts.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? telegram.sinkFor({ chatId: Number(chatId) }) : null)
 
   async function accept (update: Update): Promise<'accepted' | 'duplicate'> {
@@ -262,10 +269,52 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
       // Runs were stopped just before (the core's preClose): their chats are told so before the exit.
       await telegram.flush(5000)
       stopping.abort()
+      unsubscribeApprovals()
       if (updateTimer !== null) clearTimeout(updateTimer)
       markStarted()
       parts.orchestrator.setDefaultSink(null)
       await polling
     }
   }
+}
+
+/**
+ * Each tool request of a run in `permission_mode: "ask"` becomes a message with four buttons in
+ * every Telegram chat it asks (docs/approvals.md); once settled, each of those messages is edited to
+ * say what happened and loses its buttons.
+ */
+function showApprovals (approvals: Approvals, telegram: ReturnType<typeof createBot>, opts: TelegramServiceOptions, log: Logger): () => void {
+  const shown = new Map<string, Array<{ chatId: number, messageId: number }>>()
+  const mask = (text: string): string => opts.mask?.(text) ?? text
+  const timeout = (): number => opts.config().approvals.timeout_seconds
+  const settledEarly = new Map<string, () => Promise<void>>()
+  return approvals.subscribe((event) => {
+    const { request } = event
+    if (event.type === 'requested') {
+      const chats = request.chatIds.filter((id) => /^-?\d{1,20}$/.test(id)).map(Number)
+      const sending = Promise.all(chats.map(async (chatId) => {
+        try {
+          const ids = await telegram.deps.sendMarkdown({ chatId }, approvalMarkdown(request, mask, timeout()), { buttons: approvalButtons(request.id) })
+          const messageId = ids.at(-1)
+          if (messageId !== undefined) shown.set(request.id, [...(shown.get(request.id) ?? []), { chatId, messageId }])
+        } catch (err) {
+          log.warn({ err, chatId, approval: request.id }, 'could not show a tool request')
+        }
+      })).then(async () => { await settledEarly.get(request.id)?.() })
+      sending.catch(() => {})
+      return
+    }
+    const edit = async (): Promise<void> => {
+      settledEarly.delete(request.id)
+      const messages = shown.get(request.id) ?? []
+      shown.delete(request.id)
+      const html = renderMarkdown(settledMarkdown(request, event.outcome, event.by, mask, timeout()))
+      for (const { chatId, messageId } of messages) {
+        await telegram.bot.api.editMessageText(chatId, messageId, html, { parse_mode: 'HTML', reply_markup: { inline_keyboard: [] } })
+          .catch((err: unknown) => { log.warn({ err, chatId, approval: request.id }, 'could not update a tool request') })
+      }
+    }
+    if (shown.has(request.id)) edit().catch(() => {})
+    else settledEarly.set(request.id, edit)
+  })
 }

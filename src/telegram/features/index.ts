@@ -2,6 +2,7 @@ import type { Composer } from 'grammy'
 import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 import { queueCancelFeature } from './queue-cancel.ts'
+import { approvalsFeature } from './approvals.ts'
 import { startFeature } from './start.ts'
 import { restartFeature } from './restart.ts'
 import { modelPanelFeature } from './model-panel.ts'
@@ -27,6 +28,7 @@ export type Feature = (deps: BotDeps) => Composer<BotContext>
  */
 export const features: Feature[] = [
   queueCancelFeature,
+  approvalsFeature,
   startFeature,
   restartFeature,
   modelPanelFeature,

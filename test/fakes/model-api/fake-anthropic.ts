@@ -95,7 +95,7 @@ type Block = { type: string } & Record<string, unknown>
 
 function replyBlocks (reply: Exclude<FakeReply, { kind: 'error' }>, n: number): Block[] {
   if (reply.kind === 'text') return [{ type: 'text', text: reply.text }]
-  const tool: Block = { type: 'tool_use', id: `toolu_fake_${pad(n)}`, name: 'Bash', input: { command: reply.command, description: `Run ${reply.command}` } }
+  const tool: Block = { type: 'tool_use', id: `toolu_fake_${pad(n)}`, name: reply.name ?? 'Bash', input: reply.input ?? { command: reply.command, description: `Run ${reply.command}` } }
   return reply.text === undefined ? [tool] : [{ type: 'text', text: reply.text }, tool]
 }
 

@@ -17,6 +17,9 @@ export type FakeReply =
     kind: 'tool'
     command: string
     text?: string
+    /** Claude only: another tool than Bash (e.g. `Write`), called with `input` instead of `command`. */
+    name?: string
+    input?: Record<string, unknown>
   }
   | {
     kind: 'error'
