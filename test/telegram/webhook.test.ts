@@ -165,7 +165,8 @@ describe('Telegram adapter in webhook mode', () => {
     await bot.say('/start', { chatId: 118, from: 118 })
     const welcome = await bot.waitMessage((m) => m.text.startsWith('Hi Ann'), 'the welcome', 118)
     const buttons = (welcome.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }).inline_keyboard.flat().map((b) => b.callback_data)
-    assert.deepEqual(buttons, ['/status', '/memory', '/new', '/help'])
+    // The three quick-start prompts (as the Python version has them), then the commands.
+    assert.deepEqual(buttons, ['w:1', 'w:2', 'w:3', '/status', '/memory', '/new', '/help'])
     await bot.say('/help', { chatId: 118, from: 118 })
     const help = await bot.waitMessage((m) => m.text.startsWith('Commands'), 'the help', 118)
     assert.match(help.text, /\/showfiles — /)
