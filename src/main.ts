@@ -148,6 +148,15 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
     if (!stopping) exitCode = RESTART_EXIT_CODE
     beginStop()
   }
+  // A stop or restart signal while the service starts (state/service.json is written before the
+  // handlers below exist) is kept and acted on once it listens, not left to the default action that
+  // kills it unflushed; a second stop signal during the start ends it at once.
+  let early: NodeJS.Signals | undefined
+  const onEarly = (signal: NodeJS.Signals): void => {
+    if (early !== undefined && signal !== 'SIGUSR2') process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15))
+    early ??= signal
+  }
+  for (const signal of [...STOP_SIGNALS, 'SIGUSR2'] as const) process.on(signal, onEarly)
   let service: Service
   try {
     service = await startService({ ...opts, requestRestart })
@@ -185,6 +194,9 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
       if (!beginStop(signal)) service.logger.debug({ signal }, 'already stopping; signal ignored')
     })
   }
+  for (const signal of [...STOP_SIGNALS, 'SIGUSR2'] as const) process.off(signal, onEarly)
+  if (early === 'SIGUSR2') requestRestart()
+  else if (early !== undefined) beginStop(early)
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const

@@ -24,7 +24,7 @@ export interface ApiClient {
  * Finds the admin API: `DUCTOR_API_URL` / `DUCTOR_API_TOKEN` (set for the agent's own runs), else the
  * running service's admin listener (`admin_url` in `state/service.json`) and `admin.token` from the home's config.
  */
-export async function connectApi (env: NodeJS.ProcessEnv = process.env): Promise<ApiClient> {
+export async function connectApi (env: NodeJS.ProcessEnv): Promise<ApiClient> {
   const home = resolveHome(env)
   const paths = homePaths(home)
   let url = env['DUCTOR_API_URL'] ?? ''

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline'
 import { connectApi, ApiError, type ApiClient } from './api-client.ts'
 import { table, printJson, userZone, localTime, formatUsd } from './output.ts'
 import { details } from './flags.ts'
+import type { CliIo } from './io.ts'
 
 interface Run { id: string, kind: string, ref: string | null, chat_id: string | number | null, status: string, started_at: string, ended_at: string | null, cost_usd: number | null, tokens: number | null }
 
@@ -42,18 +43,18 @@ export async function fetchRun (api: ApiClient, id: string): Promise<RunDetail |
 }
 
 /** `ductor runs [--active]`: the run history; `ductor runs show <id>`: one run with its reply. */
-export function runsCommand (): Command {
+export function runsCommand (io: CliIo): Command {
   const runs = new Command('runs')
   runs.command('show')
     .description('one run in detail, with its reply or error text')
     .argument('<id>', 'the run\'s id (the last column of ductor runs)')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const api = await connectApi()
+      const api = await connectApi(io.env)
       const run = await fetchRun(api, id)
       if (run === null) throw new Error(`no run ${id}; list the runs with: ductor runs`)
-      if (opts.json === true) return printJson(run)
-      process.stdout.write(describeRun(run, await userZone(api)))
+      if (opts.json === true) return printJson(io, run)
+      io.stdout.write(describeRun(run, await userZone(io, api)))
     })
   return runs
     .description('show the run history (chat, cron, webhook, heartbeat runs)')
@@ -63,53 +64,53 @@ export function runsCommand (): Command {
     .option('--limit <n>', 'how many', '20')
     .option('--json', 'print JSON')
     .action(async (opts: { active?: boolean, kind?: string, status?: string, limit: string, json?: boolean }) => {
-      const api = await connectApi()
+      const api = await connectApi(io.env)
       const query = new URLSearchParams({ limit: opts.limit })
       if (opts.kind !== undefined) query.set('kind', opts.kind)
       if (opts.status !== undefined) query.set('status', opts.status)
       const { runs } = await api.request<{ runs: Run[] }>('GET', opts.active === true ? '/runs/active' : `/runs?${query.toString()}`)
-      if (opts.json === true) return printJson(runs)
-      const zone = await userZone(api)
+      if (opts.json === true) return printJson(io, runs)
+      const zone = await userZone(io, api)
       const rows = runs.map((r) => ({ ...r, started: localTime(r.started_at, zone), cost: formatUsd(r.cost_usd) }))
-      process.stdout.write(table(rows, [['started', `started (${zone})`], ['kind', 'kind'], ['ref', 'ref'], ['chat_id', 'chat'], ['status', 'status'], ['cost', 'cost $'], ['tokens', 'tokens'], ['id', 'id']]))
+      io.stdout.write(table(rows, [['started', `started (${zone})`], ['kind', 'kind'], ['ref', 'ref'], ['chat_id', 'chat'], ['status', 'status'], ['cost', 'cost $'], ['tokens', 'tokens'], ['id', 'id']]))
     })
 }
 
 /** `ductor sessions`: every chat's session. */
-export function sessionsCommand (): Command {
+export function sessionsCommand (io: CliIo): Command {
   return new Command('sessions')
     .description('list the chats\' sessions')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const api = await connectApi()
+      const api = await connectApi(io.env)
       const { sessions } = await api.request<{ sessions: Array<Record<string, unknown> & { provider_sessions: Record<string, { session_id: string, message_count: number, total_cost_usd: number }> }> }>('GET', '/sessions')
-      if (opts.json === true) return printJson(sessions)
-      const zone = await userZone(api)
+      if (opts.json === true) return printJson(io, sessions)
+      const zone = await userZone(io, api)
       const rows = sessions.map((s) => {
         const bucket = s.provider_sessions[String(s['provider'])]
         return { ...s, session: bucket?.session_id ?? '', messages: bucket?.message_count ?? 0, cost: formatUsd(bucket?.total_cost_usd ?? 0), last: localTime(s['last_active'] as string | null, zone) }
       })
-      process.stdout.write(table(rows, [['chat_id', 'chat'], ['provider', 'provider'], ['model', 'model'], ['messages', 'messages'], ['cost', 'cost $'], ['last', `last active (${zone})`], ['session', 'session']]))
+      io.stdout.write(table(rows, [['chat_id', 'chat'], ['provider', 'provider'], ['model', 'model'], ['messages', 'messages'], ['cost', 'cost $'], ['last', `last active (${zone})`], ['session', 'session']]))
     })
 }
 
 /** `ductor memory [show|edit]`: read or edit MAINMEMORY.md through the service. */
-export function memoryCommand (): Command {
+export function memoryCommand (io: CliIo): Command {
   const memory = new Command('memory').description('show or edit the long-term memory (MAINMEMORY.md)')
   memory.command('show', { isDefault: true })
     .description('print the memory')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const api = await connectApi()
+      const api = await connectApi(io.env)
       const body = await api.request<{ content: string, bytes: number }>('GET', '/memory')
-      if (opts.json === true) return printJson(body)
-      process.stdout.write(body.content.endsWith('\n') || body.content === '' ? body.content : body.content + '\n')
+      if (opts.json === true) return printJson(io, body)
+      io.stdout.write(body.content.endsWith('\n') || body.content === '' ? body.content : body.content + '\n')
     })
   memory.command('edit')
     .description('edit the memory in $EDITOR (or replace it with --file)')
     .option('--file <path>', 'replace the memory with this file\'s content')
     .action(async (opts: { file?: string }) => {
-      const api = await connectApi()
+      const api = await connectApi(io.env)
       let content: string
       if (opts.file !== undefined) {
         content = await readFile(opts.file, 'utf8')
@@ -118,18 +119,18 @@ export function memoryCommand (): Command {
         const dir = await mkdtemp(join(tmpdir(), 'ductor-memory-'))
         const path = join(dir, 'MAINMEMORY.md')
         await writeFile(path, current)
-        const editor = process.env['VISUAL'] ?? process.env['EDITOR'] ?? 'vi'
+        const editor = io.env['VISUAL'] ?? io.env['EDITOR'] ?? 'vi'
         const result = spawnSync(editor, [path], { stdio: 'inherit', shell: process.platform === 'win32' })
         content = await readFile(path, 'utf8')
         await rm(dir, { recursive: true, force: true })
         if (result.status !== 0) throw new Error(`${editor} exited with ${String(result.status)}; memory not changed`)
         if (content === current) {
-          process.stdout.write('No changes.\n')
+          io.stdout.write('No changes.\n')
           return
         }
       }
       const saved = await api.request<{ bytes: number }>('PUT', '/memory', { content })
-      process.stdout.write(`Memory saved (${saved.bytes} bytes).\n`)
+      io.stdout.write(`Memory saved (${saved.bytes} bytes).\n`)
     })
   return memory
 }
@@ -148,25 +149,25 @@ function closePrompt (id: string): void {
  * A tool request of the run (permission_mode "ask", docs/approvals.md): shown on stderr; in a
  * terminal the user answers it here, otherwise in Telegram or with POST /api/approvals/:id.
  */
-function askInTerminal (api: ApiClient, request: PendingApproval): void {
-  process.stderr.write(`\n[approval] ${request.title} (${request.tool}):\n${request.detail}\n`)
-  if (process.stdin.isTTY !== true) {
-    process.stderr.write(`[approval] answer in Telegram or: POST /api/approvals/${request.id} {"action":"allow"|"always"|"deny"|"stop"}\n`)
+function askInTerminal (io: CliIo, api: ApiClient, request: PendingApproval): void {
+  io.stderr.write(`\n[approval] ${request.title} (${request.tool}):\n${request.detail}\n`)
+  if (io.stdin.isTTY !== true) {
+    io.stderr.write(`[approval] answer in Telegram or: POST /api/approvals/${request.id} {"action":"allow"|"always"|"deny"|"stop"}\n`)
     return
   }
-  const lines = createInterface({ input: process.stdin, output: process.stderr })
+  const lines = createInterface({ input: io.stdin, output: process.stderr })
   prompts.set(request.id, () => { lines.close() })
   lines.question('Allow once [a], always allow this [A], deny [d], deny and stop [s]? ', (answer) => {
     lines.close()
     prompts.delete(request.id)
     const action = ANSWERS[answer.trim()] ?? 'deny'
     api.request('POST', `/approvals/${request.id}`, { action })
-      .catch((err: unknown) => { process.stderr.write(`[approval] ${err instanceof Error ? err.message : String(err)}\n`) })
+      .catch((err: unknown) => { io.stderr.write(`[approval] ${err instanceof Error ? err.message : String(err)}\n`) })
   })
 }
 
 /** `ductor chat <text>`: sends a message through the service and streams the reply. */
-export function chatCommand (): Command {
+export function chatCommand (io: CliIo): Command {
   return new Command('chat')
     .description('send a message to the assistant and stream the reply')
     .argument('<text...>', 'the message')
@@ -174,35 +175,35 @@ export function chatCommand (): Command {
     .option('--model <name>', 'run this message with another model')
     .option('--json', 'wait and print the result as JSON')
     .action(async (words: string[], opts: { chat?: string, model?: string, json?: boolean }) => {
-      const api = await connectApi()
-      const chatId = opts.chat ?? process.env['DUCTOR_CHAT_ID'] ?? 'cli'
+      const api = await connectApi(io.env)
+      const chatId = opts.chat ?? io.env['DUCTOR_CHAT_ID'] ?? 'cli'
       const body = { text: words.join(' '), ...(opts.model !== undefined ? { model: opts.model } : {}) }
       const path = `/chats/${encodeURIComponent(chatId)}/messages`
-      if (opts.json === true) return printJson(await api.request('POST', path, body))
+      if (opts.json === true) return printJson(io, await api.request('POST', path, body))
       let streamed = false
       let failed = false
       await api.stream(path, body, (event, data) => {
         const d = data as { text?: string, name?: string, summary?: string, status?: string, reply?: string, message?: string }
         if (event === 'text' && d.text !== undefined) {
           streamed = true
-          process.stdout.write(d.text)
+          io.stdout.write(d.text)
         } else if (event === 'tool') {
-          process.stderr.write(`[${d.name ?? 'tool'}] ${d.summary ?? ''}\n`)
+          io.stderr.write(`[${d.name ?? 'tool'}] ${d.summary ?? ''}\n`)
         } else if (event === 'approval') {
-          askInTerminal(api, data as PendingApproval)
+          askInTerminal(io, api, data as PendingApproval)
         } else if (event === 'approval_settled') {
           const settled = data as { id: string, outcome: string }
-          process.stderr.write(`[approval] ${settled.outcome}\n`)
+          io.stderr.write(`[approval] ${settled.outcome}\n`)
           closePrompt(settled.id)
         } else if (event === 'error') {
           failed = true
-          process.stderr.write(`ductor: ${d.message ?? 'the run failed'}\n`)
+          io.stderr.write(`ductor: ${d.message ?? 'the run failed'}\n`)
         } else if (event === 'result') {
-          if (!streamed && d.reply !== undefined && d.status === 'success') process.stdout.write(d.reply)
-          process.stdout.write('\n')
+          if (!streamed && d.reply !== undefined && d.status === 'success') io.stdout.write(d.reply)
+          io.stdout.write('\n')
           if (d.status !== 'success') failed = true
         }
       })
-      if (failed) process.exitCode = 1
+      if (failed) io.exitCode = 1
     })
 }

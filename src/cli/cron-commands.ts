@@ -3,6 +3,7 @@ import { connectApi, type ApiClient } from './api-client.ts'
 import { describeRun, fetchRun, type RunDetail } from './client-commands.ts'
 import { printResult, table, userZone } from './output.ts'
 import { collectValues, details, formatInZone, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
+import type { CliIo } from './io.ts'
 
 /**
  * `ductor cron add|list|show|edit|remove|run`: thin clients of `/api/cron` (SPEC §10), with the
@@ -119,18 +120,18 @@ async function waitForRun (api: ApiClient, id: string, runId: string): Promise<R
   }
 }
 
-export function cronCommand (): Command {
+export function cronCommand (io: CliIo): Command {
   const cron = new Command('cron').description('manage scheduled jobs (cron) through the running service')
 
   cron.command('list')
     .description('all jobs with their next run and last status')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (opts: Opts) => {
-      const api = await connectApi()
+      const api = await connectApi(io.env)
       const { jobs } = await api.request<{ jobs: JobView[] }>('GET', '/cron')
       // Like every list: times in the user's zone, named in the header (a job's own zone is its column).
-      const zone = opts.json === true ? '' : await userZone(api)
-      printResult(opts, jobs, () => table(jobs.map((v) => ({
+      const zone = opts.json === true ? '' : await userZone(io, api)
+      printResult(io, opts, jobs, () => table(jobs.map((v) => ({
         ...v.job,
         on: v.job.enabled ? 'yes' : 'no',
         zone: v.zone,
@@ -147,8 +148,8 @@ export function cronCommand (): Command {
     .action(async (opts: Opts) => {
       if (opts['schedule'] === undefined) throw new Error('--schedule is required, e.g. --schedule "0 8 * * *"')
       const body = { id: opts['id'], title: opts['title'] ?? opts['id'], ...pickFields(opts, FIELDS), ...(opts['disabled'] === true ? { enabled: false } : {}) }
-      const view = await (await connectApi()).request<JobView>('POST', '/cron', body)
-      printResult(opts, view, () => `Created cron job ${describe(view)}`)
+      const view = await (await connectApi(io.env)).request<JobView>('POST', '/cron', body)
+      printResult(io, opts, view, () => `Created cron job ${describe(view)}`)
     })
 
   cron.command('show')
@@ -156,8 +157,8 @@ export function cronCommand (): Command {
     .argument('<id>', 'the job\'s id')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
-      const view = await (await connectApi()).request<JobView>('GET', path(id))
-      printResult(opts, view, () => describe(view))
+      const view = await (await connectApi(io.env)).request<JobView>('GET', path(id))
+      printResult(io, opts, view, () => describe(view))
     })
 
   jobOptions(cron.command('edit'))
@@ -167,8 +168,8 @@ export function cronCommand (): Command {
     .action(async (id: string, opts: Opts) => {
       const body = pickFields(opts, FIELDS)
       if (Object.keys(body).length === 0) throw new Error('nothing to change: give at least one option, e.g. --schedule "30 7 * * *" (see ductor cron edit --help)')
-      const view = await (await connectApi()).request<JobView>('PATCH', path(id), body)
-      printResult(opts, view, () => `Updated cron job ${describe(view)}`)
+      const view = await (await connectApi(io.env)).request<JobView>('PATCH', path(id), body)
+      printResult(io, opts, view, () => `Updated cron job ${describe(view)}`)
     })
 
   cron.command('remove')
@@ -177,8 +178,8 @@ export function cronCommand (): Command {
     .option('--delete-folder', 'also delete workspace/cron_tasks/<folder>/')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
-      const answer = await (await connectApi()).request<{ deleted: boolean, folder_deleted: boolean }>('DELETE', `${path(id)}${opts['deleteFolder'] === true ? '?delete_folder=true' : ''}`)
-      printResult(opts, answer, () => `Removed cron job ${id}${answer.folder_deleted ? ' and its task folder' : '; its task folder is kept'}.\n`)
+      const answer = await (await connectApi(io.env)).request<{ deleted: boolean, folder_deleted: boolean }>('DELETE', `${path(id)}${opts['deleteFolder'] === true ? '?delete_folder=true' : ''}`)
+      printResult(io, opts, answer, () => `Removed cron job ${id}${answer.folder_deleted ? ' and its task folder' : '; its task folder is kept'}.\n`)
     })
 
   cron.command('run')
@@ -187,16 +188,16 @@ export function cronCommand (): Command {
     .option('--wait', 'wait for the run to end and print its status and reply (exit 1 unless it succeeded)')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
-      const api = await connectApi()
+      const api = await connectApi(io.env)
       const started = await api.request<{ started: boolean, job_id: string, run_id: string }>('POST', `${path(id)}/run`)
       if (opts['wait'] !== true) {
-        printResult(opts, started, () => `Started cron job ${id} (run ${started.run_id}); see it with: ductor runs show ${started.run_id}\n`)
+        printResult(io, opts, started, () => `Started cron job ${id} (run ${started.run_id}); see it with: ductor runs show ${started.run_id}\n`)
         return
       }
       const run = await waitForRun(api, id, started.run_id)
-      const zone = opts['json'] === true ? 'UTC' : await userZone(api)
-      printResult(opts, run, () => `Cron job ${id} finished: ${run.status} (run ${run.id})\n${describeRun(run, zone)}`)
-      if (run.status !== 'success') process.exitCode = 1
+      const zone = opts['json'] === true ? 'UTC' : await userZone(io, api)
+      printResult(io, opts, run, () => `Cron job ${id} finished: ${run.status} (run ${run.id})\n${describeRun(run, zone)}`)
+      if (run.status !== 'success') io.exitCode = 1
     })
 
   return cron

@@ -10,6 +10,7 @@ import { processFacts } from '../ops/process-context.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { createServiceManager } from '../ops/service-manager.ts'
 import { writeJsonAtomic } from '../atomic-json.ts'
+import type { CliIo } from './io.ts'
 
 interface InitOptions {
   token?: string
@@ -41,7 +42,7 @@ export async function needsSetup (env: NodeJS.ProcessEnv): Promise<boolean> {
  * in; `--non-interactive` takes only the flags. Says what changed, and whether the running service
  * still has to be restarted to use it.
  */
-export function initCommand (): Command {
+export function initCommand (io: CliIo): Command {
   return new Command('init')
     .description('set up the home: Telegram bot token, your user id, default provider, model and time zone')
     .option('--token <token>', 'Telegram bot token from @BotFather')
@@ -54,15 +55,15 @@ export function initCommand (): Command {
     .addHelpText('after', '\nPiped answers, one per line, empty = keep: token, user id, provider, model, time zone\n' +
       '  printf \'%s\\n\' "$BOT_TOKEN" 123456789 claude "" Europe/Berlin | ductor init\n')
     .action(async (opts: InitOptions & { nonInteractive?: boolean, restart?: boolean }) => {
-      const home = resolveHome()
+      const home = resolveHome(io.env)
       const given = pickAnswers(opts)
       let answers: InitOptions
       if (opts.nonInteractive === true) {
         answers = given
-      } else if (process.stdin.isTTY === true) {
+      } else if (io.stdin.isTTY === true) {
         answers = await ask(await currentConfig(home), given)
       } else {
-        const text = await readStdin()
+        const text = await readStdin(io.stdin)
         answers = { ...parsePiped(text), ...given }
         if (text === '' && Object.keys(answers).length === 0) {
           throw new Error('no answers: stdin is not a terminal and nothing was piped in. Run `ductor init` in a terminal, ' +
@@ -77,8 +78,8 @@ export function initCommand (): Command {
       const lines = [changed.length > 0 ? `Wrote ${path}: set ${changed.join(', ')}.` : `Nothing changed in ${path}.`]
       if (config.telegram_token === '') lines.push('No bot token yet: Telegram stays off until you set one (ductor init --token …, from @BotFather).')
       else if (config.allowed_user_ids.length === 0) lines.push('No allowed user yet: the bot answers nobody until you add your id (ductor init --user-id …, ask @userinfobot).')
-      lines.push(...await runningServiceNote(home, changed.length > 0, opts.restart === true))
-      process.stdout.write(lines.join('\n') + '\n')
+      lines.push(...await runningServiceNote(io.env, home, changed.length > 0, opts.restart === true))
+      io.stdout.write(lines.join('\n') + '\n')
     })
 }
 
@@ -97,10 +98,10 @@ async function currentConfig (home: string): Promise<Config> {
   return reading.config
 }
 
-async function readStdin (): Promise<string> {
+async function readStdin (stdin: NodeJS.ReadableStream): Promise<string> {
   let text = ''
-  process.stdin.setEncoding('utf8')
-  for await (const chunk of process.stdin) text += chunk as string
+  stdin.setEncoding('utf8')
+  for await (const chunk of stdin) text += chunk as string
   return text
 }
 
@@ -157,11 +158,10 @@ function changedKeys (before: Config, after: Config): string[] {
 }
 
 /** A running service keeps its settings (Telegram starts with the token it had): say so, or restart it. */
-async function runningServiceNote (home: string, changed: boolean, restart: boolean): Promise<string[]> {
+async function runningServiceNote (env: NodeJS.ProcessEnv, home: string, changed: boolean, restart: boolean): Promise<string[]> {
   if (!changed) return []
   const holder = await readPidFile(homePaths(home).pidFile)
   if (holder?.alive !== true) return ['Start the service with: ductor serve (or ductor service install to keep it running).']
-  const env = process.env
   let manager
   try {
     manager = createServiceManager({ ...processFacts(env), env, runner: createCommandRunner({ env }), logDir: homePaths(home).logs })

@@ -9,6 +9,7 @@ import { processFacts } from '../ops/process-context.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { createServiceManager, type ServiceManager } from '../ops/service-manager.ts'
 import { initCommand } from './init.ts'
+import type { CliIo } from './io.ts'
 import { readConfigReadOnly } from '../ops/config-read.ts'
 import { createDockerSandbox } from '../sandbox/docker-sandbox.ts'
 
@@ -28,8 +29,7 @@ interface Target {
   managed: boolean
 }
 
-async function target (): Promise<Target> {
-  const env = process.env
+async function target (env: NodeJS.ProcessEnv): Promise<Target> {
   const paths = homePaths(resolveHome(env))
   let manager: ServiceManager | null = null
   let managed = false
@@ -64,11 +64,12 @@ async function stopProcess (pid: number): Promise<boolean> {
 }
 
 /** `ductor serve` in the background, detached from this terminal; resolves once the new service answers. */
-async function startDetached (paths: HomePaths, previousStart: string | null): Promise<string> {
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, 'serve'], {
+async function startDetached (io: CliIo, paths: HomePaths, previousStart: string | null): Promise<string> {
+  const [node = process.execPath, ...args] = io.self
+  const child = spawn(node, [...args, 'serve'], {
     detached: true,
     stdio: 'ignore',
-    env: process.env
+    env: io.env
   })
   child.unref()
   return await waitForStart(paths, previousStart)
@@ -84,8 +85,8 @@ async function waitForStart (paths: HomePaths, previousStart: string | null): Pr
   throw new Error(`ductor did not come back within ${START_WAIT_MS / 1000} s; see logs/ductor.log in ${paths.home}`)
 }
 
-export async function stopService (out: (text: string) => void): Promise<boolean> {
-  const t = await target()
+export async function stopService (io: CliIo, out: (text: string) => void): Promise<boolean> {
+  const t = await target(io.env)
   if (t.managed && t.manager !== null) {
     await t.manager.stop()
     out(`Stopped the ${t.manager.kind} service (it starts again at ${t.manager.kind === 'systemd' ? 'boot' : 'login'}; ductor service uninstall removes it).\n`)
@@ -101,20 +102,20 @@ export async function stopService (out: (text: string) => void): Promise<boolean
   return true
 }
 
-export function stopCommand (): Command {
+export function stopCommand (io: CliIo): Command {
   return new Command('stop')
     .description('stop the running ductor of this home (the service, or the process)')
-    .action(async () => { await stopService((text) => { process.stdout.write(text) }) })
+    .action(async () => { await stopService(io, (text) => { io.stdout.write(text) }) })
 }
 
-export function restartCommand (): Command {
+export function restartCommand (io: CliIo): Command {
   return new Command('restart')
     .description('restart the running ductor of this home (start it when it is not running)')
     .action(async () => {
-      const t = await target()
+      const t = await target(io.env)
       if (t.managed && t.manager !== null) {
         await t.manager.restart()
-        process.stdout.write(`Restarted the ${t.manager.kind} service.\n`)
+        io.stdout.write(`Restarted the ${t.manager.kind} service.\n`)
         return
       }
       const info = await readServiceInfo(t.paths.state)
@@ -122,30 +123,30 @@ export function restartCommand (): Command {
       if (pid !== null && info?.supervised === true) {
         // Under `ductor serve`'s supervisor: the service exits with 42 and the supervisor starts it again.
         process.kill(pid, 'SIGUSR2')
-        process.stdout.write(`${await waitForStart(t.paths, info.started_at)}.\n`)
+        io.stdout.write(`${await waitForStart(t.paths, info.started_at)}.\n`)
         return
       }
       if (pid !== null && !await stopProcess(pid)) throw new Error(`ductor (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s`)
-      process.stdout.write(`${await startDetached(t.paths, info?.started_at ?? null)}; it runs in the background (ductor stop ends it).\n`)
+      io.stdout.write(`${await startDetached(io, t.paths, info?.started_at ?? null)}; it runs in the background (ductor stop ends it).\n`)
     })
 }
 
-export function uninstallCommand (): Command {
+export function uninstallCommand (io: CliIo): Command {
   return new Command('uninstall')
     .description('stop ductor and remove its background service; --purge also deletes the home')
     .option('--purge', 'also delete the home folder (config, sessions, jobs, memory): asks for --yes')
     .option('--yes', 'confirm --purge')
     .action(async (opts: { purge?: boolean, yes?: boolean }) => {
-      const out = (text: string): void => { process.stdout.write(text) }
+      const out = (text: string): void => { io.stdout.write(text) }
       if (opts.purge === true && opts.yes !== true) throw new Error('--purge deletes the whole home (config, sessions, cron jobs, memory); add --yes to confirm')
-      const t = await target()
+      const t = await target(io.env)
       if (t.manager !== null && await t.manager.uninstall().catch(() => false)) out(`Removed the ${t.manager.kind} service (${t.manager.definitionPath}).\n`)
       const pid = await runningPid(t.paths)
       if (pid !== null) {
         if (!await stopProcess(pid)) throw new Error(`ductor (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s; nothing was deleted`)
         out(`Stopped ductor (pid ${pid}).\n`)
       }
-      await removeSandbox(t.paths, true, out)
+      await removeSandbox(io.env, t.paths, true, out)
       if (opts.purge === true) {
         await rm(t.paths.home, { recursive: true, force: true })
         out(`Deleted ${t.paths.home}.\n`)
@@ -161,10 +162,9 @@ export function uninstallCommand (): Command {
  * Python version does on uninstall and reset. Says what it did; a Docker that does not answer is
  * reported, never a reason to stop the command.
  */
-async function removeSandbox (paths: HomePaths, image: boolean, out: (text: string) => void): Promise<void> {
-  const reading = await readConfigReadOnly(paths.home, process.env)
+async function removeSandbox (env: NodeJS.ProcessEnv, paths: HomePaths, image: boolean, out: (text: string) => void): Promise<void> {
+  const reading = await readConfigReadOnly(paths.home, env)
   if (reading.status !== 'ok' || !reading.config.docker.enabled) return
-  const env = process.env
   const sandbox = createDockerSandbox({
     docker: () => reading.config.docker,
     home: paths.home,
@@ -184,7 +184,7 @@ async function removeSandbox (paths: HomePaths, image: boolean, out: (text: stri
  * aside (`config/config.json.bak-<time>`; sessions, jobs, hooks and memory stay), then runs the setup
  * of `ductor init` with the same answers and flags.
  */
-export function resetCommand (): Command {
+export function resetCommand (io: CliIo): Command {
   return new Command('reset')
     .alias('onboarding')
     .description('start the setup again: the config is moved aside (sessions, jobs, memory stay), then ductor init runs')
@@ -192,15 +192,15 @@ export function resetCommand (): Command {
     .helpOption(false)
     .argument('[init options...]', 'passed to ductor init (e.g. --non-interactive --token … --user-id …)')
     .action(async (args: string[]) => {
-      const out = (text: string): void => { process.stdout.write(text) }
-      await stopService(out)
-      const paths = homePaths(resolveHome())
+      const out = (text: string): void => { io.stdout.write(text) }
+      await stopService(io, out)
+      const paths = homePaths(resolveHome(io.env))
       // A fresh start: the container goes (the image stays; the next container is made from it).
-      await removeSandbox(paths, false, out)
+      await removeSandbox(io.env, paths, false, out)
       const backup = `${paths.config}.bak-${new Date().toISOString().replace(/[:.]/g, '-')}`
       await rename(paths.config, backup).then(() => { out(`Moved the config to ${backup}.\n`) }, (err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err
       })
-      await initCommand().exitOverride().parseAsync(args, { from: 'user' })
+      await initCommand(io).exitOverride().parseAsync(args, { from: 'user' })
     })
 }

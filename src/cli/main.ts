@@ -17,15 +17,16 @@ import { needsSetup } from './init.ts'
 import { withoutPackageBins } from '../providers/resolve-binary.ts'
 import { packageRoot } from '../ops/service-spec.ts'
 import { editDistance } from '../edit-distance.ts'
+import { processIo, type CliIo } from './io.ts'
 
 /** A bare `ductor` in a terminal on a home without a bot token starts the setup wizard (then serves). */
-async function wantsWizard (): Promise<boolean> {
-  if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) return false
-  return await needsSetup(process.env)
+async function wantsWizard (io: CliIo): Promise<boolean> {
+  if (io.stdin.isTTY !== true || io.stdout.isTTY !== true) return false
+  return await needsSetup(io.env)
 }
 
 /** Builds the `ductor` command. Each subcommand lives in its own file and registers itself here. */
-export function buildCli (): Command {
+export function buildCli (io: CliIo = processIo()): Command {
   const program = new Command('ductor')
     .description('ductor: your personal AI assistant in Telegram, powered by the Claude Code and Codex CLIs')
     .version(readVersion(), '-V, --version', 'print the version')
@@ -33,28 +34,34 @@ export function buildCli (): Command {
     .helpOption('-h, --help', 'show help')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-  program.addCommand(serveCommand(), { isDefault: true })
-  program.addCommand(initCommand())
-  program.addCommand(statusCommand())
-  program.addCommand(chatCommand())
-  program.addCommand(runsCommand())
-  program.addCommand(sessionsCommand())
-  program.addCommand(memoryCommand())
-  program.addCommand(cronCommand())
-  program.addCommand(webhookCommand())
-  program.addCommand(mediaCommand())
-  program.addCommand(skillsCommand())
-  program.addCommand(serviceCommand())
-  program.addCommand(doctorCommand())
-  program.addCommand(upgradeCommand())
-  program.addCommand(stopCommand())
-  program.addCommand(restartCommand())
-  program.addCommand(uninstallCommand())
-  program.addCommand(resetCommand())
+  program.addCommand(serveCommand(io), { isDefault: true })
+  program.addCommand(initCommand(io))
+  program.addCommand(statusCommand(io))
+  program.addCommand(chatCommand(io))
+  program.addCommand(runsCommand(io))
+  program.addCommand(sessionsCommand(io))
+  program.addCommand(memoryCommand(io))
+  program.addCommand(cronCommand(io))
+  program.addCommand(webhookCommand(io))
+  program.addCommand(mediaCommand(io))
+  program.addCommand(skillsCommand(io))
+  program.addCommand(serviceCommand(io))
+  program.addCommand(doctorCommand(io))
+  program.addCommand(upgradeCommand(io))
+  program.addCommand(stopCommand(io))
+  program.addCommand(restartCommand(io))
+  program.addCommand(uninstallCommand(io))
+  program.addCommand(resetCommand(io))
   // -v/--verbose (as in the Python version) turns on debug logs for whatever the command starts.
   program.hook('preAction', (cmd) => {
-    if (cmd.opts<{ verbose?: boolean }>().verbose === true) process.env['DUCTOR_LOG_LEVEL'] = 'DEBUG'
+    if (cmd.opts<{ verbose?: boolean }>().verbose === true) io.env['DUCTOR_LOG_LEVEL'] = 'DEBUG'
   })
+  // Every command writes to the given streams and throws instead of exiting (run() turns it into a code).
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride().configureOutput({ writeOut: (text) => { io.stdout.write(text) }, writeErr: (text) => { io.stderr.write(text) } })
+    cmd.commands.forEach(configure)
+  }
+  configure(program)
   return program
 }
 
@@ -71,34 +78,45 @@ export function unknownCommandMessage (program: Command, word: string): string |
   return `unknown command '${word}'${close ? ` (did you mean 'ductor ${nearest.name}'?)` : ''}; the commands are: ${names.join(', ')} (ductor --help)`
 }
 
-/** Runs the CLI; exits non-zero with one clear line on failure, never a stack trace. */
-export async function main (argv: string[]): Promise<void> {
+/**
+ * Runs the CLI with the given environment and streams and answers its exit code: one clear line on
+ * failure, never a stack trace. `ductor serve` keeps running after this returns.
+ */
+export async function run (argv: string[], io: CliIo): Promise<number> {
   // Under `npm start` PATH begins with node_modules/.bin: the CLIs found there are test copies.
-  const path = withoutPackageBins(process.env['PATH'], packageRoot())
-  if (path !== undefined) process.env['PATH'] = path
-  const program = buildCli()
+  const path = withoutPackageBins(io.env['PATH'], packageRoot())
+  if (path !== undefined) io.env['PATH'] = path
+  const program = buildCli(io)
   try {
     const unknown = argv[2] === undefined ? null : unknownCommandMessage(program, argv[2])
     if (unknown !== null) {
-      process.stderr.write(`ductor: ${unknown}\n`)
-      process.exit(1)
+      io.stderr.write(`ductor: ${unknown}\n`)
+      return 1
     }
-    if (argv.length === 2 && await wantsWizard()) {
-      process.stdout.write('ductor has no Telegram bot token yet: let\'s set it up (Ctrl-C stops; `ductor serve` starts without this).\n')
+    if (argv.length === 2 && await wantsWizard(io)) {
+      io.stdout.write('ductor has no Telegram bot token yet: let\'s set it up (Ctrl-C stops; `ductor serve` starts without this).\n')
       await program.parseAsync([...argv, 'init'])
-      process.stdout.write('Starting the service (Ctrl-C stops it)…\n')
-      await buildCli().parseAsync([...argv, 'serve'])
-      return
+      io.stdout.write('Starting the service (Ctrl-C stops it)…\n')
+      await buildCli(io).parseAsync([...argv, 'serve'])
+      return io.exitCode ?? 0
     }
     await program.parseAsync(argv)
+    return io.exitCode ?? 0
   } catch (err) {
-    if (err instanceof CommanderError) process.exit(err.exitCode)
+    if (err instanceof CommanderError) return err.exitCode
     if ((err as Error).name === 'ExitPromptError') {
-      process.stderr.write('ductor: cancelled; nothing was changed\n')
-      process.exit(130)
+      io.stderr.write('ductor: cancelled; nothing was changed\n')
+      return 130
     }
-    process.stderr.write(`ductor: ${(err as Error).message}\n`)
+    io.stderr.write(`ductor: ${(err as Error).message}\n`)
     // A file the user wrote that cannot be read is a configuration error: exit 2, like the service.
-    process.exit(err instanceof UserFileError ? 2 : 1)
+    return err instanceof UserFileError ? 2 : 1
   }
+}
+
+/** The `ductor` binary: the process's own environment and streams; a failure exits at once. */
+export async function main (argv: string[]): Promise<void> {
+  const io = processIo()
+  const code = await run(argv, io)
+  if (code !== 0) process.exit(code)
 }

@@ -1,3 +1,5 @@
+import type { CliIo } from './io.ts'
+
 /** Prints rows as an aligned text table (the human default) — `--json` prints the raw answer instead. */
 export function table (rows: Array<Record<string, unknown>>, columns: Array<[key: string, title: string]>): string {
   if (rows.length === 0) return '(none)\n'
@@ -11,24 +13,24 @@ export function table (rows: Array<Record<string, unknown>>, columns: Array<[key
   return [line(columns.map(([, title]) => title.toUpperCase())), ...cells.map(line)].join('\n') + '\n'
 }
 
-export function printJson (value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n')
+export function printJson (io: CliIo, value: unknown): void {
+  io.stdout.write(JSON.stringify(value, null, 2) + '\n')
 }
 
 /** `--json` prints the API's answer as it is; otherwise the human text. */
-export function printResult (opts: { json?: boolean }, value: unknown, text: () => string): void {
-  if (opts.json === true) printJson(value)
-  else process.stdout.write(text())
+export function printResult (io: CliIo, opts: { json?: boolean }, value: unknown, text: () => string): void {
+  if (opts.json === true) printJson(io, value)
+  else io.stdout.write(text())
 }
 
 /**
  * The zone list times are shown in: the service's `user_timezone`, else (empty) the host's zone,
  * as the service itself falls back. Every list shows its times in it, with the zone in the header.
  */
-export async function userZone (api: { request: <T>(method: string, path: string) => Promise<T> }): Promise<string> {
+export async function userZone (io: CliIo, api: { request: <T>(method: string, path: string) => Promise<T> }): Promise<string> {
   const config = await api.request<{ user_timezone?: string }>('GET', '/config').catch(() => null)
   const zone = config?.user_timezone ?? ''
-  return zone !== '' ? zone : (process.env['TZ'] ?? '') !== '' ? (process.env['TZ'] as string) : Intl.DateTimeFormat().resolvedOptions().timeZone
+  return zone !== '' ? zone : (io.env['TZ'] ?? '') !== '' ? (io.env['TZ'] as string) : Intl.DateTimeFormat().resolvedOptions().timeZone
 }
 
 /** An ISO instant as `2026-01-16 08:00:05` local time in `zone` (null stays null). */

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { runServe } from './supervise.ts'
+import type { CliIo } from './io.ts'
 
 /**
  * `ductor serve`: runs the service. By default it supervises (src/cli/supervise.ts): the service runs
@@ -9,11 +10,11 @@ import { runServe } from './supervise.ts'
  * Whenever the child exits, for whatever reason, the CLI process groups it recorded are ended before
  * anything else (ADR 1, issue 14).
  */
-export function serveCommand (): Command {
+export function serveCommand (io: CliIo): Command {
   return new Command('serve')
     .description('run the ductor service (the default command)')
     .option('--no-supervisor', 'run the service in this process; do not restart it when it exits with 42 or dies')
     .action(async (opts: { supervisor: boolean }) => {
-      await runServe(opts.supervisor)
+      await runServe(opts.supervisor, io.env)
     })
 }

@@ -7,12 +7,12 @@ import { createCommandRunner } from '../ops/runner.ts'
 import { buildServiceSpec } from '../ops/service-spec.ts'
 import { createServiceManager, type ServiceManager, type ServiceStatus } from '../ops/service-manager.ts'
 import { completeConfig } from '../config.ts'
+import type { CliIo } from './io.ts'
 
 /** Exit codes of `ductor service status`: like `ductor status`, plus one for "not installed". */
 export const SERVICE_EXIT = { active: 0, inactive: 3, notInstalled: 4 } as const
 
-function context () {
-  const env = process.env
+function context (env: NodeJS.ProcessEnv) {
   const facts = processFacts(env)
   const home = resolveHome(env)
   const manager = createServiceManager({ ...facts, env, runner: createCommandRunner({ env }), logDir: homePaths(home).logs })
@@ -23,7 +23,7 @@ function context () {
  * `ductor service install|status|start|stop|restart|logs|uninstall`: keeps ductor running with the
  * platform's service manager (a systemd user unit on Linux, a launchd agent on macOS).
  */
-export function serviceCommand (): Command {
+export function serviceCommand (io: CliIo): Command {
   const service = new Command('service')
     .description('run ductor as a background service (systemd user unit on Linux, launchd agent on macOS)')
 
@@ -32,12 +32,12 @@ export function serviceCommand (): Command {
     .option('--no-start', 'write and enable it, but do not start it now')
     .option('--print', 'print the unit (or plist) and change nothing')
     .action(async (opts: { start: boolean, print?: boolean }) => {
-      const { env, facts, home, manager } = context()
+      const { env, facts, home, manager } = context(io.env)
       const reading = await readConfigReadOnly(home, env)
       const config = reading.status === 'ok' ? reading.config : completeConfig({})
       const spec = await buildServiceSpec({ env, userHome: facts.userHome, platform: facts.platform, config, home })
       if (opts.print === true) {
-        process.stdout.write(manager.render(spec))
+        io.stdout.write(manager.render(spec))
         return
       }
       const holder = await readPidFile(homePaths(home).pidFile)
@@ -53,17 +53,17 @@ export function serviceCommand (): Command {
       }
       if (reading.status === 'invalid') lines.push(`Note: the service will not start until the config is fixed: ${reading.message}`)
       for (const note of result.notes) lines.push(`Note: ${note}`)
-      process.stdout.write(lines.join('\n') + '\n')
+      io.stdout.write(lines.join('\n') + '\n')
     })
 
   service.command('status')
     .description('whether the service is installed and running (exit 0 running, 3 stopped, 4 not installed)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const { manager } = context()
+      const { manager } = context(io.env)
       const status = await manager.status()
-      process.stdout.write(opts.json === true ? JSON.stringify(status) + '\n' : describeStatus(status))
-      process.exitCode = status.active ? SERVICE_EXIT.active : status.installed ? SERVICE_EXIT.inactive : SERVICE_EXIT.notInstalled
+      io.stdout.write(opts.json === true ? JSON.stringify(status) + '\n' : describeStatus(status))
+      io.exitCode = status.active ? SERVICE_EXIT.active : status.installed ? SERVICE_EXIT.inactive : SERVICE_EXIT.notInstalled
     })
 
   for (const [name, description, done] of [
@@ -72,10 +72,10 @@ export function serviceCommand (): Command {
     ['restart', 'restart the service (after an upgrade or a config change)', 'Restarted']
   ] as const) {
     service.command(name).description(description).action(async () => {
-      const { manager } = context()
+      const { manager } = context(io.env)
       await requireInstalled(manager)
       await manager[name]()
-      process.stdout.write(`${done} ductor (${manager.definitionPath}).\n`)
+      io.stdout.write(`${done} ductor (${manager.definitionPath}).\n`)
     })
   }
 
@@ -84,16 +84,16 @@ export function serviceCommand (): Command {
     .addOption(new Option('-n, --lines <n>', 'how many recent lines').default('100').argParser(positiveInt))
     .option('-f, --follow', 'keep printing new lines')
     .action(async (opts: { lines: number | string, follow?: boolean }) => {
-      const { manager } = context()
-      process.exitCode = await manager.logs({ lines: Number(opts.lines), follow: opts.follow === true })
+      const { manager } = context(io.env)
+      io.exitCode = await manager.logs({ lines: Number(opts.lines), follow: opts.follow === true, out: { stdout: (text) => { io.stdout.write(text) }, stderr: (text) => { io.stderr.write(text) } } })
     })
 
   service.command('uninstall')
     .description('stop the service and remove the unit (or plist); the home is kept')
     .action(async () => {
-      const { manager, home } = context()
+      const { manager, home } = context(io.env)
       const { removed, note } = await manager.uninstall()
-      process.stdout.write(note !== null
+      io.stdout.write(note !== null
         ? `${removed ? `Removed ${manager.definitionPath}` : `There was no ${manager.definitionPath}`}. Note: ${note}. The home ${home} is kept.\n`
         : removed
           ? `Stopped ductor and removed ${manager.definitionPath}. The home ${home} is kept.\n`

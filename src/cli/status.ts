@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { readConfigReadOnly } from '../ops/config-read.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { countLogErrors, dockerState, formatUptime } from '../ops/status-facts.ts'
+import type { CliIo } from './io.ts'
 
 function telegramHint (state: string): string {
   if (state.startsWith('off')) return '; turn it on with: ductor init, then restart ductor'
@@ -32,9 +33,9 @@ function liveDocker (s: NonNullable<StatusApi['sandbox']>): string {
 }
 
 /** `/api/status` of the running service, or null when the API cannot say (off, no token, too slow). */
-async function apiStatus (): Promise<StatusApi | null> {
+async function apiStatus (env: NodeJS.ProcessEnv): Promise<StatusApi | null> {
   try {
-    const api = await connectApi()
+    const api = await connectApi(env)
     return await Promise.race([
       api.request<StatusApi>('GET', '/status'),
       new Promise<null>((resolve) => setTimeout(() => resolve(null), 3000).unref())
@@ -49,27 +50,27 @@ async function apiStatus (): Promise<StatusApi | null> {
  * provider and model, the CLIs' logins, Docker, Telegram, the errors in the log, and the paths.
  * Exit 0 running, 3 not.
  */
-export function statusCommand (): Command {
+export function statusCommand (io: CliIo): Command {
   return new Command('status')
     .description('say whether the service is running: pid, uptime, provider/model, Docker, errors, paths')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const home = resolveHome()
+      const home = resolveHome(io.env)
       const paths = homePaths(home)
-      const [holder, info, reading] = await Promise.all([readPidFile(paths.pidFile), readServiceInfo(paths.state), readConfigReadOnly(home, process.env)])
+      const [holder, info, reading] = await Promise.all([readPidFile(paths.pidFile), readServiceInfo(paths.state), readConfigReadOnly(home, io.env)])
       const running = holder?.alive === true
       const pid = running ? holder.pid : null
       const url = info?.url ?? null
       const adminUrl = info?.admin_url ?? null
       const healthy = url !== null && await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false)
-      const live = running && healthy ? await apiStatus() : null
+      const live = running && healthy ? await apiStatus(io.env) : null
       const telegram = live?.telegram ?? null
       const config = reading.status === 'ok' ? reading.config : null
       const startedAt = info?.started_at !== undefined ? Date.parse(info.started_at) : NaN
       const uptimeSeconds = live?.uptime_seconds ?? (running && Number.isFinite(startedAt) ? Math.round((Date.now() - startedAt) / 1000) : null)
       const provider = live?.provider ?? config?.provider ?? null
       const model = live?.model ?? config?.model ?? null
-      const docker = live?.sandbox !== undefined ? liveDocker(live.sandbox) : config === null ? null : await dockerState(config, createCommandRunner())
+      const docker = live?.sandbox !== undefined ? liveDocker(live.sandbox) : config === null ? null : await dockerState(config, createCommandRunner({ env: io.env }))
       // Errors of this life of the service; when it does not run, of the last day.
       const since = running && Number.isFinite(startedAt) ? startedAt : Date.now() - 86_400_000
       const log = await countLogErrors(paths.logs, since)
@@ -78,8 +79,8 @@ export function statusCommand (): Command {
         const json = { running, healthy, pid, url, admin_url: adminUrl, version: info?.version ?? null, home, telegram }
         const more = { uptime_seconds: uptimeSeconds, provider, model, reasoning_effort: config?.reasoning_effort ?? null, providers: live?.providers ?? null }
         const facts = { docker, errors: log?.errors ?? null, errors_since: new Date(since).toISOString(), paths: where }
-        process.stdout.write(JSON.stringify({ ...json, ...more, ...facts }) + '\n')
-        process.exitCode = running ? 0 : 3
+        io.stdout.write(JSON.stringify({ ...json, ...more, ...facts }) + '\n')
+        io.exitCode = running ? 0 : 3
         return
       }
       const lines: string[] = []
@@ -104,7 +105,7 @@ export function statusCommand (): Command {
       lines.push('  paths')
       for (const [name, path] of Object.entries(where)) lines.push(`    ${name.padEnd(10)} ${path}`)
       if (!running) lines.push('  start it with: ductor serve')
-      process.stdout.write(lines.join('\n') + '\n')
-      process.exitCode = running ? 0 : 3
+      io.stdout.write(lines.join('\n') + '\n')
+      io.exitCode = running ? 0 : 3
     })
 }

@@ -18,10 +18,10 @@ import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from '../exit-codes.ts'
  */
 
 /** Runs the service here (`--no-supervisor`, or as the supervisor's child) or supervises it. */
-export async function runServe (supervisor: boolean): Promise<void> {
-  if (!supervisor || process.env['DUCTOR_SUPERVISED'] === '1') {
+export async function runServe (supervisor: boolean, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!supervisor || env['DUCTOR_SUPERVISED'] === '1') {
     const { runService } = await import('../main.ts')
-    await runService()
+    await runService({ env })
     return
   }
   await supervise()

@@ -8,6 +8,7 @@ import { packageRoot } from '../ops/service-spec.ts'
 import { createServiceManager, type ServiceManager } from '../ops/service-manager.ts'
 import { checkForUpdate, installKind, installVersion, manualUpgradeHint, registryFromEnv, type InstallKind } from '../ops/upgrade.ts'
 import { writeUpgradeMarker } from '../ops/upgrade-notice.ts'
+import type { CliIo } from './io.ts'
 
 export interface UpgradeDeps {
   current: string
@@ -62,12 +63,12 @@ export async function upgrade (deps: UpgradeDeps, opts: { check: boolean }): Pro
     : `Installed ${check.latest}. Start it with: ductor serve (or ductor service start).\n`)
 }
 
-export function upgradeCommand (): Command {
+export function upgradeCommand (io: CliIo): Command {
   return new Command('upgrade')
     .description('upgrade ductor to the latest version from npm and restart the service')
     .option('--check', 'only say whether a newer version exists')
     .action(async (opts: { check?: boolean }) => {
-      const env = process.env
+      const env = io.env
       const paths = homePaths(resolveHome(env))
       const facts = processFacts(env)
       const runner = createCommandRunner({ env })
@@ -86,7 +87,7 @@ export function upgradeCommand (): Command {
         stateDir: paths.state,
         pidFile: paths.pidFile,
         manager,
-        out: (text) => { process.stdout.write(text) }
+        out: (text) => { io.stdout.write(text) }
       }, { check: opts.check === true })
     })
 }

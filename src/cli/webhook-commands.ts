@@ -5,6 +5,7 @@ import { homePaths, resolveHome } from '../home/paths.ts'
 import { connectApi, type ApiClient } from './api-client.ts'
 import { printResult, table, userZone, localTime } from './output.ts'
 import { collectValues, details, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
+import type { CliIo } from './io.ts'
 
 /**
  * `ductor webhook add|list|show|edit|remove|rotate|test`: thin clients of `/api/webhooks` (SPEC §9,
@@ -177,7 +178,7 @@ async function waitForNewRun (api: ApiClient, id: string, before: Set<string>): 
   }
 }
 
-export function webhookCommand (): Command {
+export function webhookCommand (io: CliIo): Command {
   const webhook = new Command('webhook').description('manage webhooks (other services waking the assistant) through the running service')
 
   for (const [name, on] of [['enable', true], ['disable', false]] as const) {
@@ -185,11 +186,11 @@ export function webhookCommand (): Command {
       .description(on ? 'switch webhooks on (webhooks.enabled = true); takes effect at once, no restart' : 'switch webhooks off: every delivery is refused (403) until enabled again')
       .option('--json', 'print the API\'s answer as JSON')
       .action(async (opts: Opts) => {
-        const api = await connectApi()
+        const api = await connectApi(io.env)
         const answer = await api.request<{ changed: string[], overridden_by_env?: string[] }>('PATCH', '/config', { webhooks: { enabled: on } })
         // Hooks are served on the service's main listener, not on the admin API's.
-        const base = (await readServiceInfo(homePaths(resolveHome()).state))?.url ?? api.url
-        printResult(opts, answer, () => on
+        const base = (await readServiceInfo(homePaths(resolveHome(io.env)).state))?.url ?? api.url
+        printResult(io, opts, answer, () => on
           ? `Webhooks are on: POST ${base}/hooks/<id> is accepted now (no restart needed); ${answer.changed.length === 0 ? 'they already were on' : 'saved in config.json'}.\n` +
             'Add one with: ductor webhook add --id <id> --template "…"; behind a reverse proxy, pass /hooks/ through (docs/webhooks.md).\n'
           : `Webhooks are off: every delivery is refused (403) until \`ductor webhook enable\`; ${answer.changed.length === 0 ? 'they already were off' : 'saved in config.json'}.\n`)
@@ -200,10 +201,10 @@ export function webhookCommand (): Command {
     .description('all webhooks with their mode, auth and last trigger')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (opts: Opts) => {
-      const api = await connectApi()
+      const api = await connectApi(io.env)
       const { hooks } = await api.request<{ hooks: HookView[] }>('GET', '/webhooks')
-      const zone = opts.json === true ? '' : await userZone(api)
-      printResult(opts, hooks, () => table(hooks.map((v) => ({
+      const zone = opts.json === true ? '' : await userZone(io, api)
+      printResult(io, opts, hooks, () => table(hooks.map((v) => ({
         ...v.hook,
         on: v.hook.enabled ? 'yes' : 'no',
         auth: v.auth.scheme,
@@ -220,8 +221,8 @@ export function webhookCommand (): Command {
       const body: Record<string, unknown> = { id: opts['id'], mode: 'wake', title: opts['id'], ...hookBody(opts), ...(opts['disabled'] === true ? { enabled: false } : {}) }
       if (body['prompt_template'] === undefined) throw new Error('--template is required, e.g. --template "CI failed on {{branch}}: {{message}}"')
       if (body['mode'] === 'cron_task' && body['task_folder'] === undefined) body['task_folder'] = opts['id']
-      const view = await (await connectApi()).request<HookView>('POST', '/webhooks', body)
-      printResult(opts, view, () => `Created webhook ${describe(view)}`)
+      const view = await (await connectApi(io.env)).request<HookView>('POST', '/webhooks', body)
+      printResult(io, opts, view, () => `Created webhook ${describe(view)}`)
     })
 
   webhook.command('show')
@@ -229,8 +230,8 @@ export function webhookCommand (): Command {
     .argument('<id>', 'the webhook\'s id')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
-      const view = await (await connectApi()).request<HookView>('GET', path(id))
-      printResult(opts, view, () => describe(view))
+      const view = await (await connectApi(io.env)).request<HookView>('GET', path(id))
+      printResult(io, opts, view, () => describe(view))
     })
 
   hookOptions(webhook.command('edit'))
@@ -240,8 +241,8 @@ export function webhookCommand (): Command {
     .action(async (id: string, opts: Opts) => {
       const body = hookBody(opts)
       if (Object.keys(body).length === 0) throw new Error('nothing to change: give at least one option, e.g. --enabled false (see ductor webhook edit --help)')
-      const view = await (await connectApi()).request<HookView>('PATCH', path(id), body)
-      printResult(opts, view, () => `Updated webhook ${describe(view)}`)
+      const view = await (await connectApi(io.env)).request<HookView>('PATCH', path(id), body)
+      printResult(io, opts, view, () => `Updated webhook ${describe(view)}`)
     })
 
   webhook.command('remove')
@@ -249,8 +250,8 @@ export function webhookCommand (): Command {
     .argument('<id>', 'the webhook\'s id')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
-      const answer = await (await connectApi()).request<{ deleted: boolean, id: string }>('DELETE', path(id))
-      printResult(opts, answer, () => `Removed webhook ${id}; senders now get 404.\n`)
+      const answer = await (await connectApi(io.env)).request<{ deleted: boolean, id: string }>('DELETE', path(id))
+      printResult(io, opts, answer, () => `Removed webhook ${id}; senders now get 404.\n`)
     })
 
   webhook.command('rotate')
@@ -258,8 +259,8 @@ export function webhookCommand (): Command {
     .argument('<id>', 'the webhook\'s id')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
-      const view = await (await connectApi()).request<HookView>('POST', `${path(id)}/rotate-token`)
-      printResult(opts, view, () => `New token for webhook ${id}: ${view.token ?? '(none)'}\nThe old token no longer works; update the sender. The token is shown only now.\n`)
+      const view = await (await connectApi(io.env)).request<HookView>('POST', `${path(id)}/rotate-token`)
+      printResult(io, opts, view, () => `New token for webhook ${id}: ${view.token ?? '(none)'}\nThe old token no longer works; update the sender. The token is shown only now.\n`)
     })
 
   webhook.command('test')
@@ -269,19 +270,19 @@ export function webhookCommand (): Command {
     .option('--wait', 'wait for the runs it starts and print their status (exit 1 unless they succeeded)')
     .option('--json', 'print the API\'s answer as JSON')
     .action(async (id: string, opts: Opts) => {
-      const api = await connectApi()
+      const api = await connectApi(io.env)
       const before = opts['wait'] === true
         ? new Set((await api.request<{ runs: Run[] }>('GET', `/runs?kind=webhook&ref=${encodeURIComponent(id)}&limit=20`)).runs.map((r) => r.id))
         : new Set<string>()
       const body = opts['payload'] === undefined ? {} : { payload: opts['payload'] }
       const answer = await api.request<{ accepted: boolean, delivery_id: string, rendered: string }>('POST', `${path(id)}/test`, body)
       if (opts['wait'] !== true) {
-        printResult(opts, answer, () => `Test delivery ${answer.delivery_id} accepted for webhook ${id}. The agent gets:\n${answer.rendered}\n`)
+        printResult(io, opts, answer, () => `Test delivery ${answer.delivery_id} accepted for webhook ${id}. The agent gets:\n${answer.rendered}\n`)
         return
       }
       const run = await waitForNewRun(api, id, before)
-      printResult(opts, { ...answer, run }, () => `Test delivery ${answer.delivery_id} for webhook ${id} finished: ${run.status}${run.error === null ? '' : ` (${run.error})`}\n`)
-      if (run.status !== 'success') process.exitCode = 1
+      printResult(io, opts, { ...answer, run }, () => `Test delivery ${answer.delivery_id} for webhook ${id} finished: ${run.status}${run.error === null ? '' : ` (${run.error})`}\n`)
+      if (run.status !== 'success') io.exitCode = 1
     })
 
   return webhook

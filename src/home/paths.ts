@@ -2,7 +2,7 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 /** The home directory: `DUCTOR_HOME`, else `~/.ductor` (SPEC §1). */
-export function resolveHome (env: NodeJS.ProcessEnv = process.env): string {
+export function resolveHome (env: NodeJS.ProcessEnv): string {
   const fromEnv = env['DUCTOR_HOME']
   return resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(homedir(), '.ductor'))
 }

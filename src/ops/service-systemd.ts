@@ -106,6 +106,7 @@ export function createSystemdManager (ctx: ServiceContext): ServiceManager {
     },
 
     async logs (opts) {
+      const out = opts.out ?? { stdout: (text: string) => { process.stdout.write(text) }, stderr: (text: string) => { process.stderr.write(text) } }
       const env = userBusEnv(ctx.env, ctx.uid, await exists(join(runtimeRoot, String(ctx.uid))), runtimeRoot)
       const args = ['--user', '-u', SYSTEMD_UNIT_NAME, '-n', String(opts.lines), '--no-pager', '-o', 'cat', ...(opts.follow ? ['-f'] : [])]
       const logFile = join(ctx.logDir, 'ductor.log')
@@ -117,7 +118,7 @@ export function createSystemdManager (ctx: ServiceContext): ServiceManager {
       const result = await ctx.runner('journalctl', args, { env })
       const lines = result.stdout.split('\n').filter((l) => l.trim() !== '' && !/^-- No entries --$/.test(l.trim()))
       if (!result.notFound && result.exitCode === 0 && lines.length > 0) {
-        process.stdout.write(result.stdout.endsWith('\n') ? result.stdout : result.stdout + '\n')
+        out.stdout(result.stdout.endsWith('\n') ? result.stdout : result.stdout + '\n')
         return 0
       }
       // No journal for the unit (never started by systemd, no journald, no access): the log file.
@@ -125,8 +126,8 @@ export function createSystemdManager (ctx: ServiceContext): ServiceManager {
       const text = await readFile(logFile, 'utf8').catch(() => null)
       if (text === null) throw new ServiceError(`no logs yet: ${why}, and ${logFile} does not exist (ductor has not run on this home)`)
       const tail = text.split('\n').filter((l) => l !== '').slice(-opts.lines)
-      process.stderr.write(`${why}; the last ${tail.length} lines of ${logFile}:\n`)
-      process.stdout.write(tail.join('\n') + (tail.length > 0 ? '\n' : ''))
+      out.stderr(`${why}; the last ${tail.length} lines of ${logFile}:\n`)
+      out.stdout(tail.join('\n') + (tail.length > 0 ? '\n' : ''))
       return 0
     }
   }

@@ -53,7 +53,7 @@ export interface ServiceManager {
    * the tool has nothing (no journal for the unit), the end of `logs/ductor.log`; when there is no
    * log at all, a ServiceError saying so — never nothing with exit 0.
    */
-  logs: (opts: { lines: number, follow: boolean }) => Promise<number>
+  logs: (opts: { lines: number, follow: boolean, out?: LogOutput }) => Promise<number>
 }
 
 export interface ServiceContext {
@@ -80,3 +80,6 @@ export async function exists (path: string): Promise<boolean> {
 export function firstLine (result: CommandResult): string {
   return (result.stderr + '\n' + result.stdout).split('\n').map((l) => l.trim()).find((l) => l !== '') ?? `exit code ${result.exitCode}`
 }
+
+/** Where `service logs` prints what it read itself (a followed log goes straight to the terminal). */
+export interface LogOutput { stdout: (text: string) => void, stderr: (text: string) => void }

@@ -2,14 +2,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildFull, testConfig } from '../helper.ts'
+import { build, testConfig } from '../helper.ts'
 
 const DAY = 86_400_000
 
 test('the daily cleanup runs from the loop on the home\'s telegram_files and output_to_user', async (t) => {
   let now = Date.parse('2026-06-15T02:30:00Z')
   const config = testConfig({ user_timezone: 'UTC', cleanup: { enabled: true, check_hour: 3, telegram_files_days: 30, output_to_user_days: 7 } })
-  const { app, paths } = await buildFull(t, { config, clock: { now: () => now } })
+  const { app, paths } = await build(t, { config, clock: { now: () => now } })
   const age = async (path: string, days: number): Promise<void> => {
     await writeFile(path, 'x')
     const when = new Date(now - days * DAY)
@@ -30,7 +30,7 @@ test('the daily cleanup runs from the loop on the home\'s telegram_files and out
 })
 
 test('nothing ticks until startAutomation; closing the app stops the loop', async (t) => {
-  const { app } = await buildFull(t, { config: testConfig({ user_timezone: 'UTC' }) })
+  const { app } = await build(t, { config: testConfig({ user_timezone: 'UTC' }) })
   assert.equal(app.automation.scheduler.started, false, 'building the app starts no timer')
   app.automation.scheduler.start()
   assert.equal(app.automation.scheduler.started, true)

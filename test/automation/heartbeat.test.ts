@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildFull, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
+import { build, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
 import { nullSink, type DeliveryEvent } from '../../src/core/sink.ts'
 
 const NOON = Date.parse('2026-06-15T12:00:00Z')
@@ -20,7 +20,7 @@ async function setup (t: TestContext, heartbeat: Record<string, unknown> = {}, e
     heartbeat: { enabled: true, interval_minutes: 30, cooldown_minutes: 5, prompt: '[[reply:HEARTBEAT_OK]] check in', ...heartbeat },
     ...extra
   })
-  const built = await buildFull(t, { config, clock, env: { ...bin.env, FAKE_CLI_RECORD: record } })
+  const built = await build(t, { config, clock, env: { ...bin.env, FAKE_CLI_RECORD: record } })
   const delivered: Array<{ chatId: string, event: DeliveryEvent }> = []
   built.app.orchestrator.setDefaultSink((chatId) => ({ emit: (event) => { if (event.type === 'delivery') delivered.push({ chatId, event }) } }))
   const say = async (text: string, chatId = '42') => await built.app.orchestrator.handleMessage({ chatId, text, origin: 'test', sink: nullSink })

@@ -2,10 +2,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ductor, startService } from './running-service.ts'
+import { ductor, build } from '../helper.ts'
 
 test('ductor cron add/list/show/edit/run/remove manage jobs through the running service', async (t) => {
-  const { home, env, stop } = await startService(t, { FAKE_CLI_REPLY: 'Digest sent.' })
+  const { home, env, stop } = await build(t, { serve: true, env: { FAKE_CLI_REPLY: 'Digest sent.' } })
 
   const add = await ductor(['cron', 'add', '--id', 'hn-digest', '--schedule', '0 8 * * *', '--timezone', 'Europe/Berlin',
     '--title', 'HN digest', '--description', 'Morning AI stories from Hacker News',

@@ -2,8 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { waitFor } from '../helper.ts'
-import { ductor, startService } from './running-service.ts'
+import { waitFor, ductor, build } from '../helper.ts'
 
 /**
  * Issue 16, item 9 (and the stored zones and `H` of item 10): hand edits of cron_jobs.json. A misspelt
@@ -11,7 +10,7 @@ import { ductor, startService } from './running-service.ts'
  * fixed one field at a time. Through `ductor cron …` against a running service.
  */
 test('hand-edited jobs with a bad zone or schedule are listed with their problem, never run, and are fixed one field at a time', async (t) => {
-  const { home, env, stop } = await startService(t)
+  const { home, env, stop } = await build(t, { serve: true })
   const add = await ductor(['cron', 'add', '--id', 'good', '--schedule', '0 7 * * *', '--timezone', 'utc'], env)
   assert.equal(add.code, 0, add.stderr)
   assert.match(add.stdout, /schedule\s+0 7 \* \* \* \(UTC\)/, 'the zone is stored canonical')

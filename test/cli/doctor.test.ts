@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { access, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runCli, tempDir } from '../helper.ts'
+import { tempDir, ductor } from '../helper.ts'
 import { fakeExecutable, freePort, json, localServer } from '../ops/helpers.ts'
 
 const TOKEN = '123456789:AAHsecretsecretsecretsecretsecret12'
@@ -40,7 +40,7 @@ async function setup (t: import('node:test').TestContext) {
 
 test('`ductor doctor --json` on a temporary home reports every check, touches nothing and never prints the token', async (t) => {
   const { env, api } = await setup(t)
-  const result = await runCli(['doctor', '--json'], env)
+  const result = await ductor(['doctor', '--json'], env)
   assert.equal(result.code, 0, result.stdout + result.stderr)
   const checks = JSON.parse(result.stdout) as Array<{ name: string, status: string, detail: string, fix?: string }>
   const byName = new Map(checks.map((c) => [c.name, c]))
@@ -65,7 +65,7 @@ test('`ductor doctor` prints a checklist with fixes and exits 1 when a check fai
   const { env } = await setup(t)
   await mkdir(join(env.DUCTOR_HOME, 'config'), { recursive: true })
   await writeFile(join(env.DUCTOR_HOME, 'config', 'config.json'), JSON.stringify({ cli_timeout: 'soon' }))
-  const result = await runCli(['doctor'], env)
+  const result = await ductor(['doctor'], env)
   assert.equal(result.code, 1)
   const lines = result.stdout.split('\n')
   assert.equal(lines[0], `ductor doctor: ${env.DUCTOR_HOME}`)

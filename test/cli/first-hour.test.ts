@@ -4,31 +4,28 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ROOT, CLI_ENTRY, collect, killTree, runCli, spawnCli, tempDir, waitFor, type CliRun } from '../helper.ts'
+import { ROOT, CLI_ENTRY, collect, killTree, spawnCli, tempDir, waitFor, type CliRun, ductor, build } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
-import { startService, ductor } from './running-service.ts'
 
 const README_TOKEN = /--token (\S+)/.exec(await readFile(join(ROOT, 'README.md'), 'utf8'))?.[1] ?? 'missing'
 
 /** `ductor <args>` with `input` piped into its stdin. */
 async function withInput (args: string[], env: NodeJS.ProcessEnv, input: string): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
-  child.stdin.end(input)
-  return await collect(child, 60_000)
+  return await ductor(args, env, { stdin: input })
 }
 
 const fileOf = async (home: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as Record<string, unknown>
 
 test('an unknown command is named as such, with the nearest command; nothing is served', async (t) => {
   const home = await tempDir(t)
-  const foo = await runCli(['foo'], { DUCTOR_HOME: home })
+  const foo = await ductor(['foo'], { DUCTOR_HOME: home })
   assert.equal(foo.code, 1)
   assert.match(foo.stderr, /^ductor: unknown command 'foo'; the commands are: serve, init, status/)
   assert.doesNotMatch(foo.stderr, /too many arguments/)
-  const typo = await runCli(['stauts'], { DUCTOR_HOME: home })
+  const typo = await ductor(['stauts'], { DUCTOR_HOME: home })
   assert.equal(typo.code, 1)
   assert.match(typo.stderr, /unknown command 'stauts' \(did you mean 'ductor status'\?\)/)
-  const doc = await runCli(['docter', '--json'], { DUCTOR_HOME: home })
+  const doc = await ductor(['docter', '--json'], { DUCTOR_HOME: home })
   assert.match(doc.stderr, /did you mean 'ductor doctor'/)
 })
 
@@ -52,7 +49,7 @@ test('the README\'s example token passes init\'s own check; piped answers are re
 
 test('`ductor init` with nothing piped and no flags refuses instead of claiming it wrote something', async (t) => {
   const home = await tempDir(t)
-  const run = await runCli(['init'], { DUCTOR_HOME: home })
+  const run = await ductor(['init'], { DUCTOR_HOME: home })
   assert.equal(run.code, 1)
   assert.match(run.stderr, /no answers: stdin is not a terminal and nothing was piped in/)
   assert.doesNotMatch(run.stdout, /Wrote/)
@@ -60,17 +57,17 @@ test('`ductor init` with nothing piped and no flags refuses instead of claiming 
 
 test('init validates the model against the provider; a provider switch brings its default model', async (t) => {
   const home = await tempDir(t)
-  const banana = await runCli(['init', '--non-interactive', '--model', 'banana'], { DUCTOR_HOME: home })
+  const banana = await ductor(['init', '--non-interactive', '--model', 'banana'], { DUCTOR_HOME: home })
   assert.equal(banana.code, 1)
   assert.match(banana.stderr, /--model: "banana" is not a model ductor knows; Claude: opus, sonnet, haiku/)
-  const mixed = await runCli(['init', '--non-interactive', '--provider', 'codex', '--model', 'opus'], { DUCTOR_HOME: home })
+  const mixed = await ductor(['init', '--non-interactive', '--provider', 'codex', '--model', 'opus'], { DUCTOR_HOME: home })
   assert.equal(mixed.code, 1)
   assert.match(mixed.stderr, /"opus" is a Claude model, but the provider is codex; use one of gpt-5\.5/)
   assert.equal((await fileOf(home))['model'], 'opus', 'nothing changed')
-  const sw = await runCli(['init', '--non-interactive', '--provider', 'codex'], { DUCTOR_HOME: home })
+  const sw = await ductor(['init', '--non-interactive', '--provider', 'codex'], { DUCTOR_HOME: home })
   assert.equal(sw.code, 0, sw.stderr)
   assert.deepEqual([(await fileOf(home))['provider'], (await fileOf(home))['model']], ['codex', 'gpt-5.5'])
-  const back = await runCli(['init', '--non-interactive', '--provider', 'claude', '--model', 'sonnet'], { DUCTOR_HOME: home })
+  const back = await ductor(['init', '--non-interactive', '--provider', 'claude', '--model', 'sonnet'], { DUCTOR_HOME: home })
   assert.equal(back.code, 0, back.stderr)
   assert.deepEqual([(await fileOf(home))['provider'], (await fileOf(home))['model']], ['claude', 'sonnet'])
 })
@@ -129,7 +126,7 @@ test('a bare `ductor` in a terminal on a home without a bot token starts the wiz
 })
 
 test('init tells that a running service keeps its old settings until a restart', async (t) => {
-  const service = await startService(t)
+  const service = await build(t, { serve: true })
   const run = await ductor(['init', '--non-interactive', '--user-id', '777'], service.env)
   assert.equal(run.code, 0, run.stderr)
   assert.match(run.stdout, /ductor is running \(pid \d+\) with the old settings; they apply after a restart: stop it/)
@@ -138,7 +135,7 @@ test('init tells that a running service keeps its old settings until a restart',
 
 test('DUCTOR_PROVIDER=codex alone runs Codex with Codex\'s default model, never the file\'s "opus"; PATCH provider alone does the same', async (t) => {
   const record = join(await tempDir(t), 'codex-run.json')
-  const service = await startService(t, { DUCTOR_PROVIDER: 'codex', FAKE_CLI_RECORD: record }, { provider: 'claude', model: 'opus' })
+  const service = await build(t, { serve: true, env: { DUCTOR_PROVIDER: 'codex', FAKE_CLI_RECORD: record }, config: { provider: 'claude', model: 'opus' } })
   const status = JSON.parse((await ductor(['chat', '--json', 'hello'], service.env)).stdout) as Record<string, unknown>
   assert.equal(status['status'], 'success', JSON.stringify(status))
   const argv = (JSON.parse(await readFile(record, 'utf8')) as { argv: string[] }).argv
@@ -148,7 +145,7 @@ test('DUCTOR_PROVIDER=codex alone runs Codex with Codex\'s default model, never 
   await service.stop()
 
   // The same home without the variable, switched to Codex through the API: the file gets Codex's model.
-  const api = await startService(t, {}, { provider: 'claude', model: 'opus' })
+  const api = await build(t, { serve: true, config: { provider: 'claude', model: 'opus' } })
   const config = JSON.parse(await readFile(join(api.home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }
   const url = (await readServiceInfo(join(api.home, 'state')))?.admin_url ?? ''
   const patch = await fetch(`${url}/api/config`, { method: 'PATCH', headers: { authorization: `Bearer ${config.admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'codex' }) })

@@ -2,14 +2,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runCli, tempDir } from '../helper.ts'
+import { tempDir, ductor } from '../helper.ts'
 import { loadConfig } from '../../src/config.ts'
 
 const TOKEN = '123456789:AAHexampleexampleexampleexampleexa'
 
 test('`ductor init --non-interactive` writes a valid config with the given answers', async (t) => {
   const home = await tempDir(t)
-  const result = await runCli(['init', '--non-interactive', '--token', TOKEN, '--user-id', '111,222', '--provider', 'codex', '--timezone', 'Europe/Berlin'], { DUCTOR_HOME: home })
+  const result = await ductor(['init', '--non-interactive', '--token', TOKEN, '--user-id', '111,222', '--provider', 'codex', '--timezone', 'Europe/Berlin'], { DUCTOR_HOME: home })
   assert.equal(result.code, 0, result.stderr)
   assert.match(result.stdout, /Wrote .*config\.json/)
   const file = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8'))
@@ -25,10 +25,10 @@ test('`ductor init --non-interactive` writes a valid config with the given answe
 
 test('`ductor init` refuses bad answers with a clear message and changes nothing', async (t) => {
   const home = await tempDir(t)
-  const bad = await runCli(['init', '--non-interactive', '--timezone', 'Moon/Base'], { DUCTOR_HOME: home })
+  const bad = await ductor(['init', '--non-interactive', '--timezone', 'Moon/Base'], { DUCTOR_HOME: home })
   assert.equal(bad.code, 1)
   assert.match(bad.stderr, /--timezone: "Moon\/Base" is not an IANA time zone/)
-  const token = await runCli(['init', '--non-interactive', '--token', 'nope'], { DUCTOR_HOME: home })
+  const token = await ductor(['init', '--non-interactive', '--token', 'nope'], { DUCTOR_HOME: home })
   assert.match(token.stderr, /--token: this is not a bot token/)
   const file = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8'))
   assert.equal(file.telegram_token, '')

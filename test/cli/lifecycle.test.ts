@@ -2,10 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { collect, fakeClis, killTree, spawnCli, tempDir, waitFor } from '../helper.ts'
+import { collect, fakeClis, killTree, spawnCli, tempDir, waitFor, ductor } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 import { isAlive } from '../../src/home/pid-lock.ts'
-import { ductor } from './running-service.ts'
 
 /**
  * The Python version's lifecycle commands (issue 17): `ductor stop`, `restart`, `uninstall`,

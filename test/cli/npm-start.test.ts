@@ -7,8 +7,7 @@ import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { ROOT, fakeClis, tempDir } from '../helper.ts'
-import { startService, ductor } from './running-service.ts'
+import { ROOT, ductor, fakeClis, serviceUp, spawnService, tempDir } from '../helper.ts'
 
 const run = promisify(execFile)
 
@@ -16,15 +15,19 @@ test('with node_modules/.bin first on PATH (npm start), the service and doctor b
   const user = await fakeClis(t)
   const record = join(await tempDir(t), 'claude-run.json')
   const path = `${join(ROOT, 'node_modules', '.bin')}:${user.dir}:/usr/bin:/bin`
-  const service = await startService(t, { PATH: path, FAKE_CLI_RECORD: record, npm_lifecycle_event: 'start' })
-  const chat = await ductor(['chat', '--json', 'hello'], service.env)
+  // The binary itself: it is `ductor`'s entry that drops node_modules/.bin from PATH.
+  const home = await tempDir(t)
+  const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', PATH: path, FAKE_CLI_RECORD: record, npm_lifecycle_event: 'start' }
+  const service = spawnService(t, env)
+  await serviceUp(home)
+  const chat = await ductor(['chat', '--json', 'hello'], env)
   assert.equal((JSON.parse(chat.stdout) as { status: string }).status, 'success', chat.stderr)
   // Only the user's (fake) claude writes this record; the pinned copy in node_modules/.bin would not.
   const ran = JSON.parse(await readFile(record, 'utf8')) as { argv: string[], env: Record<string, string> }
   assert.equal(ran.argv[0], '-p', 'the user\'s claude ran')
   assert.ok(!(ran.env['PATH'] ?? '').includes(join(ROOT, 'node_modules', '.bin')), 'and the agent\'s PATH has no test copies either')
 
-  const doctor = await ductor(['doctor', '--json', '--timeout', '500'], service.env)
+  const doctor = await ductor(['doctor', '--json', '--timeout', '500'], env)
   const claude = (JSON.parse(doctor.stdout) as Array<{ name: string, status: string, detail: string }>).find((c) => c.name === 'claude CLI')
   assert.ok(claude !== undefined && claude.detail.includes(user.dir), `doctor checks the same binary: ${JSON.stringify(claude)}`)
   assert.ok(!claude.detail.includes('node_modules'), 'not the pinned copy')

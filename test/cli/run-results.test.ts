@@ -2,8 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ductor, startService } from './running-service.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
+import { ductor, build } from '../helper.ts'
 
 const ADMIN = 'run-results-admin-token-0123456789abcdef'
 
@@ -12,7 +12,7 @@ const ADMIN = 'run-results-admin-token-0123456789abcdef'
  * GET /api/runs/:id), and a job runs at any hour unless its own or the cron-wide window says not.
  */
 test('cron run --wait prints the reply; runs show and GET /api/runs/:id keep it, bounded and masked; quiet hours are none by default', async (t) => {
-  const { home, env, stop } = await startService(t, { DUCTOR_ADMIN_TOKEN: ADMIN, DUCTOR_USER_TIMEZONE: 'Asia/Tokyo' })
+  const { home, env, stop } = await build(t, { serve: true, env: { DUCTOR_ADMIN_TOKEN: ADMIN, DUCTOR_USER_TIMEZONE: 'Asia/Tokyo' } })
   const info = await readServiceInfo(join(home, 'state'))
   const api = async (path: string): Promise<{ status: number, body: Record<string, unknown> }> => {
     const res = await fetch(`${info!.admin_url ?? ''}/api${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })
@@ -87,7 +87,7 @@ test('cron run --wait prints the reply; runs show and GET /api/runs/:id keep it,
 })
 
 test('cron show prints the cron-wide window (cron.quiet_start/quiet_end) a job without its own falls under', async (t) => {
-  const { env, stop } = await startService(t, {}, { cron: { quiet_start: 23, quiet_end: 5 }, heartbeat: { quiet_start: 21, quiet_end: 8 } })
+  const { env, stop } = await build(t, { serve: true, config: { cron: { quiet_start: 23, quiet_end: 5 }, heartbeat: { quiet_start: 21, quiet_end: 8 } } })
   const add = await ductor(['cron', 'add', '--id', 'night', '--schedule', '0 2 * * *'], env)
   assert.equal(add.code, 0, add.stderr)
   assert.match(add.stdout, /quiet hours\s+23:00-05:00 \(cron-wide, from cron\.quiet_start\/quiet_end in config\.json; skipped in this window\)/)

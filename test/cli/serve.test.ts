@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { spawnCli, collect, killTree, runCli, tempDir, waitFor } from '../helper.ts'
+import { spawnCli, collect, killTree, runCli, tempDir, waitFor, ductor } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 
 const env = (home: string) => ({ DUCTOR_HOME: home, DUCTOR_PORT: '0', PATH: process.env['PATH'] })
@@ -22,7 +22,7 @@ test('`ductor serve` on an empty home seeds it, serves /health, and stops with e
   const config = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8'))
   assert.equal(config.cli_timeout, 600)
 
-  const status = await runCli(['status', '--json'], env(home))
+  const status = await ductor(['status', '--json'], env(home))
   assert.equal(status.code, 0)
   const json = JSON.parse(status.stdout) as Record<string, unknown>
   const picked = Object.fromEntries(['running', 'healthy', 'pid', 'url', 'admin_url', 'home', 'telegram', 'provider', 'model', 'docker', 'errors'].map((k) => [k, json[k]]))
@@ -43,7 +43,7 @@ test('`ductor serve` on an empty home seeds it, serves /health, and stops with e
   assert.equal(result.code, 0)
   assert.ok(Date.now() - stoppedAt < 5000, 'stops within 5 s')
   assert.equal(await readServiceInfo(join(home, 'state')), null)
-  const after = await runCli(['status'], env(home))
+  const after = await ductor(['status'], env(home))
   assert.equal(after.code, 3)
   assert.match(after.stdout, /ductor is not running/)
 })
@@ -59,13 +59,13 @@ test('an invalid config value stops startup with one line naming the key, a non-
 })
 
 test('`ductor --version` and `--help` work and an unknown command fails', async () => {
-  const version = await runCli(['--version'], {})
+  const version = await ductor(['--version'], {})
   assert.equal(version.code, 0)
   assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/)
-  const help = await runCli(['--help'], {})
+  const help = await ductor(['--help'], {})
   assert.equal(help.code, 0)
   assert.match(help.stdout, /serve/)
   assert.match(help.stdout, /init/)
-  const bad = await runCli(['frobnicate'], {})
+  const bad = await ductor(['frobnicate'], {})
   assert.notEqual(bad.code, 0)
 })

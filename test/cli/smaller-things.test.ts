@@ -3,13 +3,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tempDir, runCli } from '../helper.ts'
+import { tempDir, ductor, build } from '../helper.ts'
 import { localTime } from '../../src/cli/output.ts'
-import { ductor, startService } from './running-service.ts'
 
 test('validator and route messages read as CLI sentences; costs carry no float noise; lists show local time with the zone; /help is ductor\'s', async (t) => {
   const record = join(await tempDir(t), 'cli-run.json')
-  const { env, stop } = await startService(t, { DUCTOR_USER_TIMEZONE: 'Asia/Kolkata', FAKE_CLI_TRANSCRIPT: 'claude-append-system-prompt.jsonl' })
+  const { env, stop } = await build(t, { serve: true, env: { DUCTOR_USER_TIMEZONE: 'Asia/Kolkata', FAKE_CLI_TRANSCRIPT: 'claude-append-system-prompt.jsonl' } })
 
   const kind = await ductor(['runs', '--kind', 'foo'], env)
   assert.equal(kind.code, 1)
@@ -45,7 +44,7 @@ test('validator and route messages read as CLI sentences; costs carry no float n
 })
 
 test('`ductor runs --help` shows the --limit default once', async () => {
-  const help = await runCli(['runs', '--help'], {})
+  const help = await ductor(['runs', '--help'], {})
   const line = help.stdout.split('\n').find((l) => l.includes('--limit')) ?? ''
   assert.equal(line.match(/20/g)?.length, 1, line)
 })

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join, delimiter } from 'node:path'
-import { runCli, tempDir } from '../helper.ts'
+import { ductor, tempDir } from '../helper.ts'
 
 test('`ductor status` of a stopped service still tells model, Docker, the errors of the last day and the paths (as the Python version does)', async (t) => {
   const home = await tempDir(t)
@@ -23,7 +23,7 @@ test('`ductor status` of a stopped service still tells model, Docker, the errors
   await chmod(join(bin, 'docker'), 0o755)
   const env = { DUCTOR_HOME: home, PATH: `${bin}${delimiter}${process.env['PATH'] ?? ''}` }
 
-  const out = await runCli(['status'], env)
+  const out = await ductor(['status'], env)
   assert.equal(out.code, 3)
   assert.match(out.stdout, /^ductor is not running\n/)
   assert.match(out.stdout, /\n {2}model {6}codex · gpt-5\.5 \(high\)\n/)
@@ -34,10 +34,10 @@ test('`ductor status` of a stopped service still tells model, Docker, the errors
   }
   assert.match(out.stdout, /start it with: ductor serve\n$/)
 
-  const json = JSON.parse((await runCli(['status', '--json'], env)).stdout) as Record<string, unknown>
+  const json = JSON.parse((await ductor(['status', '--json'], env)).stdout) as Record<string, unknown>
   assert.deepEqual([json['running'], json['provider'], json['model'], json['reasoning_effort'], json['docker'], json['errors']], [false, 'codex', 'gpt-5.5', 'high', 'on, container my-box running', 2])
 
   // A container that does not exist is said so, not "running".
   await writeFile(join(home, 'config', 'config.json'), JSON.stringify({ docker: { enabled: true, container_name: 'gone' } }))
-  assert.match((await runCli(['status'], env)).stdout, /\n {2}docker {5}on, container gone does not exist\n/)
+  assert.match((await ductor(['status'], env)).stdout, /\n {2}docker {5}on, container gone does not exist\n/)
 })

@@ -2,8 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fakeClis, runCli, tempDir } from '../helper.ts'
-import { ductor, startService } from './running-service.ts'
+import { fakeClis, runCli, tempDir, ductor, build } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 
 /**
@@ -38,7 +37,7 @@ test('a config.json, cron_jobs.json or webhooks.json that is not JSON stops duct
   for (const [name, text] of Object.entries(broken)) {
     const files: Record<string, string> = { 'config/config.json': JSON.stringify(GOOD_CONFIG), [name]: text }
     const home = await homeWith(t, files)
-    const run = await runCli(['serve'], { DUCTOR_HOME: home, DUCTOR_PORT: '0', ...bin.env }, { timeoutMs: 120_000 })
+    const run = await runCli(['serve'], { DUCTOR_HOME: home, DUCTOR_PORT: '0', ...bin.env })
     assert.equal(run.code, 2, `${name}: ${run.stderr}`)
     const lines = run.stderr.trim().split('\n')
     assert.equal(lines.length, 1, `one line: ${run.stderr}`)
@@ -54,12 +53,12 @@ test('a config.json, cron_jobs.json or webhooks.json that is not JSON stops duct
 test('ductor init refuses to overwrite a config.json that is not JSON (exit 2); ductor doctor names file, line and column', async (t) => {
   const text = '{ "telegram_token": "123456789:AAHabcdefghijklmnopqrstuvwxyz0123456", "allowed_user_ids": [111111], }'
   const home = await homeWith(t, { 'config/config.json': text, 'cron_jobs.json': '{"jobs": [' })
-  const init = await runCli(['init', '--non-interactive', '--timezone', 'Europe/Berlin'], { DUCTOR_HOME: home }, { timeoutMs: 120_000 })
+  const init = await ductor(['init', '--non-interactive', '--timezone', 'Europe/Berlin'], { DUCTOR_HOME: home })
   assert.equal(init.code, 2, init.stderr)
   assert.equal(init.stderr, `ductor: ${join(home, 'config', 'config.json')} is not valid JSON: line 1, column 101: Expected double-quoted property name; ductor init changed nothing; fix the file (or move it away) and run ductor init again\n`)
   assert.equal(await readFile(join(home, 'config', 'config.json'), 'utf8'), text)
 
-  const doctor = await runCli(['doctor'], { DUCTOR_HOME: home }, { timeoutMs: 120_000 })
+  const doctor = await ductor(['doctor'], { DUCTOR_HOME: home })
   assert.equal(doctor.code, 1)
   assert.match(doctor.stdout, /✗ config\s+.*config\.json is not valid JSON: line 1, column 101: Expected double-quoted property name; ductor will not start until it is fixed/)
   assert.match(doctor.stdout, /✗ cron jobs\s+.*cron_jobs\.json is not valid JSON: line 1, column 11: the text ends too early/)
@@ -68,7 +67,7 @@ test('ductor init refuses to overwrite a config.json that is not JSON (exit 2); 
 
 test('unknown config keys warn at start and in doctor with the nearest key; PATCH /api/config refuses them the same way and never writes over a broken hand edit', async (t) => {
   const config = { ...GOOD_CONFIG, cli_timout: 900, heartbeat: { quiet_strat: 22 } }
-  const { home, env, stop } = await startService(t, { DUCTOR_LOG_LEVEL: 'info' }, config)
+  const { home, env, stop } = await build(t, { serve: true, env: { DUCTOR_LOG_LEVEL: 'info' }, config })
   const path = join(home, 'config', 'config.json')
   const log = await readFile(join(home, 'logs', (await readdir(join(home, 'logs'))).find((n) => n.endsWith('.log')) ?? 'ductor.log'), 'utf8')
   assert.match(log, /config\.json: unknown key \\"cli_timout\\" \(kept, not used\); did you mean \\"cli_timeout\\"\?/)

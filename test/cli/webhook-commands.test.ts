@@ -2,11 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ductor, startService } from './running-service.ts'
 import { hookBody, parsePayload } from '../../src/cli/webhook-commands.ts'
+import { ductor, build } from '../helper.ts'
 
 test('ductor webhook add/show/test/rotate/edit/remove manage webhooks through the running service', async (t) => {
-  const { home, env, stop } = await startService(t, { DUCTOR_ALLOWED_USER_IDS: '42', FAKE_CLI_REPLY: 'Looked at the CI failure.' }, { webhooks: { enabled: true } })
+  const { home, env, stop } = await build(t, { serve: true, env: { DUCTOR_ALLOWED_USER_IDS: '42', FAKE_CLI_REPLY: 'Looked at the CI failure.' }, config: { webhooks: { enabled: true } } })
   const deliver = async (url: string, token: string): Promise<number> => (await fetch(url, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

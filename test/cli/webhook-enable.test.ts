@@ -4,12 +4,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ROOT } from '../helper.ts'
+import { ROOT, ductor, build } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
-import { ductor, startService } from './running-service.ts'
 
 test('`ductor webhook enable` turns deliveries on at once, `disable` off again; no restart, saved in config.json', async (t) => {
-  const { home, env, stop } = await startService(t, { DUCTOR_ALLOWED_USER_IDS: '42' })
+  const { home, env, stop } = await build(t, { serve: true, env: { DUCTOR_ALLOWED_USER_IDS: '42' } })
   const url = (await readServiceInfo(join(home, 'state')))?.url ?? ''
   const added = await ductor(['webhook', 'add', '--id', 'ci', '--template', 'CI: {{message}}', '--json'], env)
   assert.equal(added.code, 0, added.stderr)

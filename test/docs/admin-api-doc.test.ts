@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { buildFull, fakeClis, testConfig, waitFor, ADMIN_TOKEN, ROOT } from '../helper.ts'
+import { build, fakeClis, testConfig, waitFor, ADMIN_TOKEN, ROOT } from '../helper.ts'
 import { buildCli } from '../../src/cli/main.ts'
 
 /**
@@ -86,7 +86,7 @@ function checkCommand (program: Command, text: string): void {
 test('every curl in docs/admin-api.md works as shown, and the page covers every route and command', async (t) => {
   const text = await readFile(join(ROOT, 'docs', 'admin-api.md'), 'utf8')
   const bin = await fakeClis(t)
-  const { app } = await buildFull(t, {
+  const { app } = await build(t, {
     config: testConfig({ allowed_user_ids: [123456789], user_timezone: 'Europe/Berlin' }),
     env: { ...bin.env, FAKE_CLI_REPLY: 'Hello! How can I help?' }
   })

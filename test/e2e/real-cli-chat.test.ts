@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { buildFull, testConfig, ADMIN_TOKEN } from '../helper.ts'
+import { build, testConfig, ADMIN_TOKEN } from '../helper.ts'
 import { groupHasLiveMembers } from '../../src/providers/process-group.ts'
 import { prepareClaudeEnv, prepareCodexEnv, CLAUDE_BIN, CODEX_BIN } from '../e2e-support/real-cli-env.ts'
 import type { ModelCall } from '../fakes/model-api/script.ts'
@@ -25,7 +25,7 @@ async function sse (url: string, text: string): Promise<Array<{ event: string, d
 test('real claude: a chat message gets the model reply and a session; the next message resumes it; SSE streams text then result', { timeout: 60_000 }, async (t) => {
   const cli = await prepareClaudeEnv({ reply: replyFor })
   t.after(cli.cleanup)
-  const { app } = await buildFull(t, { config: testConfig({ model: 'sonnet', cli_paths: { claude: CLAUDE_BIN } }), exactEnv: cli.env })
+  const { app } = await build(t, { config: testConfig({ model: 'sonnet', cli_paths: { claude: CLAUDE_BIN } }), exactEnv: cli.env })
 
   const first = await app.inject({ method: 'POST', url: '/api/chats/42/messages', headers: auth, payload: { text: 'remember the word PINEAPPLE' } })
   const one = first.json()
@@ -58,7 +58,7 @@ test('real codex: a chat message gets the model reply and a thread; the next mes
   const cli = await prepareCodexEnv({ reply: replyFor })
   t.after(cli.cleanup)
   const config = testConfig({ provider: 'codex', model: 'gpt-5.5', permission_mode: 'default', cli_paths: { codex: CODEX_BIN } })
-  const { app } = await buildFull(t, { config, exactEnv: cli.env })
+  const { app } = await build(t, { config, exactEnv: cli.env })
 
   const one = (await app.inject({ method: 'POST', url: '/api/chats/9/messages', headers: auth, payload: { text: 'remember the word PINEAPPLE' } })).json()
   assert.equal(one.status, 'success', JSON.stringify(one))
@@ -76,7 +76,7 @@ test('real codex: a chat message gets the model reply and a thread; the next mes
 test('real claude: stop during a slow reply ends the run within 2 s and leaves no process behind', { timeout: 60_000 }, async (t) => {
   const cli = await prepareClaudeEnv({ reply: { kind: 'text', text: 'one two three four five six seven eight nine ten', chunks: 40, delayMs: 250 } })
   t.after(cli.cleanup)
-  const { app } = await buildFull(t, { config: testConfig({ model: 'sonnet', cli_paths: { claude: CLAUDE_BIN } }), exactEnv: cli.env })
+  const { app } = await build(t, { config: testConfig({ model: 'sonnet', cli_paths: { claude: CLAUDE_BIN } }), exactEnv: cli.env })
   const running = app.inject({ method: 'POST', url: '/api/chats/5/messages', headers: auth, payload: { text: 'count slowly' } })
   const deadline = Date.now() + 20_000
   while (cli.api.calls.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))

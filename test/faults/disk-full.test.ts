@@ -12,11 +12,11 @@ import assert from 'node:assert/strict'
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { ADMIN_TOKEN, fakeClis, tempDir, waitFor } from '../helper.ts'
+import { ADMIN_TOKEN, fakeClis, tempDir, waitFor, spawnService, serviceUp } from '../helper.ts'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { assertNoStackTrace, survivors } from './fault-helpers.ts'
-import { CHATS, countMarkers, postUpdate, recordedRuns, serve, serviceUp, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
+import { CHATS, countMarkers, postUpdate, recordedRuns, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
 
 const PRELOAD = fileURLToPath(new URL('./disk-full-preload.mjs', import.meta.url))
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }
@@ -55,7 +55,7 @@ test('a full disk: clear 503s naming the path, nothing acknowledged lost, no sto
   await writeTelegramConfig(home, fake, bin, { webhooks: { enabled: true } })
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_RECORD_DIR: runs }
 
-  const first = serve(t, { ...env, DISKFULL_ROOT: home, DISKFULL_BUDGET_FILE: budget }, { preload: PRELOAD })
+  const first = spawnService(t, { ...env, DISKFULL_ROOT: home, DISKFULL_BUDGET_FILE: budget }, { preload: PRELOAD })
   const info = await serviceUp(home)
   const created = await call(`${info.admin_url ?? ''}/api/webhooks`, 'POST', { id: 'disk', title: 'Disk', mode: 'cron_task', task_folder: 'disk', prompt_template: 'Delivery {{marker}}', dedupe_header: 'X-Delivery', quiet_start: 0, quiet_end: 0 })
   assert.equal(created.status, 201, created.text)
@@ -111,7 +111,7 @@ test('a full disk: clear 503s naming the path, nothing acknowledged lost, no sto
   await rm(budget)
   first.child.kill('SIGTERM')
   const firstExit = await first.exited
-  const second = serve(t, env)
+  const second = spawnService(t, env)
   const again = await serviceUp(home, info.pid)
   for (const { item } of refused) {
     await waitFor(async () => {

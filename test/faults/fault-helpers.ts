@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
-import { buildFull, fakeClis, tempDir, testConfig, ADMIN_TOKEN, type Built } from '../helper.ts'
+import { build, fakeClis, tempDir, testConfig, ADMIN_TOKEN, type Built } from '../helper.ts'
 
 export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
@@ -42,7 +42,7 @@ export interface ChatReply { run_id: string | null, status: string, reply: strin
 export async function faultRig (t: TestContext, config: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<FaultRig> {
   const bin = await fakeClis(t)
   const record = join(await tempDir(t), 'record.json')
-  const built = await buildFull(t, {
+  const built = await build(t, {
     config: testConfig({ cli_paths: { claude: bin.claude, codex: bin.codex }, ...config }),
     exactEnv: { PATH: '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', FAKE_CLI_RECORD: record, ...env }
   })

@@ -17,10 +17,10 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ADMIN_TOKEN, fakeClis, killTree, tempDir, waitFor } from '../helper.ts'
+import { ADMIN_TOKEN, fakeClis, killTree, tempDir, waitFor, spawnService, serviceUp, type Spawned } from '../helper.ts'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
 import { createJournal } from '../../src/store/journal.ts'
-import { alive, CHATS, postUpdate, serve, serviceUp, textUpdate, writeTelegramConfig, type Served } from './serve-helpers.ts'
+import { alive, CHATS, postUpdate, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
 import { survivors } from './fault-helpers.ts'
 
 const MOMENTS = ['before-spawn', 'after-spawn', 'mid-stream', 'result-line'] as const
@@ -122,7 +122,7 @@ test('kill -9 rounds at four moments with Telegram, webhook and chat API runs in
   let lastPid: number | undefined
   let updateId = 9000
   let oldPids: number[] = []
-  let current: Served | undefined
+  let current: Spawned | undefined
 
   for (let round = 0; round <= MOMENTS.length; round++) {
     const moment: Moment | undefined = MOMENTS[round]
@@ -130,7 +130,7 @@ test('kill -9 rounds at four moments with Telegram, webhook and chat API runs in
     await mkdir(dir)
     lifeDirs.push(dir)
     const endedFile = join(home, `ended-${round}`)
-    const served = current = serve(t, { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_RECORD_DIR: dir, FAKE_CLI_ENDED: endedFile, FAKE_CLI_DELAY_MS: '120' }, { supervisor: true })
+    const served = current = spawnService(t, { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_RECORD_DIR: dir, FAKE_CLI_ENDED: endedFile, FAKE_CLI_DELAY_MS: '120' }, { supervisor: true })
     const t0 = Date.now()
     const info = await serviceUp(home, lastPid)
     const tUp = Date.now()
@@ -250,7 +250,7 @@ test('kill -9 rounds at four moments with Telegram, webhook and chat API runs in
   const webhookCutOffs = cutOff.filter((m) => m.includes('-wh-')).length
   if (webhookCutOffs > interruptedWebhookRuns) problems.push(`${webhookCutOffs} webhook deliveries were cut off, but only ${interruptedWebhookRuns} runs are error:interrupted`)
 
-  const last = current as Served
+  const last = current as Spawned
   process.kill(-(last.child.pid as number), 'SIGTERM')
   assert.equal(await last.exited, 0, last.output().slice(-3000))
   assert.deepEqual(problems, [])

@@ -8,12 +8,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
-import { fakeClis, tempDir, waitFor } from '../helper.ts'
+import { fakeClis, tempDir, waitFor, spawnService, serviceUp } from '../helper.ts'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 import { survivors } from './fault-helpers.ts'
-import { CHATS, countMarkers, postUpdate, recordedRuns, serve, serviceUp, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
+import { CHATS, countMarkers, postUpdate, recordedRuns, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
 
 const UPDATES = 40
 const RESTART_AT = 15
@@ -26,7 +26,7 @@ test('/restart under load with the supervisor: the service comes back, every ack
   const home = await tempDir(t)
   const runs = await tempDir(t)
   await writeTelegramConfig(home, fake, bin)
-  const supervisor = serve(t, { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_DELAY_MS: '40', FAKE_CLI_RECORD_DIR: runs }, { supervisor: true })
+  const supervisor = spawnService(t, { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_DELAY_MS: '40', FAKE_CLI_RECORD_DIR: runs }, { supervisor: true })
   const before = await serviceUp(home)
   const boss = CHATS[0]
 

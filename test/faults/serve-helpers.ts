@@ -1,49 +1,18 @@
 /**
- * The real `ductor serve` for the process and disk fault tests: a child process (its own process
- * group) on a home set up for Telegram webhook mode against the fake Bot API, with the fake CLIs
- * recording one file per run. The tests kill it, restart it and read its home afterwards.
+ * What the process and disk fault tests share: a home set up for Telegram webhook mode against the
+ * fake Bot API, with the fake CLIs recording one file per run; `spawnService` (test/helper.ts) runs
+ * `ductor serve` on it, and the tests kill it, restart it and read its home afterwards.
  */
-import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { TestContext } from 'node:test'
-import { killTree, spawnCli, testConfig, waitFor } from '../helper.ts'
-import { readServiceInfo, type ServiceInfo } from '../../src/home/service-info.ts'
+import { testConfig } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import type { FakeBotApi } from '../fakes/bot-api/server.ts'
 
 export const SECRET = 'fault-webhook-secret-0123456789abcdef'
 export const CHATS = [201, 202, 203, 204, 205] as const
-
-export interface Served {
-  child: ChildProcess
-  /** Resolves with the exit code (or 128 + signal) once the process has gone. */
-  exited: Promise<number>
-  output: () => string
-}
-
-/** `ductor serve` (with `--no-supervisor` unless `supervisor`), optionally with a preload module. */
-export function serve (t: TestContext, env: NodeJS.ProcessEnv, opts: { supervisor?: boolean, preload?: string } = {}): Served {
-  const child = spawnCli(['serve', ...(opts.supervisor === true ? [] : ['--no-supervisor'])], env, opts.preload !== undefined ? ['--import', opts.preload] : [])
-  t.after(() => { if (child.exitCode === null && child.signalCode === null) killTree(child) })
-  let output = ''
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => { output += d })
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => { output += d })
-  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))))
-  return { child, exited, output: () => output }
-}
-
-/** Waits for a service on `home` whose pid is not `notPid` to answer /health. */
-export async function serviceUp (home: string, notPid?: number, timeoutMs = 40_000): Promise<ServiceInfo> {
-  return await waitFor(async () => {
-    const info = await readServiceInfo(join(home, 'state'))
-    if (info === null || info.pid === notPid) return undefined
-    const ok = await fetch(`${info.url}/health`).then((r) => r.ok, () => false)
-    return ok ? info : undefined
-  }, timeoutMs, 'the service to listen')
-}
 
 /** Writes a config for Telegram webhook mode against `fake`, the fake CLIs by path, port 0. */
 export async function writeTelegramConfig (home: string, fake: FakeBotApi, bin: { claude: string, codex: string }, extra: Record<string, unknown> = {}): Promise<void> {

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ADMIN_TOKEN, CLI_ENTRY, ROOT, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
+import { ADMIN_TOKEN, CLI_ENTRY, ROOT, fakeClis, tempDir, testConfig, waitFor, spawnService, serviceUp } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import { survivors } from './fault-helpers.ts'
-import { recordedRuns, serve, serviceUp } from './serve-helpers.ts'
+import { recordedRuns } from './serve-helpers.ts'
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }
 
@@ -40,7 +40,7 @@ async function chatInFlight (url: string, home: string, sse: boolean, chat = sse
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`${signal} to the whole process group (supervisor and service): one graceful stop, exit 0, open requests answered, nothing left`, { timeout: 90_000 }, async (t) => {
     const { home, env } = await setUp(t)
-    const served = serve(t, env, { supervisor: true })
+    const served = spawnService(t, env, { supervisor: true })
     const info = await serviceUp(home)
     const json = await chatInFlight(info.admin_url ?? '', home, false)
     const sse = await chatInFlight(info.admin_url ?? '', home, true)

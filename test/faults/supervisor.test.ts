@@ -7,12 +7,12 @@ import assert from 'node:assert/strict'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ADMIN_TOKEN, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
+import { ADMIN_TOKEN, fakeClis, serviceUp, spawnService, tempDir, testConfig, waitFor } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import { afterChildExit, CRASH_LIMIT, CRASH_WINDOW_MS } from '../../src/cli/supervise.ts'
 import { survivors } from './fault-helpers.ts'
-import { alive, recordedRuns, serve, serviceUp } from './serve-helpers.ts'
+import { alive, recordedRuns } from './serve-helpers.ts'
 
 const PRELOAD = fileURLToPath(new URL('./crash-once-preload.mjs', import.meta.url))
 
@@ -23,7 +23,7 @@ test('the supervisor restarts a service that crashed or was killed -9 alone, end
   await mkdir(records)
   await writeJsonAtomic(homePaths(home).config, testConfig({ server: { host: '127.0.0.1', port: 0 }, cli_paths: { claude: bin.claude, codex: bin.codex }, allowed_user_ids: [7] }))
   const crashFile = join(home, 'crashed-once')
-  const served = serve(t, { DUCTOR_HOME: home, HOME: home, FAKE_CLI_RECORD_DIR: records, FAKE_CLI_DELAY_MS: '1000', CRASH_ONCE_FILE: crashFile }, { supervisor: true, preload: PRELOAD })
+  const served = spawnService(t, { DUCTOR_HOME: home, HOME: home, FAKE_CLI_RECORD_DIR: records, FAKE_CLI_DELAY_MS: '1000', CRASH_ONCE_FILE: crashFile }, { supervisor: true, preload: PRELOAD })
 
   // The first service process exits 1 while starting; the supervisor starts another after 1 s.
   const first = await serviceUp(home)

@@ -10,11 +10,11 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fakeClis, killTree, tempDir, waitFor } from '../helper.ts'
+import { fakeClis, killTree, tempDir, waitFor, spawnService, serviceUp } from '../helper.ts'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { survivors } from './fault-helpers.ts'
-import { CHATS, countMarkers, postUpdate, recordedRuns, serve, serviceUp, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
+import { CHATS, countMarkers, postUpdate, recordedRuns, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
 
 const UPDATES = 50
 const KILL_AFTER = 30
@@ -37,7 +37,7 @@ test('kill -9 under Telegram webhook load: every acknowledged update runs exactl
   })
 
   // First life: a CLI run takes ~0.5 s, so each chat's lane holds a queue when the kill comes.
-  const first = serve(t, { ...env, FAKE_CLI_DELAY_MS: '150', FAKE_CLI_RECORD_DIR: firstRuns })
+  const first = spawnService(t, { ...env, FAKE_CLI_DELAY_MS: '150', FAKE_CLI_RECORD_DIR: firstRuns })
   const info = await serviceUp(home)
   const acked = new Set<string>()
   let killed = false
@@ -58,7 +58,7 @@ test('kill -9 under Telegram webhook load: every acknowledged update runs exactl
   await waitFor(() => survivors(home).length === 0 ? true : undefined, 20_000, 'the killed service\'s CLIs to end')
 
   // Second life on the same home, a fast CLI.
-  const second = serve(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  const second = spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
   const again = await serviceUp(home, info.pid)
   // Telegram delivers again every update it got no 200 for (refused connections, cut requests).
   const redelivered = updates.filter((u) => !acked.has(u.marker))

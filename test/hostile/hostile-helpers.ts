@@ -10,14 +10,11 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { join, sep } from 'node:path'
 import type { TestContext } from 'node:test'
 import fc from 'fast-check'
-import { buildApp, type App } from '../../src/app.ts'
-import { loadConfig, type Config } from '../../src/config.ts'
+import type { App } from '../../src/app.ts'
+import type { Config } from '../../src/config.ts'
 import type { CliExecutor } from '../../src/providers/cli-executor.ts'
-import { homePaths, type HomePaths } from '../../src/home/paths.ts'
-import { seedHome } from '../../src/home/seed.ts'
-import { systemClock } from '../../src/clock.ts'
-import { writeJsonAtomic } from '../../src/atomic-json.ts'
-import { memoryLogger, tempDir, testConfig } from '../helper.ts'
+import type { HomePaths } from '../../src/home/paths.ts'
+import { build, tempDir, testConfig } from '../helper.ts'
 
 export const OUTSIDE_SECRET = 'OUTSIDE-THE-HOME-do-not-read-7f3a'
 export const CASES = Number(process.env['HOSTILE_CASES'] ?? 10_000)
@@ -59,20 +56,19 @@ export interface HostileRig {
 export async function hostileRig (t: TestContext, config: Config = testConfig(), opts: { executor?: CliExecutor } = {}): Promise<HostileRig> {
   // On tmpfs when there is one: thousands of atomic writes, each with fsync, would cost minutes on a disk.
   const root = existsSync('/dev/shm') ? await mkdtemp(join('/dev/shm', 'ductor-hostile-')) : await tempDir(t, 'ductor-hostile-')
-  t.after(async () => { await rm(root, { recursive: true, force: true }) })
   const home = join(root, 'home')
   const outside = join(root, 'outside')
   await mkdir(outside)
   await writeFile(join(outside, 'secret.txt'), OUTSIDE_SECRET)
-  const paths = homePaths(home)
-  await writeJsonAtomic(paths.config, config)
-  const loaded = await loadConfig({ home, env: {} })
-  await seedHome(home, { variant: 'both' })
-  await writeFile(paths.memory, `memory ${OUTSIDE_SECRET.slice(0, 3)}\n`)
-  const { logger, lines } = memoryLogger()
-  const app = await buildApp({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: {}, executor: opts.executor ?? stubExecutor, version: '0.0.0-test', requestRestart: () => {} })
-  t.after(async () => { await app.close() })
-  return { app, home, paths, outside, logs: lines }
+  const { app, paths, logs } = await build(t, {
+    home,
+    config,
+    exactEnv: {},
+    executor: opts.executor ?? stubExecutor,
+    prepare: async (paths) => { await writeFile(paths.memory, `memory ${OUTSIDE_SECRET.slice(0, 3)}\n`) }
+  })
+  t.after(async () => { await rm(root, { recursive: true, force: true }) })
+  return { app, home, paths, outside, logs }
 }
 
 const pct = (bytes: Uint8Array): string => [...bytes].map((b) => '%' + b.toString(16).padStart(2, '0')).join('')

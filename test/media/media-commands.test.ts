@@ -3,8 +3,7 @@ import assert from 'node:assert/strict'
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { join, delimiter } from 'node:path'
 import { tmpdir } from 'node:os'
-import { runCli } from '../helper.ts'
-import { ductorInProcess } from './inproc.ts'
+import { ductor, runCli } from '../helper.ts'
 import { startFakeStt } from './fake-stt.ts'
 import { FFMPEG, NO_FFMPEG, makeVideo, makeVoice, writeDocx, writePdf } from './samples.ts'
 
@@ -40,7 +39,7 @@ test('transcribe: the voice note goes to the configured API with the key; the tr
   assert.equal(stt.requests[0]?.fileHead.toString('latin1'), 'OggS', 'the real audio bytes were uploaded')
   assert.ok(!run.stdout.includes(KEY) && !run.stderr.includes(KEY))
 
-  const json = await ductorInProcess(['media', 'transcribe', file, '--json'], h.env)
+  const json = await ductor(['media', 'transcribe', file, '--json'], h.env)
   assert.equal((JSON.parse(json.stdout) as { method: string }).method, 'api')
 })
 
@@ -50,7 +49,7 @@ test('transcribe: a wrong key is the API\'s own message, without the key', async
   const h = await home(t, { stt_url: stt.url, stt_api_key: 'sk-wrong-key-0123456789abcdef' })
   const file = join(h.dir, 'a.ogg')
   await writeFile(file, 'OggS')
-  const run = await ductorInProcess(['media', 'transcribe', file], h.env)
+  const run = await ductor(['media', 'transcribe', file], h.env)
   assert.equal(run.code, 1)
   assert.match(run.stderr, /^ductor: the speech-to-text API at http:\/\/127\.0\.0\.1:\d+\/v1\/audio\/transcriptions answered HTTP 401: Incorrect API key provided\n$/)
   assert.ok(!run.stderr.includes('sk-wrong'))
@@ -60,7 +59,7 @@ test('transcribe with nothing set up: one sentence of what to install; a local w
   const h = await home(t, {})
   const file = join(h.dir, 'a.wav')
   await writeFile(file, 'RIFF....WAVE')
-  const bare = await ductorInProcess(['media', 'transcribe', file], { ...h.env, PATH: '/nonexistent' + delimiter + '/bin' })
+  const bare = await ductor(['media', 'transcribe', file], { ...h.env, PATH: '/nonexistent' + delimiter + '/bin' })
   assert.equal(bare.code, 1)
   assert.equal(bare.stderr, 'ductor: Transcription is not set up: set media.stt_url (and media.stt_api_key) in config.json to an OpenAI-compatible speech-to-text API, or install a local whisper (whisper.cpp\'s `whisper-cli`, or `pip install openai-whisper`).\n')
 
@@ -69,7 +68,7 @@ test('transcribe with nothing set up: one sentence of what to install; a local w
   await mkdir(bin)
   await writeFile(join(bin, 'whisper-cli'), '#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = -f ] && echo " local words from $(basename "$2")"; shift; done\n')
   await chmod(join(bin, 'whisper-cli'), 0o755)
-  const local = await ductorInProcess(['media', 'transcribe', file, '--json'], { ...h.env, PATH: bin + delimiter + (process.env['PATH'] ?? '') })
+  const local = await ductor(['media', 'transcribe', file, '--json'], { ...h.env, PATH: bin + delimiter + (process.env['PATH'] ?? '') })
   assert.equal(local.code, 0, local.stderr)
   assert.deepEqual(JSON.parse(local.stdout), { file, text: 'local words from a.wav', method: 'whisper-cli' })
 })
@@ -81,13 +80,13 @@ test('video: key frames as JPEG files and the transcript of the audio track (rea
   const file = join(h.dir, 'clip.mp4')
   if (!FFMPEG) {
     await writeFile(file, 'not really a video')
-    const run = await ductorInProcess(['media', 'video', file], { ...h.env, PATH: '/nonexistent' })
+    const run = await ductor(['media', 'video', file], { ...h.env, PATH: '/nonexistent' })
     assert.equal(run.code, 1)
     assert.match(run.stderr, /^ductor: Video needs ffmpeg, which is not installed on this machine: install it/)
     return
   }
   await makeVideo(file)
-  const run = await ductorInProcess(['media', 'video', file, '--json'], h.env)
+  const run = await ductor(['media', 'video', file, '--json'], h.env)
   assert.equal(run.code, 0, run.stderr)
   const r = JSON.parse(run.stdout) as { frames: string[], transcript?: string, info: { width: number, durationSeconds: number } }
   assert.equal(r.info.width, 160)
@@ -99,7 +98,7 @@ test('video: key frames as JPEG files and the transcript of the audio track (rea
   // Without speech-to-text, the frames still come, with the sentence of what to install.
   const h2 = await home(t, {})
   await makeVideo(join(h2.dir, 'clip.mp4'))
-  const text = await ductorInProcess(['media', 'video', join(h2.dir, 'clip.mp4'), '--max-frames', '1'], { ...h2.env, PATH: process.env['PATH'] ?? '' })
+  const text = await ductor(['media', 'video', join(h2.dir, 'clip.mp4'), '--max-frames', '1'], { ...h2.env, PATH: process.env['PATH'] ?? '' })
   assert.equal(text.code, 0, text.stderr)
   assert.match(text.stdout, /^Video: 2 s, 160x120, mpeg4, audio aac\nKey frames \(1; look at these images\):\n.*frame_001\.jpg\n\nNo transcript: Transcription is not set up/)
 })
@@ -108,21 +107,21 @@ test('read: the text of a PDF written by hand, page by page; a Word file; a bina
   const h = await home(t, {})
   const pdf = join(h.dir, 'report.pdf')
   await writePdf(pdf, ['Quarterly revenue was 42 apples', 'Page two says (hello)'])
-  const run = await ductorInProcess(['media', 'read', pdf], h.env)
+  const run = await ductor(['media', 'read', pdf], h.env)
   assert.equal(run.code, 0, run.stderr)
   assert.match(run.stdout, /^PDF, 2 pages:\n\nQuarterly revenue was 42 apples\n\n---\n\nPage two says \(hello\)\n$/)
-  const one = await ductorInProcess(['media', 'read', pdf, '--max-pages', '1', '--json'], h.env)
+  const one = await ductor(['media', 'read', pdf, '--max-pages', '1', '--json'], h.env)
   assert.deepEqual(JSON.parse(one.stdout), { file: pdf, format: 'pdf', text: 'Quarterly revenue was 42 apples', pages: 2, pagesRead: 1, truncated: false })
 
   const bin = join(h.dir, 'blob.bin')
   await writeFile(bin, Buffer.from([0, 1, 2, 3, 0, 255]))
-  const refused = await ductorInProcess(['media', 'read', bin], h.env)
+  const refused = await ductor(['media', 'read', bin], h.env)
   assert.equal(refused.code, 1)
   assert.equal(refused.stderr, 'ductor: blob.bin: .bin files cannot be read as text; supported are PDF, Word (.docx) and plain-text files\n')
   const docx = join(h.dir, 'notes.docx')
   await writeDocx(docx, ['Meeting notes', 'Buy 7 <green> pears & plums'])
-  const word = await ductorInProcess(['media', 'read', docx], h.env)
+  const word = await ductor(['media', 'read', docx], h.env)
   assert.equal(word.stdout, 'DOCX:\n\nMeeting notes\n\nBuy 7 <green> pears & plums\n', word.stderr)
-  const missing = await ductorInProcess(['media', 'read', join(h.dir, 'nope.pdf')], h.env)
+  const missing = await ductor(['media', 'read', join(h.dir, 'nope.pdf')], h.env)
   assert.equal(missing.stderr, `ductor: ${join(h.dir, 'nope.pdf')}: no such file\n`)
 })

@@ -1,12 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { buildFull, fakeClis, testConfig, ADMIN_TOKEN } from '../helper.ts'
+import { build, fakeClis, testConfig, ADMIN_TOKEN } from '../helper.ts'
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
 test('every route in /api/openapi.json refuses a missing or wrong token (401) and proxied requests (403)', async (t) => {
-  const { app } = await buildFull(t)
+  const { app } = await build(t)
   const doc = await app.inject({ method: 'GET', url: '/api/openapi.json', headers: auth })
   assert.equal(doc.statusCode, 200)
   const spec = doc.json()
@@ -30,7 +30,7 @@ test('every route in /api/openapi.json refuses a missing or wrong token (401) an
 })
 
 test('admin.allow_proxied lets proxied requests through (the token is still required)', async (t) => {
-  const { app } = await buildFull(t, { config: testConfig({ admin: { token: ADMIN_TOKEN, allow_proxied: true } }) })
+  const { app } = await build(t, { config: testConfig({ admin: { token: ADMIN_TOKEN, allow_proxied: true } }) })
   const ok = await app.inject({ method: 'GET', url: '/api/status', headers: { ...auth, 'x-forwarded-for': '10.0.0.1' } })
   assert.equal(ok.statusCode, 200)
   const noToken = await app.inject({ method: 'GET', url: '/api/status', headers: { 'x-forwarded-for': '10.0.0.1' } })
@@ -39,7 +39,7 @@ test('admin.allow_proxied lets proxied requests through (the token is still requ
 
 test('GET /api/config shows the effective config with every secret redacted', async (t) => {
   const config = testConfig({ telegram_token: '123456:SECRET-bot-token-value-abcdef', webhooks: { token: 'global-hook-token-secret' }, media: { stt_api_key: 'sk-speech-to-text-secret' }, some_api_key: 'legacy-secret-value' })
-  const { app } = await buildFull(t, { config })
+  const { app } = await build(t, { config })
   const res = await app.inject({ method: 'GET', url: '/api/config', headers: auth })
   assert.equal(res.statusCode, 200)
   const text = res.body
@@ -55,7 +55,7 @@ test('GET /api/config shows the effective config with every secret redacted', as
 })
 
 test('PATCH /api/config validates, persists atomically, applies live keys and names the ones needing a restart', async (t) => {
-  const { app, paths } = await buildFull(t)
+  const { app, paths } = await build(t)
   const bad = await app.inject({ method: 'PATCH', url: '/api/config', headers: auth, payload: { cli_timeout: 'soon' } })
   assert.equal(bad.statusCode, 400)
   assert.match(bad.json().message, /cli_timeout.*"soon".*a number from 1 to 86400/)
@@ -85,7 +85,7 @@ test('PATCH /api/config validates, persists atomically, applies live keys and na
 
 test('sessions, memory and runs round-trip through the API', async (t) => {
   const bin = await fakeClis(t)
-  const { app } = await buildFull(t, { env: { ...bin.env, FAKE_CLI_REPLY: 'ok' } })
+  const { app } = await build(t, { env: { ...bin.env, FAKE_CLI_REPLY: 'ok' } })
   const sent = await app.inject({ method: 'POST', url: '/api/chats/77/messages', headers: auth, payload: { text: 'hello' } })
   assert.equal(sent.json().status, 'success')
 
@@ -116,7 +116,7 @@ test('sessions, memory and runs round-trip through the API', async (t) => {
 })
 
 test('GET /api/status reports version, providers, queues and active runs', async (t) => {
-  const { app } = await buildFull(t)
+  const { app } = await build(t)
   const res = await app.inject({ method: 'GET', url: '/api/status', headers: auth })
   assert.equal(res.statusCode, 200)
   const body = res.json()
@@ -130,7 +130,7 @@ test('GET /api/status reports version, providers, queues and active runs', async
 })
 
 test('the bearer scheme is case-insensitive; a text body is 415; every proxy or CDN header is refused', async (t) => {
-  const { app } = await buildFull(t)
+  const { app } = await build(t)
   for (const scheme of ['bearer', 'BEARER', 'Bearer', 'bEaReR']) {
     const res = await app.inject({ method: 'GET', url: '/api/status', headers: { authorization: `${scheme} ${ADMIN_TOKEN}` } })
     assert.equal(res.statusCode, 200, `scheme ${scheme}`)

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { buildFull, fakeClis, testConfig, tempDir, ADMIN_TOKEN, waitFor } from '../helper.ts'
+import { build, fakeClis, testConfig, tempDir, ADMIN_TOKEN, waitFor } from '../helper.ts'
 import { isProcessAlive } from '../../src/providers/process-group.ts'
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
@@ -12,7 +12,7 @@ async function setup (t: import('node:test').TestContext, env: NodeJS.ProcessEnv
   const bin = await fakeClis(t)
   const dir = await tempDir(t)
   const record = join(dir, 'record.json')
-  const built = await buildFull(t, { config, env: { ...bin.env, FAKE_CLI_RECORD: record, ...env } })
+  const built = await build(t, { config, env: { ...bin.env, FAKE_CLI_RECORD: record, ...env } })
   const lastRun = async (): Promise<{ argv: string[], cwd: string, env: Record<string, string>, pid: number }> => JSON.parse(await readFile(record, 'utf8'))
   const send = async (text: string, chatId = '42', extra: Record<string, unknown> = {}) => await built.app.inject({
     method: 'POST', url: `/api/chats/${chatId}/messages`, headers: auth, payload: { text, ...extra }

@@ -2,16 +2,16 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildFull, fakeClis, tempDir, testConfig, waitFor, ADMIN_TOKEN } from '../helper.ts'
+import { build, fakeClis, tempDir, testConfig, waitFor, ADMIN_TOKEN } from '../helper.ts'
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 /** 2026-01-15 10:00:30 UTC, a winter day: Berlin is UTC+1, New York UTC-5. */
 const NOW = Date.parse('2026-01-15T10:00:30Z')
 const clock = { now: () => NOW }
 
-async function setup (t: Parameters<typeof buildFull>[0], env: NodeJS.ProcessEnv = {}) {
+async function setup (t: Parameters<typeof build>[0], env: NodeJS.ProcessEnv = {}) {
   const bin = await fakeClis(t)
-  return await buildFull(t, { clock, config: testConfig({ user_timezone: 'America/New_York' }), env: { ...bin.env, ...env } })
+  return await build(t, { clock, config: testConfig({ user_timezone: 'America/New_York' }), env: { ...bin.env, ...env } })
 }
 
 const exists = async (path: string): Promise<boolean> => await stat(path).then(() => true, () => false)
@@ -213,7 +213,7 @@ test('the cron routes need the admin token', async (t) => {
 })
 
 test('DELETE /api/cron/:id?delete_folder=true keeps a folder that a cron_task webhook still uses', async (t) => {
-  const { app, paths } = await buildFull(t)
+  const { app, paths } = await build(t)
   const made = await app.inject({ method: 'POST', url: '/api/cron', headers: auth, payload: { id: 'report', title: 'Report', schedule: '0 9 * * *', task_folder: 'shared', task_description: 'Write the report.' } })
   assert.equal(made.statusCode, 201, made.body)
   const hook = await app.inject({ method: 'POST', url: '/api/webhooks', headers: auth, payload: { id: 'on-push', title: 'On push', mode: 'cron_task', task_folder: 'shared', prompt_template: 'Pushed {{ref}}' } })

@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildFull, tempDir, testConfig, ADMIN_TOKEN } from '../helper.ts'
+import { build, tempDir, testConfig, ADMIN_TOKEN } from '../helper.ts'
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
@@ -18,7 +18,7 @@ async function traps (t: import('node:test').TestContext, cronTasks: string): Pr
 }
 
 test('PATCH /api/cron/:id with a task folder that cannot be used: 400, nothing saved', async (t) => {
-  const { app, paths } = await buildFull(t)
+  const { app, paths } = await build(t)
   const created = await app.inject({ method: 'POST', url: '/api/cron', headers: auth, payload: { id: 'daily', title: 'Daily', schedule: '0 9 * * *', task_description: 'say hi' } })
   assert.equal(created.statusCode, 201, created.body)
   await traps(t, paths.cronTasks)
@@ -43,7 +43,7 @@ test('PATCH /api/cron/:id with a task folder that cannot be used: 400, nothing s
 })
 
 test('PATCH /api/webhooks/:id with a task folder that cannot be used: 400, nothing saved', async (t) => {
-  const { app, paths } = await buildFull(t, { config: testConfig({ webhooks: { enabled: true } }) })
+  const { app, paths } = await build(t, { config: testConfig({ webhooks: { enabled: true } }) })
   const created = await app.inject({ method: 'POST', url: '/api/webhooks', headers: auth, payload: { id: 'build', title: 'Build', mode: 'cron_task', task_folder: 'build', prompt_template: 'Build {{status}}' } })
   assert.equal(created.statusCode, 201, created.body)
   const wake = await app.inject({ method: 'POST', url: '/api/webhooks', headers: auth, payload: { id: 'ping', title: 'Ping', mode: 'wake', prompt_template: 'Ping' } })

@@ -2,15 +2,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildFull, fakeClis, tempDir, testConfig, waitFor, ADMIN_TOKEN } from '../helper.ts'
-import { startServiceChild } from '../service-child.ts'
+import { build, fakeClis, tempDir, testConfig, waitFor, ADMIN_TOKEN, spawnService } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
 test('DELETE /api/runs/:id on a record left running with no process: aborted false, the record closed as error:interrupted', async (t) => {
-  const { app } = await buildFull(t)
+  const { app } = await build(t)
   // A record that says "running" while nothing of the service works on it (its owner is gone).
   const orphan = await app.stores.runs.start({ kind: 'chat', chat_id: '9', provider: 'claude', model: 'opus' })
   assert.deepEqual((await app.inject({ method: 'GET', url: '/api/runs/active', headers: auth })).json().runs.map((r: { id: string }) => r.id), [orphan.id])
@@ -45,9 +44,10 @@ test('a run the service was killed under is error:interrupted after the restart;
   const orphans: number[] = []
   t.after(() => { for (const pid of orphans) { try { process.kill(pid, 'SIGKILL') } catch {} } })
 
-  const first = await startServiceChild(t, env)
-  call(first.adminUrl, 'POST', '/api/chats/5/messages', { text: 'never ends [[hang]]' }).catch(() => {})
-  const run = await waitFor(async () => (await call(first.adminUrl, 'GET', '/api/runs/active')).body.runs[0] as { id: string } | undefined, 30_000, 'the run')
+  const first = spawnService(t, env)
+  const firstAt = await first.up()
+  call(firstAt.admin_url ?? '', 'POST', '/api/chats/5/messages', { text: 'never ends [[hang]]' }).catch(() => {})
+  const run = await waitFor(async () => (await call(firstAt.admin_url ?? '', 'GET', '/api/runs/active')).body.runs[0] as { id: string } | undefined, 30_000, 'the run')
   const file = await waitFor(async () => (await readdir(records))[0], 30_000, 'the CLI')
   orphans.push(await waitFor(async () => {
     try { return JSON.parse(await readFile(join(records, file), 'utf8')).pid as number } catch { return undefined }
@@ -55,11 +55,12 @@ test('a run the service was killed under is error:interrupted after the restart;
   first.child.kill('SIGKILL')
   await first.exited
 
-  const second = await startServiceChild(t, env)
-  assert.deepEqual((await call(second.adminUrl, 'GET', '/api/runs/active')).body.runs, [])
-  const listed = (await call(second.adminUrl, 'GET', '/api/runs')).body.runs as Array<{ id: string, status: string }>
+  const second = spawnService(t, env)
+  const secondAt = await second.up()
+  assert.deepEqual((await call(secondAt.admin_url ?? '', 'GET', '/api/runs/active')).body.runs, [])
+  const listed = (await call(secondAt.admin_url ?? '', 'GET', '/api/runs')).body.runs as Array<{ id: string, status: string }>
   assert.equal(listed.find((r) => r.id === run.id)?.status, 'error:interrupted')
-  const del = await call(second.adminUrl, 'DELETE', `/api/runs/${run.id}`)
+  const del = await call(secondAt.admin_url ?? '', 'DELETE', `/api/runs/${run.id}`)
   assert.equal(del.status, 409)
   assert.match(del.body.message, /error:interrupted/)
   second.child.kill('SIGTERM')

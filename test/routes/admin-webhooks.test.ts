@@ -2,13 +2,13 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildFull, testConfig, ADMIN_TOKEN } from '../helper.ts'
+import { build, testConfig, ADMIN_TOKEN } from '../helper.ts'
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 const SECRET = 'hmac-secret-value-do-not-leak-0123'
 
 test('webhook CRUD: create shows the token once with the endpoint and auth help; reads never show secrets', async (t) => {
-  const { app, paths } = await buildFull(t, { config: testConfig({ webhooks: { enabled: true }, server: { public_url: 'https://bot.example.org/' } }) })
+  const { app, paths } = await build(t, { config: testConfig({ webhooks: { enabled: true }, server: { public_url: 'https://bot.example.org/' } }) })
   const created = await app.inject({
     method: 'POST',
     url: '/api/webhooks',
@@ -77,7 +77,7 @@ test('webhook CRUD: create shows the token once with the endpoint and auth help;
 })
 
 test('webhook create and patch refuse bad input with a message naming the field', async (t) => {
-  const { app } = await buildFull(t)
+  const { app } = await build(t)
   const cases: Array<[Record<string, unknown>, RegExp, number]> = [
     [{ id: 'Bad Id', title: 'x', mode: 'wake', prompt_template: 'x' }, /id must be 1-64 characters/, 400],
     [{ id: 'x', title: 'x', mode: 'sleep', prompt_template: 'x' }, /mode must be one of wake, cron_task/, 400],
@@ -108,7 +108,7 @@ test('webhook create and patch refuse bad input with a message naming the field'
 })
 
 test('a cron_task webhook gets its task folder with the task description', async (t) => {
-  const { app, paths } = await buildFull(t)
+  const { app, paths } = await build(t)
   const res = await app.inject({
     method: 'POST',
     url: '/api/webhooks',

@@ -2,8 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ADMIN_TOKEN, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
-import { startServiceChild } from '../service-child.ts'
+import { ADMIN_TOKEN, fakeClis, tempDir, testConfig, waitFor, spawnService } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { homePaths } from '../../src/home/paths.ts'
@@ -27,11 +26,12 @@ test('deliveries acknowledged right before a SIGKILL are each processed exactly 
   const env = { ...bin.env, DUCTOR_HOME: home }
 
   // First life: the CLI is slow, so nothing can finish before the kill.
-  const first = await startServiceChild(t, { ...env, FAKE_CLI_DELAY_MS: '2000', FAKE_CLI_RECORD_DIR: firstRuns })
-  const created = await call(first.adminUrl, 'POST', '/api/webhooks', { id: 'crash', title: 'Crash', mode: 'wake', prompt_template: 'Delivery number {{n}}', dedupe_header: 'X-Delivery' })
+  const first = spawnService(t, { ...env, FAKE_CLI_DELAY_MS: '2000', FAKE_CLI_RECORD_DIR: firstRuns })
+  const firstAt = await first.up()
+  const created = await call(firstAt.admin_url ?? '', 'POST', '/api/webhooks', { id: 'crash', title: 'Crash', mode: 'wake', prompt_template: 'Delivery number {{n}}', dedupe_header: 'X-Delivery' })
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const hookHeaders = (n: number) => ({ authorization: `Bearer ${created.body.token as string}`, 'content-type': 'application/json', 'x-delivery': `d-${n}` })
-  const answers = await Promise.all(Array.from({ length: DELIVERIES }, async (_, i) => await call(first.url, 'POST', '/hooks/crash', { n: i + 1 }, hookHeaders(i + 1))))
+  const answers = await Promise.all(Array.from({ length: DELIVERIES }, async (_, i) => await call(firstAt.url, 'POST', '/hooks/crash', { n: i + 1 }, hookHeaders(i + 1))))
   first.child.kill('SIGKILL')
   await first.exited
   assert.deepEqual(answers.map((a) => a.status), Array(DELIVERIES).fill(202), JSON.stringify(answers))
@@ -40,7 +40,8 @@ test('deliveries acknowledged right before a SIGKILL are each processed exactly 
   // Second life, same home, a fast CLI: the journal replays what was acknowledged and never reached a
   // CLI; the one run the first life had started (its entry marked started before the spawn) is not
   // run again but closed as `error:interrupted` (ADR 9).
-  const second = await startServiceChild(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  const second = spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  const secondAt = await second.up()
   // The killed service's CLI (its own process group, so the kill did not reach it) was still streaming;
   // the new life ended it before replaying anything. 2 s after the restart nothing of it is alive.
   await new Promise((resolve) => setTimeout(resolve, 2000))
@@ -51,24 +52,24 @@ test('deliveries acknowledged right before a SIGKILL are each processed exactly 
     return [...new Map(runs.map((r) => [r.id, r])).values()].filter((r) => r.kind === 'webhook')
   }
   const interrupted = async () => (await finalRuns()).filter((r) => r.status === 'error:interrupted').length
-  const successes = async () => (await call(second.adminUrl, 'GET', '/api/runs?kind=webhook&limit=100')).body.runs.filter((r: { status: string }) => r.status === 'success')
+  const successes = async () => (await call(secondAt.admin_url ?? '', 'GET', '/api/runs?kind=webhook&limit=100')).body.runs.filter((r: { status: string }) => r.status === 'success')
   // A run record the kill interrupted may also belong to a delivery that had not reached its CLI yet
   // (recorded, its start not yet marked): that one is replayed as well. Wait until all is quiet.
-  const idle = async () => (await call(second.adminUrl, 'GET', '/api/runs/active')).body.runs.length === 0
+  const idle = async () => (await call(secondAt.admin_url ?? '', 'GET', '/api/runs/active')).body.runs.length === 0
   await waitFor(async () => (await successes()).length + await interrupted() >= DELIVERIES && await idle() ? true : undefined, 60_000, 'every delivery to run')
   await new Promise((resolve) => setTimeout(resolve, 1000))
   assert.ok(await idle())
   const cutOff = DELIVERIES - (await successes()).length
   assert.ok(cutOff <= await interrupted(), 'a delivery not run again was reported cut off')
   const hook = await waitFor(async () => {
-    const res = await call(second.adminUrl, 'GET', '/api/webhooks/crash')
+    const res = await call(secondAt.admin_url ?? '', 'GET', '/api/webhooks/crash')
     return res.body.hook.trigger_count >= DELIVERIES - cutOff ? res.body.hook : undefined
   }, 10_000, 'the trigger count')
-  const duplicate = await call(second.url, 'POST', '/hooks/crash', { n: 1 }, hookHeaders(1))
+  const duplicate = await call(secondAt.url, 'POST', '/hooks/crash', { n: 1 }, hookHeaders(1))
   assert.deepEqual([duplicate.status, duplicate.body], [200, { accepted: false, duplicate: true, delivery_id: 'd-1' }], 'the delivery id is remembered across the crash')
 
   second.child.kill('SIGTERM')
-  assert.equal(await second.exited, 0, second.stderr().slice(-2000))
+  assert.equal(await second.exited, 0, second.output().slice(-2000))
 
   assert.equal(hook.trigger_count, DELIVERIES - cutOff)
   assert.ok(cutOff <= 1, `at most the one run the first life had started was cut off (${cutOff})`)
@@ -99,20 +100,22 @@ test('at a graceful shutdown a cron_task delivery whose run had started is not r
   const firstRuns = await tempDir(t)
   const secondRuns = await tempDir(t)
 
-  const first = await startServiceChild(t, { ...env, FAKE_CLI_DELAY_MS: '1500', FAKE_CLI_RECORD_DIR: firstRuns })
-  const created = await call(first.adminUrl, 'POST', '/api/webhooks', { id: 'task', title: 'Task', mode: 'cron_task', task_folder: 'task', prompt_template: 'Job {{n}}', quiet_start: 0, quiet_end: 0, dependency: 'one-at-a-time' })
+  const first = spawnService(t, { ...env, FAKE_CLI_DELAY_MS: '1500', FAKE_CLI_RECORD_DIR: firstRuns })
+  const firstAt = await first.up()
+  const created = await call(firstAt.admin_url ?? '', 'POST', '/api/webhooks', { id: 'task', title: 'Task', mode: 'cron_task', task_folder: 'task', prompt_template: 'Job {{n}}', quiet_start: 0, quiet_end: 0, dependency: 'one-at-a-time' })
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const headers = (n: number) => ({ authorization: `Bearer ${created.body.token as string}`, 'content-type': 'application/json', 'x-request-id': `job-${n}` })
-  assert.equal((await call(first.url, 'POST', '/hooks/task', { n: 1 }, headers(1))).status, 202)
-  await waitFor(async () => (await call(first.adminUrl, 'GET', '/api/runs/active')).body.runs.length > 0 ? true : undefined, 20_000, 'the task to start')
-  assert.equal((await call(first.url, 'POST', '/hooks/task', { n: 2 }, headers(2))).status, 202)
+  assert.equal((await call(firstAt.url, 'POST', '/hooks/task', { n: 1 }, headers(1))).status, 202)
+  await waitFor(async () => (await call(firstAt.admin_url ?? '', 'GET', '/api/runs/active')).body.runs.length > 0 ? true : undefined, 20_000, 'the task to start')
+  assert.equal((await call(firstAt.url, 'POST', '/hooks/task', { n: 2 }, headers(2))).status, 202)
   await waitFor(async () => (await readdir(firstRuns)).length > 0 ? true : undefined, 20_000, 'the first CLI to start')
   first.child.kill('SIGTERM')
-  assert.equal(await first.exited, 0, first.stderr().slice(-2000))
+  assert.equal(await first.exited, 0, first.output().slice(-2000))
 
-  const second = await startServiceChild(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  const second = spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  const secondAt = await second.up()
   const done = await waitFor(async () => {
-    const runs = (await call(second.adminUrl, 'GET', '/api/runs?kind=webhook')).body.runs as Array<{ status: string }>
+    const runs = (await call(secondAt.admin_url ?? '', 'GET', '/api/runs?kind=webhook')).body.runs as Array<{ status: string }>
     return runs.some((r) => r.status === 'success') ? runs : undefined
   }, 30_000, 'the replayed task')
   await new Promise((resolve) => setTimeout(resolve, 500))

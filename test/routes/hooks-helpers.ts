@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildFull, fakeClis, tempDir, testConfig, waitFor, ADMIN_TOKEN } from '../helper.ts'
+import { build, fakeClis, tempDir, testConfig, waitFor, ADMIN_TOKEN } from '../helper.ts'
 import type { HookCreateInput } from '../../src/webhooks/hook-store.ts'
 
 export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
@@ -16,7 +16,7 @@ export async function setup (t: TestContext, opts: { config?: Record<string, unk
   const dir = await tempDir(t)
   const record = join(dir, 'record.json')
   const config = testConfig({ webhooks: { enabled: true, token: 'global-webhook-token-0123456789' }, ...opts.config })
-  const built = await buildFull(t, { config, env: { ...bin.env, FAKE_CLI_RECORD: record, ...opts.env } })
+  const built = await build(t, { config, env: { ...bin.env, FAKE_CLI_RECORD: record, ...opts.env } })
   const addHook = async (input: Partial<HookCreateInput> & { id: string }) =>
     await built.app.webhooks.store.create({ title: input.id, mode: 'wake', prompt_template: 'Event: {{msg}}', ...input })
   const post = async (id: string, body: string | Buffer, headers: Record<string, string> = {}, remoteAddress = '127.0.0.1') =>

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createHmac, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildFull, waitFor } from '../helper.ts'
+import { build, waitFor } from '../helper.ts'
 import { admin, assertError, hmacHex, json, setup } from './hooks-helpers.ts'
 
 test('refusals come in order: 413, 404, 403, 401, 415, 400, each as JSON {error, message}', async (t) => {
@@ -178,7 +178,7 @@ test('rotate-token: the old token is refused, the new one accepted; the test rou
 })
 
 test('with webhooks disabled every delivery is refused (403, naming webhooks.enabled); the admin routes still work', async (t) => {
-  const { app } = await buildFull(t)
+  const { app } = await build(t)
   const res = await app.inject({ method: 'POST', url: '/hooks/anything', headers: json, payload: '{}' })
   assertError(res, 403, 'forbidden')
   assert.match(res.json().message, /webhooks\.enabled is false/)

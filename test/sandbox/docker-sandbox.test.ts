@@ -4,7 +4,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { execFileSync, spawn } from 'node:child_process'
-import { ADMIN_TOKEN, buildFull, fakeClis, runCli, tempDir, testConfig, waitFor, type Built } from '../helper.ts'
+import { ADMIN_TOKEN, build, ductor, fakeClis, tempDir, testConfig, waitFor, type Built } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { createDockerSandbox } from '../../src/sandbox/docker-sandbox.ts'
 import { createCommandRunner } from '../../src/ops/runner.ts'
@@ -31,7 +31,7 @@ async function rig (t: TestContext, docker: Record<string, unknown> = {}): Promi
   t.after(fake.cleanup)
   const bin = await fakeClis(t)
   const userHome = await tempDir(t, 'ductor-sandbox-user-')
-  const built = await buildFull(t, {
+  const built = await build(t, {
     config: testConfig({ docker: { enabled: true, ...docker } }),
     // The fake CLIs are the image's, and the host's too (for the runs that fall back to the host):
     // FAKE_DOCKER_CONTAINER, set by the fake exec only, tells where a reply came from.
@@ -138,12 +138,12 @@ test('no docker command at all, or an image that may not be built: a clear reaso
   const fake = await createFakeDocker()
   t.after(fake.cleanup)
   const bin = await fakeClis(t)
-  const built = await buildFull(t, { config: testConfig({ docker: { enabled: true } }), env: { PATH: bin.dir, HOME: await tempDir(t) } })
+  const built = await build(t, { config: testConfig({ docker: { enabled: true } }), env: { PATH: bin.dir, HOME: await tempDir(t) } })
   assert.equal((await say(built, '[[reply-env:DUCTOR_SANDBOX]]')).reply, 'DUCTOR_SANDBOX=host')
   const status = (await built.app.inject({ method: 'GET', url: '/api/status', headers: auth })).json()
   assert.match(status.sandbox.reason, /the docker command is not installed/)
 
-  const noBuild = await buildFull(t, { config: testConfig({ docker: { enabled: true, auto_build: false, image_name: 'my-image' } }), env: { ...fake.env(bin.dir), PATH: `${fake.dir}:${bin.dir}:/usr/bin:/bin`, HOME: await tempDir(t) } })
+  const noBuild = await build(t, { config: testConfig({ docker: { enabled: true, auto_build: false, image_name: 'my-image' } }), env: { ...fake.env(bin.dir), PATH: `${fake.dir}:${bin.dir}:/usr/bin:/bin`, HOME: await tempDir(t) } })
   assert.equal((await say(noBuild, '[[reply-env:DUCTOR_SANDBOX]]')).reply, 'DUCTOR_SANDBOX=host')
   const why = (await noBuild.app.inject({ method: 'GET', url: '/api/status', headers: auth })).json().sandbox.reason as string
   assert.match(why, /the image my-image does not exist and docker\.auto_build is off \(build it: docker build -t my-image .*sandbox\)/)
@@ -240,7 +240,7 @@ test('ductor doctor checks the sandbox (image still to build, usable, no docker,
   // A PATH without any docker (not even a real one in /usr/bin).
   assert.match((await check({ PATH: bin.dir })).detail, /docker\.enabled is true but the docker command is not installed/)
   await fake.control({ down: true })
-  const run = await runCli(['doctor', '--json'], env)
+  const run = await ductor(['doctor', '--json'], env)
   const down = (JSON.parse(run.stdout) as Array<{ name: string, status: string, detail: string, fix?: string }>).find((c) => c.name === 'Docker sandbox')
   assert.equal(down?.status, 'warn', run.stdout)
   assert.match(down?.detail ?? '', /Docker does not answer \(Cannot connect to the Docker daemon.*\): the service runs the CLIs on the host, without the sandbox/)
@@ -248,14 +248,14 @@ test('ductor doctor checks the sandbox (image still to build, usable, no docker,
   await fake.control({})
 
   // reset: the container goes, the image stays.
-  const reset = await runCli(['reset', '--non-interactive', '--token', '222222222:AAHnewnewnewnewnewnewnewnewnewnewnew', '--user-id', '7'], env)
+  const reset = await ductor(['reset', '--non-interactive', '--token', '222222222:AAHnewnewnewnewnewnewnewnewnewnewnew', '--user-id', '7'], env)
   assert.match(reset.stdout, /Removed the Docker sandbox: container ductor-sandbox\./, reset.stdout + reset.stderr)
   assert.deepEqual(Object.keys((await fake.read()).containers), [])
   assert.ok((await fake.read()).images['ductor-sandbox'] !== undefined)
   // The reset config has docker off; turn it on again and make the container, then uninstall.
   await writeJsonAtomic(join(home, 'config', 'config.json'), { ...JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')), docker: { enabled: true } })
   await sandbox.prepare()
-  const uninstall = await runCli(['uninstall'], env)
+  const uninstall = await ductor(['uninstall'], env)
   assert.match(uninstall.stdout, /Removed the Docker sandbox: container ductor-sandbox, image ductor-sandbox\./, uninstall.stdout + uninstall.stderr)
   assert.deepEqual(await fake.read(), { images: {}, containers: {} })
   const calls = await fake.calls()

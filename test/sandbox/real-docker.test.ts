@@ -4,7 +4,7 @@ import { spawn, execFileSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile, chmod, mkdir } from 'node:fs/promises'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ADMIN_TOKEN, buildFull, ROOT, tempDir, testConfig, waitFor } from '../helper.ts'
+import { ADMIN_TOKEN, build, ROOT, tempDir, testConfig, waitFor } from '../helper.ts'
 
 /**
  * The sandbox against a real Docker daemon (opt-in: DUCTOR_REAL_DOCKER=1; needs root and dockerd,
@@ -84,7 +84,7 @@ test('real Docker: ductor builds the shipped image, creates the container, answe
 
   const container = `ductor-test-${process.pid}`
   const userHome = await tempDir(t, 'ductor-real-docker-user-')
-  const built = await buildFull(t, {
+  const built = await build(t, {
     config: testConfig({ docker: { enabled: true, image_name: 'ductor-sandbox-test', container_name: container, auto_build: true } }),
     env: { DOCKER_HOST: `unix://${sock}`, DUCTOR_SANDBOX_BASE_IMAGE: 'ductor-test-base', HOME: userHome }
   })

@@ -11,8 +11,7 @@ import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import { seedHome, BUNDLED_MARKER } from '../../src/home/seed.ts'
 import { systemClock } from '../../src/clock.ts'
-import { memoryLogger, ROOT, testConfig, waitFor } from '../helper.ts'
-import { ductorInProcess } from '../media/inproc.ts'
+import { ductor, memoryLogger, ROOT, testConfig, waitFor } from '../helper.ts'
 import { startBot } from '../telegram/helpers.ts'
 
 /**
@@ -155,7 +154,7 @@ test('ductor skills lists each skill, where it really lives and where it shows',
   const w = await world(t, { before: async (v) => { await mkdir(v.claude, { recursive: true }); await skill(v.claude, 'pdf-tricks', 'Split and merge PDFs with qpdf') } })
   await until(async () => await kind(join(w.codex, 'pdf-tricks')) === 'link', 5000, 'pdf-tricks linked')
   const env = { DUCTOR_HOME: w.home, HOME: w.user, CLAUDE_CONFIG_DIR: '', CODEX_HOME: '' }
-  const json = await ductorInProcess(['skills', '--json'], env)
+  const json = await ductor(['skills', '--json'], env)
   assert.equal(json.code, 0, json.stderr)
   const list = JSON.parse(json.stdout) as Array<{ name: string, home: string, in: string[], path: string, description: string }>
   assert.deepEqual(list.map((s) => [s.name, s.home, s.in, s.path]), [
@@ -163,7 +162,7 @@ test('ductor skills lists each skill, where it really lives and where it shows',
     ['skill-writer', 'ductor', ['ductor', 'claude', 'codex'], join(w.ws, 'skill-writer')]
   ])
   assert.equal(list[0]?.description, 'Split and merge PDFs with qpdf')
-  const text = await ductorInProcess(['skills'], env)
+  const text = await ductor(['skills'], env)
   assert.match(text.stdout, /^NAME\s+IN\s+REAL FOLDER\s+DESCRIPTION\npdf-tricks\s+workspace,claude,codex\s+\S+pdf-tricks\s+Split and merge PDFs with qpdf\n/)
 })
 

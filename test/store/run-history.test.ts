@@ -4,7 +4,7 @@ import { mkdtemp, rm, appendFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Compile } from 'typebox/compile'
-import { createRunHistory, RunSchema } from '../../src/store/run-history.ts'
+import { createRunHistory, newRunId, RunSchema } from '../../src/store/run-history.ts'
 import type { RunHistoryOptions } from '../../src/store/run-history.ts'
 import { DuctorError } from '../../src/errors.ts'
 
@@ -149,4 +149,12 @@ test('bad input is refused; unknown or finished runs are left alone', async (t) 
   const again = await history.finish(run.id, { status: 'success' })
   assert.equal(again?.status, 'error:aborted')
   assert.equal(again?.error, 'stopped by the user')
+})
+
+test('run ids: start time in base 36 and 6 random hex digits, fresh randomness across the id pool refills', () => {
+  const ids = Array.from({ length: 3000 }, () => newRunId(1_700_000_000_000))
+  for (const id of ids) assert.match(id, /^[0-9a-z]+-[0-9a-f]{6}$/)
+  const randomParts = new Set(ids.map((id) => id.split('-')[1]))
+  // 3,000 draws of 24 bits: a collision or two at most; a pool that was reused would repeat every 1,024.
+  assert.ok(randomParts.size >= 2990, `${randomParts.size} distinct random parts in 3000 ids`)
 })

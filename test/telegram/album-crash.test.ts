@@ -2,8 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
-import { startServiceChild } from '../service-child.ts'
+import { fakeClis, tempDir, testConfig, waitFor, spawnService } from '../helper.ts'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { createJournal } from '../../src/store/journal.ts'
@@ -42,7 +41,8 @@ test('an album still waiting for its run when the service is killed is answered 
   const texts = (): string[] => fake.messages(CHAT).map((m) => m.text)
 
   // First life: a run keeps the chat busy, so the album, once collected, waits in the chat's queue.
-  const first = await startServiceChild(t, { ...env, FAKE_CLI_RECORD_DIR: firstRuns })
+  const first = spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: firstRuns })
+  await first.up()
   fake.pushUpdate(message({ text: 'keep busy [[hang]]' }))
   const busy = await waitFor(async () => (await readdir(firstRuns))[0], 30_000, 'the busy run')
   orphans.push(await waitFor(async () => {
@@ -55,13 +55,14 @@ test('an album still waiting for its run when the service is killed is answered 
   await first.exited
 
   // Second life on the same home: the album's updates were not finished, so both are replayed.
-  const second = await startServiceChild(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  const second = spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  await second.up()
   await waitFor(() => texts().includes('album seen') ? true : undefined, 60_000, 'the answer to the album')
   // A later message is answered after anything still in the chat's queue (one lane per chat, FIFO).
   fake.pushUpdate(message({ text: 'and now? [[reply:next answer]]' }))
   await waitFor(() => texts().includes('next answer') ? true : undefined, 30_000, 'the answer to the next message')
   second.child.kill('SIGTERM')
-  assert.equal(await second.exited, 0, second.stderr().slice(-2000))
+  assert.equal(await second.exited, 0, second.output().slice(-2000))
 
   assert.equal(texts().filter((text) => text === 'album seen').length, 1, `one answer for the album: ${JSON.stringify(texts())}`)
   const prompts = await Promise.all((await readdir(secondRuns)).map(async (f) => JSON.parse(await readFile(join(secondRuns, f), 'utf8')).argv.at(-1) as string))

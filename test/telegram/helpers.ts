@@ -1,16 +1,12 @@
-import { join, delimiter } from 'node:path'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { writeFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
-import { tmpdir } from 'node:os'
-import { buildApp, type App, type AppDeps } from '../../src/app.ts'
-import { loadConfig } from '../../src/config.ts'
-import { writeJsonAtomic } from '../../src/atomic-json.ts'
-import { homePaths, type HomePaths } from '../../src/home/paths.ts'
-import { seedHome } from '../../src/home/seed.ts'
-import { systemClock } from '../../src/clock.ts'
+import type { App, AppDeps } from '../../src/app.ts'
+import type { HomePaths } from '../../src/home/paths.ts'
 import { createFakeBotApi, type FakeBotApi, type FakeBotApiOptions, type StoredMessage } from '../fakes/bot-api/server.ts'
-import { createFakeBin } from '../fakes/fake-bin.ts'
-import { memoryLogger, testConfig, waitFor } from '../helper.ts'
+import { build, fakeClis, testConfig, waitFor, type Cleanup } from '../helper.ts'
+
+export type { Cleanup }
 
 export const SECRET = 'test-webhook-secret_0123456789abcdef'
 /** Allowed users; each test uses its own private chat (chat id = user id). */
@@ -43,15 +39,12 @@ export interface BotHarness {
 let nextUpdateId = 1000
 let nextMessageId = 1
 
-/** Something that runs cleanup when the test (or suite) ends: a TestContext, or `{ after }` from node:test. */
-export interface Cleanup { after: (fn: () => Promise<void>) => void }
-
-/** For a describe() block: pass it to startBot and call `after(cleanups.run)` in the block. */
+/** For a describe() block: pass it to startBot and call `after(cleanups.run)` in the block. Runs them in order, as node:test does. */
 export function cleanups (): Cleanup & { run: () => Promise<void> } {
-  const fns: Array<() => Promise<void>> = []
+  const fns: Array<() => Promise<void> | void> = []
   return {
     after: (fn) => { fns.push(fn) },
-    run: async () => { for (const fn of fns.reverse()) await fn() }
+    run: async () => { for (const fn of fns) await fn() }
   }
 }
 
@@ -67,41 +60,33 @@ export interface StartOptions {
   updates?: AppDeps['updates']
 }
 
+/** The bot against the fake Bot API, on the in-process service (`build` with `listen`): a harness to talk to it. */
 export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<BotHarness> {
   const mode = opts.mode ?? 'webhook'
   const fake = createFakeBotApi({ rateLimits: false, maxPollMs: 200, ...opts.fake })
   await fake.start()
-  const home = await mkdtemp(join(tmpdir(), 'ductor-tg-'))
-  const paths = homePaths(home)
-  const bin = await createFakeBin()
-  const cliEnv = { PATH: `${bin.dir}${delimiter}${process.env['PATH'] ?? ''}` }
-  const config = testConfig({
-    telegram_token: fake.token,
-    allowed_user_ids: [...USERS],
-    server: { host: '127.0.0.1', port: 0, public_url: 'https://bot.example.test' },
-    telegram: { mode, api_root: fake.apiRoot, webhook_secret: SECRET },
-    // Live edits wait for the edit interval; tests that look at streaming turn it on (see webhook.test.ts).
-    streaming: { enabled: false, edit_interval_seconds: 0.5 },
-    ...opts.config
-  })
-  await writeJsonAtomic(paths.config, config)
-  const loaded = await loadConfig({ home, env: {} })
-  await seedHome(home, { variant: 'both' })
-  await opts.prepare?.(paths)
-  const { logger, lines } = memoryLogger()
+  const bin = await fakeClis(t)
   const harness = { restarts: 0 } as BotHarness
-  const app = await buildApp({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: { ...process.env, ...cliEnv, ...opts.env }, version: '0.0.0-test', requestRestart: () => { harness.restarts++ }, telegramPollSeconds: 1, ...(opts.updates !== undefined ? { updates: opts.updates } : {}) })
-  t.after(async () => {
-    await app.close()
-    await fake.close()
-    await bin.cleanup()
-    await rm(home, { recursive: true, force: true })
+  const { app, home, paths, logs, url } = await build(t, {
+    config: testConfig({
+      telegram_token: fake.token,
+      allowed_user_ids: [...USERS],
+      server: { host: '127.0.0.1', port: 0, public_url: 'https://bot.example.test' },
+      telegram: { mode, api_root: fake.apiRoot, webhook_secret: SECRET },
+      // Live edits wait for the edit interval; tests that look at streaming turn it on (see webhook.test.ts).
+      streaming: { enabled: false, edit_interval_seconds: 0.5 },
+      ...opts.config
+    }),
+    env: { ...bin.env, ...opts.env },
+    prepare: opts.prepare,
+    requestRestart: () => { harness.restarts++ },
+    telegramPollSeconds: 1,
+    updates: opts.updates,
+    listen: true
   })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  await app.inbox.start()
+  // After build's own hook: node:test runs them in order, so the app is closed before its Bot API.
+  t.after(fake.close)
   await app.telegram?.started
-  const address = app.server.address()
-  const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
 
   const post: BotHarness['post'] = async (update, secret = SECRET) => {
     const res = await fetch(`${url}/telegram/webhook`, {
@@ -163,7 +148,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     fake,
     home,
     paths,
-    logs: lines,
+    logs,
     url,
     post,
     say,

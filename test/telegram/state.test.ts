@@ -6,9 +6,8 @@ import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
-import { startService, ductor } from '../cli/running-service.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
-import { waitFor } from '../helper.ts'
+import { waitFor, ductor, build } from '../helper.ts'
 
 interface Status { telegram: string, telegram_state: { state: string, reason: string | null, retry_at: string | null, since: string, bot: string | null } | null }
 
@@ -27,7 +26,7 @@ test('Telegram refusing, then dropping polls: status says down with the reason, 
   await fake.start()
   t.after(fake.close)
   fake.fail('getMe', { status: 500, description: 'Internal Server Error' }, 2)
-  const service = await startService(t, { DUCTOR_TELEGRAM_TOKEN: fake.token, DUCTOR_TELEGRAM_API_ROOT: fake.apiRoot, DUCTOR_ALLOWED_USER_IDS: '42' })
+  const service = await build(t, { serve: true, env: { DUCTOR_TELEGRAM_TOKEN: fake.token, DUCTOR_TELEGRAM_API_ROOT: fake.apiRoot, DUCTOR_ALLOWED_USER_IDS: '42' } })
 
   const down = await until(service.home, 'down', (s) => s.telegram.startsWith('down'))
   assert.match(down.telegram, /^down: getMe failed: Telegram answered 500/)
@@ -58,7 +57,7 @@ test('an unreachable Bot API: status and `ductor status` say down (cannot reach 
       s.close(() => resolve(p))
     })
   })
-  const service = await startService(t, { DUCTOR_TELEGRAM_TOKEN: '123456:TEST-fake-token', DUCTOR_TELEGRAM_API_ROOT: `http://127.0.0.1:${port}`, DUCTOR_ALLOWED_USER_IDS: '42' })
+  const service = await build(t, { serve: true, env: { DUCTOR_TELEGRAM_TOKEN: '123456:TEST-fake-token', DUCTOR_TELEGRAM_API_ROOT: `http://127.0.0.1:${port}`, DUCTOR_ALLOWED_USER_IDS: '42' } })
   const first = await until(service.home, 'down', (s) => s.telegram.startsWith('down'))
   assert.match(first.telegram, /^down: getMe failed: cannot reach the Bot API \(ECONNREFUSED\)/)
   const later = await until(service.home, 'a later retry', (s) => s.telegram_state?.retry_at !== first.telegram_state?.retry_at)
