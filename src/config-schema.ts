@@ -32,10 +32,10 @@ export const StreamingSchema = Type.Object({
 }, { ...open, default: {} })
 
 export const DockerSchema = Type.Object({
-  enabled: Type.Boolean({ default: false, description: 'Run the CLIs inside a Docker container (`docker exec`).' }),
+  enabled: Type.Boolean({ default: false, description: 'Run the CLIs inside a Docker sandbox container (docs/sandbox.md); when Docker is not usable they run on the host, with a warning.' }),
   image_name: Type.String({ default: 'ductor-sandbox', description: 'Image of the sandbox container.' }),
-  container_name: Type.String({ default: 'ductor-sandbox', description: 'Name of the sandbox container.' }),
-  auto_build: Type.Boolean({ default: true, description: 'Build the sandbox image when it is missing.' })
+  container_name: Type.String({ default: 'ductor-sandbox', description: 'Name of the sandbox container (created, started and recreated by ductor).' }),
+  auto_build: Type.Boolean({ default: true, description: 'Build the sandbox image from the shipped sandbox/Dockerfile when it is missing.' })
 }, { ...open, default: {} })
 
 export const MediaSchema = Type.Object({
