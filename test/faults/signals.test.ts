@@ -101,11 +101,15 @@ else:
     print(json.dumps({"exited": True, "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None, "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None, "tty": out.decode("utf8", "replace")[-3000:]}))
 `
 
-test('Ctrl-C typed in the terminal (SIGINT from a pseudo-terminal to its foreground group): one graceful stop, exit 0, nothing left', { timeout: 90_000 }, async (t) => {
+/**
+ * `ductor serve` in a pseudo-terminal with a chat run in flight; then the terminal types Ctrl-C or
+ * hangs up. Returns how it ended, the chat request's answer and the home (to look for survivors).
+ */
+async function underPty (t: TestContext, how: 'ctrl-c' | 'hangup'): Promise<{ result: { exited: boolean, code: number | null, signal: number | null, tty: string }, out: string, answer: { status: number }, home: string }> {
   const { home, env } = await setUp(t)
-  const trigger = join(home, 'ctrl-c-now')
+  const trigger = join(home, `${how}-now`)
   const argv = [process.execPath, '--import', 'tsx', CLI_ENTRY, 'serve']
-  const py = spawn('python3', ['-c', PTY_SCRIPT, JSON.stringify(argv), trigger, 'ctrl-c'], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const py = spawn('python3', ['-c', PTY_SCRIPT, JSON.stringify(argv), trigger, how], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   t.after(() => { if (py.exitCode === null) py.kill('SIGKILL') })
   let out = ''
   py.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
@@ -116,32 +120,24 @@ test('Ctrl-C typed in the terminal (SIGINT from a pseudo-terminal to its foregro
   await writeFile(trigger, '')
   await done
   const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { exited: boolean, code: number | null, signal: number | null, tty: string }
+  return { result, out, answer: await json.answer, home }
+}
+
+test('Ctrl-C typed in the terminal (SIGINT from a pseudo-terminal to its foreground group): one graceful stop, exit 0, nothing left', { timeout: 90_000 }, async (t) => {
+  const { result, out, answer, home } = await underPty(t, 'ctrl-c')
   assert.equal(result.exited, true, `ductor serve did not exit after Ctrl-C: ${out.slice(-3000)}`)
   assert.equal(result.code, 0, JSON.stringify(result))
   assert.doesNotMatch(result.tty, /second SIGINT|killed by timeout/)
-  assert.equal((await json.answer).status, 503)
+  assert.equal(answer.status, 503)
   await waitFor(() => survivors(home).length === 0 ? true : undefined, 5000, 'every process of the home to end').catch(() => {})
   assert.deepEqual(survivors(home), [], 'no process of the home is left')
 })
 
 test('SIGHUP from a closed terminal: the service stops gracefully and exits 0; nothing spins, nothing is left', { timeout: 90_000 }, async (t) => {
-  const { home, env } = await setUp(t)
-  const trigger = join(home, 'hang-up-now')
-  const argv = [process.execPath, '--import', 'tsx', CLI_ENTRY, 'serve']
-  const py = spawn('python3', ['-c', PTY_SCRIPT, JSON.stringify(argv), trigger, 'hangup'], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  t.after(() => { if (py.exitCode === null) py.kill('SIGKILL') })
-  let out = ''
-  py.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
-  py.stderr.setEncoding('utf8').on('data', (d: string) => { out += d })
-  const done = new Promise<void>((resolve) => py.once('close', () => resolve()))
-  const info = await serviceUp(home)
-  const json = await chatInFlight(info.admin_url ?? '', home, false)
-  await writeFile(trigger, '')
-  await done
-  const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { exited: boolean, code: number | null, signal: number | null, tty: string }
+  const { result, out, answer, home } = await underPty(t, 'hangup')
   assert.equal(result.exited, true, `ductor serve did not exit after SIGHUP: ${out.slice(-3000)}`)
   assert.equal(result.code, 0, JSON.stringify(result))
-  assert.equal((await json.answer).status, 503)
+  assert.equal(answer.status, 503)
   await waitFor(() => survivors(home).length === 0 ? true : undefined, 5000, 'every process of the home to end').catch(() => {})
   assert.deepEqual(survivors(home), [], 'no process of the home is left (none spinning)')
 })

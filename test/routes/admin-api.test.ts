@@ -38,18 +38,19 @@ test('admin.allow_proxied lets proxied requests through (the token is still requ
 })
 
 test('GET /api/config shows the effective config with every secret redacted', async (t) => {
-  const config = testConfig({ telegram_token: '123456:SECRET-bot-token-value-abcdef', webhooks: { token: 'global-hook-token-secret' }, some_api_key: 'legacy-secret-value' })
+  const config = testConfig({ telegram_token: '123456:SECRET-bot-token-value-abcdef', webhooks: { token: 'global-hook-token-secret' }, media: { stt_api_key: 'sk-speech-to-text-secret' }, some_api_key: 'legacy-secret-value' })
   const { app } = await build(t, { config })
   const res = await app.inject({ method: 'GET', url: '/api/config', headers: auth })
   assert.equal(res.statusCode, 200)
   const text = res.body
-  for (const secret of ['SECRET-bot-token', 'global-hook-token-secret', ADMIN_TOKEN, 'legacy-secret-value']) {
+  for (const secret of ['SECRET-bot-token', 'global-hook-token-secret', 'sk-speech-to-text-secret', ADMIN_TOKEN, 'legacy-secret-value']) {
     assert.ok(!text.includes(secret), `${secret} is not shown`)
   }
   const body = res.json()
   assert.equal(body.telegram_token, '[redacted]')
   assert.equal(body.admin.token, '[redacted]')
   assert.equal(body.telegram.webhook_secret, '[redacted]')
+  assert.equal(body.media.stt_api_key, '[redacted]')
   assert.equal(body.model, 'opus')
 })
 

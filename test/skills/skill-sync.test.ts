@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile, readdir } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { cp, lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import type { TestContext } from 'node:test'
@@ -10,7 +11,7 @@ import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import { seedHome, BUNDLED_MARKER } from '../../src/home/seed.ts'
 import { systemClock } from '../../src/clock.ts'
-import { ductor, memoryLogger, testConfig, waitFor } from '../helper.ts'
+import { ductor, memoryLogger, ROOT, testConfig, waitFor } from '../helper.ts'
 import { startBot } from '../telegram/helpers.ts'
 
 /**
@@ -20,14 +21,21 @@ import { startBot } from '../telegram/helpers.ts'
 
 interface World { home: string, user: string, ws: string, claude: string, codex: string, close: () => Promise<void>, logs: string[] }
 
-async function world (t: TestContext, opts: { before?: (w: Omit<World, 'close' | 'logs'>) => Promise<void> } = {}): Promise<World> {
+async function world (t: TestContext, opts: { before?: (w: Omit<World, 'close' | 'logs'>) => Promise<void>, pythonHome?: boolean } = {}): Promise<World> {
   const user = await mkdtemp(join(tmpdir(), 'ductor-skills-home-'))
   const home = join(user, '.ductor')
   const paths = homePaths(home)
   const w = { home, user, ws: paths.skills, claude: join(user, '.claude', 'skills'), codex: join(user, '.codex', 'skills') }
-  await mkdir(join(user, '.claude'), { recursive: true })
-  await mkdir(join(user, '.codex', 'skills', '.system', 'builtin'), { recursive: true })
-  await writeJsonAtomic(paths.config, testConfig({ skills: { sync: true } }))
+  if (opts.pythonHome === true) {
+    // The Python version's home and CLI folders as its own code left them (its config has no skills key: on by default).
+    const seed = join(ROOT, 'test', 'fixtures', 'seed-home')
+    for (const [from, to] of [['ductor-home', '.ductor'], ['claude-home', '.claude'], ['codex-home', '.codex']] as const) await cp(join(seed, from), join(user, to), { recursive: true })
+    execFileSync('chmod', ['-R', 'u+w', user])
+  } else {
+    await mkdir(join(user, '.claude'), { recursive: true })
+    await mkdir(join(user, '.codex', 'skills', '.system', 'builtin'), { recursive: true })
+    await writeJsonAtomic(paths.config, testConfig({ skills: { sync: true } }))
+  }
   const loaded = await loadConfig({ home, env: {} })
   await seedHome(home, { variant: 'both' })
   await opts.before?.(w)
@@ -35,7 +43,7 @@ async function world (t: TestContext, opts: { before?: (w: Omit<World, 'close' |
   const app = await buildApp({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: { ...process.env, HOME: user, CLAUDE_CONFIG_DIR: '', CODEX_HOME: '' }, version: '0.0.0-test', requestRestart: () => {}, skillSyncMs: 100 })
   let closed = false
   const close = async (): Promise<void> => { if (!closed) { closed = true; await app.close() } }
-  t.after(async () => { await close(); await rm(user, { recursive: true, force: true }) })
+  t.after(async () => { await close(); await rm(user, { recursive: true, force: true, maxRetries: 5 }) })
   await app.listen({ host: '127.0.0.1', port: 0 })
   return { ...w, close, logs: lines }
 }
@@ -160,11 +168,21 @@ test('ductor skills lists each skill, where it really lives and where it shows',
 
 test('/skills in Telegram lists the skills of the three places', async (t) => {
   const user = await mkdtemp(join(tmpdir(), 'ductor-skills-tg-'))
-  t.after(async () => { await rm(user, { recursive: true, force: true }) })
+  t.after(async () => { await rm(user, { recursive: true, force: true, maxRetries: 5 }) })
   await mkdir(join(user, '.codex', 'skills'), { recursive: true })
   await skill(join(user, '.codex', 'skills'), 'deploy-site', 'Deploy the blog with rsync')
   const bot = await startBot(t, { config: { skills: { sync: true } }, env: { HOME: user, CLAUDE_CONFIG_DIR: '', CODEX_HOME: '' } })
   await bot.say('/skills')
   const reply = await bot.waitMessage((m) => m.text.startsWith('Skills'), 'the /skills answer')
   assert.match(reply.text, /^Skills \(2\)\n• deploy-site — Deploy the blog with rsync \(workspace, Codex; lives in Codex\)\n• skill-writer — Write or improve a skill/)
+})
+
+test('on a home from the Python version: its skills folders take part, its rule files in workspace/skills are not skills', async (t) => {
+  const w = await world(t, { pythonHome: true })
+  await until(async () => await kind(join(w.codex, 'skill-writer')) === 'link', 5000, 'the first sync')
+  assert.equal(await readlink(join(w.claude, 'skill-writer')), join(w.ws, 'skill-writer'))
+  for (const dir of [w.claude, w.codex]) {
+    assert.deepEqual((await readdir(dir)).sort(), ['.gitkeep', 'skill-writer'], `${dir}: no CLAUDE.md/AGENTS.md linked over`)
+  }
+  assert.equal(await kind(join(w.ws, 'CLAUDE.md')), 'file')
 })

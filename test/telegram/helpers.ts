@@ -72,7 +72,8 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
       telegram_token: fake.token,
       allowed_user_ids: [...USERS],
       server: { host: '127.0.0.1', port: 0, public_url: 'https://bot.example.test' },
-      telegram: { mode, api_root: fake.apiRoot, webhook_secret: SECRET },
+      // The update check is off in tests (testConfig) unless the test gives it a source to ask.
+      telegram: { mode, api_root: fake.apiRoot, webhook_secret: SECRET, ...(opts.updates !== undefined && { update_check_hours: 1 }) },
       // Live edits wait for the edit interval; tests that look at streaming turn it on (see webhook.test.ts).
       streaming: { enabled: false, edit_interval_seconds: 0.5 },
       ...opts.config
