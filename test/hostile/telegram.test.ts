@@ -18,7 +18,7 @@ const ALLOWED = Array.from({ length: 20 }, (_, i) => 120 + i)
 /** An allowed user's chat that no legitimate update of this test uses: only forgeries point at it. */
 const TARGET = 111
 const STRANGERS = [999, 1, 0, -5, 777000, 2 ** 53]
-const COMMANDS = ['/start', '/help', '/new', '/stop', '/status', '/model', '/model opus', '/memory', '/cron', '/skills', '/showfiles', '/diagnose', '/info', '/restart', '/upgrade', 'stop', '/unknown']
+const COMMANDS = ['/start', '/help', '/new', '/stop', '/status', '/model', '/model opus', '/memory', '/cron', '/skills', '/permissions', '/showfiles', '/diagnose', '/info', '/restart', '/upgrade', 'stop', '/unknown']
 
 test(`Telegram webhook: ${CASES} hostile updates, nothing from strangers dispatched, nothing outside the workspace sent`, { timeout: 180_000 }, async (t) => {
   const fake = createFakeBotApi({ rateLimits: false, maxPollMs: 200 })

@@ -40,7 +40,7 @@ describe('the command table', () => {
       assert.ok(answer !== undefined)
     }
     const help = bot.texts(chat).find((t) => t.startsWith('Commands')) ?? ''
-    for (const name of ['start', 'help', 'new', 'stop', 'status', 'model', 'memory', 'cron', 'skills', 'showfiles', 'diagnose', 'info', 'restart', 'upgrade']) assert.match(help, new RegExp(`/${name} — `))
+    for (const name of ['start', 'help', 'new', 'stop', 'status', 'model', 'memory', 'cron', 'skills', 'permissions', 'showfiles', 'diagnose', 'info', 'restart', 'upgrade']) assert.match(help, new RegExp(`/${name} — `))
     await new Promise((resolve) => setTimeout(resolve, 300))
     assert.equal(runsOf(chat), 0, 'a button started a CLI run')
     assert.equal(bot.fake.callsOf('answerCallbackQuery').length >= 4, true, 'every press was answered')

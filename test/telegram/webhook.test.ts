@@ -28,7 +28,7 @@ describe('Telegram adapter in webhook mode', () => {
   test('setWebhook gets the public URL, the secret and the allowed updates; the menu lists every command', () => {
     assert.deepEqual(bot.fake.webhook(), { url: 'https://bot.example.test/telegram/webhook', secret_token: SECRET, allowed_updates: ['message', 'callback_query'] })
     const commands = (bot.fake.commands() as Array<{ command: string }>).map((c) => c.command)
-    assert.deepEqual(commands, ['start', 'help', 'new', 'stop', 'status', 'model', 'memory', 'cron', 'skills', 'showfiles', 'diagnose', 'info', 'restart', 'upgrade'])
+    assert.deepEqual(commands, ['start', 'help', 'new', 'stop', 'status', 'model', 'memory', 'cron', 'skills', 'permissions', 'showfiles', 'diagnose', 'info', 'restart', 'upgrade'])
   })
 
   test('after an upgrade and restart, the chat that asked is told the new version', async () => {
