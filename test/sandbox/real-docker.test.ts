@@ -7,13 +7,14 @@ import { join } from 'node:path'
 import { ADMIN_TOKEN, build, ROOT, tempDir, testConfig, waitFor } from '../helper.ts'
 
 /**
- * The sandbox against a real Docker daemon (opt-in: DUCTOR_REAL_DOCKER=1; needs root and dockerd,
- * e.g. `apt-get install docker.io`). The test starts its own dockerd on its own socket and data
+ * The sandbox against a real Docker daemon (needs root and dockerd, e.g. `apt-get install docker.io`,
+ * which .ci/run installs; DUCTOR_REAL_DOCKER=0 opts out). The test starts its own dockerd on its own socket and data
  * folder and stops it at the end. No registry is needed: the base image is `docker import`ed from a
  * root filesystem of this machine's own sh, coreutils, setsid and node (make-rootfs.sh), with an `npm`
  * stand-in that "installs" claude and codex as the fake CLIs of the mounted package; ductor builds its
  * shipped sandbox/Dockerfile on that base (DUCTOR_SANDBOX_BASE_IMAGE). ~30 s on a quiet machine.
- * Without the opt-in, or when dockerd cannot start, it says why and is skipped.
+ * Without root or dockerd, or when dockerd cannot start, it says why and is skipped (the fake docker of
+ * docker-sandbox.test.ts proves the lifecycle either way).
  */
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
@@ -46,7 +47,7 @@ function run (file: string, args: string[], env: NodeJS.ProcessEnv, input?: Node
 }
 
 test('real Docker: ductor builds the shipped image, creates the container, answers from inside it, and a stop leaves nothing running in it', { timeout: 240_000 }, async (t) => {
-  if (process.env['DUCTOR_REAL_DOCKER'] !== '1') { skip(t, 'opt-in: set DUCTOR_REAL_DOCKER=1 (needs root and dockerd, e.g. apt-get install docker.io)'); return }
+  if (process.env['DUCTOR_REAL_DOCKER'] === '0') { skip(t, 'DUCTOR_REAL_DOCKER=0'); return }
   if (process.getuid?.() !== 0) { skip(t, 'dockerd needs root'); return }
   const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find(existsSync)
   if (dockerd === undefined) { skip(t, 'dockerd is not installed (apt-get install docker.io)'); return }
