@@ -10,6 +10,7 @@ import { testConfig } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import type { FakeBotApi } from '../fakes/bot-api/server.ts'
+import { textMessage } from '../fakes/bot-api/updates.ts'
 
 export const SECRET = 'fault-webhook-secret-0123456789abcdef'
 export const CHATS = [201, 202, 203, 204, 205] as const
@@ -31,17 +32,7 @@ let nextMessageId = 1
 
 /** A private text message from `chatId` (user id = chat id) as Telegram would POST it. */
 export function textUpdate (updateId: number, chatId: number, text: string): Record<string, unknown> {
-  return {
-    update_id: updateId,
-    message: {
-      message_id: nextMessageId++,
-      date: Math.floor(Date.now() / 1000),
-      chat: { id: chatId, type: 'private', first_name: 'Ann' },
-      from: { id: chatId, is_bot: false, first_name: 'Ann' },
-      text,
-      ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.length }] } : {})
-    }
-  }
+  return { update_id: updateId, message: textMessage(text, { chatId, messageId: nextMessageId++ }) }
 }
 
 /** POSTs an update to the webhook route; a refused connection (service down) is status 0. */

@@ -4,6 +4,7 @@ import { cp, mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/p
 import { createHmac } from 'node:crypto'
 import { join } from 'node:path'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
+import { textMessage } from '../fakes/bot-api/updates.ts'
 import { collect, fakeClis, killTree, ROOT, spawnCli, tempDir, waitFor } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 import { cleanWorkspaceFiles } from '../../src/automation/cleanup.ts'
@@ -71,17 +72,7 @@ test('a Python-era home: everything carries over, and the Python version can loa
   let updateId = 1
   let messageId = 1
   const say = (text: string, chatId = USER): void => {
-    fake.pushUpdate({
-      update_id: updateId++,
-      message: {
-        message_id: messageId++,
-        date: Math.floor(Date.now() / 1000),
-        chat: chatId > 0 ? { id: chatId, type: 'private', first_name: 'Ann' } : { id: chatId, type: 'supergroup', title: 'Team' },
-        from: { id: USER, is_bot: false, first_name: 'Ann' },
-        text,
-        ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(/\s/)[0]?.length ?? 1 }] } : {})
-      }
-    })
+    fake.pushUpdate({ update_id: updateId++, message: textMessage(text, { chatId, from: USER, messageId: messageId++ }) })
   }
   const waitText = async (chatId: number, fn: (text: string) => boolean, what: string): Promise<void> => {
     await waitFor(() => fake.messages(chatId).some((m) => fn(m.text)) ? true : undefined, 60_000, what)

@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
+import { textMessage } from '../fakes/bot-api/updates.ts'
 import { createFakeDocker } from '../fakes/fake-docker.ts'
 import { collect, fakeClis, killTree, ROOT, spawnCli, tempDir, waitFor } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
@@ -64,17 +65,7 @@ test('the Python-era home with docker.enabled: replies from inside the container
   let updateId = 1
   let messageId = 1
   const say = (text: string): void => {
-    fake.pushUpdate({
-      update_id: updateId++,
-      message: {
-        message_id: messageId++,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: USER, type: 'private', first_name: 'Ann' },
-        from: { id: USER, is_bot: false, first_name: 'Ann' },
-        text,
-        ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(/\s/)[0]?.length ?? 1 }] } : {})
-      }
-    })
+    fake.pushUpdate({ update_id: updateId++, message: textMessage(text, { chatId: USER, messageId: messageId++ }) })
   }
   const seen = new Set<string>()
   /** The next message to the user that `fn` accepts and that was not taken before. */

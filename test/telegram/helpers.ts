@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import type { App, AppDeps } from '../../src/app.ts'
 import type { HomePaths } from '../../src/home/paths.ts'
 import { createFakeBotApi, type FakeBotApi, type FakeBotApiOptions, type StoredMessage } from '../fakes/bot-api/server.ts'
+import { textMessage } from '../fakes/bot-api/updates.ts'
 import { build, fakeClis, testConfig, waitFor, type Cleanup } from '../helper.ts'
 
 export type { Cleanup }
@@ -102,17 +103,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     const from = o.from ?? USER
     const update = {
       update_id: nextUpdateId++,
-      message: {
-        message_id: nextMessageId++,
-        date: Math.floor(Date.now() / 1000),
-        chat: chatId > 0 ? { id: chatId, type: 'private', first_name: 'Ann' } : { id: chatId, type: 'supergroup', title: 'Team', ...(o.threadId !== undefined ? { is_forum: true } : {}) },
-        from: { id: from, is_bot: false, first_name: 'Ann' },
-        text,
-        ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(/\s/)[0]?.length ?? 1 }] } : {}),
-        ...(o.threadId !== undefined ? { message_thread_id: o.threadId, is_topic_message: true } : {}),
-        ...(o.replyTo !== undefined ? { reply_to_message: o.replyTo } : {}),
-        ...o.extra
-      }
+      message: textMessage(text, { chatId, from, messageId: nextMessageId++, threadId: o.threadId, replyTo: o.replyTo, extra: o.extra })
     }
     await deliver(update)
     return update

@@ -64,3 +64,33 @@ export function createUpdateQueue (maxPollMs: number): UpdateQueue {
     close () { waiter?.wake() }
   }
 }
+
+export interface TextMessageOptions {
+  chatId: number
+  messageId: number
+  /** The sender; default: the chat's own id (a private chat). */
+  from?: number
+  /** A forum topic of a group. */
+  threadId?: number
+  replyTo?: unknown
+  extra?: Record<string, unknown>
+}
+
+/**
+ * A text message as Telegram sends it in an update: a private chat for a positive id, else a
+ * supergroup (a forum when there is a topic); a leading command carries its `bot_command` entity,
+ * which covers the first word only, as Telegram's does.
+ */
+export function textMessage (text: string, o: TextMessageOptions): Record<string, unknown> {
+  return {
+    message_id: o.messageId,
+    date: Math.floor(Date.now() / 1000),
+    chat: o.chatId > 0 ? { id: o.chatId, type: 'private', first_name: 'Ann' } : { id: o.chatId, type: 'supergroup', title: 'Team', ...(o.threadId !== undefined ? { is_forum: true } : {}) },
+    from: { id: o.from ?? o.chatId, is_bot: false, first_name: 'Ann' },
+    text,
+    ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(/\s/)[0]?.length ?? 1 }] } : {}),
+    ...(o.threadId !== undefined ? { message_thread_id: o.threadId, is_topic_message: true } : {}),
+    ...(o.replyTo !== undefined ? { reply_to_message: o.replyTo } : {}),
+    ...o.extra
+  }
+}
