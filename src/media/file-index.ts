@@ -1,6 +1,7 @@
-import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
 import { parse, stringify } from 'yaml'
+import { writeFileAtomic } from '../atomic-json.ts'
 
 /**
  * `telegram_files/_index.yaml`, kept as the Python version keeps it (its `list_files.py` and
@@ -116,9 +117,6 @@ export async function rebuildIndex (telegramFiles: string, added?: { path: strin
   const index: FileIndex = { last_updated: new Date().toISOString(), total_files: total, tree }
   // YAML 1.1 quoting, so PyYAML reads the day keys and times as strings, not as dates.
   const text = '# Index of the files received in Telegram, kept by ductor. Do not edit: it is rebuilt.\n' + stringify(index, { version: '1.1' })
-  const target = join(telegramFiles, '_index.yaml')
-  const tmp = `${target}.${process.pid}.tmp`
-  await writeFile(tmp, text)
-  await rename(tmp, target)
+  await writeFileAtomic(join(telegramFiles, '_index.yaml'), text)
   return index
 }
