@@ -53,10 +53,16 @@ export async function createWebhooks (opts: WebhooksOptions): Promise<Webhooks> 
   // The store's own writes are not hand edits: while one runs, refresh() does not look (else it
   // would re-read the file the store is writing); after it, its result is `seen`.
   let ownWrites = 0
+  /** The file changed on disk since the store last read or wrote it: a hand edit not picked up yet. */
+  const handEdited = (): boolean => {
+    if (ownWrites > 0) return false
+    const now = identity()
+    return now !== seen && now !== 'missing'
+  }
   const guardWrite = async (write: () => Promise<void>): Promise<void> => {
     // A hand edit not picked up yet that does not parse is the user's text in progress: refuse to
     // write over it (the change is refused, the file stays as the user left it; ADR 0017).
-    if (ownWrites === 0 && identity() !== seen && identity() !== 'missing') {
+    if (handEdited()) {
       const text = await readFile(opts.path, 'utf8').catch(() => null)
       const problem = text === null ? null : jsonProblem(text)
       if (problem !== null) {
@@ -71,7 +77,6 @@ export async function createWebhooks (opts: WebhooksOptions): Promise<Webhooks> 
       if (--ownWrites === 0) seen = identity()
     }
   }
-  const handEdited = (): boolean => ownWrites === 0 && identity() !== seen && identity() !== 'missing'
   const inner: HookStore = createHookStore({ path: opts.path, logger, clock: opts.clock, guardWrite, handEdited, onHandEditRead: () => learn(undefined) })
   const learn = <T>(result: T): T => {
     for (const hook of inner.list()) {
