@@ -1,7 +1,13 @@
 /** Exit codes of the service, shared by the service, its supervisor (`ductor serve`) and the systemd unit. */
+import { constants } from 'node:os'
 
 /** `/restart` and upgrades: the supervisor (or systemd) starts the service again. */
 export const RESTART_EXIT_CODE = 42
 
 /** A startup config error: restarting cannot fix it. */
 export const CONFIG_ERROR_EXIT_CODE = 2
+
+/** The exit status a shell reports for a process ended by `signal`: 128 + its number (SIGTERM → 143). */
+export function signalExitCode (signal: string): number {
+  return 128 + ((constants.signals as Record<string, number | undefined>)[signal] ?? 0)
+}

@@ -12,7 +12,7 @@ import { writeServiceInfo, removeServiceInfo } from './home/service-info.ts'
 import { buildApp, type App } from './app.ts'
 import { systemClock } from './clock.ts'
 import { readVersion } from './version.ts'
-import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from './exit-codes.ts'
+import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE, signalExitCode } from './exit-codes.ts'
 import { welcomeOnce } from './welcome.ts'
 
 export interface Service {
@@ -153,7 +153,7 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
   // kills it unflushed; a second stop signal during the start ends it at once.
   let early: NodeJS.Signals | undefined
   const onEarly = (signal: NodeJS.Signals): void => {
-    if (early !== undefined && signal !== 'SIGUSR2') process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15))
+    if (early !== undefined && signal !== 'SIGUSR2') process.exit(signalExitCode(signal))
     early ??= signal
   }
   for (const signal of [...STOP_SIGNALS, 'SIGUSR2'] as const) process.on(signal, onEarly)

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from '../exit-codes.ts'
+import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE, signalExitCode } from '../exit-codes.ts'
 
 /**
  * The policy (ADR 1, ADR 19). Whenever the child exits, for whatever reason, the CLI process groups it
@@ -76,7 +76,7 @@ export async function supervise (): Promise<never> {
     const { code, how } = await new Promise<{ code: number, how: string }>((resolve) => {
       child?.once('exit', (code, signal) => resolve(code !== null
         ? { code, how: `exit code ${code}` }
-        : { code: signal === null ? 1 : 128 + signalNumber(signal), how: `signal ${signal ?? '?'}` }))
+        : { code: signal === null ? 1 : signalExitCode(signal), how: `signal ${signal ?? '?'}` }))
     })
     child = undefined
     // A child that died (kill -9, a crash) leaves its CLIs running in their own process groups.
@@ -108,8 +108,4 @@ async function endChildClis (): Promise<void> {
   } catch (err) {
     process.stderr.write(`ductor: could not end the service's CLI processes: ${(err as Error).message}\n`)
   }
-}
-
-function signalNumber (signal: NodeJS.Signals): number {
-  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1
 }

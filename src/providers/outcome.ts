@@ -2,7 +2,7 @@
  * How a CLI run ended, as a stable status (SPEC §8.2 where it applies) and a sentence for the
  * user. Pure: the runner gathers the facts, this decides what they mean. Never a stack trace.
  */
-import { constants } from 'node:os'
+import { signalExitCode } from '../exit-codes.ts'
 import type { CliResult, ProviderName } from './events.ts'
 
 export type RunStatus =
@@ -109,7 +109,7 @@ export function classifyExit (facts: ExitFacts): Classification {
   }
   const detail = firstNonEmpty(errorText, stderr)
   const missing = SESSION_NOT_FOUND.test(`${errorText}\n${stderr}`) ? { sessionNotFound: true as const } : {}
-  const code = facts.exitCode ?? (facts.signal === null ? null : 128 + signalNumber(facts.signal))
+  const code = facts.exitCode ?? (facts.signal === null ? null : signalExitCode(facts.signal))
   if (code !== null && code !== 0) {
     const how = facts.signal === null ? `exit code ${code}` : `${facts.signal}, exit code ${code}`
     return {
@@ -154,10 +154,6 @@ export function usefulStderr (stderr: string, maxChars = 300): string {
 
 function seconds (ms: number): number {
   return Math.round(ms / 100) / 10
-}
-
-function signalNumber (signal: string): number {
-  return (constants.signals as Record<string, number | undefined>)[signal] ?? 0
 }
 
 function firstNonEmpty (...values: string[]): string {
