@@ -73,8 +73,9 @@ const hookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const deliveryId = result.deliveryId ?? randomUUID()
     const delivery: WebhookDelivery = { hook_id: result.hook.id, delivery_id: deliveryId, payload: result.payload }
-    // The delivery id and the replay keys (signed content, body window) all mark a duplicate (issue 15).
-    const accepted = await inbox.accept('webhook', `${result.hook.id}:${deliveryId}`, delivery, result.replayKeys)
+    // The delivery id and the replay keys (signed content, body window) all mark a duplicate (issue 15);
+    // an id made up here is not remembered: nobody can send it again.
+    const accepted = await inbox.accept('webhook', `${result.hook.id}:${deliveryId}`, delivery, result.replayKeys, { remember: result.deliveryId !== null })
     if (accepted.status === 'duplicate') {
       log.info({ ingress: 'webhook', hookId, deliveryId, ...(result.retryNum !== undefined && { slackRetry: result.retryNum }) }, 'duplicate webhook delivery ignored')
       return await reply.code(200).send({ accepted: false, duplicate: true, delivery_id: deliveryId })
