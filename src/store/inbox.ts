@@ -40,6 +40,8 @@ export interface AcceptOptions {
    * dedupe line and a 24-hour map entry per delivery that could never match (ADR 0033). Default true.
    */
   remember?: boolean
+  /** `payload` as JSON text, written to the journal as it is (see JournalInput.encoded). */
+  encoded?: Uint8Array
 }
 
 export interface Inbox {
@@ -130,7 +132,7 @@ export function createInbox (deps: InboxDeps): Inbox {
       for (const k of keys) recording.add(k.key)
       let seq: number
       try {
-        ({ seq } = await journal.append({ kind, key, payload }))
+        ({ seq } = await journal.append({ kind, key, payload, ...(opts.encoded !== undefined && { encoded: opts.encoded }) }))
         for (const k of keys) dedupe.checkAndRemember(k.key, clock.now(), k.ttlMs)
       } finally {
         for (const k of keys) recording.delete(k.key)
