@@ -19,6 +19,7 @@ import type { ProcessRegistry } from './process-registry.ts'
 import type { StreamParser, StreamParserOptions } from './stream-parser.ts'
 import { createTail } from './tail-buffer.ts'
 import { signalInside, type InsideRun } from '../sandbox/inside.ts'
+import { ClaimRefused, type WorkClaim } from '../claims.ts'
 
 /** The durable list of CLI process groups, so a later life can end the ones this one leaves. */
 export interface CliGroups {
@@ -50,6 +51,13 @@ export interface RunSpec {
    * CLI's process group there, which the host's docker client does not pass on (src/sandbox/inside.ts).
    */
   inside?: InsideRun
+  /**
+   * What the run is made for. The CLI is spawned behind a gate; once its process group is recorded,
+   * `claim.started(record)` writes the work's start, and only then does the CLI exec. When either
+   * cannot be written (or the service is stopping) the CLI never runs and `done` rejects with the
+   * claim's `ClaimRefused`.
+   */
+  claim?: WorkClaim
 }
 
 export interface RunOutcome {
@@ -103,9 +111,10 @@ export interface RunnerOptions {
   /**
    * The durable list of CLI process groups (src/store/cli-groups.ts implements it). With it, each CLI starts
    * behind a gate: a `sh` that waits for one line on its stdin, then execs the CLI (same pid, same
-   * group). The group is recorded, and synced, before the line is written; a service killed in
-   * between closes the pipe and the gate exits without starting the CLI. So no CLI ever runs
-   * unrecorded, and the next start can end every one the killed service left.
+   * group). The group is recorded, and synced, then the run's claim (RunSpec.claim), before the
+   * line is written; a service killed in between closes the pipe and the gate exits without starting
+   * the CLI. So no CLI ever runs unrecorded, and the next start can end every one the killed
+   * service left.
    */
   groups?: CliGroups
 }
@@ -196,16 +205,21 @@ export function createRunner (options: RunnerOptions): Runner {
       return { ...verdict, result, exitCode: facts.exitCode, signal: facts.signal, stderrTail, durationMs }
     }
 
-    if (!isDirectory(spec.cwd)) {
-      const done = Promise.resolve(finish({ spawnError: 'ENOCWD', exitCode: null, signal: null }))
+    const claim = spec.claim
+    /** A run that fails before its CLI could start still counts as the claimed attempt (as any failed run does). */
+    function failed (spawnError: string): RunHandle {
+      const done = (async () => {
+        await claim?.started()
+        return finish({ spawnError, exitCode: null, signal: null })
+      })()
       return { runId: spec.runId, pid: undefined, done, abort: async () => await done }
     }
-    const gated = groups !== undefined
-    if (gated && !isExecutable(binary, spec.env['PATH'])) {
-      // Behind the gate a missing binary would be the shell's exit 127; say ENOENT as a direct spawn does.
-      const done = Promise.resolve(finish({ spawnError: 'ENOENT', exitCode: null, signal: null }))
-      return { runId: spec.runId, pid: undefined, done, abort: async () => await done }
-    }
+
+    if (!isDirectory(spec.cwd)) return failed('ENOCWD')
+    // Behind the gate the CLI execs only once what must be recorded first is on disk.
+    const gated = groups !== undefined || claim !== undefined
+    // Behind the gate a missing binary would be the shell's exit 127; say ENOENT as a direct spawn does.
+    if (gated && !isExecutable(binary, spec.env['PATH'])) return failed('ENOENT')
 
     const child = execa(gated ? '/bin/sh' : binary, gated ? ['-c', GATE, 'ductor-cli', ...spec.argv] : spec.argv.slice(1), {
       cwd: spec.cwd,
@@ -226,6 +240,7 @@ export function createRunner (options: RunnerOptions): Runner {
     if (pid === undefined) {
       const done = (async () => {
         const failure = await child
+        await claim?.started()
         return finish({ spawnError: failure.code ?? 'ENOENT', exitCode: null, signal: null })
       })()
       return { runId: spec.runId, pid, done, abort: async () => await done }
@@ -237,10 +252,17 @@ export function createRunner (options: RunnerOptions): Runner {
     // behind them. Idle cores are still theirs in full.
     try { setPriority(pid, CLI_NICE) } catch {}
     log.debug({ pid, binary, cwd: spec.cwd }, 'CLI started')
+    /** Why the CLI was not let go: its claim refused (stopping, or a record not written). */
+    let refusal: ClaimRefused | undefined
     if (gated) {
-      // Recorded (synced) first, then let go; an error writing the record stops the run unstarted.
-      groups.add(pid, spec.inside).then(() => { child.stdin?.end('go\n') }, (err: unknown) => {
-        log.error({ err }, 'could not record the CLI\'s process group; not starting it')
+      // The CLI's process group is recorded (synced), then the work's start, then the CLI may exec;
+      // when either cannot be written the gate's shell exits 97 and the CLI never runs.
+      const record = groups === undefined ? undefined : async (): Promise<void> => { await groups.add(pid, spec.inside) }
+      const recorded = claim !== undefined ? claim.started(record) : record?.() ?? Promise.resolve()
+      recorded.then(() => { child.stdin?.end('go\n') }, (err: unknown) => {
+        if (err instanceof ClaimRefused) refusal = err
+        if (err instanceof ClaimRefused && err.reason === 'shutdown') log.info('ductor is stopping; not starting the CLI')
+        else log.error({ err }, 'could not record the CLI\'s process group or the start of its work; not starting it')
         child.stdin?.destroy()
       })
       child.stdin?.on('error', () => {})
@@ -320,7 +342,12 @@ export function createRunner (options: RunnerOptions): Runner {
       return await done
     }
 
-    return { runId: spec.runId, pid, done, abort: async (reason = 'user') => await stop(reason) }
+    // A refused claim is the caller's to handle (src/claims.ts); the run itself never started.
+    const settled = done.then((outcome) => {
+      if (refusal !== undefined) throw refusal
+      return outcome
+    })
+    return { runId: spec.runId, pid, done: settled, abort: async (reason = 'user') => await stop(reason) }
   }
 
   return { run, ready: async () => { await loading.catch(() => {}) } }
