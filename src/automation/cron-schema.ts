@@ -86,7 +86,7 @@ const editable = {
   quiet_start: NullableHour,
   quiet_end: NullableHour,
   dependency: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),
-  permission_mode: Type.Union([...PERMISSION_MODES.map((m) => Type.Literal(m)), Type.Null()], {
+  permission_mode: Type.Union([Type.Enum(PERMISSION_MODES), Type.Null()], {
     description: 'ask: the job asks the chats it reports to before a risky tool (docs/approvals.md); null = the global permission_mode'
   })
 }

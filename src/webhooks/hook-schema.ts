@@ -56,7 +56,7 @@ export const HookSchema = Type.Object({
   timestamp_tolerance_seconds: Type.Integer({ minimum: 1, maximum: 604800, default: DEFAULT_TIMESTAMP_TOLERANCE_SECONDS }),
   dedupe_window_seconds: Type.Union([Type.Integer({ minimum: 0, maximum: 604800 }), Type.Null()], { default: null }),
   /** `ask`, another `permission_mode`, or null = the global one (wake: the chat's); ADR 0029. */
-  permission_mode: Type.Union([...PERMISSION_MODES.map((m) => Type.Literal(m)), Type.Null()], { default: null })
+  permission_mode: Type.Union([Type.Enum(PERMISSION_MODES), Type.Null()], { default: null })
 }, { additionalProperties: true })
 
 export type Hook = Static<typeof HookSchema>
