@@ -124,7 +124,9 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
       delete env['DUCTOR_TELEGRAM_TOKEN']
       const inside = sandbox?.wrap(argv, { runId: req.runId, cwd: req.cwd, env })
       if (inside !== undefined) argv = inside.argv
-      // The last await before the spawn: the work is recorded as started (src/core/claims.ts).
+      // Whatever the spawn waits for (the spawner's start, ADR 32) happens before the claim...
+      await opts.runner.warm()
+      // ...which is the last await before the spawn: the work is recorded as started (src/core/claims.ts).
       await req.claim.started()
       const handle = opts.runner.run({
         runId: req.runId,

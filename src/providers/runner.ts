@@ -90,6 +90,12 @@ export interface Runner {
    * before its spawn (ADR 9: nothing is awaited between the two).
    */
   ready: () => Promise<void>
+  /**
+   * Resolves once a run asked for next starts without waiting for a process start-up (the spawner
+   * is up, ADR 32). The executor awaits it before the claim: the done mark is followed by the spawn
+   * request at once, never by the spawner's start.
+   */
+  warm: () => Promise<void>
 }
 
 export interface RunnerOptions {
@@ -431,7 +437,14 @@ export function createRunner (options: RunnerOptions): Runner {
     }
   }
 
-  return { run, ready: async () => { await loading.catch(() => {}) } }
+  return {
+    run,
+    ready: async () => { await loading.catch(() => {}) },
+    warm: async () => {
+      await loading.catch(() => {})
+      await spawner?.ready()
+    }
+  }
 }
 
 /** Whether `binary` (a path, or a name looked up on `pathEnv`) is an executable file. */

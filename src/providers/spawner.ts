@@ -62,12 +62,22 @@ export interface SpawnerOptions {
   logger: Logger
   /** A spawner with no child for this long is let go (its ~40 MB are not held while idle); default 5 min. */
   idleMs?: number
+  /**
+   * The spawner's own environment (default empty: it holds nothing of the service's, whose
+   * environment has secrets). Only names that identify it, e.g. `DUCTOR_HOME`.
+   */
+  env?: Readonly<Record<string, string>>
   /** Told of each spawner process as it starts and after it ended (the durable CLI-group list). */
   onStart?: (pid: number) => void
   onEnd?: (pid: number) => void
 }
 
 export interface Spawner {
+  /**
+   * Starts the spawner if none runs and resolves once it listens (or has died: the next spawn then
+   * says so), so that a spawn asked for next waits for no process start-up.
+   */
+  ready: () => Promise<void>
   spawn: (request: SpawnRequest) => Promise<SpawnedProcess>
   /** The running spawner's pid, if one runs. */
   pid: () => number | undefined
@@ -89,6 +99,8 @@ interface Instance {
   child: ChildProcess
   entries: Map<number, Entry>
   exited: Promise<void>
+  /** Resolves on the spawner's `ready` message, or when it has ended. */
+  listening: Promise<void>
   idleTimer?: NodeJS.Timeout
 }
 
@@ -108,14 +120,16 @@ export function createSpawner (options: SpawnerOptions): Spawner {
     const child = spawn(process.execPath, [options.script], {
       // The spawner needs nothing of the service's environment (it holds secrets); each request
       // carries its child's.
-      env: {},
+      env: { ...options.env },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       // Its own session: a Ctrl-C in the terminal goes to the service, which stops the runs in order.
       detached: true
     })
+    let listened = (): void => {}
     const instance: Instance = {
       child,
       entries: new Map(),
+      listening: new Promise((resolve) => { listened = resolve }),
       exited: new Promise((resolve) => {
         child.once('exit', () => { resolve() })
         if (child.pid === undefined) child.once('error', () => { resolve() })
@@ -127,6 +141,7 @@ export function createSpawner (options: SpawnerOptions): Spawner {
     const end = (code: number | null, signal: string | null): void => {
       if (ended) return
       ended = true
+      listened()
       if (current === instance) current = undefined
       clearTimeout(instance.idleTimer)
       if (pid !== undefined) options.onEnd?.(pid)
@@ -139,7 +154,10 @@ export function createSpawner (options: SpawnerOptions): Spawner {
       log.error({ err }, 'the CLI spawner failed')
       if (pid === undefined) end(null, null)
     })
-    child.on('message', (message: unknown, handle: unknown) => { onMessage(instance, message, handle) })
+    child.on('message', (message: unknown, handle: unknown) => {
+      if ((message as { t?: unknown } | null)?.t === 'ready') listened()
+      else onMessage(instance, message, handle)
+    })
     child.once('exit', end)
     return instance
   }
@@ -216,6 +234,13 @@ export function createSpawner (options: SpawnerOptions): Spawner {
   }
 
   return {
+    async ready () {
+      current ??= start()
+      const instance = current
+      clearTimeout(instance.idleTimer)
+      await instance.listening
+      idleCheck(instance)
+    },
     async spawn (request) {
       current ??= start()
       const instance = current
