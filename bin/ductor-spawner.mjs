@@ -75,4 +75,3 @@ process.on('disconnect', () => {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => {})
 // Started by the service with an IPC channel only; run by hand it has nothing to do.
 if (process.send === undefined) process.exit(2)
-send({ t: 'ready' })

@@ -73,11 +73,6 @@ export interface SpawnerOptions {
 }
 
 export interface Spawner {
-  /**
-   * Starts the spawner if none runs and resolves once it listens (or has died: the next spawn then
-   * says so), so that a spawn asked for next waits for no process start-up.
-   */
-  ready: () => Promise<void>
   spawn: (request: SpawnRequest) => Promise<SpawnedProcess>
   /** The running spawner's pid, if one runs. */
   pid: () => number | undefined
@@ -99,8 +94,6 @@ interface Instance {
   child: ChildProcess
   entries: Map<number, Entry>
   exited: Promise<void>
-  /** Resolves on the spawner's `ready` message, or when it has ended. */
-  listening: Promise<void>
   idleTimer?: NodeJS.Timeout
 }
 
@@ -125,11 +118,9 @@ export function createSpawner (options: SpawnerOptions): Spawner {
       // Its own session: a Ctrl-C in the terminal goes to the service, which stops the runs in order.
       detached: true
     })
-    let listened = (): void => {}
     const instance: Instance = {
       child,
       entries: new Map(),
-      listening: new Promise((resolve) => { listened = resolve }),
       exited: new Promise((resolve) => {
         child.once('exit', () => { resolve() })
         if (child.pid === undefined) child.once('error', () => { resolve() })
@@ -141,7 +132,6 @@ export function createSpawner (options: SpawnerOptions): Spawner {
     const end = (code: number | null, signal: string | null): void => {
       if (ended) return
       ended = true
-      listened()
       if (current === instance) current = undefined
       clearTimeout(instance.idleTimer)
       if (pid !== undefined) options.onEnd?.(pid)
@@ -154,10 +144,7 @@ export function createSpawner (options: SpawnerOptions): Spawner {
       log.error({ err }, 'the CLI spawner failed')
       if (pid === undefined) end(null, null)
     })
-    child.on('message', (message: unknown, handle: unknown) => {
-      if ((message as { t?: unknown } | null)?.t === 'ready') listened()
-      else onMessage(instance, message, handle)
-    })
+    child.on('message', (message: unknown, handle: unknown) => { onMessage(instance, message, handle) })
     child.once('exit', end)
     return instance
   }
@@ -234,13 +221,6 @@ export function createSpawner (options: SpawnerOptions): Spawner {
   }
 
   return {
-    async ready () {
-      current ??= start()
-      const instance = current
-      clearTimeout(instance.idleTimer)
-      await instance.listening
-      idleCheck(instance)
-    },
     async spawn (request) {
       current ??= start()
       const instance = current
