@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
-import { lastDailyBoundary, isValidTimeZone } from './sessions-daily-reset.ts'
+import { lastDailyBoundary, isValidTimezone } from '../tz.ts'
 
 /**
  * Sessions (SPEC §6): the shape of `sessions.json`, migration of entries written by the Python
@@ -61,7 +61,7 @@ export function checkFreshness (entry: SessionEntry, provider: string, rules: Se
     return { fresh: false, reason: 'idle' }
   }
   if (rules.daily_reset_enabled) {
-    const zone = isValidTimeZone(rules.timezone) ? rules.timezone : 'UTC'
+    const zone = isValidTimezone(rules.timezone) ? rules.timezone : 'UTC'
     const boundary = lastDailyBoundary(now, rules.daily_reset_hour, zone)
     const created = Date.parse(entry.created_at)
     // Begun before the latest boundary (by its creation or its last use) means it crossed it.
