@@ -4,7 +4,7 @@ import type { Logger } from '../logger-types.ts'
 import type { HomePaths } from '../home/paths.ts'
 import type { ProviderName } from '../providers/events.ts'
 import type { RunOutcome } from '../providers/runner.ts'
-import type { RunLog } from './run-log.ts'
+import type { RunEndStatus, RunLog } from './run-log.ts'
 import type { SessionStore } from './session-store.ts'
 import { checkFreshness, type SessionRules } from './sessions.ts'
 import type { CliExecutor } from '../providers/cli-executor.ts'
@@ -195,7 +195,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   }
   // A webhook's wake run that ends without any reply has nothing to deliver (SPEC §9).
   const noResponse = success && input.kind === 'webhook' && reply.trim() === ''
-  const status = noResponse ? 'error:no_response' : outcome?.status ?? 'error:aborted'
+  const status: RunEndStatus = noResponse ? 'error:no_response' : outcome?.status ?? 'error:aborted'
   const error = success
     ? (noResponse ? 'The agent ended without a reply.' : null)
     : outcome === undefined
@@ -212,7 +212,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
     tokens: result?.tokens.total ?? null,
     error
   }
-  await deps.runs.finish(run.id, { status: status as 'success', cost_usd: summary.costUsd, tokens: summary.tokens, error, reply })
+  await deps.runs.finish(run.id, { status, cost_usd: summary.costUsd, tokens: summary.tokens, error, reply })
   sink.emit({ type: 'result', summary })
   return summary
 }

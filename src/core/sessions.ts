@@ -1,6 +1,7 @@
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { lastDailyBoundary, isValidTimezone } from '../tz.ts'
+import type { ProviderName } from '../models.ts'
 
 /**
  * Sessions (SPEC §6): the shape of `sessions.json`, migration of entries written by the Python
@@ -54,7 +55,7 @@ export type Freshness = { fresh: true } | { fresh: false, reason: StaleReason }
  * concern the whole chat; the message limit concerns the provider's own bucket. A timestamp that
  * cannot be read counts as stale.
  */
-export function checkFreshness (entry: SessionEntry, provider: string, rules: SessionRules, now: number): Freshness {
+export function checkFreshness (entry: SessionEntry, provider: ProviderName, rules: SessionRules, now: number): Freshness {
   const lastActive = Date.parse(entry.last_active)
   if (Number.isNaN(lastActive)) return { fresh: false, reason: 'idle' }
   if (rules.idle_timeout_minutes > 0 && now - lastActive >= rules.idle_timeout_minutes * 60_000) {
