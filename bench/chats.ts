@@ -6,7 +6,7 @@
 // Baseline ("the CLI path" without ductor): a bare node process, watched the same way, that spawns
 // the same fake CLIs with the same transcript and only reads their stdout.
 // Run alone: node --import tsx bench/chats.ts
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createFakeBin } from '../test/fakes/fake-bin.ts'
@@ -46,7 +46,17 @@ async function chat (url: string, chatId: string, expected: string): Promise<Cha
   return { complete: res.status === 200 && status === 'success' && reply === expected && streamed === expected, ms: performance.now() - started }
 }
 
-interface Round { chats: number, loop: LoopDelay, complete: number, wallMs: number, spawnMedianMs?: number, spawnMaxMs?: number }
+interface Round { chats: number, loop: LoopDelay, complete: number, wallMs: number, spawnMedianMs?: number, spawnMaxMs?: number, idle?: LoopDelay }
+
+/**
+ * An idle node with the same monitor, watched over the same seconds as the service: its loop does
+ * nothing, so its delay is what the machine itself (other processes, the CLIs) imposes on any loop.
+ */
+async function startIdleNode (): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', LOOP_MONITOR, '-e', 'setInterval(() => {}, 1 << 30)'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  return child
+}
 
 async function serviceRound (chats: number, fake: { claude: string, transcriptPath: string, text: string }, pkg: BuiltPackage): Promise<Round> {
   const { home, cleanup } = await tempHome({
@@ -62,12 +72,20 @@ async function serviceRound (chats: number, fake: { claude: string, transcriptPa
     })
     try {
       await new Promise((resolve) => setTimeout(resolve, 500))
-      await askLoop(service.child, 'reset')
-      const started = performance.now()
-      const outcomes = await Promise.all(Array.from({ length: chats }, (_, i) => chat(service.adminUrl ?? '', String(1000 + i), fake.text)))
-      const wallMs = performance.now() - started
-      const loop = await askLoop(service.child, 'read')
-      return { chats, loop, complete: outcomes.filter((o) => o.complete).length, wallMs }
+      // One chat first: what the first message of a service's life does once (compile the route's
+      // validator, start the CLI spawner) is not what 50 chats starting at once cost.
+      if (!(await chat(service.adminUrl ?? '', '999', fake.text)).complete) throw new Error('the warm-up chat did not complete')
+      const idle = await startIdleNode()
+      try {
+        await Promise.all([askLoop(service.child, 'reset'), askLoop(idle, 'reset')])
+        const started = performance.now()
+        const outcomes = await Promise.all(Array.from({ length: chats }, (_, i) => chat(service.adminUrl ?? '', String(1000 + i), fake.text)))
+        const wallMs = performance.now() - started
+        const [loop, idleLoop] = await Promise.all([askLoop(service.child, 'read'), askLoop(idle, 'read')])
+        return { chats, loop, complete: outcomes.filter((o) => o.complete).length, wallMs, idle: idleLoop }
+      } finally {
+        idle.kill()
+      }
     } finally {
       await service.stop()
     }
@@ -136,7 +154,7 @@ export async function benchChats (): Promise<BenchResult> {
       const bare = await baselineRound(chats, fake)
       const service = await serviceRound(chats, fake, pkg)
       rounds.push({ service, bare })
-      progress(`${chats} chats: loop p99 ${service.loop.p99.toFixed(1)} ms (bare CLI path ${bare.loop.p99.toFixed(1)} ms, its spawn() blocks ${bare.spawnMedianMs?.toFixed(1) ?? '?'} ms median), ${service.complete}/${chats} complete, ${service.wallMs.toFixed(0)} ms (bare ${bare.wallMs.toFixed(0)} ms)`)
+      progress(`${chats} chats: loop p99 ${service.loop.p99.toFixed(1)} ms (idle node meanwhile ${service.idle?.p99.toFixed(1) ?? '?'} ms; bare CLI path ${bare.loop.p99.toFixed(1)} ms, its spawn() blocks ${bare.spawnMedianMs?.toFixed(1) ?? '?'} ms median), ${service.complete}/${chats} complete, ${service.wallMs.toFixed(0)} ms (bare ${bare.wallMs.toFixed(0)} ms)`)
     }
   } finally {
     await bin.cleanup()
@@ -155,6 +173,15 @@ export async function benchChats (): Promise<BenchResult> {
       ratio: at.service.loop.p99 / at.bare.loop.p99
     }, {
       id: 'P5',
+      what: `(the machine's floor) an idle node's loop delay p99 during the ${TARGET_CHATS} chats`,
+      value: at.service.idle?.p99 ?? NaN,
+      unit: 'ms',
+      target: '(context for P5)',
+      ok: null,
+      baseline: { label: 'P5 p99', value: at.service.loop.p99 },
+      ratio: (at.service.idle?.p99 ?? NaN) / at.service.loop.p99
+    }, {
+      id: 'P5',
       what: `${TARGET_CHATS} chats streaming: replies complete`,
       value: at.service.complete,
       unit: `of ${TARGET_CHATS}`,
@@ -167,8 +194,8 @@ export async function benchChats (): Promise<BenchResult> {
   }
   result.growth.push({
     title: `P5 cost growth: chats streaming at once (${DELTAS} text deltas per reply, one every ${DELAY_MS} ms; loop delay in the service vs a bare node reading the same CLIs)`,
-    columns: ['chats', 'loop p50 ms', 'loop p99 ms', 'loop max ms', 'bare p99 ms', 'bare max ms', 'bare spawn() blocks, median ms', 'bare spawn() max ms', 'complete', 'wall ms', 'bare wall ms'],
-    rows: rounds.map(({ service, bare }) => [service.chats, service.loop.p50, service.loop.p99, service.loop.max, bare.loop.p99, bare.loop.max, bare.spawnMedianMs ?? '–', bare.spawnMaxMs ?? '–', `${service.complete}/${service.chats}`, service.wallMs, bare.wallMs])
+    columns: ['chats', 'loop p50 ms', 'loop p99 ms', 'loop max ms', 'idle node p99 ms', 'bare p99 ms', 'bare max ms', 'bare spawn() blocks, median ms', 'bare spawn() max ms', 'complete', 'wall ms', 'bare wall ms'],
+    rows: rounds.map(({ service, bare }) => [service.chats, service.loop.p50, service.loop.p99, service.loop.max, service.idle?.p99 ?? '–', bare.loop.p99, bare.loop.max, bare.spawnMedianMs ?? '–', bare.spawnMaxMs ?? '–', `${service.complete}/${service.chats}`, service.wallMs, bare.wallMs])
   })
   return result
 }

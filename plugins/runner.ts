@@ -4,7 +4,8 @@ import { createProcessRegistry, type ProcessRegistry } from '../src/providers/pr
 import { createRunner } from '../src/providers/runner.ts'
 import { openCliGroups } from '../src/store/cli-groups.ts'
 import { join } from 'node:path'
-import { createCliExecutor } from '../src/providers/executor.ts'
+import { createCliExecutor, packageBinDir } from '../src/providers/executor.ts'
+import { createSpawner } from '../src/providers/spawner.ts'
 import type { CliExecutor } from '../src/providers/cli-executor.ts'
 import { maskingExecutor } from '../src/core/masking-executor.ts'
 import { createLimiter, type Limiter } from '../src/core/limiter.ts'
@@ -75,7 +76,19 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
   // Before anything can run or be replayed: every CLI the previous life of the service left running
   // (a kill -9) is ended, then this life's process groups are recorded as they start (issue 14).
   const groups = await openCliGroups(join(paths.state, 'cli-groups.jsonl'), logger.child({ component: 'runner' }))
-  const runner = createRunner({ logger: logger.child({ component: 'runner' }), registry, clock, groups })
+  const runnerLog = logger.child({ component: 'runner' })
+  // CLIs are spawned by a small spawner process, so the fork/exec wait never blocks this event loop
+  // (ADR 0032); DUCTOR_SPAWNER=0 spawns them in this process instead. The spawner is in the group
+  // list too: a later start ends it if it outlived this process.
+  const spawner = env['DUCTOR_SPAWNER'] === '1'
+    ? createSpawner({
+      script: join(packageBinDir(), 'ductor-spawner.mjs'),
+      logger: runnerLog,
+      onStart: (pid) => { groups.add(pid).catch((err: unknown) => { runnerLog.warn({ err }, 'could not record the CLI spawner') }) },
+      onEnd: (pid) => { groups.remove(pid) }
+    })
+    : undefined
+  const runner = createRunner({ logger: runnerLog, registry, clock, groups, ...(spawner === undefined ? {} : { spawner }) })
   const userHome = (env['HOME'] ?? '') !== '' ? env['HOME'] as string : homedir()
   const sandbox = createDockerSandbox({
     docker: () => config().docker,
@@ -183,6 +196,7 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
   // outlives the service.
   app.addHook('onClose', async () => {
     await registry.killAll()
+    await spawner?.close()
     await groups.close().catch(() => {})
   })
 }

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { execFile } from 'node:child_process'
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -32,7 +32,8 @@ export async function buildPackage (): Promise<BuiltPackage> {
   const dir = await mkdtemp(join(tmpdir(), 'ductor-bench-pkg-'))
   await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--sourceMap', 'false'], { cwd: ROOT })
   await mkdir(join(dir, 'bin'))
-  await copyFile(join(ROOT, 'bin', 'ductor.js'), join(dir, 'bin', 'ductor.js'))
+  // All of bin/: the service starts bin/ductor-spawner.mjs (and Claude bin/ductor-approval-mcp.mjs).
+  for (const file of await readdir(join(ROOT, 'bin'))) await copyFile(join(ROOT, 'bin', file), join(dir, 'bin', file))
   await copyFile(join(ROOT, 'package.json'), join(dir, 'package.json'))
   await symlink(join(ROOT, 'templates'), join(dir, 'templates'))
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'))

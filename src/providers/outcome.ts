@@ -30,6 +30,8 @@ export interface ExitFacts {
   binary: string
   /** `ENOENT` when the binary could not be spawned; `ENOCWD` when the working directory is missing. */
   spawnError?: string
+  /** The CLI spawner process died while the CLI ran; ductor killed the CLI (ADR 0032). */
+  spawnerLost?: boolean
   exitCode: number | null
   signal: string | null
   stopReason: StopReason | null
@@ -79,6 +81,12 @@ export function classifyExit (facts: ExitFacts): Classification {
         kind: 'timeout',
         userMessage: `${label} was stopped after running ${seconds(facts.durationMs)} s (stale process).`
       }
+  }
+  if (facts.spawnerLost === true) {
+    return { status: 'error:killed', kind: 'killed', userMessage: `${label} was stopped: ductor's CLI spawner process ended unexpectedly. Send the message again.` }
+  }
+  if (facts.spawnError === 'ESPAWNER') {
+    return { status: 'error:cli_error', kind: 'cli_error', userMessage: `${label} could not be started: ductor's CLI spawner process ended unexpectedly. Send the message again.` }
   }
   if (facts.spawnError === 'ENOCWD') {
     return { status: 'error:folder_missing', kind: 'folder_missing', userMessage: 'The working directory does not exist.' }

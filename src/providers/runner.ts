@@ -19,6 +19,8 @@ import type { ProcessRegistry } from './process-registry.ts'
 import type { StreamParser, StreamParserOptions } from './stream-parser.ts'
 import { createTail } from './tail-buffer.ts'
 import { signalInside, type InsideRun } from '../sandbox/inside.ts'
+import type { Readable } from 'node:stream'
+import { SpawnFailed, type ExitFacts, type Spawner } from './spawner.ts'
 
 /** The durable list of CLI process groups, so a later life can end the ones this one leaves. */
 export interface CliGroups {
@@ -108,6 +110,24 @@ export interface RunnerOptions {
    * unrecorded, and the next start can end every one the killed service left.
    */
   groups?: CliGroups
+  /**
+   * Spawn through the CLI spawner process (src/providers/spawner.ts, ADR 0032) instead of in this
+   * process, so the fork/exec wait does not block the event loop. Every CLI then starts behind the
+   * gate, with or without `groups`.
+   */
+  spawner?: Spawner
+}
+
+/** A started process as the runner follows it, whoever spawned it. */
+interface Proc {
+  pid: number
+  stdout: Readable
+  stderr: Readable
+  exit: Promise<ExitFacts>
+  /** Resolves once stdout and stderr are closed. */
+  closed: Promise<void>
+  /** Behind the gate: start the CLI, or never start it. */
+  gate?: { go: () => void, cancel: () => void }
 }
 
 /** The start gate: one line on stdin, then the CLI (its stdin /dev/null), or exit when stdin closes first. */
@@ -145,13 +165,16 @@ export function createRunner (options: RunnerOptions): Runner {
   const tailBytes = options.stderrTailBytes ?? 64 * 1024
   const drainMs = options.drainMs ?? 2000
   const groups = options.groups
-  const loading = loadExeca()
+  const spawner = options.spawner
+  // Through the spawner, execa is not needed: it hands over plain pipes.
+  const loading = spawner === undefined ? loadExeca() : Promise.resolve(undefined)
   loading.catch((err: unknown) => { options.logger.error({ err }, 'could not load execa; CLI runs will fail') })
 
   /** Before the first run has loaded execa, the handle waits for it; from then on `run` spawns at once. */
   function run (spec: RunSpec): RunHandle {
-    if (loadedExeca !== undefined) return runWith(loadedExeca, spec)
-    const started = loadExeca().then((execa) => runWith(execa, spec))
+    if (spawner !== undefined) return runWith(spec, spawnThrough(spawner))
+    if (loadedExeca !== undefined) return runWith(spec, spawnHere(loadedExeca))
+    const started = loadExeca().then((execa) => runWith(spec, spawnHere(execa)))
     let pid: number | undefined
     started.then((h) => { pid = h.pid }, () => {})
     return {
@@ -162,7 +185,69 @@ export function createRunner (options: RunnerOptions): Runner {
     }
   }
 
-  function runWith (execa: Execa, spec: RunSpec): RunHandle {
+  type Start = (spec: RunSpec, gated: boolean) => Proc | Promise<Proc>
+
+  /** In this process, with execa: `spawn()` blocks this event loop until the child has exec'd. */
+  function spawnHere (execa: Execa): Start {
+    return (spec, gated) => {
+      const binary = spec.argv[0] ?? ''
+      const child = execa(gated ? '/bin/sh' : binary, gated ? ['-c', GATE, 'ductor-cli', ...spec.argv] : spec.argv.slice(1), {
+        cwd: spec.cwd,
+        env: spec.env,
+        extendEnv: false,
+        // Codex waits for EOF on an open stdin; Claude loses 3 s (NOTES §2, §3): the CLI's stdin is
+        // /dev/null either way (the gate's pipe is only the gate's).
+        stdin: gated ? 'pipe' : 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe',
+        buffer: false,
+        detached: true, // its own process group, so the whole tree can be signalled
+        cleanup: false,
+        reject: false
+      })
+      const pid = child.pid
+      if (pid === undefined) {
+        return (async () => {
+          const failure = await child
+          throw new SpawnFailed(failure.code ?? 'ENOENT')
+        })()
+      }
+      // The CLI and whatever it starts run at a lower CPU priority than the service (ADR 12).
+      try { setPriority(pid, CLI_NICE) } catch {}
+      child.stdin?.on('error', () => {})
+      return {
+        pid,
+        stdout: child.stdout,
+        stderr: child.stderr,
+        exit: new Promise((resolve) => { child.once('exit', (exitCode, signal) => { resolve({ exitCode, signal }) }) }),
+        closed: child.then(() => {}),
+        ...(gated ? { gate: { go: () => { child.stdin?.end('go\n') }, cancel: () => { child.stdin?.destroy() } } } : {})
+      }
+    }
+  }
+
+  /** Through the spawner process (ADR 0032): the wait for the exec is the spawner's, not this loop's. */
+  function spawnThrough (sp: Spawner): Start {
+    return async (spec) => {
+      const child = await sp.spawn({ file: '/bin/sh', args: ['-c', GATE, 'ductor-cli', ...spec.argv], cwd: spec.cwd, env: spec.env, nice: CLI_NICE })
+      const closed = (stream: Readable): Promise<void> => new Promise((resolve) => {
+        if (stream.destroyed) resolve()
+        else stream.once('close', () => { resolve() })
+      })
+      child.stdout.on('error', () => {})
+      child.stderr.on('error', () => {})
+      return {
+        pid: child.pid,
+        stdout: child.stdout,
+        stderr: child.stderr,
+        exit: child.exit,
+        closed: Promise.all([closed(child.stdout), closed(child.stderr)]).then(() => {}),
+        gate: { go: child.go, cancel: child.cancel }
+      }
+    }
+  }
+
+  function runWith (spec: RunSpec, start: Start): RunHandle {
     const log = options.logger.child({ runId: spec.runId, chatId: spec.chatId, provider: spec.provider })
     const startedAt = clock.now()
     const stderr = createTail(tailBytes)
@@ -184,7 +269,7 @@ export function createRunner (options: RunnerOptions): Runner {
     const inside = spec.inside
     let stopReason: StopReason | null = null
 
-    function finish (facts: { spawnError?: string, exitCode: number | null, signal: string | null }): RunOutcome {
+    function finish (facts: { spawnError?: string, spawnerLost?: boolean, exitCode: number | null, signal: string | null }): RunOutcome {
       const durationMs = clock.now() - startedAt
       let result: CliResult | null = parser.end()
       if (!result.complete && !parser.sawOutput()) result = null
@@ -200,127 +285,150 @@ export function createRunner (options: RunnerOptions): Runner {
       const done = Promise.resolve(finish({ spawnError: 'ENOCWD', exitCode: null, signal: null }))
       return { runId: spec.runId, pid: undefined, done, abort: async () => await done }
     }
-    const gated = groups !== undefined
+    const gated = groups !== undefined || spawner !== undefined
     if (gated && !isExecutable(binary, spec.env['PATH'])) {
       // Behind the gate a missing binary would be the shell's exit 127; say ENOENT as a direct spawn does.
       const done = Promise.resolve(finish({ spawnError: 'ENOENT', exitCode: null, signal: null }))
       return { runId: spec.runId, pid: undefined, done, abort: async () => await done }
     }
 
-    const child = execa(gated ? '/bin/sh' : binary, gated ? ['-c', GATE, 'ductor-cli', ...spec.argv] : spec.argv.slice(1), {
-      cwd: spec.cwd,
-      env: spec.env,
-      extendEnv: false,
-      // Codex waits for EOF on an open stdin; Claude loses 3 s (NOTES §2, §3): the CLI's stdin is
-      // /dev/null either way (the gate's pipe is only the gate's).
-      stdin: gated ? 'pipe' : 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      detached: true, // its own process group, so the whole tree can be signalled
-      cleanup: false,
-      reject: false
-    })
-    const pid = child.pid
-
-    if (pid === undefined) {
-      const done = (async () => {
-        const failure = await child
-        return finish({ spawnError: failure.code ?? 'ENOENT', exitCode: null, signal: null })
-      })()
-      return { runId: spec.runId, pid, done, abort: async () => await done }
+    // In this process the child exists when `start` returns, and is registered before `run` returns;
+    // through the spawner it exists a message later.
+    let proc: Proc | undefined
+    let starting: Promise<Proc> | undefined
+    try {
+      const started = start(spec, gated)
+      if (started instanceof Promise) starting = started
+      else proc = started
+    } catch (err) {
+      starting = Promise.reject(err)
     }
-
-    // The CLI and whatever it starts run at a lower CPU priority than the service (ADR 12): when many
-    // start at once on a small machine, the event loop that acknowledges deliveries and streams
-    // replies, and each next spawn (which blocks the loop until its child execs), are not queued
-    // behind them. Idle cores are still theirs in full.
-    try { setPriority(pid, CLI_NICE) } catch {}
-    log.debug({ pid, binary, cwd: spec.cwd }, 'CLI started')
-    if (gated) {
-      // Recorded (synced) first, then let go; an error writing the record stops the run unstarted.
-      groups.add(pid, spec.inside).then(() => { child.stdin?.end('go\n') }, (err: unknown) => {
-        log.error({ err }, 'could not record the CLI\'s process group; not starting it')
-        child.stdin?.destroy()
-      })
-      child.stdin?.on('error', () => {})
-    }
-    child.stdout.on('data', (chunk: Buffer) => parser.write(chunk))
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
-
-    let exited = false
-    const exit = new Promise<{ exitCode: number | null, signal: string | null }>((resolve) => {
-      child.once('exit', (exitCode, signal) => {
-        exited = true
-        resolve({ exitCode, signal })
-      })
-    })
-
-    let terminating: Promise<void> | undefined
-    function terminateGroup (): Promise<void> {
-      terminating ??= (async () => {
-        if (inside !== undefined) {
-          // The CLI inside gets the SIGTERM; the docker client on the host ends when it does.
-          await signalInside(inside, 'TERM', INSIDE_SIGNAL_MS, spec.env).catch((err: unknown) => { log.warn({ err }, 'could not signal the CLI inside the container') })
-        } else if (!signalGroup(pid as number, 'SIGTERM')) return
-        const deadline = clock.now() + graceMs
-        while (clock.now() < deadline) {
-          await sleep(POLL_MS)
-          if (exited && !groupHasLiveMembers(pid as number)) return
-        }
-        log.warn({ pid, graceMs }, 'processes of the CLI outlived SIGTERM; sending SIGKILL to its process group')
-        if (inside !== undefined) await signalInside(inside, 'KILL', INSIDE_SIGNAL_MS, spec.env).catch((err: unknown) => { log.warn({ err }, 'could not kill the CLI inside the container') })
-        signalGroup(pid as number, 'SIGKILL')
-        const killDeadline = clock.now() + KILL_WAIT_MS
-        while (groupHasLiveMembers(pid as number) && clock.now() < killDeadline) await sleep(POLL_MS)
-      })()
-      return terminating
-    }
-
-    const unregister = registry.register({
-      runId: spec.runId,
-      chatId: spec.chatId,
-      provider: spec.provider,
-      pid,
-      startedAt,
-      stop: async (reason) => { await stop(reason) }
-    })
-    const timer = spec.timeoutMs > 0 && Number.isFinite(spec.timeoutMs)
-      ? setTimeout(() => { stop('timeout').catch(() => {}) }, Math.min(spec.timeoutMs, MAX_TIMER_MS))
-      : undefined
-
-    const done = (async (): Promise<RunOutcome> => {
-      const facts = await exit
-      clearTimeout(timer)
-      // Stopping, or children left behind by the CLI: no orphans either way.
-      if (terminating !== undefined || groupHasLiveMembers(pid)) await terminateGroup()
-      // A stopped run in the container: whatever of its group is still there goes too (no orphans inside).
-      if (terminating !== undefined && inside !== undefined) await signalInside(inside, 'KILL', INSIDE_SIGNAL_MS, spec.env).catch((err: unknown) => { log.warn({ err }, 'could not kill what is left of the run inside the container') })
-      const drained = await Promise.race([child.then(() => true), sleep(drainMs, false, { ref: false })])
-      if (!drained) {
-        log.warn({ pid }, 'CLI output still open after exit; closing it')
-        child.stdout.destroy()
-        child.stderr.destroy()
-      }
-      return finish(facts)
-    })().catch((err: unknown) => {
-      log.error({ err }, 'CLI runner failed')
-      return finish({ spawnError: 'internal', exitCode: null, signal: null })
-    }).finally(() => {
-      unregister()
-      groups?.remove(pid)
-    })
-
-    async function stop (reason: StopReason): Promise<RunOutcome> {
-      if (!exited) {
-        stopReason ??= reason
-        log.info({ reason }, 'stopping CLI run')
-        terminateGroup().catch((err: unknown) => log.error({ err }, 'could not signal the CLI process group'))
-      }
+    let stop = async (reason: StopReason): Promise<RunOutcome> => {
+      // Not started yet: the stop applies as soon as the process exists.
+      stopReason ??= reason
       return await done
     }
+    const following = proc !== undefined
+      ? follow(proc)
+      : (starting as Promise<Proc>).then(async (p) => {
+          proc = p
+          return await follow(p)
+        }, (err: unknown) => {
+          if (err instanceof SpawnFailed) return finish({ spawnError: err.code, exitCode: null, signal: null })
+          throw err
+        })
+    const done = following.catch((err: unknown) => {
+      log.error({ err }, 'CLI runner failed')
+      return finish({ spawnError: 'internal', exitCode: null, signal: null })
+    })
 
-    return { runId: spec.runId, pid, done, abort: async (reason = 'user') => await stop(reason) }
+    async function follow (child: Proc): Promise<RunOutcome> {
+      const pid = child.pid
+      log.debug({ pid, binary, cwd: spec.cwd }, 'CLI started')
+      const gate = child.gate
+      if (gate !== undefined) {
+        if (groups === undefined) {
+          if (stopReason === null) gate.go()
+          else gate.cancel()
+        } else {
+          // Recorded (synced) first, then let go; an error writing the record stops the run unstarted.
+          groups.add(pid, spec.inside).then(() => {
+            if (stopReason === null) gate.go()
+            else gate.cancel()
+          }, (err: unknown) => {
+            log.error({ err }, 'could not record the CLI\'s process group; not starting it')
+            gate.cancel()
+          })
+        }
+      }
+      child.stdout.on('data', (chunk: Buffer) => parser.write(chunk))
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+
+      let exited = false
+      const exit = child.exit.then((facts) => {
+        exited = true
+        return facts
+      })
+
+      let terminating: Promise<void> | undefined
+      function terminateGroup (): Promise<void> {
+        terminating ??= (async () => {
+          if (inside !== undefined) {
+            // The CLI inside gets the SIGTERM; the docker client on the host ends when it does.
+            await signalInside(inside, 'TERM', INSIDE_SIGNAL_MS, spec.env).catch((err: unknown) => { log.warn({ err }, 'could not signal the CLI inside the container') })
+          } else if (!signalGroup(pid, 'SIGTERM')) return
+          const deadline = clock.now() + graceMs
+          while (clock.now() < deadline) {
+            await sleep(POLL_MS)
+            if (exited && !groupHasLiveMembers(pid)) return
+          }
+          log.warn({ pid, graceMs }, 'processes of the CLI outlived SIGTERM; sending SIGKILL to its process group')
+          if (inside !== undefined) await signalInside(inside, 'KILL', INSIDE_SIGNAL_MS, spec.env).catch((err: unknown) => { log.warn({ err }, 'could not kill the CLI inside the container') })
+          signalGroup(pid, 'SIGKILL')
+          const killDeadline = clock.now() + KILL_WAIT_MS
+          while (groupHasLiveMembers(pid) && clock.now() < killDeadline) await sleep(POLL_MS)
+        })()
+        return terminating
+      }
+
+      stop = async (reason) => {
+        if (!exited) {
+          stopReason ??= reason
+          log.info({ reason }, 'stopping CLI run')
+          terminateGroup().catch((err: unknown) => log.error({ err }, 'could not signal the CLI process group'))
+        }
+        return await done
+      }
+      const unregister = registry.register({
+        runId: spec.runId,
+        chatId: spec.chatId,
+        provider: spec.provider,
+        pid,
+        startedAt,
+        stop: async (reason) => { await stop(reason) }
+      })
+      // Asked to stop while it was being spawned.
+      if (stopReason !== null) {
+        const reason = stopReason
+        stopReason = null
+        stop(reason).catch(() => {})
+      }
+      const timer = spec.timeoutMs > 0 && Number.isFinite(spec.timeoutMs)
+        ? setTimeout(() => { stop('timeout').catch(() => {}) }, Math.min(spec.timeoutMs, MAX_TIMER_MS))
+        : undefined
+
+      try {
+        const facts = await exit
+        clearTimeout(timer)
+        if (facts.lost === true) {
+          // The spawner died: its group is killed already (src/providers/spawner.ts); so is what the run left inside.
+          if (inside !== undefined) await signalInside(inside, 'KILL', INSIDE_SIGNAL_MS, spec.env).catch((err: unknown) => { log.warn({ err }, 'could not kill what is left of the run inside the container') })
+        } else {
+          // Stopping, or children left behind by the CLI: no orphans either way.
+          if (terminating !== undefined || groupHasLiveMembers(pid)) await terminateGroup()
+          // A stopped run in the container: whatever of its group is still there goes too (no orphans inside).
+          if (terminating !== undefined && inside !== undefined) await signalInside(inside, 'KILL', INSIDE_SIGNAL_MS, spec.env).catch((err: unknown) => { log.warn({ err }, 'could not kill what is left of the run inside the container') })
+        }
+        const drained = await Promise.race([child.closed.then(() => true), sleep(drainMs, false, { ref: false })])
+        if (!drained) {
+          log.warn({ pid }, 'CLI output still open after exit; closing it')
+          child.stdout.destroy()
+          child.stderr.destroy()
+        }
+        return finish({ exitCode: facts.exitCode, signal: facts.signal, ...(facts.lost === true ? { spawnerLost: true } : {}) })
+      } finally {
+        clearTimeout(timer)
+        unregister()
+        groups?.remove(pid)
+      }
+    }
+
+    return {
+      runId: spec.runId,
+      get pid () { return proc?.pid },
+      done,
+      abort: async (reason = 'user') => await stop(reason)
+    }
   }
 
   return { run, ready: async () => { await loading.catch(() => {}) } }

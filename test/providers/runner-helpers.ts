@@ -11,12 +11,16 @@ import type { CliEvent, ProviderName } from '../../src/providers/events.ts'
 import { createProcessRegistry, type ProcessRegistry } from '../../src/providers/process-registry.ts'
 import { createRunner, type RunHandle, type Runner } from '../../src/providers/runner.ts'
 import { createFakeBin, type FakeBin } from '../fakes/fake-bin.ts'
+import { createSpawner, type Spawner } from '../../src/providers/spawner.ts'
+import { packageBinDir } from '../../src/providers/executor.ts'
 
 export interface Rig {
   bin: FakeBin
   dir: string
   registry: ProcessRegistry
   runner: Runner
+  /** The CLI spawner the runner spawns through (undefined: in-process spawns). */
+  spawner: Spawner | undefined
   logs: Array<Record<string, unknown>>
   start: (options: StartOptions) => { handle: RunHandle, events: CliEvent[], recordFile: string }
   recorded: (file: string) => Promise<{ argv: string[], cwd: string, env: Record<string, string>, pid: number, grandchildPid?: number }>
@@ -37,7 +41,12 @@ export interface StartOptions {
 
 let counter = 0
 
-export async function createRig (t: TestContext, graceMs = 300): Promise<Rig> {
+export interface RigOptions {
+  /** Spawn through a CLI spawner process (ADR 0032); default: as DUCTOR_TEST_SPAWNER says, else yes. */
+  spawner?: boolean
+}
+
+export async function createRig (t: TestContext, graceMs = 300, rigOptions: RigOptions = {}): Promise<Rig> {
   const bin = await createFakeBin()
   const dir = await mkdtemp(join(tmpdir(), 'ductor-runner-'))
   const registry = createProcessRegistry()
@@ -48,9 +57,13 @@ export async function createRig (t: TestContext, graceMs = 300): Promise<Rig> {
       done()
     }
   })
-  const runner = createRunner({ logger: pino({ level: 'debug' }, sink), registry, graceMs })
+  const logger = pino({ level: 'debug' }, sink)
+  const useSpawner = rigOptions.spawner ?? process.env['DUCTOR_TEST_SPAWNER'] !== '0'
+  const spawner = useSpawner ? createSpawner({ script: join(packageBinDir(), 'ductor-spawner.mjs'), logger }) : undefined
+  const runner = createRunner({ logger, registry, graceMs, ...(spawner === undefined ? {} : { spawner }) })
   t.after(async () => {
     await registry.killAll()
+    await spawner?.close()
     await bin.cleanup()
     await rm(dir, { recursive: true, force: true })
   })
@@ -88,5 +101,5 @@ export async function createRig (t: TestContext, graceMs = 300): Promise<Rig> {
     throw new Error(`no record in ${file}`)
   }
 
-  return { bin, dir, registry, runner, logs, start, recorded }
+  return { bin, dir, registry, runner, spawner, logs, start, recorded }
 }

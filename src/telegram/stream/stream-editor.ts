@@ -21,7 +21,7 @@ import type { InlineKeyboardMarkup, StreamBotApi, StreamEvent, StreamingSettings
  * Modes: `edit` (default) keeps one message per 4096 characters and edits it in place; `draft`
  * shows the live part with sendMessageDraft (private chats) and sends real messages only for
  * full parts and the final reply; `append` (append_mode, or after `max_edit_failures` failed edits
- * in a row) sends finished chunks as new messages. Whatever the mode, when the run ends the chat
+ * in a row) sends finished chunks as new messages (cut at sentence ends with sentence_break). Whatever the mode, when the run ends the chat
  * holds exactly the final reply, rendered, with its buttons on the last message.
  */
 
@@ -106,7 +106,7 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
     draftId: options.draftId ?? 1 + Math.floor(Math.random() * 0x7ffffffe),
     ...(logger !== undefined ? { logger } : {})
   })
-  const append = createAppendSync({ writer, minChars: settings.min_chars, maxChars: settings.max_chars })
+  const append = createAppendSync({ writer, minChars: settings.min_chars, maxChars: settings.max_chars, sentenceBreak: settings.sentence_break !== false })
 
   let mode: 'edit' | 'draft' | 'append' = settings.append_mode
     ? 'append'
@@ -234,10 +234,12 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
   async function flushLive (): Promise<boolean> {
     if (!settings.enabled) return false
     if (mode === 'append') {
-      // All but the block being written: a block can only change while it is among the last two,
-      // and if the second-to-last does change after all, the final reconcile replaces its chunk.
-      const { frozen, open } = renderer.renderBlocks(stripper.strip(live.text()))
-      return await append.live([...frozen, ...open.slice(0, -1)], clock.now() - lastTextAt >= settings.idle_ms)
+      // All but the block being written go whole: a block can only change while it is among the
+      // last two, and if the second-to-last does change after all, the final reconcile replaces its
+      // chunk. The block being written (rendered healed, so an open emphasis is not cut) goes up to
+      // its last finished sentence with sentence_break.
+      const { frozen, open } = renderer.renderBlocks(stripper.strip(live.text()), { streaming: true })
+      return await append.live([...frozen, ...open.slice(0, -1)], open[open.length - 1], clock.now() - lastTextAt >= settings.idle_ms)
     }
     const parts = liveParts()
     const shown = mode === 'draft' ? parts.slice(0, -1) : parts

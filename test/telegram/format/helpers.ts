@@ -35,7 +35,7 @@ const piece = fc.oneof(
     '<', '>', '&', '&amp;', '&lt;', '&#65;', '"', '\'', '<b>', '</i>', '<br>', '<div>\n', '<!-- ', '\\', '\\*',
     '[', ']', '(', ')', '[link](https://x.y/?a=1&b="2")', '[bad](javascript:x)', '<https://auto.link>', 'www.ex.com',
     '![img](https://i.png)', '[ref]', '[ref]: https://ref.ex\n', '- [ ] ', '- [x] ',
-    '😀', '👍🏽', '👨‍👩‍👧', '𝔘', 'é', '中文', '\t', ' ', '  \n', 'word', 'snake_case', 'a*b*c'),
+    '. ', '! ', 'End. Next', 'ok?\n', '😀', '👍🏽', '👨‍👩‍👧', '𝔘', 'é', '中文', '\t', ' ', '  \n', 'word', 'snake_case', 'a*b*c'),
   fc.string({ minLength: 1, maxLength: 8 }),
   fc.integer({ min: 30, max: 400 }).map((n) => 'x'.repeat(n))
 )

@@ -29,6 +29,43 @@ test('append_mode flushes a short pending chunk once the CLI is idle for idle_ms
   assert.deepEqual(fake.messages(chatId).map((m) => m.text), ['First short paragraph.\n\nSecond one.', 'Third one, complete.'])
 })
 
+const sentences = Array.from({ length: 12 }, (_, i) => `Sentence ${i} says a few words, then **bold. Still bold** words to read.`).join(' ')
+
+test('append_mode with sentence_break (the default): a long paragraph goes out sentence by sentence, never cut inside bold', async (t) => {
+  const { fake, clock, editor } = await setup(t, { settings: { append_mode: true, min_chars: 150, max_chars: 4000 } })
+  const stream = editor()
+  await streamText(stream, clock, sentences, 25, 200)
+  await waitFor(() => fake.messages(chatId).length >= 2, 'sentences sent while the paragraph is written')
+  for (const m of fake.messages(chatId)) assert.match(m.text, /read\.$/, 'a chunk ends at a sentence end')
+  const bolds = fake.callsOf('sendMessage').map((c) => String(c.params.text))
+  for (const html of bolds) assert.equal(html.split('<b>').length, html.split('</b>').length, 'bold cut open')
+  await stream.finish()
+  assert.equal(fake.callsOf('editMessageText').length, 0)
+  assert.equal(fake.callsOf('deleteMessage').length, 0, 'what was sent stands in the final reply')
+  assertChatHolds(fake, sentences)
+})
+
+test('append_mode with sentence_break false: a paragraph goes out only whole', async (t) => {
+  const { fake, clock, editor } = await setup(t, { settings: { append_mode: true, min_chars: 150, sentence_break: false } })
+  const stream = editor()
+  await streamText(stream, clock, sentences, 25, 200)
+  await delay(20)
+  assert.equal(fake.messages(chatId).length, 0, 'nothing before the paragraph ends')
+  await stream.finish()
+  assert.deepEqual(fake.messages(chatId).length, 1)
+  assertChatHolds(fake, sentences)
+})
+
+test('append_mode with sentence_break: a final reply that rewrote a sent sentence replaces it', async (t) => {
+  const { fake, clock, editor } = await setup(t, { settings: { append_mode: true, min_chars: 10 } })
+  const stream = editor()
+  await streamText(stream, clock, 'First try. Second sentence is being writ', 100, 1000)
+  await waitFor(() => fake.messages(chatId).length === 1, 'the first sentence')
+  assert.deepEqual(fake.messages(chatId).map((m) => m.text), ['First try.'])
+  await stream.finish('Another answer. Second sentence, complete.')
+  assert.deepEqual(fake.messages(chatId).map((m) => m.text), ['Another answer. Second sentence, complete.'])
+})
+
 test('append_mode: a final reply that differs from what was sent replaces the differing chunks', async (t) => {
   const { fake, clock, editor } = await setup(t, { settings: { append_mode: true, min_chars: 10 } })
   const stream = editor()
