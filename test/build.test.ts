@@ -4,9 +4,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { cp, readFile, symlink, access } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ROOT, tempDir, collect, waitFor } from './helper.ts'
-import { spawn } from 'node:child_process'
-import { readServiceInfo } from '../src/home/service-info.ts'
+import { ROOT, tempDir, spawnService } from './helper.ts'
 
 const run = promisify(execFile)
 
@@ -25,15 +23,9 @@ test('`npm run build` output, laid out as the Dockerfile copies it, runs the ser
   await symlink(join(ROOT, 'node_modules'), join(app, 'node_modules'))
 
   const home = await tempDir(t)
-  const child = spawn(process.execPath, [join(app, 'bin', 'ductor.js'), 'serve', '--no-supervisor'], {
-    env: { PATH: process.env['PATH'], DUCTOR_HOME: home, DUCTOR_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  t.after(() => child.kill('SIGKILL'))
-  const done = collect(child, 60_000)
-  const info = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 30_000, 'the compiled service')
+  const served = spawnService(t, { PATH: process.env['PATH'], DUCTOR_HOME: home, DUCTOR_PORT: '0' }, { command: [process.execPath, join(app, 'bin', 'ductor.js')], exactEnv: true })
+  const info = await served.up(30_000)
   assert.equal((await fetch(`${info.url}/health`)).status, 200)
   await access(join(home, 'workspace', 'CLAUDE.md'))
-  child.kill('SIGTERM')
-  assert.equal((await done).code, 0)
+  assert.equal(await served.stop(), 0)
 })

@@ -1,11 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { join, delimiter } from 'node:path'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import { buildApp, type App, type AppDeps } from '../src/app.ts'
+import type { Logger } from '../src/logger-types.ts'
 import { completeConfig, loadConfig, type Config } from '../src/config.ts'
 import { writeJsonAtomic } from '../src/atomic-json.ts'
 import { homePaths, resolveHome, type HomePaths } from '../src/home/paths.ts'
@@ -45,11 +46,14 @@ export function memoryLogger (): { logger: pino.Logger, lines: string[] } {
 export interface Cleanup { after: (fn: () => Promise<void> | void) => unknown }
 
 export interface BuildOptions {
-  /** `config/config.json` as written (default `testConfig()`; with `serve`, none unless given). */
-  config?: Config | Record<string, unknown>
+  /**
+   * `config/config.json` as written (default `testConfig()`; with `serve`, none unless given);
+   * `null`: the home's own file as it is (a migrated home).
+   */
+  config?: Config | Record<string, unknown> | null
   /** Added to process.env for the CLI children (put a fake bin dir on PATH here). */
   env?: NodeJS.ProcessEnv
-  /** Replaces process.env entirely (the real CLIs get nothing of the host). */
+  /** Replaces process.env entirely (the real CLIs get nothing of the host; with `serve`: DUCTOR_HOME and HOME are the home unless given, no fake CLIs on PATH). */
   exactEnv?: NodeJS.ProcessEnv
   clock?: Clock
   /** The home's root folder (default: a fresh temporary one). */
@@ -61,6 +65,8 @@ export interface BuildOptions {
   /** Called by `/restart`. */
   requestRestart?: () => void
   telegramPollSeconds?: number
+  /** How often the skill folders are synced (default 30 s). */
+  skillSyncMs?: number
   /** Where the periodic update check looks and when it first runs. */
   updates?: AppDeps['updates']
   /** Listen on 127.0.0.1 (a random port) and start the inbox, for tests that talk HTTP to it. */
@@ -77,6 +83,8 @@ export interface Built {
   app: App
   home: string
   paths: HomePaths
+  /** Its logger (with `serve`, the service's own: secrets scrubbed, logs/ductor.log). */
+  logger: Logger
   logs: string[]
   /** The environment it runs with (for `ductor(args, env)` against it: DUCTOR_HOME is in it). */
   env: NodeJS.ProcessEnv
@@ -109,22 +117,27 @@ export async function build (t: Cleanup, opts: BuildOptions = {}): Promise<Built
   const paths = homePaths(home)
   const { logger, lines } = memoryLogger()
   if (opts.serve === true) {
-    if (opts.config !== undefined) await writeJsonAtomic(paths.config, opts.config)
+    if (opts.config !== undefined && opts.config !== null) await writeJsonAtomic(paths.config, opts.config)
     await opts.prepare?.(paths)
-    const bin = await createFakeBin()
-    closers.push(bin.cleanup)
-    const env = { ...process.env, NODE_ENV: 'test', DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', PATH: `${bin.dir}${delimiter}${process.env['PATH'] ?? ''}`, ...opts.env }
+    let env: NodeJS.ProcessEnv
+    if (opts.exactEnv !== undefined) {
+      env = { DUCTOR_HOME: home, HOME: home, ...opts.exactEnv }
+    } else {
+      const bin = await createFakeBin()
+      closers.push(bin.cleanup)
+      env = { ...process.env, NODE_ENV: 'test', DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', PATH: `${bin.dir}${delimiter}${process.env['PATH'] ?? ''}`, ...opts.env }
+    }
     const { startService } = await import('../src/main.ts')
     const service = await startService({ env, logDestination: { write: (line: string) => { lines.push(line) } }, requestRestart: opts.requestRestart })
     closers.push(service.close)
-    return { app: service.app, home, paths, logs: lines, env, url: service.url, adminUrl: service.adminUrl, stop }
+    return { app: service.app, home, paths, logger: service.logger, logs: lines, env, url: service.url, adminUrl: service.adminUrl, stop }
   }
-  await writeJsonAtomic(paths.config, opts.config ?? testConfig())
+  if (opts.config !== null) await writeJsonAtomic(paths.config, opts.config ?? testConfig())
   const { config, fileConfig, path: configPath } = await loadConfig({ home, env: {} })
   await seedHome(home, { variant: 'both' })
   await opts.prepare?.(paths)
   const env = opts.exactEnv ?? { ...process.env, ...opts.env }
-  const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env, executor: opts.executor, version: '0.0.0-test', requestRestart: opts.requestRestart ?? (() => {}), telegramPollSeconds: opts.telegramPollSeconds, ...(opts.updates !== undefined ? { updates: opts.updates } : {}) })
+  const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env, executor: opts.executor, version: '0.0.0-test', requestRestart: opts.requestRestart ?? (() => {}), telegramPollSeconds: opts.telegramPollSeconds, skillSyncMs: opts.skillSyncMs, ...(opts.updates !== undefined ? { updates: opts.updates } : {}) })
   closers.push(async () => { await app.close() })
   let url = ''
   if (opts.listen === true) {
@@ -133,7 +146,7 @@ export async function build (t: Cleanup, opts: BuildOptions = {}): Promise<Built
     const address = app.server.address()
     url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
   }
-  return { app, home, paths, logs: lines, env: { ...env, DUCTOR_HOME: home }, url, adminUrl: null, stop }
+  return { app, home, paths, logger, logs: lines, env: { ...env, DUCTOR_HOME: home }, url, adminUrl: null, stop }
 }
 
 /** Fake `claude`/`codex` executables on a temporary PATH entry (removed when the test ends). */
@@ -172,14 +185,13 @@ export async function runCli (args: string[], env: NodeJS.ProcessEnv, opts: { ti
   return await collect(child, opts.timeoutMs ?? 30_000)
 }
 
-export function spawnCli (args: string[], env: NodeJS.ProcessEnv, opts: { nodeArgs?: string[], exactEnv?: boolean, uid?: number } = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ...(opts.nodeArgs ?? []), CLI_ENTRY, ...args], {
+function spawnCli (args: string[], env: NodeJS.ProcessEnv, opts: { exactEnv?: boolean } = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], {
     cwd: ROOT,
     env: opts.exactEnv === true ? { NODE_ENV: 'test', ...env } : { ...process.env, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so a test that gives up can kill `ductor serve` and the service it supervises.
-    detached: true,
-    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {})
+    detached: true
   })
 }
 
@@ -192,7 +204,7 @@ export function killTree (child: ChildProcess): void {
   }
 }
 
-export async function collect (child: ChildProcess, timeoutMs: number): Promise<CliRun> {
+async function collect (child: ChildProcess, timeoutMs: number): Promise<CliRun> {
   let stdout = ''
   let stderr = ''
   child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout += d })
@@ -216,38 +228,133 @@ export async function collect (child: ChildProcess, timeoutMs: number): Promise<
 
 export interface Spawned {
   child: ChildProcess
-  /** Resolves with the exit code (or 128 + signal) once the process has gone. */
+  /** Resolves with the exit code (or 128 + signal) once the process has gone and its output is read. */
   exited: Promise<number>
-  /** Its stdout and stderr so far. */
+  /** Its stdout and stderr so far (interleaved as they arrived). */
   output: () => string
+  stdout: () => string
+  stderr: () => string
   /** SIGTERM (a graceful stop) and its exit code. */
   stop: () => Promise<number>
+  /** With `terminal`: types into the terminal (`'\x03'` is Ctrl-C). */
+  type: (text: string) => void
+  /** With `terminal`: closes the terminal (a closed window: SIGHUP to its session). */
+  hangup: () => void
   /** Waits until this service (not an earlier one on the home) answers /health; its `state/service.json`. */
   up: (timeoutMs?: number) => Promise<ServiceInfo>
 }
 
+export interface SpawnOptions {
+  /** `ductor serve` with its supervisor (default `--no-supervisor`). */
+  supervisor?: boolean
+  /** `-v` before `serve` (debug logs). */
+  verbose?: boolean
+  /** A module node loads first (`--import`), e.g. one that breaks the disk. */
+  preload?: string
+  /** `env` is the whole environment (plus NODE_ENV=test), nothing of the host's. */
+  exactEnv?: boolean
+  /** Run as this user (and group). */
+  uid?: number
+  /** Another `ductor` to run instead of the sources: the executable and its first arguments (a built `node bin/ductor.js`, an installed `ductor`). */
+  command?: string[]
+  /** Its working directory (default the checkout). */
+  cwd?: string
+  /** The `ductor` arguments instead of `[-v] serve [--no-supervisor]` (e.g. `[]`: a bare `ductor`). */
+  args?: string[]
+  /**
+   * In a pseudo-terminal of its own, as in a shell: stdin and stdout are TTYs, it leads the
+   * terminal's session in its foreground group; `type` and `hangup` act on the terminal. `child` is
+   * the terminal (python3's pty module); `exited` its command's exit code (or 128 + signal).
+   */
+  terminal?: boolean
+}
+
+// The terminal of `spawnService({ terminal })`: python3's pty module runs the command as the session
+// leader of a new pseudo-terminal, copies stdin to it and its output to stdout, closes it on SIGUSR1
+// (a hang-up), and exits with the command's status.
+const PTY_SCRIPT = `
+import json, os, pty, select, signal, sys
+argv = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+hung = [False]
+signal.signal(signal.SIGUSR1, lambda *_: hung.__setitem__(0, True))
+fds = [fd, 0]
+status = None
+while status is None:
+    if hung[0] and fd in fds:
+        os.close(fd)
+        fds.remove(fd)
+    r, _, _ = select.select(fds, [], [], 0.05)
+    for f in r:
+        try:
+            data = os.read(f, 65536)
+        except OSError:
+            data = b''
+        if not data:
+            fds.remove(f)
+        elif f == fd:
+            os.write(1, data)
+        elif fd in fds:
+            os.write(fd, data)
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        status = st
+while fd in fds and select.select([fd], [], [], 0.05)[0]:
+    try:
+        data = os.read(fd, 65536)
+    except OSError:
+        break
+    if not data:
+        break
+    os.write(1, data)
+sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+`
+
 /**
- * The one out-of-process way to start the service in a test: `ductor serve` from the sources in its
- * own process group on `env` (DUCTOR_HOME …; added to process.env unless `exactEnv`), `--no-supervisor`
- * unless `supervisor`, optionally with a preload module (`--import`) or as another user (`uid`). Killed with its group when the test ends. `serviceUp(home)` waits for it.
+ * The one out-of-process way to start the service in a test: `ductor serve` from the sources (or
+ * `command`) in its own process group on `env` (DUCTOR_HOME …; added to process.env unless `exactEnv`),
+ * `--no-supervisor` unless `supervisor`, optionally with a preload module (`--import`) or as another
+ * user (`uid`). Killed with its group when the test ends. `up()` (or `serviceUp(home)`) waits for it.
  */
-export function spawnService (t: Cleanup, env: NodeJS.ProcessEnv, opts: { supervisor?: boolean, preload?: string, exactEnv?: boolean, uid?: number } = {}): Spawned {
-  const child = spawnCli(['serve', ...(opts.supervisor === true ? [] : ['--no-supervisor'])], env, { nodeArgs: opts.preload !== undefined ? ['--import', opts.preload] : [], exactEnv: opts.exactEnv, uid: opts.uid })
-  t.after(() => { if (child.exitCode === null && child.signalCode === null) killTree(child) })
+export function spawnService (t: Cleanup, env: NodeJS.ProcessEnv, opts: SpawnOptions = {}): Spawned {
+  const args = opts.args ?? [...(opts.verbose === true ? ['-v'] : []), 'serve', ...(opts.supervisor === true ? [] : ['--no-supervisor'])]
+  const fullEnv: NodeJS.ProcessEnv = opts.exactEnv === true ? { NODE_ENV: 'test', ...env } : { ...process.env, NODE_ENV: 'test', ...env }
+  const argv = opts.command !== undefined ? [...opts.command, ...args] : [process.execPath, '--import', 'tsx', ...(opts.preload !== undefined ? ['--import', opts.preload] : []), CLI_ENTRY, ...args]
+  const child = opts.terminal === true
+    ? spawn('python3', ['-c', PTY_SCRIPT, JSON.stringify(argv)], { cwd: opts.cwd ?? ROOT, env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+    : spawn(argv[0] ?? '', argv.slice(1), { cwd: opts.cwd ?? ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}) })
   let output = ''
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => { output += d })
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => { output += d })
-  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))))
-  const home = resolveHome(opts.exactEnv === true ? env : { ...process.env, ...env })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => { output += d; stdout += d })
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => { output += d; stderr += d })
+  // 'close' waits for the pipes (all output read); a grandchild left holding them must not hang the
+  // test, so after 'exit' the pipes get two more seconds.
+  const exited = new Promise<number>((resolve) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null): void => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))
+    child.once('close', done)
+    child.once('exit', (code, signal) => { setTimeout(() => done(code, signal), 2000).unref() })
+  })
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) killTree(child)
+    await exited
+  })
+  // Where the child finds its home: DUCTOR_HOME, else ~/.ductor of the HOME it is given.
+  const home = (fullEnv['DUCTOR_HOME'] ?? '') !== '' ? resolveHome(fullEnv) : join(fullEnv['HOME'] ?? homedir(), '.ductor')
   return {
     child,
     exited,
     output: () => output,
+    stdout: () => stdout,
+    stderr: () => stderr,
     // Unsupervised, the service is this very process; a supervisor's service is its child.
     up: async (timeoutMs = 60_000) => await Promise.race([
       waitFor(async () => {
         const info = await readServiceInfo(join(home, 'state'))
-        if (info === null || (opts.supervisor !== true && info.pid !== child.pid)) return undefined
+        // (In a terminal, the child is the terminal: any service on the home.)
+        if (info === null || (opts.supervisor !== true && opts.terminal !== true && info.pid !== child.pid)) return undefined
         return await fetch(`${info.url}/health`).then((r) => r.ok ? info : undefined, () => undefined)
       }, timeoutMs, 'the service to listen'),
       exited.then((code) => { throw new Error(`the service exited (${code}) before listening:\n${output.slice(-3000)}`) })
@@ -255,7 +362,9 @@ export function spawnService (t: Cleanup, env: NodeJS.ProcessEnv, opts: { superv
     stop: async () => {
       child.kill('SIGTERM')
       return await exited
-    }
+    },
+    type: (text) => { child.stdin?.write(text) },
+    hangup: () => { child.kill('SIGUSR1') }
   }
 }
 

@@ -1,10 +1,9 @@
 // A newcomer's first commands (issue 16, items 4 and 5), through the real `ductor` entry point.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ROOT, CLI_ENTRY, collect, killTree, spawnCli, tempDir, waitFor, type CliRun, ductor, build } from '../helper.ts'
+import { ROOT, spawnService, tempDir, waitFor, type CliRun, ductor, build } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 
 const README_TOKEN = /--token (\S+)/.exec(await readFile(join(ROOT, 'README.md'), 'utf8'))?.[1] ?? 'missing'
@@ -76,14 +75,11 @@ test('first start prints one block (URL, home, config, admin token location, Tel
   const home = await tempDir(t)
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0' }
   for (const round of [1, 2]) {
-    const child = spawnCli(['serve', '--no-supervisor'], env)
-    t.after(() => killTree(child))
-    const done = collect(child, 120_000)
-    const info = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 60_000, 'the service')
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    child.kill('SIGTERM')
-    const { stdout, code } = await done
-    assert.equal(code, 0)
+    const served = spawnService(t, env)
+    const info = await served.up()
+    // A stop signal that arrives while it starts is acted on once the start (the block included) is done.
+    assert.equal(await served.stop(), 0)
+    const stdout = served.stdout()
     if (round === 1) {
       assert.match(stdout, new RegExp(`URL +${info.url.replace(/[.]/g, '\\.')}`))
       assert.ok(stdout.includes(`home         ${home}`))
@@ -101,28 +97,26 @@ test('first start prints one block (URL, home, config, admin token location, Tel
 
 test('a bare `ductor` in a terminal on a home without a bot token starts the wizard, then serves', async (t) => {
   const home = await tempDir(t)
-  const env = { ...process.env, NODE_ENV: 'test', DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_TELEGRAM_API_ROOT: 'http://127.0.0.1:9' }
-  // `script` gives the command a pseudo-terminal: stdin and stdout are TTYs, as in a real shell.
-  const child = spawn('script', ['-qfec', `${process.execPath} --import tsx ${CLI_ENTRY}`, '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
-  t.after(() => killTree(child))
-  let out = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+  const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_TELEGRAM_API_ROOT: 'http://127.0.0.1:9' }
+  // A pseudo-terminal: stdin and stdout are TTYs, as in a real shell.
+  const served = spawnService(t, env, { args: [], terminal: true })
   const answer = async (prompt: RegExp, text: string): Promise<void> => {
-    await waitFor(() => prompt.test(out) ? true : undefined, 60_000, `the prompt ${String(prompt)}`)
-    child.stdin.write(text + '\r')
+    await waitFor(() => prompt.test(served.output()) ? true : undefined, 60_000, `the prompt ${String(prompt)}`)
+    served.type(text + '\r')
   }
   await answer(/Telegram bot token/, README_TOKEN)
   await answer(/Your Telegram user id/, '4242')
   await answer(/Default CLI/, '')
   await answer(/Default model/, '')
   await answer(/Your time zone/, '')
-  const info = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 120_000, 'the service after the wizard')
+  const info = await served.up(120_000)
   assert.equal((await fetch(`${info.url}/health`)).status, 200)
   const file = await fileOf(home)
   assert.equal(file['telegram_token'], README_TOKEN)
   assert.deepEqual(file['allowed_user_ids'], [4242])
-  assert.match(out, /ductor has no Telegram bot token yet/)
-  killTree(child)
+  assert.match(served.output(), /ductor has no Telegram bot token yet/)
+  served.hangup()
+  assert.equal(await served.exited, 0, 'a closed terminal stops it gracefully')
 })
 
 test('init tells that a running service keeps its old settings until a restart', async (t) => {

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { collect, fakeClis, killTree, spawnCli, tempDir, waitFor, ductor } from '../helper.ts'
+import { fakeClis, spawnService, tempDir, ductor, type SpawnOptions } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 import { isAlive } from '../../src/home/pid-lock.ts'
 
@@ -12,15 +12,13 @@ import { isAlive } from '../../src/home/pid-lock.ts'
  * systemd/launchd service is ever looked at or touched.
  */
 
-async function serve (t: Parameters<typeof tempDir>[0], args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{ home: string, env: NodeJS.ProcessEnv, exited: ReturnType<typeof collect> }> {
+async function serve (t: Parameters<typeof tempDir>[0], opts: SpawnOptions = {}): Promise<{ home: string, env: NodeJS.ProcessEnv, exited: Promise<{ code: number }> }> {
   const home = await tempDir(t)
   const bin = await fakeClis(t)
-  const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', HOME: await tempDir(t), ...bin.env, ...extra }
-  const child = spawnCli(args, env)
-  t.after(() => { killTree(child) })
-  const exited = collect(child, 280_000)
-  await waitFor(async () => await readServiceInfo(join(home, 'state')) ?? undefined, 120_000, 'the service')
-  return { home, env, exited }
+  const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', HOME: await tempDir(t), ...bin.env }
+  const served = spawnService(t, env, opts)
+  await served.up(120_000)
+  return { home, env, exited: served.exited.then((code) => ({ code })) }
 }
 
 test('-V/--version prints the version, -v/--verbose turns on debug logs, and the help lists the lifecycle commands', { timeout: 300_000 }, async (t) => {
@@ -29,7 +27,7 @@ test('-V/--version prints the version, -v/--verbose turns on debug logs, and the
   const help = await ductor(['--help'], {})
   for (const name of ['stop', 'restart', 'uninstall', 'reset|onboarding']) assert.match(help.stdout, new RegExp(`\\n\\s+${name.replace('|', '\\|')}\\b`), name)
   assert.match(help.stdout, /-v, --verbose/)
-  const { home, env, exited } = await serve(t, ['-v', 'serve', '--no-supervisor'])
+  const { home, env, exited } = await serve(t, { verbose: true })
   const token = (JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }).admin.token
   const info = await readServiceInfo(join(home, 'state'))
   const config = await (await fetch(`${info?.admin_url ?? info?.url ?? ''}/api/config`, { headers: { authorization: `Bearer ${token}` } })).json() as { log_level: string }
@@ -39,7 +37,7 @@ test('-V/--version prints the version, -v/--verbose turns on debug logs, and the
 })
 
 test('ductor stop ends the running service gracefully; a second stop says it is not running', { timeout: 300_000 }, async (t) => {
-  const { env, exited } = await serve(t, ['serve', '--no-supervisor'])
+  const { env, exited } = await serve(t)
   const stop = await ductor(['stop'], env)
   assert.equal(stop.code, 0, stop.stderr)
   assert.match(stop.stdout, /^Stopped ductor \(pid \d+\)\.\n$/)
@@ -48,7 +46,7 @@ test('ductor stop ends the running service gracefully; a second stop says it is 
 })
 
 test('ductor restart restarts a supervised service in place, and starts one in the background when none runs', { timeout: 300_000 }, async (t) => {
-  const { home, env, exited } = await serve(t, ['serve'])
+  const { home, env, exited } = await serve(t, { supervisor: true })
   const before = await readServiceInfo(join(home, 'state'))
   assert.equal(before?.supervised, true)
   const restart = await ductor(['restart'], env)
@@ -85,7 +83,7 @@ test('ductor reset (alias onboarding) moves the config aside, keeps the sessions
 })
 
 test('ductor uninstall stops ductor and keeps the home; --purge needs --yes, then deletes it', { timeout: 300_000 }, async (t) => {
-  const { home, env, exited } = await serve(t, ['serve', '--no-supervisor'])
+  const { home, env, exited } = await serve(t)
   const refused = await ductor(['uninstall', '--purge'], env)
   assert.notEqual(refused.code, 0)
   assert.match(refused.stderr, /add --yes to confirm/)

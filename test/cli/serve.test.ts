@@ -2,17 +2,15 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { spawnCli, collect, killTree, runCli, tempDir, waitFor, ductor } from '../helper.ts'
+import { runCli, spawnService, tempDir, ductor } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 
 const env = (home: string) => ({ DUCTOR_HOME: home, DUCTOR_PORT: '0', PATH: process.env['PATH'] })
 
 test('`ductor serve` on an empty home seeds it, serves /health, and stops with exit 0 on SIGTERM', async (t) => {
   const home = await tempDir(t)
-  const child = spawnCli(['serve'], env(home))
-  t.after(() => killTree(child))
-  const done = collect(child, 30_000)
-  const info = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 20_000, 'the service to listen')
+  const served = spawnService(t, env(home), { supervisor: true })
+  const info = await served.up()
   const res = await fetch(`${info.url}/health`)
   assert.equal(res.status, 200)
   assert.deepEqual(await res.json(), { status: 'ok' })
@@ -29,7 +27,7 @@ test('`ductor serve` on an empty home seeds it, serves /health, and stops with e
   assert.deepEqual(picked, { running: true, healthy: true, pid: info.pid, url: info.url, admin_url: info.admin_url, home, telegram: 'off (no bot token)', provider: 'claude', model: 'opus', docker: 'off (the CLIs run on this machine)', errors: 0 })
   assert.equal(typeof json['uptime_seconds'], 'number')
   // The human form, as the Python version shows it: uptime, model, the CLIs, Docker, errors, paths.
-  const human = (await runCli(['status'], env(home))).stdout
+  const human = (await ductor(['status'], env(home))).stdout
   assert.match(human, /^ductor is running \(pid \d+\), up \d+ (s|min)\n {2}version {4}\S+\n/)
   for (const line of [/\n {2}model {6}claude · opus\n/, /\n {2}claude {5}(not installed|installed)/, /\n {2}codex {6}(not installed|installed)/, /\n {2}docker {5}off/, /\n {2}errors {5}0 in logs\/ductor\.log since the start\n/, new RegExp(`\\n {4}workspace {2}${join(home, 'workspace').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`)]) assert.match(human, line)
 
@@ -38,9 +36,7 @@ test('`ductor serve` on an empty home seeds it, serves /health, and stops with e
   assert.match(second.stderr, new RegExp(`already running on this home \\(pid ${String(info.pid)}`))
 
   const stoppedAt = Date.now()
-  child.kill('SIGTERM')
-  const result = await done
-  assert.equal(result.code, 0)
+  assert.equal(await served.stop(), 0)
   assert.ok(Date.now() - stoppedAt < 5000, 'stops within 5 s')
   assert.equal(await readServiceInfo(join(home, 'state')), null)
   const after = await ductor(['status'], env(home))

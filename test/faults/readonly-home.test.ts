@@ -1,25 +1,16 @@
 // Disk faults (issue 9): the home turns read-only under a running service, then the service is started
 // on a read-only home. Each write gets a clear error naming the path; no file is changed or left half.
 // As root, permissions do not bind, so the service runs as `nobody` (uid 65534) on a home it owns.
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { chmod, chown, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CLI_ENTRY, ROOT, collect, tempDir, waitFor } from '../helper.ts'
-import { readServiceInfo } from '../../src/home/service-info.ts'
+import { spawnService, tempDir, type Spawned } from '../helper.ts'
 
 const asRoot = process.getuid?.() === 0
 const NOBODY = 65534
 
-function serve (home: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'serve', '--no-supervisor'], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'], NODE_ENV: 'test', DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {})
-  })
-}
+const serve = (t: TestContext, home: string): Spawned => spawnService(t, { PATH: process.env['PATH'], DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home }, { exactEnv: true, ...(asRoot ? { uid: NOBODY } : {}) })
 
 /** Every file under `dir` with its content (state/ and logs/ excluded: they are the service's own). */
 async function snapshot (dir: string, base = dir): Promise<Map<string, string>> {
@@ -59,10 +50,8 @@ test('a home that turns read-only: every write answers an error naming the path,
   if (asRoot) await chownAll(home)
   t.after(async () => { await setMode(home, true).catch(() => {}) })
 
-  const child = serve(home)
-  t.after(() => child.kill('SIGKILL'))
-  const done = collect(child, 50_000)
-  const info = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 30_000, 'the service to listen')
+  const served = serve(t, home)
+  const info = await served.up(30_000)
   const config = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8'))
   const authorization = `Bearer ${config.admin.token as string}`
   const call = async (method: string, path: string, body?: unknown): Promise<{ status: number, json: { error?: string, message?: string } }> => {
@@ -94,14 +83,13 @@ test('a home that turns read-only: every write answers an error naming the path,
   assert.equal((cron.json as { job?: { title: string } }).job?.title, 'Daily', 'memory matches the disk')
   assert.equal((await fetch(`${info.url}/health`)).status, 200, 'the service is still up')
 
-  child.kill('SIGTERM')
-  assert.equal((await done).code, 0)
+  assert.equal(await served.stop(), 0)
 
   // Starting on a read-only home: one line naming what could not be written.
-  const again = await collect(serve(home), 30_000)
-  assert.notEqual(again.code, 0)
-  assert.match(again.stderr, new RegExp(`^ductor: cannot write ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\S*: E(ACCES|ROFS|PERM)`), again.stderr)
-  assert.doesNotMatch(again.stderr, /\n\s+at /)
+  const again = serve(t, home)
+  assert.notEqual(await again.exited, 0)
+  assert.match(again.stderr(), new RegExp(`^ductor: cannot write ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\S*: E(ACCES|ROFS|PERM)`), again.stderr())
+  assert.doesNotMatch(again.stderr(), /\n\s+at /)
   assert.deepEqual(await snapshot(home), before)
   assert.equal((await stat(join(home, 'config', 'config.json'))).size > 0, true)
 })

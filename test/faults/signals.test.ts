@@ -5,10 +5,9 @@
 // process of the home left (the CLIs included).
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ADMIN_TOKEN, CLI_ENTRY, ROOT, fakeClis, tempDir, testConfig, waitFor, spawnService, serviceUp } from '../helper.ts'
+import { ADMIN_TOKEN, fakeClis, tempDir, testConfig, waitFor, spawnService, serviceUp } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import { survivors } from './fault-helpers.ts'
@@ -58,69 +57,25 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   })
 }
 
-// A pseudo-terminal without node-pty: python3's pty module runs `ductor serve` as the session leader
-// of a new terminal, in its foreground process group, and when told to either closes the terminal's
-// master side (a closed terminal window: SIGHUP) or types Ctrl-C into it (the terminal driver sends
-// SIGINT to the whole foreground group: supervisor and service).
-const PTY_SCRIPT = `
-import os, pty, select, sys, time, json
-argv = json.loads(sys.argv[1]); trigger = sys.argv[2]; mode = sys.argv[3]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out = b''
-def drain():
-    global out
-    r, _, _ = select.select([fd], [], [], 0.05)
-    if r:
-        try:
-            out += os.read(fd, 65536)
-        except OSError:
-            return False
-    return True
-while not os.path.exists(trigger):
-    if not drain():
-        break
-if mode == 'hangup':
-    os.close(fd)
-else:
-    os.write(fd, b'\\x03')
-deadline = time.time() + 40
-status = None
-while time.time() < deadline:
-    if mode != 'hangup':
-        drain()
-    done, st = os.waitpid(pid, os.WNOHANG)
-    if done:
-        status = st
-        break
-    time.sleep(0.05)
-if status is None:
-    print(json.dumps({"exited": False}))
-else:
-    print(json.dumps({"exited": True, "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None, "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None, "tty": out.decode("utf8", "replace")[-3000:]}))
-`
-
 /**
- * `ductor serve` in a pseudo-terminal with a chat run in flight; then the terminal types Ctrl-C or
- * hangs up. Returns how it ended, the chat request's answer and the home (to look for survivors).
+ * `ductor serve` in a pseudo-terminal (spawnService's `terminal`: the session leader of a new
+ * terminal, in its foreground process group) with a chat run in flight; then the terminal types
+ * Ctrl-C (the terminal driver sends SIGINT to the whole foreground group: supervisor and service) or
+ * is closed (a closed terminal window: SIGHUP). Returns how it ended, the chat request's answer and
+ * the home (to look for survivors).
  */
-async function underPty (t: TestContext, how: 'ctrl-c' | 'hangup'): Promise<{ result: { exited: boolean, code: number | null, signal: number | null, tty: string }, out: string, answer: { status: number }, home: string }> {
+async function underPty (t: TestContext, how: 'ctrl-c' | 'hangup'): Promise<{ result: { exited: boolean, code: number | null, tty: string }, out: string, answer: { status: number }, home: string }> {
   const { home, env } = await setUp(t)
-  const trigger = join(home, `${how}-now`)
-  const argv = [process.execPath, '--import', 'tsx', CLI_ENTRY, 'serve']
-  const py = spawn('python3', ['-c', PTY_SCRIPT, JSON.stringify(argv), trigger, how], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  t.after(() => { if (py.exitCode === null) py.kill('SIGKILL') })
-  let out = ''
-  py.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
-  py.stderr.setEncoding('utf8').on('data', (d: string) => { out += d })
-  const done = new Promise<void>((resolve) => py.once('close', () => resolve()))
-  const info = await serviceUp(home)
+  const served = spawnService(t, env, { supervisor: true, terminal: true })
+  const info = await served.up()
   const json = await chatInFlight(info.admin_url ?? '', home, false)
-  await writeFile(trigger, '')
-  await done
-  const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { exited: boolean, code: number | null, signal: number | null, tty: string }
-  return { result, out, answer: await json.answer, home }
+  if (how === 'hangup') served.hangup()
+  else served.type('\x03')
+  let timer: NodeJS.Timeout | undefined
+  const code = await Promise.race([served.exited, new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), 40_000) })])
+  clearTimeout(timer)
+  const out = served.output()
+  return { result: { exited: code !== null, code, tty: out.slice(-3000) }, out, answer: await json.answer, home }
 }
 
 test('Ctrl-C typed in the terminal (SIGINT from a pseudo-terminal to its foreground group): one graceful stop, exit 0, nothing left', { timeout: 90_000 }, async (t) => {

@@ -1,4 +1,4 @@
-// Secrets (issue 9): the real service (startService, as `ductor serve` runs it, with a fake Bot API in
+// Secrets (issue 9): the real service (build's `serve`: startService, as `ductor serve` runs it, with a fake Bot API in
 // polling mode) goes through a representative session — chats (success, failing CLIs that dump their
 // environment, SSE, stop), config read and changes (a secret rotated at run time), cron, webhooks
 // (bearer and HMAC deliveries, good and bad), sessions, memory, runs, refused requests — with known
@@ -9,11 +9,8 @@ import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startService } from '../../src/main.ts'
-import { homePaths } from '../../src/home/paths.ts'
-import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
-import { fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
+import { build, fakeClis, testConfig, waitFor } from '../helper.ts'
 
 const SECRETS = {
   bot: '7000000001:AAH-bot-token-Secret_value-0123456789',
@@ -35,25 +32,21 @@ test('a representative session shows no secret in any log line or API response',
   const fake = createFakeBotApi({ token: SECRETS.bot, rateLimits: false, maxPollMs: 200 })
   await fake.start()
   t.after(async () => { await fake.close() })
-  const home = await tempDir(t)
-  const paths = homePaths(home)
-  await writeJsonAtomic(paths.config, testConfig({
-    telegram_token: SECRETS.bot,
-    allowed_user_ids: [1234],
-    admin: { token: SECRETS.admin },
-    telegram: { mode: 'polling', api_root: fake.apiRoot, webhook_secret: SECRETS.webhookSecret },
-    webhooks: { enabled: true, token: SECRETS.hooksToken },
-    server: { host: '127.0.0.1', port: 0 },
-    cli_paths: { claude: bin.claude, codex: bin.codex },
-    log_level: 'DEBUG'
-  }))
-  const lines: string[] = []
-  const service = await startService({
-    env: { DUCTOR_HOME: home, DUCTOR_PORT: '0', PATH: '/usr/bin:/bin', HOME: home, DUCTOR_TELEGRAM_TOKEN: SECRETS.bot },
-    logDestination: { write: (line: string) => { lines.push(line) } }
+  const service = await build(t, {
+    serve: true,
+    config: testConfig({
+      telegram_token: SECRETS.bot,
+      allowed_user_ids: [1234],
+      admin: { token: SECRETS.admin },
+      telegram: { mode: 'polling', api_root: fake.apiRoot, webhook_secret: SECRETS.webhookSecret },
+      webhooks: { enabled: true, token: SECRETS.hooksToken },
+      server: { host: '127.0.0.1', port: 0 },
+      cli_paths: { claude: bin.claude, codex: bin.codex },
+      log_level: 'DEBUG'
+    }),
+    exactEnv: { DUCTOR_PORT: '0', PATH: '/usr/bin:/bin', DUCTOR_TELEGRAM_TOKEN: SECRETS.bot }
   })
-  let closed = false
-  t.after(async () => { if (!closed) await service.close() })
+  const { paths, logs: lines } = service
   const { app } = service
 
   const bodies: string[] = []
@@ -133,8 +126,7 @@ test('a representative session shows no secret in any log line or API response',
   // carry the bot URL) is masked, including secrets set at run time and every hook's token and HMAC secret.
   service.logger.warn({ err: new Error(`failed: https://x/bot${SECRETS.bot}/send ${SECRETS.newWebhookSecret} ${SECRETS.hookToken} ${SECRETS.hmacSecret}`) }, 'simulated error text')
   await waitFor(() => fake.messages(1234).length > 0 ? true : undefined, 10_000, 'the replies to reach Telegram')
-  await service.close()
-  closed = true
+  await service.stop()
   lines.push(...(await readFile(join(paths.logs, 'ductor.log'), 'utf8')).split('\n'))
 
   assert.ok(lines.length > 20, `only ${lines.length} log lines`)

@@ -5,8 +5,7 @@ import { createHmac } from 'node:crypto'
 import { join } from 'node:path'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
 import { textMessage } from '../fakes/bot-api/updates.ts'
-import { collect, fakeClis, killTree, ROOT, spawnCli, tempDir, waitFor } from '../helper.ts'
-import { readServiceInfo } from '../../src/home/service-info.ts'
+import { fakeClis, ROOT, spawnService, tempDir, waitFor } from '../helper.ts'
 import { cleanWorkspaceFiles } from '../../src/automation/cleanup.ts'
 import { checkPythonHome, checkSessions } from './python-loader.ts'
 
@@ -57,10 +56,8 @@ test('a Python-era home: everything carries over, and the Python version can loa
     DUCTOR_TELEGRAM_API_ROOT: fake.apiRoot,
     FAKE_CLI_RECORD_DIR: records
   }
-  const service = spawnCli(['serve', '--no-supervisor'], env)
-  t.after(() => { killTree(service) })
-  const exited = collect(service, 280_000)
-  const info = await waitFor(async () => await readServiceInfo(join(home, 'state')) ?? undefined, 120_000, 'the service to start')
+  const service = spawnService(t, env)
+  const info = await service.up(120_000)
   const adminToken = (JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }).admin.token
   const api = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: Record<string, unknown> }> => {
     const res = await fetch(`${info.admin_url ?? info.url}${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
@@ -132,8 +129,7 @@ test('a Python-era home: everything carries over, and the Python version can loa
   await waitFor(async () => await readFile(join(taskRules, 'AGENTS.md'), 'utf8') === edited ? true : undefined, 60_000, 'AGENTS.md to follow the edited CLAUDE.md')
 
   // Stopped, the home is one the Python version starts on.
-  service.kill('SIGTERM')
-  assert.equal((await exited).code, 0)
+  assert.equal(await service.stop(), 0)
   assert.deepEqual(await checkPythonHome(home), [])
   assert.equal(await readFile(join(home, 'workspace', 'tools', 'cron_tools', 'cron_add.py'), 'utf8'), await readFile(join(FIXTURE, 'ductor-home', 'workspace', 'tools', 'cron_tools', 'cron_add.py'), 'utf8'), 'the Python tools are left as they were')
   const file = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as Record<string, unknown>

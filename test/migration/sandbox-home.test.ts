@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
 import { textMessage } from '../fakes/bot-api/updates.ts'
 import { createFakeDocker } from '../fakes/fake-docker.ts'
-import { collect, fakeClis, killTree, ROOT, spawnCli, tempDir, waitFor } from '../helper.ts'
-import { readServiceInfo } from '../../src/home/service-info.ts'
+import { fakeClis, killTree, ROOT, spawnService, tempDir, waitFor } from '../helper.ts'
 import { readStat } from '../../src/providers/process-group.ts'
 
 /**
@@ -47,19 +46,10 @@ test('the Python-era home with docker.enabled: replies from inside the container
     DUCTOR_PORT: '0',
     DUCTOR_TELEGRAM_API_ROOT: fake.apiRoot
   }
-  const start = async (): Promise<{ output: () => string, stop: () => void }> => {
-    const before = await readServiceInfo(join(home, 'state'))
-    const service = spawnCli(['serve', '--no-supervisor'], env)
-    let output = ''
-    service.stdout?.setEncoding('utf8').on('data', (d: string) => { output += d })
-    service.stderr?.setEncoding('utf8').on('data', (d: string) => { output += d })
-    const exited = collect(service, 230_000)
-    t.after(async () => { killTree(service); await exited })
-    await waitFor(async () => {
-      const info = await readServiceInfo(join(home, 'state'))
-      return info !== null && info.started_at !== before?.started_at ? info : undefined
-    }, 120_000, 'the service to start')
-    return { output: () => output, stop: () => { killTree(service) } }
+  const start = async (): Promise<{ output: () => string, kill: () => Promise<number> }> => {
+    const service = spawnService(t, env)
+    await service.up(120_000)
+    return { output: service.output, kill: async () => { killTree(service.child); return await service.exited } }
   }
 
   let updateId = 1
@@ -114,7 +104,8 @@ test('the Python-era home with docker.enabled: replies from inside the container
     const members = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => readStat(pid)?.pgid === pgid && readStat(pid)?.state !== 'Z')
     return members.length >= 2 ? members : undefined
   }, 60_000, 'the run inside the container')
-  first.stop()
+  await first.kill()
+  // What is not there yet: give a wrongly coupled run a moment to die with the service.
   await new Promise((resolve) => setTimeout(resolve, 300))
   const alive = (pid: number): boolean => { const s = readStat(pid); return s !== null && s.state !== 'Z' }
   assert.ok(inside.some(alive), 'the service\'s death alone does not end a run inside a container')
@@ -125,5 +116,5 @@ test('the Python-era home with docker.enabled: replies from inside the container
   })
   say('after the crash [[reply-env:FAKE_DOCKER_CONTAINER]]')
   assert.equal(await reply((x) => x.startsWith('FAKE_DOCKER_CONTAINER='), 'the answer after the restart'), 'FAKE_DOCKER_CONTAINER=ductor-sandbox')
-  second.stop()
+  await second.kill()
 })

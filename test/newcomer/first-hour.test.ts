@@ -5,8 +5,7 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { ROOT, collect, fakeClis, killTree, runCli, spawnCli, tempDir, waitFor } from '../helper.ts'
-import { readServiceInfo } from '../../src/home/service-info.ts'
+import { ROOT, fakeClis, runCli, spawnService, tempDir, waitFor } from '../helper.ts'
 
 const readme = await readFile(join(ROOT, 'README.md'), 'utf8')
 
@@ -44,10 +43,8 @@ test('newcomer: README init → serve (first-start block) → health → status 
   assert.match(init.stdout, /Wrote .*\.ductor\/config\/config\.json: set telegram_token, allowed_user_ids, user_timezone\./)
 
   // 2. `ductor serve`: the first start says where everything is and what Telegram does.
-  const child = spawnCli(['serve', '--no-supervisor'], env)
-  t.after(() => killTree(child))
-  const served = collect(child, 600_000)
-  const info = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 180_000, 'the service')
+  const served = spawnService(t, env)
+  const info = await served.up(180_000)
   // 3. The README: `curl …/health` answers {"status":"ok"}.
   assert.deepEqual(await (await fetch(`${info.url}/health`)).json(), { status: 'ok' })
 
@@ -68,12 +65,10 @@ test('newcomer: README init → serve (first-start block) → health → status 
   const typoCommand = await ductor(['stauts'])
   assert.match(typoCommand.stderr, /unknown command 'stauts' \(did you mean 'ductor status'\?\)/)
 
-  child.kill('SIGTERM')
-  const first = await served
-  assert.equal(first.code, 0, first.stderr)
-  assert.match(first.stdout, /First start on this home:/)
-  assert.match(first.stdout, /Telegram +connecting \(polling\)\. Next: write to your bot in Telegram/)
-  assert.match(first.stdout, /ductor chat "hello"/)
+  assert.equal(await served.stop(), 0, served.stderr())
+  assert.match(served.stdout(), /First start on this home:/)
+  assert.match(served.stdout(), /Telegram +connecting \(polling\)\. Next: write to your bot in Telegram/)
+  assert.match(served.stdout(), /ductor chat "hello"/)
 
   // 6. A typo in config.json (a stray comma): the service refuses with the line, the file is kept.
   const good = await readFile(configFile, 'utf8')

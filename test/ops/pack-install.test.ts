@@ -3,12 +3,11 @@
 // without the source or any dev dependency. Reuses the build in dist/ when it is up to date.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { access, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { ROOT, collect, killTree, tempDir, waitFor } from '../helper.ts'
-import { readServiceInfo } from '../../src/home/service-info.ts'
+import { ROOT, spawnService, tempDir } from '../helper.ts'
 
 const run = promisify(execFile)
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -45,14 +44,10 @@ test('npm pack → npm install -g <tarball> --prefix <tmp> → a working `ductor
   const v = await run(bin, ['--version'], { cwd: home, env })
   assert.equal(v.stdout.trim(), version)
 
-  const child = spawn(bin, ['serve', '--no-supervisor'], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  t.after(() => killTree(child))
-  const done = collect(child, 120_000)
-  const svc = await waitFor(() => readServiceInfo(join(home, 'state')).then((i) => i ?? undefined), 90_000, 'the installed service')
+  const served = spawnService(t, env, { command: [bin], exactEnv: true, cwd: home })
+  const svc = await served.up(90_000)
   assert.equal((await fetch(`${svc.url}/health`)).status, 200)
   await access(join(home, 'workspace', 'CLAUDE.md'))
-  child.kill('SIGTERM')
-  const result = await done
-  assert.equal(result.code, 0, result.stderr)
-  assert.match(result.stdout, /First start on this home/)
+  assert.equal(await served.stop(), 0, served.stderr())
+  assert.match(served.stdout(), /First start on this home/)
 })

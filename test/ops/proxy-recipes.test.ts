@@ -5,10 +5,7 @@ import { createServer, request, type Server } from 'node:http'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHmac } from 'node:crypto'
-import { startService } from '../../src/main.ts'
-import { writeJsonAtomic } from '../../src/atomic-json.ts'
-import { homePaths } from '../../src/home/paths.ts'
-import { ADMIN_TOKEN, ROOT, tempDir, testConfig, waitFor } from '../helper.ts'
+import { ADMIN_TOKEN, ROOT, build, tempDir, testConfig, waitFor } from '../helper.ts'
 import { freePort } from './helpers.ts'
 
 /**
@@ -99,13 +96,14 @@ function nodeProxy (servicePort: number, onlyRecipePaths: boolean): Server {
 }
 
 test('behind the nginx recipe: a rotating X-Forwarded-For still hits the rate limit; /api is unreachable through the recipe and a catch-all proxy_pass', { timeout: 90_000 }, async (t) => {
-  const home = await tempDir(t)
-  await writeJsonAtomic(homePaths(home).config, testConfig({
-    server: { host: '127.0.0.1', port: 0, trust_proxy: ['127.0.0.1'] },
-    webhooks: { enabled: true, rate_limit_per_minute: 5 }
-  }))
-  const service = await startService({ env: { DUCTOR_HOME: home, PATH: '/usr/bin:/bin', HOME: home }, logDestination: { write: () => {} } })
-  t.after(async () => { await service.close() })
+  const service = await build(t, {
+    serve: true,
+    config: testConfig({
+      server: { host: '127.0.0.1', port: 0, trust_proxy: ['127.0.0.1'] },
+      webhooks: { enabled: true, rate_limit_per_minute: 5 }
+    }),
+    exactEnv: { PATH: '/usr/bin:/bin' }
+  })
   await service.app.webhooks.store.create({ id: 'ci', title: 'CI', mode: 'wake', prompt_template: 'Event {{n}}', token: HOOK_TOKEN })
   await service.app.webhooks.store.create({ id: 'gh', title: 'GitHub', mode: 'wake', prompt_template: 'Push {{n}}', auth_mode: 'hmac', hmac_preset: 'github', hmac_secret: GH_SECRET })
   const servicePort = Number(new URL(service.url).port)

@@ -1,12 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
-import { startService } from '../../src/main.ts'
 import { adminListenAddress, loadConfig, ConfigError } from '../../src/config.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
-import { ADMIN_TOKEN, tempDir, testConfig } from '../helper.ts'
+import { ADMIN_TOKEN, build, tempDir, testConfig } from '../helper.ts'
 
 /**
  * ADR 14: the admin API has a listener of its own. On the public listener (the one a reverse proxy
@@ -29,10 +28,8 @@ async function raw (url: string, request: string): Promise<string> {
 }
 
 test('the admin API answers on its own listener only; the public listener has no /api, however it is spelt', { timeout: 60_000 }, async (t) => {
-  const home = await tempDir(t)
-  await writeJsonAtomic(homePaths(home).config, testConfig({ server: { host: '127.0.0.1', port: 0 }, webhooks: { enabled: true } }))
-  const service = await startService({ env: { DUCTOR_HOME: home, PATH: '/usr/bin:/bin', HOME: home }, logDestination: { write: () => {} } })
-  t.after(async () => { await service.close() })
+  const service = await build(t, { serve: true, config: testConfig({ server: { host: '127.0.0.1', port: 0 }, webhooks: { enabled: true } }), exactEnv: { PATH: '/usr/bin:/bin' } })
+  const home = service.home
   const admin = service.adminUrl ?? ''
   assert.match(admin, /^http:\/\/127\.0\.0\.1:\d+$/)
   assert.notEqual(admin, service.url)
@@ -73,10 +70,7 @@ test('admin.port cannot be the server\'s port; null means the server\'s port + 1
   assert.deepEqual(adminListenAddress((await loadConfig({ home: other, env: {} })).config), { host: '127.0.0.1', port: 9101 })
   assert.deepEqual(adminListenAddress((await loadConfig({ home: other, env: { DUCTOR_ADMIN_PORT: '9200', DUCTOR_ADMIN_HOST: '::1' } })).config), { host: '::1', port: 9200 })
 
-  const off = await tempDir(t)
-  await writeJsonAtomic(homePaths(off).config, testConfig({ server: { host: '127.0.0.1', port: 0 }, admin: { token: ADMIN_TOKEN, enabled: false } }))
-  const service = await startService({ env: { DUCTOR_HOME: off, PATH: '/usr/bin:/bin', HOME: off }, logDestination: { write: () => {} } })
-  t.after(async () => { await service.close() })
+  const service = await build(t, { serve: true, config: testConfig({ server: { host: '127.0.0.1', port: 0 }, admin: { token: ADMIN_TOKEN, enabled: false } }), exactEnv: { PATH: '/usr/bin:/bin' } })
   assert.equal(service.adminUrl, null)
-  assert.equal((await readServiceInfo(homePaths(off).state))?.admin_url, null)
+  assert.equal((await readServiceInfo(service.paths.state))?.admin_url, null)
 })

@@ -5,13 +5,9 @@ import { cp, lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile, 
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import type { TestContext } from 'node:test'
-import { buildApp } from '../../src/app.ts'
-import { loadConfig } from '../../src/config.ts'
-import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import { seedHome, BUNDLED_MARKER } from '../../src/home/seed.ts'
-import { systemClock } from '../../src/clock.ts'
-import { ductor, memoryLogger, ROOT, testConfig, waitFor } from '../helper.ts'
+import { build, ductor, ROOT, testConfig, waitFor } from '../helper.ts'
 import { startBot } from '../telegram/helpers.ts'
 
 /**
@@ -34,18 +30,19 @@ async function world (t: TestContext, opts: { before?: (w: Omit<World, 'close' |
   } else {
     await mkdir(join(user, '.claude'), { recursive: true })
     await mkdir(join(user, '.codex', 'skills', '.system', 'builtin'), { recursive: true })
-    await writeJsonAtomic(paths.config, testConfig({ skills: { sync: true } }))
   }
-  const loaded = await loadConfig({ home, env: {} })
-  await seedHome(home, { variant: 'both' })
-  await opts.before?.(w)
-  const { logger, lines } = memoryLogger()
-  const app = await buildApp({ config: loaded.config, fileConfig: loaded.fileConfig, configPath: loaded.path, paths, logger, clock: systemClock, env: { ...process.env, HOME: user, CLAUDE_CONFIG_DIR: '', CODEX_HOME: '' }, version: '0.0.0-test', requestRestart: () => {}, skillSyncMs: 100 })
-  let closed = false
-  const close = async (): Promise<void> => { if (!closed) { closed = true; await app.close() } }
-  t.after(async () => { await close(); await rm(user, { recursive: true, force: true, maxRetries: 5 }) })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  return { ...w, close, logs: lines }
+  // (The home's own config for the Python home; build removes nothing of a home it is given.)
+  const { logs, stop } = await build(t, {
+    home,
+    config: opts.pythonHome === true ? null : testConfig({ skills: { sync: true } }),
+    env: { HOME: user, CLAUDE_CONFIG_DIR: '', CODEX_HOME: '' },
+    prepare: async () => { await opts.before?.(w) },
+    skillSyncMs: 100,
+    listen: true
+  })
+  // After build's own hook (node:test runs them in order): the app is closed before its folders go.
+  t.after(async () => { await rm(user, { recursive: true, force: true, maxRetries: 5 }) })
+  return { ...w, close: async () => { await stop() }, logs }
 }
 
 /** Waits until `cond` holds (waitFor waits for a value other than undefined). */
