@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { readFileSync } from 'node:fs'
 import { readServiceInfo } from '../home/service-info.ts'
-import { homePaths, resolveHome } from '../home/paths.ts'
+import { resolvePaths } from '../home/paths.ts'
 import { connectApi, type ApiClient } from './api-client.ts'
 import { printResult, table, userZone, localTime } from './output.ts'
 import { collectValues, details, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
@@ -189,7 +189,7 @@ export function webhookCommand (io: CliIo): Command {
         const api = await connectApi(io.env)
         const answer = await api.request<{ changed: string[], overridden_by_env?: string[] }>('PATCH', '/config', { webhooks: { enabled: on } })
         // Hooks are served on the service's main listener, not on the admin API's.
-        const base = (await readServiceInfo(homePaths(resolveHome(io.env)).state))?.url ?? api.url
+        const base = (await readServiceInfo(resolvePaths(io.env).state))?.url ?? api.url
         printResult(io, opts, answer, () => on
           ? `Webhooks are on: POST ${base}/hooks/<id> is accepted now (no restart needed); ${answer.changed.length === 0 ? 'they already were on' : 'saved in config.json'}.\n` +
             'Add one with: ductor webhook add --id <id> --template "…"; behind a reverse proxy, pass /hooks/ through (docs/webhooks.md).\n'
