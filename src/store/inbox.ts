@@ -11,14 +11,15 @@ import type { Journal, JournalEntry, JournalKind } from './journal.ts'
  * handler of its kind in the background, with its claim (src/core/claims.ts). An entry is done in
  * exactly one of two ways, both here:
  *
- * - started: a run made for it calls `claim.started()` right before its CLI is spawned, which writes
- *   and syncs the done mark first. A crash after that never replays the entry (ADR 9).
+ * - started: a run made for it calls `claim.started()` right before its CLI execs (after recording
+ *   the CLI's process group), which writes and syncs the done mark. A crash after that never
+ *   replays the entry (ADR 9).
  * - finished: the handler settled without any run starting (a command, a skipped delivery, a
  *   failure), and the service is not stopping: the done mark is written then.
  *
  * Anything else stays unfinished and is replayed by `start`, in order, through the same handlers:
  * an entry whose handler was still waiting (a chat queue, a run slot) when the service stopped or
- * died, or whose started mark could not be written. A failing handler is logged, not retried.
+ * died, or whose CLI's process group or started mark could not be written (a full disk). A failing handler is logged, not retried.
  */
 
 /** Processes one entry; every run it makes for the entry goes through `claim` (see WorkClaim). */
@@ -83,9 +84,9 @@ export function createInbox (deps: InboxDeps): Inbox {
     let refused = false
     const mark = gate.claim(async () => { await journal.markStarted(entry.seq) })
     const claim: WorkClaim = {
-      async started () {
+      async started (first) {
         try {
-          await mark.started()
+          await mark.started(first)
           started = true
         } catch (err) {
           refused = true
