@@ -1,5 +1,6 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInbox, type Inbox } from '../../src/store/inbox.ts'
 import { createJournal } from '../../src/store/journal.ts'
@@ -63,6 +64,23 @@ test('an accepted entry reaches the handler of its kind once; the same key again
 
   assert.deepEqual(hooks.seen.map((e) => [e.kind, e.key, e.payload]), [['webhook', 'ci:1', { text: 'CI failed' }]])
   assert.deepEqual(updates.seen.map((e) => e.key), ['ci:1'])
+})
+
+test('a key the caller made up (remember: false) is not written to the dedupe file; its replay keys still are', async (t) => {
+  const dir = await tempDir(t)
+  const inbox = await open(dir)
+  const hooks = collector()
+  inbox.handle('webhook', hooks.handler)
+  assert.equal((await inbox.accept('webhook', 'ci:made-up', { n: 1 }, [], { remember: false })).status, 'accepted')
+  assert.equal((await inbox.accept('webhook', 'ci:made-up', { n: 2 }, [], { remember: false })).status, 'accepted', 'nothing to be a duplicate of')
+  assert.equal((await inbox.accept('webhook', 'ci:other', { n: 3 }, [{ key: 'ci body:abc', ttlMs: 60_000 }], { remember: false })).status, 'accepted')
+  assert.equal((await inbox.accept('webhook', 'ci:again', { n: 4 }, [{ key: 'ci body:abc', ttlMs: 60_000 }], { remember: false })).status, 'duplicate', 'the replay key marks it')
+  await inbox.stop(1000)
+  await inbox.close()
+  assert.equal(hooks.seen.length, 3)
+  const dedupe = await readFile(join(dir, 'dedupe.jsonl'), 'utf8')
+  assert.doesNotMatch(dedupe, /made-up|ci:other/)
+  assert.match(dedupe, /ci body:abc/)
 })
 
 test('entries a crash left unfinished are replayed at the next start, finished ones are not, and keys stay remembered', async (t) => {
