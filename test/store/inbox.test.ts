@@ -1,6 +1,5 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInbox, type Inbox } from '../../src/store/inbox.ts'
 import { createJournal } from '../../src/store/journal.ts'
