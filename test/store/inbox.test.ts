@@ -1,6 +1,7 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import { createInbox, type Inbox } from '../../src/store/inbox.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { createDedupeStore } from '../../src/store/dedupe.ts'
