@@ -5,9 +5,11 @@
 // Each process of its own costs ~2 s of CPU before its first test (tsx and the service's modules), so
 // the files that only work in this process (build(), app.inject, the fakes) share a few processes:
 // each group is one entry module importing its files in turn (node:test runs their top-level tests
-// one after another, each file's hooks in its own tests). A file that spawns processes or touches
-// process-wide state (signals, process.env, the clock, the heap), or says `// test: own process`,
-// keeps a process of its own. A file named on the command line always runs alone, as before.
+// one after another, each file's hooks in its own tests). A file that touches process-wide state
+// (signal handlers, process.env, the clock, the heap) or says `// test: own process` keeps a process
+// of its own, and so does one that starts processes itself (spawnService, runCli, child_process:
+// long waits, run beside the groups). A file named on the command line always runs alone, as
+// before. The groups go first: they are the longest.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -49,7 +51,7 @@ if (shared.length > 1 && GROUPS > 0) {
   entries.push(...shared)
 }
 
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 3}`, ...args, ...alone, ...entries], {
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 3}`, ...args, ...entries, ...alone], {
   stdio: 'inherit',
   env: { ...process.env, NODE_ENV: 'test' }
 })
