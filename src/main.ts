@@ -4,7 +4,7 @@ import { releaseHungUpTerminal } from './hangup.ts'
 import { loadConfig, listenAddress, adminListenAddress, pinoLevel, ConfigError, configSecrets, describeUnknownKey, type Config } from './config.ts'
 import { UserFileError } from './errors.ts'
 import { createLogger, createSecretScrubber, type Logger } from './logger.ts'
-import { resolveHome, homePaths, ductorHomeNote, type HomePaths } from './home/paths.ts'
+import { locateHome, type HomePaths } from './home/paths.ts'
 import { acquirePidLock, PidLockError, type PidLock } from './home/pid-lock.ts'
 import { seedHome } from './home/seed.ts'
 import { detectCliVariant } from './home/variant.ts'
@@ -39,10 +39,15 @@ export interface StartOptions {
 /** Starts the whole service on its home: config → logger → lock → seed → app (its parts) → listen. */
 export async function startService (opts: StartOptions = {}): Promise<Service> {
   const env = opts.env ?? process.env
-  const home = resolveHome(env)
-  await mkdir(home, { recursive: true })
-  const paths = homePaths(home)
-  const { config, fileConfig, path: configPath, unknownKeys } = await loadConfig({ home, env })
+  // The config's home, and where the data is: the folder its ductor_home names, as the Python
+  // ductor did, unless DUCTOR_HOME is set (ADR 0028). A ductor_home that is not there stops the
+  // start before anything is written.
+  const located = locateHome(env)
+  if (located.error !== null) throw new ConfigError('ductor_home', located.error)
+  const { paths, configHome } = located
+  const home = paths.home
+  await mkdir(configHome, { recursive: true })
+  const { config, fileConfig, path: configPath, unknownKeys } = await loadConfig({ home: configHome, env })
 
   // The config's secrets are scrubbed from the first log line on; the settings plugin adds those of
   // every config applied later, the webhooks plugin every hook secret.
@@ -58,8 +63,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   })
 
   for (const unknown of unknownKeys) logger.warn({ key: unknown.key, suggestion: unknown.suggestion }, describeUnknownKey(unknown))
-  const homeNote = ductorHomeNote((fileConfig as unknown as Record<string, unknown>)['ductor_home'], home, (env['HOME'] ?? '') !== '' ? env['HOME'] : undefined)
-  if (homeNote !== null) logger.warn({ key: 'ductor_home' }, homeNote)
+  if (located.note !== null) logger[located.level]({ key: 'ductor_home', home, configHome }, located.note)
   if (config.model !== fileConfig.model && (env['DUCTOR_MODEL'] ?? '') === '') {
     logger.warn({ provider: config.provider, model: config.model, fileModel: fileConfig.model },
       `model "${fileConfig.model}" does not belong to the provider ${config.provider}: running ${config.provider} with its default model ${config.model} (set "model" in ${configPath} or DUCTOR_MODEL)`)

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { resolveHome, homePaths } from '../home/paths.ts'
+import { resolvePaths } from '../home/paths.ts'
 import { readServiceInfo } from '../home/service-info.ts'
 
 /** A failure of an admin API call, carrying the server's own message (printed as `ductor: <message>`). */
@@ -25,8 +25,8 @@ export interface ApiClient {
  * running service's admin listener (`admin_url` in `state/service.json`) and `admin.token` from the home's config.
  */
 export async function connectApi (env: NodeJS.ProcessEnv): Promise<ApiClient> {
-  const home = resolveHome(env)
-  const paths = homePaths(home)
+  const paths = resolvePaths(env)
+  const home = paths.home
   let url = env['DUCTOR_API_URL'] ?? ''
   let token = env['DUCTOR_API_TOKEN'] ?? ''
   if (url === '') {

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import { UserFileError } from '../errors.ts'
 import { mkdir } from 'node:fs/promises'
-import { resolveHome, homePaths } from '../home/paths.ts'
+import { resolveHome, resolvePaths } from '../home/paths.ts'
 import { readPidFile } from '../home/pid-lock.ts'
 import { loadConfig, assertValid, isValidTimeZone, defaultModelOf, type Config } from '../config.ts'
 import { providerOfModel, describeKnownModels, modelChoices } from '../models.ts'
@@ -160,11 +160,12 @@ function changedKeys (before: Config, after: Config): string[] {
 /** A running service keeps its settings (Telegram starts with the token it had): say so, or restart it. */
 async function runningServiceNote (env: NodeJS.ProcessEnv, home: string, changed: boolean, restart: boolean): Promise<string[]> {
   if (!changed) return []
-  const holder = await readPidFile(homePaths(home).pidFile)
+  const paths = resolvePaths({ ...env, DUCTOR_HOME: home })
+  const holder = await readPidFile(paths.pidFile)
   if (holder?.alive !== true) return ['Start the service with: ductor serve (or ductor service install to keep it running).']
   let manager
   try {
-    manager = createServiceManager({ ...processFacts(env), env, runner: createCommandRunner({ env }), logDir: homePaths(home).logs })
+    manager = createServiceManager({ ...processFacts(env), env, runner: createCommandRunner({ env }), logDir: paths.logs })
   } catch {}
   const status = await manager?.status().catch(() => null) ?? null
   const asService = status?.active === true && status.pid === holder.pid

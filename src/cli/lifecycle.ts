@@ -2,7 +2,7 @@ import { Command } from 'commander'
 import { spawn } from 'node:child_process'
 import { rename, rm } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { resolveHome, homePaths, type HomePaths } from '../home/paths.ts'
+import { resolvePaths, type HomePaths } from '../home/paths.ts'
 import { readPidFile, isAlive } from '../home/pid-lock.ts'
 import { readServiceInfo } from '../home/service-info.ts'
 import { processFacts } from '../ops/process-context.ts'
@@ -30,7 +30,7 @@ interface Target {
 }
 
 async function target (env: NodeJS.ProcessEnv): Promise<Target> {
-  const paths = homePaths(resolveHome(env))
+  const paths = resolvePaths(env)
   let manager: ServiceManager | null = null
   let managed = false
   try {
@@ -194,7 +194,7 @@ export function resetCommand (io: CliIo): Command {
     .action(async (args: string[]) => {
       const out = (text: string): void => { io.stdout.write(text) }
       await stopService(io, out)
-      const paths = homePaths(resolveHome(io.env))
+      const paths = resolvePaths(io.env)
       // A fresh start: the container goes (the image stays; the next container is made from it).
       await removeSandbox(io.env, paths, false, out)
       const backup = `${paths.config}.bak-${new Date().toISOString().replace(/[:.]/g, '-')}`

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { resolveHome, homePaths } from '../home/paths.ts'
+import { resolveHome, resolvePaths } from '../home/paths.ts'
 import { readPidFile } from '../home/pid-lock.ts'
 import { readConfigReadOnly } from '../ops/config-read.ts'
 import { processFacts } from '../ops/process-context.ts'
@@ -15,8 +15,9 @@ export const SERVICE_EXIT = { active: 0, inactive: 3, notInstalled: 4 } as const
 function context (env: NodeJS.ProcessEnv) {
   const facts = processFacts(env)
   const home = resolveHome(env)
-  const manager = createServiceManager({ ...facts, env, runner: createCommandRunner({ env }), logDir: homePaths(home).logs })
-  return { env, facts, home, manager }
+  const paths = resolvePaths(env)
+  const manager = createServiceManager({ ...facts, env, runner: createCommandRunner({ env }), logDir: paths.logs })
+  return { env, facts, home, paths, manager }
 }
 
 /**
@@ -32,7 +33,7 @@ export function serviceCommand (io: CliIo): Command {
     .option('--no-start', 'write and enable it, but do not start it now')
     .option('--print', 'print the unit (or plist) and change nothing')
     .action(async (opts: { start: boolean, print?: boolean }) => {
-      const { env, facts, home, manager } = context(io.env)
+      const { env, facts, home, paths, manager } = context(io.env)
       const reading = await readConfigReadOnly(home, env)
       const config = reading.status === 'ok' ? reading.config : completeConfig({})
       const spec = await buildServiceSpec({ env, userHome: facts.userHome, platform: facts.platform, config, home })
@@ -40,7 +41,7 @@ export function serviceCommand (io: CliIo): Command {
         io.stdout.write(manager.render(spec))
         return
       }
-      const holder = await readPidFile(homePaths(home).pidFile)
+      const holder = await readPidFile(paths.pidFile)
       const before = holder?.alive === true ? await manager.status().catch(() => null) : null
       const result = await manager.install(spec, { start: opts.start })
       const what = manager.kind === 'systemd' ? 'systemd user unit' : 'launchd agent'

@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { resolveHome, homePaths } from '../home/paths.ts'
+import { resolveHome, resolvePaths } from '../home/paths.ts'
 import { readPidFile } from '../home/pid-lock.ts'
 import { readServiceInfo } from '../home/service-info.ts'
 import { connectApi } from './api-client.ts'
@@ -55,9 +55,9 @@ export function statusCommand (io: CliIo): Command {
     .description('say whether the service is running: pid, uptime, provider/model, Docker, errors, paths')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const home = resolveHome(io.env)
-      const paths = homePaths(home)
-      const [holder, info, reading] = await Promise.all([readPidFile(paths.pidFile), readServiceInfo(paths.state), readConfigReadOnly(home, io.env)])
+      const paths = resolvePaths(io.env)
+      const home = paths.home
+      const [holder, info, reading] = await Promise.all([readPidFile(paths.pidFile), readServiceInfo(paths.state), readConfigReadOnly(resolveHome(io.env), io.env)])
       const running = holder?.alive === true
       const pid = running ? holder.pid : null
       const url = info?.url ?? null

@@ -100,10 +100,10 @@ export async function supervise (): Promise<never> {
 }
 async function endChildClis (): Promise<void> {
   try {
-    const { resolveHome, homePaths } = await import('../home/paths.ts')
+    const { resolvePaths } = await import('../home/paths.ts')
     const { killRecordedGroups } = await import('../store/cli-groups.ts')
     const { join } = await import('node:path')
-    const killed = await killRecordedGroups(join(homePaths(resolveHome(process.env)).state, 'cli-groups.jsonl'))
+    const killed = await killRecordedGroups(join(resolvePaths(process.env).state, 'cli-groups.jsonl'))
     if (killed > 0) process.stderr.write(`ductor: ended ${killed} CLI process(es) the service left running\n`)
   } catch (err) {
     process.stderr.write(`ductor: could not end the service's CLI processes: ${(err as Error).message}\n`)

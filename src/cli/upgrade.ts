@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { resolveHome, homePaths } from '../home/paths.ts'
+import { resolvePaths } from '../home/paths.ts'
 import { readPidFile } from '../home/pid-lock.ts'
 import { readVersion } from '../version.ts'
 import { processFacts } from '../ops/process-context.ts'
@@ -69,7 +69,7 @@ export function upgradeCommand (io: CliIo): Command {
     .option('--check', 'only say whether a newer version exists')
     .action(async (opts: { check?: boolean }) => {
       const env = io.env
-      const paths = homePaths(resolveHome(env))
+      const paths = resolvePaths(env)
       const facts = processFacts(env)
       const runner = createCommandRunner({ env })
       let manager: ServiceManager | null = null

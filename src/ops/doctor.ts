@@ -1,10 +1,10 @@
-import { homePaths } from '../home/paths.ts'
+import { chooseHome, readDuctorHome } from '../home/paths.ts'
 import { readConfigReadOnly } from './config-read.ts'
 import { checkConfig, checkExposure, checkHome, checkNode, checkPort, checkService, checkUserFiles } from './doctor-checks.ts'
 import { checkCliInstalled, checkCliLogin } from './doctor-cli-checks.ts'
 import { checkSandbox } from './doctor-sandbox.ts'
 import { checkBotApi, checkBotToken, checkWebhook, scrubToken } from './doctor-telegram.ts'
-import type { CheckResult, DoctorContext } from './doctor-types.ts'
+import { fail, ok, warn, type CheckResult, type DoctorContext } from './doctor-types.ts'
 
 export type { CheckResult, CheckStatus, DoctorContext } from './doctor-types.ts'
 
@@ -13,11 +13,15 @@ export type { CheckResult, CheckStatus, DoctorContext } from './doctor-types.ts'
  * that need a valid config are skipped when it is invalid; the Bot API checks need a token.
  */
 export async function runDoctor (ctx: DoctorContext): Promise<CheckResult[]> {
-  const paths = homePaths(ctx.home)
+  // The data home: the folder config.json's ductor_home names, as the service finds it (ADR 0028).
+  const located = chooseHome(ctx.home, readDuctorHome(ctx.home), ctx.env)
+  const paths = located.paths
   const results: CheckResult[] = [checkNode(ctx.nodeVersion)]
   const reading = await readConfigReadOnly(ctx.home, ctx.env)
   results.push(checkConfig(reading))
   results.push(await checkHome(ctx.home, ctx.uid))
+  if (located.error !== null) results.push(fail('ductor_home', located.error, 'fix or remove "ductor_home" in config.json'))
+  else if (located.note !== null) results.push(located.level === 'info' ? ok('ductor_home', located.note) : warn('ductor_home', located.note))
   results.push(...await checkUserFiles(paths))
   if (reading.status !== 'ok') return results
   const config = reading.config

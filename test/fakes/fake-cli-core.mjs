@@ -31,13 +31,15 @@ export function readOptions (prompt, env = process.env) {
     sigkillOnce: env.FAKE_CLI_SIGKILL_ONCE,
     ended: env.FAKE_CLI_ENDED,
     stderrEnv: undefined,
-    runTools: env.FAKE_CLI_RUN_TOOLS === '1'
+    runTools: env.FAKE_CLI_RUN_TOOLS === '1',
+    ask: env.FAKE_CLI_ASK
   }
   for (const [, name, value] of prompt.matchAll(MARKER)) {
     switch (name) {
       case 'transcript': o.transcript = value; break
       case 'reply': o.reply = value; break
       case 'reply-env': o.reply = `${value}=${env[value] ?? ''}`; break
+      case 'reply-journal': o.reply = journalMarks(value, env); break
       case 'delay': o.delayMs = Number(value); break
       case 'hang': o.hang = true; break
       case 'crash': o.crashAfter = Number(value ?? 1); break
@@ -50,9 +52,23 @@ export function readOptions (prompt, env = process.env) {
       case 'stderr-env': o.stderrEnv = value; break
       case 'ended': o.ended = value; break
       case 'run-tools': o.runTools = true; break
+      case 'ask': o.ask = value; break
     }
   }
   return o
+}
+
+/**
+ * `[[reply-journal:TOKEN]]`: at the moment this CLI starts, how many of the durable inbox's entries
+ * that mention TOKEN already have their done mark ($DUCTOR_HOME/state/inbox.jsonl): `journal TOKEN 2/3`.
+ */
+function journalMarks (token, env) {
+  let text = ''
+  try { text = readFileSync(join(env.DUCTOR_HOME ?? '', 'state', 'inbox.jsonl'), 'utf8') } catch {}
+  const lines = text.split('\n').filter((l) => l !== '')
+  const done = new Set(lines.map((l) => JSON.parse(l)).filter((r) => r.t === 'd').map((r) => r.seq))
+  const entries = lines.filter((l) => l.includes(token)).map((l) => JSON.parse(l)).filter((r) => r.t === 'e')
+  return `journal ${token} ${entries.filter((r) => done.has(r.seq)).length}/${entries.length}`
 }
 
 /** Writes what the fake was started with, so a test can assert argv, cwd and env. */

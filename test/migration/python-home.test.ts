@@ -134,9 +134,9 @@ test('a Python-era home: everything carries over, and the Python version can loa
   assert.equal(await readFile(join(home, 'workspace', 'tools', 'cron_tools', 'cron_add.py'), 'utf8'), await readFile(join(FIXTURE, 'ductor-home', 'workspace', 'tools', 'cron_tools', 'cron_add.py'), 'utf8'), 'the Python tools are left as they were')
   const file = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as Record<string, unknown>
   assert.deepEqual([file.provider, file.model, file.reasoning_effort, file.ductor_home], ['codex', 'gpt-5.2-codex', 'high', '~/.ductor'])
-  // ductor_home names ~/.ductor, where the Python ductor would have kept everything: the log says this edition uses its home.
+  // ductor_home names ~/.ductor, where the Python ductor would have kept everything; DUCTOR_HOME (this copy) wins, and the log says so (ADR 0028).
   const notes = (await readFile(join(home, 'logs', 'ductor.log'), 'utf8')).split('\n').filter((l) => l.includes('"ductor_home"')).map((l) => (JSON.parse(l) as { msg: string }).msg)
-  assert.ok(notes.some((m) => m.startsWith(`config.json names "~/.ductor" (${join(userHome, '.ductor')}) as ductor_home`) && m.endsWith(`DUCTOR_HOME=${join(userHome, '.ductor')}`)), notes.join('\n'))
+  assert.ok(notes.some((m) => m.startsWith(`config.json names ductor_home "~/.ductor" (${join(userHome, '.ductor')}), where the Python ductor kept`) && m.endsWith(`DUCTOR_HOME=${join(userHome, '.ductor')}`)), notes.join('\n'))
   const sessions = JSON.parse(await readFile(join(home, 'sessions.json'), 'utf8')) as Record<string, { provider: string, provider_sessions: Record<string, { session_id: string, message_count: number }> }>
   assert.equal(sessions[String(USER)]?.provider_sessions.claude?.session_id, CLAUDE_SESSION)
   assert.equal(sessions[String(USER)]?.provider_sessions.claude?.message_count, 2)

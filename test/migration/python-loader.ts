@@ -222,9 +222,9 @@ async function readJson (path: string, problems: string[]): Promise<unknown> {
 }
 
 /** Every problem the Python version would have loading the home's shared files. */
-export async function checkPythonHome (home: string): Promise<string[]> {
+export async function checkPythonHome (home: string, configHome: string = home): Promise<string[]> {
   const problems: string[] = []
-  const config = await readJson(join(home, 'config', 'config.json'), problems)
+  const config = await readJson(join(configHome, 'config', 'config.json'), problems)
   if (config !== undefined) checkConfig(config, problems)
   const sessions = await readJson(join(home, 'sessions.json'), problems)
   if (sessions !== undefined) checkSessions(sessions, problems)
