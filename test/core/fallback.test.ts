@@ -2,8 +2,13 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { providerFallback } from '../../src/core/fallback.ts'
 import { equivalentModel, setCodexCatalog } from '../../src/models.ts'
+import { completeConfig } from '../../src/config.ts'
 
 const on = { provider_fallback: true }
+
+test('the fallback is on by default, as in the Python version', () => {
+  assert.equal(completeConfig({}).provider_fallback, true)
+})
 
 test('the fallback happens only when the target is surely not logged in and the other provider surely is', () => {
   const opus = { provider: 'claude' as const, model: 'opus' }

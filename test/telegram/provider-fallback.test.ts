@@ -35,7 +35,8 @@ async function runOf (records: string, marker: string): Promise<{ argv: string[]
 
 test('Claude not logged in, Codex logged in: Codex\'s equivalent model answers, the chat is told once, /status and the log say so', { timeout: 120_000 }, async (t) => {
   const { userHome, records } = await codexOnlyMachine(t)
-  const bot = await startBot(t, { env: { HOME: userHome, FAKE_CLI_RECORD_DIR: records, ...noLoginEnv } })
+  // On by default (as in the Python version); testConfig() turns it off for every other test.
+  const bot = await startBot(t, { env: { HOME: userHome, FAKE_CLI_RECORD_DIR: records, ...noLoginEnv }, config: { provider_fallback: true } })
 
   await bot.say('first question [[reply:answered by codex]]')
   await bot.waitMessage((m) => m.text === 'answered by codex', 'the answer')
