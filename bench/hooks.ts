@@ -1,6 +1,6 @@
 // P1: POST /hooks/:id on the compiled service: HMAC-SHA256 verified (generic `hmac` auth over the
 // raw body), journaled in the inbox with fsync (group commit) before the 202, 2 KB JSON body. Load
-// from a second process (autocannon) at 1 / 8 / 32 / 128 connections; the baseline is a bare
+// from a second process (wrk when installed, else autocannon; bench/lib/load.ts) at 1 / 8 / 32 / 128 connections; the baseline is a bare
 // node:http server answering 202 to the same requests, measured in the same run. One hook per
 // connection level (the per-hook rate limit is set to its allowed maximum, 100,000 a minute; it
 // still runs). Deliveries go to a `wake` hook with no allowed users, so dispatch does no CLI work.
@@ -10,7 +10,8 @@ import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createJournal } from '../src/store/journal.ts'
-import { load, type LoadResult } from './lib/load.ts'
+import { LOAD_GENERATOR, load, type LoadResult } from './lib/load.ts'
+import { loadavg } from 'node:os'
 import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
 import { buildPackage, startBareFastify, startBareServer, startService, tempHome } from './lib/service.ts'
 
@@ -76,7 +77,7 @@ export async function benchHooks (): Promise<BenchResult> {
   const body = body2k()
   const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`
   const headers = { 'content-type': 'application/json', 'x-signature': signature }
-  const figures: Array<{ c: number, service: LoadResult, bare: LoadResult, fastify: LoadResult }> = []
+  const figures: Array<{ c: number, service: LoadResult, bare: LoadResult, fastify: LoadResult, load: number }> = []
   const pkg = await buildPackage()
   const { home, cleanup } = await tempHome({
     'config/config.json': { admin: { token: TOKEN }, webhooks: { enabled: true, rate_limit_per_minute: 100_000 }, log_level: 'WARNING' }
@@ -100,8 +101,8 @@ export async function benchHooks (): Promise<BenchResult> {
         const b = await load({ pid: bare.child.pid, url: bare.url, connections: c, seconds: SECONDS, headers, body })
         const f = await load({ pid: bareFastify.child.pid, url: `${bareFastify.url}/hooks/bench-${c}`, connections: c, seconds: SECONDS, headers, body })
         const s = await load({ pid: service.child.pid, url: `${service.url}/hooks/bench-${c}`, connections: c, seconds: SECONDS, headers, body })
-        figures.push({ c, service: s, bare: b, fastify: f })
-        progress(`${c} connections: ${s.rps.toFixed(0)} req/s p99 ${s.p99} ms (${s.non2xx} non-2xx, ${s.errors} errors); bare ${b.rps.toFixed(0)} req/s p99 ${b.p99} ms; bare Fastify ${f.rps.toFixed(0)} req/s p99 ${f.p99} ms`)
+        figures.push({ c, service: s, bare: b, fastify: f, load: loadavg()[0] ?? Number.NaN })
+        progress(`${c} connections (${LOAD_GENERATOR}, load average ${loadavg()[0]?.toFixed(2) ?? '?'}): ${s.rps.toFixed(0)} req/s p99 ${s.p99} ms (${s.non2xx} non-2xx, ${s.errors} errors); bare ${b.rps.toFixed(0)} req/s p99 ${b.p99} ms; bare Fastify ${f.rps.toFixed(0)} req/s p99 ${f.p99} ms`)
       }
     } finally {
       await service.stop()
@@ -177,9 +178,9 @@ export async function benchHooks (): Promise<BenchResult> {
     })
   }
   result.growth.push({
-    title: `P1 cost growth: POST /hooks/:id by connections (${SECONDS} s each; autocannon latencies are whole ms)`,
-    columns: ['connections', 'req/s', 'bare req/s', 'share of bare', 'bare Fastify req/s', 'share of bare Fastify', 'p50 ms', 'p99 ms', 'bare p99 ms', 'bare Fastify p99 ms', 'CPU µs/req', 'of it kernel', 'bare CPU µs/req', 'bare Fastify CPU µs/req', 'non-2xx'],
-    rows: figures.map((f) => [f.c, f.service.rps, f.bare.rps, `${(100 * f.service.rps / f.bare.rps).toFixed(0)} %`, f.fastify.rps, `${(100 * f.service.rps / f.fastify.rps).toFixed(0)} %`, f.service.p50, f.service.p99, f.bare.p99, f.fastify.p99, f.service.cpuUsPerRequest ?? '–', f.service.sysUsPerRequest ?? '–', f.bare.cpuUsPerRequest ?? '–', f.fastify.cpuUsPerRequest ?? '–', f.service.non2xx])
+    title: `P1 cost growth: POST /hooks/:id by connections (${SECONDS} s each, load from ${LOAD_GENERATOR}${LOAD_GENERATOR === 'autocannon' ? ', whose latencies are whole ms' : ''}; load = the machine's 1-minute load average after the level)`,
+    columns: ['connections', 'load', 'req/s', 'bare req/s', 'share of bare', 'bare Fastify req/s', 'share of bare Fastify', 'p50 ms', 'p99 ms', 'bare p99 ms', 'bare Fastify p99 ms', 'CPU µs/req', 'of it kernel', 'bare CPU µs/req', 'bare Fastify CPU µs/req', 'non-2xx'],
+    rows: figures.map((f) => [f.c, f.load.toFixed(1), f.service.rps, f.bare.rps, `${(100 * f.service.rps / f.bare.rps).toFixed(0)} %`, f.fastify.rps, `${(100 * f.service.rps / f.fastify.rps).toFixed(0)} %`, f.service.p50, f.service.p99, f.bare.p99, f.fastify.p99, f.service.cpuUsPerRequest ?? '–', f.service.sysUsPerRequest ?? '–', f.bare.cpuUsPerRequest ?? '–', f.fastify.cpuUsPerRequest ?? '–', f.service.non2xx])
   })
   return result
 }

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { DuctorError, ErrorCodes, httpStatusByCode, isNoSpace, type ErrorCode } from './errors.ts'
 import { depthMessage, jsonTooDeep } from './json-depth.ts'
 import type { Logger } from './logger-types.ts'
+import { lazyRequestLogger } from './request-logger.ts'
 import { trustProxySetting, type Config } from './config.ts'
 import type { HomePaths } from './home/paths.ts'
 import type { Clock } from './clock.ts'
@@ -78,6 +79,8 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log is made on its first line, not per request (src/request-logger.ts, ADR 0033).
+    childLoggerFactory: lazyRequestLogger,
     trustProxy: fastifyTrustProxy(deps.config),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,

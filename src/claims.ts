@@ -2,22 +2,25 @@
  * The one way work is marked started (ADR 9, "Nothing accepted is lost" in docs/architecture.md).
  *
  * Every CLI run is made on behalf of a claim: a Telegram update, a webhook delivery, an admin chat
- * message, a cron or heartbeat run. The executor awaits `claim.started()` right before it spawns the
- * CLI, and nothing else is awaited between the two. For work from the durable inbox, `started()`
- * writes and syncs the entry's done mark, so a restart never replays work that reached a CLI;
- * work that never got there (queued, waiting for a run slot, refused at shutdown) stays unfinished
- * and is replayed. When the inbox marks an entry finished is in src/store/inbox.ts (one place).
+ * message, a cron or heartbeat run. The runner spawns the CLI behind a gate (a shell that waits for
+ * a go on its stdin), records the CLI's process group, then awaits `claim.started()`, and only then
+ * lets the CLI exec; nothing else is awaited in between. For work from the durable inbox,
+ * `started()` writes and syncs the entry's done mark, so a restart never replays work that reached
+ * a CLI; work that never got there (queued, waiting for a run slot, refused at shutdown, or whose
+ * process group or mark could not be written on a full disk) stays unfinished and is replayed.
+ * When the inbox marks an entry finished is in src/store/inbox.ts (one place).
  *
  * Once the service begins to stop, the gate is shut: every `started()` from then on rejects with
  * `ClaimRefused`, so nothing is started only to be killed a moment later.
  */
 export interface WorkClaim {
   /**
-   * Records that the work reaches a CLI now. Resolves once the record is durable; idempotent (a
-   * retry of the same run resolves at once). Rejects with `ClaimRefused` when the service is
-   * stopping or the record cannot be written: the CLI must then not start.
+   * Records that the work reaches a CLI now. `first`, the runner's own record (the CLI's process
+   * group), is written before the mark, on every call. Resolves once both are durable; the mark is
+   * idempotent (a retry of the same run writes it once). Rejects with `ClaimRefused` when the
+   * service is stopping or either record cannot be written: the CLI must then not start.
    */
-  started: () => Promise<void>
+  started: (first?: () => Promise<void>) => Promise<void>
 }
 
 export class ClaimRefused extends Error {
@@ -56,23 +59,34 @@ export function createClaimGate (): ClaimGate {
 
   return {
     claim (mark) {
-      let started: Promise<void> | undefined
+      let marked: Promise<void> | undefined
+      function markOnce (): Promise<void> {
+        if (marked !== undefined) return marked
+        if (mark === undefined) {
+          marked = Promise.resolve()
+          return marked
+        }
+        const p = mark().catch((err: unknown) => {
+          marked = undefined // not recorded: a later try (or the next start's replay) may run it
+          throw err instanceof ClaimRefused ? err : new ClaimRefused('storage', 'could not record that the run started', { cause: err })
+        })
+        marked = p
+        writing.add(p)
+        p.finally(() => writing.delete(p)).catch(() => {})
+        return p
+      }
       return {
-        started () {
-          if (started !== undefined) return started
-          if (shut) return Promise.reject(refusal())
-          if (mark === undefined) {
-            started = Promise.resolve()
-            return started
+        async started (first) {
+          if (shut) throw refusal()
+          if (first !== undefined) {
+            try {
+              await first()
+            } catch (err) {
+              throw err instanceof ClaimRefused ? err : new ClaimRefused('storage', 'could not record the CLI\'s process group', { cause: err })
+            }
+            if (shut) throw refusal()
           }
-          const p = mark().catch((err: unknown) => {
-            started = undefined // not recorded: a later try (or the next start's replay) may run it
-            throw err instanceof ClaimRefused ? err : new ClaimRefused('storage', 'could not record that the run started', { cause: err })
-          })
-          started = p
-          writing.add(p)
-          p.finally(() => writing.delete(p)).catch(() => {})
-          return p
+          await markOnce()
         }
       }
     },
@@ -87,7 +101,17 @@ export function createClaimGate (): ClaimGate {
   }
 }
 
-/** One claim for several (an album: every item's update is marked before its one run starts). */
+/**
+ * One claim for several (an album: every item's update is marked before its one run starts). The
+ * runner's record is written once, and each claim sees its outcome (a failure refuses them all).
+ */
 export function allClaims (claims: readonly WorkClaim[]): WorkClaim {
-  return { started: async () => { await Promise.all(claims.map(async (c) => { await c.started() })) } }
+  return {
+    async started (first) {
+      let recorded: Promise<void> | undefined
+      const once = first === undefined ? undefined : async (): Promise<void> => { recorded ??= first(); await recorded }
+      if (claims.length === 0) await once?.()
+      await Promise.all(claims.map(async (c) => { await c.started(once) }))
+    }
+  }
 }

@@ -13,3 +13,16 @@ export function safeEqual (a: string | Buffer, b: string | Buffer): boolean {
   const db = createHmac('sha256', key).update(b).digest()
   return timingSafeEqual(da, db)
 }
+
+/**
+ * Equality of a signature a sender gave with the digest computed here, whose length is public (it
+ * follows from the algorithm and the encoding, not from any secret): different lengths are unequal
+ * at once, equal lengths are compared by `timingSafeEqual`, in time independent of where they differ.
+ * Half the cost of `safeEqual`'s two keyed digests on every webhook delivery (ADR 0033). Never for
+ * tokens, whose length is part of the secret.
+ */
+export function digestEqual (given: string, expected: string): boolean {
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
+}

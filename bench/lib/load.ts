@@ -1,9 +1,26 @@
-/** HTTP load from a second process: autocannon (a devDependency) run as a child, its JSON read back. */
-import { execFile } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+/**
+ * HTTP load from a second process: `wrk` (Debian's package, C, one thread) when it is on PATH, else
+ * autocannon (a devDependency, a node process that needs a core of its own to keep up: on a 2-core
+ * machine it takes CPU from the server it measures). `BENCH_LOAD=autocannon` forces autocannon.
+ */
+import { execFile, execFileSync } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ROOT } from './service.ts'
+
+/** The load generator this run uses: `wrk` when it can be run, else `autocannon`. */
+export const LOAD_GENERATOR: 'wrk' | 'autocannon' = (() => {
+  if (process.env['BENCH_LOAD'] === 'autocannon') return 'autocannon'
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' })
+    return 'wrk'
+  } catch (err) {
+    // wrk --version prints its banner and exits 1; only a missing binary is ENOENT.
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'autocannon' : 'wrk'
+  }
+})()
 
 export interface LoadResult {
   rps: number
@@ -31,6 +48,57 @@ export interface LoadOptions {
 }
 
 export async function load (opts: LoadOptions): Promise<LoadResult> {
+  return LOAD_GENERATOR === 'wrk' ? await loadWrk(opts) : await loadAutocannon(opts)
+}
+
+/** wrk's own summary, printed by the script's `done` as one JSON line (latencies in µs). */
+const WRK_SCRIPT = `
+local f = io.open(os.getenv("BENCH_BODY_FILE"), "rb")
+wrk.body = f:read("*a")
+f:close()
+wrk.method = os.getenv("BENCH_METHOD")
+for name, value in string.gmatch(os.getenv("BENCH_HEADERS"), "([^\\n=]+)=([^\\n]*)") do wrk.headers[name] = value end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("@@WRK@@{\\"requests\\":%d,\\"us\\":%d,\\"p50\\":%d,\\"p99\\":%d,\\"max\\":%d,\\"status\\":%d,\\"errors\\":%d}\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max, e.status, e.connect + e.read + e.write + e.timeout))
+end
+`
+
+async function loadWrk (opts: LoadOptions): Promise<LoadResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'ductor-bench-wrk-'))
+  try {
+    await writeFile(join(dir, 'post.lua'), WRK_SCRIPT)
+    await writeFile(join(dir, 'body'), opts.body ?? '')
+    const headers = Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}=${v}`).join('\n')
+    const cpuBefore = opts.pid === undefined ? null : await cpuMs(opts.pid)
+    const { stdout } = await promisify(execFile)('wrk', ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '-s', join(dir, 'post.lua'), opts.url], {
+      env: { ...process.env, BENCH_BODY_FILE: join(dir, 'body'), BENCH_METHOD: opts.method ?? 'POST', BENCH_HEADERS: headers },
+      timeout: (opts.seconds + 30) * 1000
+    })
+    const cpuAfter = opts.pid === undefined ? null : await cpuMs(opts.pid)
+    const line = stdout.split('\n').find((l) => l.startsWith('@@WRK@@'))
+    if (line === undefined) throw new Error(`wrk printed no summary: ${stdout}`)
+    const r = JSON.parse(line.slice('@@WRK@@'.length)) as { requests: number, us: number, p50: number, p99: number, max: number, status: number, errors: number }
+    const per = (a: number | undefined, b: number | undefined): number | null => a === undefined || b === undefined || r.requests === 0 ? null : 1000 * (b - a) / r.requests
+    return {
+      rps: r.requests / (r.us / 1e6),
+      p50: r.p50 / 1000,
+      p99: r.p99 / 1000,
+      max: r.max / 1000,
+      // wrk counts answers of 400 and above; the routes measured answer 2xx or 4xx/5xx, never 1xx or 3xx.
+      ok: r.requests - r.status,
+      non2xx: r.status,
+      errors: r.errors,
+      cpuUsPerRequest: per(cpuBefore?.total, cpuAfter?.total),
+      sysUsPerRequest: per(cpuBefore?.system, cpuAfter?.system)
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function loadAutocannon (opts: LoadOptions): Promise<LoadResult> {
   const args = [join(ROOT, 'node_modules', 'autocannon', 'autocannon.js'), '--json', '-c', String(opts.connections), '-d', String(opts.seconds), '-m', opts.method ?? 'POST']
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`)
   if (opts.body !== undefined) args.push('-b', opts.body)

@@ -30,7 +30,7 @@ export async function buildPackage (): Promise<BuiltPackage> {
   const given = process.env['BENCH_PKG']
   if (given !== undefined && given !== '') return { dir: given, bin: join(given, 'bin', 'ductor.js'), cleanup: async () => {} }
   const dir = await mkdtemp(join(tmpdir(), 'ductor-bench-pkg-'))
-  await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--sourceMap', 'false'], { cwd: ROOT })
+  await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--sourceMap', 'false', '--incremental', 'false'], { cwd: ROOT })
   await mkdir(join(dir, 'bin'))
   // All of bin/: the service starts bin/ductor-spawner.mjs (and Claude bin/ductor-approval-mcp.mjs).
   for (const file of await readdir(join(ROOT, 'bin'))) await copyFile(join(ROOT, 'bin', file), join(dir, 'bin', file))

@@ -5,7 +5,7 @@ import { Type } from 'typebox'
 import { randomUUID } from 'node:crypto'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 import { checkDelivery } from '../../src/webhooks/ingress.ts'
-import type { WebhookDelivery } from '../../src/webhooks/dispatch.ts'
+import { encodeDelivery, type WebhookDelivery } from '../../src/webhooks/dispatch.ts'
 
 const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() })
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody, 415: ErrorBody, 429: ErrorBody, 500: ErrorBody, 503: ErrorBody }
@@ -73,8 +73,13 @@ const hookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const deliveryId = result.deliveryId ?? randomUUID()
     const delivery: WebhookDelivery = { hook_id: result.hook.id, delivery_id: deliveryId, payload: result.payload }
-    // The delivery id and the replay keys (signed content, body window) all mark a duplicate (issue 15).
-    const accepted = await inbox.accept('webhook', `${result.hook.id}:${deliveryId}`, delivery, result.replayKeys)
+    // The delivery id and the replay keys (signed content, body window) all mark a duplicate (issue 15);
+    // an id made up here is not remembered: nobody can send it again.
+    const encoded = Buffer.isBuffer(request.body) ? encodeDelivery(delivery, request.body) : null
+    const accepted = await inbox.accept('webhook', `${result.hook.id}:${deliveryId}`, delivery, result.replayKeys, {
+      remember: result.deliveryId !== null,
+      ...(encoded !== null && { encoded })
+    })
     if (accepted.status === 'duplicate') {
       log.info({ ingress: 'webhook', hookId, deliveryId, ...(result.retryNum !== undefined && { slackRetry: result.retryNum }) }, 'duplicate webhook delivery ignored')
       return await reply.code(200).send({ accepted: false, duplicate: true, delivery_id: deliveryId })

@@ -57,8 +57,8 @@ export interface ChatRunInput {
   /** Heartbeat: whether this reply counts as a message of the session (default: always). */
   countsAsMessage?: (reply: string) => boolean
   /**
-   * What the run is made for; the executor awaits `claim.started()` right before it spawns the CLI
-   * (src/core/claims.ts). The run is announced (`run_started`) once the claim has recorded the start.
+   * What the run is made for; the runner awaits `claim.started()` right before the CLI execs
+   * (src/claims.ts). The run is announced (`run_started`) once the claim has recorded the start.
    */
   claim: WorkClaim
 }
@@ -142,8 +142,8 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   let refused: ClaimRefused | undefined
   let announced = false
   const claim: WorkClaim = {
-    async started () {
-      await input.claim.started()
+    async started (first) {
+      await input.claim.started(first)
       if (announced) return
       announced = true
       sink.emit({ type: 'run_started', runId: run.id, provider, model })

@@ -37,8 +37,9 @@ export interface CliRequest {
   onEvent: (event: CliEvent) => void
   signal: AbortSignal
   /**
-   * What the run is made for: `claim.started()` is awaited right before the CLI is spawned, with
-   * nothing else awaited between the two; when it rejects, `execute` rejects and nothing is spawned.
+   * What the run is made for: `claim.started()` is awaited right before the CLI execs (the runner
+   * holds it behind a gate until then); when it rejects, `execute` rejects with that `ClaimRefused`
+   * and the CLI never runs.
    */
   claim: WorkClaim
 }

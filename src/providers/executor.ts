@@ -124,9 +124,9 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
       delete env['DUCTOR_TELEGRAM_TOKEN']
       const inside = sandbox?.wrap(argv, { runId: req.runId, cwd: req.cwd, env })
       if (inside !== undefined) argv = inside.argv
-      // The last await before the spawn: the work is recorded as started (src/core/claims.ts).
-      await req.claim.started()
+      // The runner records the work as started right before the CLI execs (src/claims.ts).
       const handle = opts.runner.run({
+        claim: req.claim,
         runId: req.runId,
         chatId: req.chatId,
         provider: req.provider,

@@ -21,6 +21,7 @@ import { createTail } from './tail-buffer.ts'
 import { signalInside, type InsideRun } from '../sandbox/inside.ts'
 import type { Readable } from 'node:stream'
 import { SpawnFailed, type ExitFacts, type Spawner } from './spawner.ts'
+import { ClaimRefused, type WorkClaim } from '../claims.ts'
 
 /** The durable list of CLI process groups, so a later life can end the ones this one leaves. */
 export interface CliGroups {
@@ -52,6 +53,13 @@ export interface RunSpec {
    * CLI's process group there, which the host's docker client does not pass on (src/sandbox/inside.ts).
    */
   inside?: InsideRun
+  /**
+   * What the run is made for. The CLI is spawned behind a gate; once its process group is recorded,
+   * `claim.started(record)` writes the work's start, and only then does the CLI exec. When either
+   * cannot be written (or the service is stopping) the CLI never runs and `done` rejects with the
+   * claim's `ClaimRefused`.
+   */
+  claim?: WorkClaim
 }
 
 export interface RunOutcome {
@@ -105,9 +113,10 @@ export interface RunnerOptions {
   /**
    * The durable list of CLI process groups (src/store/cli-groups.ts implements it). With it, each CLI starts
    * behind a gate: a `sh` that waits for one line on its stdin, then execs the CLI (same pid, same
-   * group). The group is recorded, and synced, before the line is written; a service killed in
-   * between closes the pipe and the gate exits without starting the CLI. So no CLI ever runs
-   * unrecorded, and the next start can end every one the killed service left.
+   * group). The group is recorded, and synced, then the run's claim (RunSpec.claim), before the
+   * line is written; a service killed in between closes the pipe and the gate exits without starting
+   * the CLI. So no CLI ever runs unrecorded, and the next start can end every one the killed
+   * service left.
    */
   groups?: CliGroups
   /**
@@ -281,16 +290,25 @@ export function createRunner (options: RunnerOptions): Runner {
       return { ...verdict, result, exitCode: facts.exitCode, signal: facts.signal, stderrTail, durationMs }
     }
 
+    const claim = spec.claim
+    /** A run that fails before its CLI could start still counts as the claimed attempt (as any failed run does). */
+    async function failed (spawnError: string): Promise<RunOutcome> {
+      await claim?.started()
+      return finish({ spawnError, exitCode: null, signal: null })
+    }
     if (!isDirectory(spec.cwd)) {
-      const done = Promise.resolve(finish({ spawnError: 'ENOCWD', exitCode: null, signal: null }))
+      const done = failed('ENOCWD')
       return { runId: spec.runId, pid: undefined, done, abort: async () => await done }
     }
-    const gated = groups !== undefined || spawner !== undefined
+    // Behind the gate the CLI execs only once what must be recorded first (its group, its claim) is on disk.
+    const gated = groups !== undefined || spawner !== undefined || claim !== undefined
     if (gated && !isExecutable(binary, spec.env['PATH'])) {
       // Behind the gate a missing binary would be the shell's exit 127; say ENOENT as a direct spawn does.
-      const done = Promise.resolve(finish({ spawnError: 'ENOENT', exitCode: null, signal: null }))
+      const done = failed('ENOENT')
       return { runId: spec.runId, pid: undefined, done, abort: async () => await done }
     }
+    /** Why the CLI was not let go: its claim refused (stopping, or a record not written). */
+    let refusal: ClaimRefused | undefined
 
     // In this process the child exists when `start` returns, and is registered before `run` returns;
     // through the spawner it exists a message later.
@@ -314,7 +332,7 @@ export function createRunner (options: RunnerOptions): Runner {
           proc = p
           return await follow(p)
         }, (err: unknown) => {
-          if (err instanceof SpawnFailed) return finish({ spawnError: err.code, exitCode: null, signal: null })
+          if (err instanceof SpawnFailed) return failed(err.code)
           throw err
         })
     const done = following.catch((err: unknown) => {
@@ -327,19 +345,19 @@ export function createRunner (options: RunnerOptions): Runner {
       log.debug({ pid, binary, cwd: spec.cwd }, 'CLI started')
       const gate = child.gate
       if (gate !== undefined) {
-        if (groups === undefined) {
+        // The CLI's process group is recorded (synced), then the work's start, then the CLI may exec;
+        // when either cannot be written the gate's shell exits 97 and the CLI never runs.
+        const record = groups === undefined ? undefined : async (): Promise<void> => { await groups.add(pid, spec.inside) }
+        const recorded = claim !== undefined ? claim.started(record) : record?.() ?? Promise.resolve()
+        recorded.then(() => {
           if (stopReason === null) gate.go()
           else gate.cancel()
-        } else {
-          // Recorded (synced) first, then let go; an error writing the record stops the run unstarted.
-          groups.add(pid, spec.inside).then(() => {
-            if (stopReason === null) gate.go()
-            else gate.cancel()
-          }, (err: unknown) => {
-            log.error({ err }, 'could not record the CLI\'s process group; not starting it')
-            gate.cancel()
-          })
-        }
+        }, (err: unknown) => {
+          if (err instanceof ClaimRefused) refusal = err
+          if (err instanceof ClaimRefused && err.reason === 'shutdown') log.info('ductor is stopping; not starting the CLI')
+          else log.error({ err }, 'could not record the CLI\'s process group or the start of its work; not starting it')
+          gate.cancel()
+        })
       }
       child.stdout.on('data', (chunk: Buffer) => parser.write(chunk))
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
@@ -423,10 +441,15 @@ export function createRunner (options: RunnerOptions): Runner {
       }
     }
 
+    // A refused claim is the caller's to handle (src/claims.ts); the run itself never started.
+    const settled = done.then((outcome) => {
+      if (refusal !== undefined) throw refusal
+      return outcome
+    })
     return {
       runId: spec.runId,
       get pid () { return proc?.pid },
-      done,
+      done: settled,
       abort: async (reason = 'user') => await stop(reason)
     }
   }

@@ -11,14 +11,15 @@ import type { Journal, JournalEntry, JournalKind } from './journal.ts'
  * handler of its kind in the background, with its claim (src/core/claims.ts). An entry is done in
  * exactly one of two ways, both here:
  *
- * - started: a run made for it calls `claim.started()` right before its CLI is spawned, which writes
- *   and syncs the done mark first. A crash after that never replays the entry (ADR 9).
+ * - started: a run made for it calls `claim.started()` right before its CLI execs (after recording
+ *   the CLI's process group), which writes and syncs the done mark. A crash after that never
+ *   replays the entry (ADR 9).
  * - finished: the handler settled without any run starting (a command, a skipped delivery, a
  *   failure), and the service is not stopping: the done mark is written then.
  *
  * Anything else stays unfinished and is replayed by `start`, in order, through the same handlers:
  * an entry whose handler was still waiting (a chat queue, a run slot) when the service stopped or
- * died, or whose started mark could not be written. A failing handler is logged, not retried.
+ * died, or whose CLI's process group or started mark could not be written (a full disk). A failing handler is logged, not retried.
  */
 
 /** Processes one entry; every run it makes for the entry goes through `claim` (see WorkClaim). */
@@ -33,13 +34,24 @@ export interface InboxAcceptResult {
 /** A further key that makes a later entry a duplicate of this one (e.g. a webhook's signed-content digest). */
 export interface AlsoKey { key: string, ttlMs?: number }
 
+export interface AcceptOptions {
+  /**
+   * False when `key` was made up by the caller for this entry (a random id: a webhook delivery that
+   * names none), so that no sender can ever repeat it: it is then neither checked nor remembered, a
+   * dedupe line and a 24-hour map entry per delivery that could never match (ADR 0033). Default true.
+   */
+  remember?: boolean
+  /** `payload` as JSON text, written to the journal as it is (see JournalInput.encoded). */
+  encoded?: Uint8Array
+}
+
 export interface Inbox {
   /**
    * `also`: more keys (same kind) that mark a duplicate too and are remembered with the entry, each
    * for its own `ttlMs`. Unlike `key` they are not in the journal, so an entry a crash caught between
    * the journal's flush and the dedupe write gets only its `key` back at the next start.
    */
-  accept: (kind: JournalKind, key: string, payload: unknown, also?: readonly AlsoKey[]) => Promise<InboxAcceptResult>
+  accept: (kind: JournalKind, key: string, payload: unknown, also?: readonly AlsoKey[], opts?: AcceptOptions) => Promise<InboxAcceptResult>
   /** Sets the processor for one kind; entries of a kind without a handler stay pending (replayed next start). */
   handle: (kind: JournalKind, handler: InboxHandler) => void
   /** Replays entries a previous process accepted but did not finish. Returns how many. */
@@ -83,9 +95,9 @@ export function createInbox (deps: InboxDeps): Inbox {
     let refused = false
     const mark = gate.claim(async () => { await journal.markStarted(entry.seq) })
     const claim: WorkClaim = {
-      async started () {
+      async started (first) {
         try {
-          await mark.started()
+          await mark.started(first)
           started = true
         } catch (err) {
           refused = true
@@ -111,8 +123,9 @@ export function createInbox (deps: InboxDeps): Inbox {
   }
 
   return {
-    async accept (kind, key, payload, also = []) {
-      const keys = [{ key: `${kind}:${key}`, ttlMs: undefined as number | undefined }, ...also.map((a) => ({ key: `${kind}:${a.key}`, ttlMs: a.ttlMs }))]
+    async accept (kind, key, payload, also = [], opts = {}) {
+      const keys = also.map((a) => ({ key: `${kind}:${a.key}`, ttlMs: a.ttlMs as number | undefined }))
+      if (opts.remember !== false) keys.unshift({ key: `${kind}:${key}`, ttlMs: undefined })
       const now = clock.now()
       if (keys.some((k) => recording.has(k.key) || dedupe.has(k.key, now))) return { status: 'duplicate', seq: null }
       // The keys are remembered on disk only once the entry is: a crash in between must not turn the
@@ -120,7 +133,7 @@ export function createInbox (deps: InboxDeps): Inbox {
       for (const k of keys) recording.add(k.key)
       let seq: number
       try {
-        ({ seq } = await journal.append({ kind, key, payload }))
+        ({ seq } = await journal.append({ kind, key, payload, ...(opts.encoded !== undefined && { encoded: opts.encoded }) }))
         for (const k of keys) dedupe.checkAndRemember(k.key, clock.now(), k.ttlMs)
       } finally {
         for (const k of keys) recording.delete(k.key)

@@ -38,6 +38,12 @@ export interface JournalInput {
   /** Telegram update_id or webhook delivery id. */
   key: string
   payload: unknown
+  /**
+   * `payload` as JSON text in UTF-8, when the caller holds it already (a webhook body, as received):
+   * written as it is instead of `JSON.stringify(payload)`. It must be JSON that parses to `payload`;
+   * one holding a newline byte cannot stand in a line and is ignored (the payload is stringified).
+   */
+  encoded?: Uint8Array
 }
 
 export interface JournalEntry extends JournalInput {
@@ -95,6 +101,18 @@ const newline = Buffer.from('\n')
 
 function headerLine (next: number): Buffer {
   return Buffer.from(JSON.stringify({ t: 'h', next }) + '\n')
+}
+
+const lineEnd = Buffer.from('}\n')
+
+/** One entry's line. An `encoded` payload is copied in as it is: no second JSON.stringify of a body just parsed (ADR 0033). */
+function entryLine (seq: number, input: JournalInput, at: string): Buffer {
+  const { encoded } = input
+  if (encoded === undefined || encoded.includes(0x0a)) {
+    return Buffer.from(JSON.stringify({ t: 'e', seq, kind: input.kind, key: String(input.key), at, payload: input.payload ?? null }) + '\n')
+  }
+  const head = Buffer.from(`{"t":"e","seq":${seq},"kind":${JSON.stringify(input.kind)},"key":${JSON.stringify(String(input.key))},"at":"${at}","payload":`)
+  return Buffer.concat([head, encoded, lineEnd])
 }
 
 function isKind (value: unknown): value is JournalKind {
@@ -217,8 +235,7 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
     async append (input) {
       if (!isKind(input.kind)) throw new DuctorError(ErrorCodes.badRequest, `unknown journal kind ${String(input.kind)}`)
       const seq = nextSeq++
-      const text = JSON.stringify({ t: 'e', seq, kind: input.kind, key: String(input.key), at: new Date(clock.now()).toISOString(), payload: input.payload ?? null })
-      const data = Buffer.from(text + '\n')
+      const data = entryLine(seq, input, new Date(clock.now()).toISOString())
       retryDone()
       try {
         await log.append(data, {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
-import { safeEqual } from '../safe-equal.ts'
+import { digestEqual, safeEqual } from '../safe-equal.ts'
 
-export { safeEqual }
+export { digestEqual, safeEqual }
 import type { Hook } from './hook-schema.ts'
 
 /** Request headers as Node gives them: lower-cased names; a repeated header may be an array. */
@@ -27,12 +27,12 @@ export const OK: AuthResult = Object.freeze({ ok: true })
 export const fail = (reason: string): AuthResult => ({ ok: false, reason })
 
 /**
- * True when `candidate` equals any of `accepted`. Every entry is compared (no early exit), so the
- * time taken does not reveal which one matched.
+ * True when the computed digest `expected` equals any of the signatures `given` (`digestEqual` each).
+ * Every entry is compared (no early exit), so the time taken does not reveal which one matched.
  */
-export function safeEqualAny (candidate: string | Buffer, accepted: ReadonlyArray<string | Buffer>): boolean {
+export function digestEqualAny (expected: string, given: readonly string[]): boolean {
   let found = false
-  for (const value of accepted) found = safeEqual(candidate, value) || found
+  for (const value of given) found = digestEqual(value, expected) || found
   return found
 }
 

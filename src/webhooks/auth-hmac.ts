@@ -1,4 +1,4 @@
-import { type AuthInput, type AuthResult, OK, fail, hmacDigest, requireHeader, safeEqual } from './auth-common.ts'
+import { type AuthInput, type AuthResult, OK, fail, hmacDigest, requireHeader, digestEqual } from './auth-common.ts'
 import { compileConfigRegex, firstGroup } from './config-regex.ts'
 
 /**
@@ -41,5 +41,5 @@ export function verifyGenericHmac ({ hook, headers, body }: AuthInput): AuthResu
 
   const digest = hmacDigest(hook.hmac_algorithm, hook.hmac_secret, parts)
   const expected = digest.toString(hook.hmac_encoding === 'base64' ? 'base64' : 'hex')
-  return safeEqual(signature, expected) ? OK : fail(`signature mismatch (${hook.hmac_algorithm}, ${hook.hmac_encoding})`)
+  return digestEqual(signature, expected) ? OK : fail(`signature mismatch (${hook.hmac_algorithm}, ${hook.hmac_encoding})`)
 }

@@ -1,6 +1,6 @@
 import {
   type AuthInput, type AuthResult, OK, checkTimestamp, fail, hmacDigest, parseUnixSeconds, requireHeader,
-  safeEqual, safeEqualAny
+  digestEqual, digestEqualAny
 } from './auth-common.ts'
 
 /** Signatures a Stripe header may carry; more is not a real Stripe request. */
@@ -12,7 +12,7 @@ export function verifyGithub ({ hook, headers, body }: AuthInput): AuthResult {
   const header = requireHeader(headers, 'x-hub-signature-256')
   if ('reason' in header) return fail(header.reason)
   const expected = 'sha256=' + hmacDigest('sha256', hook.hmac_secret, [body]).toString('hex')
-  return safeEqual(header.value, expected) ? OK : fail('github signature mismatch')
+  return digestEqual(header.value, expected) ? OK : fail('github signature mismatch')
 }
 
 /**
@@ -45,7 +45,7 @@ export function verifyStripe ({ hook, headers, body, now }: AuthInput): AuthResu
   if (signatures.length === 0) return fail('stripe-signature has no v1 signature')
   if (signatures.length > MAX_STRIPE_SIGNATURES) return fail('stripe-signature has too many signatures')
   const expected = hmacDigest('sha256', hook.hmac_secret, [timestamp, '.', body]).toString('hex')
-  if (!safeEqualAny(expected, signatures)) return fail('stripe signature mismatch')
+  if (!digestEqualAny(expected, signatures)) return fail('stripe signature mismatch')
   return checkTimestamp(seconds, now, hook.timestamp_tolerance_seconds)
 }
 
@@ -62,6 +62,6 @@ export function verifySlack ({ hook, headers, body, now }: AuthInput): AuthResul
   const seconds = parseUnixSeconds(timestamp.value)
   if (seconds === null) return fail('x-slack-request-timestamp is not a number')
   const expected = 'v0=' + hmacDigest('sha256', hook.hmac_secret, ['v0:', timestamp.value, ':', body]).toString('hex')
-  if (!safeEqual(signature.value, expected)) return fail('slack signature mismatch')
+  if (!digestEqual(signature.value, expected)) return fail('slack signature mismatch')
   return checkTimestamp(seconds, now, hook.timestamp_tolerance_seconds)
 }

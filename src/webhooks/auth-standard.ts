@@ -1,5 +1,5 @@
 import {
-  type AuthInput, type AuthResult, checkTimestamp, fail, hmacDigest, parseUnixSeconds, requireHeader, safeEqualAny
+  type AuthInput, type AuthResult, checkTimestamp, fail, hmacDigest, parseUnixSeconds, requireHeader, digestEqualAny
 } from './auth-common.ts'
 
 /** Signatures one `webhook-signature` header may list; more is not a real sender. */
@@ -45,6 +45,6 @@ export function verifyStandard ({ hook, headers, body, now }: AuthInput): AuthRe
   if (signatures.length > MAX_SIGNATURES) return fail('webhook-signature has too many signatures')
 
   const expected = hmacDigest('sha256', key, [id.value, '.', timestamp.value, '.', body]).toString('base64')
-  if (!safeEqualAny(expected, signatures)) return fail('standard webhooks signature mismatch')
+  if (!digestEqualAny(expected, signatures)) return fail('standard webhooks signature mismatch')
   return checkTimestamp(seconds, now, hook.timestamp_tolerance_seconds)
 }

@@ -21,6 +21,20 @@ export interface WebhookDelivery {
   test?: boolean
 }
 
+const deliveryEnd = Buffer.from('}')
+
+/**
+ * The delivery as JSON with the request body's own bytes as its `payload`, for the journal: the body
+ * was just parsed into `delivery.payload` (valid UTF-8 JSON, one object), so stringifying that object
+ * again would only make the same text (ADR 0033). Null when the bytes cannot stand in a journal line
+ * as they are: a newline (pretty-printed JSON) or a byte-order mark; the journal then stringifies.
+ */
+export function encodeDelivery (delivery: WebhookDelivery, body: Buffer): Buffer | null {
+  if (body.includes(0x0a) || (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf)) return null
+  const head = Buffer.from(`{"hook_id":${JSON.stringify(delivery.hook_id)},"delivery_id":${JSON.stringify(delivery.delivery_id)},"payload":`)
+  return Buffer.concat([head, body, deliveryEnd])
+}
+
 export interface DispatchResult {
   /** `success`, an `error:…` or `skipped:…` status (SPEC §8.2, §9). */
   status: string

@@ -64,6 +64,11 @@ export interface HookStoreOptions {
   handEdited?: () => boolean
   /** Told after such a catch-up read (create-webhooks.ts learns the new hooks' secrets). */
   onHandEditRead?: () => void
+  /**
+   * Trigger counts are written at most once per this many ms (default 1000): the first at once, the
+   * ones that arrive later share the next write (ADR 0033).
+   */
+  triggerWriteIntervalMs?: number
 }
 
 type Entry = { valid: true, hook: Readonly<Hook> } | { valid: false, raw: unknown, problems: HookProblem[] }
@@ -94,6 +99,9 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
   let tail: Promise<unknown> = Promise.resolve()
   const guardWrite = opts.guardWrite ?? ((write: () => Promise<void>) => write())
   let pendingTriggers: Array<{ id: string, outcome: TriggerOutcome, resolve: (hook: Readonly<Hook> | undefined) => void, reject: (err: unknown) => void }> = []
+  const triggerInterval = opts.triggerWriteIntervalMs ?? 1000
+  /** When the last trigger write was started (performance.now(), not the injected clock: this is pacing, not a date). */
+  let lastTriggerWrite = Number.NEGATIVE_INFINITY
 
   function serialized<T> (work: () => Promise<T>): Promise<T> {
     const run = tail.then(work, work)
@@ -189,15 +197,21 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
     }),
 
     recordTrigger: (id, outcome) => new Promise((resolve, reject) => {
-      // Triggers that arrive while a write is queued or running share the next write: one rewrite
-      // of webhooks.json per batch, not one per delivery (docs/benchmarks.md, P1). Not delayed any
-      // further: the delivery is finished in the inbox only once its count is written.
+      // One rewrite of webhooks.json (two fsyncs and a rename) per second at most, shared by every
+      // trigger that arrives meanwhile, not one per delivery: under load those fsyncs queued the
+      // inbox journal's own behind them (ADR 0033). The first trigger after a quiet second is written
+      // at once. The delivery is finished in the inbox only once its count is written, so a crash
+      // before that replays the delivery instead of losing its count.
       pendingTriggers.push({ id, outcome, resolve, reject })
-      if (pendingTriggers.length === 1) change(writeTriggers).catch(() => {})
+      if (pendingTriggers.length > 1) return
+      const wait = lastTriggerWrite + triggerInterval - performance.now()
+      if (wait <= 0) change(writeTriggers).catch(() => {})
+      else setTimeout(() => { change(writeTriggers).catch(() => {}) }, wait)
     })
   }
 
   async function writeTriggers (): Promise<void> {
+    lastTriggerWrite = performance.now()
     const batch = pendingTriggers
     pendingTriggers = []
     const byId = new Map(state.byId)

@@ -38,6 +38,7 @@ export function readOptions (prompt, env = process.env) {
       case 'transcript': o.transcript = value; break
       case 'reply': o.reply = value; break
       case 'reply-env': o.reply = `${value}=${env[value] ?? ''}`; break
+      case 'reply-journal': o.reply = journalMarks(value, env); break
       case 'delay': o.delayMs = Number(value); break
       case 'hang': o.hang = true; break
       case 'crash': o.crashAfter = Number(value ?? 1); break
@@ -53,6 +54,19 @@ export function readOptions (prompt, env = process.env) {
     }
   }
   return o
+}
+
+/**
+ * `[[reply-journal:TOKEN]]`: at the moment this CLI starts, how many of the durable inbox's entries
+ * that mention TOKEN already have their done mark ($DUCTOR_HOME/state/inbox.jsonl): `journal TOKEN 2/3`.
+ */
+function journalMarks (token, env) {
+  let text = ''
+  try { text = readFileSync(join(env.DUCTOR_HOME ?? '', 'state', 'inbox.jsonl'), 'utf8') } catch {}
+  const lines = text.split('\n').filter((l) => l !== '')
+  const done = new Set(lines.map((l) => JSON.parse(l)).filter((r) => r.t === 'd').map((r) => r.seq))
+  const entries = lines.filter((l) => l.includes(token)).map((l) => JSON.parse(l)).filter((r) => r.t === 'e')
+  return `journal ${token} ${entries.filter((r) => done.has(r.seq)).length}/${entries.length}`
 }
 
 /** Writes what the fake was started with, so a test can assert argv, cwd and env. */

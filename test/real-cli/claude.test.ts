@@ -112,5 +112,6 @@ test('claude reports an API 500 as is_error quickly when retries are capped', as
   assert.match(String(result['result']), /^API Error: 500 fake internal server error/)
   assert.equal(jsonLines(run.stdout).filter((e) => e['subtype'] === 'api_retry').length, 1)
   assert.equal(cli.api.calls.length, 2, 'one call and one retry')
-  assert.ok(run.wallMs < 8000, `done in ${run.wallMs} ms`)
+  // Minutes with the default retries; a shared machine may take 10 s to start the binary twice.
+  assert.ok(run.wallMs < 15_000, `done in ${run.wallMs} ms`)
 })

@@ -186,3 +186,19 @@ test('with webhooks disabled every delivery is refused (403, naming webhooks.ena
   assert.equal(created.statusCode, 201)
   assert.equal(created.json().ingress_enabled, false)
 })
+
+test('the journal keeps a delivery\'s body as it was sent; a pretty-printed or BOM-prefixed body is journaled as its parsed object', async (t) => {
+  const { addHook, post, idle, paths } = await setup(t)
+  const hook = await addHook({ id: 'ci', token: 'ci-token-0123456789abcdef' })
+  const good = { authorization: `Bearer ${hook.token}` }
+  const spaced = '{ "msg" :\t"spaced é" , "n": [1,2] }'
+  assert.equal((await post('ci', spaced, good)).statusCode, 202)
+  assert.equal((await post('ci', '{\n  "msg": "pretty"\n}', good)).statusCode, 202)
+  assert.equal((await post('ci', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"msg":"bom"}')]), good)).statusCode, 202)
+  await idle()
+  const lines = (await readFile(join(paths.state, 'inbox.jsonl'), 'utf8')).split('\n').filter((l) => l.includes('"t":"e"'))
+  assert.equal(lines.length, 3)
+  assert.ok(lines[0]?.includes(`"payload":${spaced}}`), lines[0])
+  const payloads = lines.map((l) => (JSON.parse(l) as { payload: { hook_id: string, payload: unknown } }).payload)
+  assert.deepEqual(payloads.map((p) => [p.hook_id, p.payload]), [['ci', { msg: 'spaced é', n: [1, 2] }], ['ci', { msg: 'pretty' }], ['ci', { msg: 'bom' }]])
+})

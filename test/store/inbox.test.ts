@@ -7,7 +7,13 @@ import { createDedupeStore } from '../../src/store/dedupe.ts'
 import type { JournalEntry } from '../../src/store/journal.ts'
 import { systemClock } from '../../src/clock.ts'
 import { ClaimRefused, createClaimGate } from '../../src/claims.ts'
-import { memoryLogger, tempDir } from '../helper.ts'
+import { memoryLogger, tempDir, waitFor } from '../helper.ts'
+import { readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { createFakeBin } from '../fakes/fake-bin.ts'
+import { createProcessRegistry } from '../../src/providers/process-registry.ts'
+import { createRunner } from '../../src/providers/runner.ts'
+import { buildClaudeArgv } from '../../src/providers/claude.ts'
 
 async function open (dir: string, lines: string[] = []): Promise<Inbox> {
   const { logger } = memoryLogger()
@@ -57,6 +63,23 @@ test('an accepted entry reaches the handler of its kind once; the same key again
 
   assert.deepEqual(hooks.seen.map((e) => [e.kind, e.key, e.payload]), [['webhook', 'ci:1', { text: 'CI failed' }]])
   assert.deepEqual(updates.seen.map((e) => e.key), ['ci:1'])
+})
+
+test('a key the caller made up (remember: false) is not written to the dedupe file; its replay keys still are', async (t) => {
+  const dir = await tempDir(t)
+  const inbox = await open(dir)
+  const hooks = collector()
+  inbox.handle('webhook', hooks.handler)
+  assert.equal((await inbox.accept('webhook', 'ci:made-up', { n: 1 }, [], { remember: false })).status, 'accepted')
+  assert.equal((await inbox.accept('webhook', 'ci:made-up', { n: 2 }, [], { remember: false })).status, 'accepted', 'nothing to be a duplicate of')
+  assert.equal((await inbox.accept('webhook', 'ci:other', { n: 3 }, [{ key: 'ci body:abc', ttlMs: 60_000 }], { remember: false })).status, 'accepted')
+  assert.equal((await inbox.accept('webhook', 'ci:again', { n: 4 }, [{ key: 'ci body:abc', ttlMs: 60_000 }], { remember: false })).status, 'duplicate', 'the replay key marks it')
+  await inbox.stop(1000)
+  await inbox.close()
+  assert.equal(hooks.seen.length, 3)
+  const dedupe = await readFile(join(dir, 'dedupe.jsonl'), 'utf8')
+  assert.doesNotMatch(dedupe, /made-up|ci:other/)
+  assert.match(dedupe, /ci body:abc/)
 })
 
 test('entries a crash left unfinished are replayed at the next start, finished ones are not, and keys stay remembered', async (t) => {
@@ -209,4 +232,73 @@ test('claims: a started mark that cannot be written (a full disk) refuses the ru
   assert.ok(outcome instanceof ClaimRefused && outcome.reason === 'storage' && outcome.replayed, String(outcome))
 
   assert.deepEqual(await replayedWebhookKeys(t, dir), ['full'], 'the run that was refused is replayed, not lost')
+})
+
+test('claims through the runner: a CLI process group that cannot be recorded (a full disk) never starts the CLI, writes no done mark, and the entry is replayed', async (t) => {
+  const dir = await tempDir(t)
+  const bin = await createFakeBin()
+  t.after(async () => { await bin.cleanup() })
+  const registry = createProcessRegistry()
+  t.after(async () => { await registry.killAll() })
+  const { logger } = memoryLogger()
+  const order: string[] = []
+  const journal = await createJournal({ path: join(dir, 'inbox.jsonl') })
+  const first = createInbox({
+    journal: {
+      ...journal,
+      markStarted: async (seq) => {
+        // A slow disk: the CLI must still wait for the mark.
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        order.push(existsSync(join(dir, 'ran-space.json')) ? 'mark after the CLI started' : 'mark')
+        await journal.markStarted(seq)
+      }
+    },
+    dedupe: await createDedupeStore({ path: join(dir, 'dedupe.jsonl') }),
+    clock: systemClock,
+    logger,
+    gate: createClaimGate()
+  })
+  let full = true
+  const runner = createRunner({
+    logger,
+    registry,
+    groups: {
+      add: async () => {
+        order.push('group')
+        if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+      },
+      remove: () => {},
+      close: async () => {}
+    }
+  })
+  const outcomes: unknown[] = []
+  first.handle('webhook', async (e, claim) => {
+    const record = join(dir, `ran-${e.key}.json`)
+    const handle = runner.run({
+      runId: `run-${e.key}`,
+      chatId: 'webhook:x',
+      provider: 'claude',
+      argv: buildClaudeArgv({ binary: bin.claude, prompt: 'hello', model: 'sonnet', permissionMode: 'default' }),
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, FAKE_CLI_RECORD: record },
+      timeoutMs: 10_000,
+      claim
+    })
+    outcomes.push(await handle.done.then((o) => o.status, (err: unknown) => err))
+  })
+  await first.accept('webhook', 'full', {})
+  await waitFor(async () => outcomes.length === 1 ? true : undefined, 10_000, 'the run to settle')
+  full = false
+  await first.accept('webhook', 'space', {})
+  await waitFor(async () => outcomes.length === 2 ? true : undefined, 10_000, 'the second run to settle')
+  await first.stop(1000)
+  await first.close()
+
+  const refused = outcomes[0]
+  assert.ok(refused instanceof ClaimRefused && refused.reason === 'storage' && refused.replayed, String(refused))
+  assert.equal(outcomes[1], 'success', 'with space the CLI runs')
+  assert.deepEqual(order, ['group', 'group', 'mark'], 'the group is recorded before the done mark, and a failed record writes no mark')
+  assert.equal(await readFile(join(dir, 'ran-full.json'), 'utf8').catch(() => 'never ran'), 'never ran', 'the CLI of the refused run never started')
+  assert.notEqual(await readFile(join(dir, 'ran-space.json'), 'utf8').catch(() => 'never ran'), 'never ran')
+  assert.deepEqual(await replayedWebhookKeys(t, dir), ['full'], 'the refused run is replayed at the next start, not lost; the one that ran is not')
 })

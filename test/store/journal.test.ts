@@ -276,3 +276,20 @@ test('crash test: SIGKILL while appending loses no acknowledged entry and leaves
     assert.equal(payload.body.length, payload.size)
   }
 })
+
+test('an encoded payload is written byte for byte and reads back as its payload; one holding a newline is stringified instead', async (t) => {
+  const path = join(await tempDir(t), 'inbox.jsonl')
+  const journal = await createJournal({ path })
+  const spaced = '{ "a" :\t[1, 2] , "s": "é \\u2028" }'
+  const a = await journal.append({ kind: 'webhook', key: 'k1', payload: JSON.parse(spaced), encoded: Buffer.from(spaced) })
+  const pretty = JSON.stringify({ b: 1 }, null, 2)
+  const b = await journal.append({ kind: 'webhook', key: 'k2', payload: JSON.parse(pretty), encoded: Buffer.from(pretty) })
+  await journal.close()
+  const lines = (await readFile(path, 'utf8')).trim().split('\n')
+  assert.equal(lines.length, 3, 'header and two entries, one line each')
+  assert.ok(lines[1]?.includes(spaced), 'the bytes as given')
+  assert.ok(lines[2]?.includes('"payload":{"b":1}'), 'the pretty-printed one stringified')
+  const reopened = await createJournal({ path })
+  t.after(() => reopened.close())
+  assert.deepEqual(reopened.pending().map((e) => [e.seq, e.key, e.payload]), [[a.seq, 'k1', { a: [1, 2], s: 'é \u2028' }], [b.seq, 'k2', { b: 1 }]])
+})

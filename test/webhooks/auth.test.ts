@@ -2,6 +2,7 @@ import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { verifyHookAuth, safeEqual } from '../../src/webhooks/auth.ts'
+import { digestEqual } from '../../src/safe-equal.ts'
 import type { AuthInput, RequestHeaders } from '../../src/webhooks/auth.ts'
 import { makeHook, alterOneChar } from './helpers.ts'
 
@@ -316,4 +317,15 @@ test('safeEqual compares content, whatever the lengths', () => {
   assert.equal(safeEqual('abc', 'abcd'), false)
   assert.equal(safeEqual('', ''), true)
   assert.equal(safeEqual(Buffer.from('x'), 'x'), true)
+})
+
+test('digestEqual: a signature equals the computed digest byte for byte, a shorter, longer or multi-byte look-alike does not', () => {
+  const digest = createHmac('sha256', 'k').update('{}').digest('hex')
+  assert.equal(digestEqual(digest, digest), true)
+  assert.equal(digestEqual(digest.slice(0, -1), digest), false)
+  assert.equal(digestEqual(digest + '0', digest), false)
+  assert.equal(digestEqual(digest.toUpperCase(), digest), false)
+  // Same number of UTF-16 units, more bytes: compared as bytes, so a different length.
+  assert.equal(digestEqual('é'.repeat(digest.length), digest), false)
+  assert.equal(digestEqual('', ''), true)
 })

@@ -284,6 +284,23 @@ describe('recordTrigger and concurrency', () => {
     assert.deepEqual(written.hooks.map((h: { id: string }) => h.id), ['email-notify', 'a', 'b'])
   })
 
+  test('trigger counts are written at once after a quiet spell, then at most once per interval, shared by all that arrive meanwhile', async (t) => {
+    let writes = 0
+    const { store, onDisk } = await setup(t, { hooks: [pythonHook] }, {
+      triggerWriteIntervalMs: 300,
+      guardWrite: async (write) => { writes++; await write() }
+    })
+    const started = performance.now()
+    await store.recordTrigger('email-notify', { at: NOW, error: null })
+    assert.equal(writes, 1, 'the first count is written at once')
+    assert.ok(performance.now() - started < 250, 'without waiting for the interval')
+    const later = await Promise.all(Array.from({ length: 10 }, (_, i) => store.recordTrigger('email-notify', { at: NOW + i + 1, error: null })))
+    assert.equal(writes, 2, 'ten counts that arrive within the interval share one write')
+    assert.ok(performance.now() - started >= 290, 'the second write waits out the interval')
+    assert.deepEqual(later.map((h) => h?.trigger_count), Array.from({ length: 10 }, (_, i) => 9 + i), 'each resolves with its own count once the batch is on disk')
+    assert.equal((await onDisk()).hooks[0].trigger_count, 18)
+  })
+
   test('a failed write leaves memory unchanged and does not block later writes', async (t) => {
     const { store, path } = await setup(t)
     await mkdir(join(path, 'blocker'), { recursive: true }) // the target is now a non-empty directory
