@@ -30,7 +30,8 @@ async function automationPlugin (app: FastifyInstance, opts: AutomationOptions):
     chat: chatRunDeps(app),
     orchestrator: app.orchestrator,
     registry: app.runner.registry,
-    tickMs: opts.tickMs
+    tickMs: opts.tickMs,
+    mask: (text) => app.settings.secrets.mask(text)
   })
   app.decorate('automation', automation)
   const { paths, logger } = app.settings

@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { PERMISSION_MODES } from '../../src/config-schema.ts'
 import { AuthModes, HmacAlgorithms, HmacEncodings, HmacPresets, HookModes, HookSchema, Providers } from '../../src/webhooks/hook-schema.ts'
 
 /**
@@ -45,7 +46,8 @@ const editable = {
   timestamp_tolerance_seconds: Type.Integer({ minimum: 1, maximum: 604800 }),
   dedupe_window_seconds: Type.Union([Type.Integer({ minimum: 0, maximum: 604800 }), Type.Null()], {
     description: 'an identical body within this many seconds is answered 200 duplicate; null = the default (86400 for hmac_preset github, else 0 = off)'
-  })
+  }),
+  permission_mode: Type.Union([oneOf(PERMISSION_MODES, 'ask: the hook\'s runs ask the chats they report to before a risky tool (docs/approvals.md); null = the global permission_mode (wake: the chat\'s)'), Type.Null()])
 }
 const optional = Object.fromEntries(Object.entries(editable).map(([key, schema]) => [key, Type.Optional(schema)])) as {
   [K in keyof typeof editable]: ReturnType<typeof Type.Optional<typeof editable[K]>>

@@ -32,6 +32,8 @@ export interface AutomationOptions {
   registry: Pick<ProcessRegistry, 'sweepStale'>
   /** Tick interval of the loop (default 1000 ms). */
   tickMs?: number
+  /** Masks live secrets in task results ductor writes itself. */
+  mask?: (text: string) => string
 }
 
 /** Loads `cron_jobs.json` and wires the task runner, heartbeat, cleanup and scheduler. */
@@ -57,7 +59,9 @@ export async function createAutomation (opts: AutomationOptions): Promise<Automa
     clock,
     logger: logger.child({ part: 'tasks' }),
     timezone: chat.timezone,
-    sinks
+    sinks,
+    ...(chat.approvals !== undefined ? { approvals: chat.approvals } : {}),
+    ...(opts.mask !== undefined ? { mask: opts.mask } : {})
   })
   const heartbeat = createHeartbeat({ chat, lanes: orchestrator.lanes, sinks, logger: logger.child({ part: 'heartbeat' }) })
   const scheduler = createAutomationScheduler({

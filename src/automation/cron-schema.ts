@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
 import { canonicalTimezone } from './tz.ts'
+import { PERMISSION_MODES } from '../config-schema.ts'
 
 /**
  * Cron jobs in the original's snake_case shape (SPEC §8.2). Three schemas:
@@ -37,7 +38,9 @@ export const CronJobFileSchema = Type.Object({
   cli_parameters: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
   quiet_start: Type.Optional(NullableHour),
   quiet_end: Type.Optional(NullableHour),
-  dependency: Type.Optional(NullableString)
+  dependency: Type.Optional(NullableString),
+  // [beyond] (ADR 0029): checked when the job runs, so one bad value in a hand edit fails that job only.
+  permission_mode: Type.Optional(NullableString)
 })
 export type CronJobFile = Static<typeof CronJobFileSchema>
 
@@ -62,7 +65,9 @@ export const CronJobSchema = Type.Object({
   cli_parameters: Type.Array(Type.String()),
   quiet_start: NullableHour,
   quiet_end: NullableHour,
-  dependency: NullableString
+  dependency: NullableString,
+  /** `ask`, another `permission_mode`, or null = the global `permission_mode` (docs/approvals.md). */
+  permission_mode: NullableString
 })
 export type CronJob = Static<typeof CronJobSchema>
 
@@ -80,7 +85,10 @@ const editable = {
   cli_parameters: Type.Array(Type.String({ maxLength: 1_000 }), { maxItems: 50 }),
   quiet_start: NullableHour,
   quiet_end: NullableHour,
-  dependency: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])
+  dependency: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]),
+  permission_mode: Type.Union([Type.Enum(PERMISSION_MODES), Type.Null()], {
+    description: 'ask: the job asks the chats it reports to before a risky tool (docs/approvals.md); null = the global permission_mode'
+  })
 }
 
 export const CronJobCreateSchema = Type.Object({
@@ -98,7 +106,8 @@ export const CronJobCreateSchema = Type.Object({
   cli_parameters: Type.Optional(editable.cli_parameters),
   quiet_start: Type.Optional(editable.quiet_start),
   quiet_end: Type.Optional(editable.quiet_end),
-  dependency: Type.Optional(editable.dependency)
+  dependency: Type.Optional(editable.dependency),
+  permission_mode: Type.Optional(editable.permission_mode)
 }, { additionalProperties: false })
 export type CronJobCreate = Static<typeof CronJobCreateSchema>
 
@@ -116,7 +125,8 @@ export const CronJobPatchSchema = Type.Object({
   cli_parameters: Type.Optional(editable.cli_parameters),
   quiet_start: Type.Optional(editable.quiet_start),
   quiet_end: Type.Optional(editable.quiet_end),
-  dependency: Type.Optional(editable.dependency)
+  dependency: Type.Optional(editable.dependency),
+  permission_mode: Type.Optional(editable.permission_mode)
 }, { additionalProperties: false })
 export type CronJobPatch = Static<typeof CronJobPatchSchema>
 
@@ -166,7 +176,8 @@ export function normalizeCronJob (raw: CronJobFile): CronJob {
     cli_parameters: [],
     quiet_start: null,
     quiet_end: null,
-    dependency: null
+    dependency: null,
+    permission_mode: null
   }
   for (const [key, value] of Object.entries(defaults)) {
     // `description`/`timezone`/`created_at`/`cli_parameters` are never null after loading.
@@ -178,10 +189,14 @@ export function normalizeCronJob (raw: CronJobFile): CronJob {
   return job as CronJob
 }
 
-/** The JSON object written for a job: like the original, `timezone` is left out when empty. */
+/**
+ * The JSON object written for a job: like the original, `timezone` is left out when empty; so is our
+ * `permission_mode` when null (a job that never set it is written as the Python version wrote it).
+ */
 export function serializeCronJob (job: CronJob): Record<string, unknown> {
   const out: Record<string, unknown> = { ...job }
   if (job.timezone === '') delete out.timezone
+  if (job.permission_mode === null) delete out.permission_mode
   return out
 }
 

@@ -316,7 +316,8 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
         cli_parameters: input.cli_parameters ?? [],
         quiet_start: input.quiet_start ?? null,
         quiet_end: input.quiet_end ?? null,
-        dependency: input.dependency ?? null
+        dependency: input.dependency ?? null,
+        permission_mode: input.permission_mode ?? null
       }
       checkSemantics(job)
       return await mutate((current) => {

@@ -1,3 +1,5 @@
+import { PERMISSION_MODES } from '../config-schema.ts'
+
 /**
  * Per-task overrides (SPEC §8.1): a cron job or hook task may set `provider`, `model`,
  * `reasoning_effort` (Codex only) and `cli_parameters`; what it leaves out comes from the global
@@ -14,6 +16,8 @@
  *   config is validated elsewhere; a task must not fail for inheriting it).
  * - reasoning_effort: Codex only (`low` `medium` `high` `xhigh`); ignored for Claude.
  * - cli_parameters: the global list for the provider, then the task's (the CLI's last flag wins).
+ * - permission_mode: the task's (one of the config's `permission_mode` values), else the global one
+ *   (ADR 0029; `ask` makes the run ask the chats it reports to, docs/approvals.md).
  */
 
 export const TaskProviders = ['claude', 'codex'] as const
@@ -29,6 +33,7 @@ export interface TaskOverrideFields {
   model?: string | null
   reasoning_effort?: string | null
   cli_parameters?: readonly string[] | null
+  permission_mode?: string | null
 }
 
 /** The global config keys the resolution needs (a structural subset of the config). */
@@ -37,6 +42,7 @@ export interface GlobalRunDefaults {
   model: string
   reasoning_effort: string
   cli_parameters: Partial<Record<TaskProvider, readonly string[]>>
+  permission_mode: string
 }
 
 export interface ResolvedTaskRun {
@@ -46,6 +52,8 @@ export interface ResolvedTaskRun {
   /** Codex only; null for Claude or when none applies. */
   reasoningEffort: ReasoningEffort | null
   cliParameters: string[]
+  /** `ask` (ductor's approvals) or a mode passed to the CLI. */
+  permissionMode: string
 }
 
 export type OverrideResult = { ok: true, value: ResolvedTaskRun } | { ok: false, error: string }
@@ -114,6 +122,12 @@ export function resolveTaskOverrides (task: TaskOverrideFields, defaults: Global
     }
   }
 
+  const ownMode = clean(task.permission_mode)
+  if (ownMode !== null && !(PERMISSION_MODES as readonly string[]).includes(ownMode)) {
+    return { ok: false, error: `permission_mode "${ownMode}" is not one of ${PERMISSION_MODES.join(', ')} (or null for the global one)` }
+  }
+  const permissionMode = ownMode ?? defaults.permission_mode
+
   const cliParameters = [...(defaults.cli_parameters[provider] ?? []), ...(task.cli_parameters ?? [])]
-  return { ok: true, value: { provider, model, reasoningEffort, cliParameters } }
+  return { ok: true, value: { provider, model, reasoningEffort, cliParameters, permissionMode } }
 }

@@ -93,7 +93,7 @@ export function cronTaskRequest (job: CronJob): TaskRunRequest {
     title: job.title,
     taskFolder: job.task_folder,
     prompt: job.agent_instruction,
-    overrides: { provider: job.provider, model: job.model, reasoning_effort: job.reasoning_effort, cli_parameters: job.cli_parameters },
+    overrides: { provider: job.provider, model: job.model, reasoning_effort: job.reasoning_effort, cli_parameters: job.cli_parameters, permission_mode: job.permission_mode },
     quietStart: job.quiet_start,
     quietEnd: job.quiet_end,
     dependency: job.dependency

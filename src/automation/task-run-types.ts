@@ -11,6 +11,8 @@ export interface TaskOverrides {
   model?: string | null
   reasoning_effort?: string | null
   cli_parameters?: readonly string[] | null
+  /** `ask`: the run asks the chats it reports to before a risky tool (ADR 0029); null = the global mode. */
+  permission_mode?: string | null
 }
 
 export interface TaskRunRequest {

@@ -13,6 +13,7 @@ import { resolveTaskOverrides, type ResolvedTaskRun } from './overrides.ts'
 import { isQuiet, resolveQuietWindow } from './quiet-hours.ts'
 import { resolveTaskFolder } from './task-folder.ts'
 import type { RunTask, TaskRunRequest, TaskRunResult } from './task-run-types.ts'
+import { expiredText, type Approvals, type ApprovalRun } from '../core/approvals.ts'
 
 /**
  * Isolated task runs (SPEC §8) for cron jobs and `cron_task` webhooks. In order: the quiet window
@@ -40,6 +41,13 @@ export interface TaskRunnerDeps {
   timezone: () => string
   /** The chat's default sink (Telegram), or null. */
   sinks: SinkLookup
+  /**
+   * Tool approvals: a task in `permission_mode: "ask"` (its own, else the global one) asks the chats
+   * it reports to (ADR 0029). Absent, such a run asks nobody and Claude's print mode denies.
+   */
+  approvals?: Pick<Approvals, 'openRun'>
+  /** Masks live secrets in the result text (the commands of requests nobody answered). */
+  mask?: (text: string) => string
   /** Keeps CLAUDE.md/AGENTS.md of the folder identical after a run (default: `syncRuleFiles`). */
   syncRules?: (folder: string) => Promise<unknown>
 }
@@ -85,6 +93,12 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
     let outcome: RunOutcome | undefined
     let refused: ClaimRefused | undefined
     let release: (() => void) | undefined
+    let approval: ApprovalRun | undefined
+    if (target.permissionMode === 'ask' && target.provider === 'claude' && deps.approvals !== undefined) {
+      // The chats the result is delivered to are the ones asked (SPEC §8.1: every allowed user's).
+      const chatIds = [...new Set(deps.config().allowed_user_ids)].map(String)
+      approval = deps.approvals.openRun({ runId: run.id, chatIds, source: { kind: req.kind, ref: req.ref, title: req.title } })
+    }
     try {
       release = await deps.limiter.acquire(signal)
       outcome = await deps.executor.execute({
@@ -98,6 +112,8 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
         cwd: folder,
         reasoningEffort: target.reasoningEffort ?? undefined,
         cliParameters: target.cliParameters,
+        permissionMode: target.permissionMode,
+        ...(approval !== undefined ? { approvalToken: approval.token } : {}),
         onEvent: () => {},
         signal,
         claim: req.claim ?? deps.claims.claim()
@@ -108,18 +124,29 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
         log.info({ runId: run.id, reason: err.reason }, 'task run not started: its claim was refused')
       } else if (!signal.aborted) log.error({ err, runId: run.id }, 'task run failed')
     } finally {
+      approval?.close()
       release?.()
     }
 
     let status: string = outcome?.status ?? (signal.aborted || refused !== undefined ? 'error:aborted' : 'error:internal')
     if (status === 'error:folder_missing' && req.kind === 'webhook') status = 'error:no_task_folder'
     const reply = outcome?.result?.text.trim() ?? ''
+    // "Deny and stop" ends Claude's turn with an error result (rc 1, `aborted_tools`): the user stopped it.
+    const stoppedByUser = approval?.stopped === true && outcome !== undefined && status !== 'success'
+    if (stoppedByUser) status = 'error:aborted'
+    // A request nobody answered was denied at the timeout: the task did not do all it was asked (ADR 0029).
+    const unanswered = approval !== undefined && approval.timedOut > 0 && status === 'success'
+    if (unanswered) status = 'error:approval_timeout'
     if (status === 'success' && reply === '' && req.kind === 'webhook') status = 'error:no_response'
     const error = status === 'success'
       ? null
-      : status === 'error:no_response'
-        ? 'The task ended without a reply.'
-        : (outcome?.userMessage ?? (refused !== undefined ? `${refused.message}${refused.replayed ? '; it runs after the next start' : ''}.` : 'The task failed; see the service log.'))
+      : stoppedByUser
+        ? 'Stopped: you denied a tool request and stopped the run.'
+        : unanswered && approval !== undefined
+          ? expiredText(approval.expired, deps.config().approvals.timeout_seconds, deps.mask)
+          : status === 'error:no_response'
+            ? 'The task ended without a reply.'
+            : (outcome?.userMessage ?? (refused !== undefined ? `${refused.message}${refused.replayed ? '; it runs after the next start' : ''}.` : 'The task failed; see the service log.'))
     await deps.runs.finish(run.id, {
       status: status as RunEndStatus,
       cost_usd: outcome?.result?.costUsd ?? null,
@@ -129,7 +156,10 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
     })
     await syncRules(folder).catch((err: unknown) => log.warn({ err, folder }, 'could not sync the task folder\'s rule files'))
     log.info({ runId: run.id, status, durationMs: outcome?.durationMs }, 'task run ended')
-    deliver(req, status, status === 'success' ? (reply === '' ? 'The task finished without a reply.' : reply) : (error ?? status), run.id)
+    const text = status === 'success'
+      ? (reply === '' ? 'The task finished without a reply.' : reply)
+      : unanswered && reply !== '' ? `${error ?? status}\n\nThe agent's reply:\n\n${reply}` : (error ?? status)
+    deliver(req, status, text, run.id)
     return { status, runId: run.id, reply, error }
   }
 

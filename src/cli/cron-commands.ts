@@ -4,6 +4,7 @@ import { describeRun, fetchRun, type RunDetail } from './client-commands.ts'
 import { printResult, table, userZone } from './output.ts'
 import { collectValues, details, formatInZone, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
 import type { CliIo } from './io.ts'
+import { PERMISSION_MODES } from '../config-schema.ts'
 
 /**
  * `ductor cron add|list|show|edit|remove|run`: thin clients of `/api/cron` (SPEC §10), with the
@@ -27,6 +28,7 @@ interface CronJob {
   quiet_start: number | null
   quiet_end: number | null
   dependency: string | null
+  permission_mode?: string | null
 }
 interface JobView { job: CronJob, zone: string, next_runs: string[], running: boolean, quiet_hours?: { start: number, end: number, source: 'job' | 'cron' } | null, problem?: string | null }
 
@@ -48,7 +50,8 @@ const FIELDS = {
   cliParam: 'cli_parameters',
   quietStart: 'quiet_start',
   quietEnd: 'quiet_end',
-  dependency: 'dependency'
+  dependency: 'dependency',
+  permissionMode: 'permission_mode'
 }
 
 /** The options `add` and `edit` share. */
@@ -67,10 +70,17 @@ function jobOptions (cmd: Command): Command {
     .option('--quiet-start <hour>', 'no runs from this hour (0-23, "none" to clear)', parseHour)
     .option('--quiet-end <hour>', '… until this hour (0-23)', parseHour)
     .option('--dependency <key>', 'jobs sharing this key never run at once ("none" to clear)', parseNullable)
+    .option('--permission-mode <mode>', `ask = risky tools ask the chats the job reports to first (docs/approvals.md); ${PERMISSION_MODES.filter((m) => m !== 'ask').join(', ')}; "none" = the global one`, oneOf(PERMISSION_MODES, true))
     .option('--json', 'print the API\'s answer as JSON')
 }
 
 const path = (id: string): string => `/cron/${encodeURIComponent(id)}`
+
+/** A job's or hook's `permission_mode` in words. */
+export function permissionText (mode: string | null): string {
+  if (mode === null) return 'the global permission_mode'
+  return mode === 'ask' ? 'ask (risky tools ask the chats it reports to first)' : mode
+}
 
 function nextRunsText (view: JobView): string {
   if (!view.job.enabled) return 'none (disabled)'
@@ -100,6 +110,7 @@ function describe (view: JobView): string {
     ['cli params', job.cli_parameters],
     ['quiet hours', quietText(view)],
     ['dependency', job.dependency],
+    ['permissions', permissionText(job.permission_mode ?? null)],
     ['last run', job.last_run_at === null ? null : `${job.last_run_at} ${job.last_run_status ?? ''}`],
     ['running', view.running ? 'yes' : 'no'],
     ['next runs', nextRunsText(view)]

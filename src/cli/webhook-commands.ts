@@ -6,6 +6,8 @@ import { connectApi, type ApiClient } from './api-client.ts'
 import { printResult, table, userZone, localTime } from './output.ts'
 import { collectValues, details, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
 import type { CliIo } from './io.ts'
+import { PERMISSION_MODES } from '../config-schema.ts'
+import { permissionText } from './cron-commands.ts'
 
 /**
  * `ductor webhook add|list|show|edit|remove|rotate|test`: thin clients of `/api/webhooks` (SPEC §9,
@@ -33,6 +35,7 @@ interface Hook {
   quiet_start: number | null
   quiet_end: number | null
   dependency: string | null
+  permission_mode?: string | null
 }
 export interface HookView { hook: Hook, endpoint_url: string, auth: { scheme: string, header: string, instructions: string }, ingress_enabled: boolean, token?: string }
 interface Run { id: string, status: string, error: string | null }
@@ -66,7 +69,8 @@ export const WEBHOOK_FIELDS = {
   cliParam: 'cli_parameters',
   quietStart: 'quiet_start',
   quietEnd: 'quiet_end',
-  dependency: 'dependency'
+  dependency: 'dependency',
+  permissionMode: 'permission_mode'
 }
 
 function parseWindow (value: string): number | null {
@@ -109,6 +113,7 @@ function hookOptions (cmd: Command): Command {
     .option('--quiet-start <hour>', 'cron_task: no runs from this hour (0-23, "none" to clear)', parseHour)
     .option('--quiet-end <hour>', '… until this hour (0-23)', parseHour)
     .option('--dependency <key>', 'cron_task: tasks sharing this key never run at once ("none" to clear)', parseNullable)
+    .option('--permission-mode <mode>', `ask = risky tools ask the chats the hook reports to first (docs/approvals.md); ${PERMISSION_MODES.filter((m) => m !== 'ask').join(', ')}; "none" = the global one (wake: the chat's)`, oneOf(PERMISSION_MODES, true))
     .option('--json', 'print the API\'s answer as JSON')
 }
 
@@ -156,6 +161,7 @@ function describe (view: HookView): string {
     ...(view.token !== undefined ? [['token', view.token] as [string, unknown]] : []),
     ['template', hook.prompt_template],
     ...task,
+    ['permissions', permissionText(hook.permission_mode ?? null)],
     ['triggered', `${hook.trigger_count} times${hook.last_triggered_at === null ? '' : `, last ${hook.last_triggered_at}`}`],
     ['last error', hook.last_error]
   ])

@@ -59,6 +59,8 @@ export interface ApprovalRun {
   readonly token: string
   /** Requests that nobody answered in time (denied). */
   readonly timedOut: number
+  /** Those requests, in the order they timed out (for the run's result: what was not done). */
+  readonly expired: readonly ApprovalRequest[]
   /** Whether someone pressed "Deny and stop". */
   readonly stopped: boolean
   /** The run ended: its open requests are denied, its token stops working. */
@@ -106,6 +108,7 @@ interface RunState {
   source: ApprovalSource
   sink?: ChatSink
   timedOut: number
+  expired: ApprovalRequest[]
   stopped: boolean
   open: Set<string>
 }
@@ -139,7 +142,10 @@ export async function createApprovals (deps: ApprovalsDeps): Promise<Approvals> 
     entry.run.open.delete(id)
     clearTimeout(entry.timer)
     const { request } = entry
-    if (outcome === 'timeout') entry.run.timedOut++
+    if (outcome === 'timeout') {
+      entry.run.timedOut++
+      entry.run.expired.push(request)
+    }
     if (outcome === 'stopped') entry.run.stopped = true
     entry.resolve(decisionFor(outcome, request, deps.timeoutSeconds()))
     deps.logger.info({ approval: id, runId: request.runId, tool: request.tool, outcome, by }, 'approval settled')
@@ -150,11 +156,12 @@ export async function createApprovals (deps: ApprovalsDeps): Promise<Approvals> 
   return {
     openRun ({ runId, chatIds, source, sink }) {
       const token = randomBytes(24).toString('base64url')
-      const run: RunState = { runId, chatIds: [...chatIds], source, ...(sink !== undefined ? { sink } : {}), timedOut: 0, stopped: false, open: new Set() }
+      const run: RunState = { runId, chatIds: [...chatIds], source, ...(sink !== undefined ? { sink } : {}), timedOut: 0, expired: [], stopped: false, open: new Set() }
       runs.set(token, run)
       return {
         token,
         get timedOut () { return run.timedOut },
+        get expired () { return run.expired },
         get stopped () { return run.stopped },
         close () {
           runs.delete(token)
@@ -270,4 +277,21 @@ export function outcomeText (outcome: ApprovalOutcome, timeoutSeconds: number): 
     case 'timeout': return `Denied: nobody answered within ${timeoutSeconds} s.`
     case 'ended': return 'Denied: the run ended first.'
   }
+}
+
+/**
+ * What an unattended run's result says when nobody answered some of its requests (ADR 0029): how many,
+ * which, and that they were denied. `mask` removes live secrets from the commands shown.
+ */
+export function expiredText (expired: readonly ApprovalRequest[], timeoutSeconds: number, mask: (text: string) => string = (t) => t): string {
+  const n = expired.length
+  const what = expired.slice(0, 3).map((r) => `${r.summary.title} (${r.tool}): ${oneLine(mask(r.summary.detail))}`)
+  if (n > 3) what.push(`and ${n - 3} more`)
+  const requests = n === 1 ? '1 tool request' : `${n} tool requests`
+  return `Nobody answered ${requests} within ${timeoutSeconds} s, so ductor denied ${n === 1 ? 'it' : 'them'} and the task did not do ${n === 1 ? 'that' : 'those'}: ${what.join('; ')}.`
+}
+
+function oneLine (text: string): string {
+  const first = text.split('\n')[0] ?? ''
+  return first.length > 120 ? `${first.slice(0, 119)}…` : first
 }

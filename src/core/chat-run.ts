@@ -13,7 +13,7 @@ import type { ChatSink, RunSummary } from './sink.ts'
 import { ClaimRefused, type ClaimGate, type WorkClaim } from '../claims.ts'
 import { providerOfModel, modelChoices } from '../models.ts'
 import { memorySystemText, withReminder, ageWarning } from './prompt.ts'
-import type { Approvals, ApprovalRun } from './approvals.ts'
+import { expiredText, type Approvals, type ApprovalRun } from './approvals.ts'
 import { fallbackNotice, providerFallback, type ProviderLogins } from './fallback.ts'
 
 /** The chat's `permission_mode`: `approvals.chats[<chat id>]`, else the global one. */
@@ -52,6 +52,10 @@ export interface ChatRunInput {
   images?: string[]
   kind?: 'chat' | 'webhook' | 'heartbeat'
   ref?: string | null
+  /** The webhook's title (its tool requests name it). */
+  title?: string | null
+  /** Replaces the chat's `permission_mode` for this run (a `wake` hook's own `permission_mode`, ADR 0029). */
+  permissionMode?: string | null
   /** Heartbeat: run only inside a live session, never create one. */
   requireLiveSession?: boolean
   /** Heartbeat: whether this reply counts as a message of the session (default: always). */
@@ -149,10 +153,10 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       sink.emit({ type: 'run_started', runId: run.id, provider, model })
     }
   }
-  const permissionMode = permissionModeFor(config, chatId)
+  const permissionMode = input.permissionMode ?? permissionModeFor(config, chatId)
   let approval: ApprovalRun | undefined
   if (permissionMode === 'ask' && provider === 'claude' && deps.approvals !== undefined) {
-    approval = deps.approvals.openRun({ runId: run.id, chatIds: [chatId], source: { kind: input.kind ?? 'chat', ref: input.ref ?? null, title: null }, sink })
+    approval = deps.approvals.openRun({ runId: run.id, chatIds: [chatId], source: { kind: input.kind ?? 'chat', ref: input.ref ?? null, title: input.title ?? null }, sink })
   }
   try {
     release = await deps.limiter.acquire(input.signal)
@@ -214,9 +218,12 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   }
   // A webhook's wake run that ends without any reply has nothing to deliver (SPEC §9).
   const noResponse = success && input.kind === 'webhook' && reply.trim() === ''
-  const status = noResponse ? 'error:no_response' : outcome?.status ?? 'error:aborted'
+  // Nobody in the chat answered a request of an unattended run (a wake hook): its result says so (ADR 0029).
+  // In a chat the user is there; the request's own message already says it timed out.
+  const unanswered = success && !noResponse && input.kind !== undefined && input.kind !== 'chat' && approval !== undefined && approval.timedOut > 0
+  const status = noResponse ? 'error:no_response' : unanswered ? 'error:approval_timeout' : outcome?.status ?? 'error:aborted'
   const error = success
-    ? (noResponse ? 'The agent ended without a reply.' : null)
+    ? (noResponse ? 'The agent ended without a reply.' : unanswered && approval !== undefined ? expiredText(approval.expired, config.approvals.timeout_seconds) : null)
     : outcome === undefined
       ? refused !== undefined ? refusalText(refused) : 'Stopped.'
       : outcome.kind === 'aborted' ? (outcome.userMessage ?? 'Stopped.') : `${outcome.userMessage ?? 'The agent failed.'} ${KEPT_HINT}`

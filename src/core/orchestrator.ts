@@ -22,6 +22,9 @@ export interface MessageInput {
   /** Run-history kind and reference (a webhook's id for wake deliveries). */
   kind?: 'chat' | 'webhook'
   ref?: string | null
+  /** A webhook's title, and its own `permission_mode` (ADR 0029; null or absent: the chat's). */
+  title?: string | null
+  permissionMode?: string | null
   /**
    * What the run is made for (src/core/claims.ts): the inbox's claim of a Telegram update or webhook
    * delivery; without one (the admin API) a claim that only checks that the service is not stopping.
@@ -141,6 +144,8 @@ export function createOrchestrator (deps: OrchestratorDeps): Orchestrator {
         images: input.images,
         kind: input.kind ?? 'chat',
         ref: input.ref ?? null,
+        title: input.title ?? null,
+        permissionMode: input.permissionMode ?? null,
         claim: input.claim ?? deps.claims.claim()
       })
       return summary === null ? { kind: 'discarded' } : { kind: 'run', summary }

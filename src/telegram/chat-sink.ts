@@ -243,6 +243,10 @@ export function deliveryText (event: DeliveryEvent): string {
   const icon = event.source === 'cron' ? '⏰' : event.source === 'webhook' ? '🔔' : '💓'
   const title = event.title ?? (event.source === 'heartbeat' ? null : event.ref)
   const head = title !== null ? `${icon} **${title.replace(/[*_`[\]]/g, '')}**` : null
-  const body = event.status === 'success' ? event.text : `⚠️ ${event.text} (${event.status})`
+  // The status goes after the first paragraph: a failure's text may go on with the agent's reply.
+  const cut = event.text.indexOf('\n\n')
+  const body = event.status === 'success'
+    ? event.text
+    : cut === -1 ? `⚠️ ${event.text} (${event.status})` : `⚠️ ${event.text.slice(0, cut)} (${event.status})${event.text.slice(cut)}`
   return head === null ? body : `${head}\n\n${body}`
 }

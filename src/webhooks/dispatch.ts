@@ -84,6 +84,8 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
       sink: deps.orchestrator.defaultSink(chatId) ?? nullSink,
       kind: 'webhook',
       ref: hook.id,
+      title: hook.title,
+      permissionMode: hook.permission_mode,
       ...(claim !== undefined ? { claim } : {})
     })))
     const runIds: string[] = []
@@ -107,7 +109,7 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
       title: hook.title,
       taskFolder: hook.task_folder,
       prompt,
-      overrides: { provider: hook.provider, model: hook.model, reasoning_effort: hook.reasoning_effort, cli_parameters: hook.cli_parameters },
+      overrides: { provider: hook.provider, model: hook.model, reasoning_effort: hook.reasoning_effort, cli_parameters: hook.cli_parameters, permission_mode: hook.permission_mode },
       quietStart: hook.quiet_start,
       quietEnd: hook.quiet_end,
       dependency: hook.dependency,

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { PERMISSION_MODES } from '../config-schema.ts'
 
 const nullableString = () => Type.Union([Type.String(), Type.Null()], { default: null })
 const nullableHour = () => Type.Union([Type.Integer({ minimum: 0, maximum: 23 }), Type.Null()], { default: null })
@@ -53,7 +54,9 @@ export const HookSchema = Type.Object({
   hmac_preset: Type.Union([Type.Literal('github'), Type.Literal('stripe'), Type.Literal('slack'), Type.Null()], { default: null }),
   dedupe_header: nullableString(),
   timestamp_tolerance_seconds: Type.Integer({ minimum: 1, maximum: 604800, default: DEFAULT_TIMESTAMP_TOLERANCE_SECONDS }),
-  dedupe_window_seconds: Type.Union([Type.Integer({ minimum: 0, maximum: 604800 }), Type.Null()], { default: null })
+  dedupe_window_seconds: Type.Union([Type.Integer({ minimum: 0, maximum: 604800 }), Type.Null()], { default: null }),
+  /** `ask`, another `permission_mode`, or null = the global one (wake: the chat's); ADR 0029. */
+  permission_mode: Type.Union([Type.Enum(PERMISSION_MODES), Type.Null()], { default: null })
 }, { additionalProperties: true })
 
 export type Hook = Static<typeof HookSchema>
@@ -95,7 +98,8 @@ const allowedValues: Record<string, readonly string[]> = {
   '/hmac_algorithm': HmacAlgorithms,
   '/hmac_encoding': HmacEncodings,
   '/hmac_preset': [...HmacPresets, 'null'],
-  '/provider': [...Providers, 'null']
+  '/provider': [...Providers, 'null'],
+  '/permission_mode': [...PERMISSION_MODES, 'null']
 }
 
 function allowedFor (path: string): string | undefined {

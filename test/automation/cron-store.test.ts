@@ -95,11 +95,18 @@ test('create fills defaults, persists, and is visible by id at once', async (t) 
     cli_parameters: [],
     quiet_start: null,
     quiet_end: null,
-    dependency: 'chrome'
+    dependency: 'chrome',
+    permission_mode: null
   })
   assert.match(job.agent_instruction, /TASK_DESCRIPTION\.md/)
   assert.equal(store.get('daily-report'), job)
-  assert.deepEqual((await readJson(path)).jobs, [job])
+  // A null permission_mode (the global one) is not written: the file keeps the Python version's shape.
+  const { permission_mode: _mode, ...written } = job
+  assert.deepEqual((await readJson(path)).jobs, [written])
+  const asking = await store.create({ ...basic, id: 'asking', permission_mode: 'ask' })
+  assert.equal((await readJson(path)).jobs[1].permission_mode, 'ask')
+  assert.equal((await store.update(asking.id, { permission_mode: null })).permission_mode, null)
+  assert.equal('permission_mode' in (await readJson(path)).jobs[1], false)
 })
 
 test('create refuses bad ids, duplicates, bad schedules, unknown zones and unknown fields', async (t) => {

@@ -6,29 +6,30 @@ const claudeDefaults: GlobalRunDefaults = {
   provider: 'claude',
   model: 'opus',
   reasoning_effort: 'medium',
-  cli_parameters: { claude: ['--chrome'], codex: ['--search'] }
+  cli_parameters: { claude: ['--chrome'], codex: ['--search'] },
+  permission_mode: 'bypassPermissions'
 }
 const codexDefaults: GlobalRunDefaults = { ...claudeDefaults, provider: 'codex', model: 'gpt-5.4', reasoning_effort: 'high' }
 
 test('a task without overrides runs with the global provider, model and parameters', () => {
   assert.deepEqual(resolveTaskOverrides({}, claudeDefaults), {
     ok: true,
-    value: { provider: 'claude', model: 'opus', reasoningEffort: null, cliParameters: ['--chrome'] }
+    value: { provider: 'claude', model: 'opus', reasoningEffort: null, cliParameters: ['--chrome'], permissionMode: 'bypassPermissions' }
   })
   assert.deepEqual(resolveTaskOverrides({ provider: null, model: '', cli_parameters: null }, codexDefaults), {
     ok: true,
-    value: { provider: 'codex', model: 'gpt-5.4', reasoningEffort: 'high', cliParameters: ['--search'] }
+    value: { provider: 'codex', model: 'gpt-5.4', reasoningEffort: 'high', cliParameters: ['--search'], permissionMode: 'bypassPermissions' }
   })
 })
 
 test('task overrides win; task cli_parameters come after the global ones', () => {
   const result = resolveTaskOverrides({ provider: 'codex', model: 'o4-mini', reasoning_effort: 'xhigh', cli_parameters: ['-c', 'x=1'] }, claudeDefaults)
-  assert.deepEqual(result, { ok: true, value: { provider: 'codex', model: 'o4-mini', reasoningEffort: 'xhigh', cliParameters: ['--search', '-c', 'x=1'] } })
+  assert.deepEqual(result, { ok: true, value: { provider: 'codex', model: 'o4-mini', reasoningEffort: 'xhigh', cliParameters: ['--search', '-c', 'x=1'], permissionMode: 'bypassPermissions' } })
   assert.deepEqual(resolveTaskOverrides({ model: 'Sonnet' }, claudeDefaults), {
-    ok: true, value: { provider: 'claude', model: 'sonnet', reasoningEffort: null, cliParameters: ['--chrome'] }
+    ok: true, value: { provider: 'claude', model: 'sonnet', reasoningEffort: null, cliParameters: ['--chrome'], permissionMode: 'bypassPermissions' }
   })
   assert.deepEqual(resolveTaskOverrides({ model: 'claude-opus-4-1-20250805' }, claudeDefaults), {
-    ok: true, value: { provider: 'claude', model: 'claude-opus-4-1-20250805', reasoningEffort: null, cliParameters: ['--chrome'] }
+    ok: true, value: { provider: 'claude', model: 'claude-opus-4-1-20250805', reasoningEffort: null, cliParameters: ['--chrome'], permissionMode: 'bypassPermissions' }
   })
 })
 
@@ -39,14 +40,14 @@ test('a model alone selects its provider', () => {
   assert.equal(toCodex.value.reasoningEffort, 'medium', 'global effort applies to codex')
   const toClaude = resolveTaskOverrides({ model: 'haiku', reasoning_effort: 'high' }, codexDefaults)
   assert.ok(toClaude.ok)
-  assert.deepEqual(toClaude.value, { provider: 'claude', model: 'haiku', reasoningEffort: null, cliParameters: ['--chrome'] })
+  assert.deepEqual(toClaude.value, { provider: 'claude', model: 'haiku', reasoningEffort: null, cliParameters: ['--chrome'], permissionMode: 'bypassPermissions' })
 })
 
 test('switching provider without a model uses that provider’s default, not the other one’s model', () => {
   const codex = resolveTaskOverrides({ provider: 'codex' }, claudeDefaults)
-  assert.deepEqual(codex, { ok: true, value: { provider: 'codex', model: null, reasoningEffort: 'medium', cliParameters: ['--search'] } })
+  assert.deepEqual(codex, { ok: true, value: { provider: 'codex', model: null, reasoningEffort: 'medium', cliParameters: ['--search'], permissionMode: 'bypassPermissions' } })
   const claude = resolveTaskOverrides({ provider: 'claude' }, codexDefaults)
-  assert.deepEqual(claude, { ok: true, value: { provider: 'claude', model: 'opus', reasoningEffort: null, cliParameters: ['--chrome'] } })
+  assert.deepEqual(claude, { ok: true, value: { provider: 'claude', model: 'opus', reasoningEffort: null, cliParameters: ['--chrome'], permissionMode: 'bypassPermissions' } })
 })
 
 test('the configured default model is accepted for the default provider even if it is not a known name', () => {
@@ -78,4 +79,14 @@ test('providerOfModel recognises both families', () => {
   assert.equal(providerOfModel('codex-mini-latest'), 'codex')
   assert.equal(providerOfModel('llama3'), null)
   assert.equal(providerOfModel('open'), null)
+})
+
+test('permission_mode: the task\'s own, else the global one; an unknown one is the task\'s error', () => {
+  const own = resolveTaskOverrides({ permission_mode: 'ask' }, claudeDefaults)
+  assert.equal(own.ok && own.value.permissionMode, 'ask')
+  const inherited = resolveTaskOverrides({ permission_mode: null }, { ...claudeDefaults, permission_mode: 'ask' })
+  assert.equal(inherited.ok && inherited.value.permissionMode, 'ask')
+  const bad = resolveTaskOverrides({ permission_mode: 'yolo' }, claudeDefaults)
+  assert.equal(bad.ok, false)
+  assert.match(bad.ok ? '' : bad.error, /permission_mode "yolo" is not one of ask, default, acceptEdits, plan, bypassPermissions, dontAsk/)
 })

@@ -2,7 +2,11 @@
 // A fake `claude` for tests: checks its argv like the real CLI 2.1.197 does, then replays a
 // fixture transcript or a synthetic reply in the real stream-json schema (fixtures NOTES §2).
 import { randomUUID } from 'node:crypto'
-import { play, readOptions, readTranscript, runPromptTools } from './fake-cli-core.mjs'
+import { spawn, spawnSync } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { FIXTURES, play, readOptions, readTranscript, runPromptTools } from './fake-cli-core.mjs'
 
 const args = process.argv.slice(2)
 const dashes = args.indexOf('--')
@@ -102,4 +106,59 @@ function replay (name) {
 const filler = 'lorem ipsum dolor sit amet '.repeat(38)
 const bigLine = () => streamEvent({ type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: filler } })
 
-await play(options.transcript === undefined ? synthetic() : replay(options.transcript), options, bigLine)
+/**
+ * `[[ask:bash]]`: the agent wants the tool request of `claude-permission-bash-allow.asks.json` (a
+ * command that writes `approved.txt`), and the fake does what the real claude 2.1.197 does with it
+ * (test/fixtures/cli/APPROVALS.md): under `bypassPermissions` it runs; under `default` with
+ * `--permission-prompt-tool mcp__<server>__<tool>` it starts that server from `--mcp-config` (ductor's
+ * real bin/ductor-approval-mcp.mjs) and calls the tool over stdio; without a prompt tool print mode
+ * denies. Allowed: the command runs in the cwd (`sh -c`) and the allow transcript plays; denied: the
+ * deny transcript, with the deny message the tool gave; denied with `interrupt`: the interrupt
+ * transcript and exit 1.
+ */
+async function askFlow (name) {
+  const base = `claude-permission-${name}`
+  const [{ body }] = JSON.parse(readFileSync(join(FIXTURES, `${base}-allow.asks.json`), 'utf8'))
+  const request = { tool_name: body.tool_name, input: body.input, tool_use_id: body.tool_use_id }
+  let decision
+  if (permissionMode === 'bypassPermissions') decision = { behavior: 'allow', updatedInput: request.input }
+  else if (valueOf('--permission-prompt-tool') === undefined) decision = { behavior: 'deny', message: `Claude requested permissions to use ${request.tool_name}, but you haven't granted it yet.` }
+  else decision = await callPromptTool(valueOf('--permission-prompt-tool'), JSON.parse(valueOf('--mcp-config')), request)
+  if (decision.behavior === 'allow') {
+    if (request.tool_name === 'Bash') spawnSync('sh', ['-c', decision.updatedInput.command], { stdio: 'ignore' })
+    return { lines: replay(`${base}-allow.jsonl`) }
+  }
+  if (decision.interrupt === true) return { lines: replay(`${base}-deny-interrupt.jsonl`), exitCode: 1 }
+  const quoted = JSON.stringify(decision.message).slice(1, -1)
+  return { lines: replay(`${base}-deny.jsonl`).map((l) => l.replaceAll('The user denied this in Telegram.', quoted)) }
+}
+
+/** One `tools/call` to the permission-prompt tool's MCP server, as Claude makes it. */
+async function callPromptTool (toolName, mcpConfig, request) {
+  const [, server, tool] = toolName.split('__')
+  const spec = mcpConfig.mcpServers[server]
+  const child = spawn(spec.command, spec.args ?? [], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env })
+  const pending = new Map()
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const message = JSON.parse(line)
+    pending.get(message.id)?.(message)
+  })
+  let next = 0
+  const call = (method, params) => new Promise((resolve) => {
+    const id = ++next
+    pending.set(id, resolve)
+    child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n')
+  })
+  await call('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'fake-claude', version: '0' } })
+  child.stdin.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n')
+  const answer = await call('tools/call', { name: tool, arguments: request })
+  child.stdin.end()
+  return JSON.parse(answer.result.content[0].text)
+}
+
+if (options.ask !== undefined) {
+  const { lines, exitCode } = await askFlow(options.ask)
+  await play(lines, exitCode === undefined ? options : { ...options, exitCode }, bigLine)
+} else {
+  await play(options.transcript === undefined ? synthetic() : replay(options.transcript), options, bigLine)
+}

@@ -31,7 +31,8 @@ export function readOptions (prompt, env = process.env) {
     sigkillOnce: env.FAKE_CLI_SIGKILL_ONCE,
     ended: env.FAKE_CLI_ENDED,
     stderrEnv: undefined,
-    runTools: env.FAKE_CLI_RUN_TOOLS === '1'
+    runTools: env.FAKE_CLI_RUN_TOOLS === '1',
+    ask: env.FAKE_CLI_ASK
   }
   for (const [, name, value] of prompt.matchAll(MARKER)) {
     switch (name) {
@@ -51,6 +52,7 @@ export function readOptions (prompt, env = process.env) {
       case 'stderr-env': o.stderrEnv = value; break
       case 'ended': o.ended = value; break
       case 'run-tools': o.runTools = true; break
+      case 'ask': o.ask = value; break
     }
   }
   return o

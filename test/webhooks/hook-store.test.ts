@@ -75,7 +75,7 @@ describe('loading', () => {
     await store.create(newBearer) // any write
     const written = await onDisk()
     assert.equal(written.version, 1)
-    const additions = { hmac_preset: null, dedupe_header: null, timestamp_tolerance_seconds: 300, dedupe_window_seconds: null }
+    const additions = { hmac_preset: null, dedupe_header: null, timestamp_tolerance_seconds: 300, dedupe_window_seconds: null, permission_mode: null }
     assert.deepEqual(written.hooks[0], { ...pythonHook, ...additions })
     assert.deepEqual(Object.keys(written.hooks[0]).slice(0, Object.keys(pythonHook).length), Object.keys(pythonHook))
     assert.deepEqual(written.hooks[1], {
