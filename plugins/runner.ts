@@ -80,10 +80,12 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
   // CLIs are spawned by a small spawner process, so the fork/exec wait never blocks this event loop
   // (ADR 0032); DUCTOR_SPAWNER=0 spawns them in this process instead. The spawner is in the group
   // list too: a later start ends it if it outlived this process.
-  const spawner = env['DUCTOR_SPAWNER'] === '1'
+  const spawner = env['DUCTOR_SPAWNER'] !== '0'
     ? createSpawner({
       script: join(packageBinDir(), 'ductor-spawner.mjs'),
       logger: runnerLog,
+      // Names the home it serves (`ps e`, and the fault tests' search for survivors); no secret.
+      env: { DUCTOR_HOME: paths.home },
       onStart: (pid) => { groups.add(pid).catch((err: unknown) => { runnerLog.warn({ err }, 'could not record the CLI spawner') }) },
       onEnd: (pid) => { groups.remove(pid) }
     })

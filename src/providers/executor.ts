@@ -36,6 +36,9 @@ function approvalPrompt (): { mcpConfig: string, tool: string } {
   return { mcpConfig: JSON.stringify({ mcpServers: { ductor: { command: process.execPath, args: [script] } } }), tool: APPROVAL_TOOL }
 }
 
+/** Why a Claude run in `permission_mode: "ask"` does not start inside the Docker sandbox (docs/approvals.md). */
+export const ASK_IN_SANDBOX = 'permission_mode "ask" does not work inside the Docker sandbox yet: nothing in the container can ask you, so this run was not started. Turn the sandbox off (docker.enabled) or use another permission_mode for this chat, job or hook (docs/approvals.md).'
+
 /**
  * The CLAUDE.md files of every folder above `cwd` (Claude Code loads them all): a task run must see
  * its own folder's rules only, not the main assistant's `workspace/CLAUDE.md` ("keep the user's
@@ -74,9 +77,14 @@ export function createCliExecutor (opts: ExecutorOptions): CliExecutor {
       const cliParameters = req.cliParameters ?? config.cli_parameters[req.provider]
       const permissionMode = req.permissionMode ?? config.permission_mode
       // `ask` is ductor's: Claude runs in its `default` mode and asks ductor's permission-prompt tool.
-      // Without a token (or inside Docker, where the tool's script is not) nothing answers, and
-      // Claude's print mode denies whatever it would have asked about.
-      const permissionPrompt = permissionMode === 'ask' && req.approvalToken !== undefined && sandbox === null ? approvalPrompt() : null
+      // Without a token nothing answers, and Claude's print mode denies whatever it would have asked about.
+      if (permissionMode === 'ask' && req.provider === 'claude' && sandbox !== null) {
+        // Nothing inside the container can reach the user with a tool request: refuse clearly rather
+        // than run a Claude that silently denies everything it would have asked about (ADR 0029).
+        await req.claim.started()
+        return { status: 'error:ask_in_sandbox', kind: 'cli_error', result: null, userMessage: ASK_IN_SANDBOX, exitCode: null, signal: null, stderrTail: '', durationMs: 0 }
+      }
+      const permissionPrompt = permissionMode === 'ask' && req.approvalToken !== undefined ? approvalPrompt() : null
       let argv = req.provider === 'claude'
         ? buildClaudeArgv({
           binary,

@@ -13,6 +13,7 @@ export type RunStatus =
   | 'error:not_logged_in'
   | 'error:cli_error'
   | 'error:folder_missing'
+  | 'error:ask_in_sandbox'
   | `error:cli_not_found_${ProviderName}`
   | `error:exit_${number}`
 

@@ -62,6 +62,11 @@ export interface SpawnerOptions {
   logger: Logger
   /** A spawner with no child for this long is let go (its ~40 MB are not held while idle); default 5 min. */
   idleMs?: number
+  /**
+   * The spawner's own environment (default empty: it holds nothing of the service's, whose
+   * environment has secrets). Only names that identify it, e.g. `DUCTOR_HOME`.
+   */
+  env?: Readonly<Record<string, string>>
   /** Told of each spawner process as it starts and after it ended (the durable CLI-group list). */
   onStart?: (pid: number) => void
   onEnd?: (pid: number) => void
@@ -108,7 +113,7 @@ export function createSpawner (options: SpawnerOptions): Spawner {
     const child = spawn(process.execPath, [options.script], {
       // The spawner needs nothing of the service's environment (it holds secrets); each request
       // carries its child's.
-      env: {},
+      env: { ...options.env },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       // Its own session: a Ctrl-C in the terminal goes to the service, which stops the runs in order.
       detached: true

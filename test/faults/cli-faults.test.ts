@@ -21,7 +21,7 @@ test('crash mid-stream: a clear error, the session kept and resumed, no process 
   const next = await rig.send('and now?')
   assert.equal(next.body.status, 'success')
   assert.equal(next.body.session_id, first.body.session_id, 'the next message resumes the kept session')
-  assert.deepEqual(survivors(rig.home), [])
+  assert.deepEqual(survivors(rig.home, { serviceUp: true }), [])
 })
 
 test('garbage and half lines: the reply still arrives whole', async (t) => {
@@ -51,7 +51,7 @@ test('50 MB of output: the run succeeds, heap stays flat, the text kept is cappe
   assert.match(tail, /event: result\ndata: \{[^\n]*"status":"success"/, tail)
   const grew = peak - baseline
   assert.ok(grew < 120 * 1024 * 1024, `heap grew by ${Math.round(grew / 1e6)} MB for 50 MB of output`)
-  assert.deepEqual(survivors(rig.home), [])
+  assert.deepEqual(survivors(rig.home, { serviceUp: true }), [])
 
   // A crash after 20 MB of text: the reply salvaged from the stream is capped (1 M characters).
   const salvaged = await rig.send('[[big:20]] [[crash:15000]]', '8')
@@ -71,7 +71,7 @@ test('a hang ends as error:timeout after cli_timeout with a clear sentence; the 
   assert.equal(isProcessAlive(pid), false)
   assert.equal(isProcessAlive(grandchildPid ?? 0), false, 'the CLI\'s own child (ignoring SIGTERM) is gone too')
   assert.equal(rig.app.stores.sessions.get('42')?.provider_sessions.claude?.session_id, first.body.session_id)
-  assert.deepEqual(survivors(rig.home), [])
+  assert.deepEqual(survivors(rig.home, { serviceUp: true }), [])
 })
 
 test('a CLI that ignores SIGTERM is killed with SIGKILL after the grace period', async (t) => {
@@ -85,7 +85,7 @@ test('a CLI that ignores SIGTERM is killed with SIGKILL after the grace period',
   assert.match(res.body.reply, /Stopped.$/)
   assert.equal(isProcessAlive(pid), false)
   assert.ok(rig.logs.some((l) => l.includes('outlived SIGTERM; sending SIGKILL')))
-  assert.deepEqual(survivors(rig.home), [])
+  assert.deepEqual(survivors(rig.home, { serviceUp: true }), [])
 })
 
 test('the binary disappears between runs: "not found, install it", session kept, back when it returns', async (t) => {
@@ -133,7 +133,7 @@ test('100 aborts (stop and DELETE /api/runs/:id, some with grandchildren ignorin
   assert.equal(aborted, 100)
   assert.deepEqual(rig.app.runner.registry.list(), [])
   assert.deepEqual([...seenPids].filter(isProcessAlive), [])
-  assert.deepEqual(survivors(rig.home), [], 'no CLI and none of its children survive')
+  assert.deepEqual(survivors(rig.home, { serviceUp: true }), [], 'no CLI and none of its children survive')
   const active = await rig.app.inject({ method: 'GET', url: '/api/runs/active', headers: auth })
   assert.deepEqual(active.json().runs, [])
 })

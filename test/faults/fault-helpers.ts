@@ -9,9 +9,11 @@ export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
 /**
  * Live (non-zombie) processes whose environment holds `DUCTOR_HOME=<home>`: every CLI of that home
- * and everything it started (children inherit the environment), whatever process group they chose.
+ * and everything it started (children inherit the environment), whatever process group they chose,
+ * and the CLI spawner (ADR 32), whose environment is that one variable. `serviceUp`: the service still
+ * runs, so its spawner is not counted.
  */
-export function survivors (home: string): number[] {
+export function survivors (home: string, opts: { serviceUp?: boolean } = {}): number[] {
   const needle = Buffer.from(`DUCTOR_HOME=${home}\0`)
   const found: number[] = []
   for (const entry of readdirSync('/proc')) {
@@ -20,7 +22,10 @@ export function survivors (home: string): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
       if (state === 'Z' || state === 'X') continue
-      if (readFileSync(`/proc/${entry}/environ`).includes(needle)) found.push(Number(entry))
+      if (!readFileSync(`/proc/${entry}/environ`).includes(needle)) continue
+      // The running service's CLI spawner (ADR 32) is the service's, not a run's.
+      if (opts.serviceUp === true && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('ductor-spawner.mjs')) continue
+      found.push(Number(entry))
     } catch {}
   }
   return found

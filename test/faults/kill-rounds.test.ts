@@ -227,7 +227,12 @@ test('kill -9 rounds at four moments with Telegram, webhook and chat API runs in
 
   // The final life is still up: read its view of the runs, then stop it.
   const info = await serviceUp(home)
-  const runRecord = async (id: string): Promise<{ status: string }> => (await (await fetch(`${info.admin_url ?? ''}/api/runs/${id}`, { headers: admin })).json() as { run: { status: string } }).run
+  // GET /api/runs/:id answers the run record itself (routes/admin/runs.ts), or an error body.
+  const runRecord = async (id: string): Promise<{ status: string }> => {
+    const res = await fetch(`${info.admin_url ?? ''}/api/runs/${id}`, { headers: admin })
+    const body = await res.json() as { status?: string }
+    return { status: res.ok ? body.status ?? 'no status' : `HTTP ${res.status}` }
+  }
   const interruptedWebhookRuns = (await (await fetch(`${info.admin_url ?? ''}/api/runs?kind=webhook&limit=200`, { headers: admin })).json() as { runs: Array<{ status: string }> }).runs.filter((r) => r.status === 'error:interrupted').length
   const runs = await runsOf(lifeDirs)
   const problems: string[] = []

@@ -54,10 +54,11 @@ test('a Codex fixture replays with its tool and tokens', async (t) => {
 
 test('timeout: SIGTERM to the group, reported as error:timeout with what was streamed', async (t) => {
   const rig = await createRig(t)
-  const { handle, recordFile } = rig.start({ prompt: '[[hang]]', timeoutMs: 400 })
+  // Long enough for a node fake to start and print its first line on a loaded machine.
+  const { handle, recordFile } = rig.start({ prompt: '[[hang]]', timeoutMs: 1500 })
   const outcome = await handle.done
   assert.equal(outcome.status, 'error:timeout')
-  assert.equal(outcome.userMessage, 'Claude Code timed out after 0.4 s.')
+  assert.equal(outcome.userMessage, 'Claude Code timed out after 1.5 s.')
   assert.equal(outcome.signal, 'SIGTERM')
   assert.equal(outcome.result?.complete, false)
   assert.match(outcome.result?.sessionId ?? '', /^[0-9a-f-]{36}$/)
@@ -226,4 +227,17 @@ test('the fake codex, like clap, refuses a non-global flag after `resume`; the b
   assert.match(refused.userMessage ?? '', /unexpected argument '--color'/)
   const built = buildCodexArgv({ binary: rig.bin.codex, prompt: 'x', permissionMode: 'default', resumeThreadId: 'th-1', cliParameters: ['--add-dir', rig.dir] })
   assert.equal((await rig.start({ provider: 'codex', argv: built }).handle.done).status, 'success')
+})
+
+test('DUCTOR_SPAWNER=0: spawned in this process, a run streams and a stop kills the whole group', async (t) => {
+  const rig = await createRig(t, 300, { spawner: false })
+  await rig.runner.ready() // execa loaded: from now on run() spawns before it returns
+  const ok = await rig.start({ prompt: 'hi', env: { FAKE_CLI_REPLY: 'in process', FAKE_CLI_DELAY_MS: '1' } })
+  assert.equal(typeof ok.handle.pid, 'number', 'the pid is known when run() returns')
+  assert.equal((await ok.handle.done).result?.text, 'in process')
+  const { handle, recordFile } = rig.start({ prompt: '[[hang]] [[grandchild]]' })
+  const seen = await rig.recorded(recordFile)
+  assert.equal((await handle.abort()).status, 'error:aborted')
+  assert.equal(isProcessAlive(seen.pid), false)
+  assert.equal(isProcessAlive(seen.grandchildPid ?? 0), false)
 })

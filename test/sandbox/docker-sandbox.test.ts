@@ -276,3 +276,17 @@ test('uninstall leaves alone a container of the same name made for another home,
   assert.deepEqual(await sandbox.remove({ image: true }), [], 'an image without the ductor.sandbox label is the user\'s')
   assert.ok((await fake.read()).images['theirs'] !== undefined)
 })
+
+test('permission_mode "ask" with the sandbox in use: a clear error, the CLI never starts (no silent deny, no bypass)', async (t) => {
+  const r = await rig(t, {})
+  await r.app.inject({ method: 'PATCH', url: '/api/config', headers: auth, payload: { approvals: { chats: { 7: 'ask' } } } })
+  const res = await r.app.inject({ method: 'POST', url: '/api/chats/7/messages', headers: auth, payload: { text: 'hello' } })
+  const answer = res.json() as { status: string, reply: string }
+  assert.equal(answer.status, 'error:ask_in_sandbox')
+  const run = (await r.app.inject({ method: 'GET', url: '/api/runs?kind=chat', headers: auth })).json() as { runs: Array<{ status: string, error: string }> }
+  assert.match(run.runs[0]?.error ?? '', /permission_mode "ask" does not work inside the Docker sandbox yet: nothing in the container can ask you, so this run was not started/)
+  const calls = await r.docker.calls()
+  assert.equal(calls.some((c) => c[0] === 'exec' && c.includes('ductor-run')), false, 'no CLI ran in the container')
+  // Another chat, not in ask mode, still runs in the container.
+  assert.equal((await say(r, '[[reply-env:DUCTOR_SANDBOX]]', '8')).reply, 'DUCTOR_SANDBOX=docker')
+})
