@@ -24,6 +24,8 @@ async function webhooksPlugin (app: FastifyInstance): Promise<void> {
     onSecret: (secret) => { secrets.add(secret) }
   })
   app.decorate('webhooks', webhooks)
+  // Paced trigger counts are written before the service is gone, not by a timer after it.
+  app.addHook('onClose', async () => { await webhooks.store.flush() })
 }
 
 export default fp(webhooksPlugin, { name: 'webhooks', dependencies: ['settings', 'stores', 'orchestrator', 'automation', 'inbox'] })

@@ -45,6 +45,11 @@ export interface HookStore {
   rotateToken: (id: string) => Promise<Readonly<Hook>>
   /** Counts one dispatch. Undefined when the hook was deleted meanwhile (not an error). */
   recordTrigger: (id: string, outcome: TriggerOutcome) => Promise<Readonly<Hook> | undefined>
+  /**
+   * At shutdown: trigger counts waiting for their paced write are written now, and every later one
+   * at once, so no write is left to a timer that fires after the service has closed.
+   */
+  flush: () => Promise<void>
 }
 
 export interface HookStoreOptions {
@@ -102,6 +107,9 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
   const triggerInterval = opts.triggerWriteIntervalMs ?? 1000
   /** When the last trigger write was started (performance.now(), not the injected clock: this is pacing, not a date). */
   let lastTriggerWrite = Number.NEGATIVE_INFINITY
+  /** The paced write waiting for its second; `flushing` once the service closes (no more pacing). */
+  let paced: NodeJS.Timeout | undefined
+  let flushing = false
 
   function serialized<T> (work: () => Promise<T>): Promise<T> {
     const run = tail.then(work, work)
@@ -204,10 +212,20 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
       // before that replays the delivery instead of losing its count.
       pendingTriggers.push({ id, outcome, resolve, reject })
       if (pendingTriggers.length > 1) return
-      const wait = lastTriggerWrite + triggerInterval - performance.now()
+      const wait = flushing ? 0 : lastTriggerWrite + triggerInterval - performance.now()
       if (wait <= 0) change(writeTriggers).catch(() => {})
-      else setTimeout(() => { change(writeTriggers).catch(() => {}) }, wait)
-    })
+      else paced = setTimeout(() => { paced = undefined; change(writeTriggers).catch(() => {}) }, wait)
+    }),
+
+    async flush () {
+      flushing = true
+      if (paced !== undefined) {
+        clearTimeout(paced)
+        paced = undefined
+        change(writeTriggers).catch(() => {})
+      }
+      await tail.catch(() => {})
+    }
   }
 
   async function writeTriggers (): Promise<void> {

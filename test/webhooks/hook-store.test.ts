@@ -301,6 +301,18 @@ describe('recordTrigger and concurrency', () => {
     assert.equal((await onDisk()).hooks[0].trigger_count, 18)
   })
 
+  test('at shutdown a count waiting for its paced write is written at once, and later ones are not paced', async (t) => {
+    const { store, onDisk } = await setup(t, { hooks: [pythonHook] }, { triggerWriteIntervalMs: 60_000 })
+    await store.recordTrigger('email-notify', { at: NOW, error: null })
+    const waiting = store.recordTrigger('email-notify', { at: NOW + 1, error: null })
+    const started = performance.now()
+    await store.flush()
+    assert.equal((await waiting)?.trigger_count, 9)
+    assert.equal((await onDisk()).hooks[0].trigger_count, 9, 'on disk when flush resolves, not a minute later')
+    assert.equal((await store.recordTrigger('email-notify', { at: NOW + 2, error: null }))?.trigger_count, 10)
+    assert.ok(performance.now() - started < 30_000, 'nothing waited for the interval')
+  })
+
   test('a failed write leaves memory unchanged and does not block later writes', async (t) => {
     const { store, path } = await setup(t)
     await mkdir(join(path, 'blocker'), { recursive: true }) // the target is now a non-empty directory
