@@ -49,6 +49,7 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
       providerStatus: runner.providerStatus,
       cliLogins: runner.cliLogins,
       activeRuns: () => runner.registry.list().length,
+      mask: (text) => app.settings.secrets.mask(text),
       approvals: app.approvals
     },
     version: opts.version,
@@ -62,7 +63,6 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
     mode,
     webhookUrl: `${initial.server.public_url.replace(/\/+$/, '')}${initial.telegram.webhook_path}`,
     secret: initial.telegram.webhook_secret,
-    mask: (text) => app.settings.secrets.mask(text),
     ...(opts.pollTimeoutSeconds !== undefined ? { pollTimeoutSeconds: opts.pollTimeoutSeconds } : {})
   })
   app.decorate('telegram', service)

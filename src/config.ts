@@ -10,6 +10,7 @@ import { UserFileError } from './errors.ts'
 import type { Logger } from './logger-types.ts'
 import { CLAUDE_MODELS, CODEX_MODELS, modelChoices, providerOfModel } from './models.ts'
 import { editDistance } from './edit-distance.ts'
+import { isValidTimezone } from './tz.ts'
 
 export { ConfigSchema, type Config } from './config-schema.ts'
 
@@ -206,7 +207,7 @@ export function assertValid (config: unknown, label: (path: string) => string): 
   if (Value.Check(ConfigSchema, config)) {
     const c = config as Config
     const tz = c.user_timezone
-    if (tz !== '' && !isValidTimeZone(tz)) {
+    if (tz !== '' && !isValidTimezone(tz)) {
       throw new ConfigError('user_timezone', `${label('/user_timezone')}: ${JSON.stringify(tz)} is not a time zone; expected an IANA name such as "Europe/Berlin", or "" for the host's zone`)
     }
     const trust = trustProxySetting(c.server.trust_proxy)
@@ -268,15 +269,6 @@ export function describeSchema (schema: TSchema): string {
       if (s['pattern'] !== undefined) return `a string matching ${String(s['pattern'])}`
       return s['minLength'] !== undefined ? 'a non-empty string' : 'a string'
     default: return 'a valid value'
-  }
-}
-
-export function isValidTimeZone (tz: string): boolean {
-  try {
-    Intl.DateTimeFormat('en-US', { timeZone: tz })
-    return true
-  } catch {
-    return false
   }
 }
 

@@ -17,13 +17,10 @@ export const REDACT_PATHS = [
 ]
 
 /**
- * Known secret values, scrubbed from every serialized line as a last line of defence (an error message
- * holding a URL with the bot token, say): the service's live secret set (src/secret-mask.ts).
+ * Known secret values are scrubbed from every serialized line as a last line of defence (an error
+ * message holding a URL with the bot token, say), with the service's live secret set (src/secret-mask.ts).
  */
-export type SecretScrubber = SecretMask
-export const createSecretScrubber = createSecretMask
-
-function scrubbing (inner: DestinationStream, scrubber: SecretScrubber): DestinationStream {
+function scrubbing (inner: DestinationStream, scrubber: SecretMask): DestinationStream {
   return { write: (line: string) => inner.write(scrubber.mask(line)) }
 }
 
@@ -32,7 +29,7 @@ export interface LoggerOptions {
   /** Folder for the log file (`ductor.log`, rotated at `maxFileBytes`); none = stdout only. */
   logDir?: string
   pretty?: boolean
-  scrubber?: SecretScrubber
+  scrubber?: SecretMask
   maxFileBytes?: number
   /** Extra destination (tests collect lines here). */
   extra?: DestinationStream
@@ -49,7 +46,7 @@ function loadPretty (): typeof PinoPretty {
 
 /** The one pino instance: JSON to stdout (pretty on a TTY), a rotated file in logs/, secrets redacted. */
 export function createLogger (opts: LoggerOptions): { logger: Logger, close: () => void } {
-  const scrubber = opts.scrubber ?? createSecretScrubber()
+  const scrubber = opts.scrubber ?? createSecretMask()
   const streams: StreamEntry[] = []
   const level = opts.level as pino.Level
   if (opts.quietStdout !== true) {

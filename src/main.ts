@@ -3,7 +3,8 @@ import closeWithGrace from 'close-with-grace'
 import { releaseHungUpTerminal } from './hangup.ts'
 import { loadConfig, listenAddress, adminListenAddress, pinoLevel, ConfigError, configSecrets, describeUnknownKey, type Config } from './config.ts'
 import { UserFileError } from './errors.ts'
-import { createLogger, createSecretScrubber, type Logger } from './logger.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { createSecretMask } from './secret-mask.ts'
 import { locateHome, type HomePaths } from './home/paths.ts'
 import { acquirePidLock, PidLockError, type PidLock } from './home/pid-lock.ts'
 import { seedHome } from './home/seed.ts'
@@ -51,7 +52,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
 
   // The config's secrets are scrubbed from the first log line on; the settings plugin adds those of
   // every config applied later, the webhooks plugin every hook secret.
-  const scrubber = createSecretScrubber()
+  const scrubber = createSecretMask()
   for (const secret of configSecrets(config)) scrubber.add(secret)
   const { logger, close: closeLogger } = createLogger({
     level: pinoLevel(config.log_level),

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createSecretMask } from '../src/secret-mask.ts'
+import { BOUNDARY, SECRET_MASK, createSecretMask } from '../src/secret-mask.ts'
 
 test('a secret is masked however the stream cuts the text, and the text is otherwise unchanged', () => {
   const mask = createSecretMask()
@@ -29,4 +29,36 @@ test('a secret added later is masked from then on', () => {
   assert.equal(mask.mask('token rotated-token-abcdef'), 'token rotated-token-abcdef')
   mask.add('rotated-token-abcdef')
   assert.equal(mask.mask('token rotated-token-abcdef'), 'token [REDACTED]')
+})
+
+test('a secret a reader can put together is masked: split by whitespace or Markdown, and nothing else is', () => {
+  const mask = createSecretMask()
+  mask.add('123456:AAH-bot_token')
+  mask.add('admin-token-0123456789')
+  assert.equal(mask.mask('a admin-token-01234\n56789 b'), 'a [REDACTED] b')
+  assert.equal(mask.mask('a 123456:**AAH**\\-bot\\_token b'), 'a [REDACTED] b')
+  assert.equal(mask.mask('a `admin-token` `-0123456789` b'), 'a `[REDACTED]` b')
+  assert.equal(mask.mask('a admin-token-0123 d 456789 b'), 'a admin-token-0123 d 456789 b')
+  assert.equal(mask.mask('admin-token-012345678'), 'admin-token-012345678')
+})
+
+test('a secret split by a tool call is masked, and the events keep their order', () => {
+  const mask = createSecretMask()
+  mask.add('admin-token-0123456789')
+  const stream = mask.streamMasker()
+  // "plain" cannot start a secret: the tool call goes straight through.
+  assert.equal(stream.push('plain '), 'plain ')
+  assert.equal(stream.boundary(), false)
+  // A tail that could start one is held, and so is the tool call after it (one BOUNDARY).
+  assert.equal(stream.push('see admin-tok'), 'see ')
+  assert.equal(stream.boundary(), true)
+  assert.equal(stream.push('\n\nen-0123456789 there'), `${BOUNDARY}${SECRET_MASK} there`)
+  // Not a secret after all: the held text, then the tool call, in the order they came.
+  assert.equal(stream.push(' ad'), ' ')
+  assert.equal(stream.boundary(), true)
+  assert.equal(stream.push('vice'), `ad${BOUNDARY}vice`)
+  assert.equal(stream.flush(), '')
+  // The final reply repeats the last block: the end of the split secret in it is masked too.
+  assert.equal(mask.maskAfter(`see admin-tok${BOUNDARY}\n\n`, 'en-0123456789 there'), `${SECRET_MASK} there`)
+  assert.equal(mask.maskAfter(`see you${BOUNDARY}\n\n`, 'en-0123456789 there'), 'en-0123456789 there')
 })

@@ -8,7 +8,7 @@ import { checkTaskFolderTarget, createTaskFolder, resolveTaskFolder, TASK_DESCRI
 import { RunListSchema } from './runs.ts'
 import { resolveQuietWindow } from '../../src/automation/quiet-hours.ts'
 import { cronJobProblem, scheduleProblem } from '../../src/automation/cron-plan.ts'
-import { isValidTimezone } from '../../src/automation/tz.ts'
+import { isValidTimezone } from '../../src/tz.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 import { writeFileAtomic } from '../../src/atomic-json.ts'
 

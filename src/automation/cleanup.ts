@@ -1,7 +1,7 @@
 import { readdir, lstat, rmdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../logger-types.ts'
-import { localParts } from './tz.ts'
+import { localParts } from '../tz.ts'
 
 /**
  * Daily cleanup (SPEC §8.4): top-level files older than N days in `telegram_files/` and

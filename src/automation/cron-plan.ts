@@ -1,6 +1,6 @@
 import { CronExpressionParser, type CronExpression } from 'cron-parser'
 import { DuctorError, ErrorCodes } from '../errors.ts'
-import { firstInstantOf, gapEnd, instantsOf, isValidTimezone, hostTimezone, offsetAt, wallClock } from './tz.ts'
+import { firstInstantOf, gapEnd, instantsOf, isValidTimezone, hostTimezone, offsetAt, wallClock } from '../tz.ts'
 
 /**
  * Pure cron planning. Schedules are standard 5-field expressions evaluated on the local wall clock

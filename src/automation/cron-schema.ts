@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
-import { canonicalTimezone } from './tz.ts'
+import { canonicalTimezone } from '../tz.ts'
 import { PERMISSION_MODES } from '../config-schema.ts'
 
 /**

@@ -12,7 +12,7 @@ import {
   CronJobCreateSchema, CronJobPatchSchema, DEFAULT_AGENT_INSTRUCTION, parseCronJobsDocument,
   schemaProblem, serializeCronJob, type CronJob, type CronJobCreate, type CronJobPatch
 } from './cron-schema.ts'
-import { canonicalTimezone, isValidTimezone } from './tz.ts'
+import { canonicalTimezone, isValidTimezone } from '../tz.ts'
 
 /**
  * `cron_jobs.json` (SPEC §8.2) in memory, with O(1) lookup by id and serialized atomic writes.

@@ -4,6 +4,7 @@ import type { ChatLanes } from '../core/lanes.ts'
 import type { RunSummary } from '../core/sink.ts'
 import { deliverToChat, type SinkLookup } from './delivery.ts'
 import { isQuiet } from './quiet-hours.ts'
+import type { RunEndStatus } from '../core/run-log.ts'
 
 /**
  * The heartbeat (SPEC §8.3): one round asks every allowed user's private chat that has a live
@@ -18,7 +19,7 @@ import { isQuiet } from './quiet-hours.ts'
 
 export type HeartbeatChatResult =
   | { chatId: string, outcome: 'skipped', reason: 'quiet_hours' | 'busy' | 'cooldown' | 'no_session' }
-  | { chatId: string, outcome: 'ack' | 'delivered' | 'undelivered' | 'failed', runId: string, status: string }
+  | { chatId: string, outcome: 'ack' | 'delivered' | 'undelivered' | 'failed', runId: string, status: RunEndStatus }
 
 export interface HeartbeatDeps {
   chat: ChatRunDeps

@@ -20,13 +20,7 @@ import { PERMISSION_MODES } from '../config-schema.ts'
  *   (ADR 0029; `ask` makes the run ask the chats it reports to, docs/approvals.md).
  */
 
-export const TaskProviders = ['claude', 'codex'] as const
-export type TaskProvider = typeof TaskProviders[number]
-
-export const ReasoningEfforts = ['low', 'medium', 'high', 'xhigh'] as const
-export type ReasoningEffort = typeof ReasoningEfforts[number]
-
-export const ClaudeModelAliases = ['opus', 'sonnet', 'haiku'] as const
+import { CLAUDE_MODELS, PROVIDERS, REASONING_EFFORTS, providerOfModel, type ProviderName, type ReasoningEffort } from '../models.ts'
 
 export interface TaskOverrideFields {
   provider?: string | null
@@ -41,12 +35,12 @@ export interface GlobalRunDefaults {
   provider: string
   model: string
   reasoning_effort: string
-  cli_parameters: Partial<Record<TaskProvider, readonly string[]>>
+  cli_parameters: Partial<Record<ProviderName, readonly string[]>>
   permission_mode: string
 }
 
 export interface ResolvedTaskRun {
-  provider: TaskProvider
+  provider: ProviderName
   /** null: pass no `--model` (Codex's own default). */
   model: string | null
   /** Codex only; null for Claude or when none applies. */
@@ -58,29 +52,18 @@ export interface ResolvedTaskRun {
 
 export type OverrideResult = { ok: true, value: ResolvedTaskRun } | { ok: false, error: string }
 
-const CLAUDE_ID = /^claude-[a-z0-9][a-z0-9.-]*$/
-const CODEX_ID = /^(?:gpt-[a-z0-9][a-z0-9.-]*|o\d[a-z0-9.-]*|codex-[a-z0-9][a-z0-9.-]*)$/
-
 function clean (value: string | null | undefined): string | null {
   if (typeof value !== 'string') return null
   const text = value.trim()
   return text === '' ? null : text
 }
 
-function isProvider (value: string): value is TaskProvider {
-  return (TaskProviders as readonly string[]).includes(value)
+function isProvider (value: string): value is ProviderName {
+  return (PROVIDERS as readonly string[]).includes(value)
 }
 
 function isEffort (value: string): value is ReasoningEffort {
-  return (ReasoningEfforts as readonly string[]).includes(value)
-}
-
-/** The provider a model name belongs to, or null when it is not a known Claude or Codex model. */
-export function providerOfModel (model: string): TaskProvider | null {
-  const m = model.trim().toLowerCase()
-  if ((ClaudeModelAliases as readonly string[]).includes(m) || CLAUDE_ID.test(m)) return 'claude'
-  if (CODEX_ID.test(m)) return 'codex'
-  return null
+  return (REASONING_EFFORTS as readonly string[]).includes(value)
 }
 
 /** Resolves a task's provider, model, reasoning effort and CLI parameters against the global config. */
@@ -91,7 +74,7 @@ export function resolveTaskOverrides (task: TaskOverrideFields, defaults: Global
 
   const provider = taskProvider ?? (taskModel === null ? null : providerOfModel(taskModel)) ?? globalProvider
   if (!isProvider(provider)) {
-    return { ok: false, error: `provider "${provider}" is not supported; use ${TaskProviders.join(' or ')}` }
+    return { ok: false, error: `provider "${provider}" is not supported; use ${PROVIDERS.join(' or ')}` }
   }
 
   let model: string | null
@@ -99,7 +82,7 @@ export function resolveTaskOverrides (task: TaskOverrideFields, defaults: Global
     const inherited = provider === globalProvider && taskModel === clean(defaults.model)?.toLowerCase()
     if (!inherited && providerOfModel(taskModel) !== provider) {
       const known = provider === 'claude'
-        ? `${ClaudeModelAliases.join(', ')} or a claude-… model id`
+        ? `${CLAUDE_MODELS.join(', ')} or a claude-… model id`
         : 'a gpt-…, o… or codex-… model id'
       return { ok: false, error: `unknown ${provider} model "${taskModel}"; use ${known}` }
     }
@@ -114,7 +97,7 @@ export function resolveTaskOverrides (task: TaskOverrideFields, defaults: Global
   if (provider === 'codex') {
     const own = clean(task.reasoning_effort)?.toLowerCase() ?? null
     if (own !== null) {
-      if (!isEffort(own)) return { ok: false, error: `reasoning_effort "${own}" is not one of ${ReasoningEfforts.join(', ')}` }
+      if (!isEffort(own)) return { ok: false, error: `reasoning_effort "${own}" is not one of ${REASONING_EFFORTS.join(', ')}` }
       reasoningEffort = own
     } else {
       const inherited = clean(defaults.reasoning_effort)?.toLowerCase() ?? ''

@@ -1,4 +1,4 @@
-import { localParts } from './tz.ts'
+import { localParts } from '../tz.ts'
 
 /**
  * Quiet hours (SPEC §8.1): local hours [start, end) in which a job or hook task is skipped.

@@ -1,3 +1,4 @@
+import type { RunEndStatus } from '../core/run-log.ts'
 import type { WorkClaim } from '../claims.ts'
 
 /**
@@ -43,7 +44,7 @@ export interface TaskRunRequest {
 
 export interface TaskRunResult {
   /** `success`, `error:…` or `skipped:quiet_hours` (SPEC §8.2, §9). */
-  status: string
+  status: RunEndStatus
   /** The run-history id, when a run was recorded. */
   runId: string | null
   /** The agent's final reply (what was delivered), or '' when none. */

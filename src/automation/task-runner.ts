@@ -13,6 +13,7 @@ import { resolveTaskOverrides, type ResolvedTaskRun } from './overrides.ts'
 import { isQuiet, resolveQuietWindow } from './quiet-hours.ts'
 import { resolveTaskFolder } from './task-folder.ts'
 import type { RunTask, TaskRunRequest, TaskRunResult } from './task-run-types.ts'
+import type { ProviderName } from '../models.ts'
 import { expiredText, type Approvals, type ApprovalRun } from '../core/approvals.ts'
 
 /**
@@ -67,13 +68,13 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
   const pending = new Set<Promise<unknown>>()
   const syncRules = deps.syncRules ?? (async (folder: string) => await syncRuleFiles(folder, { maxDepth: 2 }))
 
-  const finishWith = async (req: TaskRunRequest, status: RunEndStatus, error: string | null, extra: { provider?: string | null, model?: string | null } = {}): Promise<TaskRunResult> => {
+  const finishWith = async (req: TaskRunRequest, status: RunEndStatus, error: string | null, extra: { provider?: ProviderName | null, model?: string | null } = {}): Promise<TaskRunResult> => {
     const run = await deps.runs.record({ id: req.runId, kind: req.kind, ref: req.ref, chat_id: null, provider: extra.provider ?? null, model: extra.model ?? null, status, error })
     if (!status.startsWith('skipped:')) deliver(req, status, error ?? '', run.id)
     return { status, runId: run.id, reply: '', error }
   }
 
-  const deliver = (req: TaskRunRequest, status: string, text: string, runId: string | null): void => {
+  const deliver = (req: TaskRunRequest, status: RunEndStatus, text: string, runId: string | null): void => {
     if (shutdown.signal.aborted) return
     const reached = deliverToAllowedUsers(deps.sinks, deps.config().allowed_user_ids, { type: 'delivery', source: req.kind, ref: req.ref, title: req.title, text, status, runId }, deps.logger)
     deps.logger.debug({ kind: req.kind, ref: req.ref, chats: reached }, 'task result delivered')
@@ -128,7 +129,7 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
       release?.()
     }
 
-    let status: string = outcome?.status ?? (signal.aborted || refused !== undefined ? 'error:aborted' : 'error:internal')
+    let status: RunEndStatus = outcome?.status ?? (signal.aborted || refused !== undefined ? 'error:aborted' : 'error:internal')
     if (status === 'error:folder_missing' && req.kind === 'webhook') status = 'error:no_task_folder'
     const reply = outcome?.result?.text.trim() ?? ''
     // "Deny and stop" ends Claude's turn with an error result (rc 1, `aborted_tools`): the user stopped it.
@@ -148,7 +149,7 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
             ? 'The task ended without a reply.'
             : (outcome?.userMessage ?? (refused !== undefined ? `${refused.message}${refused.replayed ? '; it runs after the next start' : ''}.` : 'The task failed; see the service log.'))
     await deps.runs.finish(run.id, {
-      status: status as RunEndStatus,
+      status,
       cost_usd: outcome?.result?.costUsd ?? null,
       tokens: outcome?.result?.tokens.total ?? null,
       error,

@@ -3,7 +3,8 @@ import { UserFileError } from '../errors.ts'
 import { mkdir } from 'node:fs/promises'
 import { resolveHome, resolvePaths } from '../home/paths.ts'
 import { readPidFile } from '../home/pid-lock.ts'
-import { loadConfig, assertValid, isValidTimeZone, defaultModelOf, type Config } from '../config.ts'
+import { loadConfig, assertValid, defaultModelOf, type Config } from '../config.ts'
+import { isValidTimezone } from '../tz.ts'
 import { providerOfModel, describeKnownModels, modelChoices } from '../models.ts'
 import { readConfigReadOnly } from '../ops/config-read.ts'
 import { processFacts } from '../ops/process-context.ts'
@@ -145,7 +146,7 @@ export function applyAnswers (base: Config, answers: InitOptions): Config {
     config.model = defaultModelOf(config.provider)
   }
   if (answers.timezone !== undefined && answers.timezone !== '') {
-    if (!isValidTimeZone(answers.timezone)) throw new Error(`--timezone: "${answers.timezone}" is not an IANA time zone, e.g. Europe/Berlin or America/New_York`)
+    if (!isValidTimezone(answers.timezone)) throw new Error(`--timezone: "${answers.timezone}" is not an IANA time zone, e.g. Europe/Berlin or America/New_York`)
     config.user_timezone = answers.timezone
   }
   assertValid(config, (p) => `config.json: ${p}`)
@@ -204,7 +205,7 @@ async function ask (config: Config, given: InitOptions): Promise<InitOptions> {
   const timezone = given.timezone ?? await input({
     message: 'Your time zone:',
     default: config.user_timezone !== '' ? config.user_timezone : hostZone,
-    validate: (v) => isValidTimeZone(v) || 'An IANA zone such as Europe/Berlin'
+    validate: (v) => isValidTimezone(v) || 'An IANA zone such as Europe/Berlin'
   })
   return { token, userId, provider, model, timezone }
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../logger-types.ts'
 import type { HomePaths } from '../home/paths.ts'
 import type { ProviderName } from '../providers/events.ts'
 import type { RunOutcome } from '../providers/runner.ts'
-import type { RunLog } from './run-log.ts'
+import type { RunEndStatus, RunLog } from './run-log.ts'
 import type { SessionStore } from './session-store.ts'
 import { checkFreshness, type SessionRules } from './sessions.ts'
 import type { CliExecutor } from '../providers/cli-executor.ts'
@@ -202,7 +202,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   // Nobody in the chat answered a request of an unattended run (a wake hook): its result says so (ADR 0029).
   // In a chat the user is there; the request's own message already says it timed out.
   const unanswered = success && !noResponse && input.kind !== undefined && input.kind !== 'chat' && approval !== undefined && approval.timedOut > 0
-  const status = noResponse ? 'error:no_response' : unanswered ? 'error:approval_timeout' : outcome?.status ?? 'error:aborted'
+  const status: RunEndStatus = noResponse ? 'error:no_response' : unanswered ? 'error:approval_timeout' : outcome?.status ?? 'error:aborted'
   const error = success
     ? (noResponse ? 'The agent ended without a reply.' : unanswered && approval !== undefined ? expiredText(approval.expired, config.approvals.timeout_seconds) : null)
     : outcome === undefined
@@ -219,7 +219,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
     tokens: result?.tokens.total ?? null,
     error
   }
-  await deps.runs.finish(run.id, { status: status as 'success', cost_usd: summary.costUsd, tokens: summary.tokens, error, reply })
+  await deps.runs.finish(run.id, { status, cost_usd: summary.costUsd, tokens: summary.tokens, error, reply })
   sink.emit({ type: 'result', summary })
   return summary
 }

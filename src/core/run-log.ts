@@ -2,6 +2,7 @@
  * What the core records about each run (SPEC §8.2, §10). The core declares it; the run history in
  * `src/store/run-history.ts` implements it (and adds reading for the admin API).
  */
+import type { ProviderName } from '../models.ts'
 
 export const RunKinds = ['chat', 'cron', 'webhook', 'heartbeat'] as const
 export type RunKind = typeof RunKinds[number]
@@ -14,7 +15,7 @@ export interface RunStart {
   kind: RunKind
   ref?: string | null
   chat_id?: number | string | null
-  provider?: string | null
+  provider?: ProviderName | null
   model?: string | null
   started_at?: string
 }
@@ -27,7 +28,7 @@ export interface RunEnd {
   error?: string | null
   /** The final reply, when there is one (the history keeps it bounded and masked). */
   reply?: string | null
-  provider?: string | null
+  provider?: ProviderName | null
   model?: string | null
 }
 

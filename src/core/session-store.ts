@@ -2,6 +2,7 @@ import { systemClock } from '../clock.ts'
 import type { Clock } from '../clock.ts'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
+import type { ProviderName } from '../models.ts'
 import { loadJsonFile, writeJsonAtomic } from '../atomic-json.ts'
 import { checkFreshness, chatIdFromKey, emptyProviderSession, normalizeSessions } from './sessions.ts'
 import type { ProviderSession, SessionEntry, SessionRules, StaleReason } from './sessions.ts'
@@ -52,13 +53,13 @@ export interface SessionStore {
    * Like the Python version, an existing chat's `provider`/`model` follow the target it runs with
    * (the config's default), except for a one-message override (`oneOff`).
    */
-  resolveForRun: (chatId: ChatId, provider: string, model: string, rules: SessionRules, opts?: { oneOff?: boolean }) => ResolveResult
+  resolveForRun: (chatId: ChatId, provider: ProviderName, model: string, rules: SessionRules, opts?: { oneOff?: boolean }) => ResolveResult
   /** Counts one finished message: increments on the latest state, stores the session id, touches last_active. */
-  recordResult: (chatId: ChatId, provider: string, result: RunResult) => SessionEntry
+  recordResult: (chatId: ChatId, provider: ProviderName, result: RunResult) => SessionEntry
   /** `/new`: clears only this provider's bucket. True if there was one. */
-  resetProvider: (chatId: ChatId, provider: string) => boolean
+  resetProvider: (chatId: ChatId, provider: ProviderName) => boolean
   /** Switches the chat's active provider/model; both buckets are kept. */
-  setModel: (chatId: ChatId, provider: string, model: string) => SessionEntry
+  setModel: (chatId: ChatId, provider: ProviderName, model: string) => SessionEntry
   /** Deletes the chat's entry, or only one provider's bucket. True if something was deleted. */
   delete: (chatId: ChatId, provider?: string) => boolean
   /** Resolves once every change so far is on disk; rejects if the write fails. */
@@ -119,14 +120,14 @@ export async function createSessionStore (opts: SessionStoreOptions): Promise<Se
   const keyOf = (chatId: ChatId): string => String(chatId)
   const snapshot = (entry: SessionEntry): SessionEntry => structuredClone(entry)
 
-  function create (key: string, provider: string, model: string): SessionEntry {
+  function create (key: string, provider: ProviderName, model: string): SessionEntry {
     const now = nowIso()
     const entry: SessionEntry = { chat_id: chatIdFromKey(key), provider, model, created_at: now, last_active: now, provider_sessions: {} }
     sessions.set(key, entry)
     return entry
   }
 
-  function bucket (entry: SessionEntry, provider: string): ProviderSession {
+  function bucket (entry: SessionEntry, provider: ProviderName): ProviderSession {
     const existing = entry.provider_sessions[provider]
     if (existing !== undefined) return existing
     const fresh = emptyProviderSession()

@@ -1,6 +1,7 @@
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
-import { lastDailyBoundary, isValidTimeZone } from './sessions-daily-reset.ts'
+import { lastDailyBoundary, isValidTimezone } from '../tz.ts'
+import type { ProviderName } from '../models.ts'
 
 /**
  * Sessions (SPEC §6): the shape of `sessions.json`, migration of entries written by the Python
@@ -54,14 +55,14 @@ export type Freshness = { fresh: true } | { fresh: false, reason: StaleReason }
  * concern the whole chat; the message limit concerns the provider's own bucket. A timestamp that
  * cannot be read counts as stale.
  */
-export function checkFreshness (entry: SessionEntry, provider: string, rules: SessionRules, now: number): Freshness {
+export function checkFreshness (entry: SessionEntry, provider: ProviderName, rules: SessionRules, now: number): Freshness {
   const lastActive = Date.parse(entry.last_active)
   if (Number.isNaN(lastActive)) return { fresh: false, reason: 'idle' }
   if (rules.idle_timeout_minutes > 0 && now - lastActive >= rules.idle_timeout_minutes * 60_000) {
     return { fresh: false, reason: 'idle' }
   }
   if (rules.daily_reset_enabled) {
-    const zone = isValidTimeZone(rules.timezone) ? rules.timezone : 'UTC'
+    const zone = isValidTimezone(rules.timezone) ? rules.timezone : 'UTC'
     const boundary = lastDailyBoundary(now, rules.daily_reset_hour, zone)
     const created = Date.parse(entry.created_at)
     // Begun before the latest boundary (by its creation or its last use) means it crossed it.

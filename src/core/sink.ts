@@ -2,6 +2,7 @@ import type { CliEvent, ProviderName } from '../providers/events.ts'
 import type { CommandReply } from './commands.ts'
 import type { DiscardReason } from './lanes.ts'
 import type { ApprovalOutcome, ApprovalRequest } from './approvals.ts'
+import type { RunEndStatus } from './run-log.ts'
 
 /**
  * What the orchestrator tells the outside world about one message (SPEC §5): Telegram, the admin
@@ -10,7 +11,7 @@ import type { ApprovalOutcome, ApprovalRequest } from './approvals.ts'
 export interface RunSummary {
   runId: string
   /** `success` or an `error:…` code (SPEC §8.2 / §10). */
-  status: string
+  status: RunEndStatus
   /** The final reply text (empty when the run failed before any). */
   reply: string
   provider: ProviderName
@@ -62,7 +63,7 @@ export interface DeliveryEvent {
   ref: string | null
   title: string | null
   text: string
-  status: string
+  status: RunEndStatus
   runId: string | null
 }
 

@@ -35,6 +35,8 @@ export interface TelegramParts {
   cliLogins: () => Promise<Record<'claude' | 'codex', { installed: boolean, loggedIn: boolean }>>
   /** CLI processes running now (/diagnose). */
   activeRuns: () => number
+  /** Replaces every live secret with `[REDACTED]` (the service's one secret set, src/secret-mask.ts). */
+  mask: (text: string) => string
   /** Tool approvals (permission_mode "ask"); absent, no approval buttons or /permissions. */
   approvals?: Approvals
 }

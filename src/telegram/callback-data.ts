@@ -1,10 +1,21 @@
 /**
  * Callback data of the adapter's own buttons. Buttons the agent writes (`[button:Label]`) carry
- * their label; everything else starts with a short prefix ending in a colon so the features can
- * tell them apart (`q:` queue, `x:` spent choices, `/` command buttons). The panels use their own
- * prefixes: `mdl:` model (panels/model-panel.ts), `crn:` cron (panels/cron-panel.ts), `fls:` files
- * (panels/files-panel.ts), `w:` the welcome's quick-start prompts (features/start.ts), `upd:` the update notice
- * (features/update-notice.ts).
+ * their label (features/reply-buttons.ts); every other button starts with a short prefix ending in a
+ * colon, or with `/` for a command button (features/commands.ts), so the features can tell them
+ * apart. Each prefix is declared once, beside the code that builds its buttons:
+ *
+ * | prefix | buttons | declared in |
+ * |---|---|---|
+ * | `q:` | cancel a queued message | here |
+ * | `x:` | a choice already made (does nothing) | here |
+ * | `w:` | the welcome's quick-start prompts | core/command-table.ts (WELCOME_PROMPTS), handled in features/start.ts |
+ * | `mdl:` | the /model panel | panels/model-panel.ts |
+ * | `crn:` | the /cron panel | panels/cron-panel.ts |
+ * | `fls:` | the /showfiles panel | panels/files-panel.ts |
+ * | `ap:` | a tool approval request | approval-message.ts |
+ * | `apr:` | revoke an approval rule | features/approvals.ts |
+ * | `upd:` | the update notice | panels/update-flow.ts |
+ * | `upg:` | the /upgrade confirmation | panels/upgrade-flow.ts |
  */
 export const CANCEL_PREFIX = 'q:cancel:'
 /** A choice already made: the button stays as a mark and does nothing. */

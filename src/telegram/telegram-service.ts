@@ -24,8 +24,6 @@ export interface TelegramServiceOptions extends BotOptions {
   secret: string
   /** Longest wait of one getUpdates call, in seconds (default 30). */
   pollTimeoutSeconds?: number
-  /** Masks every live secret in what the adapter shows besides the agent's replies (tool requests). */
-  mask?: (text: string) => string
 }
 
 /**
@@ -285,7 +283,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
  */
 function showApprovals (approvals: Approvals, telegram: ReturnType<typeof createBot>, opts: TelegramServiceOptions, log: Logger): () => void {
   const shown = new Map<string, Array<{ chatId: number, messageId: number }>>()
-  const mask = (text: string): string => opts.mask?.(text) ?? text
+  const mask = opts.parts.mask
   const timeout = (): number => opts.config().approvals.timeout_seconds
   const settledEarly = new Map<string, () => Promise<void>>()
   return approvals.subscribe((event) => {

@@ -11,6 +11,7 @@ import type { RunTask } from '../automation/task-run-types.ts'
 import type { Hook } from './hook-schema.ts'
 import type { HookStore } from './hook-store.ts'
 import { renderTemplate, wrapUntrusted } from './template.ts'
+import type { RunEndStatus } from '../core/run-log.ts'
 
 /** What the hooks route records in the inbox for one accepted delivery (kind `webhook`). */
 export interface WebhookDelivery {
@@ -37,7 +38,7 @@ export function encodeDelivery (delivery: WebhookDelivery, body: Buffer): Buffer
 
 export interface DispatchResult {
   /** `success`, an `error:…` or `skipped:…` status (SPEC §8.2, §9). */
-  status: string
+  status: RunEndStatus
   /** Run-history ids of the runs this dispatch made (one per chat for `wake`). */
   runIds: string[]
 }
@@ -89,9 +90,9 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
       ...(claim !== undefined ? { claim } : {})
     })))
     const runIds: string[] = []
-    let status = 'success'
+    let status: RunEndStatus = 'success'
     for (const outcome of outcomes) {
-      const own = outcome.kind === 'run' ? outcome.summary.status : 'error:aborted'
+      const own: RunEndStatus = outcome.kind === 'run' ? outcome.summary.status : 'error:aborted'
       if (outcome.kind === 'run') runIds.push(outcome.summary.runId)
       if (status === 'success' && own !== 'success') status = own
     }

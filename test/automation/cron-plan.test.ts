@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { nextRun, nextRuns, resolveTimezone, defaultTimezone, dueJobs, scheduleProblem, toPlanEntries, type PlanEntry } from '../../src/automation/cron-plan.ts'
-import { hostTimezone } from '../../src/automation/tz.ts'
+import { hostTimezone } from '../../src/tz.ts'
 
 const BERLIN = 'Europe/Berlin'
 const NEW_YORK = 'America/New_York'

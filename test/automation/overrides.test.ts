@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { resolveTaskOverrides, providerOfModel, type GlobalRunDefaults } from '../../src/automation/overrides.ts'
+import { resolveTaskOverrides, type GlobalRunDefaults } from '../../src/automation/overrides.ts'
+import { providerOfModel } from '../../src/models.ts'
 
 const claudeDefaults: GlobalRunDefaults = {
   provider: 'claude',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { checkFreshness, normalizeEntry, normalizeSessions } from '../../src/core/sessions.ts'
 import type { SessionEntry, SessionRules } from '../../src/core/sessions.ts'
-import { lastDailyBoundary } from '../../src/core/sessions-daily-reset.ts'
+import { lastDailyBoundary } from '../../src/tz.ts'
 
 const rules: SessionRules = { idle_timeout_minutes: 1440, max_session_messages: null, daily_reset_enabled: false, daily_reset_hour: 4, timezone: 'UTC' }
 const at = (iso: string): number => Date.parse(iso)

@@ -4,7 +4,7 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { ADMIN_TOKEN } from '../helper.ts'
-import { cleanups, scriptMarker, startBot, type BotHarness } from '../telegram/helpers.ts'
+import { cleanups, scriptMarker, startBot, type BotHarness, type ScriptStep } from '../telegram/helpers.ts'
 
 const entities: Record<string, string> = { '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&amp;': '&' }
 /** What a Telegram reader sees of an HTML text, without whitespace. */
@@ -84,6 +84,50 @@ describe('secrets the agent echoes are masked in everything it says', () => {
     const sent = sentTo(chat)
     assert.ok(sent.some((t) => t.startsWith('xxxx')) && sent.some((t) => t.endsWith('end.') && !t.startsWith('x')), `two messages: ${JSON.stringify(sent.map((t) => t.length))}`)
     assert.deepEqual(leaks(...sent), [], `sent: ${JSON.stringify(sent)}`)
+  })
+
+  /**
+   * A reply that splits the admin token by a line break, writes the bot token with Markdown in it
+   * (`\-` escapes, `**bold**`) and cuts a hook token in two with a tool call between the halves, as
+   * Claude streams it: deltas, then the tool call, then the last text block, which is also the result.
+   */
+  const splitScript = async (): Promise<{ marker: string, reply: string }> => {
+    const admin = secrets['admin'] ?? ''
+    const hook = secrets['hook'] ?? ''
+    const marked = (secrets['bot'] ?? '').replace(':', ':**').replace('-', '**\\-').replaceAll('-t', '\\-t')
+    const reply = `${hook.slice(7)} done.`
+    const steps: ScriptStep[] = [
+      { delta: `split ${admin.slice(0, 9)}` }, { pause: 12 },
+      { delta: `\n${admin.slice(9)}, marked ${marked.slice(0, 9)}` }, { pause: 12 },
+      { delta: `${marked.slice(9)} and ${hook.slice(0, 7)}` }, { pause: 12 },
+      { tool: 'Bash', input: { command: 'ls' } }, { pause: 12 },
+      { delta: reply }
+    ]
+    return { marker: await scriptMarker(bot.home, steps, reply), reply }
+  }
+
+  test('Telegram: a secret split by a line break, by Markdown or by a tool call is masked', async () => {
+    const chat = 118
+    const { marker } = await splitScript()
+    await bot.say(`split them ${marker} [[delay:60]]`, { chatId: chat, from: chat })
+    const done = await bot.waitMessage((m) => m.text.endsWith('done.'), 'the final reply', chat)
+    const sent = sentTo(chat)
+    assert.ok(sent.length > 2, 'the reply was streamed')
+    assert.deepEqual(leaks(...sent), [], `sent: ${JSON.stringify(sent)}`)
+    assert.ok(sent.some((t) => t.startsWith('split [REDACTED], marked [REDACTED] and')), `sent: ${JSON.stringify(sent)}`)
+    assert.equal(done.text, '[REDACTED] done.')
+  })
+
+  test('admin API: a secret split by a line break, by Markdown or by a tool call is masked in the SSE stream and the reply', async () => {
+    const { marker } = await splitScript()
+    const sse = await api('POST', '/api/chats/119/messages', { text: `split them ${marker}` }, { accept: 'text/event-stream' })
+    const deltas = sseText(sse.text)
+    assert.ok(deltas.length > 1, 'the reply was streamed')
+    assert.match(sse.text, /event: tool/)
+    assert.deepEqual(leaks(sse.text, deltas.join('')), [], sse.text)
+    assert.equal(deltas.join(''), 'split [REDACTED], marked [REDACTED] and [REDACTED] done.')
+    const json = await api('POST', '/api/chats/119/messages', { text: `again ${marker}` })
+    assert.equal(JSON.parse(json.text).reply, '[REDACTED] done.')
   })
 
   test('admin API: the JSON reply, the SSE stream and the run history show the mask', async () => {

@@ -3,7 +3,7 @@ import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 import { chooseTarget } from '../../core/chat-run.ts'
 import { escapeHtml } from '../format/html.ts'
-import { configScrubber, readLogTail, scrubLine, shortLogLine } from '../panels/log-tail.ts'
+import { readLogTail, scrubLine, shortLogLine } from '../panels/log-tail.ts'
 
 const LOG_CHARS = 2800
 
@@ -16,8 +16,7 @@ export function diagnoseFeature (deps: BotDeps): Composer<BotContext> {
     const { provider, model } = chooseTarget({ config: deps.config }, chatId, {})
     const bucket = deps.parts.sessions.get(chatId)?.provider_sessions[provider]
     const clis = await deps.parts.providerStatus()
-    const scrubber = configScrubber(config)
-    let log = (await readLogTail(deps.paths.logs, 20)).map((l) => scrubLine(shortLogLine(l), scrubber)).join('\n')
+    let log = (await readLogTail(deps.paths.logs, 20)).map((l) => scrubLine(shortLogLine(l), deps.parts.mask)).join('\n')
     if (log.length > LOG_CHARS) log = `…${log.slice(-LOG_CHARS)}`
     const lines = [
       `<b>ductor ${escapeHtml(deps.version)}</b> · Node ${escapeHtml(process.version)} · ${escapeHtml(process.platform)}`,

@@ -1,12 +1,10 @@
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { configSecrets, type Config } from '../../config.ts'
-import { createSecretScrubber, type SecretScrubber } from '../../logger.ts'
 
 /**
  * Recent lines of the service log (`logs/ductor.log`) for `/diagnose` (SPEC §4), shortened to
- * `time level message` and scrubbed: the config's secrets by value (the same scrubber the logger
- * uses), plus anything shaped like a bot token or a bearer credential, since the chat is not the
+ * `time level message` and scrubbed: every live secret by value (`mask`, the service's one secret set,
+ * which the logger uses too), plus anything shaped like a bot token or a bearer credential, since the chat is not the
  * place for either even if the log somehow held one.
  */
 
@@ -14,14 +12,8 @@ const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 4
 const BOT_TOKEN = /\b\d{5,}:[A-Za-z0-9_-]{30,}\b/g
 const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi
 
-export function configScrubber (config: Config): SecretScrubber {
-  const scrubber = createSecretScrubber()
-  for (const secret of configSecrets(config)) scrubber.add(secret)
-  return scrubber
-}
-
-export function scrubLine (line: string, scrubber: SecretScrubber): string {
-  return scrubber.mask(line).replace(BOT_TOKEN, '[REDACTED]').replace(BEARER, '$1[REDACTED]')
+export function scrubLine (line: string, mask: (text: string) => string): string {
+  return mask(line).replace(BOT_TOKEN, '[REDACTED]').replace(BEARER, '$1[REDACTED]')
 }
 
 /** `12:03:04 WARN message (component, error)` from one pino JSON line; other lines as they are. */

@@ -1,66 +1,29 @@
+import type { RawApi } from 'grammy'
+import type { InlineKeyboardMarkup } from 'grammy/types'
+import { Value } from 'typebox/value'
+import { StreamingSchema, type Config } from '../../config-schema.ts'
 import type { InlineButton } from '../format/markers.ts'
+import type { CliEvent, CliResult } from '../../providers/events.ts'
+
+export type { InlineKeyboardMarkup }
 
 /**
- * What the streaming editor consumes: the normalized CLI events (SPEC §7.1). Structurally a
- * superset-compatible copy of the providers' `CliEvent`, so this module does not depend on them.
+ * What the streaming editor consumes: the normalized CLI events (SPEC §7.1); a result needs only its
+ * text (the chat sink also ends a stream with a reply that came without a CLI result).
  */
-export type StreamEvent =
-  | { type: 'text', text: string }
-  | { type: 'thinking', text: string }
-  | { type: 'tool', name: string, summary?: string }
-  | { type: 'status', status: string, kind?: string }
-  | { type: 'result', result: { text: string, isError?: boolean } }
-  | { type: 'session', sessionId: string }
+export type StreamEvent = Exclude<CliEvent, { type: 'result' }> | { type: 'result', result: Pick<CliResult, 'text'> & Partial<Pick<CliResult, 'isError'>> }
 
-/** The `streaming` section of config.json (SPEC §2), as far as the editor uses it. */
-export interface StreamingSettings {
-  enabled: boolean
-  edit_interval_seconds: number
-  max_edit_failures: number
-  append_mode: boolean
-  min_chars: number
-  max_chars: number
-  idle_ms: number
-  sentence_break?: boolean
-}
+/** The `streaming` section of config.json (SPEC §2). */
+export type StreamingSettings = Config['streaming']
 
-export const defaultStreamingSettings: StreamingSettings = {
-  enabled: true,
-  edit_interval_seconds: 2,
-  max_edit_failures: 3,
-  append_mode: false,
-  min_chars: 200,
-  max_chars: 4000,
-  idle_ms: 800,
-  sentence_break: true
-}
+/** The section's defaults, from the config schema. */
+export const defaultStreamingSettings = Value.Default(StreamingSchema, {}) as StreamingSettings
 
-export interface InlineKeyboardMarkup { inline_keyboard: InlineButton[][] }
-
-export interface SendMessageParams {
-  chat_id: number
-  text: string
-  parse_mode?: 'HTML'
-  message_thread_id?: number
-  reply_parameters?: { message_id: number, allow_sending_without_reply?: boolean }
-  reply_markup?: InlineKeyboardMarkup
-}
-
-export interface EditMessageTextParams {
-  chat_id: number
-  message_id: number
-  text: string
-  parse_mode?: 'HTML'
-  reply_markup?: InlineKeyboardMarkup
-}
-
-export interface SendMessageDraftParams {
-  chat_id: number
-  draft_id: number
-  text: string
-  parse_mode?: 'HTML'
-  message_thread_id?: number
-}
+/** The parameters of a Bot API method, as grammY types them. */
+type Params<M extends keyof RawApi> = Parameters<RawApi[M]>[0]
+export type SendMessageParams = Params<'sendMessage'>
+export type EditMessageTextParams = Params<'editMessageText'>
+export type SendMessageDraftParams = Params<'sendMessageDraft'>
 
 /**
  * The Bot API calls the editor needs, as plain async functions taking Bot API parameter objects.
@@ -71,7 +34,7 @@ export interface SendMessageDraftParams {
 export interface StreamBotApi {
   sendMessage: (params: SendMessageParams) => Promise<{ message_id: number }>
   editMessageText: (params: EditMessageTextParams) => Promise<unknown>
-  deleteMessage: (params: { chat_id: number, message_id: number }) => Promise<unknown>
+  deleteMessage: (params: Params<'deleteMessage'>) => Promise<unknown>
   sendMessageDraft?: (params: SendMessageDraftParams) => Promise<unknown>
 }
 

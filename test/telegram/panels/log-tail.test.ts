@@ -3,7 +3,9 @@ import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tempDir, testConfig } from '../../helper.ts'
-import { configScrubber, readLogTail, scrubLine, shortLogLine } from '../../../src/telegram/panels/log-tail.ts'
+import { readLogTail, scrubLine, shortLogLine } from '../../../src/telegram/panels/log-tail.ts'
+import { configSecrets } from '../../../src/config.ts'
+import { createSecretMask } from '../../../src/secret-mask.ts'
 
 test('the log tail is the last lines, shortened, with secrets scrubbed', async (t) => {
   const dir = await tempDir(t)
@@ -15,7 +17,9 @@ test('the log tail is the last lines, shortened, with secrets scrubbed', async (
   await writeFile(join(dir, 'ductor.log'), lines.join('\n') + '\n')
   const tail = await readLogTail(dir, 5)
   assert.equal(tail.length, 5)
-  const shown = tail.map((l) => scrubLine(shortLogLine(l), configScrubber(config)))
+  const secrets = createSecretMask()
+  for (const secret of configSecrets(config)) secrets.add(secret)
+  const shown = tail.map((l) => scrubLine(shortLogLine(l), secrets.mask))
   assert.deepEqual(shown.slice(0, 3), ['10:00:27 INFO line 27 (runner)', '10:00:28 INFO line 28 (runner)', '10:00:29 INFO line 29 (runner)'])
   assert.equal(shown[3], '10:01:00 ERROR getUpdates https://api.telegram.org/bot[REDACTED]/x failed (token [REDACTED] and Bearer [REDACTED])')
   assert.equal(shown[4], 'not json at all')

@@ -160,7 +160,7 @@ test('when nothing was streamed the full reply is sent normally', async (t) => {
 test('a reply without text removes the status-only message', async (t) => {
   const { fake, editor } = await setup(t)
   const stream = editor()
-  stream.push({ type: 'tool', name: 'Bash' })
+  stream.push({ type: 'tool', name: 'Bash', summary: 'ls' })
   await waitFor(() => fake.messages(chatId).length === 1, 'the status message')
   assert.equal(fake.messages(chatId)[0]?.text, '[TOOL: Bash]')
   const outcome = await stream.finish('')

@@ -70,7 +70,7 @@ test('append_mode: a final reply that differs from what was sent replaces the di
   const { fake, clock, editor } = await setup(t, { settings: { append_mode: true, min_chars: 10 } })
   const stream = editor()
   await streamText(stream, clock, 'I will look.\n\nChecking files now.\n\nStill going.\n\n', 100, 1000)
-  stream.push({ type: 'tool', name: 'Bash' })
+  stream.push({ type: 'tool', name: 'Bash', summary: 'ls' })
   stream.push({ type: 'result', result: { text: 'Here is the answer.\n\n[button:Thanks]' } })
   await stream.finish()
   assert.deepEqual(fake.messages(chatId).map((m) => m.text), ['Here is the answer.'])
@@ -94,7 +94,7 @@ test('sendMessageDraft streams the live part in a private chat; the final messag
 test('drafts: a long pause re-sends the draft before it fades; a reply over 4096 seals full parts as messages', async (t) => {
   const { fake, clock, editor } = await setup(t, { useDrafts: true })
   const stream = editor()
-  stream.push({ type: 'tool', name: 'Bash' })
+  stream.push({ type: 'tool', name: 'Bash', summary: 'ls' })
   await waitFor(() => fake.callsOf('sendMessageDraft').length === 1, 'the first draft')
   // Let virtual time pass in steps until the draft is sent again.
   await waitFor(() => { clock.advance(1000); return fake.callsOf('sendMessageDraft').length === 2 }, 'the keep-alive draft')

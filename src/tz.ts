@@ -1,5 +1,6 @@
 /**
- * Wall-clock arithmetic in IANA time zones, built on `Intl` only.
+ * Wall-clock arithmetic in IANA time zones, built on `Intl` only: the one time-zone module (config
+ * validation, cron schedules, quiet hours, cleanup, the daily session reset, the Telegram clock).
  *
  * A "wall" value is a local date-time encoded as if it were UTC milliseconds: the wall time
  * 2026-03-29 02:30 in Europe/Berlin is `Date.UTC(2026, 2, 29, 2, 30)`. That lets plain date maths
@@ -151,4 +152,21 @@ export function gapEnd (wall: number, tz: string): number {
     else lo = mid
   }
   return hi * 60_000
+}
+
+/**
+ * The most recent instant at or before `now` when the clock in `tz` read `hour`:00 — the daily
+ * session boundary (`daily_reset_hour`). When that hour does not exist on a day (clocks jump over it)
+ * the boundary is the jump, the first instant the local clock reads past it; when it happens twice
+ * (clocks go back) it is the first occurrence, so there is one boundary per local day.
+ */
+export function lastDailyBoundary (now: number, hour: number, tz: string): number {
+  const today = new Date(wallClock(now, tz))
+  for (const back of [0, 1]) {
+    const wall = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - back, hour)
+    const boundary = firstInstantOf(wall, tz) ?? gapEnd(wall, tz)
+    if (boundary <= now) return boundary
+  }
+  // Unreachable: yesterday's boundary is always before now.
+  return now
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { firstInstantOf, isValidTimezone, localParts, offsetAt, wallClock } from '../../src/automation/tz.ts'
+import { firstInstantOf, isValidTimezone, localParts, offsetAt, wallClock } from '../src/tz.ts'
 
 const wall = (iso: string): number => Date.parse(`${iso}Z`)
 
