@@ -170,4 +170,23 @@ describe('permission_mode "ask" with the real claude', { timeout: 180_000 }, () 
       assert.equal(await exists('approved.txt'), action === 'allow')
     }
   })
+
+  test('a cron job in ask mode (run now): the real claude asks the job\'s chats; Allow once runs the command in its task folder', async () => {
+    const created = await fetch(`${adminUrl}/api/cron`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'nightly', title: 'Nightly backup', schedule: '0 3 * * *', task_description: 'Back up.', permission_mode: 'ask' }) })
+    assert.equal(created.status, 201)
+    const run = await (await fetch(`${adminUrl}/api/cron/nightly/run`, { method: 'POST', headers: auth })).json() as { run_id: string }
+    const ask = await requestMessage()
+    assert.ok(ask.text.includes('For the cron job "Nightly backup"'), ask.text)
+    assert.ok(ask.text.includes(`$ ${COMMAND}`), ask.text)
+    await bot.press(ask, buttonData(ask, 'Allow once'))
+    const ended = await waitFor(async () => {
+      const res = await fetch(`${adminUrl}/api/runs/${run.run_id}`, { headers: auth })
+      const body = res.status === 200 ? await res.json() as { status: string, reply: string } : undefined
+      return body !== undefined && body.status !== 'running' ? body : undefined
+    }, 60_000, 'the job\'s run')
+    assert.equal(ended.status, 'success')
+    assert.equal(ended.reply, 'The tool said: ran')
+    assert.equal(await readFile(join(bot.paths.cronTasks, 'nightly', 'approved.txt'), 'utf8'), 'approved\n')
+    await finalReply('The tool said: ran')
+  })
 })
