@@ -59,6 +59,36 @@ export interface AppDeps {
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
 
+/** The parts of the service: the plugins (their `name`) and the route groups, with what each needs. */
+const PART_NEEDS = {
+  settings: [],
+  stores: ['settings'],
+  approvals: ['settings'],
+  runner: ['settings', 'stores'],
+  orchestrator: ['settings', 'stores', 'runner', 'approvals'],
+  automation: ['settings', 'stores', 'runner', 'orchestrator'],
+  inbox: ['settings', 'runner'],
+  webhooks: ['settings', 'stores', 'orchestrator', 'automation', 'inbox'],
+  health: [],
+  // The routes reach the parts through the app's decorations, so they need every one they may touch.
+  hooks: ['webhooks'],
+  telegram: ['settings', 'stores', 'approvals', 'runner', 'orchestrator', 'automation', 'inbox'],
+  admin: ['settings', 'stores', 'approvals', 'runner', 'orchestrator', 'automation', 'inbox', 'webhooks']
+} as const satisfies Record<string, readonly string[]>
+export type Part = keyof typeof PART_NEEDS
+
+/** `parts` and everything they need, transitively. */
+export function withNeeds (parts: readonly Part[]): Set<Part> {
+  const all = new Set<Part>()
+  const add = (part: Part): void => {
+    if (all.has(part)) return
+    all.add(part)
+    for (const need of PART_NEEDS[part]) add(need)
+  }
+  for (const part of parts) add(part)
+  return all
+}
+
 const codeByStatus: Record<number, ErrorCode> = {
   400: ErrorCodes.badRequest,
   401: ErrorCodes.unauthorized,
@@ -74,8 +104,11 @@ const codeByStatus: Record<number, ErrorCode> = {
 /**
  * The Fastify application: the parts (plugins/) then routes, one error handler, one 404.
  * Every error leaves as `{ error, message }` (SPEC §3); a 5xx never shows its internals.
+ * `parts` (tests): only those parts and what they need, in the same order; the service has all.
  */
-export async function buildApp (deps: AppDeps): Promise<App> {
+export async function buildApp (deps: AppDeps, parts?: readonly Part[]): Promise<App> {
+  const only = parts === undefined ? null : withNeeds(parts)
+  const has = (part: Part): boolean => only === null || only.has(part)
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -115,52 +148,56 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   // additionalProperties: false means it (an unknown field is a 400 naming it, not silently dropped).
   await app.register(schemaCompilersPlugin)
   // The parts, in dependency order; they close in reverse (ADR 0018).
-  await app.register(settingsPlugin, deps)
-  await app.register(storesPlugin)
-  await app.register(approvalsPlugin)
-  await app.register(runnerPlugin, deps.executor !== undefined ? { executor: deps.executor } : {})
-  await app.register(orchestratorPlugin, { version: deps.version })
-  await app.register(automationPlugin, {
-    ...(deps.automationTickMs !== undefined ? { tickMs: deps.automationTickMs } : {}),
-    ...(deps.ruleSyncMs !== undefined ? { ruleSyncMs: deps.ruleSyncMs } : {}),
-    ...(deps.skillSyncMs !== undefined ? { skillSyncMs: deps.skillSyncMs } : {})
-  })
-  // The first step of a shutdown, while requests can still be answered (a chat request cut short gets
-  // its 503), before Telegram's intake stops. It spans the runner, the orchestrator and the automation
-  // and its order matters, so it is written here once (ADR 0018): the claim gate shuts (from here no
-  // CLI starts: work waiting in a queue or for a run slot stays unfinished in the inbox and is
-  // replayed), the lanes pause, the automation loop stops and aborts its tasks, every CLI is stopped
-  // as a shutdown (the chat is told why), then the runs get 3 s to record their end.
-  app.addHook('preClose', async function stopRuns () {
-    const { runner, orchestrator, automation } = app
-    await runner.claims.shut()
-    orchestrator.lanes.pause()
-    await automation.stop()
-    automation.abort()
-    const killing = runner.registry.killAll()
-    for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.lanes.abort(chatId, 'shutdown')
-    await killing
-    await orchestrator.drain(3000)
-    await automation.drain(3000)
-  })
-  await app.register(inboxPlugin)
-  await app.register(webhooksPlugin)
-  await app.register(healthRoutes)
+  if (has('settings')) await app.register(settingsPlugin, deps)
+  if (has('stores')) await app.register(storesPlugin)
+  if (has('approvals')) await app.register(approvalsPlugin)
+  if (has('runner')) await app.register(runnerPlugin, deps.executor !== undefined ? { executor: deps.executor } : {})
+  if (has('orchestrator')) await app.register(orchestratorPlugin, { version: deps.version })
+  if (has('automation')) {
+    await app.register(automationPlugin, {
+      ...(deps.automationTickMs !== undefined ? { tickMs: deps.automationTickMs } : {}),
+      ...(deps.ruleSyncMs !== undefined ? { ruleSyncMs: deps.ruleSyncMs } : {}),
+      ...(deps.skillSyncMs !== undefined ? { skillSyncMs: deps.skillSyncMs } : {})
+    })
+    // The first step of a shutdown, while requests can still be answered (a chat request cut short gets
+    // its 503), before Telegram's intake stops. It spans the runner, the orchestrator and the automation
+    // and its order matters, so it is written here once (ADR 0018): the claim gate shuts (from here no
+    // CLI starts: work waiting in a queue or for a run slot stays unfinished in the inbox and is
+    // replayed), the lanes pause, the automation loop stops and aborts its tasks, every CLI is stopped
+    // as a shutdown (the chat is told why), then the runs get 3 s to record their end.
+    app.addHook('preClose', async function stopRuns () {
+      const { runner, orchestrator, automation } = app
+      await runner.claims.shut()
+      orchestrator.lanes.pause()
+      await automation.stop()
+      automation.abort()
+      const killing = runner.registry.killAll()
+      for (const { chatId } of orchestrator.lanes.snapshot()) orchestrator.lanes.abort(chatId, 'shutdown')
+      await killing
+      await orchestrator.drain(3000)
+      await automation.drain(3000)
+    })
+  }
+  if (has('inbox')) await app.register(inboxPlugin)
+  if (has('webhooks')) await app.register(webhooksPlugin)
+  if (has('health')) await app.register(healthRoutes)
   // Always registered: `webhooks.enabled` is checked per delivery (403 while off), so
   // `ductor webhook enable` (PATCH /api/config) switches webhooks on without a restart.
-  await app.register(hookRoutes)
-  await app.register(telegramPlugin, {
-    version: deps.version,
-    requestRestart: deps.requestRestart,
-    ...(deps.telegramPollSeconds !== undefined ? { pollTimeoutSeconds: deps.telegramPollSeconds } : {}),
-    ...(deps.updates !== undefined ? { updates: deps.updates } : {})
-  })
+  if (has('hooks')) await app.register(hookRoutes)
+  if (has('telegram')) {
+    await app.register(telegramPlugin, {
+      version: deps.version,
+      requestRestart: deps.requestRestart,
+      ...(deps.telegramPollSeconds !== undefined ? { pollTimeoutSeconds: deps.telegramPollSeconds } : {}),
+      ...(deps.updates !== undefined ? { updates: deps.updates } : {})
+    })
+  }
   const telegram = app.telegram
   if (telegram?.mode === 'webhook') {
     // The secret registered with setWebhook at start: a changed one applies after the restart, as PATCH /api/config says.
     await app.register(telegramRoutes, { path: deps.config.telegram.webhook_path, secret: () => deps.config.telegram.webhook_secret, accept: telegram.accept })
   }
-  if (deps.config.admin.enabled) await app.register(adminRoutes, { prefix: '/api', version: deps.version })
+  if (deps.config.admin.enabled && has('admin')) await app.register(adminRoutes, { prefix: '/api', version: deps.version })
   return app
 }
 

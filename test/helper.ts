@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
-import { buildApp, type App, type AppDeps } from '../src/app.ts'
+import { buildApp, type App, type AppDeps, type Part } from '../src/app.ts'
 import type { Logger } from '../src/logger-types.ts'
 import { completeConfig, loadConfig, type Config } from '../src/config.ts'
 import { writeJsonAtomic } from '../src/atomic-json.ts'
@@ -69,7 +69,12 @@ export interface BuildOptions {
   skillSyncMs?: number
   /** Where the periodic update check looks and when it first runs. */
   updates?: AppDeps['updates']
-  /** Listen on 127.0.0.1 (a random port) and start the inbox, for tests that talk HTTP to it. */
+  /**
+   * Only these parts (plugins and route groups, `Part` in src/app.ts) and what they need, as the
+   * service registers them; default all. E.g. `['health']`, `['hooks']` (no Telegram, no admin API).
+   */
+  parts?: Part[]
+  /** Listen on 127.0.0.1 (a random port) and start the inbox (when it is a part), for tests that talk HTTP to it. */
   listen?: boolean
   /**
    * Start it as `ductor serve --no-supervisor` does, in this process (src/main.ts startService):
@@ -97,8 +102,8 @@ export interface Built {
 }
 
 /**
- * The one in-process way to start the service in a test: the whole app (every part) on a seeded
- * temporary home, closed (then the home removed) when the test ends. `inject()` reaches it without a
+ * The one in-process way to start the service in a test: the app (every part, or the `parts` the
+ * test needs) on a seeded temporary home, closed (then the home removed) when the test ends. `inject()` reaches it without a
  * socket; `listen` or `serve` put it on 127.0.0.1. The other way is `spawnService` (its own process).
  */
 export async function build (t: Cleanup, opts: BuildOptions = {}): Promise<Built> {
@@ -137,12 +142,12 @@ export async function build (t: Cleanup, opts: BuildOptions = {}): Promise<Built
   await seedHome(home, { variant: 'both' })
   await opts.prepare?.(paths)
   const env = opts.exactEnv ?? { ...process.env, ...opts.env }
-  const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env, executor: opts.executor, version: '0.0.0-test', requestRestart: opts.requestRestart ?? (() => {}), telegramPollSeconds: opts.telegramPollSeconds, skillSyncMs: opts.skillSyncMs, ...(opts.updates !== undefined ? { updates: opts.updates } : {}) })
+  const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env, executor: opts.executor, version: '0.0.0-test', requestRestart: opts.requestRestart ?? (() => {}), telegramPollSeconds: opts.telegramPollSeconds, skillSyncMs: opts.skillSyncMs, ...(opts.updates !== undefined ? { updates: opts.updates } : {}) }, opts.parts)
   closers.push(async () => { await app.close() })
   let url = ''
   if (opts.listen === true) {
     await app.listen({ host: '127.0.0.1', port: 0 })
-    await app.inbox.start()
+    if (app.hasDecorator('inbox')) await app.inbox.start()
     const address = app.server.address()
     url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
   }

@@ -20,7 +20,7 @@ async function setup (t: TestContext, opts: { config?: Record<string, unknown>, 
   const record = join(dir, 'record.json')
   const clock = mockClock(opts.start ?? NOON)
   const config = testConfig({ user_timezone: 'UTC', allowed_user_ids: [42, 43], ...opts.config })
-  const built = await build(t, { config, clock, env: { ...bin.env, FAKE_CLI_RECORD: record, ...opts.env } })
+  const built = await build(t, { config, clock, env: { ...bin.env, FAKE_CLI_RECORD: record, ...opts.env }, parts: ['automation'] })
   const delivered: Array<{ chatId: string, event: DeliveryEvent }> = []
   built.app.orchestrator.setDefaultSink((chatId) => chatId === '43'
     ? null // a user the adapter cannot reach: nothing delivered there, the run still counts

@@ -20,7 +20,7 @@ async function setup (t: TestContext, heartbeat: Record<string, unknown> = {}, e
     heartbeat: { enabled: true, interval_minutes: 30, cooldown_minutes: 5, prompt: '[[reply:HEARTBEAT_OK]] check in', ...heartbeat },
     ...extra
   })
-  const built = await build(t, { config, clock, env: { ...bin.env, FAKE_CLI_RECORD: record } })
+  const built = await build(t, { config, clock, env: { ...bin.env, FAKE_CLI_RECORD: record }, parts: ['automation'] })
   const delivered: Array<{ chatId: string, event: DeliveryEvent }> = []
   built.app.orchestrator.setDefaultSink((chatId) => ({ emit: (event) => { if (event.type === 'delivery') delivered.push({ chatId, event }) } }))
   const say = async (text: string, chatId = '42') => await built.app.orchestrator.handleMessage({ chatId, text, origin: 'test', sink: nullSink })
