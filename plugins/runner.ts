@@ -117,6 +117,9 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
   // The Codex models the installed codex offers, cached a day and refreshed daily (issue 17).
   const codexLog = logger.child({ component: 'codex-models' })
   let codexTimer: NodeJS.Timeout | null = null
+  // Closing ends a discovery under way and waits for it: nothing is written into the home after close.
+  const closing = new AbortController()
+  let learning: Promise<void> = Promise.resolve()
   const learnCodexModels = async (): Promise<void> => {
     if (!installedClis(config(), env).codex) return
     const binary = resolveCliBinary('codex', { cliPaths: config().cli_paths, pathEnv: env['PATH'] ?? '' })
@@ -125,7 +128,8 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
       setCodexCatalog(cached.map((m) => m.slug))
       return
     }
-    const asked = await askCodexModels(createCommandRunner({ env }), binary)
+    const asked = await askCodexModels(createCommandRunner({ env }), binary, closing.signal)
+    if (closing.signal.aborted) return
     if (asked.models === null) {
       codexLog.info({ reason: asked.reason }, 'codex models: the installed codex cannot list its models; offering the built-in list')
       return
@@ -134,12 +138,19 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
     codexLog.info({ models: asked.models.map((m) => m.slug) }, 'codex models: learned from the installed codex')
     await writeCachedCodexModels(paths.state, binary, asked.models, clock.now()).catch((err: unknown) => { codexLog.warn({ err }, 'codex models: cannot cache them') })
   }
+  const learn = (): void => {
+    learning = learning.then(learnCodexModels).catch((err: unknown) => { codexLog.warn({ err }, 'codex models: discovery failed') })
+  }
   app.addHook('onReady', async () => {
-    learnCodexModels().catch((err: unknown) => { codexLog.warn({ err }, 'codex models: discovery failed') })
-    codexTimer = setInterval(() => { learnCodexModels().catch(() => {}) }, CODEX_MODELS_MAX_AGE_MS)
+    learn()
+    codexTimer = setInterval(learn, CODEX_MODELS_MAX_AGE_MS)
     codexTimer.unref()
   })
-  app.addHook('onClose', async () => { if (codexTimer !== null) clearInterval(codexTimer) })
+  app.addHook('onClose', async () => {
+    if (codexTimer !== null) clearInterval(codexTimer)
+    closing.abort()
+    await learning
+  })
   const limiter = createLimiter(config().limits.max_concurrent_runs)
   const claims = createClaimGate()
   app.settings.onApply((next) => { limiter.setMax(next.limits.max_concurrent_runs) })

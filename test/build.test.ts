@@ -8,7 +8,7 @@ import { ROOT, tempDir, spawnService } from './helper.ts'
 
 const run = promisify(execFile)
 
-test('`npm run build` output, laid out as the Dockerfile copies it, runs the service', { timeout: 120_000 }, async (t) => {
+test('`npm run build` output, laid out as the Dockerfile copies it, runs the service', { timeout: 300_000 } /* a full tsc build; minutes on a loaded 2-core machine */, async (t) => {
   const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8')
   for (const [, src] of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) await access(join(ROOT, src ?? ''))
   for (const copied of ['dist', 'bin', 'templates', 'node_modules', 'package.json']) {

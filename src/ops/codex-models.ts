@@ -44,8 +44,8 @@ export function parseCodexCatalog (text: string): CodexModelEntry[] | null {
 }
 
 /** Asks the installed codex; null (with the reason) when it cannot tell: an old codex, no codex, bad output. */
-export async function askCodexModels (runner: CommandRunner, binary: string): Promise<{ models: CodexModelEntry[] } | { models: null, reason: string }> {
-  const r = await runner(binary, ['debug', 'models'], { timeoutMs: 60_000 })
+export async function askCodexModels (runner: CommandRunner, binary: string, signal?: AbortSignal): Promise<{ models: CodexModelEntry[] } | { models: null, reason: string }> {
+  const r = await runner(binary, ['debug', 'models'], { timeoutMs: 60_000, ...(signal !== undefined ? { signal } : {}) })
   if (r.notFound) return { models: null, reason: `${binary} is not installed` }
   if (r.exitCode !== 0) return { models: null, reason: `\`${binary} debug models\` failed (${r.timedOut ? 'timed out' : (r.stderr.trim().split('\n')[0] ?? '') || `exit ${r.exitCode}`})` }
   const models = parseCodexCatalog(r.stdout)

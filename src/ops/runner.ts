@@ -16,6 +16,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv
   /** Working directory (default: this process's). */
   cwd?: string
+  /** Ends the command (SIGTERM) when aborted, e.g. when the service closes. */
+  signal?: AbortSignal
 }
 
 /**
@@ -38,6 +40,7 @@ export function createCommandRunner (opts: { env?: NodeJS.ProcessEnv } = {}): Co
       stderr: run.inherit === true ? 'inherit' : 'pipe',
       timeout: run.timeoutMs,
       ...(run.cwd !== undefined ? { cwd: run.cwd } : {}),
+      ...(run.signal !== undefined ? { cancelSignal: run.signal } : {}),
       stripFinalNewline: false
     })
     const notFound = result.code === 'ENOENT'

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createApprovals, type ApprovalEvent } from '../../src/core/approvals.ts'
-import { memoryLogger, tempDir } from '../helper.ts'
+import { memoryLogger, tempDir, waitFor } from '../helper.ts'
 import type { ChatEvent } from '../../src/core/sink.ts'
 
 async function setup (t: Parameters<typeof tempDir>[0], timeoutSeconds = 60): Promise<{ approvals: Awaited<ReturnType<typeof createApprovals>>, events: ApprovalEvent[], dir: string, now: { ms: number } }> {
@@ -76,8 +76,9 @@ test('the end of a run denies what waits; "stop" interrupts; "always" remembers 
   await elsewhere
   const [rule] = approvals.rules('111')
   assert.equal(rule?.rule, 'Bash(rm -rf build)')
-  await new Promise((resolve) => setTimeout(resolve, 50))
-  assert.equal(JSON.parse(await readFile(join(dir, 'approval-rules.json'), 'utf8'))[0].rule, 'Bash(rm -rf build)')
+  // Written in the background: wait for the file, not for a fixed time (a loaded machine takes longer).
+  const onDisk = await waitFor(async () => await readFile(join(dir, 'approval-rules.json'), 'utf8').then((text) => JSON.parse(text) as Array<{ rule: string }>, () => undefined), 10_000, 'the rule on disk')
+  assert.equal(onDisk[0]?.rule, 'Bash(rm -rf build)')
   assert.equal(await approvals.revokeRule(rule?.id ?? '', '222'), false, 'not from another chat')
   assert.equal(await approvals.revokeRule(rule?.id ?? '', '111'), true)
   assert.deepEqual(approvals.rules(), [])

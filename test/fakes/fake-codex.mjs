@@ -17,8 +17,11 @@ function refuse (message, code = 2) {
 
 // `codex debug models` prints the model catalog of FAKE_CODEX_MODELS (a file, e.g. the recorded
 // test/fixtures/cli/codex-debug-models.json); without it this fake is an older codex that has none.
+// FAKE_CODEX_MODELS_STARTED (a file) gets this process's pid; FAKE_CODEX_MODELS_DELAY_MS makes it slow.
 if (flags[0] === 'debug' && flags[1] === 'models' && process.env.FAKE_CODEX_MODELS) {
-  const { readFileSync } = await import('node:fs')
+  const { readFileSync, writeFileSync } = await import('node:fs')
+  if (process.env.FAKE_CODEX_MODELS_STARTED) writeFileSync(process.env.FAKE_CODEX_MODELS_STARTED, String(process.pid))
+  await new Promise((resolve) => setTimeout(resolve, Number(process.env.FAKE_CODEX_MODELS_DELAY_MS ?? 0)))
   process.stdout.write(readFileSync(process.env.FAKE_CODEX_MODELS, 'utf8'))
   process.exit(0)
 }

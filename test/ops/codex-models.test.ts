@@ -3,7 +3,9 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { tempDir } from '../helper.ts'
+import { build, fakeClis, tempDir, testConfig, waitFor } from '../helper.ts'
+import { existsSync } from 'node:fs'
+import { setCodexCatalog } from '../../src/models.ts'
 import { askCodexModels, parseCodexCatalog, readCachedCodexModels, writeCachedCodexModels } from '../../src/ops/codex-models.ts'
 import { createCommandRunner } from '../../src/ops/runner.ts'
 
@@ -43,4 +45,20 @@ test('the cache holds a day, for the same binary', async (t) => {
   assert.deepEqual(await readCachedCodexModels(dir, '/usr/bin/codex', now + 23 * 3_600_000), models)
   assert.equal(await readCachedCodexModels(dir, '/usr/bin/codex', now + 25 * 3_600_000), null, 'a day old: asked again')
   assert.equal(await readCachedCodexModels(dir, '/opt/other/codex', now), null, 'another codex: asked again')
+})
+
+test('closing the service while `codex debug models` still runs ends it and writes nothing into the home afterwards', { timeout: 60_000 }, async (t) => {
+  t.after(() => { setCodexCatalog(null) })
+  const bin = await fakeClis(t)
+  const started = join(await tempDir(t), 'codex-pid')
+  const { app, paths, stop } = await build(t, {
+    config: testConfig({ cli_paths: { codex: bin.codex } }),
+    env: { FAKE_CODEX_MODELS: FIXTURE, FAKE_CODEX_MODELS_STARTED: started, FAKE_CODEX_MODELS_DELAY_MS: '30000' }
+  })
+  await app.ready()
+  const pid = Number(await waitFor(async () => await readFile(started, 'utf8').catch(() => undefined), 20_000, 'the discovery to start'))
+  await stop()
+  const alive = (() => { try { process.kill(pid, 0); return true } catch { return false } })()
+  assert.equal(alive, false, 'the discovery was ended by the close, not left running')
+  assert.equal(existsSync(join(paths.state, 'codex-models.json')), false, 'and wrote nothing')
 })
