@@ -13,7 +13,7 @@ const frameworkImports = {
 }
 
 // src/core is the domain: lanes, chat runs, sessions, commands, sinks. It declares the interfaces the
-// other parts implement (RunLog, ChatSink, …) and is composed from outside (src/create-core.ts), so it
+// other parts implement (RunLog, ChatSink, …) and is composed from outside (plugins/, src/app.ts), so it
 // imports none of them: not the automation, the webhooks, Telegram, the store implementations, nor a
 // framework (docs/architecture.md; the folder-level import cycles are checked by scripts/check-cycles.mjs).
 const coreImports = {
