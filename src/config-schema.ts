@@ -148,6 +148,7 @@ export const ConfigSchema = Type.Object({
   provider: oneOf(['claude', 'codex'], { default: 'claude', description: 'Default CLI.' }),
   model: Type.String({ minLength: 1, default: 'opus', description: 'Default model.' }),
   reasoning_effort: oneOf(['low', 'medium', 'high', 'xhigh'], { default: 'medium', description: 'Codex reasoning level.' }),
+  provider_fallback: Type.Boolean({ default: true, description: 'When the chosen CLI is not logged in and the other one is, answer with the other\'s equivalent model (as the Python ductor did), saying so in the chat and /status; false = fail with the login hint.' }),
   permission_mode: oneOf(PERMISSION_MODES, {
     default: 'bypassPermissions',
     description: 'Passed to Claude; `ask` = Claude asks you in Telegram or the admin API before a risky tool (docs/approvals.md). Codex: bypassPermissions = --dangerously-bypass-approvals-and-sandbox, else --sandbox workspace-write.'

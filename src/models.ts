@@ -48,3 +48,31 @@ export function describeKnownModels (): string {
   const codex = codexCatalog === null ? `${CODEX_MODELS.join(', ')} (or another gpt-…/o… id)` : codexCatalog.join(', ')
   return `Claude: ${CLAUDE_MODELS.join(', ')} (or a claude-… id); Codex: ${codex}`
 }
+
+/** The Python ductor's table of equivalent models across providers (its `_MODEL_EQUIVALENCE`). */
+const EQUIVALENT: Record<string, string> = {
+  opus: 'gpt-5.2-codex',
+  sonnet: 'gpt-5.1-codex-mini',
+  haiku: 'gpt-5.1-codex-mini',
+  'gpt-5.2-codex': 'opus',
+  'gpt-5.1-codex-max': 'opus',
+  'gpt-5.1-codex-mini': 'sonnet',
+  'gpt-5.2': 'opus',
+  'gpt-5.3-codex': 'opus'
+}
+
+/**
+ * The model of `to` that stands in for `model` when its own provider cannot run (the provider
+ * fallback, ADR 0028): the Python version's table when `to` offers that model; else by size — a
+ * small model (haiku, sonnet, a `…mini`) becomes the other side's small one, anything else its
+ * first (strongest) choice.
+ */
+export function equivalentModel (model: string, to: ProviderName): string {
+  const m = model.trim().toLowerCase()
+  const choices = modelChoices(to)
+  const listed = EQUIVALENT[m]
+  if (listed !== undefined && providerOfModel(listed) === to && choices.includes(listed)) return listed
+  const small = /haiku|sonnet|mini/.test(m)
+  if (to === 'claude') return small ? 'sonnet' : 'opus'
+  return (small ? choices.find((c) => c.includes('mini')) : undefined) ?? choices[0] ?? model
+}

@@ -31,8 +31,10 @@ export function testConfig (overrides: Record<string, unknown> = {}): Config {
   // No skill sync: it would link into the ~/.claude and ~/.codex of whoever runs the tests (test/skills turns it on, on temp homes).
   // No update check either: it would `git fetch` this checkout and announce a newer main to the test's chats
   // (tests of the notice set update_check_hours themselves).
+  // No provider fallback either: a developer's own `codex login` would make every Claude test run Codex
+  // (test/telegram/provider-fallback.test.ts turns it on, with logins of its own).
   const telegram = { update_check_hours: 0, ...(overrides['telegram'] as Record<string, unknown> | undefined) }
-  return completeConfig({ admin: { token: 'test-admin-token-0123456789' }, skills: { sync: false }, ...overrides, telegram })
+  return completeConfig({ admin: { token: 'test-admin-token-0123456789' }, skills: { sync: false }, provider_fallback: false, ...overrides, telegram })
 }
 
 /** A silent logger that keeps its lines, so tests can look for (or rule out) things in the logs. */

@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { spawn } from 'node:child_process'
 import { rename, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { resolvePaths, type HomePaths } from '../home/paths.ts'
 import { readPidFile, isAlive } from '../home/pid-lock.ts'
@@ -147,14 +148,23 @@ export function uninstallCommand (io: CliIo): Command {
         out(`Stopped ductor (pid ${pid}).\n`)
       }
       await removeSandbox(io.env, t.paths, true, out)
+      // With a followed ductor_home (ADR 0028) the home is two folders: the data and the config's.
+      const homes = [...new Set([t.paths.home, configHomeOf(t.paths)])]
       if (opts.purge === true) {
-        await rm(t.paths.home, { recursive: true, force: true })
-        out(`Deleted ${t.paths.home}.\n`)
+        for (const home of homes) {
+          await rm(home, { recursive: true, force: true })
+          out(`Deleted ${home}.\n`)
+        }
       } else {
-        out(`Your home stays in ${t.paths.home} (ductor uninstall --purge --yes deletes it).\n`)
+        out(`Your home stays in ${homes.join(' and ')} (ductor uninstall --purge --yes deletes it).\n`)
       }
       out('Remove the program itself with: npm uninstall --global ductor (or delete the git checkout).\n')
     })
+}
+
+/** The folder holding `config/config.json` (the home, or the config's home when ductor_home is followed). */
+function configHomeOf (paths: HomePaths): string {
+  return dirname(dirname(paths.config))
 }
 
 /**
@@ -163,7 +173,7 @@ export function uninstallCommand (io: CliIo): Command {
  * reported, never a reason to stop the command.
  */
 async function removeSandbox (env: NodeJS.ProcessEnv, paths: HomePaths, image: boolean, out: (text: string) => void): Promise<void> {
-  const reading = await readConfigReadOnly(paths.home, env)
+  const reading = await readConfigReadOnly(configHomeOf(paths), env)
   if (reading.status !== 'ok' || !reading.config.docker.enabled) return
   const sandbox = createDockerSandbox({
     docker: () => reading.config.docker,

@@ -14,6 +14,7 @@ import { ClaimRefused, type ClaimGate, type WorkClaim } from '../claims.ts'
 import { providerOfModel, modelChoices } from '../models.ts'
 import { memorySystemText, withReminder, ageWarning } from './prompt.ts'
 import { expiredText, type Approvals, type ApprovalRun } from './approvals.ts'
+import { fallbackNotice, providerFallback, type ProviderLogins } from './fallback.ts'
 
 /** The chat's `permission_mode`: `approvals.chats[<chat id>]`, else the global one. */
 export function permissionModeFor (config: Config, chatId: string): string {
@@ -34,6 +35,10 @@ export interface ChatRunDeps {
   claims: Pick<ClaimGate, 'claim'>
   /** Pending tool approvals (`permission_mode: "ask"`); absent, such a run asks nobody and Claude denies. */
   approvals?: Pick<Approvals, 'openRun'>
+  /** Which CLIs are logged in, for the provider fallback (src/core/fallback.ts); absent = no fallback. */
+  logins?: () => Promise<ProviderLogins>
+  /** Chats already told about the fallback (`<chat>:<from>→<to>`) while the service runs. */
+  fallbackTold?: Set<string>
 }
 
 export interface ChatRunInput {
@@ -98,7 +103,12 @@ const KEPT_HINT = 'Your session is kept: send your next message to continue, or 
 export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): Promise<RunSummary | null> {
   const config = deps.config()
   const { chatId, sink } = input
-  const { provider, model } = chooseTarget(deps, chatId, input)
+  const target = chooseTarget(deps, chatId, input)
+  // An explicit provider (the API's `provider`) is run as asked; the default and `@model` may fall back.
+  const fallback = input.provider === undefined && deps.logins !== undefined
+    ? providerFallback(config, target, await deps.logins().catch(() => null))
+    : null
+  const { provider, model } = fallback?.to ?? target
   const rules = sessionRules(config, deps.timezone())
   const now = deps.clock.now()
 
@@ -108,12 +118,21 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
     if (entry === undefined || bucket === undefined || bucket.session_id === '' || !checkFreshness(entry, provider, rules, now).fresh) return null
   }
 
-  if (deps.sessions.get(chatId) === undefined && (input.provider !== undefined || input.model !== undefined)) {
+  const oneOff = input.provider !== undefined || input.model !== undefined || fallback !== null
+  if (deps.sessions.get(chatId) === undefined && oneOff) {
     // A one-message override must not become the new chat's default: create it with the default first.
     const target = chooseTarget(deps, chatId, {})
     deps.sessions.setModel(chatId, target.provider, target.model)
   }
-  const oneOff = input.provider !== undefined || input.model !== undefined
+  if (fallback !== null) {
+    const key = `${chatId}:${fallback.from.provider}>${fallback.to.provider}:${fallback.to.model}`
+    const tell = deps.fallbackTold?.has(key) !== true && input.kind !== 'heartbeat'
+    deps.logger[tell ? 'warn' : 'info']({ chatId, from: fallback.from, to: fallback.to }, `${fallback.from.provider} is not logged in: running ${fallback.to.provider} ${fallback.to.model} instead (provider_fallback)`)
+    if (tell) {
+      deps.fallbackTold?.add(key)
+      sink.emit({ type: 'notice', text: fallbackNotice(fallback), level: 'warn' })
+    }
+  }
   const resolved = deps.sessions.resolveForRun(chatId, provider, model, rules, { oneOff })
   const messageNumber = (resolved.entry.provider_sessions[provider]?.message_count ?? 0) + 1
   const warning = input.kind === 'heartbeat' ? null : ageWarning(resolved.entry.created_at, now, config.session_age_warning_hours, messageNumber)

@@ -5,6 +5,7 @@ import type { SessionStore } from './session-store.ts'
 import type { CommandRegistry, CommandReply, CommandButton } from './commands.ts'
 import { providerOfModel, modelChoices, REASONING_EFFORTS, describeKnownModels, refuseCodexModel, type ReasoningEffort } from '../models.ts'
 import { chooseTarget } from './chat-run.ts'
+import { fallbackStatus, providerFallback, type ProviderLogins } from './fallback.ts'
 
 export interface CoreCommandDeps {
   config: () => Config
@@ -24,6 +25,8 @@ export interface CoreCommandDeps {
   timezone?: () => string
   /** The Docker sandbox's /status line (null when it is off). */
   sandbox?: () => string | null
+  /** Which CLIs are logged in, for the provider fallback's /status line. */
+  logins?: () => Promise<ProviderLogins>
 }
 
 /** "1 message", "2 messages", "1,234 tokens". */
@@ -91,7 +94,9 @@ async function statusReply (deps: CoreCommandDeps, chatId: string): Promise<Comm
   const entry = deps.sessions.get(chatId)
   const bucket = entry?.provider_sessions[provider]
   const auth = await deps.providerStatus()
+  const fallback = deps.logins === undefined ? null : providerFallback(deps.config(), { provider, model }, await deps.logins().catch(() => null))
   const lines = [`*${LABEL[provider]}* · \`${model}\``]
+  if (fallback !== null) lines.push(fallbackStatus(fallback))
   if (bucket !== undefined && bucket.session_id !== '') {
     lines.push(`Session: \`${bucket.session_id.slice(0, 8)}…\`, ${plural(bucket.message_count, 'message')}, ${plural(bucket.total_tokens, 'token')}, $${bucket.total_cost_usd.toFixed(4)}`)
     if (entry !== undefined) {
