@@ -35,7 +35,7 @@ async function adminAuth (app: FastifyInstance, opts: AdminAuthOptions): Promise
  * admin API has its own loopback listener (ADR 14), so this is the second line: a proxy pointed at
  * that listener by hand still shows itself by one of these in almost every setup.
  */
-export const PROXY_HEADERS = [
+const PROXY_HEADERS = [
   'x-forwarded-for', 'forwarded', 'x-real-ip', 'via', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port',
   'x-forwarded-server', 'cf-connecting-ip', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'fastly-client-ip'
 ] as const

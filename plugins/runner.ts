@@ -215,7 +215,7 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
 }
 
 /** "today", "1 day ago", "12 days ago": how old a login is. */
-export function loginAge (ms: number): string {
+function loginAge (ms: number): string {
   const days = Math.floor(Math.max(0, ms) / 86_400_000)
   return days === 0 ? 'today' : days === 1 ? '1 day ago' : `${days} days ago`
 }

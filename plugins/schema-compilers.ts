@@ -4,7 +4,7 @@ import ValidatorSelector from '@fastify/ajv-compiler'
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 
 /** Our Ajv options (Fastify's `ajv` server option otherwise): an unknown field is a 400, not dropped. */
-export const AJV_OPTIONS = { customOptions: { removeAdditional: false as const } }
+const AJV_OPTIONS = { customOptions: { removeAdditional: false as const } }
 
 /**
  * Route schemas are compiled on their route's first request, not at start: compiling every admin

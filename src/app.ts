@@ -78,7 +78,7 @@ const PART_NEEDS = {
 export type Part = keyof typeof PART_NEEDS
 
 /** `parts` and everything they need, transitively. */
-export function withNeeds (parts: readonly Part[]): Set<Part> {
+function withNeeds (parts: readonly Part[]): Set<Part> {
   const all = new Set<Part>()
   const add = (part: Part): void => {
     if (all.has(part)) return
@@ -236,7 +236,7 @@ interface ValidationIssue { instancePath: string, keyword: string, params: Recor
  * be equal to constant, … must match a schema in anyOf"): `querystring/kind must be one of chat, cron,
  * webhook, heartbeat`. Null for shapes it does not know (Ajv's own message is used then).
  */
-export function validationMessage (context: string, issues: ValidationIssue[]): string | null {
+function validationMessage (context: string, issues: ValidationIssue[]): string | null {
   const first = issues[0]
   if (first === undefined) return null
   const at = issues.filter((i) => i.instancePath === first.instancePath)

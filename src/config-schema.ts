@@ -10,7 +10,7 @@ const open = { additionalProperties: true } as const
 const oneOf = <const T extends string[]>(values: readonly [...T], options: { default: T[number], description: string }) =>
   Type.Enum(values, options)
 
-export const LOG_LEVELS: ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL', 'FATAL',
+const LOG_LEVELS: ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL', 'FATAL',
   'trace', 'debug', 'info', 'warning', 'warn', 'error', 'critical', 'fatal'] = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL', 'FATAL',
   'trace', 'debug', 'info', 'warning', 'warn', 'error', 'critical', 'fatal']
 
@@ -31,14 +31,14 @@ export const StreamingSchema = Type.Object({
   sentence_break: Type.Boolean({ default: true, description: 'In append mode, prefer to cut chunks at sentence ends.' })
 }, { ...open, default: {} })
 
-export const DockerSchema = Type.Object({
+const DockerSchema = Type.Object({
   enabled: Type.Boolean({ default: false, description: 'Run the CLIs inside a Docker sandbox container (docs/sandbox.md); when Docker is not usable they run on the host, with a warning.' }),
   image_name: Type.String({ default: 'ductor-sandbox', description: 'Image of the sandbox container.' }),
   container_name: Type.String({ default: 'ductor-sandbox', description: 'Name of the sandbox container (created, started and recreated by ductor).' }),
   auto_build: Type.Boolean({ default: true, description: 'Build the sandbox image from the shipped sandbox/Dockerfile when it is missing.' })
 }, { ...open, default: {} })
 
-export const MediaSchema = Type.Object({
+const MediaSchema = Type.Object({
   transcribe_voice: Type.Boolean({ default: false, description: 'Transcribe voice notes before the prompt is built, so the agent receives the text (needs media.stt_url or a local whisper).' }),
   stt_url: Type.String({ default: '', description: 'Base URL of an OpenAI-compatible speech-to-text API (e.g. https://api.openai.com/v1; ductor POSTs to <url>/audio/transcriptions); empty = none, a local whisper is used if present.' }),
   stt_api_key: Type.String({ default: '', description: 'API key sent as a bearer token to media.stt_url.', secret: true }),
@@ -48,11 +48,11 @@ export const MediaSchema = Type.Object({
   max_frames: int(1, 16, 8, 'Most key frames `ductor media video` extracts from one video.')
 }, { ...open, default: {} })
 
-export const SkillsSchema = Type.Object({
+const SkillsSchema = Type.Object({
   sync: Type.Boolean({ default: true, description: 'Keep workspace/skills, ~/.claude/skills and ~/.codex/skills in sync with symlinks (every 30 s; our links are removed at shutdown).' })
 }, { ...open, default: {} })
 
-export const HeartbeatSchema = Type.Object({
+const HeartbeatSchema = Type.Object({
   enabled: Type.Boolean({ default: false, description: 'Periodic check-ins inside the live chat session.' }),
   interval_minutes: int(1, 10080, 30, 'Minutes between heartbeat ticks.'),
   cooldown_minutes: int(0, 10080, 5, 'Skip the heartbeat when the user was active this recently (min).'),
@@ -67,19 +67,19 @@ export const HeartbeatSchema = Type.Object({
 
 const nullableHour = (description: string) => nullable(Type.Integer({ minimum: 0, maximum: 23 }), description)
 
-export const CronSchema = Type.Object({
+const CronSchema = Type.Object({
   quiet_start: nullableHour('Cron-wide quiet hours: start (local hour) for cron jobs and webhook tasks without their own window; null = none.'),
   quiet_end: nullableHour('Cron-wide quiet hours: end (local hour); both must be set for the window to apply.')
 }, { ...open, default: {} })
 
-export const CleanupSchema = Type.Object({
+const CleanupSchema = Type.Object({
   enabled: Type.Boolean({ default: true, description: 'Delete old files the user sent and the agent produced.' }),
   telegram_files_days: int(1, 36500, 30, 'Age (days) after which files in workspace/telegram_files/ are deleted.'),
   output_to_user_days: int(1, 36500, 30, 'Age (days) after which files in workspace/output_to_user/ are deleted.'),
   check_hour: int(0, 23, 3, 'Local hour of the daily cleanup.')
 }, { ...open, default: {} })
 
-export const WebhooksSchema = Type.Object({
+const WebhooksSchema = Type.Object({
   enabled: Type.Boolean({ default: false, description: 'Accept external webhooks at POST /hooks/:hookId.' }),
   host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Listen address (also the server\'s unless server.host is set).' }),
   port: int(1, 65535, 8742, 'Listen port (also the server\'s unless server.port is set).'),
@@ -88,7 +88,7 @@ export const WebhooksSchema = Type.Object({
   rate_limit_per_minute: int(1, 100000, 30, 'Requests per minute per hook and client address; more gets 429.')
 }, { ...open, default: {} })
 
-export const ServerSchema = Type.Object({
+const ServerSchema = Type.Object({
   host: nullable(Type.String({ minLength: 1 }), 'Listen address of the one HTTP server; null = webhooks.host.'),
   port: nullable(Type.Integer({ minimum: 0, maximum: 65535 }), 'Listen port; null = webhooks.port (0 = any free port).'),
   public_url: Type.String({ default: '', description: 'Public HTTPS base URL behind the reverse proxy; set = Telegram webhook mode.' }),
@@ -105,7 +105,7 @@ export const ServerSchema = Type.Object({
   })
 }, { ...open, default: {} })
 
-export const TelegramSchema = Type.Object({
+const TelegramSchema = Type.Object({
   mode: oneOf(['auto', 'webhook', 'polling'], { default: 'auto', description: 'webhook, polling, or auto (webhook when server.public_url is set).' }),
   webhook_path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/telegram/webhook', description: 'Route Telegram posts updates to.' }),
   webhook_secret: Type.String({ default: '', description: 'secret_token given to setWebhook (generated).', secret: true }),
@@ -114,7 +114,7 @@ export const TelegramSchema = Type.Object({
   update_check_hours: int(0, 720, 1, 'Hours between checks for a newer ductor (git upstream of a checkout, else the npm registry); a newer one is announced once in each allowed user\'s chat with Changelog / Upgrade / Later buttons. 0 = never.')
 }, { ...open, default: {} })
 
-export const AdminSchema = Type.Object({
+const AdminSchema = Type.Object({
   enabled: Type.Boolean({ default: true, description: 'Serve the admin REST API under /api.' }),
   token: Type.String({ default: '', description: 'Bearer token of the admin API (generated).', secret: true }),
   allow_proxied: Type.Boolean({ default: false, description: 'Accept admin requests carrying proxy headers (X-Forwarded-For, Forwarded, Via, …).' }),
@@ -125,7 +125,7 @@ export const AdminSchema = Type.Object({
 /** `permission_mode` values; `ask` is ductor's own (src/core/approvals.ts), the others are Claude's. */
 export const PERMISSION_MODES: ['ask', 'default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk'] = ['ask', 'default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk']
 
-export const ApprovalsSchema = Type.Object({
+const ApprovalsSchema = Type.Object({
   timeout_seconds: int(1, 3600, 300, 'How long a tool request waits for an answer (permission_mode "ask"); unanswered, it is denied.'),
   chats: Type.Record(Type.String({ pattern: '^-?[A-Za-z0-9_]{1,64}$' }), Type.Enum(PERMISSION_MODES), {
     default: {},
@@ -133,11 +133,11 @@ export const ApprovalsSchema = Type.Object({
   })
 }, { ...open, default: {} })
 
-export const LimitsSchema = Type.Object({
+const LimitsSchema = Type.Object({
   max_concurrent_runs: int(1, 256, 4, 'CLI processes at once across all chats and automations.')
 }, { ...open, default: {} })
 
-export const CliPathsSchema = Type.Object({
+const CliPathsSchema = Type.Object({
   claude: Type.String({ default: '', description: 'Path to the claude binary; empty = found on PATH.' }),
   codex: Type.String({ default: '', description: 'Path to the codex binary; empty = found on PATH.' })
 }, { ...open, default: {} })

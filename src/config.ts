@@ -272,7 +272,7 @@ export function describeSchema (schema: TSchema): string {
   }
 }
 
-export function generateSecret (): string {
+function generateSecret (): string {
   return randomBytes(32).toString('base64url')
 }
 
@@ -280,7 +280,7 @@ function isPlainObject (v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-export function getPath (obj: unknown, key: string): unknown {
+function getPath (obj: unknown, key: string): unknown {
   let cur: unknown = obj
   for (const part of key.split('.').filter(Boolean)) {
     if (!isPlainObject(cur) && !Array.isArray(cur)) return undefined
@@ -289,7 +289,7 @@ export function getPath (obj: unknown, key: string): unknown {
   return cur
 }
 
-export function setPath (obj: Record<string, unknown> | Config, key: string, value: unknown): void {
+function setPath (obj: Record<string, unknown> | Config, key: string, value: unknown): void {
   const parts = key.split('.')
   let cur = obj as Record<string, unknown>
   for (const part of parts.slice(0, -1)) {

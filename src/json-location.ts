@@ -40,7 +40,7 @@ export function describeJsonProblem (path: string, problem: JsonProblem): string
   return `${path} is not valid JSON: line ${problem.line}, column ${problem.column}: ${problem.message}`
 }
 
-export function lineAndColumn (text: string, offset: number): { line: number, column: number } {
+function lineAndColumn (text: string, offset: number): { line: number, column: number } {
   let line = 1
   let start = 0
   for (let i = 0; i < offset && i < text.length; i++) {
@@ -53,7 +53,7 @@ export function lineAndColumn (text: string, offset: number): { line: number, co
 }
 
 /** The offset of the first character that cannot continue a JSON text (text.length: it ended too early). */
-export function errorOffset (text: string): number {
+function errorOffset (text: string): number {
   let i = 0
   const fail = (at: number): never => { throw new ScanStop(at) }
   const ws = (): void => { while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++ }

@@ -8,7 +8,7 @@ import { createSecretMask, type SecretMask } from './secret-mask.ts'
 export type { Logger } from 'pino'
 
 /** Field paths pino removes from every log line (SPEC §11: secrets never appear in logs). */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'token', '*.token', 'telegram_token', '*.telegram_token', 'secret', '*.secret', 'hmac_secret', '*.hmac_secret',
   'webhook_secret', '*.webhook_secret', 'stt_api_key', '*.stt_api_key', 'authorization', '*.authorization',
   'req.headers.authorization', 'req.headers["x-telegram-bot-api-secret-token"]', 'req.headers.cookie',

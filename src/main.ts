@@ -208,7 +208,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 /** Every signal close-with-grace 2.x would otherwise listen to. */
 const CLOSE_WITH_GRACE_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGUSR2', 'SIGTERM'] as const
 
-export function startupMessage (err: unknown): string {
+function startupMessage (err: unknown): string {
   if (err instanceof ConfigError || err instanceof PidLockError || err instanceof UserFileError) return err.message
   const e = err as NodeJS.ErrnoException
   if (e?.code === 'EADDRINUSE') return `the address is already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}); set server.port or DUCTOR_PORT to a free port`

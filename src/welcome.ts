@@ -8,7 +8,7 @@ import type { HomePaths } from './home/paths.ts'
  * state Telegram is in with the exact next step, and how to talk to the assistant without Telegram.
  * The admin token itself is never printed (stdout may go to a journal); only where it is.
  */
-export function welcomeText (opts: { url: string, paths: HomePaths, config: Config, envToken: boolean }): string {
+function welcomeText (opts: { url: string, paths: HomePaths, config: Config, envToken: boolean }): string {
   const { url, paths, config } = opts
   const rows: Array<[string, string]> = [
     ['URL', `${url}  (curl ${url}/health)`],

@@ -6,7 +6,7 @@ import { APPROVAL_ACTIONS, type ApprovalRequest } from '../../src/core/approvals
 
 const Id = Type.String({ pattern: '^[0-9a-f]{32}$' })
 
-export const ApprovalSchema = Type.Object({
+const ApprovalSchema = Type.Object({
   id: Type.String(),
   run_id: Type.String(),
   chat_ids: Type.Array(Type.String()),

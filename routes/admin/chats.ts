@@ -13,7 +13,7 @@ const MessageBody = Type.Object({
   model: Type.Optional(Type.String({ minLength: 1, maxLength: 100 }))
 }, { additionalProperties: false })
 
-export const ChatReplySchema = Type.Object({
+const ChatReplySchema = Type.Object({
   run_id: Type.Union([Type.String(), Type.Null()]),
   status: Type.String({ description: '`success` or an `error:…` code' }),
   reply: Type.String(),

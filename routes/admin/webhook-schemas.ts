@@ -68,13 +68,13 @@ export const HookPatchBody = Type.Object({ ...optional, task_description: Type.O
 const { token: _token, hmac_secret: _secret, ...publicFields } = HookSchema.properties
 
 /** A hook as the API shows it: every field of webhooks.json except the secrets, which show as set or not. */
-export const HookPublicSchema = Type.Object({
+const HookPublicSchema = Type.Object({
   ...publicFields,
   token_set: Type.Boolean({ description: 'whether the hook has its own bearer token' }),
   hmac_secret_set: Type.Boolean()
 }, { additionalProperties: false })
 
-export const AuthHelpSchema = Type.Object({
+const AuthHelpSchema = Type.Object({
   scheme: Type.String(),
   header: Type.String(),
   instructions: Type.String()

@@ -31,7 +31,7 @@ const HOUR = 3_600_000
 const SHIFT_BOUND = 3 * HOUR
 
 /** Classic cron's "wildcard" job: its minute or hour field starts with `*` (`@hourly` too). */
-export function isIntervalSchedule (schedule: string): boolean {
+function isIntervalSchedule (schedule: string): boolean {
   let interval = intervals.get(schedule)
   if (interval === undefined) {
     const text = schedule.trim().toLowerCase()

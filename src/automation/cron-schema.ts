@@ -20,7 +20,7 @@ const NullableHour = Type.Union([Hour, Type.Null()])
 
 export const JOB_ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$'
 
-export const CronJobFileSchema = Type.Object({
+const CronJobFileSchema = Type.Object({
   id: Type.String({ minLength: 1 }),
   title: Type.String(),
   description: Type.Optional(NullableString),
@@ -44,7 +44,7 @@ export const CronJobFileSchema = Type.Object({
 })
 export type CronJobFile = Static<typeof CronJobFileSchema>
 
-export const CronJobsFileSchema = Type.Object({ jobs: Type.Array(CronJobFileSchema) })
+const CronJobsFileSchema = Type.Object({ jobs: Type.Array(CronJobFileSchema) })
 
 export const CronJobSchema = Type.Object({
   id: Type.String(),
@@ -161,7 +161,7 @@ export function schemaProblem (schema: TSchema, value: unknown): string | null {
 }
 
 /** A loaded job with every SPEC field present. Unknown fields and their order are kept. */
-export function normalizeCronJob (raw: CronJobFile): CronJob {
+function normalizeCronJob (raw: CronJobFile): CronJob {
   const job: Record<string, unknown> = { ...raw }
   const defaults: Omit<CronJob, 'id' | 'title' | 'schedule' | 'task_folder' | 'agent_instruction'> = {
     description: '',

@@ -86,7 +86,7 @@ export interface AutomationScheduler {
 }
 
 /** The task run of a cron job (SPEC §8.2). */
-export function cronTaskRequest (job: CronJob): TaskRunRequest {
+function cronTaskRequest (job: CronJob): TaskRunRequest {
   return {
     kind: 'cron',
     ref: job.id,

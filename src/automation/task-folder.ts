@@ -16,14 +16,14 @@ import { writeFileAtomic } from '../atomic-json.ts'
  * created with O_EXCL, which never follows one.
  */
 
-export const TASK_NAME_MAX = 64
+const TASK_NAME_MAX = 64
 const TASK_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
 /** Names already in an existing `cron_jobs.json` may be a little looser (case, dots), never a path. */
 const LEGACY_TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
-export const TASK_RULE_FILES = ['CLAUDE.md', 'AGENTS.md'] as const
+const TASK_RULE_FILES = ['CLAUDE.md', 'AGENTS.md'] as const
 export const TASK_DESCRIPTION_FILE = 'TASK_DESCRIPTION.md'
-export const TASK_SCRIPTS_DIR = 'scripts'
+const TASK_SCRIPTS_DIR = 'scripts'
 
 /** True for a canonical task name (what new jobs and folders must use). */
 export function isValidTaskName (name: unknown): name is string {

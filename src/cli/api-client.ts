@@ -43,7 +43,7 @@ export async function connectApi (env: NodeJS.ProcessEnv): Promise<ApiClient> {
   return createApiClient(url.replace(/\/+$/, ''), token)
 }
 
-export function createApiClient (url: string, token: string): ApiClient {
+function createApiClient (url: string, token: string): ApiClient {
   const call = async (method: string, path: string, body: unknown, accept = 'application/json'): Promise<Response> => {
     let res: Response
     try {
@@ -102,7 +102,7 @@ const CLI_EQUIVALENTS: Array<[RegExp, string]> = [
  * A server message as a CLI user should read it: routes replaced by the commands that do the same,
  * a query parameter named as the option (`querystring/kind` → `--kind`).
  */
-export function forTheCli (message: string): string {
+function forTheCli (message: string): string {
   let text = message
   for (const [route, command] of CLI_EQUIVALENTS) text = text.replace(route, command)
   return text.replace(/\bquerystring\/([a-z_]+)/g, (_m, name: string) => `--${name.replace(/_/g, '-')}`)

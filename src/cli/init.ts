@@ -22,10 +22,10 @@ interface InitOptions {
 }
 
 /** What @BotFather gives: the bot's numeric id, a colon, 35 characters (30 or more accepted). */
-export const TOKEN_PATTERN = /^\d{5,}:[A-Za-z0-9_-]{30,}$/
+const TOKEN_PATTERN = /^\d{5,}:[A-Za-z0-9_-]{30,}$/
 
 /** The order of piped answers (`printf '%s\n' TOKEN ID claude '' Europe/Berlin | ductor init`): the wizard's order. */
-export const PIPED_ANSWERS = ['token', 'userId', 'provider', 'model', 'timezone'] as const
+const PIPED_ANSWERS = ['token', 'userId', 'provider', 'model', 'timezone'] as const
 
 /**
  * Whether a bare `ductor` should start the setup wizard: no bot token in the home's config nor in
@@ -107,7 +107,7 @@ async function readStdin (stdin: NodeJS.ReadableStream): Promise<string> {
 }
 
 /** One answer per line in the wizard's order; an empty line keeps the current value. */
-export function parsePiped (text: string): InitOptions {
+function parsePiped (text: string): InitOptions {
   const values = text.split(/\r?\n/).map((l) => l.trim())
   const answers: InitOptions = {}
   PIPED_ANSWERS.forEach((key, i) => {
@@ -120,7 +120,7 @@ export function parsePiped (text: string): InitOptions {
 }
 
 /** Applies the answers to a config and validates the result; throws a clear error for a bad value. */
-export function applyAnswers (base: Config, answers: InitOptions): Config {
+function applyAnswers (base: Config, answers: InitOptions): Config {
   const config = structuredClone(base)
   if (answers.token !== undefined && answers.token !== '') {
     if (!TOKEN_PATTERN.test(answers.token)) throw new Error('--token: this is not a bot token; @BotFather gives one like 123456789:AAH… (digits, a colon, 35 letters, digits, - or _)')

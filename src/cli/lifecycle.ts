@@ -86,7 +86,7 @@ async function waitForStart (paths: HomePaths, previousStart: string | null): Pr
   throw new Error(`ductor did not come back within ${START_WAIT_MS / 1000} s; see logs/ductor.log in ${paths.home}`)
 }
 
-export async function stopService (io: CliIo, out: (text: string) => void): Promise<boolean> {
+async function stopService (io: CliIo, out: (text: string) => void): Promise<boolean> {
   const t = await target(io.env)
   if (t.managed && t.manager !== null) {
     await t.manager.stop()

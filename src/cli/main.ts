@@ -69,7 +69,7 @@ export function buildCli (io: CliIo = processIo()): Command {
  * `ductor foo`: serve is the default command, so commander would answer "too many arguments for
  * 'serve'". A first word that is no command is named as such, with the nearest command.
  */
-export function unknownCommandMessage (program: Command, word: string): string | null {
+function unknownCommandMessage (program: Command, word: string): string | null {
   if (word.startsWith('-')) return null
   const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()])
   if (names.includes(word) || word === 'help') return null

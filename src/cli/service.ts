@@ -10,7 +10,7 @@ import { completeConfig } from '../config.ts'
 import type { CliIo } from './io.ts'
 
 /** Exit codes of `ductor service status`: like `ductor status`, plus one for "not installed". */
-export const SERVICE_EXIT = { active: 0, inactive: 3, notInstalled: 4 } as const
+const SERVICE_EXIT = { active: 0, inactive: 3, notInstalled: 4 } as const
 
 function context (env: NodeJS.ProcessEnv) {
   const facts = processFacts(env)
@@ -109,7 +109,7 @@ async function requireInstalled (manager: ServiceManager): Promise<void> {
   if (!status.installed) throw new Error(`ductor is not installed as a service (no ${manager.definitionPath}); run: ductor service install`)
 }
 
-export function describeStatus (s: ServiceStatus): string {
+function describeStatus (s: ServiceStatus): string {
   if (!s.installed && !s.active) return `ductor is not installed as a service (no ${s.definitionPath})\n  install it with: ductor service install\n`
   const parts = [s.state]
   if (s.pid !== null) parts.push(`pid ${s.pid}`)

@@ -42,7 +42,7 @@ interface Run { id: string, status: string, error: string | null }
 type Opts = Record<string, unknown> & { json?: boolean }
 
 /** Option name (commander's camelCase) → API field (webhooks.json). */
-export const WEBHOOK_FIELDS = {
+const WEBHOOK_FIELDS = {
   title: 'title',
   description: 'description',
   mode: 'mode',

@@ -82,7 +82,7 @@ export function chooseTarget (deps: Pick<ChatRunDeps, 'config'>, _chatId: string
   return { provider, model: modelChoices(provider)[0] ?? config.model }
 }
 
-export function sessionRules (config: Config, timezone: string): SessionRules {
+function sessionRules (config: Config, timezone: string): SessionRules {
   return {
     idle_timeout_minutes: config.idle_timeout_minutes,
     max_session_messages: config.max_session_messages,

@@ -9,7 +9,7 @@ import type { CommandRegistry, CommandReply } from './commands.ts'
  */
 
 /** The menu's order (setMyCommands, /help). Commands registered later follow in their own order. */
-export const COMMAND_ORDER = ['start', 'help', 'new', 'stop', 'status', 'model', 'memory', 'cron', 'skills', 'permissions', 'showfiles', 'diagnose', 'info', 'restart', 'upgrade'] as const
+const COMMAND_ORDER = ['start', 'help', 'new', 'stop', 'status', 'model', 'memory', 'cron', 'skills', 'permissions', 'showfiles', 'diagnose', 'info', 'restart', 'upgrade'] as const
 
 export interface CronJobLine {
   id: string
@@ -39,7 +39,7 @@ export interface CommandTableDeps {
 const PLACE: Record<string, string> = { ductor: 'workspace', claude: 'Claude', codex: 'Codex' }
 
 /** The text of /skills (and of `ductor skills`). */
-export function skillsText (skills: readonly SkillLine[]): string {
+function skillsText (skills: readonly SkillLine[]): string {
   if (skills.length === 0) return 'No skills yet. Ask me to write one ("make a skill for …"), or put a folder with a SKILL.md in `workspace/skills/`.'
   const lines = skills.map((s) => {
     const where = s.in.map((p) => PLACE[p] ?? p).join(', ')
@@ -110,7 +110,7 @@ export function listedCommands (registry: CommandRegistry): Array<{ command: str
     .map(({ c }) => ({ command: c.name, description: c.description }))
 }
 
-export function helpText (registry: CommandRegistry): string {
+function helpText (registry: CommandRegistry): string {
   return [
     '**Commands**',
     ...listedCommands(registry).map((c) => `/${c.command} — ${c.description}`),

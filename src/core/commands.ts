@@ -57,7 +57,7 @@ export function parseCommand (text: string): { name: string, args: string } | nu
  * Bare abort words (SPEC §4): a message that is only one of these stops the chat's run, and is never
  * sent to the agent, even when nothing runs. The Python version's words, plus a few more.
  */
-export const ABORT_WORDS: ReadonlySet<string> = new Set(['stop', 'abort', 'cancel', 'halt', 'quit', 'exit', 'interrupt', 'wait', 'stopp', 'abbrechen', 'abbruch', 'warte'])
+const ABORT_WORDS: ReadonlySet<string> = new Set(['stop', 'abort', 'cancel', 'halt', 'quit', 'exit', 'interrupt', 'wait', 'stopp', 'abbrechen', 'abbruch', 'warte'])
 
 export function isAbortWord (text: string): boolean {
   return ABORT_WORDS.has(text.trim().toLowerCase().replace(/[.!]+$/, ''))

@@ -30,7 +30,7 @@ export interface CoreCommandDeps {
 }
 
 /** "1 message", "2 messages", "1,234 tokens". */
-export function plural (n: number, word: string): string {
+function plural (n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
 }
 

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises'
 
 /** Every this many messages the prompt carries a short reminder to keep memory current (SPEC §5). */
-export const MEMORY_REMINDER_EVERY = 6
+const MEMORY_REMINDER_EVERY = 6
 /** Past the age warning, every this many messages the user is told the session is old (SPEC §2). */
-export const AGE_WARNING_EVERY = 10
+const AGE_WARNING_EVERY = 10
 
-export const MEMORY_REMINDER = '(Reminder from ductor: if you learned something lasting about the user in this conversation, ' +
+const MEMORY_REMINDER = '(Reminder from ductor: if you learned something lasting about the user in this conversation, ' +
   'update memory_system/MAINMEMORY.md now — briefly, no secrets.)'
 
 /** The memory text appended to the system prompt of a new session; null when the file is empty or missing. */

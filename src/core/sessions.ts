@@ -8,7 +8,7 @@ import type { ProviderName } from '../models.ts'
  * ductor, and the freshness rules as pure functions of an entry, the rules and `now`.
  */
 
-export const ProviderSessionSchema = Type.Object({
+const ProviderSessionSchema = Type.Object({
   session_id: Type.String({ description: 'CLI session/thread id; "" when none yet' }),
   message_count: Type.Integer(),
   total_cost_usd: Type.Number(),
@@ -27,9 +27,9 @@ export const SessionEntrySchema = Type.Object({
 /**
  * Fields this edition does not know (e.g. `transport`, `topic_id` from newer Python files) are kept,
  * but ductor never adds one: the Python 0.4 loader refuses an entry with a key it does not know
- * (`PYTHON_SESSION_KEYS`), so ductor's own per-chat extras live in files of its own under state/.
+ * (`chat_id`, `provider`, `model`, `created_at`, `last_active`, `provider_sessions`), so ductor's own
+ * per-chat extras live in files of its own under state/.
  */
-export const PYTHON_SESSION_KEYS = ['chat_id', 'provider', 'model', 'created_at', 'last_active', 'provider_sessions'] as const
 export type ProviderSession = Static<typeof ProviderSessionSchema> & { [extra: string]: unknown }
 export type SessionEntry = Omit<Static<typeof SessionEntrySchema>, 'provider_sessions'> & {
   provider_sessions: Record<string, ProviderSession>
@@ -81,7 +81,7 @@ export function emptyProviderSession (): ProviderSession {
 }
 
 /** The flat fields of entries written before provider buckets existed. */
-export const legacyFlatKeys = ['session_id', 'message_count', 'total_cost_usd', 'total_tokens'] as const
+const legacyFlatKeys = ['session_id', 'message_count', 'total_cost_usd', 'total_tokens'] as const
 
 function toInt (v: unknown): number {
   const n = typeof v === 'string' ? Number(v) : v

@@ -80,7 +80,7 @@ async function writeIfDifferent (path: string, text: string): Promise<boolean> {
   return true
 }
 
-export async function writeIfMissing (path: string, text: string): Promise<boolean> {
+async function writeIfMissing (path: string, text: string): Promise<boolean> {
   try {
     await writeFile(path, text, { flag: 'wx' })
     return true

@@ -16,7 +16,7 @@ export interface ServiceInfo {
   supervised?: boolean
 }
 
-export const serviceInfoPath = (stateDir: string): string => join(stateDir, 'service.json')
+const serviceInfoPath = (stateDir: string): string => join(stateDir, 'service.json')
 
 export async function writeServiceInfo (stateDir: string, info: ServiceInfo): Promise<void> {
   await writeJsonAtomic(serviceInfoPath(stateDir), info)

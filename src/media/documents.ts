@@ -11,7 +11,7 @@ export interface DocumentText {
   truncated: boolean
 }
 
-export const MAX_TEXT_CHARS = 100_000
+const MAX_TEXT_CHARS = 100_000
 
 const TEXT_EXTENSIONS = new Set(['.txt', '.md', '.csv', '.tsv', '.json', '.yaml', '.yml', '.xml', '.html', '.htm', '.log',
   '.ini', '.cfg', '.conf', '.py', '.js', '.ts', '.sh', '.toml', '.rtf', '.srt', '.vtt'])

@@ -53,7 +53,7 @@ const MIME: Record<string, string> = {
   '.tgs': 'application/x-tgsticker'
 }
 
-export function guessMime (name: string): string {
+function guessMime (name: string): string {
   return MIME[extname(name).toLowerCase()] ?? 'application/octet-stream'
 }
 
@@ -72,7 +72,7 @@ export async function recordReceivedFile (telegramFiles: string, file: { path: s
 }
 
 /** Reads `_index.yaml` (ours or the Python version's); an unreadable one counts as empty. */
-export async function readIndex (telegramFiles: string): Promise<FileIndex | null> {
+async function readIndex (telegramFiles: string): Promise<FileIndex | null> {
   try {
     const data = parse(await readFile(join(telegramFiles, '_index.yaml'), 'utf8')) as Partial<FileIndex> | null
     if (data === null || typeof data !== 'object') return null
@@ -84,7 +84,7 @@ export async function readIndex (telegramFiles: string): Promise<FileIndex | nul
   }
 }
 
-export async function rebuildIndex (telegramFiles: string, added?: { path: string, mimeType?: string, caption?: string, received: Date }): Promise<FileIndex> {
+async function rebuildIndex (telegramFiles: string, added?: { path: string, mimeType?: string, caption?: string, received: Date }): Promise<FileIndex> {
   const old = await readIndex(telegramFiles)
   const known = new Map<string, IndexEntry>()
   for (const [day, files] of Object.entries(old?.tree ?? {})) for (const f of files) known.set(`${day}/${f.name}`, f)

@@ -9,7 +9,7 @@ export class MissingToolError extends Error {
   override name = 'MissingToolError'
 }
 
-export const INSTALL_FFMPEG = 'Video needs ffmpeg, which is not installed on this machine: install it (Debian/Ubuntu: `sudo apt install ffmpeg`, macOS: `brew install ffmpeg`).'
+const INSTALL_FFMPEG = 'Video needs ffmpeg, which is not installed on this machine: install it (Debian/Ubuntu: `sudo apt install ffmpeg`, macOS: `brew install ffmpeg`).'
 export const INSTALL_SPEECH = 'Transcription is not set up: set media.stt_url (and media.stt_api_key) in config.json to an OpenAI-compatible speech-to-text API, or install a local whisper (whisper.cpp\'s `whisper-cli`, or `pip install openai-whisper`).'
 
 /** ffmpeg and ffprobe, found on PATH; MissingToolError when either is missing. */

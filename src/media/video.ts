@@ -30,7 +30,7 @@ export interface VideoOptions {
 }
 
 /** As many frames as the Python version takes: about one per 4 s of a short clip, one per 12 s of a long one. */
-export function frameCount (duration: number, max: number): number {
+function frameCount (duration: number, max: number): number {
   if (!(duration > 0)) return 1
   if (duration <= 3) return Math.min(Math.max(1, Math.floor(duration)), max)
   if (duration <= 30) return Math.min(Math.max(2, Math.floor(duration / 4)), max)

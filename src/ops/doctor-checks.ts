@@ -11,7 +11,7 @@ import { launchdPlistPath } from './launchd.ts'
 import { exists } from './service-types.ts'
 import { ok, warn, fail, type CheckResult } from './doctor-types.ts'
 
-export const MINIMUM_NODE = '20.19.0'
+const MINIMUM_NODE = '20.19.0'
 
 /** Node.js is recent enough (package.json engines). */
 export function checkNode (version: string, minimum = MINIMUM_NODE): CheckResult {

@@ -4,7 +4,7 @@ import type { ServiceSpec } from './service-spec.ts'
 export const LAUNCHD_LABEL = 'dev.ductor'
 
 /** Seconds launchd waits after SIGTERM before SIGKILL when the agent is stopped. */
-export const LAUNCHD_EXIT_TIMEOUT_SECONDS = 30
+const LAUNCHD_EXIT_TIMEOUT_SECONDS = 30
 
 /** `~/Library/LaunchAgents/dev.ductor.plist`. */
 export function launchdPlistPath (userHome: string): string {
@@ -12,7 +12,7 @@ export function launchdPlistPath (userHome: string): string {
 }
 
 /** The file launchd sends the service's stderr to (startup errors); the service logs to logs/ductor.log. */
-export function launchdStderrPath (spec: ServiceSpec): string {
+function launchdStderrPath (spec: ServiceSpec): string {
   return join(spec.logDir, 'launchd-stderr.log')
 }
 

@@ -6,7 +6,7 @@ import { ServiceError, exists, firstLine, type ServiceContext, type ServiceManag
 import type { CommandResult } from './runner.ts'
 
 /** Parses the fields of `launchctl print gui/<uid>/<label>` that status needs. */
-export function parseLaunchctlPrint (text: string): { state: string | null, pid: number | null, runs: number | null, lastExitCode: number | null } {
+function parseLaunchctlPrint (text: string): { state: string | null, pid: number | null, runs: number | null, lastExitCode: number | null } {
   const field = (name: string) => new RegExp(`^\\s*${name} = (.+)$`, 'm').exec(text)?.[1]?.trim() ?? null
   const num = (value: string | null) => value === null || !/^-?\d+$/.test(value) ? null : Number(value)
   return { state: field('state'), pid: num(field('pid')), runs: num(field('runs')), lastExitCode: num(field('last exit code')) }

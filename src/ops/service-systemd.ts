@@ -16,7 +16,7 @@ export function userBusEnv (env: NodeJS.ProcessEnv, uid: number, runtimeDirExist
 }
 
 /** Parses `systemctl show --property=…` output (`Key=value` lines). */
-export function parseShow (text: string): Record<string, string> {
+function parseShow (text: string): Record<string, string> {
   const out: Record<string, string> = {}
   for (const line of text.split('\n')) {
     const eq = line.indexOf('=')

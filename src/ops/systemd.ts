@@ -5,7 +5,7 @@ import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from '../exit-codes.ts'
 export const SYSTEMD_UNIT_NAME = 'ductor.service'
 
 /** Seconds systemd waits after SIGTERM before it kills what is left of the service's process tree. */
-export const STOP_TIMEOUT_SECONDS = 30
+const STOP_TIMEOUT_SECONDS = 30
 
 /** `~/.config/systemd/user/ductor.service` (or under `$XDG_CONFIG_HOME`). */
 export function systemdUnitPath (env: NodeJS.ProcessEnv, userHome: string): string {

@@ -66,7 +66,7 @@ export interface RestartMarker {
   requested_at: string
 }
 
-export const restartMarkerPath = (stateDir: string): string => join(stateDir, 'restart.json')
+const restartMarkerPath = (stateDir: string): string => join(stateDir, 'restart.json')
 
 export async function writeRestartMarker (stateDir: string, marker: RestartMarker): Promise<void> {
   await writeJsonAtomic(restartMarkerPath(stateDir), marker)

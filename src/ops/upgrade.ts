@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import type { CommandRunner } from './runner.ts'
 import { describeFetchError } from './net-error.ts'
 
-export const PACKAGE_NAME = 'ductor'
-export const DEFAULT_REGISTRY = 'https://registry.npmjs.org'
+const PACKAGE_NAME = 'ductor'
+const DEFAULT_REGISTRY = 'https://registry.npmjs.org'
 
 export type UpdateCheck =
   | { status: 'ok', current: string, latest: string, newer: boolean }

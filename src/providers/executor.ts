@@ -29,7 +29,7 @@ export function packageBinDir (): string {
 }
 
 /** The MCP server Claude starts for ductor's permission prompts (bin/ductor-approval-mcp.mjs). */
-export const APPROVAL_TOOL = 'mcp__ductor__approve'
+const APPROVAL_TOOL = 'mcp__ductor__approve'
 
 function approvalPrompt (): { mcpConfig: string, tool: string } {
   const script = join(packageBinDir(), 'ductor-approval-mcp.mjs')
@@ -37,14 +37,14 @@ function approvalPrompt (): { mcpConfig: string, tool: string } {
 }
 
 /** Why a Claude run in `permission_mode: "ask"` does not start inside the Docker sandbox (docs/approvals.md). */
-export const ASK_IN_SANDBOX = 'permission_mode "ask" does not work inside the Docker sandbox yet: nothing in the container can ask you, so this run was not started. Turn the sandbox off (docker.enabled) or use another permission_mode for this chat, job or hook (docs/approvals.md).'
+const ASK_IN_SANDBOX = 'permission_mode "ask" does not work inside the Docker sandbox yet: nothing in the container can ask you, so this run was not started. Turn the sandbox off (docker.enabled) or use another permission_mode for this chat, job or hook (docs/approvals.md).'
 
 /**
  * The CLAUDE.md files of every folder above `cwd` (Claude Code loads them all): a task run must see
  * its own folder's rules only, not the main assistant's `workspace/CLAUDE.md` ("keep the user's
  * memory current") or anything further up.
  */
-export function parentRuleFiles (cwd: string): string[] {
+function parentRuleFiles (cwd: string): string[] {
   const files: string[] = []
   let dir = dirname(resolve(cwd))
   for (;;) {

@@ -1,6 +1,6 @@
 /** Short, one-line summaries of tool calls for status indicators ("Bash: npm test", a path). */
 
-export const SUMMARY_MAX_CHARS = 60
+const SUMMARY_MAX_CHARS = 60
 
 /**
  * True when `text` is printable ASCII with single spaces between words: nothing to collapse or

@@ -88,11 +88,11 @@ export interface Sandbox {
   remove: (opts?: { image?: boolean }) => Promise<string[]>
 }
 
-export const CONTAINER_HOME = '/ductor'
-export const CONTAINER_USER_HOME = '/home/ductor'
-export const CONTAINER_PACKAGE = '/opt/ductor'
+const CONTAINER_HOME = '/ductor'
+const CONTAINER_USER_HOME = '/home/ductor'
+const CONTAINER_PACKAGE = '/opt/ductor'
 /** PATH inside the container: the agent's `ductor` command first, then the image's usual folders. */
-export const CONTAINER_PATH = `${CONTAINER_PACKAGE}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`
+const CONTAINER_PATH = `${CONTAINER_PACKAGE}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`
 /** The label that ties a container to the home it mounts: a container of another home is recreated. */
 const HOME_LABEL = 'ductor.home'
 /** The label of an image ductor built: only such an image is removed by `ductor uninstall`. */

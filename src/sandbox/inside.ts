@@ -29,7 +29,7 @@ exit "$rc"`
  * the runner's SIGKILL after the grace period comes back for it). An empty file: the run has just
  * started; wait briefly for the id.
  */
-export const SIGNAL = `f=${RUNS_DIR}/$1; i=0
+const SIGNAL = `f=${RUNS_DIR}/$1; i=0
 [ -e "$f" ] || exit 0
 while [ ! -s "$f" ] && [ "$i" -lt 50 ]; do sleep 0.02; i=$((i+1)); done
 [ -s "$f" ] && kill -s "$2" -- "-$(cat "$f")" 2>/dev/null && echo signalled

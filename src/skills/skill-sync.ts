@@ -18,7 +18,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
  * - On shutdown our links are removed again (`removeSkillLinks`).
  */
 export type SkillRootName = 'ductor' | 'claude' | 'codex'
-export const ROOT_ORDER: readonly SkillRootName[] = ['ductor', 'claude', 'codex']
+const ROOT_ORDER: readonly SkillRootName[] = ['ductor', 'claude', 'codex']
 export type SkillRoots = Record<SkillRootName, string>
 
 /** Where the three skill folders are, for a ductor home's workspace and an environment. */
@@ -173,7 +173,7 @@ export async function listSkills (roots: SkillRoots): Promise<SkillInfo[]> {
 }
 
 /** `description:` of SKILL.md's front matter, else its first line of text. */
-export async function skillDescription (dir: string): Promise<string> {
+async function skillDescription (dir: string): Promise<string> {
   const text = await readFile(join(dir, 'SKILL.md'), 'utf8').catch(() => '')
   const front = /^---\n([\s\S]*?)\n---/.exec(text)?.[1] ?? ''
   const desc = /^description:\s*(.+)$/m.exec(front)?.[1]?.trim().replace(/^["']|["']$/g, '')

@@ -30,7 +30,7 @@ import type { AppendLogStats } from './append-log.ts'
  * it is serialized with writes, so an append that races it simply lands in the new file.
  */
 
-export const JournalKinds = ['telegram', 'webhook'] as const
+const JournalKinds = ['telegram', 'webhook'] as const
 export type JournalKind = typeof JournalKinds[number]
 
 export interface JournalInput {

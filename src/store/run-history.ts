@@ -47,12 +47,12 @@ export const RunDetailSchema = Type.Object({
 export type RunDetail = Static<typeof RunDetailSchema>
 
 /** The longest reply kept in a record; 5,000 records of this size stay under 40 MB. */
-export const MAX_REPLY_CHARS = 8000
+const MAX_REPLY_CHARS = 8000
 /** The longest error text kept. */
-export const MAX_ERROR_CHARS = 2000
+const MAX_ERROR_CHARS = 2000
 
 /** `text` cut to `max` characters with a note saying how much was left out. */
-export function boundText (text: string, max: number): string {
+function boundText (text: string, max: number): string {
   if (text.length <= max) return text
   return `${text.slice(0, max)}\n… [${text.length - max} more characters not kept]`
 }

@@ -19,8 +19,8 @@ export interface IncomingMedia {
 }
 
 /** Telegram's public Bot API serves files up to 20 MB (a self-hosted Bot API server allows more). */
-export const PUBLIC_DOWNLOAD_LIMIT = 20 * 1024 * 1024
-export const PUBLIC_API_ROOT = 'https://api.telegram.org'
+const PUBLIC_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+const PUBLIC_API_ROOT = 'https://api.telegram.org'
 
 export function mediaOf (msg: Message): IncomingMedia | null {
   const base = <T extends { file_id: string, file_size?: number }>(kind: MediaKind, f: T, extra: { file_name?: string, mime_type?: string } = {}): IncomingMedia => ({
@@ -47,7 +47,7 @@ export function isImage (media: IncomingMedia): boolean {
 export class FileTooLargeError extends Error {}
 
 /** A safe file name: the user's name without folders or odd characters, else `<kind>_<time><ext>`. */
-export function safeFileName (media: IncomingMedia, telegramPath: string, at: Date): string {
+function safeFileName (media: IncomingMedia, telegramPath: string, at: Date): string {
   const given = basename(media.fileName ?? '').replace(/[^\w.\- ]+/g, '_').replace(/^[.\s]+/, '').slice(0, 120)
   if (given !== '') return given
   const ext = extname(telegramPath).replace(/[^\w.]/g, '') || (media.kind === 'photo' ? '.jpg' : media.kind === 'voice' ? '.ogg' : '')
@@ -94,7 +94,7 @@ async function reserve (dir: string, name: string): Promise<string> {
 }
 
 /** The `ductor media` command that makes a file of this kind understandable to the agent, if any. */
-export function mediaTool (media: IncomingMedia): 'transcribe' | 'video' | 'read' | null {
+function mediaTool (media: IncomingMedia): 'transcribe' | 'video' | 'read' | null {
   if (media.kind === 'voice' || media.kind === 'audio') return 'transcribe'
   if (media.kind === 'video' || media.kind === 'video_note' || (media.kind === 'document' && (media.mimeType ?? '').startsWith('video/'))) return 'video'
   if (media.kind === 'document' && (media.mimeType ?? '').startsWith('audio/')) return 'transcribe'

@@ -28,7 +28,7 @@ export interface PaceRules {
   group: PaceRule
 }
 
-export const telegramPace: PaceRules = {
+const telegramPace: PaceRules = {
   private: { burst: 2, perSecond: 1 },
   group: { burst: 2, perSecond: 1, window: { count: 20, ms: 61_000 } }
 }

@@ -13,7 +13,7 @@ import { registryFromEnv } from '../ops/upgrade.ts'
 import { announceUpdate } from './panels/update-flow.ts'
 
 /** The updates the bot asks Telegram for. */
-export const ALLOWED_UPDATES = ['message', 'callback_query'] as const
+const ALLOWED_UPDATES = ['message', 'callback_query'] as const
 
 export interface TelegramServiceOptions extends BotOptions {
   token: string
@@ -63,7 +63,7 @@ export interface TelegramService {
 const maxBackoffMs = 30_000
 
 /** One line for why a Bot API call failed: Telegram's answer, or the network error's code. */
-export function describeFailure (err: unknown): string {
+function describeFailure (err: unknown): string {
   const e = err as { error_code?: number, description?: string, message?: string, error?: { cause?: { code?: string }, code?: string, message?: string } }
   if (typeof e.error_code === 'number') return `Telegram answered ${e.error_code}${e.description === undefined ? '' : ` (${e.description})`}`
   const inner = e.error

@@ -30,7 +30,7 @@ export function compileConfigRegex (source: string): RegExp | null {
  * Longest header value a configured regex is run on. Request headers are attacker-controlled; the
  * cap bounds the work a badly written (backtracking) expression can be made to do.
  */
-export const MAX_REGEX_INPUT = 4096
+const MAX_REGEX_INPUT = 4096
 
 /** Group 1 of the first match, like Python's `re.search(...).group(1)`; `null` when absent or empty. */
 export function firstGroup (regex: RegExp, input: string): string | null {

@@ -6,7 +6,7 @@ import { type RequestHeaders, singleHeader } from './auth-common.ts'
 const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/
 
 /** How long an identical body is a duplicate when the hook does not say: GitHub signs nothing else. */
-export const GITHUB_BODY_WINDOW_SECONDS = 24 * 60 * 60
+const GITHUB_BODY_WINDOW_SECONDS = 24 * 60 * 60
 
 /** A dedupe key besides the delivery id, with how long it is remembered. */
 export interface ReplayKey { key: string, ttlMs: number }

@@ -12,7 +12,7 @@ export const HmacEncodings = ['hex', 'base64'] as const
 export const HmacPresets = ['github', 'stripe', 'slack'] as const
 export const Providers = ['claude', 'codex'] as const
 
-export const DEFAULT_TIMESTAMP_TOLERANCE_SECONDS = 300
+const DEFAULT_TIMESTAMP_TOLERANCE_SECONDS = 300
 
 /**
  * One webhook as stored in `webhooks.json` (SPEC §9). Field names and defaults are those of the

@@ -108,7 +108,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
  * `constructor` object holding `prototype` (as Fastify's secure-json-parse does by default).
  * The check runs on decoded keys, so `"\u005f_proto__"` is caught too.
  */
-export function parseJsonObject (body: Buffer): { ok: true, value: Record<string, unknown> } | { ok: false, message: string } {
+function parseJsonObject (body: Buffer): { ok: true, value: Record<string, unknown> } | { ok: false, message: string } {
   let text: string
   try {
     text = decoder.decode(body)

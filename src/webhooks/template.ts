@@ -49,7 +49,7 @@ function stringify (value: unknown): string {
 
 export const UNTRUSTED_END_MARKER = '--- END UNTRUSTED EXTERNAL INPUT ---'
 
-export function untrustedBeginMarker (title: string): string {
+function untrustedBeginMarker (title: string): string {
   return `--- BEGIN UNTRUSTED EXTERNAL INPUT (webhook ${JSON.stringify(neutraliseMarkers(title))}) ---`
 }
 
@@ -60,7 +60,7 @@ export function untrustedBeginMarker (title: string): string {
  */
 const MARKER_LIKE = /(BEGIN|END)[\s\p{Cf}_-]*UNTRUSTED[\s\p{Cf}_-]*EXTERNAL[\s\p{Cf}_-]*INPUT/giu
 
-export function neutraliseMarkers (text: string): string {
+function neutraliseMarkers (text: string): string {
   return text.replace(MARKER_LIKE, '[marker removed]')
 }
 

@@ -34,7 +34,7 @@ function decodeEntity (html: string, at: number): { text: string, end: number } 
  * Splits well-formed Telegram HTML into tags and visible characters (code points, so a cut never
  * falls inside a surrogate pair or an entity). Anything unexpected is kept as text.
  */
-export function tokenizeHtml (html: string): HtmlToken[] {
+function tokenizeHtml (html: string): HtmlToken[] {
   return tokenizeHtmlWithEnds(html).tokens
 }
 

@@ -16,7 +16,7 @@ const top: BlockContext = { inQuote: false, listDepth: 0 }
 const bullets = ['•', '◦', '▪'] as const
 const safeHref = /^(?:https?:\/\/|tg:\/\/|mailto:)/i
 
-export function isSafeHref (href: string): boolean {
+function isSafeHref (href: string): boolean {
   const h = href.trim()
   return safeHref.test(h) && ![...h].some((c) => c.charCodeAt(0) < 0x20 || /\s/.test(c))
 }
@@ -82,7 +82,7 @@ function renderList (token: Tokens.List, ctx: BlockContext): string {
   return items.join(token.loose ? '\n\n' : '\n')
 }
 
-export function renderInline (tokens: Token[], fallback = ''): string {
+function renderInline (tokens: Token[], fallback = ''): string {
   if (tokens.length === 0) return escapeHtml(fallback)
   let out = ''
   for (const t of tokens) out += renderInlineToken(t)

@@ -9,7 +9,7 @@ import { button, label, type InlineButton, type Panel } from './keyboard.ts'
  * stays under 64 bytes and a press still finds the job after the list changed.
  */
 export const CRON_PREFIX = 'crn:'
-export const CRON_PAGE_SIZE = 5
+const CRON_PAGE_SIZE = 5
 
 export type CronAction =
   | { kind: 'page', page: number }
@@ -50,7 +50,7 @@ export function formatInZone (instant: number, zone: string): string {
   return `${get('weekday')} ${get('day')} ${get('month')}, ${get('hour')}:${get('minute')}`
 }
 
-export function pageCount (total: number): number {
+function pageCount (total: number): number {
   return Math.max(1, Math.ceil(total / CRON_PAGE_SIZE))
 }
 

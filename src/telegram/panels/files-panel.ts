@@ -10,7 +10,7 @@ import { formatSize, type HomeEntry } from './home-browser.ts'
  * token has been evicted, a press is answered with a note to send /showfiles again.
  */
 export const FILES_PREFIX = 'fls:'
-export const FILES_PAGE_SIZE = 8
+const FILES_PAGE_SIZE = 8
 
 export interface FilesView {
   chatId: string

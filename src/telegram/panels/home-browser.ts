@@ -31,7 +31,7 @@ export function isSafeName (name: string): boolean {
 }
 
 /** A path relative to the home ('' = the home itself) made of safe segments. */
-export function isSafeRel (rel: string): boolean {
+function isSafeRel (rel: string): boolean {
   return rel === '' || rel.split('/').every(isSafeName)
 }
 
@@ -48,7 +48,7 @@ export function holdsSecrets (rel: string): boolean {
 }
 
 /** The public Bot API's upload limit for documents. */
-export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+const MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 /** Why a resolved file may not be sent into the chat, or null when it may. */
 export function sendRefusal (target: { rel: string, kind: EntryKind, size: number }, name: string): string | null {

@@ -3,7 +3,7 @@ import type { InlineButton } from '../format/markers.ts'
 export type { InlineButton }
 
 /** Telegram refuses callback_data longer than 64 bytes of UTF-8. */
-export const CALLBACK_DATA_LIMIT = 64
+const CALLBACK_DATA_LIMIT = 64
 
 /** What a panel shows: HTML text (parse_mode HTML) and its inline keyboard. */
 export interface Panel {

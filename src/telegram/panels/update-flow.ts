@@ -13,7 +13,7 @@ export const UPDATE_LOG = 'upd:log'
 export const UPDATE_GO = 'upd:go'
 export const UPDATE_LATER = 'upd:later'
 
-export const noticeKeyboard = [[button('📝 Changelog', UPDATE_LOG), button('⬆️ Upgrade', UPDATE_GO), button('⏰ Later', UPDATE_LATER)]]
+const noticeKeyboard = [[button('📝 Changelog', UPDATE_LOG), button('⬆️ Upgrade', UPDATE_GO), button('⏰ Later', UPDATE_LATER)]]
 
 export function noticeHtml (u: AvailableUpdate): string {
   return `⬆️ <b>Update available:</b> ductor ${escapeHtml(describeUpdate(u))} (this is ${escapeHtml(u.current)}).`

@@ -71,7 +71,7 @@ const isSpace = (text: string): boolean => /^\s$/u.test(text)
  * by whitespace and then more text (the next sentence has begun). `cut` ends the sentence, `next`
  * is where the following text starts. Null when there is none.
  */
-export function lastSentenceEnd (html: string, from = 0): { cut: number, next: number } | null {
+function lastSentenceEnd (html: string, from = 0): { cut: number, next: number } | null {
   const { tokens, ends } = tokenizeHtmlWithEnds(html)
   let depth = 0
   let found: { cut: number, next: number } | null = null

@@ -69,7 +69,7 @@ const draftKeepAliveMs = 20_000
  */
 const liveReserve = 3
 /** Appended to what streamed when the user stops the run. */
-export const partialLabel = '_⏹ Stopped: partial answer._'
+const partialLabel = '_⏹ Stopped: partial answer._'
 /** Longest pause between two attempts after failures. */
 const maxBackoffMs = 30_000
 /** Failed attempts at the final update before giving up (about two minutes with backoff). */
