@@ -13,6 +13,7 @@ import { homePaths, resolveHome, type HomePaths } from '../src/home/paths.ts'
 import { seedHome } from '../src/home/seed.ts'
 import { systemClock, type Clock } from '../src/clock.ts'
 import { createFakeBin, type FakeBin } from './fakes/fake-bin.ts'
+import { setCodexCatalog } from '../src/models.ts'
 import type { CliExecutor } from '../src/providers/cli-executor.ts'
 import { readServiceInfo, type ServiceInfo } from '../src/home/service-info.ts'
 
@@ -113,7 +114,13 @@ export async function build (t: Cleanup, opts: BuildOptions = {}): Promise<Built
   const closers: Array<() => Promise<void>> = []
   let stopped: Promise<number> | undefined
   const stop = async (): Promise<number> => {
-    stopped ??= (async () => { for (const close of closers.reverse()) await close(); return 0 })()
+    stopped ??= (async () => {
+      for (const close of closers.reverse()) await close()
+      // What the app learned into module state (the installed codex's models) goes with it, as with its
+      // process: test files share processes (scripts/run-tests.mjs), and the next one expects a fresh start.
+      setCodexCatalog(null)
+      return 0
+    })()
     return await stopped
   }
   // One hook, in this order: the app (and the runs it drains) must be closed before its home goes.

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { CLAUDE_MODELS, CODEX_MODELS, REASONING_EFFORTS } from '../../../src/models.ts'
+import { CLAUDE_MODELS, CODEX_MODELS, REASONING_EFFORTS, setCodexCatalog } from '../../../src/models.ts'
 import { effortView, modelsView, parseModelData, providersView } from '../../../src/telegram/panels/model-panel.ts'
 import { cronView, formatInZone, jobKey, parseCronData, type CronRow } from '../../../src/telegram/panels/cron-panel.ts'
 import { createTokenStore, filesView, parseFilesData, type FilesView } from '../../../src/telegram/panels/files-panel.ts'
@@ -18,6 +18,7 @@ test('button refuses callback data over 64 bytes', () => {
 })
 
 test('model panel: provider → model → effort, every press parses back to what it shows', () => {
+  setCodexCatalog(null) // the built-in Codex list: no codex was asked in this test
   const current = { provider: 'claude' as const, model: 'opus', effort: 'medium' }
   const providers = providersView(current)
   assert.deepEqual(texts(providers), ['✓ Claude Code', 'Codex'])
