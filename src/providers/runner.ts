@@ -419,7 +419,13 @@ export function createRunner (options: RunnerOptions): Runner {
         const facts = await exit
         clearTimeout(timer)
         if (facts.lost === true) {
-          // The spawner died: its group is killed already (src/providers/spawner.ts); so is what the run left inside.
+          // The spawner died: its group was sent SIGKILL (src/providers/spawner.ts). A signal is delivered
+          // asynchronously: the run ends once nothing of the group is left, as after a stop.
+          const killDeadline = clock.now() + KILL_WAIT_MS
+          while (groupHasLiveMembers(pid) && clock.now() < killDeadline) {
+            signalGroup(pid, 'SIGKILL')
+            await sleep(POLL_MS)
+          }
           if (inside !== undefined) await signalInside(inside, 'KILL', INSIDE_SIGNAL_MS, spec.env).catch((err: unknown) => { log.warn({ err }, 'could not kill what is left of the run inside the container') })
         } else {
           // Stopping, or children left behind by the CLI: no orphans either way.
