@@ -332,7 +332,14 @@ export function createRunner (options: RunnerOptions): Runner {
           proc = p
           return await follow(p)
         }, (err: unknown) => {
-          if (err instanceof SpawnFailed) return failed(err.code)
+          if (err instanceof SpawnFailed) {
+            // The refusal of a failed spawn's claim is the caller's too, as on the other paths.
+            return failed(err.code).catch((refused: unknown) => {
+              if (!(refused instanceof ClaimRefused)) throw refused
+              refusal = refused
+              return finish({ spawnError: err.code, exitCode: null, signal: null })
+            })
+          }
           throw err
         })
     const done = following.catch((err: unknown) => {

@@ -101,7 +101,9 @@ export function createInbox (deps: InboxDeps): Inbox {
           started = true
         } catch (err) {
           refused = true
-          if (err instanceof ClaimRefused) err.replayed = true
+          // Replayed only while its done mark is not written: a retry refused after an attempt that
+          // started (its CLI killed) is not run again, and must not say it will be.
+          if (err instanceof ClaimRefused && !started) err.replayed = true
           throw err
         }
       }

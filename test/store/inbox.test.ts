@@ -302,3 +302,19 @@ test('claims through the runner: a CLI process group that cannot be recorded (a 
   assert.notEqual(await readFile(join(dir, 'ran-space.json'), 'utf8').catch(() => 'never ran'), 'never ran')
   assert.deepEqual(await replayedWebhookKeys(t, dir), ['full'], 'the refused run is replayed at the next start, not lost; the one that ran is not')
 })
+
+test('claims: a retry refused after an attempt that started is not replayed, and does not say it will be', async (t) => {
+  const dir = await tempDir(t)
+  const first = await open(dir)
+  let refusal: unknown
+  first.handle('webhook', async (_e, claim) => {
+    await claim.started() // the first attempt reached its CLI (which was then killed)
+    refusal = await claim.started(async () => { throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }) }).then(() => 'started', (err: unknown) => err)
+  })
+  await first.accept('webhook', 'retried', {})
+  await first.stop(1000)
+  await first.close()
+  assert.ok(refusal instanceof ClaimRefused && refusal.reason === 'storage', String(refusal))
+  assert.equal(refusal.replayed, false, 'its done mark is on disk: it is not run again')
+  assert.deepEqual(await replayedWebhookKeys(t, dir), [])
+})
