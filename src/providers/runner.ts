@@ -291,24 +291,33 @@ export function createRunner (options: RunnerOptions): Runner {
     }
 
     const claim = spec.claim
+    /** Why the CLI was not let go: its claim refused (stopping, or a record not written). */
+    let refusal: ClaimRefused | undefined
+    /** The caller's view of the outcome: a refused claim is the caller's to handle (src/claims.ts). */
+    const settle = async (outcome: Promise<RunOutcome>): Promise<RunOutcome> => {
+      const value = await outcome
+      if (refusal !== undefined) throw refusal
+      return value
+    }
     /** A run that fails before its CLI could start still counts as the claimed attempt (as any failed run does). */
     async function failed (spawnError: string): Promise<RunOutcome> {
-      await claim?.started()
+      await claim?.started().catch((err: unknown) => {
+        if (!(err instanceof ClaimRefused)) throw err
+        refusal = err
+      })
       return finish({ spawnError, exitCode: null, signal: null })
     }
     if (!isDirectory(spec.cwd)) {
       const done = failed('ENOCWD')
-      return { runId: spec.runId, pid: undefined, done, abort: async () => await done }
+      return { runId: spec.runId, pid: undefined, done: settle(done), abort: async () => await done }
     }
     // Behind the gate the CLI execs only once what must be recorded first (its group, its claim) is on disk.
     const gated = groups !== undefined || spawner !== undefined || claim !== undefined
     if (gated && !isExecutable(binary, spec.env['PATH'])) {
       // Behind the gate a missing binary would be the shell's exit 127; say ENOENT as a direct spawn does.
       const done = failed('ENOENT')
-      return { runId: spec.runId, pid: undefined, done, abort: async () => await done }
+      return { runId: spec.runId, pid: undefined, done: settle(done), abort: async () => await done }
     }
-    /** Why the CLI was not let go: its claim refused (stopping, or a record not written). */
-    let refusal: ClaimRefused | undefined
 
     // In this process the child exists when `start` returns, and is registered before `run` returns;
     // through the spawner it exists a message later.
@@ -332,14 +341,7 @@ export function createRunner (options: RunnerOptions): Runner {
           proc = p
           return await follow(p)
         }, (err: unknown) => {
-          if (err instanceof SpawnFailed) {
-            // The refusal of a failed spawn's claim is the caller's too, as on the other paths.
-            return failed(err.code).catch((refused: unknown) => {
-              if (!(refused instanceof ClaimRefused)) throw refused
-              refusal = refused
-              return finish({ spawnError: err.code, exitCode: null, signal: null })
-            })
-          }
+          if (err instanceof SpawnFailed) return failed(err.code)
           throw err
         })
     const done = following.catch((err: unknown) => {
@@ -454,15 +456,10 @@ export function createRunner (options: RunnerOptions): Runner {
       }
     }
 
-    // A refused claim is the caller's to handle (src/claims.ts); the run itself never started.
-    const settled = done.then((outcome) => {
-      if (refusal !== undefined) throw refusal
-      return outcome
-    })
     return {
       runId: spec.runId,
       get pid () { return proc?.pid },
-      done: settled,
+      done: settle(done),
       abort: async (reason = 'user') => await stop(reason)
     }
   }

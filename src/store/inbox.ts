@@ -19,7 +19,8 @@ import type { Journal, JournalEntry, JournalKind } from './journal.ts'
  *
  * Anything else stays unfinished and is replayed by `start`, in order, through the same handlers:
  * an entry whose handler was still waiting (a chat queue, a run slot) when the service stopped or
- * died, or whose CLI's process group or started mark could not be written (a full disk). A failing handler is logged, not retried.
+ * died, or whose CLI's process group or started mark could not be written (a full disk). A failing
+ * handler is logged, not retried.
  */
 
 /** Processes one entry; every run it makes for the entry goes through `claim` (see WorkClaim). */
