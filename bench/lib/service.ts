@@ -159,6 +159,15 @@ export async function startBareFastify (): Promise<Started> {
   return await startBaseline(port, [fileURLToPath(new URL('bare-fastify.mjs', import.meta.url)), String(port)], false)
 }
 
+/**
+ * The durable floor for F3/F4: a bare node:http server that appends each body to `file` and answers
+ * 202 only after a group-committed fdatasync covers it (bench/lib/bare-durable.mjs).
+ */
+export async function startBareDurable (file: string): Promise<Started> {
+  const port = await freePort()
+  return await startBaseline(port, [fileURLToPath(new URL('bare-durable.mjs', import.meta.url)), String(port), file], false)
+}
+
 /** A baseline server: `node <args>` listening on `port`, started and polled like the service. */
 async function startBaseline (port: number, args: string[], ipc: boolean): Promise<Started> {
   const url = `http://127.0.0.1:${port}`
