@@ -89,6 +89,21 @@ export function createInbox (deps: InboxDeps): Inbox {
   // the replay, not a second copy.
   for (const entry of journal.pending()) dedupe.checkAndRemember(`${entry.kind}:${entry.key}`, clock.now())
 
+  // Handlers start on the next turn of the event loop, all of one turn together: the acknowledgement
+  // of an entry (and of every entry its group commit made durable with it) is sent before any
+  // handler's own work, instead of after the handlers of the entries before it (ADR 0036).
+  let nextTurn: Array<() => void> = []
+  function afterThisTurn (): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (nextTurn.push(resolve) > 1) return
+      setImmediate(() => {
+        const due = nextTurn
+        nextTurn = []
+        for (const fn of due) fn()
+      })
+    })
+  }
+
   function dispatch (entry: JournalEntry): void {
     const handler = handlers.get(entry.kind)
     if (handler === undefined || stopped) return
@@ -111,6 +126,9 @@ export function createInbox (deps: InboxDeps): Inbox {
     }
     const work = (async () => {
       try {
+        await afterThisTurn()
+        // Stopped meanwhile: the entry stays unfinished (the finally below), replayed at the next start.
+        if (stopped) return
         await handler(entry, claim)
       } catch (err) {
         logger.error({ err, kind: entry.kind, key: entry.key, seq: entry.seq }, 'inbox: processing failed')
