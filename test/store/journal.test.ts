@@ -309,3 +309,31 @@ test('an encoded payload is written byte for byte and reads back as its payload;
   t.after(() => reopened.close())
   assert.deepEqual(reopened.pending().map((e) => [e.seq, e.key, e.payload]), [[a.seq, 'k1', { a: [1, 2], s: 'é \u2028' }], [b.seq, 'k2', { b: 1 }]])
 })
+
+test('several started marks are one record: all of them land, and a torn copy of it marks none', async (t) => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'inbox.jsonl')
+  const journal = await createJournal({ path })
+  const [a, b, c] = await Promise.all(['a', 'b', 'c', 'd'].map((key) => journal.append({ kind: 'telegram', key, payload: {} })))
+  await journal.markStarted([a!.seq, b!.seq, c!.seq])
+  assert.deepEqual(journal.stats().pending, 1)
+  await journal.close()
+  const lines = (await readFile(path, 'utf8')).trim().split('\n')
+  // The first seq stands in `seq`: a reader that knows no `also` still takes the line for a done mark.
+  assert.equal(lines.at(-1), `{"t":"d","seq":${a!.seq},"also":[${b!.seq},${c!.seq}]}`, 'one line for the three marks')
+  const again = await createJournal({ path })
+  assert.deepEqual(again.pending().map((e) => e.key), ['d'])
+  await again.close()
+
+  // A disk that filled up inside the record leaves a torn line: none of its entries is marked.
+  const torn = join(dir, 'torn.jsonl')
+  const other = await createJournal({ path: torn })
+  const [x, y] = await Promise.all(['x', 'y'].map((key) => other.append({ kind: 'telegram', key, payload: {} })))
+  await other.close()
+  await appendFile(torn, `{"t":"d","seq":${x!.seq},"also":[${y!.seq}`)
+  const reopened = await createJournal({ path: torn })
+  t.after(() => reopened.close())
+  assert.deepEqual(reopened.pending().map((e) => e.key), ['x', 'y'], 'both replayed, together')
+  await reopened.markStarted([x!.seq, 999, x!.seq]) // unknown and repeated seqs are left out
+  assert.deepEqual(reopened.pending().map((e) => e.key), ['y'])
+})
