@@ -177,14 +177,25 @@ async function startBaseline (port: number, args: string[], ipc: boolean): Promi
   return { child, url, startMs, stop: async () => { await stopChild(child) } }
 }
 
-/** Resident set size of a process, in MB (Linux /proc; `ps` elsewhere). */
-/** The first child of `pid` (the service a supervisor started), from /proc. */
-export async function childPid (pid: number): Promise<number | undefined> {
+/** The children of `pid`, from /proc (empty when it has none or is gone). */
+async function childrenOf (pid: number): Promise<number[]> {
   const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')
-  const first = children.trim().split(/\s+/)[0]
-  return first === undefined || first === '' ? undefined : Number(first)
+  return children.trim().split(/\s+/).filter((c) => c !== '').map(Number)
 }
 
+/** The first child of `pid` (the service a supervisor started), from /proc. */
+export async function childPid (pid: number): Promise<number | undefined> {
+  return (await childrenOf(pid))[0]
+}
+
+/** Every process below `pid` (children, their children…), from /proc: what `ductor serve` started. */
+export async function descendants (pid: number): Promise<number[]> {
+  const all: number[] = []
+  for (const child of await childrenOf(pid)) all.push(child, ...await descendants(child))
+  return all
+}
+
+/** Resident set size of a process, in MB (Linux /proc; `ps` elsewhere). */
 export async function rssMb (pid: number): Promise<number> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8')
