@@ -195,6 +195,23 @@ export async function descendants (pid: number): Promise<number[]> {
   return all
 }
 
+/**
+ * A process's memory split as smaps_rollup counts it (Linux only; undefined elsewhere): `private` is
+ * what only it holds (USS), `shared` the resident pages it shares with other processes (mostly the
+ * node binary's own code, which RSS counts again in every node process), in MB.
+ */
+export async function memorySplit (pid: number): Promise<{ private: number, shared: number } | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8')
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN)
+    const priv = kb('Private_Clean') + kb('Private_Dirty')
+    const shared = kb('Shared_Clean') + kb('Shared_Dirty')
+    return Number.isFinite(priv + shared) ? { private: priv / 1024, shared: shared / 1024 } : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** Resident set size of a process, in MB (Linux /proc; `ps` elsewhere). */
 export async function rssMb (pid: number): Promise<number> {
   try {
