@@ -69,7 +69,7 @@ export interface Inbox {
 }
 
 /** An entry being processed: whether a run made for it started, or was refused. */
-interface Tracked { entry: JournalEntry, started: boolean, refused: boolean }
+interface Tracked { seq: number, started: boolean, refused: boolean }
 
 export interface InboxDeps {
   journal: Journal
@@ -93,6 +93,21 @@ export function createInbox (deps: InboxDeps): Inbox {
   // the replay, not a second copy.
   for (const entry of journal.pending()) dedupe.checkAndRemember(`${entry.kind}:${entry.key}`, clock.now())
 
+  // Handlers start on the next turn of the event loop, all of one turn together: the acknowledgement
+  // of an entry (and of every entry its group commit made durable with it) is sent before any
+  // handler's own work, instead of after the handlers of the entries before it (ADR 0036).
+  let nextTurn: Array<() => void> = []
+  function afterThisTurn (): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (nextTurn.push(resolve) > 1) return
+      setImmediate(() => {
+        const due = nextTurn
+        nextTurn = []
+        for (const fn of due) fn()
+      })
+    })
+  }
+
   /** Claims this inbox made, by the entries they stand for (an album's joined claim: several). */
   const claimed = new WeakMap<WorkClaim, Tracked[]>()
 
@@ -101,7 +116,7 @@ export function createInbox (deps: InboxDeps): Inbox {
    * Journal.markStarted), so they start together or stay for the replay together.
    */
   function claimOf (items: Tracked[]): WorkClaim {
-    const mark = gate.claim(async () => { await journal.markStarted(items.map((i) => i.entry.seq)) })
+    const mark = gate.claim(async () => { await journal.markStarted(items.map((i) => i.seq)) })
     const claim: WorkClaim = {
       async started (first) {
         try {
@@ -128,18 +143,32 @@ export function createInbox (deps: InboxDeps): Inbox {
   function dispatch (entry: JournalEntry): void {
     const handler = handlers.get(entry.kind)
     if (handler === undefined || stopped) return
-    const item: Tracked = { entry, started: false, refused: false }
+    const { kind, key, seq } = entry
+    const item: Tracked = { seq, started: false, refused: false }
     const claim = claimOf([item])
+    // The entry (and its payload) is handed to the handler and not held here while the handler runs:
+    // a webhook's handler waits up to a second for its trigger count, and thousands of payloads held
+    // that long under load made every young-generation GC copy them (ADR 0036).
+    let handOver: JournalEntry | undefined = entry
+    const startHandler = (): Promise<void> => {
+      const given = handOver as JournalEntry
+      handOver = undefined
+      return handler(given, claim)
+    }
     const work = (async () => {
       try {
-        await handler(entry, claim)
+        await afterThisTurn()
+        // Stopped meanwhile: the entry stays unfinished (the finally below), replayed at the next start.
+        if (stopped) return
+        await startHandler()
       } catch (err) {
-        logger.error({ err, kind: entry.kind, key: entry.key, seq: entry.seq }, 'inbox: processing failed')
+        logger.error({ err, kind, key, seq }, 'inbox: processing failed')
       } finally {
+        handOver = undefined
         // Finished only when no run took it and none was refused it; at shutdown an entry that did not
         // start stays for the replay (its handler may have given up only because the service stops).
-        if (!item.started && !item.refused && !stopped && !gate.isShut) journal.markFinished(entry.seq)
-        else if (!item.started) logger.info({ kind: entry.kind, key: entry.key, seq: entry.seq }, 'inbox: entry not started; it is replayed at the next start')
+        if (!item.started && !item.refused && !stopped && !gate.isShut) journal.markFinished(seq)
+        else if (!item.started) logger.info({ kind, key, seq }, 'inbox: entry not started; it is replayed at the next start')
       }
     })()
     running.add(work)

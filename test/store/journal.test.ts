@@ -150,6 +150,22 @@ test('done marks are not fsynced one by one, but close makes them durable', asyn
   assert.equal(again.pending().length, 0)
 })
 
+test('done marks of one turn share one write; close in the same turn still writes and syncs them', async (t) => {
+  const path = join(await tempDir(t), 'inbox.jsonl')
+  const journal = await createJournal({ path, lazySyncMs: 60_000 })
+  const seqs = await Promise.all(Array.from({ length: 10 }, async (_, i) => (await journal.append({ kind: 'webhook', key: `k${i}`, payload: {} })).seq))
+  const writes = journal.stats().writes
+  for (const seq of seqs.slice(0, 5)) journal.markFinished(seq)
+  await new Promise((resolve) => setImmediate(resolve))
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(journal.stats().writes, writes + 1, 'five marks, one write')
+  for (const seq of seqs.slice(5, 9)) journal.markFinished(seq)
+  await journal.close() // the same turn: the marks are written by close
+  const again = await createJournal({ path })
+  t.after(() => again.close())
+  assert.deepEqual(again.pending().map((e) => e.seq), [seqs[9]])
+})
+
 test('an unsynced done mark is synced by the lazy timer', async (t) => {
   const path = join(await tempDir(t), 'inbox.jsonl')
   const sync = gatedSync()
