@@ -4,6 +4,10 @@
 // node:http server answering 202 to the same requests, measured in the same run. One hook per
 // connection level (the per-hook rate limit is set to its allowed maximum, 100,000 a minute; it
 // still runs). Deliveries go to a `wake` hook with no allowed users, so dispatch does no CLI work.
+// F3/F4 keep the issue's baselines (a bare node:http that answers without touching the disk, the
+// disk's own fdatasync p99); next to them, the durable floor: a bare node:http that appends each
+// body and answers only after a group-committed fdatasync (bench/lib/bare-durable.mjs), which shows
+// how close the route is to what the disk and the protocol allow in the same run.
 // Run alone: node --import tsx bench/hooks.ts
 import { createHmac } from 'node:crypto'
 import { mkdtemp, open, rm } from 'node:fs/promises'
@@ -13,7 +17,7 @@ import { createJournal } from '../src/store/journal.ts'
 import { LOAD_GENERATOR, load, type LoadResult } from './lib/load.ts'
 import { loadavg } from 'node:os'
 import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
-import { buildPackage, startBareFastify, startBareServer, startService, tempHome } from './lib/service.ts'
+import { buildPackage, startBareDurable, startBareFastify, startBareServer, startService, tempHome } from './lib/service.ts'
 
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] ?? '1,8,32,128').split(',').map(Number)
 const TARGET_CONNECTIONS = 32
@@ -77,7 +81,7 @@ export async function benchHooks (): Promise<BenchResult> {
   const body = body2k()
   const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`
   const headers = { 'content-type': 'application/json', 'x-signature': signature }
-  const figures: Array<{ c: number, service: LoadResult, bare: LoadResult, fastify: LoadResult, load: number }> = []
+  const figures: Array<{ c: number, service: LoadResult, bare: LoadResult, fastify: LoadResult, durable: LoadResult, load: number }> = []
   const pkg = await buildPackage()
   const { home, cleanup } = await tempHome({
     'config/config.json': { admin: { token: TOKEN }, webhooks: { enabled: true, rate_limit_per_minute: 100_000 }, log_level: 'WARNING' }
@@ -85,6 +89,7 @@ export async function benchHooks (): Promise<BenchResult> {
   try {
     const bare = await startBareServer({ status: 202 })
     const bareFastify = await startBareFastify()
+    const bareDurable = await startBareDurable(join(home, 'bare-durable.jsonl'))
     const service = await startService({ pkg, home })
     try {
       for (const c of CONNECTIONS) {
@@ -100,12 +105,14 @@ export async function benchHooks (): Promise<BenchResult> {
       for (const c of CONNECTIONS) {
         const b = await load({ pid: bare.child.pid, url: bare.url, connections: c, seconds: SECONDS, headers, body })
         const f = await load({ pid: bareFastify.child.pid, url: `${bareFastify.url}/hooks/bench-${c}`, connections: c, seconds: SECONDS, headers, body })
+        const d = await load({ pid: bareDurable.child.pid, url: `${bareDurable.url}/hooks/bench-${c}`, connections: c, seconds: SECONDS, headers, body })
         const s = await load({ pid: service.child.pid, url: `${service.url}/hooks/bench-${c}`, connections: c, seconds: SECONDS, headers, body })
-        figures.push({ c, service: s, bare: b, fastify: f, load: loadavg()[0] ?? Number.NaN })
-        progress(`${c} connections (${LOAD_GENERATOR}, load average ${loadavg()[0]?.toFixed(2) ?? '?'}): ${s.rps.toFixed(0)} req/s p99 ${s.p99} ms (${s.non2xx} non-2xx, ${s.errors} errors); bare ${b.rps.toFixed(0)} req/s p99 ${b.p99} ms; bare Fastify ${f.rps.toFixed(0)} req/s p99 ${f.p99} ms`)
+        figures.push({ c, service: s, bare: b, fastify: f, durable: d, load: loadavg()[0] ?? Number.NaN })
+        progress(`${c} connections (${LOAD_GENERATOR}, load average ${loadavg()[0]?.toFixed(2) ?? '?'}): ${s.rps.toFixed(0)} req/s p99 ${s.p99} ms (${s.non2xx} non-2xx, ${s.errors} errors); bare ${b.rps.toFixed(0)} req/s p99 ${b.p99} ms; bare Fastify ${f.rps.toFixed(0)} req/s p99 ${f.p99} ms; bare durable ${d.rps.toFixed(0)} req/s p99 ${d.p99} ms`)
       }
     } finally {
       await service.stop()
+      await bareDurable.stop()
       await bareFastify.stop()
       await bare.stop()
     }
@@ -130,6 +137,15 @@ export async function benchHooks (): Promise<BenchResult> {
       baseline: { label: 'bare node:http 202', value: at.bare.rps },
       ratio: share,
       note: `${at.service.non2xx} non-2xx`
+    }, {
+      id: 'F3',
+      what: '(the durable floor) the same, against a bare node:http that fdatasyncs each body (group commit) before its 202',
+      value: at.service.rps,
+      unit: 'req/s',
+      target: '(context for F3)',
+      ok: null,
+      baseline: { label: 'bare node:http, durable 202', value: at.durable.rps },
+      ratio: at.service.rps / at.durable.rps
     }, {
       id: 'P1',
       what: `POST /hooks/:id, ${TARGET_CONNECTIONS} conns: latency p99`,
@@ -158,6 +174,15 @@ export async function benchHooks (): Promise<BenchResult> {
       baseline: { label: 'fdatasync of a 2 KB append, p99', value: disk.p99 },
       ratio: at.service.p99 / disk.p99
     }, {
+      id: 'F4',
+      what: `(the durable floor) POST /hooks/:id, ${TARGET_CONNECTIONS} conns: p99 vs a bare node:http that fdatasyncs each body (group commit)`,
+      value: at.service.p99,
+      unit: 'ms',
+      target: '(context for F4)',
+      ok: null,
+      baseline: { label: 'bare node:http, durable 202, p99', value: at.durable.p99 },
+      ratio: at.service.p99 / at.durable.p99
+    }, {
       id: 'F2',
       what: `CPU per delivery in the service (user + system), ${TARGET_CONNECTIONS} conns`,
       value: at.service.cpuUsPerRequest ?? Number.NaN,
@@ -179,8 +204,8 @@ export async function benchHooks (): Promise<BenchResult> {
   }
   result.growth.push({
     title: `P1 cost growth: POST /hooks/:id by connections (${SECONDS} s each, load from ${LOAD_GENERATOR}${LOAD_GENERATOR === 'autocannon' ? ', whose latencies are whole ms' : ''}; load = the machine's 1-minute load average after the level)`,
-    columns: ['connections', 'load', 'req/s', 'bare req/s', 'share of bare', 'bare Fastify req/s', 'share of bare Fastify', 'p50 ms', 'p99 ms', 'bare p99 ms', 'bare Fastify p99 ms', 'CPU µs/req', 'of it kernel', 'bare CPU µs/req', 'bare Fastify CPU µs/req', 'non-2xx'],
-    rows: figures.map((f) => [f.c, f.load.toFixed(1), f.service.rps, f.bare.rps, `${(100 * f.service.rps / f.bare.rps).toFixed(0)} %`, f.fastify.rps, `${(100 * f.service.rps / f.fastify.rps).toFixed(0)} %`, f.service.p50, f.service.p99, f.bare.p99, f.fastify.p99, f.service.cpuUsPerRequest ?? '–', f.service.sysUsPerRequest ?? '–', f.bare.cpuUsPerRequest ?? '–', f.fastify.cpuUsPerRequest ?? '–', f.service.non2xx])
+    columns: ['connections', 'load', 'req/s', 'bare req/s', 'share of bare', 'bare Fastify req/s', 'share of bare Fastify', 'p50 ms', 'p99 ms', 'bare p99 ms', 'bare Fastify p99 ms', 'CPU µs/req', 'of it kernel', 'bare CPU µs/req', 'bare Fastify CPU µs/req', 'durable floor req/s', 'durable floor p99 ms', 'durable floor CPU µs/req', 'non-2xx'],
+    rows: figures.map((f) => [f.c, f.load.toFixed(1), f.service.rps, f.bare.rps, `${(100 * f.service.rps / f.bare.rps).toFixed(0)} %`, f.fastify.rps, `${(100 * f.service.rps / f.fastify.rps).toFixed(0)} %`, f.service.p50, f.service.p99, f.bare.p99, f.fastify.p99, f.service.cpuUsPerRequest ?? '–', f.service.sysUsPerRequest ?? '–', f.bare.cpuUsPerRequest ?? '–', f.fastify.cpuUsPerRequest ?? '–', f.durable.rps, f.durable.p99, f.durable.cpuUsPerRequest ?? '–', f.service.non2xx])
   })
   return result
 }

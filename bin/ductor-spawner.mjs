@@ -9,8 +9,9 @@
 // (once its process group is recorded), so nothing is written to the pipes before they are handed
 // over. When the CLI exits, its exit code and signal go back to the service.
 //
-// Its life is tied to the service's: when the IPC channel closes (the service exited or was killed)
-// it kills (SIGKILL) the process group of every CLI it started and exits. Terminal signals do not
+// Its life is tied to the service's: when the IPC channel or its stdin (a pipe from the service)
+// closes (the service exited or was killed) it kills (SIGKILL) the process group of every CLI it
+// started and exits. Terminal signals do not
 // reach it (it leads its own session); the service ends it by closing the channel.
 //
 // On Linux the CLIs stay in this process's session, each still leading its own process group
@@ -113,15 +114,16 @@ process.on('message', (m) => {
 })
 
 // The service is gone (exited, killed, or done with us): nothing it started may outlive it.
-function serviceGone () {
+function gone () {
   killAll()
   process.exit(0)
 }
-process.on('disconnect', serviceGone)
-// The channel's close is the usual sign; a fault test once saw a spawner outlive its killed service
-// (re-parented, its channel not reported closed), so the parent's pid is checked too.
-const parent = process.ppid
-setInterval(() => { if (process.ppid !== parent) serviceGone() }, 1000).unref()
+process.on('disconnect', gone)
+// Its end of our stdin closes when it exits, however it died. The IPC channel alone is not enough:
+// killed while a pipe handle it was sent awaited its acknowledgement, Node closes the channel but
+// never reports the disconnect (it waits for that acknowledgement), and this process and its CLIs
+// would live on.
+process.stdin.on('end', gone).on('error', gone).resume()
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => {})
 // Started by the service with an IPC channel only; run by hand it has nothing to do.
 if (process.send === undefined) process.exit(2)

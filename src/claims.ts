@@ -21,6 +21,12 @@ export interface WorkClaim {
    * service is stopping or either record cannot be written: the CLI must then not start.
    */
   started: (first?: () => Promise<void>) => Promise<void>
+  /**
+   * Set by a source whose marks can be written as one (the inbox): the claim for all of `claims`
+   * (this one among them), whose marks are one write that lands whole or not at all; undefined
+   * when some of them are not its own. `allClaims` uses it.
+   */
+  readonly joinWith?: (claims: readonly WorkClaim[]) => WorkClaim | undefined
 }
 
 export class ClaimRefused extends Error {
@@ -102,10 +108,14 @@ export function createClaimGate (): ClaimGate {
 }
 
 /**
- * One claim for several (an album: every item's update is marked before its one run starts). The
+ * One claim for several (an album: every item's update is marked before its one run starts). Claims
+ * of the inbox are joined into one whose done marks are a single journal record, so a disk that
+ * fills up cannot mark part of an album and leave the rest to be replayed alone. Otherwise the
  * runner's record is written once, and each claim sees its outcome (a failure refuses them all).
  */
 export function allClaims (claims: readonly WorkClaim[]): WorkClaim {
+  const joined = claims.length > 1 ? claims[0]?.joinWith?.(claims) : undefined
+  if (joined !== undefined) return joined
   return {
     async started (first) {
       let recorded: Promise<void> | undefined

@@ -1,7 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join, delimiter } from 'node:path'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
@@ -345,11 +348,17 @@ export function spawnService (t: Cleanup, env: NodeJS.ProcessEnv, opts: SpawnOpt
   child.stdout?.setEncoding('utf8').on('data', (d: string) => { output += d; stdout += d })
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { output += d; stderr += d })
   // 'close' waits for the pipes (all output read); a grandchild left holding them must not hang the
-  // test, so after 'exit' the pipes get two more seconds.
+  // test (nor keep its process from ending), so after 'exit' the pipes get two more seconds.
   const exited = new Promise<number>((resolve) => {
     const done = (code: number | null, signal: NodeJS.Signals | null): void => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))
     child.once('close', done)
-    child.once('exit', (code, signal) => { setTimeout(() => done(code, signal), 2000).unref() })
+    child.once('exit', (code, signal) => {
+      setTimeout(() => {
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+        done(code, signal)
+      }, 2000).unref()
+    })
   })
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) killTree(child)
@@ -390,6 +399,41 @@ export async function serviceUp (home: string, notPid?: number, timeoutMs = 60_0
     const ok = await fetch(`${info.url}/health`).then((r) => r.ok, () => false)
     return ok ? info : undefined
   }, timeoutMs, 'the service to listen')
+}
+
+/**
+ * dist/ as `npm run build` makes it (`scripts/build-if-stale.mjs`, what `npm start` and `npm pack`
+ * run: `tsc -p tsconfig.build.json`, only when a source is newer than the last build), built once
+ * however many test processes ask at the same time: the build, `npm start` and pack tests share one
+ * compilation (a lock directory in the temp folder, per checkout; a lock whose holder died is taken over).
+ */
+export async function builtDist (): Promise<void> {
+  const lock = join(tmpdir(), `ductor-build-lock-${createHash('sha256').update(ROOT).digest('hex').slice(0, 16)}`)
+  for (;;) {
+    try {
+      await mkdir(lock)
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    await waitFor(async () => {
+      const holder = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => '0'))
+      if (holder === 0) return existsSync(lock) ? undefined : true // (its holder is about to write its pid)
+      try {
+        process.kill(holder, 0)
+        return undefined
+      } catch {
+        await rm(lock, { recursive: true, force: true })
+        return true
+      }
+    }, 600_000, 'the build another test runs')
+  }
+  try {
+    await writeFile(join(lock, 'pid'), String(process.pid))
+    await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'build-if-stale.mjs')], { cwd: ROOT, timeout: 600_000 })
+  } finally {
+    await rm(lock, { recursive: true, force: true })
+  }
 }
 
 /** Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. */

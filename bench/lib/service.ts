@@ -162,6 +162,15 @@ export async function startBareFastify (): Promise<Started> {
   return await startBaseline(port, [fileURLToPath(new URL('bare-fastify.mjs', import.meta.url)), String(port)], false)
 }
 
+/**
+ * The durable floor for F3/F4: a bare node:http server that appends each body to `file` and answers
+ * 202 only after a group-committed fdatasync covers it (bench/lib/bare-durable.mjs).
+ */
+export async function startBareDurable (file: string): Promise<Started> {
+  const port = await freePort()
+  return await startBaseline(port, [fileURLToPath(new URL('bare-durable.mjs', import.meta.url)), String(port), file], false)
+}
+
 /** A baseline server: `node <args>` listening on `port`, started and polled like the service. */
 async function startBaseline (port: number, args: string[], ipc: boolean): Promise<Started> {
   const url = `http://127.0.0.1:${port}`
@@ -171,14 +180,42 @@ async function startBaseline (port: number, args: string[], ipc: boolean): Promi
   return { child, url, startMs, stop: async () => { await stopChild(child) } }
 }
 
-/** Resident set size of a process, in MB (Linux /proc; `ps` elsewhere). */
-/** The first child of `pid` (the service a supervisor started), from /proc. */
-export async function childPid (pid: number): Promise<number | undefined> {
+/** The children of `pid`, from /proc (empty when it has none or is gone). */
+async function childrenOf (pid: number): Promise<number[]> {
   const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')
-  const first = children.trim().split(/\s+/)[0]
-  return first === undefined || first === '' ? undefined : Number(first)
+  return children.trim().split(/\s+/).filter((c) => c !== '').map(Number)
 }
 
+/** The first child of `pid` (the service a supervisor started), from /proc. */
+export async function childPid (pid: number): Promise<number | undefined> {
+  return (await childrenOf(pid))[0]
+}
+
+/** Every process below `pid` (children, their children…), from /proc: what `ductor serve` started. */
+export async function descendants (pid: number): Promise<number[]> {
+  const all: number[] = []
+  for (const child of await childrenOf(pid)) all.push(child, ...await descendants(child))
+  return all
+}
+
+/**
+ * A process's memory split as smaps_rollup counts it (Linux only; undefined elsewhere): `private` is
+ * what only it holds (USS), `shared` the resident pages it shares with other processes (mostly the
+ * node binary's own code, which RSS counts again in every node process), in MB.
+ */
+export async function memorySplit (pid: number): Promise<{ private: number, shared: number } | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8')
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN)
+    const priv = kb('Private_Clean') + kb('Private_Dirty')
+    const shared = kb('Shared_Clean') + kb('Shared_Dirty')
+    return Number.isFinite(priv + shared) ? { private: priv / 1024, shared: shared / 1024 } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Resident set size of a process, in MB (Linux /proc; `ps` elsewhere). */
 export async function rssMb (pid: number): Promise<number> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8')

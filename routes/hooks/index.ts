@@ -27,6 +27,9 @@ const hookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     global: true,
     max: () => config().webhooks.rate_limit_per_minute,
     timeWindow: 60_000,
+    // The x-ratelimit-* headers only on a 429 (with retry-after), not on every accepted delivery:
+    // webhook senders do not read them, and three headers per 202 cost each delivery (ADR 0036).
+    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
     keyGenerator: (request) => `${request.ip}|${(request.params as { hookId?: string }).hookId ?? ''}`,
     errorResponseBuilder: (_request, context) => new DuctorError(ErrorCodes.rateLimited,
       `too many deliveries to this webhook from your address: at most ${context.max} a minute (webhooks.rate_limit_per_minute); retry in ${context.after}`)

@@ -2,9 +2,9 @@ import { Command } from 'commander'
 import { connectApi, type ApiClient } from './api-client.ts'
 import { describeRun, fetchRun, type RunDetail } from './client-commands.ts'
 import { printResult, table, userZone } from './output.ts'
-import { collectValues, details, formatInZone, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
+import { details, formatInZone, pickFields } from './flags.ts'
 import type { CliIo } from './io.ts'
-import { PERMISSION_MODES } from '../config-schema.ts'
+import { addCommand, editCommand, JSON_OPTION, permissionText, pollUntil, providerText, recordPath, RUN_FIELDS, runOptions, showCommand, type Opts, type TaskRecords } from './task-options.ts'
 
 /**
  * `ductor cron add|list|show|edit|remove|run`: thin clients of `/api/cron` (SPEC §10), with the
@@ -32,8 +32,6 @@ interface CronJob {
 }
 interface JobView { job: CronJob, zone: string, next_runs: string[], running: boolean, quiet_hours?: { start: number, end: number, source: 'job' | 'cron' } | null, problem?: string | null }
 
-type Opts = Record<string, unknown> & { json?: boolean }
-
 /** Option name (commander's camelCase) → API field. */
 const FIELDS = {
   title: 'title',
@@ -44,42 +42,19 @@ const FIELDS = {
   instruction: 'agent_instruction',
   taskFolder: 'task_folder',
   enabled: 'enabled',
-  provider: 'provider',
-  model: 'model',
-  reasoningEffort: 'reasoning_effort',
-  cliParam: 'cli_parameters',
-  quietStart: 'quiet_start',
-  quietEnd: 'quiet_end',
-  dependency: 'dependency',
-  permissionMode: 'permission_mode'
+  ...RUN_FIELDS
 }
 
 /** The options `add` and `edit` share. */
 function jobOptions (cmd: Command): Command {
-  return cmd
+  cmd
     .option('--schedule <cron>', '5-field cron expression, e.g. "0 8 * * *" (every day at 08:00)')
     .option('--timezone <zone>', 'IANA time zone, e.g. Europe/Berlin (default: the user\'s)')
     .option('--title <text>', 'the name results are sent under')
     .option('--description <text>', 'one line saying what the job is for')
     .option('--task <text>', 'what the job should do: the text of its TASK_DESCRIPTION.md')
     .option('--instruction <text>', 'the prompt each run starts with (default: carry out TASK_DESCRIPTION.md)')
-    .option('--provider <name>', 'claude or codex ("none" = the global one)', oneOf(['claude', 'codex'], true))
-    .option('--model <name>', 'model for this job ("none" = the global one)', parseNullable)
-    .option('--reasoning-effort <level>', 'Codex only: low, medium, high or xhigh', oneOf(['low', 'medium', 'high', 'xhigh'], true))
-    .option('--cli-param <arg>', 'extra CLI argument for this job (repeat for more)', collectValues)
-    .option('--quiet-start <hour>', 'no runs from this hour (0-23, "none" to clear)', parseHour)
-    .option('--quiet-end <hour>', '… until this hour (0-23)', parseHour)
-    .option('--dependency <key>', 'jobs sharing this key never run at once ("none" to clear)', parseNullable)
-    .option('--permission-mode <mode>', `ask = risky tools ask the chats the job reports to first (docs/approvals.md); ${PERMISSION_MODES.filter((m) => m !== 'ask').join(', ')}; "none" = the global one`, oneOf(PERMISSION_MODES, true))
-    .option('--json', 'print the API\'s answer as JSON')
-}
-
-const path = (id: string): string => `/cron/${encodeURIComponent(id)}`
-
-/** A job's or hook's `permission_mode` in words. */
-export function permissionText (mode: string | null): string {
-  if (mode === null) return 'the global permission_mode'
-  return mode === 'ask' ? 'ask (risky tools ask the chats it reports to first)' : mode
+  return runOptions(cmd, { scope: '', owner: 'job', peers: 'jobs' })
 }
 
 function nextRunsText (view: JobView): string {
@@ -98,6 +73,9 @@ function quietText (view: JobView): string {
   return `${hh(q.start)}-${hh(q.end)} (${from}; skipped in this window)`
 }
 
+const cronJobs: TaskRecords<JobView> = { noun: 'cron job', path: '/cron', idHelp: 'the job\'s id', options: jobOptions, describe }
+const path = (id: string): string => recordPath(cronJobs, id)
+
 function describe (view: JobView): string {
   const { job } = view
   return `${job.id}: ${job.title}\n` + details([
@@ -106,7 +84,7 @@ function describe (view: JobView): string {
     ['enabled', job.enabled ? 'yes' : 'no'],
     ['description', job.description],
     ['folder', `workspace/cron_tasks/${job.task_folder}/`],
-    ['provider', [job.provider ?? 'default', job.model, job.reasoning_effort].filter((v) => v !== null).join(' ')],
+    ['provider', providerText(job.provider, job.model, job.reasoning_effort)],
     ['cli params', job.cli_parameters],
     ['quiet hours', quietText(view)],
     ['dependency', job.dependency],
@@ -119,7 +97,7 @@ function describe (view: JobView): string {
 
 /** Polls until run `runId` of job `id` has ended, then answers it with its reply. */
 async function waitForRun (api: ApiClient, id: string, runId: string): Promise<RunDetail> {
-  for (;;) {
+  return await pollUntil(async () => {
     const run = await fetchRun(api, runId)
     if (run !== null && run.status !== 'running') return run
     // No record yet: the run waits for its dependency. Once the job no longer runs, a run without a
@@ -127,8 +105,8 @@ async function waitForRun (api: ApiClient, id: string, runId: string): Promise<R
     if (run === null && !(await api.request<JobView>('GET', path(id))).running && (await fetchRun(api, runId)) === null) {
       throw new Error(`cron job ${id} ended without a recorded run; see the service log`)
     }
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
+    return undefined
+  })
 }
 
 export function cronCommand (io: CliIo): Command {
@@ -136,7 +114,7 @@ export function cronCommand (io: CliIo): Command {
 
   cron.command('list')
     .description('all jobs with their next run and last status')
-    .option('--json', 'print the API\'s answer as JSON')
+    .option(...JSON_OPTION)
     .action(async (opts: Opts) => {
       const api = await connectApi(io.env)
       const { jobs } = await api.request<{ jobs: JobView[] }>('GET', '/cron')
@@ -151,43 +129,29 @@ export function cronCommand (io: CliIo): Command {
       })), [['id', 'id'], ['schedule', 'schedule'], ['zone', 'schedule zone'], ['on', 'on'], ['next', `next run (${zone})`], ['last', 'last status'], ['title', 'title']]))
     })
 
-  jobOptions(cron.command('add'))
-    .description('create a job and its task folder (then show its next runs)')
-    .requiredOption('--id <id>', 'short name: lower-case letters, digits, - and _ (also the task folder\'s name)')
-    .option('--task-folder <name>', 'use this task folder instead of one named after the id')
-    .option('--disabled', 'create it switched off')
-    .action(async (opts: Opts) => {
+  addCommand(cron, io, cronJobs, {
+    description: 'create a job and its task folder (then show its next runs)',
+    idHelp: 'short name: lower-case letters, digits, - and _ (also the task folder\'s name)',
+    extra: (cmd) => cmd.option('--task-folder <name>', 'use this task folder instead of one named after the id'),
+    body: (opts) => {
       if (opts['schedule'] === undefined) throw new Error('--schedule is required, e.g. --schedule "0 8 * * *"')
-      const body = { id: opts['id'], title: opts['title'] ?? opts['id'], ...pickFields(opts, FIELDS), ...(opts['disabled'] === true ? { enabled: false } : {}) }
-      const view = await (await connectApi(io.env)).request<JobView>('POST', '/cron', body)
-      printResult(io, opts, view, () => `Created cron job ${describe(view)}`)
-    })
+      return pickFields(opts, FIELDS)
+    }
+  })
 
-  cron.command('show')
-    .description('one job in detail, with its next five runs')
-    .argument('<id>', 'the job\'s id')
-    .option('--json', 'print the API\'s answer as JSON')
-    .action(async (id: string, opts: Opts) => {
-      const view = await (await connectApi(io.env)).request<JobView>('GET', path(id))
-      printResult(io, opts, view, () => describe(view))
-    })
+  showCommand(cron, io, cronJobs, 'one job in detail, with its next five runs')
 
-  jobOptions(cron.command('edit'))
-    .description('change a job; only the options given change')
-    .argument('<id>', 'the job\'s id')
-    .option('--enabled <bool>', 'true or false', parseBool)
-    .action(async (id: string, opts: Opts) => {
-      const body = pickFields(opts, FIELDS)
-      if (Object.keys(body).length === 0) throw new Error('nothing to change: give at least one option, e.g. --schedule "30 7 * * *" (see ductor cron edit --help)')
-      const view = await (await connectApi(io.env)).request<JobView>('PATCH', path(id), body)
-      printResult(io, opts, view, () => `Updated cron job ${describe(view)}`)
-    })
+  editCommand(cron, io, cronJobs, {
+    description: 'change a job; only the options given change',
+    example: '--schedule "30 7 * * *"',
+    body: (opts) => pickFields(opts, FIELDS)
+  })
 
   cron.command('remove')
     .description('delete a job (its task folder is kept unless --delete-folder)')
     .argument('<id>', 'the job\'s id')
     .option('--delete-folder', 'also delete workspace/cron_tasks/<folder>/')
-    .option('--json', 'print the API\'s answer as JSON')
+    .option(...JSON_OPTION)
     .action(async (id: string, opts: Opts) => {
       const answer = await (await connectApi(io.env)).request<{ deleted: boolean, folder_deleted: boolean }>('DELETE', `${path(id)}${opts['deleteFolder'] === true ? '?delete_folder=true' : ''}`)
       printResult(io, opts, answer, () => `Removed cron job ${id}${answer.folder_deleted ? ' and its task folder' : '; its task folder is kept'}.\n`)
@@ -197,7 +161,7 @@ export function cronCommand (io: CliIo): Command {
     .description('run a job now (quiet hours do not apply)')
     .argument('<id>', 'the job\'s id')
     .option('--wait', 'wait for the run to end and print its status and reply (exit 1 unless it succeeded)')
-    .option('--json', 'print the API\'s answer as JSON')
+    .option(...JSON_OPTION)
     .action(async (id: string, opts: Opts) => {
       const api = await connectApi(io.env)
       const started = await api.request<{ started: boolean, job_id: string, run_id: string }>('POST', `${path(id)}/run`)

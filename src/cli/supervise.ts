@@ -20,6 +20,7 @@ import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE, signalExitCode } from '../ex
 /** Runs the service here (`--no-supervisor`, or as the supervisor's child) or supervises it. */
 export async function runServe (supervisor: boolean, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!supervisor || env['DUCTOR_SUPERVISED'] === '1') {
+    forgetChildMemorySettings(env)
     const { runService } = await import('../main.ts')
     await runService({ env })
     return
@@ -70,7 +71,7 @@ export async function supervise (): Promise<never> {
   for (;;) {
     child = spawn(process.execPath, [...process.execArgv, script, 'serve', '--no-supervisor'], {
       stdio: 'inherit',
-      env: { ...process.env, DUCTOR_SUPERVISED: '1' }
+      env: { ...childMemorySettings(process.env), DUCTOR_SUPERVISED: '1' }
     })
     const pid = child.pid
     const { code, how } = await new Promise<{ code: number, how: string }>((resolve) => {
@@ -98,6 +99,32 @@ export async function supervise (): Promise<never> {
     if (stopping) await exit(0)
   }
 }
+/**
+ * The glibc setting of the service the supervisor starts (ADR 37). glibc gives each thread that
+ * allocates (V8's platform workers, libuv's pool) an arena of its own, up to 8 per core, and an arena
+ * keeps what was freed in it; `MALLOC_ARENA_MAX=2` (documented in mallopt(3), read when the process
+ * starts) shares two among them: ~3 MB less RSS at idle, no cost measured on the webhook route. A
+ * value the user set wins. It is set only for the service's own start: the service removes it from
+ * its environment before it starts anything (`forgetChildMemorySettings`), so the CLIs and their
+ * tools never see it. (V8's young generation, the other ~12 MB an idle service keeps, is left at
+ * its default: capping it with --max-semi-space-size costs the webhook route throughput; ADR 37.)
+ */
+export const SERVICE_MALLOC_ARENA_MAX = 2
+const ARENA_MARK = 'DUCTOR_SET_MALLOC_ARENA_MAX'
+
+/** The service's environment: the supervisor's, with MALLOC_ARENA_MAX unless the user set one. */
+export function childMemorySettings (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if ((env['MALLOC_ARENA_MAX'] ?? '') !== '') return { ...env }
+  return { ...env, MALLOC_ARENA_MAX: String(SERVICE_MALLOC_ARENA_MAX), [ARENA_MARK]: '1' }
+}
+
+/** In the service: drops the glibc setting its supervisor added (glibc read it at exec), so nothing the service starts inherits it. */
+export function forgetChildMemorySettings (env: NodeJS.ProcessEnv): void {
+  if (env[ARENA_MARK] !== '1') return
+  delete env[ARENA_MARK]
+  delete env['MALLOC_ARENA_MAX']
+}
+
 async function endChildClis (): Promise<void> {
   try {
     const { resolvePaths } = await import('../home/paths.ts')

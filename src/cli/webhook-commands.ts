@@ -4,10 +4,9 @@ import { readServiceInfo } from '../home/service-info.ts'
 import { resolvePaths } from '../home/paths.ts'
 import { connectApi, type ApiClient } from './api-client.ts'
 import { printResult, table, userZone, localTime } from './output.ts'
-import { collectValues, details, oneOf, parseBool, parseHour, parseNullable, pickFields } from './flags.ts'
+import { details, oneOf, parseNullable, pickFields } from './flags.ts'
 import type { CliIo } from './io.ts'
-import { PERMISSION_MODES } from '../config-schema.ts'
-import { permissionText } from './cron-commands.ts'
+import { addCommand, editCommand, JSON_OPTION, permissionText, pollUntil, providerText, recordPath, RUN_FIELDS, runOptions, showCommand, type Opts, type TaskRecords } from './task-options.ts'
 
 /**
  * `ductor webhook add|list|show|edit|remove|rotate|test`: thin clients of `/api/webhooks` (SPEC §9,
@@ -39,7 +38,6 @@ interface Hook {
 }
 export interface HookView { hook: Hook, endpoint_url: string, auth: { scheme: string, header: string, instructions: string }, ingress_enabled: boolean, token?: string }
 interface Run { id: string, status: string, error: string | null }
-type Opts = Record<string, unknown> & { json?: boolean }
 
 /** Option name (commander's camelCase) → API field (webhooks.json). */
 const WEBHOOK_FIELDS = {
@@ -63,14 +61,7 @@ const WEBHOOK_FIELDS = {
   dedupeWindow: 'dedupe_window_seconds',
   taskFolder: 'task_folder',
   task: 'task_description',
-  provider: 'provider',
-  model: 'model',
-  reasoningEffort: 'reasoning_effort',
-  cliParam: 'cli_parameters',
-  quietStart: 'quiet_start',
-  quietEnd: 'quiet_end',
-  dependency: 'dependency',
-  permissionMode: 'permission_mode'
+  ...RUN_FIELDS
 }
 
 function parseWindow (value: string): number | null {
@@ -86,7 +77,7 @@ function parseSeconds (value: string): number {
 
 /** The options `add` and `edit` share. */
 function hookOptions (cmd: Command): Command {
-  return cmd
+  cmd
     .option('--mode <mode>', 'wake (into this chat, with full context) or cron_task (isolated run in a task folder)', oneOf(['wake', 'cron_task']))
     .option('--title <text>', 'the name results are sent under')
     .option('--description <text>', 'one line saying what the hook is for')
@@ -106,15 +97,7 @@ function hookOptions (cmd: Command): Command {
     .option('--dedupe-window <seconds>', 'an identical body within this many seconds is a duplicate (0 = off, "default" = 86400 for github, else off)', parseWindow)
     .option('--task-folder <name>', 'cron_task: the folder under cron_tasks/ (default: the id)', parseNullable)
     .option('--task <text>', 'cron_task: what the task should do (its TASK_DESCRIPTION.md)')
-    .option('--provider <name>', 'cron_task: claude or codex ("none" = the global one)', oneOf(['claude', 'codex'], true))
-    .option('--model <name>', 'cron_task: model ("none" = the global one)', parseNullable)
-    .option('--reasoning-effort <level>', 'cron_task, Codex only: low, medium, high or xhigh', oneOf(['low', 'medium', 'high', 'xhigh'], true))
-    .option('--cli-param <arg>', 'cron_task: extra CLI argument (repeat for more)', collectValues)
-    .option('--quiet-start <hour>', 'cron_task: no runs from this hour (0-23, "none" to clear)', parseHour)
-    .option('--quiet-end <hour>', '… until this hour (0-23)', parseHour)
-    .option('--dependency <key>', 'cron_task: tasks sharing this key never run at once ("none" to clear)', parseNullable)
-    .option('--permission-mode <mode>', `ask = risky tools ask the chats the hook reports to first (docs/approvals.md); ${PERMISSION_MODES.filter((m) => m !== 'ask').join(', ')}; "none" = the global one (wake: the chat's)`, oneOf(PERMISSION_MODES, true))
-    .option('--json', 'print the API\'s answer as JSON')
+  return runOptions(cmd, { scope: 'cron_task', owner: 'hook', peers: 'tasks', permissionNote: ' (wake: the chat\'s)' })
 }
 
 /** The request body for `add`/`edit` from the options given; `--preset` alone means `--auth hmac`. */
@@ -144,12 +127,13 @@ export function parsePayload (value: string): Record<string, unknown> {
   return parsed as Record<string, unknown>
 }
 
-const path = (id: string): string => `/webhooks/${encodeURIComponent(id)}`
+const hookRecords: TaskRecords<HookView> = { noun: 'webhook', path: '/webhooks', idHelp: 'the webhook\'s id', options: hookOptions, describe }
+const path = (id: string): string => recordPath(hookRecords, id)
 
 function describe (view: HookView): string {
   const { hook } = view
   const task = hook.mode === 'cron_task'
-    ? [['task folder', hook.task_folder === null ? null : `workspace/cron_tasks/${hook.task_folder}/`], ['provider', [hook.provider ?? 'default', hook.model].filter((v) => v !== null).join(' ')],
+    ? [['task folder', hook.task_folder === null ? null : `workspace/cron_tasks/${hook.task_folder}/`], ['provider', providerText(hook.provider, hook.model)],
         ['quiet hours', hook.quiet_start !== null && hook.quiet_end !== null ? `${hook.quiet_start}:00-${hook.quiet_end}:00` : null], ['dependency', hook.dependency]] as Array<[string, unknown]>
     : []
   let text = `${hook.id}: ${hook.title}\n` + details([
@@ -176,12 +160,11 @@ function describe (view: HookView): string {
 
 /** Polls until a run of hook `id` that is not in `before` has ended. */
 async function waitForNewRun (api: ApiClient, id: string, before: Set<string>): Promise<Run> {
-  for (;;) {
+  return await pollUntil(async () => {
     const { runs } = await api.request<{ runs: Run[] }>('GET', `/runs?kind=webhook&ref=${encodeURIComponent(id)}&limit=20`)
     const fresh = runs.filter((r) => !before.has(r.id))
-    if (fresh.length > 0 && fresh.every((r) => r.status !== 'running')) return fresh[0] as Run
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
+    return fresh.length > 0 && fresh.every((r) => r.status !== 'running') ? fresh[0] : undefined
+  })
 }
 
 export function webhookCommand (io: CliIo): Command {
@@ -190,7 +173,7 @@ export function webhookCommand (io: CliIo): Command {
   for (const [name, on] of [['enable', true], ['disable', false]] as const) {
     webhook.command(name)
       .description(on ? 'switch webhooks on (webhooks.enabled = true); takes effect at once, no restart' : 'switch webhooks off: every delivery is refused (403) until enabled again')
-      .option('--json', 'print the API\'s answer as JSON')
+      .option(...JSON_OPTION)
       .action(async (opts: Opts) => {
         const api = await connectApi(io.env)
         const answer = await api.request<{ changed: string[], overridden_by_env?: string[] }>('PATCH', '/config', { webhooks: { enabled: on } })
@@ -205,7 +188,7 @@ export function webhookCommand (io: CliIo): Command {
 
   webhook.command('list')
     .description('all webhooks with their mode, auth and last trigger')
-    .option('--json', 'print the API\'s answer as JSON')
+    .option(...JSON_OPTION)
     .action(async (opts: Opts) => {
       const api = await connectApi(io.env)
       const { hooks } = await api.request<{ hooks: HookView[] }>('GET', '/webhooks')
@@ -219,42 +202,29 @@ export function webhookCommand (io: CliIo): Command {
         (hooks.length > 0 && hooks[0]?.ingress_enabled === false ? 'Note: webhooks are switched off (webhooks.enabled is false); switch them on with: ductor webhook enable\n' : ''))
     })
 
-  hookOptions(webhook.command('add'))
-    .description('create a webhook (a bearer token is generated and shown once)')
-    .requiredOption('--id <id>', 'short name: lower-case letters, digits, - and _; the URL is /hooks/<id>')
-    .option('--disabled', 'create it switched off')
-    .action(async (opts: Opts) => {
-      const body: Record<string, unknown> = { id: opts['id'], mode: 'wake', title: opts['id'], ...hookBody(opts), ...(opts['disabled'] === true ? { enabled: false } : {}) }
+  addCommand(webhook, io, hookRecords, {
+    description: 'create a webhook (a bearer token is generated and shown once)',
+    idHelp: 'short name: lower-case letters, digits, - and _; the URL is /hooks/<id>',
+    body: (opts) => {
+      const body: Record<string, unknown> = { mode: 'wake', ...hookBody(opts) }
       if (body['prompt_template'] === undefined) throw new Error('--template is required, e.g. --template "CI failed on {{branch}}: {{message}}"')
       if (body['mode'] === 'cron_task' && body['task_folder'] === undefined) body['task_folder'] = opts['id']
-      const view = await (await connectApi(io.env)).request<HookView>('POST', '/webhooks', body)
-      printResult(io, opts, view, () => `Created webhook ${describe(view)}`)
-    })
+      return body
+    }
+  })
 
-  webhook.command('show')
-    .description('one webhook: URL, how to authenticate, counters')
-    .argument('<id>', 'the webhook\'s id')
-    .option('--json', 'print the API\'s answer as JSON')
-    .action(async (id: string, opts: Opts) => {
-      const view = await (await connectApi(io.env)).request<HookView>('GET', path(id))
-      printResult(io, opts, view, () => describe(view))
-    })
+  showCommand(webhook, io, hookRecords, 'one webhook: URL, how to authenticate, counters')
 
-  hookOptions(webhook.command('edit'))
-    .description('change a webhook; only the options given change')
-    .argument('<id>', 'the webhook\'s id')
-    .option('--enabled <bool>', 'true or false', parseBool)
-    .action(async (id: string, opts: Opts) => {
-      const body = hookBody(opts)
-      if (Object.keys(body).length === 0) throw new Error('nothing to change: give at least one option, e.g. --enabled false (see ductor webhook edit --help)')
-      const view = await (await connectApi(io.env)).request<HookView>('PATCH', path(id), body)
-      printResult(io, opts, view, () => `Updated webhook ${describe(view)}`)
-    })
+  editCommand(webhook, io, hookRecords, {
+    description: 'change a webhook; only the options given change',
+    example: '--enabled false',
+    body: hookBody
+  })
 
   webhook.command('remove')
     .description('delete a webhook (a cron_task hook\'s task folder is kept)')
     .argument('<id>', 'the webhook\'s id')
-    .option('--json', 'print the API\'s answer as JSON')
+    .option(...JSON_OPTION)
     .action(async (id: string, opts: Opts) => {
       const answer = await (await connectApi(io.env)).request<{ deleted: boolean, id: string }>('DELETE', path(id))
       printResult(io, opts, answer, () => `Removed webhook ${id}; senders now get 404.\n`)
@@ -263,7 +233,7 @@ export function webhookCommand (io: CliIo): Command {
   webhook.command('rotate')
     .description('give a bearer webhook a new token (the old one stops working at once)')
     .argument('<id>', 'the webhook\'s id')
-    .option('--json', 'print the API\'s answer as JSON')
+    .option(...JSON_OPTION)
     .action(async (id: string, opts: Opts) => {
       const view = await (await connectApi(io.env)).request<HookView>('POST', `${path(id)}/rotate-token`)
       printResult(io, opts, view, () => `New token for webhook ${id}: ${view.token ?? '(none)'}\nThe old token no longer works; update the sender. The token is shown only now.\n`)
@@ -274,7 +244,7 @@ export function webhookCommand (io: CliIo): Command {
     .argument('<id>', 'the webhook\'s id')
     .option('--payload <json>', 'the JSON payload, or @file.json', parsePayload)
     .option('--wait', 'wait for the runs it starts and print their status (exit 1 unless they succeeded)')
-    .option('--json', 'print the API\'s answer as JSON')
+    .option(...JSON_OPTION)
     .action(async (id: string, opts: Opts) => {
       const api = await connectApi(io.env)
       const before = opts['wait'] === true

@@ -5,21 +5,17 @@
  */
 import { emptyTokens, type CliResult, type TokenUsage } from './events.ts'
 import { asArray, asNumber, asObject, asString, type JsonObject } from './json-fields.ts'
-import { createJsonlReader } from './jsonl-reader.ts'
-import { appendCapped, DEFAULT_MAX_TEXT_CHARS, type StreamParser, type StreamParserOptions } from './stream-parser.ts'
+import { appendCapped, createStreamParser, tokenUsage, type CliLines, type ParserBase, type StreamParser, type StreamParserOptions } from './stream-parser.ts'
 import { summarizeToolInput } from './tool-summary.ts'
 
 const BLOCK_SEPARATOR = '\n\n'
 
 export function createClaudeStreamParser (options: StreamParserOptions): StreamParser {
-  const emit = options.onEvent
-  const now = options.now ?? Date.now
-  const maxTextChars = options.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS
-  const startedAt = now()
+  return createStreamParser(options, claudeLines)
+}
 
-  let sessionId: string | null = null
-  let lastResult: CliResult | null = null
-  let seen = false
+function claudeLines (base: ParserBase): CliLines {
+  const { emit, show, setSession, maxTextChars } = base
 
   // Text de-duplication. Deltas of the message being streamed, per content block index:
   let streamMsgId = ''
@@ -42,27 +38,13 @@ export function createClaudeStreamParser (options: StreamParserOptions): StreamP
   let messageOutput = 0
   let lastRetry: string | undefined
 
-  const reader = createJsonlReader({
-    onObject: handle,
-    onMalformed: options.onMalformed,
-    maxLineBytes: options.maxLineBytes
-  })
-
-  function setSession (id: string | undefined): void {
-    if (id === undefined || id === '' || id === sessionId) return
-    sessionId = id
-    seen = true
-    emit({ type: 'session', sessionId: id })
-  }
-
   function emitText (msgId: string, block: number, text: string): void {
     if (text === '') return
     const key = `${msgId}\u0000${block}`
     const separated = textEmitted && key !== lastTextKey
     lastTextKey = key
     textEmitted = true
-    seen = true
-    emit({ type: 'text', text: separated ? BLOCK_SEPARATOR + text : text })
+    show({ type: 'text', text: separated ? BLOCK_SEPARATOR + text : text })
     if (msgId !== partialMsgId) {
       partialMsgId = msgId
       partialText = ''
@@ -83,8 +65,7 @@ export function createClaudeStreamParser (options: StreamParserOptions): StreamP
   }
 
   function addTokens (input: number, output: number): void {
-    const t = partialTokens
-    partialTokens = { input: t.input + input, output: t.output + output, total: t.total + input + output }
+    partialTokens = tokenUsage(partialTokens.input + input, partialTokens.output + output)
   }
 
   function onStreamEvent (line: JsonObject): void {
@@ -167,8 +148,7 @@ export function createClaudeStreamParser (options: StreamParserOptions): StreamP
   function emitTool (block: JsonObject | undefined): void {
     if (block?.type !== 'tool_use') return
     const name = asString(block.name) ?? 'tool'
-    seen = true
-    emit({ type: 'tool', name, summary: summarizeToolInput(name, block.input) })
+    show({ type: 'tool', name, summary: summarizeToolInput(name, block.input) })
   }
 
   function onSystem (line: JsonObject): void {
@@ -205,10 +185,10 @@ export function createClaudeStreamParser (options: StreamParserOptions): StreamP
     const errors = (asArray(line.errors) ?? []).filter((e): e is string => typeof e === 'string')
     const result: CliResult = {
       text,
-      sessionId: asString(line.session_id) ?? sessionId,
+      sessionId: asString(line.session_id) ?? base.sessionId(),
       costUsd: asNumber(line.total_cost_usd) ?? null,
       tokens: usage === undefined ? partialTokens : tokensOf(usage),
-      durationMs: asNumber(line.duration_ms) ?? now() - startedAt,
+      durationMs: asNumber(line.duration_ms) ?? base.elapsed(),
       numTurns: asNumber(line.num_turns) ?? partialTurns,
       isError,
       complete: true
@@ -216,9 +196,7 @@ export function createClaudeStreamParser (options: StreamParserOptions): StreamP
     if (isError) result.errorMessage = firstNonEmpty(text, errors.join('; '), subtype ?? 'error')
     const apiStatus = asNumber(line.api_error_status)
     if (apiStatus !== undefined) result.apiErrorStatus = apiStatus
-    lastResult = result
-    seen = true
-    emit({ type: 'result', result })
+    base.result(result)
     // A stream fed several prompts starts over after each result.
     lastTextKey = ''
     textEmitted = false
@@ -235,29 +213,22 @@ export function createClaudeStreamParser (options: StreamParserOptions): StreamP
       case 'system': onSystem(line); break
       case 'result': onResult(line); break
       default:
-        if (sessionId === null && line.type !== 'user') setSession(asString(line.session_id))
+        if (line.type !== 'user' && base.sessionId() === null) setSession(asString(line.session_id))
     }
   }
 
-  function end (): CliResult {
-    reader.end()
-    if (lastResult !== null && partialTurns === 0 && partialText === '') return lastResult
-    return {
+  return {
+    handle,
+    finished: () => partialTurns === 0 && partialText === '',
+    salvage: () => ({
       text: partialText,
-      sessionId,
-      costUsd: null,
       tokens: partialTokens,
-      durationMs: now() - startedAt,
       numTurns: partialTurns,
-      isError: true,
       errorMessage: lastRetry === undefined
         ? 'Claude stopped before its final result'
-        : `Claude stopped before its final result (last API error: ${lastRetry})`,
-      complete: false
-    }
+        : `Claude stopped before its final result (last API error: ${lastRetry})`
+    })
   }
-
-  return { write: reader.write, end, sawOutput: () => seen }
 }
 
 function inputTokens (usage: JsonObject | undefined): number {
@@ -268,9 +239,7 @@ function inputTokens (usage: JsonObject | undefined): number {
 }
 
 function tokensOf (usage: JsonObject): TokenUsage {
-  const input = inputTokens(usage)
-  const output = asNumber(usage.output_tokens) ?? 0
-  return { input, output, total: input + output }
+  return tokenUsage(inputTokens(usage), asNumber(usage.output_tokens) ?? 0)
 }
 
 function firstNonEmpty (...values: string[]): string {

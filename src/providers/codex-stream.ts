@@ -5,34 +5,24 @@
  */
 import { emptyTokens, type CliEvent, type CliResult, type TokenUsage } from './events.ts'
 import { asArray, asNumber, asObject, asString, type JsonObject } from './json-fields.ts'
-import { createJsonlReader } from './jsonl-reader.ts'
-import { DEFAULT_MAX_TEXT_CHARS, type StreamParser, type StreamParserOptions } from './stream-parser.ts'
+import { createStreamParser, tokenUsage, type CliLines, type ParserBase, type StreamParser, type StreamParserOptions } from './stream-parser.ts'
 import { shorten, shortenPath, unwrapShellCommand } from './tool-summary.ts'
 
 const MESSAGE_SEPARATOR = '\n\n'
 const RETRY_PREFIX = 'Reconnecting... '
 
 export function createCodexStreamParser (options: StreamParserOptions): StreamParser {
-  const emit = options.onEvent
-  const now = options.now ?? Date.now
-  const maxTextChars = options.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS
-  const startedAt = now()
+  return createStreamParser(options, codexLines)
+}
 
-  let sessionId: string | null = null
-  let lastResult: CliResult | null = null
-  let seen = false
+function codexLines (base: ParserBase): CliLines {
+  const { emit, show, maxTextChars } = base
   let turns = 0
   let turnOpen = false
   let lastMessage = ''
   let textEmitted = false
   let lastError: string | undefined
   const toolsShown = new Set<string>()
-
-  const reader = createJsonlReader({
-    onObject: handle,
-    onMalformed: options.onMalformed,
-    maxLineBytes: options.maxLineBytes
-  })
 
   /** A tool call is shown once: when it starts, or when it completes without a start seen. */
   function showTool (item: JsonObject, completed: boolean): void {
@@ -42,9 +32,7 @@ export function createCodexStreamParser (options: StreamParserOptions): StreamPa
       if (!completed) toolsShown.add(id)
     }
     const tool = describeTool(item)
-    if (tool === undefined) return
-    seen = true
-    emit(tool)
+    if (tool !== undefined) show(tool)
   }
 
   function onItem (item: JsonObject, completed: boolean): void {
@@ -54,8 +42,7 @@ export function createCodexStreamParser (options: StreamParserOptions): StreamPa
         const text = typeof item.text === 'string' ? item.text : ''
         if (text === '') return
         lastMessage = text.length > maxTextChars ? text.slice(0, maxTextChars) : text
-        seen = true
-        emit({ type: 'text', text: textEmitted ? MESSAGE_SEPARATOR + text : text })
+        show({ type: 'text', text: textEmitted ? MESSAGE_SEPARATOR + text : text })
         textEmitted = true
         return
       }
@@ -89,32 +76,24 @@ export function createCodexStreamParser (options: StreamParserOptions): StreamPa
     const errorMessage = failed ? asString(asObject(line.error)?.message) ?? lastError ?? 'Codex turn failed' : undefined
     const result: CliResult = {
       text: lastMessage,
-      sessionId,
+      sessionId: base.sessionId(),
       costUsd: null,
       tokens: failed ? emptyTokens() : tokensOf(asObject(line.usage)),
-      durationMs: now() - startedAt,
+      durationMs: base.elapsed(),
       numTurns: Math.max(turns, 1),
       isError: failed,
       complete: true
     }
     if (errorMessage !== undefined) result.errorMessage = errorMessage
-    lastResult = result
     turnOpen = false
-    seen = true
-    emit({ type: 'result', result })
+    base.result(result)
   }
 
   function handle (line: JsonObject): void {
     switch (line.type) {
-      case 'thread.started': {
-        const id = asString(line.thread_id)
-        if (id !== undefined && id !== '' && id !== sessionId) {
-          sessionId = id
-          seen = true
-          emit({ type: 'session', sessionId: id })
-        }
+      case 'thread.started':
+        base.setSession(asString(line.thread_id))
         return
-      }
       case 'turn.started':
         turns++
         turnOpen = true
@@ -132,30 +111,16 @@ export function createCodexStreamParser (options: StreamParserOptions): StreamPa
     }
   }
 
-  function end (): CliResult {
-    reader.end()
-    if (lastResult !== null && !turnOpen) return lastResult
-    return {
-      text: lastMessage,
-      sessionId,
-      costUsd: null,
-      tokens: emptyTokens(),
-      durationMs: now() - startedAt,
-      numTurns: turns,
-      isError: true,
-      errorMessage: lastError ?? 'Codex stopped before its turn completed',
-      complete: false
-    }
+  return {
+    handle,
+    finished: () => !turnOpen,
+    salvage: () => ({ text: lastMessage, tokens: emptyTokens(), numTurns: turns, errorMessage: lastError ?? 'Codex stopped before its turn completed' })
   }
-
-  return { write: reader.write, end, sawOutput: () => seen }
 }
 
 function tokensOf (usage: JsonObject | undefined): TokenUsage {
   // OpenAI counts cached input inside input_tokens and reasoning inside output_tokens.
-  const input = asNumber(usage?.input_tokens) ?? 0
-  const output = asNumber(usage?.output_tokens) ?? 0
-  return { input, output, total: input + output }
+  return tokenUsage(asNumber(usage?.input_tokens) ?? 0, asNumber(usage?.output_tokens) ?? 0)
 }
 
 /** The tool event for a Codex item; undefined for items that are not tool calls. */

@@ -10,7 +10,7 @@
  * What this side keeps: the CLI's process group is signalled by the service directly (same user;
  * stop, timeout and the SIGKILL escalation stay in the runner). When the spawner dies, every CLI it
  * started is killed here (SIGKILL to its group) and its run ends as lost; the next spawn starts a new
- * spawner. When the service dies, the spawner sees its IPC channel close and kills them itself. The
+ * spawner. When the service dies, the spawner sees its IPC channel or its stdin close and kills them itself. The
  * spawner's own pid is in the durable CLI-group list, so a later start ends it if both die at once.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -114,7 +114,8 @@ export function createSpawner (options: SpawnerOptions): Spawner {
       // The spawner needs nothing of the service's environment (it holds secrets); each request
       // carries its child's.
       env: { ...options.env },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      // stdin: a pipe this process never writes to; it closes when this process ends, however it ends.
+      stdio: ['pipe', 'ignore', 'inherit', 'ipc'],
       // Its own session: a Ctrl-C in the terminal goes to the service, which stops the runs in order.
       detached: true
     })
@@ -126,6 +127,7 @@ export function createSpawner (options: SpawnerOptions): Spawner {
         if (child.pid === undefined) child.once('error', () => { resolve() })
       })
     }
+    child.stdin?.on('error', () => {})
     const pid = child.pid
     if (pid !== undefined) options.onStart?.(pid)
     let ended = false

@@ -13,7 +13,8 @@ import type { Journal, JournalEntry, JournalKind } from './journal.ts'
  *
  * - started: a run made for it calls `claim.started()` right before its CLI execs (after recording
  *   the CLI's process group), which writes and syncs the done mark. A crash after that never
- *   replays the entry (ADR 9).
+ *   replays the entry (ADR 9). An album's entries share one run and one claim (`allClaims` →
+ *   `joinWith`): their marks are one journal record, all written or none (ADR 35).
  * - finished: the handler settled without any run starting (a command, a skipped delivery, a
  *   failure), and the service is not stopping: the done mark is written then.
  *
@@ -67,6 +68,9 @@ export interface Inbox {
   close: () => Promise<void>
 }
 
+/** An entry being processed: whether a run made for it started, or was refused. */
+interface Tracked { seq: number, started: boolean, refused: boolean }
+
 export interface InboxDeps {
   journal: Journal
   dedupe: DedupeStore
@@ -89,36 +93,82 @@ export function createInbox (deps: InboxDeps): Inbox {
   // the replay, not a second copy.
   for (const entry of journal.pending()) dedupe.checkAndRemember(`${entry.kind}:${entry.key}`, clock.now())
 
-  function dispatch (entry: JournalEntry): void {
-    const handler = handlers.get(entry.kind)
-    if (handler === undefined || stopped) return
-    let started = false
-    let refused = false
-    const mark = gate.claim(async () => { await journal.markStarted(entry.seq) })
+  // Handlers start on the next turn of the event loop, all of one turn together: the acknowledgement
+  // of an entry (and of every entry its group commit made durable with it) is sent before any
+  // handler's own work, instead of after the handlers of the entries before it (ADR 0036).
+  let nextTurn: Array<() => void> = []
+  function afterThisTurn (): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (nextTurn.push(resolve) > 1) return
+      setImmediate(() => {
+        const due = nextTurn
+        nextTurn = []
+        for (const fn of due) fn()
+      })
+    })
+  }
+
+  /** Claims this inbox made, by the entries they stand for (an album's joined claim: several). */
+  const claimed = new WeakMap<WorkClaim, Tracked[]>()
+
+  /**
+   * The claim of `items`: `started()` writes all their done marks as one journal record (see
+   * Journal.markStarted), so they start together or stay for the replay together.
+   */
+  function claimOf (items: Tracked[]): WorkClaim {
+    const mark = gate.claim(async () => { await journal.markStarted(items.map((i) => i.seq)) })
     const claim: WorkClaim = {
       async started (first) {
         try {
           await mark.started(first)
-          started = true
+          for (const item of items) item.started = true
         } catch (err) {
-          refused = true
-          // Replayed only while its done mark is not written: a retry refused after an attempt that
+          // Replayed only while a done mark is not written: a retry refused after an attempt that
           // started (its CLI killed) is not run again, and must not say it will be.
-          if (err instanceof ClaimRefused && !started) err.replayed = true
+          if (err instanceof ClaimRefused && items.some((i) => !i.started)) err.replayed = true
+          for (const item of items) item.refused = true
           throw err
         }
+      },
+      joinWith (claims) {
+        const all = claims.map((c) => claimed.get(c))
+        if (all.some((items) => items === undefined)) return undefined
+        return claimOf([...new Set(all.flatMap((items) => items ?? []))])
       }
+    }
+    claimed.set(claim, items)
+    return claim
+  }
+
+  function dispatch (entry: JournalEntry): void {
+    const handler = handlers.get(entry.kind)
+    if (handler === undefined || stopped) return
+    const { kind, key, seq } = entry
+    const item: Tracked = { seq, started: false, refused: false }
+    const claim = claimOf([item])
+    // The entry (and its payload) is handed to the handler and not held here while the handler runs:
+    // a webhook's handler waits up to a second for its trigger count, and thousands of payloads held
+    // that long under load made every young-generation GC copy them (ADR 0036).
+    let handOver: JournalEntry | undefined = entry
+    const startHandler = (): Promise<void> => {
+      const given = handOver as JournalEntry
+      handOver = undefined
+      return handler(given, claim)
     }
     const work = (async () => {
       try {
-        await handler(entry, claim)
+        await afterThisTurn()
+        // Stopped meanwhile: the entry stays unfinished (the finally below), replayed at the next start.
+        if (stopped) return
+        await startHandler()
       } catch (err) {
-        logger.error({ err, kind: entry.kind, key: entry.key, seq: entry.seq }, 'inbox: processing failed')
+        logger.error({ err, kind, key, seq }, 'inbox: processing failed')
       } finally {
+        handOver = undefined
         // Finished only when no run took it and none was refused it; at shutdown an entry that did not
         // start stays for the replay (its handler may have given up only because the service stops).
-        if (!started && !refused && !stopped && !gate.isShut) journal.markFinished(entry.seq)
-        else if (!started) logger.info({ kind: entry.kind, key: entry.key, seq: entry.seq }, 'inbox: entry not started; it is replayed at the next start')
+        if (!item.started && !item.refused && !stopped && !gate.isShut) journal.markFinished(seq)
+        else if (!item.started) logger.info({ kind, key, seq }, 'inbox: entry not started; it is replayed at the next start')
       }
     })()
     running.add(work)

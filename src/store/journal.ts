@@ -15,6 +15,12 @@ import type { AppendLogStats } from './append-log.ts'
  *   {"t":"h","next":42}                                   header written by compaction (next seq)
  *   {"t":"e","seq":42,"kind":"webhook","key":"…","at":"…","payload":…}   an accepted entry
  *   {"t":"d","seq":42}                                    done: never to be replayed
+ *   {"t":"d","seq":42,"also":[43,44]}                     done, several at once (an album's run)
+ *
+ * A line is one write(2) and is read whole or not at all (a torn line is skipped), so the marks of
+ * one record land together: an album whose run starts is never half marked, half replayed. The
+ * first seq stands in `seq`, so a reader that knows no `also` (this code before ADR 0035) still
+ * takes it for a done mark; the Python version does not read this file.
  *
  * Durability: `append` resolves after write + fdatasync, shared by every append queued meanwhile
  * (group commit). An entry gets its done mark in one of two ways (src/store/inbox.ts decides which):
@@ -76,11 +82,12 @@ export interface Journal {
   /** Resolves once the entry is on disk. */
   append: (entry: JournalInput) => Promise<{ seq: number }>
   /**
-   * The entry's work reaches a CLI now: resolves once its done mark is written and synced. Rejects
-   * when it cannot be written (a full disk); the entry then stays pending (replayed next start).
-   * Unknown or already-done seqs resolve at once.
+   * The entries' work (one run: one entry, or an album's several) reaches a CLI now: resolves once
+   * their done marks are written and synced, as one record that lands whole or not at all. Rejects
+   * when it cannot be written (a full disk); every entry then stays pending (replayed next start,
+   * together). Unknown or already-done seqs are left out; none left resolves at once.
    */
-  markStarted: (seq: number) => Promise<void>
+  markStarted: (seqs: readonly number[]) => Promise<void>
   /**
    * The entry's processing ended without reaching a CLI: its done mark is written promptly, not
    * synced on its own. Never throws: a mark that cannot be written is logged and written again later.
@@ -147,8 +154,10 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
       found.set(rec.seq, { entry: { seq: rec.seq, kind: rec.kind, key: rec.key, payload: rec.payload ?? null, accepted_at: at }, line: Buffer.from(line) })
       nextSeq = Math.max(nextSeq, rec.seq + 1)
     } else if (rec.t === 'd' && isSeq(rec.seq)) {
-      found.delete(rec.seq)
-      nextSeq = Math.max(nextSeq, rec.seq + 1)
+      for (const seq of Array.isArray(rec.also) ? [rec.seq, ...rec.also.filter(isSeq)] : [rec.seq]) {
+        found.delete(seq)
+        nextSeq = Math.max(nextSeq, seq + 1)
+      }
     } else if (rec.t === 'h' && isSeq(rec.next)) {
       nextSeq = Math.max(nextSeq, rec.next)
     } else {
@@ -218,6 +227,16 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
     })
   }
 
+  // Done marks of one turn of the event loop go out as one write (ADR 0036): under load every
+  // delivery finished on its own meant a buffer, a queued write and three promises per mark.
+  let doneThisTurn: number[] = []
+  function writeDoneThisTurn (): void {
+    const seqs = doneThisTurn
+    if (seqs.length === 0) return
+    doneThisTurn = []
+    writeDone(seqs).catch(() => {})
+  }
+
   function retryDone (): void {
     if (unwritten.size === 0) return
     const seqs = [...unwritten]
@@ -256,30 +275,35 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
     markFinished (seq) {
       if (!forget(seq)) return
       retryDone()
-      writeDone([seq]).catch(() => {})
+      if (doneThisTurn.push(seq) === 1) setImmediate(writeDoneThisTurn)
     },
-    async markStarted (seq) {
-      const loc = live.get(seq)
-      if (loc === undefined) return
+    async markStarted (seqs) {
+      const [seq, ...also] = [...new Set(seqs)].filter((s) => live.has(s))
+      if (seq === undefined) return
       retryDone()
-      // Durable before it resolves, and the entry stays live (and so is compacted and replayed) until
+      // Durable before it resolves, and the entries stay live (and so are compacted and replayed) until
       // the mark is on disk: a run whose mark failed is refused, not started unrecorded.
       let written = false
       try {
-        await log.append(Buffer.from(`{"t":"d","seq":${seq}}\n`), {
+        await log.append(Buffer.from(also.length === 0 ? `{"t":"d","seq":${seq}}\n` : `{"t":"d","seq":${seq},"also":[${also.join(',')}]}\n`), {
           durable: true,
-          // Forgotten the moment the line is in the file: a compaction after it must not copy the entry.
-          onWritten: () => { written = true; forget(seq) }
+          // Forgotten the moment the line is in the file: a compaction after it must not copy the entries.
+          onWritten: () => {
+            written = true
+            forget(seq)
+            for (const s of also) forget(s)
+          }
         })
       } catch (err) {
         // Written but not synced: a process crash keeps it (only an OS crash could lose it).
         if (!written) throw err
-        logger?.warn({ err, path, seq }, 'journal: a started mark was written but could not be synced')
+        logger?.warn({ err, path, seqs: [seq, ...also] }, 'journal: a started mark was written but could not be synced')
       }
     },
     pending: () => [...recovered.values()],
     compact,
     close: () => {
+      writeDoneThisTurn()
       retryDone()
       return log.close()
     },

@@ -99,8 +99,14 @@ export async function createWebhooks (opts: WebhooksOptions): Promise<Webhooks> 
   opts.inbox.handle('webhook', dispatcher.handleEntry)
 
   seen = identity()
+  // One stat per turn of the event loop, shared by every delivery of that turn: a hand edit is picked
+  // up by the first request of a later turn (ADR 0036).
+  let lookedThisTurn = false
+  const lookAgain = (): void => { lookedThisTurn = false }
   async function refresh (): Promise<void> {
-    if (ownWrites > 0) return
+    if (ownWrites > 0 || lookedThisTurn) return
+    lookedThisTurn = true
+    setImmediate(lookAgain)
     const now = identity()
     if (now === seen || now === 'missing') return
     let parsed: unknown

@@ -121,26 +121,32 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
     return { status: result.status, runIds: result.runId === null ? [] : [result.runId] }
   }
 
-  async function dispatch (delivery: WebhookDelivery, claim?: WorkClaim): Promise<DispatchResult | null> {
+  // Not async: the delivery (its payload) is needed only to make the prompt, and is not held by a
+  // suspended frame while the runs and the trigger count are awaited (up to a second; ADR 0036).
+  function dispatch (delivery: WebhookDelivery, claim?: WorkClaim): Promise<DispatchResult | null> {
     // Bindings per line rather than a child logger per delivery: a pino child costs more than its lines.
     const log = deps.logger
     const at = { ingress: 'webhook', hookId: delivery.hook_id, deliveryId: delivery.delivery_id }
     const hook = deps.store.get(delivery.hook_id)
     if (hook === undefined) {
       log.warn(at, 'webhook delivery dropped: the hook was deleted before it could run')
-      return null
+      return Promise.resolve(null)
     }
     if (!hook.enabled && delivery.test !== true) {
       log.warn(at, 'webhook delivery dropped: the hook was disabled before it could run')
-      return null
+      return Promise.resolve(null)
     }
     const text = renderTemplate(hook.prompt_template, delivery.payload)
     const flagged = scanForInjection(text)
     if (flagged.length > 0) log.warn({ ...at, patterns: flagged }, 'possible prompt injection in webhook payload (not blocked)')
-    const prompt = wrapUntrusted(text, hook.title)
+    return run(hook, wrapUntrusted(text, hook.title), delivery.test === true, at, claim)
+  }
+
+  async function run (hook: Readonly<Hook>, prompt: string, test: boolean, at: Record<string, string>, claim: WorkClaim | undefined): Promise<DispatchResult> {
+    const log = deps.logger
     let result: DispatchResult
     try {
-      result = hook.mode === 'wake' ? await wake(hook, prompt, claim) : await cronTask(hook, prompt, delivery.test === true, claim)
+      result = hook.mode === 'wake' ? await wake(hook, prompt, claim) : await cronTask(hook, prompt, test, claim)
     } catch (err) {
       log.error({ ...at, err }, 'webhook dispatch failed')
       result = { status: 'error:internal', runIds: [] }
@@ -153,13 +159,13 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
 
   return {
     dispatch,
-    async handleEntry (entry, claim) {
+    handleEntry (entry, claim) {
       const delivery = asDelivery(entry.payload)
       if (delivery === null) {
         deps.logger.error({ seq: entry.seq, key: entry.key }, 'inbox: a webhook entry has an unexpected shape; skipped')
-        return
+        return Promise.resolve()
       }
-      await dispatch(delivery, claim)
+      return dispatch(delivery, claim).then(() => {})
     }
   }
 }

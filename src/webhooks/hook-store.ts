@@ -43,7 +43,10 @@ export interface HookStore {
   delete: (id: string) => Promise<Readonly<Hook>>
   /** New random token for a bearer hook; the old one stops working at once. */
   rotateToken: (id: string) => Promise<Readonly<Hook>>
-  /** Counts one dispatch. Undefined when the hook was deleted meanwhile (not an error). */
+  /**
+   * Counts one dispatch; resolves once the count is on disk, with the hook as written (counts that
+   * shared the write are all in it). Undefined when the hook was deleted meanwhile (not an error).
+   */
   recordTrigger: (id: string, outcome: TriggerOutcome) => Promise<Readonly<Hook> | undefined>
   /**
    * At shutdown: trigger counts waiting for their paced write are written now, and every later one
@@ -232,18 +235,27 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
     lastTriggerWrite = performance.now()
     const batch = pendingTriggers
     pendingTriggers = []
+    // Folded per hook first, then one new hook per hook and batch: a copy of the whole hook per
+    // delivery was ~4 % of a delivery's allocations under load (ADR 0036).
+    const folded = new Map<string, { count: number, at: number, error: string | null }>()
+    for (const { id, outcome } of batch) {
+      if (!state.byId.has(id)) continue
+      const f = folded.get(id)
+      if (f === undefined) folded.set(id, { count: 1, at: outcome.at, error: outcome.error })
+      else {
+        f.count++
+        // Dispatches may finish out of order: the count always grows, the "last" fields only move forward.
+        if (outcome.at >= f.at) { f.at = outcome.at; f.error = outcome.error }
+      }
+    }
     const byId = new Map(state.byId)
-    const results = batch.map(({ id, outcome }) => {
-      const hook = byId.get(id)
-      if (hook === undefined) return undefined
-      const at = new Date(outcome.at).toISOString()
+    for (const [id, f] of folded) {
+      const hook = byId.get(id)!
       const previous = hook.last_triggered_at === null ? Number.NEGATIVE_INFINITY : Date.parse(hook.last_triggered_at)
-      // Dispatches may finish out of order: the count always grows, the "last" fields only move forward.
-      const newer = Number.isNaN(previous) || outcome.at >= previous
-      const next = deepFreeze({ ...hook, trigger_count: hook.trigger_count + 1, ...(newer && { last_triggered_at: at, last_error: outcome.error }) })
-      byId.set(id, next)
-      return next
-    })
+      const newer = Number.isNaN(previous) || f.at >= previous
+      byId.set(id, deepFreeze({ ...hook, trigger_count: hook.trigger_count + f.count, ...(newer && { last_triggered_at: new Date(f.at).toISOString(), last_error: f.error }) }))
+    }
+    const results = batch.map(({ id }) => folded.has(id) ? byId.get(id) : undefined)
     try {
       if (results.some((r) => r !== undefined)) {
         const entries = state.entries.map((e) => e.valid && byId.get(e.hook.id) !== e.hook ? { valid: true as const, hook: byId.get(e.hook.id) as Readonly<Hook> } : e)

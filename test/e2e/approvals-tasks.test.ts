@@ -169,6 +169,8 @@ describe('cron jobs and webhooks in permission_mode "ask"', { timeout: 120_000 }
     assert.match(run.reply ?? '', /The tool said: The user denied this request/)
     assert.equal(await ran('backup'), false)
     await until(() => textOf(USER, ask.message_id).includes('Denied.'), 'the request says Denied')
+    // Its result reaches the chat before the next test runs the job again (or that one would take it for its own).
+    await delivered(USER, /Nightly backup[\s\S]*The tool said: The user denied this request/)
   })
 
   test('cron: nobody answers → denied at the timeout, and the result says so (chat, run, job)', async () => {

@@ -3,7 +3,8 @@
 // `[[hang]]`, `[[crash:3]]` or `[[transcript:claude-partial.jsonl]]` (a marker wins over the
 // variable). See test/fakes/README.md for the list.
 import { spawn, spawnSync } from 'node:child_process'
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -71,18 +72,31 @@ function journalMarks (token, env) {
   return `journal ${token} ${entries.filter((r) => done.has(r.seq)).length}/${entries.length}`
 }
 
-/** Writes what the fake was started with, so a test can assert argv, cwd and env. */
+/**
+ * Writes what the fake was started with, so a test can assert argv, cwd and env. Whole or not at
+ * all (written aside, then renamed into place): a fake stopped mid-write leaves no empty record
+ * for a test to trip over, and a record that is there is complete.
+ */
 export function record (options, extra = {}) {
   const targets = [options.record, options.recordDir ? join(options.recordDir, `${process.pid}.json`) : undefined]
   for (const target of targets) {
     if (target === undefined || target === '') continue
-    writeFileSync(target, JSON.stringify({
+    const text = JSON.stringify({
       argv: process.argv.slice(2),
       cwd: process.cwd(),
       env: process.env,
       pid: process.pid,
       ...extra
-    }))
+    })
+    const aside = join(tmpdir(), `ductor-fake-cli-record-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`)
+    writeFileSync(aside, text)
+    try {
+      renameSync(aside, target)
+    } catch {
+      // Another file system: written in place then.
+      writeFileSync(target, text)
+      rmSync(aside, { force: true })
+    }
   }
 }
 

@@ -61,7 +61,7 @@ async function checkFiles (home: string, acked: Acked, life: string): Promise<vo
   assert.ok(version(hooks.hooks.map((h) => h.title)) >= acked.h, `${life}: webhooks.json is older than acknowledged`)
 }
 
-test('kill -9 mid-write of sessions.json, cron_jobs.json, webhooks.json and the journal: never half a file, nothing acknowledged lost', { timeout: 60_000 }, async (t) => {
+test('kill -9 mid-write of sessions.json, cron_jobs.json, webhooks.json and the journal: never half a file, nothing acknowledged lost', { timeout: 180_000 } /* four lives of a tsx child; ~7 s on a quiet machine, a minute and more on a loaded one */, async (t) => {
   const seed = Number(process.env['STORE_CRASH_SEED'] ?? Date.now() % 1_000_000)
   t.diagnostic(`seed ${seed} (replay with STORE_CRASH_SEED=${seed})`)
   const next = random(seed)

@@ -4,13 +4,13 @@
 // loop gives up instead of spinning.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ADMIN_TOKEN, fakeClis, serviceUp, spawnService, tempDir, testConfig, waitFor } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
-import { afterChildExit, CRASH_LIMIT, CRASH_WINDOW_MS } from '../../src/cli/supervise.ts'
+import { afterChildExit, childMemorySettings, CRASH_LIMIT, CRASH_WINDOW_MS, forgetChildMemorySettings, SERVICE_MALLOC_ARENA_MAX } from '../../src/cli/supervise.ts'
 import { survivors } from './fault-helpers.ts'
 import { alive, recordedRuns } from './serve-helpers.ts'
 
@@ -38,6 +38,12 @@ test('the supervisor restarts a service that crashed or was killed -9 alone, end
   const answer = fetch(`${first.admin_url ?? ''}/api/chats/7/messages`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'a long story' }) })
     .then((r) => r.status, () => 0)
   const cli = await waitFor(async () => (await recordedRuns(records))[0], 20_000, 'the CLI to run')
+  // The service started with the supervisor's glibc setting (ADR 37); the CLI it started does not inherit it.
+  assert.ok((await readFile(`/proc/${first.pid}/environ`, 'utf8')).split('\0').includes(`MALLOC_ARENA_MAX=${SERVICE_MALLOC_ARENA_MAX}`), 'the service started with MALLOC_ARENA_MAX')
+  const [record] = await readdir(records)
+  const cliEnv = (JSON.parse(await readFile(join(records, record ?? ''), 'utf8')) as { env: Record<string, string> }).env
+  assert.equal(cliEnv['MALLOC_ARENA_MAX'], undefined, 'the glibc setting stays with the service')
+  assert.equal(cliEnv['DUCTOR_SET_MALLOC_ARENA_MAX'], undefined)
   process.kill(first.pid, 'SIGKILL')
   const second = await serviceUp(home, first.pid)
   assert.equal(alive(cli.pid), false, 'the CLI of the killed service was ended before the service was started again')
@@ -67,4 +73,17 @@ test('the supervisor\'s policy: 0 and config errors end it, 42 restarts at once,
   assert.deepEqual(delays, [1000, 2000, 4000, 8000], 'the backoff doubles')
   assert.deepEqual(afterChildExit(1, crashes, now + 50_000), { exit: 1 }, `the ${CRASH_LIMIT}th crash within the window gives up with the child's code`)
   assert.ok('restart' in afterChildExit(1, crashes, now + CRASH_WINDOW_MS + 1), 'crashes older than the window are forgotten')
+})
+
+test('the service\'s glibc setting (ADR 37): added unless the user set their own, and removed in the service', () => {
+  const added = childMemorySettings({ PATH: '/bin' })
+  assert.equal(added['MALLOC_ARENA_MAX'], String(SERVICE_MALLOC_ARENA_MAX))
+  assert.equal(added['PATH'], '/bin')
+  const own = childMemorySettings({ MALLOC_ARENA_MAX: '8' })
+  assert.equal(own['MALLOC_ARENA_MAX'], '8', 'the user\'s own setting wins')
+  forgetChildMemorySettings(own)
+  assert.equal(own['MALLOC_ARENA_MAX'], '8', 'and stays for everything the service starts')
+  forgetChildMemorySettings(added)
+  assert.equal(added['MALLOC_ARENA_MAX'], undefined, 'the one the supervisor added goes')
+  assert.equal(added['PATH'], '/bin')
 })

@@ -1,13 +1,13 @@
 // ductor installs the way Node tools install (issue 16, item 7): `npm pack` builds and packs it,
 // `npm install -g ./ductor-<version>.tgz` (here into a temporary prefix) gives a working `ductor`
-// without the source or any dev dependency. Reuses the build in dist/ when it is up to date.
+// without the source or any dev dependency. Reuses the build in dist/ when it is up to date (builtDist).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { access, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { ROOT, spawnService, tempDir } from '../helper.ts'
+import { ROOT, builtDist, spawnService, tempDir } from '../helper.ts'
 
 const run = promisify(execFile)
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -22,6 +22,8 @@ function cleanEnv (extra: Record<string, string>): NodeJS.ProcessEnv {
 test('npm pack → npm install -g <tarball> --prefix <tmp> → a working `ductor --version` and `ductor serve`', { timeout: 900_000 }, async (t) => {
   const version = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
   const out = await tempDir(t, 'ductor-pack-')
+  // `npm pack` builds through prepack (build-if-stale); the build is the one the build and `npm start` tests share.
+  await builtDist()
   const packed = await run(npm, ['pack', '--pack-destination', out, '--json'], { cwd: ROOT, env: cleanEnv({}), timeout: 600_000, maxBuffer: 16 * 1024 * 1024 })
   const [info] = JSON.parse(packed.stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
   assert.equal(info?.filename, `ductor-${version}.tgz`)

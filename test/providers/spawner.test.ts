@@ -178,3 +178,36 @@ test('the service killed (SIGKILL) mid-run: the spawner kills the CLI\'s group a
   service.kill('SIGKILL')
   await until('the spawner and the CLI group to be gone', () => !isProcessAlive(pids.spawner) && !isProcessAlive(pids.cli) && !isProcessAlive(pids.grandchild))
 })
+
+test('the service killed while a pipe it was sent is unacknowledged: the spawner still kills the CLI\'s group and exits', async (t) => {
+  // The stand-in dies the moment the spawner says the CLI is spawned, before Node has acknowledged
+  // the stdout pipe that follows: Node then closes the IPC channel without a `disconnect` event.
+  const code = `
+    import { createRequire, syncBuiltinESMExports } from 'node:module'
+    import { writeSync } from 'node:fs'
+    import { pino } from 'pino'
+    const cp = createRequire(import.meta.url)('node:child_process')
+    const spawnReal = cp.spawn
+    cp.spawn = (...args) => {
+      const child = spawnReal(...args)
+      child.prependListener('message', (m) => {
+        if (m?.t !== 'spawned') return
+        writeSync(1, JSON.stringify({ spawner: child.pid, cli: m.pid }) + '\\n')
+        process.kill(process.pid, 'SIGKILL')
+      })
+      return child
+    }
+    syncBuiltinESMExports()
+    const { createSpawner } = await import(${JSON.stringify(new URL('../../src/providers/spawner.ts', import.meta.url).href)})
+    const spawner = createSpawner({ script: ${JSON.stringify(SCRIPT)}, logger: pino({ level: 'silent' }) })
+    await spawner.spawn({ file: '/bin/sh', args: ['-c', 'IFS= read -r go; sleep 600'], cwd: '/', env: { PATH: '/usr/bin:/bin' } })
+  `
+  const service = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.after(() => { service.kill('SIGKILL') })
+  let text = ''
+  service.stdout.setEncoding('utf8').on('data', (d: string) => { text += d })
+  await new Promise((resolve) => service.once('exit', resolve))
+  const pids = JSON.parse(text.split('\n')[0] ?? '') as { spawner: number, cli: number }
+  t.after(() => { for (const pid of [pids.spawner, -pids.cli]) { try { process.kill(pid, 'SIGKILL') } catch {} } })
+  await until('the spawner and the CLI group to be gone', () => !isProcessAlive(pids.spawner) && !isProcessAlive(pids.cli))
+})

@@ -7,7 +7,7 @@ import { createJournal } from '../../src/store/journal.ts'
 import { createDedupeStore } from '../../src/store/dedupe.ts'
 import type { JournalEntry } from '../../src/store/journal.ts'
 import { systemClock } from '../../src/clock.ts'
-import { ClaimRefused, createClaimGate } from '../../src/claims.ts'
+import { ClaimRefused, allClaims, createClaimGate, type WorkClaim } from '../../src/claims.ts'
 import { memoryLogger, tempDir, waitFor } from '../helper.ts'
 import { existsSync } from 'node:fs'
 import { createFakeBin } from '../fakes/fake-bin.ts'
@@ -42,6 +42,30 @@ async function replayedWebhookKeys (t: TestContext, dir: string): Promise<string
 function collector (): { seen: JournalEntry[], handler: (e: JournalEntry) => Promise<void> } {
   const seen: JournalEntry[] = []
   return { seen, handler: async (e) => { seen.push(e) } }
+}
+
+type Groups = Parameters<typeof createRunner>[0]['groups']
+
+/**
+ * The real runner over the fake CLI, in `dir`: `run(name, claim)` runs it for `claim` and answers the
+ * run's status, or its refusal. The CLI records that it started in `ran-<name>.json`.
+ */
+async function fakeCliRunner (t: TestContext, dir: string, groups: Groups): Promise<(name: string, claim: WorkClaim) => Promise<unknown>> {
+  const bin = await createFakeBin()
+  t.after(async () => { await bin.cleanup() })
+  const registry = createProcessRegistry()
+  t.after(async () => { await registry.killAll() })
+  const runner = createRunner({ logger: memoryLogger().logger, registry, groups })
+  return async (name, claim) => await runner.run({
+    runId: `run-${name}`,
+    chatId: 'webhook:x',
+    provider: 'claude',
+    argv: buildClaudeArgv({ binary: bin.claude, prompt: 'hello', model: 'sonnet', permissionMode: 'default' }),
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, FAKE_CLI_RECORD: join(dir, `ran-${name}.json`) },
+    timeoutMs: 10_000,
+    claim
+  }).done.then((o) => o.status, (err: unknown) => err)
 }
 
 test('an accepted entry reaches the handler of its kind once; the same key again is a duplicate', async (t) => {
@@ -236,10 +260,6 @@ test('claims: a started mark that cannot be written (a full disk) refuses the ru
 
 test('claims through the runner: a CLI process group that cannot be recorded (a full disk) never starts the CLI, writes no done mark, and the entry is replayed', async (t) => {
   const dir = await tempDir(t)
-  const bin = await createFakeBin()
-  t.after(async () => { await bin.cleanup() })
-  const registry = createProcessRegistry()
-  t.after(async () => { await registry.killAll() })
   const { logger } = memoryLogger()
   const order: string[] = []
   const journal = await createJournal({ path: join(dir, 'inbox.jsonl') })
@@ -259,33 +279,16 @@ test('claims through the runner: a CLI process group that cannot be recorded (a 
     gate: createClaimGate()
   })
   let full = true
-  const runner = createRunner({
-    logger,
-    registry,
-    groups: {
-      add: async () => {
-        order.push('group')
-        if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
-      },
-      remove: () => {},
-      close: async () => {}
-    }
+  const run = await fakeCliRunner(t, dir, {
+    add: async () => {
+      order.push('group')
+      if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    },
+    remove: () => {},
+    close: async () => {}
   })
   const outcomes: unknown[] = []
-  first.handle('webhook', async (e, claim) => {
-    const record = join(dir, `ran-${e.key}.json`)
-    const handle = runner.run({
-      runId: `run-${e.key}`,
-      chatId: 'webhook:x',
-      provider: 'claude',
-      argv: buildClaudeArgv({ binary: bin.claude, prompt: 'hello', model: 'sonnet', permissionMode: 'default' }),
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, FAKE_CLI_RECORD: record },
-      timeoutMs: 10_000,
-      claim
-    })
-    outcomes.push(await handle.done.then((o) => o.status, (err: unknown) => err))
-  })
+  first.handle('webhook', async (e, claim) => { outcomes.push(await run(e.key, claim)) })
   await first.accept('webhook', 'full', {})
   await waitFor(async () => outcomes.length === 1 ? true : undefined, 10_000, 'the run to settle')
   full = false
@@ -317,4 +320,58 @@ test('claims: a retry refused after an attempt that started is not replayed, and
   assert.ok(refusal instanceof ClaimRefused && refusal.reason === 'storage', String(refusal))
   assert.equal(refusal.replayed, false, 'its done mark is on disk: it is not run again')
   assert.deepEqual(await replayedWebhookKeys(t, dir), [])
+})
+
+test('claims through the runner: an album\'s done marks are one write, so a disk that fills up between two marks cannot start part of it and replay the rest alone', async (t) => {
+  const dir = await tempDir(t)
+  const { logger } = memoryLogger()
+  const journal = await createJournal({ path: join(dir, 'inbox.jsonl') })
+  // Each markStarted is its own write; `room` writes fit on the disk, then it is full.
+  let room = 1
+  const first = createInbox({
+    journal: {
+      ...journal,
+      markStarted: async (seqs) => {
+        if (room-- <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+        await journal.markStarted(seqs)
+      }
+    },
+    dedupe: await createDedupeStore({ path: join(dir, 'dedupe.jsonl') }),
+    clock: systemClock,
+    logger,
+    gate: createClaimGate()
+  })
+  const run = await fakeCliRunner(t, dir, { add: async () => {}, remove: () => {}, close: async () => {} })
+  // Telegram's album: the items' updates wait for one run made for all of them (src/telegram/album.ts).
+  const albums = new Map<string, { claims: WorkClaim[], done: Promise<unknown>, go: () => void }>()
+  const outcomes = new Map<string, unknown>()
+  first.handle('webhook', async (e, claim) => {
+    const name = e.key.slice(0, 1)
+    let album = albums.get(name)
+    if (album === undefined) {
+      let go = (): void => {}
+      const ready = new Promise<void>((resolve) => { go = resolve })
+      const claims: WorkClaim[] = []
+      const done = ready.then(async () => await run(name, allClaims(claims)))
+      album = { claims, done, go }
+      albums.set(name, album)
+    }
+    album.claims.push(claim)
+    if (album.claims.length === 2) album.go()
+    outcomes.set(name, await album.done)
+  })
+  await first.accept('webhook', 'a1', {})
+  await first.accept('webhook', 'a2', {})
+  await waitFor(async () => outcomes.has('a') ? true : undefined, 10_000, 'the first album\'s run to settle')
+  await first.accept('webhook', 'b1', {})
+  await first.accept('webhook', 'b2', {})
+  await waitFor(async () => outcomes.has('b') ? true : undefined, 10_000, 'the second album\'s run to settle')
+  await first.stop(1000)
+  await first.close()
+
+  assert.equal(outcomes.get('a'), 'success', 'room for one write: both marks land in it, and the album runs')
+  const refused = outcomes.get('b')
+  assert.ok(refused instanceof ClaimRefused && refused.reason === 'storage' && refused.replayed, String(refused))
+  assert.equal(await readFile(join(dir, 'ran-b.json'), 'utf8').catch(() => 'never ran'), 'never ran', 'the refused album\'s CLI never started')
+  assert.deepEqual(await replayedWebhookKeys(t, dir), ['b1', 'b2'], 'the refused album is replayed whole; none of the album that ran is')
 })

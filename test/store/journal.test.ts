@@ -150,6 +150,22 @@ test('done marks are not fsynced one by one, but close makes them durable', asyn
   assert.equal(again.pending().length, 0)
 })
 
+test('done marks of one turn share one write; close in the same turn still writes and syncs them', async (t) => {
+  const path = join(await tempDir(t), 'inbox.jsonl')
+  const journal = await createJournal({ path, lazySyncMs: 60_000 })
+  const seqs = await Promise.all(Array.from({ length: 10 }, async (_, i) => (await journal.append({ kind: 'webhook', key: `k${i}`, payload: {} })).seq))
+  const writes = journal.stats().writes
+  for (const seq of seqs.slice(0, 5)) journal.markFinished(seq)
+  await new Promise((resolve) => setImmediate(resolve))
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(journal.stats().writes, writes + 1, 'five marks, one write')
+  for (const seq of seqs.slice(5, 9)) journal.markFinished(seq)
+  await journal.close() // the same turn: the marks are written by close
+  const again = await createJournal({ path })
+  t.after(() => again.close())
+  assert.deepEqual(again.pending().map((e) => e.seq), [seqs[9]])
+})
+
 test('an unsynced done mark is synced by the lazy timer', async (t) => {
   const path = join(await tempDir(t), 'inbox.jsonl')
   const sync = gatedSync()
@@ -292,4 +308,32 @@ test('an encoded payload is written byte for byte and reads back as its payload;
   const reopened = await createJournal({ path })
   t.after(() => reopened.close())
   assert.deepEqual(reopened.pending().map((e) => [e.seq, e.key, e.payload]), [[a.seq, 'k1', { a: [1, 2], s: 'é \u2028' }], [b.seq, 'k2', { b: 1 }]])
+})
+
+test('several started marks are one record: all of them land, and a torn copy of it marks none', async (t) => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'inbox.jsonl')
+  const journal = await createJournal({ path })
+  const [a, b, c] = await Promise.all(['a', 'b', 'c', 'd'].map((key) => journal.append({ kind: 'telegram', key, payload: {} })))
+  await journal.markStarted([a!.seq, b!.seq, c!.seq])
+  assert.deepEqual(journal.stats().pending, 1)
+  await journal.close()
+  const lines = (await readFile(path, 'utf8')).trim().split('\n')
+  // The first seq stands in `seq`: a reader that knows no `also` still takes the line for a done mark.
+  assert.equal(lines.at(-1), `{"t":"d","seq":${a!.seq},"also":[${b!.seq},${c!.seq}]}`, 'one line for the three marks')
+  const again = await createJournal({ path })
+  assert.deepEqual(again.pending().map((e) => e.key), ['d'])
+  await again.close()
+
+  // A disk that filled up inside the record leaves a torn line: none of its entries is marked.
+  const torn = join(dir, 'torn.jsonl')
+  const other = await createJournal({ path: torn })
+  const [x, y] = await Promise.all(['x', 'y'].map((key) => other.append({ kind: 'telegram', key, payload: {} })))
+  await other.close()
+  await appendFile(torn, `{"t":"d","seq":${x!.seq},"also":[${y!.seq}`)
+  const reopened = await createJournal({ path: torn })
+  t.after(() => reopened.close())
+  assert.deepEqual(reopened.pending().map((e) => e.key), ['x', 'y'], 'both replayed, together')
+  await reopened.markStarted([x!.seq, 999, x!.seq]) // unknown and repeated seqs are left out
+  assert.deepEqual(reopened.pending().map((e) => e.key), ['y'])
 })

@@ -137,6 +137,30 @@ test('history is bounded: the newest maxRuns are kept, running ones never droppe
   assert.equal(again.list({ limit: 1000 }).length, 20)
 })
 
+test('history bound over many runs: a long run held while thousands pass is the first to go once it ends; the newest maxRuns stay', async (t) => {
+  const path = await tempPath(t)
+  const clock = fakeClock()
+  const history = await open(path, { clock, maxRuns: 50 })
+  t.after(() => history.close())
+  const longRunning = await history.start({ kind: 'chat' })
+  for (let i = 0; i < 3000; i++) {
+    clock.advance(10)
+    await history.record({ kind: 'webhook', ref: `hook-${i}`, status: 'success' })
+  }
+  let listed = history.list({ limit: 1000 })
+  assert.equal(listed.length, 50)
+  assert.ok(listed.some((r) => r.id === longRunning.id), 'the running run is kept')
+  assert.deepEqual(listed.filter((r) => r.id !== longRunning.id).map((r) => r.ref), Array.from({ length: 49 }, (_, i) => `hook-${2999 - i}`))
+  await history.finish(longRunning.id, { status: 'success' })
+  clock.advance(10)
+  await history.record({ kind: 'webhook', ref: 'hook-last', status: 'success' })
+  listed = history.list({ limit: 1000 })
+  assert.equal(listed.length, 50)
+  assert.ok(!listed.some((r) => r.id === longRunning.id), 'once ended it is the oldest, and goes first')
+  assert.equal(listed[0]?.ref, 'hook-last')
+  assert.equal(listed.at(-1)?.ref, 'hook-2951')
+})
+
 test('bad input is refused; unknown or finished runs are left alone', async (t) => {
   const history = await open(await tempPath(t))
   t.after(() => history.close())

@@ -297,8 +297,25 @@ describe('recordTrigger and concurrency', () => {
     const later = await Promise.all(Array.from({ length: 10 }, (_, i) => store.recordTrigger('email-notify', { at: NOW + i + 1, error: null })))
     assert.equal(writes, 2, 'ten counts that arrive within the interval share one write')
     assert.ok(performance.now() - started >= 290, 'the second write waits out the interval')
-    assert.deepEqual(later.map((h) => h?.trigger_count), Array.from({ length: 10 }, (_, i) => 9 + i), 'each resolves with its own count once the batch is on disk')
+    assert.deepEqual(later.map((h) => h?.trigger_count), Array.from({ length: 10 }, () => 18), 'each resolves once the batch is on disk, with the hook as written')
+    assert.equal(later[0]?.last_triggered_at, new Date(NOW + 10).toISOString(), 'the latest outcome of the batch')
     assert.equal((await onDisk()).hooks[0].trigger_count, 18)
+  })
+
+  test('counts that share a write: all counted, the newest outcome kept whatever order they finish in', async (t) => {
+    const { store, onDisk } = await setup(t, { hooks: [pythonHook] }, { triggerWriteIntervalMs: 200 })
+    await store.recordTrigger('email-notify', { at: NOW, error: null })
+    const shared = await Promise.all([
+      store.recordTrigger('email-notify', { at: NOW + 5, error: 'error:timeout' }),
+      store.recordTrigger('email-notify', { at: NOW + 1, error: 'error:exit_1' }),
+      store.recordTrigger('gone', { at: NOW + 2, error: null })
+    ])
+    assert.equal(shared[2], undefined)
+    const stored = (await onDisk()).hooks[0]
+    assert.equal(stored.trigger_count, 10)
+    assert.equal(stored.last_triggered_at, new Date(NOW + 5).toISOString())
+    assert.equal(stored.last_error, 'error:timeout')
+    assert.equal(shared[0]?.trigger_count, 10)
   })
 
   test('at shutdown a count waiting for its paced write is written at once, and later ones are not paced', async (t) => {

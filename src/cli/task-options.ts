@@ -1,0 +1,151 @@
+import type { Command } from 'commander'
+import { connectApi } from './api-client.ts'
+import { collectValues, oneOf, parseBool, parseHour, parseNullable } from './flags.ts'
+import type { CliIo } from './io.ts'
+import { printResult } from './output.ts'
+import { PERMISSION_MODES } from '../config-schema.ts'
+
+/**
+ * What `ductor cron` and `ductor webhook` share: the settings of the run a cron job (or a cron_task
+ * webhook) makes — provider, model, reasoning effort, CLI parameters, quiet hours, dependency,
+ * permission mode — and the subcommands that differ only by what they manage (`add`, `show`,
+ * `edit`). Each command file keeps its own fields, texts and the subcommands that are its own.
+ */
+
+export type Opts = Record<string, unknown> & { json?: boolean }
+
+/** Option (commander's camelCase) → API field, for the run settings both take. */
+export const RUN_FIELDS = {
+  provider: 'provider',
+  model: 'model',
+  reasoningEffort: 'reasoning_effort',
+  cliParam: 'cli_parameters',
+  quietStart: 'quiet_start',
+  quietEnd: 'quiet_end',
+  dependency: 'dependency',
+  permissionMode: 'permission_mode'
+}
+
+/** How the run options' help speaks of what owns them. */
+export interface RunWording {
+  /** Put before a setting that applies only in one mode: `cron_task` (a webhook); '' for a cron job. */
+  scope: string
+  /** `job`, `hook`. */
+  owner: string
+  /** What one dependency key keeps from running at once: `jobs`, `tasks`. */
+  peers: string
+  /** After `"none" = the global one` in `--permission-mode`'s help. */
+  permissionNote?: string
+}
+
+/** `--provider` … `--permission-mode` and `--json`: the last options of `add` and `edit`. */
+export function runOptions (cmd: Command, w: RunWording): Command {
+  const scoped = (text: string): string => w.scope === '' ? text : `${w.scope}: ${text}`
+  const forOwner = w.scope === '' ? ` for this ${w.owner}` : ''
+  return cmd
+    .option('--provider <name>', scoped('claude or codex ("none" = the global one)'), oneOf(['claude', 'codex'], true))
+    .option('--model <name>', `${scoped('model')}${forOwner} ("none" = the global one)`, parseNullable)
+    .option('--reasoning-effort <level>', `${w.scope === '' ? '' : `${w.scope}, `}Codex only: low, medium, high or xhigh`, oneOf(['low', 'medium', 'high', 'xhigh'], true))
+    .option('--cli-param <arg>', `${scoped('extra CLI argument')}${forOwner} (repeat for more)`, collectValues)
+    .option('--quiet-start <hour>', scoped('no runs from this hour (0-23, "none" to clear)'), parseHour)
+    .option('--quiet-end <hour>', '… until this hour (0-23)', parseHour)
+    .option('--dependency <key>', scoped(`${w.peers} sharing this key never run at once ("none" to clear)`), parseNullable)
+    .option('--permission-mode <mode>', `ask = risky tools ask the chats the ${w.owner} reports to first (docs/approvals.md); ${PERMISSION_MODES.filter((m) => m !== 'ask').join(', ')}; "none" = the global one${w.permissionNote ?? ''}`, oneOf(PERMISSION_MODES, true))
+    .option(...JSON_OPTION)
+}
+
+/** `.option(...JSON_OPTION)`: every subcommand can print the API's own answer. */
+export const JSON_OPTION = ['--json', 'print the API\'s answer as JSON'] as const
+
+/** A job's or hook's `permission_mode` in words. */
+export function permissionText (mode: string | null): string {
+  if (mode === null) return 'the global permission_mode'
+  return mode === 'ask' ? 'ask (risky tools ask the chats it reports to first)' : mode
+}
+
+/** `codex gpt-5 high`, or `default` for the global provider. */
+export function providerText (provider: string | null, model: string | null, reasoning: string | null = null): string {
+  return [provider ?? 'default', model, reasoning].filter((v) => v !== null).join(' ')
+}
+
+/** Calls `check` every 250 ms until it answers something. */
+export async function pollUntil<T> (check: () => Promise<T | undefined>): Promise<T> {
+  for (;;) {
+    const found = await check()
+    if (found !== undefined) return found
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+/** A kind of record the API manages under one path (`/cron`, `/webhooks`), as `add`, `show` and `edit` see it. */
+export interface TaskRecords<V> {
+  /** Its name in answers: `Created cron job …`. */
+  noun: string
+  /** The collection's API path; a record is `<path>/<id>`. */
+  path: string
+  /** Help of the `<id>` argument. */
+  idHelp: string
+  /** The options `add` and `edit` share. */
+  options: (cmd: Command) => Command
+  describe: (view: V) => string
+}
+
+export function recordPath (records: { path: string }, id: string): string {
+  return `${records.path}/${encodeURIComponent(id)}`
+}
+
+export interface AddSpec {
+  description: string
+  idHelp: string
+  /** Options `add` has and `edit` has not. */
+  extra?: (cmd: Command) => Command
+  /** The request body from the options (id, title and `--disabled` are added); throws on what is missing. */
+  body: (opts: Opts) => Record<string, unknown>
+}
+
+/** `add --id <id> [--disabled]`: creates the record (its title defaults to its id) and shows it. */
+export function addCommand<V> (parent: Command, io: CliIo, records: TaskRecords<V>, spec: AddSpec): Command {
+  const cmd = records.options(parent.command('add'))
+    .description(spec.description)
+    .requiredOption('--id <id>', spec.idHelp)
+  return (spec.extra?.(cmd) ?? cmd)
+    .option('--disabled', 'create it switched off')
+    .action(async (opts: Opts) => {
+      const body = { id: opts['id'], title: opts['id'], ...spec.body(opts), ...(opts['disabled'] === true ? { enabled: false } : {}) }
+      const view = await (await connectApi(io.env)).request<V>('POST', records.path, body)
+      printResult(io, opts, view, () => `Created ${records.noun} ${records.describe(view)}`)
+    })
+}
+
+/** `show <id>`. */
+export function showCommand<V> (parent: Command, io: CliIo, records: TaskRecords<V>, description: string): Command {
+  return parent.command('show')
+    .description(description)
+    .argument('<id>', records.idHelp)
+    .option(...JSON_OPTION)
+    .action(async (id: string, opts: Opts) => {
+      const view = await (await connectApi(io.env)).request<V>('GET', recordPath(records, id))
+      printResult(io, opts, view, () => records.describe(view))
+    })
+}
+
+export interface EditSpec {
+  description: string
+  /** An option to name when none was given: `--enabled false`. */
+  example: string
+  body: (opts: Opts) => Record<string, unknown>
+}
+
+/** `edit <id> [options]`: only the options given change; none at all is an error. */
+export function editCommand<V> (parent: Command, io: CliIo, records: TaskRecords<V>, spec: EditSpec): Command {
+  return records.options(parent.command('edit'))
+    .description(spec.description)
+    .argument('<id>', records.idHelp)
+    .option('--enabled <bool>', 'true or false', parseBool)
+    .action(async (id: string, opts: Opts) => {
+      const body = spec.body(opts)
+      if (Object.keys(body).length === 0) throw new Error(`nothing to change: give at least one option, e.g. ${spec.example} (see ductor ${parent.name()} edit --help)`)
+      const view = await (await connectApi(io.env)).request<V>('PATCH', recordPath(records, id), body)
+      printResult(io, opts, view, () => `Updated ${records.noun} ${records.describe(view)}`)
+    })
+}
