@@ -8,7 +8,7 @@
 // Run alone: node --import tsx bench/chats.ts
 import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
-import { setPriority } from 'node:os'
+import { loadavg, setPriority } from 'node:os'
 import { join } from 'node:path'
 import { createFakeBin } from '../test/fakes/fake-bin.ts'
 import { askLoop, LOOP_MONITOR, type LoopDelay } from './lib/loop-client.ts'
@@ -27,6 +27,15 @@ const TOKEN = 'bench-admin-token-0123456789abcdef'
  * machine weighs less on the figure. Off by default; a run that uses it says so.
  */
 const NICE = process.env['BENCH_NICE'] === undefined || process.env['BENCH_NICE'] === '' ? null : Number(process.env['BENCH_NICE'])
+
+/**
+ * Each measured process (the service, the bare node, the idle node) leads a session of its own, as a
+ * service started from its own terminal or unit does: with Linux's scheduler autogroups a session is
+ * weighed as one, and sharing this process's session would weigh the measured loops down with the
+ * benchmark's own 50 SSE clients (ADR 0038). BENCH_SESSION=shared keeps them in this session (as
+ * before 2026-12-03, 19:00).
+ */
+const OWN_SESSION = process.env['BENCH_SESSION'] !== 'shared'
 
 function renice (pid: number | undefined): void {
   if (NICE !== null && pid !== undefined) setPriority(pid, NICE)
@@ -64,7 +73,7 @@ interface Round { chats: number, loop: LoopDelay, complete: number, wallMs: numb
  * nothing, so its delay is what the machine itself (other processes, the CLIs) imposes on any loop.
  */
 async function startIdleNode (): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', LOOP_MONITOR, '-e', 'setInterval(() => {}, 1 << 30)'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const child = spawn(process.execPath, ['--import', LOOP_MONITOR, '-e', 'setInterval(() => {}, 1 << 30)'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: OWN_SESSION })
   renice(child.pid)
   await new Promise((resolve) => setTimeout(resolve, 300))
   return child
@@ -80,6 +89,7 @@ async function serviceRound (chats: number, fake: { claude: string, transcriptPa
       home,
       nodeArgs: ['--import', LOOP_MONITOR],
       ipc: true,
+      ownSession: OWN_SESSION,
       env: { FAKE_CLI_TRANSCRIPT: fake.transcriptPath, FAKE_CLI_DELAY_MS: String(DELAY_MS) }
     })
     renice(service.child.pid)
@@ -137,6 +147,7 @@ process.on('message', async (m) => {
 async function baselineRound (chats: number, fake: { claude: string, transcriptPath: string }): Promise<Round> {
   const child = spawn(process.execPath, ['--import', LOOP_MONITOR, '-e', BASELINE, fake.claude, String(chats)], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    detached: OWN_SESSION,
     env: { ...process.env, IS_SANDBOX: '1', FAKE_CLI_TRANSCRIPT: fake.transcriptPath, FAKE_CLI_DELAY_MS: String(DELAY_MS) }
   })
   renice(child.pid)
@@ -169,6 +180,8 @@ export async function benchChats (): Promise<BenchResult> {
       const bare = await baselineRound(chats, fake)
       const service = await serviceRound(chats, fake, pkg)
       rounds.push({ service, bare })
+      const split = (l: LoopDelay | undefined): string => l === undefined ? '?' : `main thread on CPU ${l.cpuMs?.toFixed(0) ?? '?'} ms, waiting for a CPU ${l.waitMs?.toFixed(0) ?? '?'} ms, process CPU ${l.processCpuMs.toFixed(0)} ms`
+      progress(`${chats} chats: service ${split(service.loop)}; idle node ${split(service.idle)}; bare ${split(bare.loop)}; load ${loadavg()[0]?.toFixed(1) ?? '?'}`)
       progress(`${chats} chats: loop p99 ${service.loop.p99.toFixed(1)} ms (idle node meanwhile ${service.idle?.p99.toFixed(1) ?? '?'} ms; bare CLI path ${bare.loop.p99.toFixed(1)} ms, its spawn() blocks ${bare.spawnMedianMs?.toFixed(1) ?? '?'} ms median), ${service.complete}/${chats} complete, ${service.wallMs.toFixed(0)} ms (bare ${bare.wallMs.toFixed(0)} ms)`)
     }
   } finally {
@@ -207,11 +220,12 @@ export async function benchChats (): Promise<BenchResult> {
       note: `${at.service.wallMs.toFixed(0)} ms`
     })
   }
+  if (!OWN_SESSION) result.notes.push('P5: the service, the bare node and the idle node shared the benchmark\'s session (BENCH_SESSION=shared).')
   if (NICE !== null) result.notes.push(`P5: the service, the bare node and the idle node ran at nice ${NICE} (BENCH_NICE), their CLIs at nice 10.`)
   result.growth.push({
     title: `P5 cost growth: chats streaming at once (${DELTAS} text deltas per reply, one every ${DELAY_MS} ms; loop delay in the service vs a bare node reading the same CLIs${NICE === null ? '' : `; measured processes at nice ${NICE}`})`,
-    columns: ['chats', 'loop p50 ms', 'loop p99 ms', 'loop max ms', 'idle node p99 ms', 'bare p99 ms', 'bare max ms', 'bare spawn() blocks, median ms', 'bare spawn() max ms', 'complete', 'wall ms', 'bare wall ms'],
-    rows: rounds.map(({ service, bare }) => [service.chats, service.loop.p50, service.loop.p99, service.loop.max, service.idle?.p99 ?? '–', bare.loop.p99, bare.loop.max, bare.spawnMedianMs ?? '–', bare.spawnMaxMs ?? '–', `${service.complete}/${service.chats}`, service.wallMs, bare.wallMs])
+    columns: ['chats', 'loop p50 ms', 'loop p99 ms', 'loop max ms', 'main thread on CPU ms', 'main thread waiting for a CPU ms', 'idle node p99 ms', 'idle node waiting ms', 'bare p99 ms', 'bare max ms', 'bare spawn() blocks, median ms', 'bare spawn() max ms', 'complete', 'wall ms', 'bare wall ms'],
+    rows: rounds.map(({ service, bare }) => [service.chats, service.loop.p50, service.loop.p99, service.loop.max, service.loop.cpuMs ?? '–', service.loop.waitMs ?? '–', service.idle?.p99 ?? '–', service.idle?.waitMs ?? '–', bare.loop.p99, bare.loop.max, bare.spawnMedianMs ?? '–', bare.spawnMaxMs ?? '–', `${service.complete}/${service.chats}`, service.wallMs, bare.wallMs])
   })
   return result
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 
 export const LOOP_MONITOR = fileURLToPath(new URL('./loop-monitor.mjs', import.meta.url))
 
-export interface LoopDelay { p50: number, p99: number, max: number, mean: number, count: number }
+export interface LoopDelay { p50: number, p99: number, max: number, mean: number, count: number, processCpuMs: number, cpuMs?: number, waitMs?: number, slices?: number }
 
 /** Asks a child started with `--import LOOP_MONITOR` and an IPC channel; resolves with its answer. */
 export async function askLoop (child: ChildProcess, message: 'reset'): Promise<void>

@@ -109,6 +109,8 @@ export interface StartServiceOptions {
   timeoutMs?: number
   /** Start `ductor serve` as a user does, supervisor and child (default: the service alone, `--no-supervisor`). */
   supervised?: boolean
+  /** Its own session (setsid), hence its own scheduler autogroup on Linux, as a service started from its own terminal or unit. */
+  ownSession?: boolean
 }
 
 /** Starts the compiled service on `home` and a free loopback port; resolves at the first /health 200. */
@@ -122,7 +124,8 @@ export async function startService (opts: StartServiceOptions): Promise<Started>
   const child = spawn(process.execPath, [...extra, ...(opts.nodeArgs ?? []), opts.pkg.bin, 'serve', ...(opts.supervised === true ? [] : ['--no-supervisor'])], {
     cwd: opts.home,
     env: { ...process.env, NODE_ENV: 'production', DUCTOR_HOME: opts.home, DUCTOR_HOST: '127.0.0.1', DUCTOR_PORT: String(port), DUCTOR_ADMIN_PORT: String(adminPort), DUCTOR_LOG_LEVEL: 'WARNING', ...opts.env },
-    stdio: ['ignore', 'ignore', 'pipe', ...(opts.ipc === true ? ['ipc' as const] : [])]
+    stdio: ['ignore', 'ignore', 'pipe', ...(opts.ipc === true ? ['ipc' as const] : [])],
+    detached: opts.ownSession === true
   })
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4000) })

@@ -4,7 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { createRig } from './runner-helpers.ts'
@@ -88,6 +88,41 @@ test('the spawner gets none of the service\'s environment; the CLI gets exactly 
   assert.equal(seen.env['ONLY_FOR_THE_CLI'], 'yes')
   assert.equal(seen.env['DUCTOR_SPAWNER_TEST_SECRET'], undefined)
   assert.equal((await handle.abort()).status, 'error:aborted')
+})
+
+/** Fields of /proc/<pid>/stat after the command's closing parenthesis (state is [0], pgrp [2], session [3], nice [16]). */
+function statFields (pid: number): string[] {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return text.slice(text.lastIndexOf(')') + 2).split(' ')
+}
+
+const PERL = ['/usr/bin/perl', '/bin/perl', '/usr/local/bin/perl'].some((p) => existsSync(p))
+
+test('the CLI leads its own process group at nice 10, in the spawner\'s session and scheduler group, not in one of its own (ADR 0038)', async (t) => {
+  const rig = await createRig(t)
+  // A user's PERL5OPT reaches the CLI, and does not break the start (the spawner's perl runs without it).
+  const { handle, recordFile } = rig.start({ prompt: '[[hang]]', env: { FAKE_CLI_REPLY: 'x', PERL5OPT: '-Mno::such::module' } })
+  const seen = await rig.recorded(recordFile)
+  const spawnerPid = rig.spawner?.pid()
+  assert.ok(spawnerPid !== undefined)
+  const cli = statFields(seen.pid)
+  assert.equal(Number(cli[2]), seen.pid, 'the CLI leads its process group (stop and timeout signal the group)')
+  assert.equal(Number(cli[16]), 10, 'the CLI runs at nice 10')
+  assert.equal(seen.env['PERL5OPT'], '-Mno::such::module')
+  if (PERL) {
+    assert.equal(Number(cli[3]), spawnerPid, 'the CLI is in the spawner\'s session')
+    assert.notEqual(Number(cli[3]), Number(statFields(process.pid)[3]), 'not in the service\'s')
+    if (existsSync('/proc/self/autogroup')) {
+      // With autogroups, a session is weighed as one: every CLI is in the spawner's group, not the service's.
+      const group = (pid: number): string => readFileSync(`/proc/${pid}/autogroup`, 'utf8').split(' ')[0] ?? ''
+      assert.equal(group(seen.pid), group(spawnerPid))
+      assert.notEqual(group(seen.pid), group(process.pid))
+    }
+  } else {
+    assert.equal(Number(cli[3]), seen.pid, 'without perl the CLI leads a session of its own')
+  }
+  assert.equal((await handle.abort()).status, 'error:aborted')
+  assert.equal(isProcessAlive(seen.pid), false)
 })
 
 test('an idle spawner is let go, and the next run starts a new one', async (t) => {
