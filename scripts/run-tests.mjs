@@ -76,7 +76,7 @@ if (shared.length > 1 && GROUPS > 0) {
 entries.sort((a, b) => b.seconds - a.seconds)
 
 const reporters = record
-  ? ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${pathToFileURL(resolve('scripts/test-durations.mjs')).href}`, `--test-reporter-destination=${DURATIONS}`]
+  ? ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${pathToFileURL(resolve('scripts/test-durations.mjs')).href}`, '--test-reporter-destination=stderr']
   : ['--test-reporter=spec']
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporters, `--test-concurrency=${CONCURRENCY}`, ...args, ...entries.map((e) => e.path)], {
   stdio: 'inherit',

@@ -105,8 +105,18 @@ describe('cron jobs and webhooks in permission_mode "ask"', { timeout: 120_000 }
     assert.equal(jobs.jobs[0]?.['permission_mode'], 'ask')
   })
 
+  type Job = { last_run_status: string | null, last_run_at: string | null }
+  const getJob = async (): Promise<Job> => (await api<{ job: Job }>('GET', '/cron/backup')).body.job
+  /** The job's last run before the one runJob started. */
+  let previousRunAt: string | null = null
+  /** The job's last_run_status once the run runJob started is recorded (after its result went out; until then the job still runs). */
+  const jobStatus = async (): Promise<string | null> => await waitFor(async () => {
+    const job = await getJob()
+    return job.last_run_at !== previousRunAt ? job.last_run_status : undefined
+  }, 30_000, 'the job\'s result to be recorded')
   const runJob = async (): Promise<string> => {
     seenAll()
+    previousRunAt = (await getJob()).last_run_at
     const res = await api<{ run_id: string }>('POST', '/cron/backup/run')
     assert.equal(res.status, 202)
     return res.body.run_id
@@ -155,8 +165,7 @@ describe('cron jobs and webhooks in permission_mode "ask"', { timeout: 120_000 }
     // A replayed Deny afterwards changes nothing.
     await bot.press(ask, deny)
     assert.equal(bot.app.approvals.pending().length, 0)
-    const job = (await api<{ job: { last_run_status: string } }>('GET', '/cron/backup')).body.job
-    assert.equal(job.last_run_status, 'success')
+    assert.equal(await jobStatus(), 'success')
   })
 
   test('cron: Deny → the command does not run, the agent is told, the result is its reply', async () => {
@@ -188,8 +197,7 @@ describe('cron jobs and webhooks in permission_mode "ask"', { timeout: 120_000 }
       assert.match(message.text, /⚠️ Nobody answered 1 tool request within 1 s.* \(error:approval_timeout\)/)
       assert.match(message.text, /The agent's reply:\s+The tool said: Nobody answered/)
       await delivered(OTHER, /Nightly backup[\s\S]*error:approval_timeout/)
-      const job = (await api<{ job: { last_run_status: string } }>('GET', '/cron/backup')).body.job
-      assert.equal(job.last_run_status, 'error:approval_timeout')
+      assert.equal(await jobStatus(), 'error:approval_timeout')
       await until(() => textOf(USER, ask.message_id).includes('Denied: nobody answered within 1 s.'), 'the request says it timed out')
       // A press after the timeout changes nothing.
       await bot.press(ask, allow)

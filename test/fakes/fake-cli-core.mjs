@@ -67,7 +67,8 @@ function journalMarks (token, env) {
   let text = ''
   try { text = readFileSync(join(env.DUCTOR_HOME ?? '', 'state', 'inbox.jsonl'), 'utf8') } catch {}
   const lines = text.split('\n').filter((l) => l !== '')
-  const done = new Set(lines.map((l) => JSON.parse(l)).filter((r) => r.t === 'd').map((r) => r.seq))
+  // A done record marks `seq` and, for an album's run, every seq in `also` (ADR 35).
+  const done = new Set(lines.map((l) => JSON.parse(l)).filter((r) => r.t === 'd').flatMap((r) => [r.seq, ...(r.also ?? [])]))
   const entries = lines.filter((l) => l.includes(token)).map((l) => JSON.parse(l)).filter((r) => r.t === 'e')
   return `journal ${token} ${entries.filter((r) => done.has(r.seq)).length}/${entries.length}`
 }

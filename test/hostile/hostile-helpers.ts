@@ -157,9 +157,11 @@ export async function tree (dir: string, base = dir): Promise<string[]> {
   const out: string[] = []
   for (const name of await readdir(dir)) {
     const path = join(dir, name)
-    const info = await lstat(path)
-    out.push(path.slice(base.length + 1) + (info.isSymbolicLink() ? ' -> symlink' : ''))
-    if (info.isDirectory()) out.push(...await tree(path, base))
+    // A store's temp file can be renamed away between readdir and lstat (a write still finishing):
+    // its name is still checked, there is nothing left to look into.
+    const info = await lstat(path).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return null; throw err })
+    out.push(path.slice(base.length + 1) + (info?.isSymbolicLink() === true ? ' -> symlink' : ''))
+    if (info?.isDirectory() === true) out.push(...await tree(path, base))
   }
   return out
 }

@@ -147,13 +147,14 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     press,
     messages,
     texts: (chatId = USER) => messages(chatId).map((m) => m.text),
-    waitMessage: async (fn: (m: StoredMessage) => boolean, what: string, chatId = USER) => await waitFor(() => messages(chatId).find(fn), 10_000, what)
+    // (30 s: what a loaded machine can take; a reply that comes is taken at once.)
+    waitMessage: async (fn: (m: StoredMessage) => boolean, what: string, chatId = USER) => await waitFor(() => messages(chatId).find(fn), 30_000, what)
   })
   return harness
 }
 
 /** Waits until `fn` holds (the bot works in the background after the webhook answered). */
-export async function until (fn: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until (fn: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   await waitFor(() => fn() ? true : undefined, timeoutMs, what)
 }
 
