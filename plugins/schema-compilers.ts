@@ -5,6 +5,13 @@ import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 
 /** Our Ajv options (Fastify's `ajv` server option otherwise): an unknown field is a 400, not dropped. */
 const AJV_OPTIONS = { customOptions: { removeAdditional: false as const } }
+/**
+ * JSON bodies are checked as sent, without Fastify's type coercion (which stays for the query string
+ * and the path, where every value is text). Coercion changed what a body said: in a "string or null"
+ * field Ajv tries the string first and turns a null into "", in "integer or null" into 0, so
+ * `PATCH /api/webhooks/:id {"quiet_start": null}` stored 0 and `{"provider": null}` was refused.
+ */
+const BODY_AJV_OPTIONS = { customOptions: { removeAdditional: false as const, coerceTypes: false as const } }
 
 /**
  * Route schemas are compiled on their route's first request, not at start: compiling every admin
@@ -24,13 +31,18 @@ type SerializerRoute = Parameters<Serializers>[0]
 
 async function schemaCompilersPlugin (app: FastifyInstance): Promise<void> {
   let validators: Validators | undefined
+  let bodyValidators: Validators | undefined
   let serializers: Serializers | undefined
   const schemas = (): Parameters<ReturnType<typeof ValidatorSelector>>[0] => app.getSchemas() as Parameters<ReturnType<typeof ValidatorSelector>>[0]
   const validatorCompiler: FastifySchemaCompiler<unknown> = (route) => {
     let compiled: ReturnType<NonNullable<typeof validators>> | undefined
     const validate = Object.assign((data: unknown) => {
-      validators ??= ValidatorSelector()(schemas(), AJV_OPTIONS)
-      compiled ??= validators(route as ValidatorRoute)
+      if (compiled === undefined) {
+        const forPart = route.httpPart === 'body'
+          ? (bodyValidators ??= ValidatorSelector()(schemas(), BODY_AJV_OPTIONS))
+          : (validators ??= ValidatorSelector()(schemas(), AJV_OPTIONS))
+        compiled = forPart(route as ValidatorRoute)
+      }
       const ok = compiled(data)
       validate.errors = compiled.errors ?? null
       return ok

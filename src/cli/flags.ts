@@ -5,9 +5,17 @@ import { InvalidArgumentError } from 'commander'
  * the command before any request, with the option's name and what it accepts.
  */
 
+/**
+ * What an option parser returns for "none" (or "default"): the field is sent as null. Not null
+ * itself, because commander stores a null that a parser returns as "" (and "" is not null to the
+ * API: a cleared field must arrive as null). `pickFields` turns it into null.
+ */
+export const NONE: unique symbol = Symbol('none')
+export type None = typeof NONE
+
 /** `--quiet-start 22`: an hour 0-23, or `none` to clear it (null). */
-export function parseHour (value: string): number | null {
-  if (value === 'none') return null
+export function parseHour (value: string): number | None {
+  if (value === 'none') return NONE
   if (!/^\d{1,2}$/.test(value) || Number(value) > 23) throw new InvalidArgumentError('use an hour from 0 to 23, or "none"')
   return Number(value)
 }
@@ -21,28 +29,36 @@ export function parseBool (value: string): boolean {
 }
 
 /** A value that `none` clears (null): `--model none` goes back to the global model. */
-export function parseNullable (value: string): string | null {
-  return value === 'none' ? null : value
+export function parseNullable (value: string): string | None {
+  return value === 'none' ? NONE : value
 }
 
-export function oneOf (allowed: readonly string[], nullable = false): (value: string) => string | null {
+export function oneOf (allowed: readonly string[], nullable = false): (value: string) => string | None {
   return (value) => {
-    if (nullable && value === 'none') return null
+    if (nullable && value === 'none') return NONE
     if (!allowed.includes(value)) throw new InvalidArgumentError(`use one of ${allowed.join(', ')}${nullable ? ', or "none"' : ''}`)
     return value
   }
 }
 
-/** `--cli-param --foo --cli-param bar`: collects repeated values. */
+/**
+ * `--cli-param --foo --cli-param bar`: collects repeated values; `--cli-param none` clears them (an
+ * empty list, as `none` clears the other run options). An empty argument is refused.
+ */
 export function collectValues (value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value]
+  if (value === '') throw new InvalidArgumentError('give an argument, or "none" to clear them')
+  return value === 'none' ? [] : [...(previous ?? []), value]
 }
 
-/** The options the user gave, renamed to the API's snake_case fields; options not given are left out. */
+/**
+ * The options the user gave, renamed to the API's snake_case fields; options not given are left out,
+ * and one given as "none" is null.
+ */
 export function pickFields (opts: Record<string, unknown>, names: Record<string, string>): Record<string, unknown> {
   const body: Record<string, unknown> = {}
   for (const [option, field] of Object.entries(names)) {
-    if (opts[option] !== undefined) body[field] = opts[option]
+    const value = opts[option]
+    if (value !== undefined) body[field] = value === NONE ? null : value
   }
   return body
 }

@@ -46,7 +46,7 @@ export function runOptions (cmd: Command, w: RunWording): Command {
     .option('--provider <name>', scoped('claude or codex ("none" = the global one)'), oneOf(['claude', 'codex'], true))
     .option('--model <name>', `${scoped('model')}${forOwner} ("none" = the global one)`, parseNullable)
     .option('--reasoning-effort <level>', `${w.scope === '' ? '' : `${w.scope}, `}Codex only: low, medium, high or xhigh`, oneOf(['low', 'medium', 'high', 'xhigh'], true))
-    .option('--cli-param <arg>', `${scoped('extra CLI argument')}${forOwner} (repeat for more)`, collectValues)
+    .option('--cli-param <arg>', `${scoped('extra CLI argument')}${forOwner} (repeat for more; "none" to clear)`, collectValues)
     .option('--quiet-start <hour>', scoped('no runs from this hour (0-23, "none" to clear)'), parseHour)
     .option('--quiet-end <hour>', '… until this hour (0-23)', parseHour)
     .option('--dependency <key>', scoped(`${w.peers} sharing this key never run at once ("none" to clear)`), parseNullable)

@@ -4,7 +4,7 @@ import { readServiceInfo } from '../home/service-info.ts'
 import { resolvePaths } from '../home/paths.ts'
 import { connectApi, type ApiClient } from './api-client.ts'
 import { printResult, table, userZone, localTime } from './output.ts'
-import { details, oneOf, parseNullable, pickFields } from './flags.ts'
+import { details, NONE, type None, oneOf, parseNullable, pickFields } from './flags.ts'
 import type { CliIo } from './io.ts'
 import { addCommand, editCommand, JSON_OPTION, permissionText, pollUntil, providerText, recordPath, RUN_FIELDS, runOptions, showCommand, type Opts, type TaskRecords } from './task-options.ts'
 
@@ -64,8 +64,8 @@ const WEBHOOK_FIELDS = {
   ...RUN_FIELDS
 }
 
-function parseWindow (value: string): number | null {
-  if (value === 'default') return null
+function parseWindow (value: string): number | None {
+  if (value === 'default') return NONE
   if (!/^\d{1,6}$/.test(value) || Number(value) > 604800) throw new InvalidArgumentError('use a number of seconds from 0 to 604800, or "default"')
   return Number(value)
 }

@@ -30,7 +30,7 @@ test('ductor cron add/list/show/edit/run/remove manage jobs through the running 
   assert.deepEqual([edited.job.quiet_start, edited.job.quiet_end], [22, 6])
   assert.equal(edited.next_runs.length, 5)
   const off = await ductor(['cron', 'edit', 'hn-digest', '--enabled', 'false', '--model', 'none'], env)
-  assert.match(off.stdout, /enabled\s+no/)
+  assert.match(off.stdout, /enabled\s+no/, off.stderr)
   assert.match(off.stdout, /next runs\s+none \(disabled\)/)
 
   const show = JSON.parse((await ductor(['cron', 'show', 'hn-digest', '--json'], env)).stdout)

@@ -54,3 +54,16 @@ test('a record\'s provider and permission mode in words', () => {
   assert.equal(permissionText('ask'), 'ask (risky tools ask the chats it reports to first)')
   assert.equal(permissionText('plan'), 'plan')
 })
+
+test('--cli-param none clears the CLI parameters (an empty list is sent); an empty argument is refused', async () => {
+  for (const make of [cronCommand, webhookCommand]) {
+    assert.match(await failure(make(io()), ['edit', 'x', '--cli-param', '']), /give an argument, or "none" to clear them/)
+    const command = make(io())
+    // The service named by DUCTOR_HOME does not exist, so the request fails after the options parsed.
+    await failure(command, ['edit', 'x', '--cli-param', '--a', '--cli-param', 'none'])
+    assert.deepEqual(command.commands.find((c) => c.name() === 'edit')?.opts()['cliParam'], [])
+    const more = make(io())
+    await failure(more, ['edit', 'x', '--cli-param', 'none', '--cli-param', '--b'])
+    assert.deepEqual(more.commands.find((c) => c.name() === 'edit')?.opts()['cliParam'], ['--b'])
+  }
+})

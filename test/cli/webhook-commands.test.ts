@@ -76,6 +76,15 @@ test('ductor webhook add/show/test/rotate/edit/remove manage webhooks through th
   const windowed = await ductor(['webhook', 'edit', 'ci-failed', '--dedupe-window', '600', '--json'], env)
   assert.equal(windowed.code, 0, windowed.stderr)
   assert.equal((JSON.parse(windowed.stdout) as { hook: { dedupe_window_seconds: number } }).hook.dedupe_window_seconds, 600)
+  // "none" and "default" reach the service as null, and so reset the field (not "" or 0).
+  const set = await ductor(['webhook', 'edit', 'ci-failed', '--provider', 'codex', '--permission-mode', 'plan', '--quiet-start', '0', '--quiet-end', '6', '--dependency', 'ci', '--cli-param', '--x', '--json'], env)
+  assert.equal(set.code, 0, set.stderr)
+  const cleared = await ductor(['webhook', 'edit', 'ci-failed', '--provider', 'none', '--permission-mode', 'none', '--quiet-start', 'none', '--quiet-end', 'none',
+    '--dependency', 'none', '--dedupe-window', 'default', '--cli-param', 'none', '--preset', 'none', '--json'], env)
+  assert.equal(cleared.code, 0, cleared.stderr)
+  const stored = JSON.parse(await readFile(join(home, 'webhooks.json'), 'utf8')).hooks.find((h: { id: string }) => h.id === 'ci-failed')
+  assert.deepEqual([stored.provider, stored.permission_mode, stored.quiet_start, stored.quiet_end, stored.dependency, stored.dedupe_window_seconds, stored.cli_parameters, stored.hmac_preset],
+    [null, null, null, null, null, null, [], null])
   const badWindow = await ductor(['webhook', 'edit', 'ci-failed', '--dedupe-window', 'soon'], env)
   assert.match(badWindow.stderr, /use a number of seconds from 0 to 604800, or "default"/)
   const badMode = await ductor(['webhook', 'edit', 'ci-failed', '--mode', 'sleep'], env)

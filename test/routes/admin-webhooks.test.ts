@@ -123,3 +123,27 @@ test('a cron_task webhook gets its task folder with the task description', async
   assert.equal(patched.statusCode, 200, patched.body)
   assert.equal(await readFile(join(folder, 'TASK_DESCRIPTION.md'), 'utf8'), 'Only failures.\n')
 })
+
+test('PATCH null resets a webhook field to "not set" (the global value or the default), as sent: never "" or 0', async (t) => {
+  const { app, paths } = await build(t)
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/webhooks',
+    headers: auth,
+    payload: { id: 'gh', title: 'GitHub', mode: 'cron_task', task_folder: 'gh', prompt_template: 'PR {{n}}', provider: 'codex', model: 'gpt-5', permission_mode: 'ask', quiet_start: 1, quiet_end: 2, dependency: 'gpu', auth_mode: 'hmac', hmac_preset: 'github', hmac_secret: SECRET, dedupe_window_seconds: 60 }
+  })
+  assert.equal(created.statusCode, 201, created.body)
+  const fields = ['provider', 'model', 'permission_mode', 'quiet_start', 'quiet_end', 'dependency', 'hmac_preset', 'dedupe_window_seconds']
+  const reset = await app.inject({ method: 'PATCH', url: '/api/webhooks/gh', headers: auth, payload: { ...Object.fromEntries(fields.map((f) => [f, null])), hmac_header: 'X-Sig' } })
+  assert.equal(reset.statusCode, 200, reset.body)
+  const stored = JSON.parse(await readFile(paths.webhooks, 'utf8')).hooks[0]
+  for (const f of fields) {
+    assert.equal(reset.json().hook[f], null, `${f} in the answer`)
+    assert.equal(stored[f], null, `${f} in webhooks.json (a null must not become "" or 0: quiet hour 0 is midnight, a dedupe window of 0 is off)`)
+  }
+  const empty = await app.inject({ method: 'PATCH', url: '/api/webhooks/gh', headers: auth, payload: { provider: '' } })
+  assert.equal(empty.statusCode, 400)
+  assert.match(empty.json().message, /provider must be one of claude, codex, null/)
+  const text = await app.inject({ method: 'PATCH', url: '/api/webhooks/gh', headers: auth, payload: { quiet_start: '7' } })
+  assert.equal(text.statusCode, 400, 'a JSON body is taken as sent: "7" is not an hour')
+})
