@@ -123,8 +123,14 @@ describe('the command table', () => {
       return m.text
     }
     const bucket = (): { started_at?: string } => (bot.app.stores.sessions.get(String(chat))?.provider_sessions['claude'] ?? {}) as { started_at?: string }
+    // The reply reaches Telegram at the CLI's result line; the session is saved when the run ends,
+    // a moment later (under load, after a /status sent at once): wait for that, not for the reply.
+    const saved = async (previous?: string): Promise<void> => {
+      await until(() => { const at = bucket().started_at; return at !== undefined && at !== previous && runsOf(chat) > 0 && bot.app.inbox.inFlight() === 0 }, 'the run\'s session saved')
+    }
     await bot.say('hello [[reply:one]]', { chatId: chat, from: chat })
     await bot.waitMessage((m) => m.text === 'one', 'the first answer', chat)
+    await saved()
     const first = await statusText()
     assert.match(first, /Session: .*, 1 message, /)
     const firstStart = bucket().started_at ?? ''
@@ -134,6 +140,7 @@ describe('the command table', () => {
     await bot.waitMessage((m) => /Fresh .* session|Starting fresh/.test(m.text), 'the new session', chat)
     await bot.say('again [[reply:two]]', { chatId: chat, from: chat })
     await bot.waitMessage((m) => m.text === 'two', 'the second answer', chat)
+    await saved(firstStart)
     const second = await statusText()
     const secondStart = bucket().started_at ?? ''
     assert.ok(Date.parse(secondStart) > Date.parse(firstStart), 'the new session has its own start')
