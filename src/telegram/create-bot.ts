@@ -42,7 +42,10 @@ export interface TelegramBot {
   deps: BotDeps
   /** A sink that shows one message's events in a chat (the orchestrator's default sink uses it too). */
   sinkFor: (where: ChatTarget, replyTo?: number) => ChatSink
-  /** Waits, at most `ms`, for the chat updates still being sent (shutdown). */
+  /**
+   * Shutdown: waits, at most `ms`, for the chat updates still being sent, then lets go of what still
+   * waits for its chat's pace (ChatPacer.close).
+   */
   flush: (ms: number) => Promise<void>
   /**
    * Runs one update through the features; never throws (errors are logged). `claim` (the inbox's) goes
@@ -146,6 +149,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([Promise.allSettled([...sending]), new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
       clearTimeout(timer)
+      pacer.close()
     },
     async handleUpdate (update, claim) {
       try {

@@ -44,6 +44,11 @@ export interface ChatPacer {
    * one when `signal` aborts first (what is no longer worth sending leaves the line).
    */
   acquire: (chatId: number, signal?: AbortSignal) => Promise<void>
+  /**
+   * Shutdown: every caller still waiting leaves the line (rejects), and later ones are refused. Without
+   * it, sends queued behind a chat's pace kept sleeping after the adapter closed, one slot a second.
+   */
+  close: () => void
 }
 
 export interface ChatPacerOptions {
@@ -70,6 +75,7 @@ export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
   const sleep = options.sleep ?? (async (ms: number) => { await sleepMs(ms) })
   const rules = options.rules ?? telegramPace
   const chats = new Map<number, ChatState>()
+  const closing = new AbortController()
 
   const ruleOf = (chatId: number): PaceRule => chatId > 0 ? rules.private : rules.group
 
@@ -123,23 +129,23 @@ export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
       if (s === undefined) return 0
       return Math.max(delayOf(chatId, s, reserve), s.waiting > 0 ? 1 : 0)
     },
-    async acquire (chatId, signal) {
+    async acquire (chatId, given) {
+      if (closing.signal.aborted) throw closing.signal.reason
+      const signal = given === undefined ? closing.signal : AbortSignal.any([given, closing.signal])
       const s = stateOf(chatId)
       s.waiting++
-      const aborted = signal === undefined
-        ? null
-        : new Promise<never>((_resolve, reject) => {
-          const stop = (): void => { reject(signal.reason) }
-          if (signal.aborted) stop()
-          else signal.addEventListener('abort', stop, { once: true })
-        })
-      aborted?.catch(() => {})
+      const aborted = new Promise<never>((_resolve, reject) => {
+        const stop = (): void => { reject(signal.reason) }
+        if (signal.aborted) stop()
+        else signal.addEventListener('abort', stop, { once: true })
+      })
+      aborted.catch(() => {})
       const turn = s.tail.then(async () => {
         for (let wait = delayOf(chatId, s, 0); wait > 0; wait = delayOf(chatId, s, 0)) {
-          if (signal?.aborted === true) throw signal.reason
-          await (aborted === null ? sleep(wait) : Promise.race([sleep(wait), aborted]))
+          if (signal.aborted) throw signal.reason
+          await Promise.race([sleep(wait), aborted])
         }
-        if (signal?.aborted === true) throw signal.reason
+        if (signal.aborted) throw signal.reason
         s.tokens -= 1
         if (ruleOf(chatId).window !== undefined) s.sent.push(now())
       })
@@ -149,6 +155,9 @@ export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
       } finally {
         s.waiting--
       }
+    },
+    close () {
+      closing.abort(new Error('the Telegram adapter is closed'))
     }
   }
 }

@@ -78,3 +78,16 @@ test('a caller whose signal aborts leaves the line without taking a slot; the ne
   assert.equal(await reply, 1000, 'the reply behind them takes the first free slot')
   assert.equal(await pacer.acquire(5, AbortSignal.abort()).then(() => 'sent', () => 'dropped'), 'dropped')
 })
+
+test('close lets every caller still waiting for its chat\'s pace go (rejects) and refuses later ones: a closed adapter keeps no timer alive', async () => {
+  const pacer = createChatPacer()
+  await pacer.acquire(7)
+  await pacer.acquire(7)
+  await pacer.acquire(7)
+  const waiting = pacer.acquire(7) // the fourth in a second waits for a slot
+  const started = Date.now()
+  pacer.close()
+  await assert.rejects(waiting, /the Telegram adapter is closed/)
+  assert.ok(Date.now() - started < 500, 'released at once, not after its wait')
+  await assert.rejects(pacer.acquire(8), /the Telegram adapter is closed/)
+})
