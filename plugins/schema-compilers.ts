@@ -11,7 +11,7 @@ const AJV_OPTIONS = { customOptions: { removeAdditional: false as const } }
  * field Ajv tries the string first and turns a null into "", in "integer or null" into 0, so
  * `PATCH /api/webhooks/:id {"quiet_start": null}` stored 0 and `{"provider": null}` was refused.
  */
-const BODY_AJV_OPTIONS = { customOptions: { removeAdditional: false as const, coerceTypes: false as const } }
+const BODY_AJV_OPTIONS = { customOptions: { ...AJV_OPTIONS.customOptions, coerceTypes: false as const } }
 
 /**
  * Route schemas are compiled on their route's first request, not at start: compiling every admin
