@@ -334,9 +334,13 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
     pending: () => [...recovered.values()],
     compact,
     close: () => {
-      writeDoneThisTurn()
-      retryDone()
-      return log.close()
+      const finish = (): Promise<void> => {
+        writeDoneThisTurn()
+        retryDone()
+        return log.close()
+      }
+      // A compaction under way ends first: its copy is made while appends go on, and close would cut it off.
+      return compacting === null ? finish() : compacting.catch(() => {}).then(finish)
     },
     stats: () => ({ ...log.stats(), appends, pending: live.size, fileBytes: log.size(), compactions })
   }
