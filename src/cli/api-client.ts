@@ -90,6 +90,7 @@ function createApiClient (url: string, token: string): ApiClient {
 
 /** Admin API routes named in server messages, and what a CLI user types instead. */
 const CLI_EQUIVALENTS: Array<[RegExp, string]> = [
+  [/PATCH \/api\/webhooks\/(\S+) \{"hmac_secret": "<new secret>"\}/g, 'ductor webhook edit $1 --secret <new secret>'],
   [/GET \/api\/cron\b/g, 'ductor cron list'],
   [/GET \/api\/webhooks\b/g, 'ductor webhook list'],
   [/GET \/api\/runs\b/g, 'ductor runs'],

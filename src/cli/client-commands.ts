@@ -32,8 +32,14 @@ export function describeRun (run: RunDetail, zone: string): string {
   return `${head}\n${run.reply}${run.reply.endsWith('\n') ? '' : '\n'}`
 }
 
+/** The run ids `GET /api/runs/:id` takes; any other (".", "..", "") names no run. */
+const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/
+/** Chat ids `/api/chats/:chatId` takes. */
+const CHAT_ID = /^-?[A-Za-z0-9_]{1,64}$/
+
 /** `GET /api/runs/:id`, or null while the run has no record yet (a cron run waiting for its dependency). */
 export async function fetchRun (api: ApiClient, id: string): Promise<RunDetail | null> {
+  if (!RUN_ID.test(id)) return null
   try {
     return await api.request<RunDetail>('GET', `/runs/${encodeURIComponent(id)}`)
   } catch (err) {
@@ -175,8 +181,11 @@ export function chatCommand (io: CliIo): Command {
     .option('--model <name>', 'run this message with another model')
     .option('--json', 'wait and print the result as JSON')
     .action(async (words: string[], opts: { chat?: string, model?: string, json?: boolean }) => {
-      const api = await connectApi(io.env)
       const chatId = opts.chat ?? io.env['DUCTOR_CHAT_ID'] ?? 'cli'
+      if (!CHAT_ID.test(chatId)) {
+        throw new Error(`${opts.chat !== undefined ? '--chat' : 'DUCTOR_CHAT_ID'} "${chatId}" is not a chat id: use a Telegram chat id (e.g. 123456789 or -100123…) or a short name of letters, digits and _ (at most 64)`)
+      }
+      const api = await connectApi(io.env)
       const body = { text: words.join(' '), ...(opts.model !== undefined ? { model: opts.model } : {}) }
       const path = `/chats/${encodeURIComponent(chatId)}/messages`
       if (opts.json === true) return printJson(io, await api.request('POST', path, body))

@@ -4,6 +4,7 @@ import { describeRun, fetchRun, type RunDetail } from './client-commands.ts'
 import { printResult, table, userZone } from './output.ts'
 import { details, formatInZone, pickFields } from './flags.ts'
 import type { CliIo } from './io.ts'
+import { JOB_ID_PATTERN } from '../automation/cron-schema.ts'
 import { addCommand, editCommand, JSON_OPTION, permissionText, pollUntil, providerText, recordPath, RUN_FIELDS, runOptions, showCommand, type Opts, type TaskRecords } from './task-options.ts'
 
 /**
@@ -73,7 +74,7 @@ function quietText (view: JobView): string {
   return `${hh(q.start)}-${hh(q.end)} (${from}; skipped in this window)`
 }
 
-const cronJobs: TaskRecords<JobView> = { noun: 'cron job', path: '/cron', idHelp: 'the job\'s id', options: jobOptions, describe }
+const cronJobs: TaskRecords<JobView> = { noun: 'cron job', path: '/cron', idPattern: new RegExp(JOB_ID_PATTERN), list: 'ductor cron list', idHelp: 'the job\'s id', options: jobOptions, describe }
 const path = (id: string): string => recordPath(cronJobs, id)
 
 function describe (view: JobView): string {

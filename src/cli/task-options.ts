@@ -83,6 +83,10 @@ export interface TaskRecords<V> {
   noun: string
   /** The collection's API path; a record is `<path>/<id>`. */
   path: string
+  /** The ids the API can address (the route's own `params` pattern); any other id names no record. */
+  idPattern: RegExp
+  /** The command that lists them, named when an id names none: `ductor cron list`. */
+  list: string
   /** Help of the `<id>` argument. */
   idHelp: string
   /** The options `add` and `edit` share. */
@@ -90,7 +94,13 @@ export interface TaskRecords<V> {
   describe: (view: V) => string
 }
 
-export function recordPath (records: { path: string }, id: string): string {
+/**
+ * `<path>/<id>`. An id the route cannot address is answered here as the service would answer an
+ * unknown one: "." and ".." are path steps to every URL parser (%2E too), so the request would reach
+ * another route ("no route GET /api/"), and "" no record at all.
+ */
+export function recordPath (records: Pick<TaskRecords<unknown>, 'path' | 'idPattern' | 'noun' | 'list'>, id: string): string {
+  if (id === '.' || id === '..' || !records.idPattern.test(id)) throw new Error(`no ${records.noun} "${id}"; list them with ${records.list}`)
   return `${records.path}/${encodeURIComponent(id)}`
 }
 

@@ -127,7 +127,8 @@ export function parsePayload (value: string): Record<string, unknown> {
   return parsed as Record<string, unknown>
 }
 
-const hookRecords: TaskRecords<HookView> = { noun: 'webhook', path: '/webhooks', idHelp: 'the webhook\'s id', options: hookOptions, describe }
+// Any id of 1-64 characters: webhooks.json may hold ids older versions allowed (the route takes them).
+const hookRecords: TaskRecords<HookView> = { noun: 'webhook', path: '/webhooks', idPattern: /^.{1,64}$/su, list: 'ductor webhook list', idHelp: 'the webhook\'s id', options: hookOptions, describe }
 const path = (id: string): string => recordPath(hookRecords, id)
 
 function describe (view: HookView): string {
@@ -246,12 +247,13 @@ export function webhookCommand (io: CliIo): Command {
     .option('--wait', 'wait for the runs it starts and print their status (exit 1 unless they succeeded)')
     .option(...JSON_OPTION)
     .action(async (id: string, opts: Opts) => {
+      const at = path(id)
       const api = await connectApi(io.env)
       const before = opts['wait'] === true
         ? new Set((await api.request<{ runs: Run[] }>('GET', `/runs?kind=webhook&ref=${encodeURIComponent(id)}&limit=20`)).runs.map((r) => r.id))
         : new Set<string>()
       const body = opts['payload'] === undefined ? {} : { payload: opts['payload'] }
-      const answer = await api.request<{ accepted: boolean, delivery_id: string, rendered: string }>('POST', `${path(id)}/test`, body)
+      const answer = await api.request<{ accepted: boolean, delivery_id: string, rendered: string }>('POST', `${at}/test`, body)
       if (opts['wait'] !== true) {
         printResult(io, opts, answer, () => `Test delivery ${answer.delivery_id} accepted for webhook ${id}. The agent gets:\n${answer.rendered}\n`)
         return

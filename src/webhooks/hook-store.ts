@@ -202,7 +202,7 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
       const hook = requireHook(id)
       if (hook.auth_mode !== 'bearer') {
         throw new DuctorError(ErrorCodes.badRequest,
-          `webhook "${id}" uses auth_mode "${hook.auth_mode}": only bearer hooks have a token to rotate (change the signing secret at the sender and with update instead)`)
+          `webhook "${id}" uses auth_mode "${hook.auth_mode}": only bearer hooks have a token to rotate; to change its signing secret, set a new one at the sender and here with PATCH /api/webhooks/${id} {"hmac_secret": "<new secret>"}`)
       }
       return replaceHook({ ...hook, token: newToken() })
     }),
