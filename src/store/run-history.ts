@@ -375,7 +375,10 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
     },
     async close () {
       closing = true
-      await rotation
+      // A rewrite under way ends first (it may start one more for the lines written meanwhile).
+      for (let running = rotation; running !== null; running = rotation) await running
+      // Lines written during the last rewrite may have passed the bound again: the file is left bounded.
+      if (lines > 2 * maxRuns) await rotate().catch((err: unknown) => logger?.error({ err, path }, 'run history: rotation failed'))
       await log.close()
     }
   }
