@@ -32,18 +32,21 @@ function holderGone () {
   }
 }
 
+let locked = false
 for (;;) {
   try {
     mkdirSync(lock)
+    locked = true
     writeFileSync(join(lock, 'pid'), String(process.pid))
     break
   } catch (err) {
-    if (err.code !== 'EEXIST') throw err
+    // No usable temp folder: build without the lock, as before it existed.
+    if (err.code !== 'EEXIST') break
   }
   if (holderGone()) rmSync(lock, { recursive: true, force: true })
   else await sleep(100)
 }
-process.on('exit', () => { rmSync(lock, { recursive: true, force: true }) })
+if (locked) process.on('exit', () => { rmSync(lock, { recursive: true, force: true }) })
 const stamp = join(root, 'dist', '.build-stamp')
 const inputs = ['src', 'plugins', 'routes', 'tsconfig.json', 'tsconfig.build.json', 'package.json']
 
