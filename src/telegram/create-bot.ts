@@ -44,8 +44,9 @@ export interface TelegramBot {
   /** A sink that shows one message's events in a chat (the orchestrator's default sink uses it too). */
   sinkFor: (where: ChatTarget, replyTo?: number) => ChatSink
   /**
-   * Shutdown: waits, at most `ms`, for the chat updates still being sent, then lets go of what still
-   * waits for its chat's pace (ChatPacer.close).
+   * Shutdown: waits, at most `ms`, for the chat updates still being sent, then ends the streams still
+   * running (a final reply that could not be sent in time is not retried after the close) and lets
+   * go of what still waits for its chat's pace (ChatPacer.close).
    */
   flush: (ms: number) => Promise<void>
   /**
@@ -70,6 +71,8 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
   /** The inbox's claim of each update being handled, by the update object grammY passes on as ctx.update. */
   const claims = new WeakMap<object, WorkClaim>()
   const streams = createChatStreams()
+  /** Aborted by flush(): the adapter is closed, its streams end. */
+  const closed = new AbortController()
 
   /** Chat updates still being sent (a run stopped at shutdown is told so before the process exits). */
   const sending = new Set<Promise<void>>()
@@ -82,6 +85,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     track,
     cutOff: async (chatId) => { await cutOff.add(chatId) },
     cosmetic: parts.claims.shutSignal,
+    closed: closed.signal,
     api: bot.api,
     streamApi: streamApi.api,
     where,
@@ -160,6 +164,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([Promise.allSettled([...sending]), new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
       clearTimeout(timer)
+      closed.abort()
       pacer.close()
     },
     async handleUpdate (update, claim) {
