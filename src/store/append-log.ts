@@ -1,7 +1,8 @@
 import { writevSync } from 'node:fs'
-import { open, mkdir } from 'node:fs/promises'
+import { open, mkdir, rename, unlink } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { basename, dirname, join } from 'node:path'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 import type { Logger } from '../logger-types.ts'
 import { syncDirectory, writeFileAtomic } from '../atomic-json.ts'
@@ -49,6 +50,21 @@ export interface AppendLog {
   size: () => number
   append: (data: Uint8Array, opts?: AppendOptions) => Promise<void>
   exclusive: <T>(fn: (file: LogFile) => Promise<T>) => Promise<T>
+  /**
+   * Reads bytes already in the file (below `size()`) while appends go on. Not while a `rewrite` or
+   * `replace` may swap the file: the caller serializes those with its reads (one compaction at a time).
+   */
+  readAt: (offset: number, length: number) => Promise<Buffer>
+  /**
+   * Replaces the file with `head` followed by everything appended from byte `from` on, atomically,
+   * without holding appends while `head` is written and synced (ADR 0041): `head` goes into a temp
+   * file and is synced first, while appends go on into the old file; then, with appends waiting, the
+   * old file's bytes from `from` to its end are copied after it, synced, and the temp renamed over
+   * the file (and the directory synced). `onSwapped(shift)` is called once the new file is in place,
+   * before any later append: a byte at offset `o >= from` of the old file is at `o + shift` now.
+   * A crash at any moment leaves the old file or the new one, whole; a failure leaves the old one.
+   */
+  rewrite: (from: number, head: readonly Uint8Array[], onSwapped?: (shift: number) => void) => Promise<void>
   /** Resolves once everything appended before it is written and synced. */
   flush: () => Promise<void>
   /** Flushes, then closes the file; later appends are refused. */
@@ -171,31 +187,72 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
     lazyTimer.unref()
   }
 
+  async function readAt (offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.alloc(length)
+    let done = 0
+    while (done < length) {
+      const { bytesRead } = await handle.read(buf, done, length - done, offset + done)
+      if (bytesRead === 0) throw new DuctorError(ErrorCodes.storage, `unexpected end of ${path} at ${offset + done}`)
+      done += bytesRead
+    }
+    return buf
+  }
+
+  /** Appends go on in the file at `path` (just renamed into place), `newSize` bytes long. */
+  async function reopen (newSize: number): Promise<void> {
+    const old = handle
+    try {
+      handle = await open(path, 'a+', 0o600)
+    } catch (err) {
+      failed = storageError('could not reopen', err)
+      throw failed
+    }
+    await old.close().catch(() => {})
+    size = newSize
+    unsynced = false
+    stats.replaces++
+  }
+
   const file: LogFile = {
     get size () { return size },
-    async readAt (offset, length) {
-      const buf = Buffer.alloc(length)
-      let done = 0
-      while (done < length) {
-        const { bytesRead } = await handle.read(buf, done, length - done, offset + done)
-        if (bytesRead === 0) throw new DuctorError(ErrorCodes.storage, `unexpected end of ${path} at ${offset + done}`)
-        done += bytesRead
-      }
-      return buf
-    },
+    readAt,
     async replace (chunks) {
       await writeFileAtomic(path, Buffer.concat(chunks))
-      const old = handle
-      try {
-        handle = await open(path, 'a+', 0o600)
-      } catch (err) {
-        failed = storageError('could not reopen', err)
-        throw failed
-      }
-      await old.close().catch(() => {})
-      size = chunks.reduce((n, c) => n + c.byteLength, 0)
-      unsynced = false
-      stats.replaces++
+      await reopen(chunks.reduce((n, c) => n + c.byteLength, 0))
+    }
+  }
+
+  async function rewrite (from: number, head: readonly Uint8Array[], onSwapped?: (shift: number) => void): Promise<void> {
+    if (closed || closing !== null) throw new DuctorError(ErrorCodes.unavailable, `${path} is closed`)
+    const dir = dirname(path)
+    // The name writeFileAtomic uses: a temp a crash leaves behind is removed at the next open.
+    const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+    let swapped = false
+    let temp: FileHandle | undefined
+    try {
+      temp = await open(tmp, 'w', 0o600)
+      const headData = Buffer.concat(head)
+      const headBytes = headData.length
+      await writeAt(temp, headData, 0)
+      // The bulk of the data reaches the disk here, while appends go on in the old file.
+      await temp.datasync()
+      await enqueueJob(async () => {
+        if (failed !== null) throw failed
+        const tail = size > from ? await readAt(from, size - from) : Buffer.alloc(0)
+        await writeAt(temp!, tail, headBytes)
+        await temp!.sync()
+        await temp!.close()
+        temp = undefined
+        await rename(tmp, path)
+        swapped = true
+        await syncDirectory(dir)
+        await reopen(headBytes + tail.length)
+        onSwapped?.(headBytes - from)
+      })
+    } catch (err) {
+      if (temp !== undefined) await temp.close().catch(() => {})
+      if (!swapped) await unlink(tmp).catch(() => {})
+      throw err instanceof DuctorError ? err : storageError('could not rewrite', err)
     }
   }
 
@@ -229,6 +286,8 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
       })
     },
     exclusive: enqueueJob,
+    readAt,
+    rewrite,
     flush,
     close () {
       closing ??= enqueueJob(async () => {
@@ -243,6 +302,14 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
       return closing
     },
     stats: () => ({ ...stats })
+  }
+}
+
+/** Writes all of `data` at `position` (going on after a short write). */
+async function writeAt (handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < data.length;) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done)
+    done += bytesWritten
   }
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, appendFile, readFile, stat } from 'node:fs/promises'
+import { mkdtemp, rm, appendFile, readFile, readdir, stat } from 'node:fs/promises'
 import { spawn } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -203,6 +203,40 @@ test('compaction under concurrent appends keeps exactly the unfinished entries',
   const pending = again.pending()
   assert.deepEqual(pending.map((e) => e.seq), [...kept.keys()].sort((a, b) => a - b))
   for (const e of pending) assert.deepEqual(e.payload, { key: kept.get(e.seq), pad: 'p'.repeat(200) })
+})
+
+test('a compaction copies the unfinished entries while an append waits for its fsync, not after it (ADR 0041)', async (t) => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'inbox.jsonl')
+  const sync = gatedSync()
+  const journal = await createJournal({ path, syncFile: sync.sync })
+  t.after(() => journal.close().catch(() => {}))
+  const pad = 'p'.repeat(2000)
+  for (let i = 0; i < 200; i++) await journal.append({ kind: 'webhook', key: `old-${i}`, payload: { i, pad } })
+  // An append is written and waits for its fsync; a compaction starts meanwhile.
+  sync.hold()
+  const inFlight = journal.append({ kind: 'webhook', key: 'in-flight', payload: { pad } })
+  await tick()
+  const compacted = journal.compact()
+  // Before, the compaction waited behind that append and then held every later one for its whole
+  // copy; now the copy (the new file, written and synced) is made while the append still waits.
+  const deadline = Date.now() + 10_000
+  let copy: number | undefined
+  while (copy === undefined && Date.now() < deadline) {
+    const temp = (await readdir(dir)).find((n) => n.startsWith('.inbox.jsonl.') && n.endsWith('.tmp'))
+    const size = temp === undefined ? 0 : await stat(join(dir, temp)).then((s) => s.size, () => 0)
+    if (size > 200 * 2000) copy = size
+    else await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  assert.ok(copy !== undefined, 'the compaction copied the entries while the append was waiting for its fsync')
+  const later = journal.append({ kind: 'webhook', key: 'later', payload: { pad } })
+  sync.release()
+  await Promise.all([inFlight, compacted, later])
+  assert.equal(journal.stats().compactions, 1)
+  await journal.close()
+  const again = await createJournal({ path })
+  t.after(() => again.close())
+  assert.deepEqual(again.pending().map((e) => e.key), [...Array.from({ length: 200 }, (_, i) => `old-${i}`), 'in-flight', 'later'])
 })
 
 test('a failed fsync rejects the append and every later one', async (t) => {

@@ -182,3 +182,25 @@ test('run ids: start time in base 36 and 6 random hex digits, fresh randomness a
   // 3,000 draws of 24 bits: a collision or two at most; a pool that was reused would repeat every 1,024.
   assert.ok(randomParts.size >= 2990, `${randomParts.size} distinct random parts in 3000 ids`)
 })
+
+test('runs started and finished while the file is rewritten read back as they ended, and the file stays bounded (ADR 0041)', async (t) => {
+  const path = await tempPath(t)
+  const clock = fakeClock()
+  const history = await open(path, { clock, maxRuns: 1000 })
+  // Each round passes the rewrite threshold (2 × maxRuns lines) once; runs start before and end after it.
+  const open_: string[] = []
+  for (let i = 0; i < 6000; i++) {
+    clock.advance(1)
+    if (i % 100 === 0) open_.push((await history.start({ kind: 'chat', chat_id: i })).id)
+    await history.record({ kind: 'webhook', ref: `hook-${i}`, status: 'success' })
+    if (i % 100 === 50) await history.finish(open_.shift()!, { status: 'success', reply: `reply ${i}` })
+  }
+  const newest = history.list({ limit: 1000 }).map((r) => [r.id, r.status])
+  const last = open_.at(-1)!
+  await history.close()
+  const lines = (await readFile(path, 'utf8')).split('\n').length - 1
+  assert.ok(lines <= 2 * 1000 + 1, `the file was rewritten as it grew (${lines} lines)`)
+  const again = await open(path, { maxRuns: 1000 })
+  t.after(() => again.close())
+  assert.deepEqual(again.list({ limit: 1000 }).map((r) => [r.id, r.status]), newest.map(([id, status]) => [id, id === last ? 'error:interrupted' : status]))
+})
