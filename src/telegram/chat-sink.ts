@@ -41,6 +41,8 @@ export interface TelegramSinkOptions {
    * stays true.
    */
   cosmetic?: AbortSignal
+  /** Aborted when the adapter has closed: a stream still running ends (StreamEditorOptions.signal). */
+  closed?: AbortSignal
   logger: Logger
 }
 
@@ -151,6 +153,7 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
       useDrafts: private_ && opts.useDrafts(),
       settings: opts.config().streaming,
       ...(pace !== undefined ? { pace: (reserve: number) => pace(where.chatId, reserve) } : {}),
+      ...(opts.closed !== undefined ? { signal: opts.closed } : {}),
       logger
     })
     unregister?.()

@@ -53,7 +53,8 @@ export interface ChatPacer {
 
 export interface ChatPacerOptions {
   now?: () => number
-  sleep?: (ms: number) => Promise<void>
+  /** Waits `ms`; ends early (resolving or rejecting) when `signal` aborts, so a closed pacer keeps no timer. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
   rules?: PaceRules
 }
 
@@ -72,7 +73,7 @@ const sweepAbove = 1000
 
 export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
   const now = options.now ?? (() => Date.now())
-  const sleep = options.sleep ?? (async (ms: number) => { await sleepMs(ms) })
+  const sleep = options.sleep ?? (async (ms: number, signal: AbortSignal) => { await sleepMs(ms, undefined, { signal }) })
   const rules = options.rules ?? telegramPace
   const chats = new Map<number, ChatState>()
   const closing = new AbortController()
@@ -143,7 +144,7 @@ export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
       const turn = s.tail.then(async () => {
         for (let wait = delayOf(chatId, s, 0); wait > 0; wait = delayOf(chatId, s, 0)) {
           if (signal.aborted) throw signal.reason
-          await Promise.race([sleep(wait), aborted])
+          await Promise.race([sleep(wait, signal).catch(() => {}), aborted])
         }
         if (signal.aborted) throw signal.reason
         s.tokens -= 1

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { createChatPacer, isPacedMethod } from '../../src/telegram/pace.ts'
 import { createRateLimiter, telegramLikeLimits } from '../fakes/bot-api/rate-limit.ts'
 import { createVirtualClock } from '../fakes/bot-api/virtual-clock.ts'
+import { waitFor } from '../helper.ts'
 
 test('a private chat: two at once, then one a second, in the order asked; other chats do not wait', async () => {
   const clock = createVirtualClock()
@@ -90,4 +91,17 @@ test('close lets every caller still waiting for its chat\'s pace go (rejects) an
   await assert.rejects(waiting, /the Telegram adapter is closed/)
   assert.ok(Date.now() - started < 500, 'released at once, not after its wait')
   await assert.rejects(pacer.acquire(8), /the Telegram adapter is closed/)
+})
+
+test('close also clears the timer of the wait it cut short: a group waiting out its minute keeps no process alive', async () => {
+  // One message a minute, as a group that spent its 20: the caller in line sleeps ~60 s.
+  const pacer = createChatPacer({ rules: { private: { burst: 1, perSecond: 1 }, group: { burst: 1, perSecond: 1, window: { count: 1, ms: 60_000 } } } })
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+  const before = timers()
+  await pacer.acquire(-100)
+  const waiting = pacer.acquire(-100)
+  await waitFor(async () => timers() > before ? true : undefined, 5000, 'the wait for the next slot')
+  pacer.close()
+  await assert.rejects(waiting, /the Telegram adapter is closed/)
+  await waitFor(async () => timers() <= before ? true : undefined, 5000, 'the wait\'s timer cleared (it used to live on for the rest of the minute)')
 })

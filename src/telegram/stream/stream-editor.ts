@@ -45,6 +45,12 @@ export interface StreamEditorOptions {
   setTimer?: (ms: number, fn: () => void) => () => void
   logger?: Logger
   draftId?: number
+  /**
+   * Aborted when the Telegram adapter closes: the stream ends as with `cancel()`. Without it a
+   * final reply that could no longer be sent kept retrying with backoff (up to 8 tries, 30 s apart)
+   * after the service had closed.
+   */
+  signal?: AbortSignal
 }
 
 export interface StreamEditor {
@@ -290,6 +296,7 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
     if (phase === 'done') return
     phase = 'done'
     clearTimers()
+    options.signal?.removeEventListener('abort', cancel)
     resolveFinal({ messageIds: writer.messages.map((m) => m.id), files, buttons, delivered, degraded })
   }
 
@@ -301,6 +308,13 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
     kick()
     wake()
   }
+
+  function cancel (): void {
+    finishWith(false, [], [])
+    wake()
+  }
+  if (options.signal?.aborted === true) cancel()
+  else options.signal?.addEventListener('abort', cancel, { once: true })
 
   return {
     push (event) {
@@ -328,9 +342,6 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
       startFinal(partial.trim() === '' ? '' : `${partial.trimEnd()}\n\n${partialLabel}`)
       return await finalPromise
     },
-    cancel () {
-      finishWith(false, [], [])
-      wake()
-    }
+    cancel
   }
 }
