@@ -12,6 +12,7 @@ import { commandMenu } from './command-menu.ts'
 import { createChatStreams, createTelegramSink } from './chat-sink.ts'
 import { createChatPacer, isPacedMethod, type ChatPacer } from './pace.ts'
 import { sendMarkdown } from './send.ts'
+import { reportFailure, toastText } from './failure.ts'
 import { cutOffChats } from './cut-off.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { packageRoot } from '../ops/service-spec.ts'
@@ -124,7 +125,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
         sink: { emit (event) { if (event.type === 'run_started') taken(); sink.emit(event) } },
         ...(o.images !== undefined ? { images: o.images } : {}),
         claim: o.claim
-      }).catch((err: unknown) => { logger.error({ err, chatId: where.chatId }, 'telegram: message failed') }).finally(taken)
+      }).catch(async (err: unknown) => { await reportFailure(bot.api, where, err, logger) }).finally(taken)
       await begun
     },
     claimOf: (update) => claims.get(update) ?? parts.claims.claim(),
@@ -139,8 +140,18 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     }
   }
 
-  const onError = (err: BotError<BotContext>): void => {
-    logger.error({ err: err.error, updateId: err.ctx.update.update_id }, 'telegram: handling an update failed')
+  // A feature that fails (a panel's action, a command the adapter answers itself, media) tells the
+  // user: a button press gets its toast, the chat the sentence or an apology (ADR 0044). Only an
+  // update the access gate let through is answered: a stranger learns nothing.
+  const onError = async (err: BotError<BotContext>): Promise<void> => {
+    const { ctx } = err
+    const where = (ctx as Partial<BotContext>).ductor
+    if (where === undefined) {
+      logger.error({ err: err.error, updateId: ctx.update.update_id }, 'telegram: handling an update failed')
+      return
+    }
+    if (ctx.callbackQuery !== undefined) await ctx.answerCallbackQuery({ text: toastText(err.error) }).catch(() => {})
+    await reportFailure(bot.api, where, err.error, logger, { updateId: ctx.update.update_id })
   }
   bot.errorBoundary(onError, accessGate(deps), ...features.map((feature) => feature(deps)))
   bot.catch(onError)
