@@ -173,6 +173,13 @@ test('a run killed by SIGKILL resets that session and is retried once with a fre
   assert.notEqual(res.session_id, before.session_id)
   const next = (await send('again')).json()
   assert.equal(next.session_id, res.session_id, 'the fresh session is kept afterwards')
+
+  // Killed again, and this time the retry fails too: the chat is not told its session is kept (it was reset).
+  await rm(killedOnce)
+  const failed = (await send('[[crash:2]] killed, then the retry crashes')).json()
+  assert.match(failed.status, /^error:/)
+  assert.doesNotMatch(failed.reply, /session is kept/)
+  assert.match(failed.reply, /Your earlier session was reset when the agent was killed/)
 })
 
 test('messages to one chat run one at a time in order; /new resets only the active provider', async (t) => {
