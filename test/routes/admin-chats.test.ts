@@ -211,3 +211,15 @@ test('@model runs one message with another model without changing the default', 
   assert.equal(only.status, 'error:bad_request')
   assert.match(only.reply, /write the message after it/)
 })
+
+test('a chat id made of digits that Telegram cannot have is refused with the reason, and nothing runs (it used to be answered in a rounded chat)', async (t) => {
+  const { send, dir } = await setup(t, { FAKE_CLI_REPLY: 'should not run' })
+  for (const chatId of ['99999999999999999999', '0042']) {
+    const res = await send('hello', chatId)
+    assert.equal(res.statusCode, 400, chatId)
+    assert.equal(res.json().error, 'bad_request')
+    assert.equal(res.json().message, `chat id "${chatId}" is not a Telegram chat id (they are whole numbers of at most 16 digits, without a leading zero); a chat outside Telegram needs a name with a letter or _ in it`)
+  }
+  await assert.rejects(readFile(join(dir, 'record.json')), /ENOENT/, 'no CLI ran')
+  assert.equal((await send('hello', '-1001234567890')).statusCode, 200, 'a supergroup id')
+})
