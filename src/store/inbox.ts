@@ -145,15 +145,15 @@ export function createInbox (deps: InboxDeps): Inbox {
     if (handler === undefined || stopped) return
     const { kind, key, seq } = entry
     const item: Tracked = { seq, started: false, refused: false }
-    const claim = claimOf([item])
-    // The entry (and its payload) is handed to the handler and not held here while the handler runs:
-    // a webhook's handler waits up to a second for its trigger count, and thousands of payloads held
-    // that long under load made every young-generation GC copy them (ADR 0036).
+    // The entry (and its payload) and its claim are handed to the handler and not held here while
+    // the handler runs: a webhook's handler waits up to a second for its trigger count, and
+    // thousands of payloads and claims held that long under load made every young-generation GC
+    // copy them (ADR 0036, ADR 0041). Only `item` is needed to finish the entry.
     let handOver: JournalEntry | undefined = entry
     const startHandler = (): Promise<void> => {
       const given = handOver as JournalEntry
       handOver = undefined
-      return handler(given, claim)
+      return handler(given, claimOf([item]))
     }
     const work = (async () => {
       try {
