@@ -101,10 +101,12 @@ const CLI_EQUIVALENTS: Array<[RegExp, string]> = [
 
 /**
  * A server message as a CLI user should read it: routes replaced by the commands that do the same,
- * a query parameter named as the option (`querystring/kind` → `--kind`).
+ * a query parameter named as the option (`kind in the query string` → `--kind`; an older service's
+ * `querystring/kind` too).
  */
 function forTheCli (message: string): string {
   let text = message
   for (const [route, command] of CLI_EQUIVALENTS) text = text.replace(route, command)
-  return text.replace(/\bquerystring\/([a-z_]+)/g, (_m, name: string) => `--${name.replace(/_/g, '-')}`)
+  const option = (_m: string, name: string): string => `--${name.replace(/_/g, '-')}`
+  return text.replace(/\b([a-z_]+) in the query string\b/g, option).replace(/\bquerystring\/([a-z_]+)/g, option)
 }
