@@ -36,7 +36,7 @@ interface Hook {
   dependency: string | null
   permission_mode?: string | null
 }
-export interface HookView { hook: Hook, endpoint_url: string, auth: { scheme: string, header: string, instructions: string }, ingress_enabled: boolean, token?: string }
+export interface HookView { hook: Hook, endpoint_url: string, auth: { scheme: string, header: string, instructions: string }, replay?: { description: string }, ingress_enabled: boolean, token?: string }
 interface Run { id: string, status: string, error: string | null }
 
 /** Option name (commander's camelCase) → API field (webhooks.json). */
@@ -151,6 +151,7 @@ function describe (view: HookView): string {
     ['last error', hook.last_error]
   ])
   text += `\nHow to send: ${view.auth.instructions}\n`
+  if (view.replay !== undefined) text += `Replays: ${view.replay.description}\n`
   if (view.token !== undefined) text += 'The token is shown only now; keep it private (`ductor webhook rotate` replaces it).\n'
   if (hook.auth_mode === 'bearer') {
     text += `Example: curl -X POST ${view.endpoint_url} -H 'Authorization: Bearer ${view.token ?? '<token>'}' -H 'Content-Type: application/json' -d '{"message":"hello"}'\n`
