@@ -35,6 +35,9 @@ const CONCURRENCY = Number(process.env.TEST_CONCURRENCY ?? Math.max(3, Math.roun
 /** Seconds of CPU a test process spends before its first test. */
 const PROCESS_COST = 2
 const DURATIONS = 'test/durations.json'
+/** `TEST_TIMELINE=<file>`: when each test process starts, ends its tests and exits (scripts/test-timeline.mjs). */
+const TIMELINE = process.env.TEST_TIMELINE
+const timeline = TIMELINE !== undefined && TIMELINE !== ''
 
 // A folder argument (e.g. test/faults) runs the tests under it.
 const isDir = (a) => { try { return statSync(a).isDirectory() } catch { return false } }
@@ -54,6 +57,8 @@ const shared = files.filter((f) => !alone.includes(f))
 /** What node:test runs, each with the seconds it is expected to take. */
 const entries = alone.map((f) => ({ path: f, seconds: seconds(f) + PROCESS_COST }))
 let tmp
+/** Each group's entry module and the files it imports (for the timeline). */
+const groupFiles = new Map()
 if (shared.length > 1 && GROUPS > 0) {
   tmp = mkdtempSync(join(tmpdir(), 'ductor-test-groups-'))
   // Longest processing time first: each file, the heaviest first, joins the lightest group so far.
@@ -68,6 +73,7 @@ if (shared.length > 1 && GROUPS > 0) {
     const imports = group.files.sort().map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)}\n`).join('')
     writeFileSync(path, `// ${group.files.length} test files sharing one process (scripts/run-tests.mjs), ~${Math.round(group.seconds)} s\n${imports}`)
     entries.push({ path, seconds: group.seconds })
+    groupFiles.set(path, group.files.map((f) => f.split(sep).join('/')))
   })
 } else {
   entries.push(...shared.map((f) => ({ path: f, seconds: seconds(f) + PROCESS_COST })))
@@ -78,9 +84,16 @@ entries.sort((a, b) => b.seconds - a.seconds)
 const reporters = record
   ? ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${pathToFileURL(resolve('scripts/test-durations.mjs')).href}`, '--test-reporter-destination=stderr']
   : ['--test-reporter=spec']
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporters, `--test-concurrency=${CONCURRENCY}`, ...args, ...entries.map((e) => e.path)], {
+const timelineModule = pathToFileURL(resolve('scripts/test-timeline.mjs')).href
+if (timeline) {
+  writeFileSync(TIMELINE, '')
+  if (!record) reporters.push('--test-reporter-destination=stdout')
+  reporters.push(`--test-reporter=${timelineModule}`, '--test-reporter-destination=stderr')
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', ...(timeline ? ['--import', timelineModule] : []), '--test', ...reporters, `--test-concurrency=${CONCURRENCY}`, ...args, ...entries.map((e) => e.path)], {
   stdio: 'inherit',
   env: { ...process.env, NODE_ENV: 'test' }
 })
+if (timeline) process.stdout.write((await import(timelineModule)).summarize(TIMELINE, groupFiles))
 if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true })
 process.exit(result.status ?? 1)

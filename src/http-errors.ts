@@ -49,7 +49,7 @@ const PATH_IDS: Record<string, string> = {
 
 /** What a pattern of our schemas allows, in words (a pattern not listed is shown as it is). */
 const PATTERNS: Record<string, string> = {
-  [JOB_ID_PATTERN]: '1-64 characters: lower-case letters, digits, - and _, starting with a letter or a digit',
+  [JOB_ID_PATTERN]: '1-64 characters: lower-case letters, digits, "-" and "_", starting with a letter or digit',
   '^-?[A-Za-z0-9_]{1,64}$': 'a Telegram chat id (digits, with a leading - for groups) or a short name of 1-64 letters, digits and _',
   '^[A-Za-z0-9_-]{1,100}$': '1-100 letters, digits, - and _',
   '^[0-9a-f]{32}$': '32 hexadecimal digits (0-9, a-f)',
@@ -168,8 +168,8 @@ export function validationMessage (context: string, issues: readonly ValidationI
       const pattern = String(p['pattern'])
       return `${where} must be ${PATTERNS[pattern] ?? `text matching the pattern ${pattern}`}`
     }
-    case 'minLength': return n('limit') === 1 ? `${where} must not be empty` : `${where} must have at least ${n('limit')} characters`
-    case 'maxLength': return `${where} must have at most ${n('limit')} characters`
+    case 'minLength': return n('limit') === 1 ? `${where} must not be empty` : `${where} must be at least ${n('limit')} characters`
+    case 'maxLength': return `${where} must be at most ${n('limit')} characters`
     case 'minimum': return `${where} must be at least ${n('limit')}`
     case 'maximum': return `${where} must be at most ${n('limit')}`
     case 'exclusiveMinimum': return `${where} must be more than ${n('limit')}`

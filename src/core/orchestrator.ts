@@ -111,7 +111,19 @@ export function createOrchestrator (deps: OrchestratorDeps): Orchestrator {
         sink.emit({ type: 'command', name: cmd.name, reply })
         return { kind: 'command', name: cmd.name, reply }
       }
-      return cmd.quick ? await runCommand() : await throughLane(input.chatId, sink, runCommand)
+      if (cmd.quick) return await runCommand()
+      // The lane logs and swallows what its entries throw: a failed command is the caller's to answer.
+      let failure: { err: unknown } | undefined
+      const outcome = await throughLane(input.chatId, sink, async () => {
+        try {
+          return await runCommand()
+        } catch (err) {
+          failure = { err }
+          return { kind: 'discarded' }
+        }
+      })
+      if (failure !== undefined) throw failure.err
+      return outcome
     }
     if (isAbortWord(text)) {
       // As in the Python version, a bare stop word is never a prompt, even when nothing runs.

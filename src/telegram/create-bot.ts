@@ -12,6 +12,7 @@ import { commandMenu } from './command-menu.ts'
 import { createChatStreams, createTelegramSink } from './chat-sink.ts'
 import { createChatPacer, isPacedMethod, type ChatPacer } from './pace.ts'
 import { sendMarkdown } from './send.ts'
+import { reportFailure, toastText } from './failure.ts'
 import { cutOffChats } from './cut-off.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { packageRoot } from '../ops/service-spec.ts'
@@ -43,8 +44,9 @@ export interface TelegramBot {
   /** A sink that shows one message's events in a chat (the orchestrator's default sink uses it too). */
   sinkFor: (where: ChatTarget, replyTo?: number) => ChatSink
   /**
-   * Shutdown: waits, at most `ms`, for the chat updates still being sent, then lets go of what still
-   * waits for its chat's pace (ChatPacer.close).
+   * Shutdown: waits, at most `ms`, for the chat updates still being sent, then ends the streams still
+   * running (a final reply that could not be sent in time is not retried after the close) and lets
+   * go of what still waits for its chat's pace (ChatPacer.close).
    */
   flush: (ms: number) => Promise<void>
   /**
@@ -69,6 +71,8 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
   /** The inbox's claim of each update being handled, by the update object grammY passes on as ctx.update. */
   const claims = new WeakMap<object, WorkClaim>()
   const streams = createChatStreams()
+  /** Aborted by flush(): the adapter is closed, its streams end. */
+  const closed = new AbortController()
 
   /** Chat updates still being sent (a run stopped at shutdown is told so before the process exits). */
   const sending = new Set<Promise<void>>()
@@ -81,6 +85,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     track,
     cutOff: async (chatId) => { await cutOff.add(chatId) },
     cosmetic: parts.claims.shutSignal,
+    closed: closed.signal,
     api: bot.api,
     streamApi: streamApi.api,
     where,
@@ -120,7 +125,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
         sink: { emit (event) { if (event.type === 'run_started') taken(); sink.emit(event) } },
         ...(o.images !== undefined ? { images: o.images } : {}),
         claim: o.claim
-      }).catch((err: unknown) => { logger.error({ err, chatId: where.chatId }, 'telegram: message failed') }).finally(taken)
+      }).catch(async (err: unknown) => { await reportFailure(bot.api, where, err, logger) }).finally(taken)
       await begun
     },
     claimOf: (update) => claims.get(update) ?? parts.claims.claim(),
@@ -135,8 +140,18 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     }
   }
 
-  const onError = (err: BotError<BotContext>): void => {
-    logger.error({ err: err.error, updateId: err.ctx.update.update_id }, 'telegram: handling an update failed')
+  // A feature that fails (a panel's action, a command the adapter answers itself, media) tells the
+  // user: a button press gets its toast, the chat the sentence or an apology (ADR 0044). Only an
+  // update the access gate let through is answered: a stranger learns nothing.
+  const onError = async (err: BotError<BotContext>): Promise<void> => {
+    const { ctx } = err
+    const where = (ctx as Partial<BotContext>).ductor
+    if (where === undefined) {
+      logger.error({ err: err.error, updateId: ctx.update.update_id }, 'telegram: handling an update failed')
+      return
+    }
+    if (ctx.callbackQuery !== undefined) await ctx.answerCallbackQuery({ text: toastText(err.error) }).catch(() => {})
+    await reportFailure(bot.api, where, err.error, logger, { updateId: ctx.update.update_id })
   }
   bot.errorBoundary(onError, accessGate(deps), ...features.map((feature) => feature(deps)))
   bot.catch(onError)
@@ -149,6 +164,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([Promise.allSettled([...sending]), new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
       clearTimeout(timer)
+      closed.abort()
       pacer.close()
     },
     async handleUpdate (update, claim) {

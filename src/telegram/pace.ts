@@ -53,7 +53,8 @@ export interface ChatPacer {
 
 export interface ChatPacerOptions {
   now?: () => number
-  sleep?: (ms: number) => Promise<void>
+  /** Waits `ms`; ends early (resolving or rejecting) when `signal` aborts, so a closed pacer keeps no timer. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
   rules?: PaceRules
 }
 
@@ -72,7 +73,7 @@ const sweepAbove = 1000
 
 export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
   const now = options.now ?? (() => Date.now())
-  const sleep = options.sleep ?? (async (ms: number) => { await sleepMs(ms) })
+  const sleep = options.sleep ?? (async (ms: number, signal: AbortSignal) => { await sleepMs(ms, undefined, { signal }) })
   const rules = options.rules ?? telegramPace
   const chats = new Map<number, ChatState>()
   const closing = new AbortController()
@@ -131,7 +132,16 @@ export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
     },
     async acquire (chatId, given) {
       if (closing.signal.aborted) throw closing.signal.reason
-      const signal = given === undefined ? closing.signal : AbortSignal.any([given, closing.signal])
+      // One signal for this wait, fed by the caller's and by close. Both listeners go when the wait
+      // ends: the close signal lives as long as the adapter and grammY's may too, so a listener left
+      // on either kept every send's closure alive (and Node warned after the 11th).
+      const wait = new AbortController()
+      const signal = wait.signal
+      const onClose = (): void => { wait.abort(closing.signal.reason) }
+      const onGiven = (): void => { wait.abort(given?.reason) }
+      if (given?.aborted === true) onGiven()
+      closing.signal.addEventListener('abort', onClose, { once: true })
+      given?.addEventListener('abort', onGiven, { once: true })
       const s = stateOf(chatId)
       s.waiting++
       const aborted = new Promise<never>((_resolve, reject) => {
@@ -143,7 +153,7 @@ export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
       const turn = s.tail.then(async () => {
         for (let wait = delayOf(chatId, s, 0); wait > 0; wait = delayOf(chatId, s, 0)) {
           if (signal.aborted) throw signal.reason
-          await Promise.race([sleep(wait), aborted])
+          await Promise.race([sleep(wait, signal).catch(() => {}), aborted])
         }
         if (signal.aborted) throw signal.reason
         s.tokens -= 1
@@ -154,6 +164,8 @@ export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
         await turn
       } finally {
         s.waiting--
+        closing.signal.removeEventListener('abort', onClose)
+        given?.removeEventListener('abort', onGiven)
       }
     },
     close () {

@@ -11,6 +11,7 @@ import { consumeCutOffChats } from './cut-off.ts'
 import { probeUpdate } from '../ops/update-source.ts'
 import { registryFromEnv } from '../ops/upgrade.ts'
 import { announceUpdate } from './panels/update-flow.ts'
+import { telegramChatId } from '../core/chat-id.ts'
 
 /** The updates the bot asks Telegram for. */
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const
@@ -113,7 +114,10 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     await telegram.handleUpdate(entry.payload, claim)
   })
   const unsubscribeApprovals = parts.approvals === undefined ? () => {} : showApprovals(parts.approvals, telegram, opts, log)
-  parts.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? telegram.sinkFor({ chatId: Number(chatId) }) : null)
+  parts.orchestrator.setDefaultSink((key) => {
+    const chatId = telegramChatId(key)
+    return chatId === null ? null : telegram.sinkFor({ chatId })
+  })
 
   async function accept (update: Update): Promise<'accepted' | 'duplicate'> {
     const { status } = await parts.inbox.accept('telegram', String(update.update_id), update)
@@ -289,7 +293,7 @@ function showApprovals (approvals: Approvals, telegram: ReturnType<typeof create
   return approvals.subscribe((event) => {
     const { request } = event
     if (event.type === 'requested') {
-      const chats = request.chatIds.filter((id) => /^-?\d{1,20}$/.test(id)).map(Number)
+      const chats = request.chatIds.map(telegramChatId).filter((id): id is number => id !== null)
       const sending = Promise.all(chats.map(async (chatId) => {
         try {
           const ids = await telegram.deps.sendMarkdown({ chatId }, approvalMarkdown(request, mask, timeout()), { buttons: approvalButtons(request.id) })

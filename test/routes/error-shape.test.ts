@@ -126,7 +126,7 @@ test('in-process requests: the validator\'s refusals name the field where the us
     { method: 'GET', url: '/api/runs?limit=0', message: /^limit in the query string must be at least 1$/ },
     { method: 'GET', url: '/api/runs?kind=foo', message: /^kind in the query string must be one of chat, cron, webhook, heartbeat$/ },
     { method: 'GET', url: '/api/runs?colour=red', message: /^colour in the query string is not a known field/ },
-    { method: 'POST', url: '/api/cron', payload: { id: 'Bad Id', title: 'A', schedule: '0 8 * * *' }, message: /^id in the body must be 1-64 characters: lower-case letters, digits, - and _/ },
+    { method: 'POST', url: '/api/cron', payload: { id: 'Bad Id', title: 'A', schedule: '0 8 * * *' }, message: /^id in the body must be 1-64 characters: lower-case letters, digits, "-" and "_", starting with a letter or digit$/ },
     { method: 'POST', url: '/api/cron', payload: { id: 'a', schedule: '0 8 * * *' }, message: /^title in the body is missing; it is required$/ },
     { method: 'POST', url: '/api/cron', payload: { id: 'a', title: 5, schedule: '0 8 * * *' }, message: /^title in the body must be a string$/ },
     { method: 'POST', url: '/api/cron', payload: [1], message: /^the body must be a JSON object/ },

@@ -62,7 +62,9 @@ test('real Docker: ductor builds the shipped image, creates the container, answe
   const daemonExited = new Promise<void>((resolve) => { daemon.once('exit', () => resolve()) })
   t.after(async () => {
     try { process.kill(daemon.pid as number, 'SIGTERM') } catch {}
-    await Promise.race([daemonExited, new Promise((resolve) => setTimeout(resolve, 15_000))])
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([daemonExited, new Promise((resolve) => { timer = setTimeout(resolve, 15_000) })])
+    clearTimeout(timer) // else it kept this test's process alive 15 s after dockerd had exited
     try { process.kill(-(daemon.pid as number), 'SIGKILL') } catch {}
     // dockerd leaves its network namespace mounted in its exec root.
     const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(base + '/'))

@@ -67,3 +67,17 @@ test('every update of an album is marked done in the journal file before the alb
   await bot.say('', { extra: { text: undefined, media_group_id: 'album-lc', photo: photo(c) } })
   await bot.waitMessage((m) => m.text === 'journal album-lc 3/3', 'the album\'s reply: all three marked when its CLI started')
 })
+
+test('a final reply Telegram keeps refusing ends with the service\'s close, not minutes later: its retries do not outlive the adapter', async (t) => {
+  const bot = await startBot(t)
+  bot.fake.fail('*', { status: 502 }, 100_000)
+  await bot.say('hello [[reply:never shown]]')
+  // The final reply's first attempts failed; it backs off (up to 30 s, 8 tries) and would retry after the close.
+  await until(() => bot.fake.callsOf('sendMessage').length >= 2, 'failed attempts at the reply')
+  await bot.app.close()
+  assert.ok(bot.logs.some((l) => l.includes('the final reply could not be delivered')), 'the stream ended with the close, and said so')
+  // Each line names its chat once: a key written twice is refused or half-read by strict JSON tools.
+  const chatLines = bot.logs.filter((l) => l.includes('"chatId":'))
+  assert.ok(chatLines.some((l) => l.includes('telegram write failed')), 'the failed writes are logged with their chat')
+  for (const line of chatLines) assert.equal(line.split('"chatId":').length - 1, 1, `one chatId key in ${line}`)
+})

@@ -1,8 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
 import { createChatPacer, isPacedMethod } from '../../src/telegram/pace.ts'
 import { createRateLimiter, telegramLikeLimits } from '../fakes/bot-api/rate-limit.ts'
 import { createVirtualClock } from '../fakes/bot-api/virtual-clock.ts'
+import { waitFor } from '../helper.ts'
 
 test('a private chat: two at once, then one a second, in the order asked; other chats do not wait', async () => {
   const clock = createVirtualClock()
@@ -90,4 +92,37 @@ test('close lets every caller still waiting for its chat\'s pace go (rejects) an
   await assert.rejects(waiting, /the Telegram adapter is closed/)
   assert.ok(Date.now() - started < 500, 'released at once, not after its wait')
   await assert.rejects(pacer.acquire(8), /the Telegram adapter is closed/)
+})
+
+test('close also clears the timer of the wait it cut short: a group waiting out its minute keeps no process alive', async () => {
+  // One message a minute, as a group that spent its 20: the caller in line sleeps ~60 s.
+  const pacer = createChatPacer({ rules: { private: { burst: 1, perSecond: 1 }, group: { burst: 1, perSecond: 1, window: { count: 1, ms: 60_000 } } } })
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+  const before = timers()
+  await pacer.acquire(-100)
+  const waiting = pacer.acquire(-100)
+  await waitFor(async () => timers() > before ? true : undefined, 5000, 'the wait for the next slot')
+  pacer.close()
+  await assert.rejects(waiting, /the Telegram adapter is closed/)
+  await waitFor(async () => timers() <= before ? true : undefined, 5000, 'the wait\'s timer cleared (it used to live on for the rest of the minute)')
+})
+
+test('a send leaves no listener behind on the signals it waited on: hundreds of replies keep no closure alive and Node never warns of a leak', async () => {
+  const warnings: string[] = []
+  const onWarning = (w: Error): void => { warnings.push(`${w.name}: ${w.message}`) }
+  process.on('warning', onWarning)
+  try {
+    let t = 0 // a clock the waits move on
+    const pacer = createChatPacer({ now: () => t, sleep: async (ms) => { t += ms } })
+    // grammY hands every call of a bot the same long-lived signal; the adapter's close signal is one too.
+    const bots = new AbortController()
+    for (let i = 0; i < 50; i++) await pacer.acquire(11, bots.signal)
+    for (let i = 0; i < 50; i++) await pacer.acquire(12)
+    assert.equal(getEventListeners(bots.signal, 'abort').length, 0, 'the caller\'s signal is left as it was given')
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), [])
+    pacer.close()
+  } finally {
+    process.off('warning', onWarning)
+  }
 })

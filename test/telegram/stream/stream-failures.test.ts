@@ -2,6 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as delay } from 'node:timers/promises'
 import { assertChatHolds, assertNeverNotModified, chatId, setup, streamText, waitFor } from './helpers.ts'
+import { createStreamEditor } from '../../../src/telegram/stream/stream-editor.ts'
+import { streamApiFromGrammy } from '../../../src/telegram/stream/grammy-api.ts'
 
 const reply = Array.from({ length: 12 }, (_, i) => `Paragraph ${i}: **some** text & more text to read.`).join('\n\n')
 
@@ -72,6 +74,33 @@ test('if Telegram stays unreachable the final reply gives up instead of hanging'
   const outcome = await stream.finish()
   assert.equal(outcome.delivered, false)
   assert.deepEqual(fake.messages(chatId), [])
+})
+
+test('the adapter closing ends a stream whose final reply keeps failing: it resolves undelivered at once, tries nothing more and keeps no timer', async (t) => {
+  const { fake, api } = await setup(t)
+  fake.fail('*', { status: 502 }, 1000)
+  const closed = new AbortController()
+  // The real clock and sleep: the backoff between attempts is a real timer, as in the service.
+  const stream = createStreamEditor({ api: streamApiFromGrammy(api), chatId, signal: closed.signal })
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+  const before = timers()
+  stream.push({ type: 'text', text: 'hello' })
+  const outcome = stream.finish()
+  await waitFor(() => fake.callsOf('sendMessage').length >= 2, 'two failed attempts at the final reply', 20_000)
+  closed.abort()
+  // Settled within the same turn of the event loop, not after the backoff (which grows to 30 s, 8 tries).
+  const settled = await Promise.race([outcome.then(() => true), new Promise<boolean>((resolve) => { setImmediate(() => { resolve(false) }) })])
+  assert.equal(settled, true, 'finish() resolves as soon as the adapter closes')
+  assert.equal((await outcome).delivered, false)
+  const tried = fake.callsOf('sendMessage').length
+  await waitFor(() => timers() <= before, 'the backoff timer cleared', 5000)
+  await delay(50)
+  assert.equal(fake.callsOf('sendMessage').length, tried, 'no attempt after the close')
+  // A stream made after the close ends at once too.
+  const late = createStreamEditor({ api: streamApiFromGrammy(api), chatId, signal: closed.signal })
+  late.push({ type: 'text', text: 'too late' })
+  assert.equal((await late.finish()).delivered, false)
+  assert.equal(fake.callsOf('sendMessage').length, tried)
 })
 
 test('cancel stops the stream without a final update', async (t) => {
