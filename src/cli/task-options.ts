@@ -137,8 +137,9 @@ const kebab = (option: string): string => `--${option.replace(/[A-Z]/g, (c) => `
 
 /**
  * A message of the service as a CLI user reads it: the API fields it names become the options that
- * set them (`body/title must not be empty` → `--title must not be empty`, `hmac_secret is required
- * when auth_mode is "hmac"` → `--secret is required when --auth is "hmac"`). A snake_case field is
+ * set them (`title in the body must not be empty`, or `body/title …` from route code, → `--title must
+ * not be empty`; `hmac_secret is required when auth_mode is "hmac"` → `--secret is required when
+ * --auth is "hmac"`). A snake_case field is
  * renamed wherever it stands as a word (not a config key such as `cron.quiet_start`); a one-word
  * field (`title`, `mode`) only where it is the subject: at the start of a clause or after "when".
  */
@@ -146,6 +147,7 @@ export function namedAsOptions (message: string, fields: Record<string, string>)
   const option = new Map(Object.entries(fields).map(([name, field]) => [field, kebab(name)]))
   const rename = (field: string, otherwise: string): string => option.get(field) ?? otherwise
   return message
+    .replace(/(?<![\w.])([a-z_]+)(?:\[\d+\])? in the body\b/g, (whole, field: string) => rename(field, whole))
     .replace(/\bbody\/([a-z_]+)(?:\/\d+)?/g, (whole, field: string) => rename(field, whole))
     .replace(/(?<![\w./-])([a-z]+(?:_[a-z]+)+)\b(?![.\w])/g, (whole, field: string) => rename(field, whole))
     .replace(/(^|: |; |\bwhen )([a-z]+)(?= (?:must|is|cannot|"))/g, (whole, before: string, field: string) => option.has(field) ? before + rename(field, field) : whole)
