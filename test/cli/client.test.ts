@@ -33,7 +33,7 @@ test('the ductor command is a client of the admin API: chat streams, runs/sessio
 
   const badModel = await ductor(['chat', '--model', 'llama', 'hi'], env)
   assert.equal(badModel.code, 1)
-  assert.match(badModel.stderr, /^ductor: body\/model: unknown model "llama"/)
+  assert.match(badModel.stderr, /^ductor: --model: unknown model "llama"/)
 
   assert.equal(await stop(), 0)
   const down = await ductor(['runs'], env)
