@@ -16,7 +16,7 @@ export class ApiError extends Error {
 export interface ApiClient {
   url: string
   request: <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>
-  /** POSTs and reads a text/event-stream answer, calling `onEvent` per event; resolves at the end. */
+  /** POSTs and reads a text/event-stream answer, calling `onEvent` per event; resolves after its `result` (or `error`) event, rejects when the stream ends before one (the service went away). */
   stream: (path: string, body: unknown, onEvent: (event: string, data: unknown) => void) => Promise<void>
 }
 
@@ -73,19 +73,33 @@ function createApiClient (url: string, token: string): ApiClient {
       const res = await call('POST', path, body, 'text/event-stream')
       const decoder = new TextDecoder()
       let buffer = ''
-      for await (const chunk of res.body ?? []) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true })
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message'
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (data !== undefined) onEvent(event, JSON.parse(data))
+      let ended = false
+      try {
+        for await (const chunk of res.body ?? []) {
+          buffer += decoder.decode(chunk as Uint8Array, { stream: true })
+          let end: number
+          while ((end = buffer.indexOf('\n\n')) !== -1) {
+            const block = buffer.slice(0, end)
+            buffer = buffer.slice(end + 2)
+            const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message'
+            const data = /^data: (.*)$/m.exec(block)?.[1]
+            if (data === undefined) continue
+            // The stream ends with `result`, or with `error` when there is no run to report.
+            if (event === 'result' || event === 'error') ended = true
+            onEvent(event, JSON.parse(data))
+          }
         }
+      } catch (err) {
+        // fetch says only "terminated" when the service went away mid-stream (a crash, a kill -9).
+        throw new ApiError(0, lostStream(url, (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message))
       }
+      if (!ended) throw new ApiError(0, lostStream(url, 'the stream ended without a result'))
     }
   }
+}
+
+function lostStream (url: string, why: string): string {
+  return `the connection to the ductor service at ${url} was lost before the reply was complete (${why}): the service stopped or crashed. Check it with \`ductor status\`, then send the message again`
 }
 
 /** Admin API routes named in server messages, and what a CLI user types instead. */
