@@ -9,7 +9,7 @@ const env = (home: string) => ({ DUCTOR_HOME: home, DUCTOR_PORT: '0', PATH: proc
 
 test('`ductor serve` on an empty home seeds it, serves /health, and stops with exit 0 on SIGTERM', async (t) => {
   const home = await tempDir(t)
-  const served = spawnService(t, env(home), { supervisor: true })
+  const served = await spawnService(t, env(home), { supervisor: true })
   const info = await served.up()
   const res = await fetch(`${info.url}/health`)
   assert.equal(res.status, 200)
