@@ -1,3 +1,4 @@
+import { homedir } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Update } from 'grammy/types'
 import { consumeRestartMarker, consumeUpgradeNotice } from '../ops/upgrade-notice.ts'
@@ -11,6 +12,7 @@ import { consumeCutOffChats } from './cut-off.ts'
 import { probeUpdate } from '../ops/update-source.ts'
 import { registryFromEnv } from '../ops/upgrade.ts'
 import { announceUpdate } from './panels/update-flow.ts'
+import { createDeliveries, type DeliveryRetry } from './deliveries.ts'
 
 /** The updates the bot asks Telegram for. */
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const
@@ -24,6 +26,8 @@ export interface TelegramServiceOptions extends BotOptions {
   secret: string
   /** Longest wait of one getUpdates call, in seconds (default 30). */
   pollTimeoutSeconds?: number
+  /** How automation results are retried (default: src/telegram/deliveries.ts). */
+  deliveryRetry?: DeliveryRetry
 }
 
 /**
@@ -113,7 +117,17 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     await telegram.handleUpdate(entry.payload, claim)
   })
   const unsubscribeApprovals = parts.approvals === undefined ? () => {} : showApprovals(parts.approvals, telegram, opts, log)
-  parts.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? telegram.sinkFor({ chatId: Number(chatId) }) : null)
+  // Automation results go through the journal and are retried until Telegram took them (ADR 0044).
+  const deliveries = createDeliveries({
+    api: bot.api,
+    inbox: parts.inbox,
+    logger: log,
+    fileAccess: () => ({ mode: opts.config().file_access, home: opts.paths.home, userHome: homedir(), workspace: opts.paths.workspace }),
+    ready,
+    stopping: stopping.signal,
+    ...(opts.deliveryRetry !== undefined ? { retry: opts.deliveryRetry } : {})
+  })
+  parts.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? deliveries.durable(Number(chatId), telegram.sinkFor({ chatId: Number(chatId) })) : null)
 
   async function accept (update: Update): Promise<'accepted' | 'duplicate'> {
     const { status } = await parts.inbox.accept('telegram', String(update.update_id), update)
