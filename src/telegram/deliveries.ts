@@ -46,6 +46,8 @@ export interface DeliveriesOptions {
   ready: Promise<void>
   /** Aborted when the service stops: unsent results stay in the journal for the next start. */
   stopping: AbortSignal
+  /** Told of each result being handled, so that a stop lets those under way finish (TelegramBot.flush). */
+  track?: (handling: Promise<void>) => void
   retry?: DeliveryRetry
   now?: () => number
 }
@@ -53,12 +55,24 @@ export interface DeliveriesOptions {
 export interface Deliveries {
   /** The chat's default sink with its `delivery` events made durable (everything else goes to `sink`). */
   durable: (chatId: number, sink: ChatSink) => ChatSink
+  /**
+   * The service begins to stop: no more retries; a result whose send is under way (or can go now)
+   * goes out during the flush, one that failed stays in the journal for the next start.
+   */
+  drain: () => void
 }
 
 export function createDeliveries (opts: DeliveriesOptions): Deliveries {
-  const { api, logger, stopping } = opts
+  const { api, logger } = opts
+  // Aborted by drain() or by the service's stop, whichever comes first.
+  const halt = new AbortController()
+  const stopping = halt.signal
+  if (opts.stopping.aborted) halt.abort()
+  else opts.stopping.addEventListener('abort', () => { halt.abort() }, { once: true })
   const retry = opts.retry ?? defaultDeliveryRetry
   const now = opts.now ?? Date.now
+  let isReady = false
+  opts.ready.then(() => { isReady = true }, () => {})
   /** The last delivery of each chat, so that the next waits for it (order kept while retrying). */
   const tails = new Map<number, Promise<unknown>>()
 
@@ -116,7 +130,8 @@ export function createDeliveries (opts: DeliveriesOptions): Deliveries {
     const mine = (async (): Promise<void | 'finished'> => {
       await before.catch(() => {})
       await Promise.race([opts.ready, stopped])
-      if (stopping.aborted) return
+      // Draining (the stop's flush): one try for a result that can go now, no retries.
+      if (opts.stopping.aborted || !isReady) return
       const acceptedAt = Date.parse(entry.accepted_at)
       try {
         await send(payload, Number.isFinite(acceptedAt) ? acceptedAt : now())
@@ -130,6 +145,7 @@ export function createDeliveries (opts: DeliveriesOptions): Deliveries {
       }
     })()
     tails.set(chatId, mine)
+    opts.track?.(mine.then(() => {}, () => {}))
     mine.finally(() => { if (tails.get(chatId) === mine) tails.delete(chatId) }).catch(() => {})
     return await mine
   }
@@ -151,7 +167,8 @@ export function createDeliveries (opts: DeliveriesOptions): Deliveries {
         if (event.type === 'delivery') accept(chatId, event)
         else sink.emit(event)
       }
-    })
+    }),
+    drain () { halt.abort() }
   }
 }
 

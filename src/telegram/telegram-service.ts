@@ -125,6 +125,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     fileAccess: () => ({ mode: opts.config().file_access, home: opts.paths.home, userHome: homedir(), workspace: opts.paths.workspace }),
     ready,
     stopping: stopping.signal,
+    track: telegram.track,
     ...(opts.deliveryRetry !== undefined ? { retry: opts.deliveryRetry } : {})
   })
   parts.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? deliveries.durable(Number(chatId), telegram.sinkFor({ chatId: Number(chatId) })) : null)
@@ -279,6 +280,8 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     },
     async stop () {
       // Runs were stopped just before (the core's preClose): their chats are told so before the exit.
+      // Automation results under way go out too; one that fails now stays for the next start.
+      deliveries.drain()
       await telegram.flush(5000)
       stopping.abort()
       unsubscribeApprovals()
