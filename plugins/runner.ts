@@ -75,7 +75,7 @@ async function runnerPlugin (app: FastifyInstance, opts: RunnerOptions): Promise
   const registry = createProcessRegistry({ clock })
   // Before anything can run or be replayed: every CLI the previous life of the service left running
   // (a kill -9) is ended, then this life's process groups are recorded as they start (issue 14).
-  const groups = await openCliGroups(join(paths.state, 'cli-groups.jsonl'), logger.child({ component: 'runner' }))
+  const groups = await openCliGroups(join(paths.state, 'cli-groups.jsonl'), logger.child({ component: 'runner' }), paths.pidFile)
   const runnerLog = logger.child({ component: 'runner' })
   // CLIs are spawned by a small spawner process, so the fork/exec wait never blocks this event loop
   // (ADR 0032); DUCTOR_SPAWNER=0 spawns them in this process instead. The spawner is in the group

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { DuctorError, ErrorCodes, httpStatusByCode, isNoSpace, type ErrorCode } from './errors.ts'
+import { JOB_ID_PATTERN } from './automation/cron-schema.ts'
 import { depthMessage, jsonTooDeep } from './json-depth.ts'
 import type { Logger } from './logger-types.ts'
 import { lazyRequestLogger } from './request-logger.ts'
@@ -248,6 +249,9 @@ function validationMessage (context: string, issues: ValidationIssue[]): string 
     const article = (t: string): string => t === 'integer' ? 'an integer' : t === 'array' || t === 'object' ? `an ${t}` : t === 'null' ? 'null' : `a ${t}`
     return `${where} must be ${types.map(article).join(' or ')}`
   }
+  if (first.keyword === 'pattern' && first.params['pattern'] === JOB_ID_PATTERN) return `${where} must be 1-64 characters: lower-case letters, digits, "-" and "_", starting with a letter or digit`
+  if (first.keyword === 'minLength') return first.params['limit'] === 1 ? `${where} must not be empty` : `${where} must be at least ${String(first.params['limit'])} characters`
+  if (first.keyword === 'maxLength') return `${where} must be at most ${String(first.params['limit'])} characters`
   if (first.keyword === 'enum') return `${where} must be one of ${(first.params['allowedValues'] as unknown[]).map(String).join(', ')}`
   if (first.keyword === 'additionalProperties') return `${where} must NOT have additional properties: "${String(first.params['additionalProperty'])}" is not a field here`
   return null

@@ -7,6 +7,12 @@ export const RESTART_EXIT_CODE = 42
 /** A startup config error: restarting cannot fix it. */
 export const CONFIG_ERROR_EXIT_CODE = 2
 
+/**
+ * Another ductor holds the home's lock (ADR 43): not a crash. Nothing was touched; the supervisor
+ * and systemd do not start it again. 75 is sysexits' EX_TEMPFAIL: it can start once the other stops.
+ */
+export const ALREADY_RUNNING_EXIT_CODE = 75
+
 /** The exit status a shell reports for a process ended by `signal`: 128 + its number (SIGTERM → 143). */
 export function signalExitCode (signal: string): number {
   return 128 + ((constants.signals as Record<string, number | undefined>)[signal] ?? 0)

@@ -13,7 +13,7 @@ import { writeServiceInfo, removeServiceInfo } from './home/service-info.ts'
 import { buildApp, type App } from './app.ts'
 import { systemClock } from './clock.ts'
 import { readVersion } from './version.ts'
-import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE, signalExitCode } from './exit-codes.ts'
+import { ALREADY_RUNNING_EXIT_CODE, CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE, signalExitCode } from './exit-codes.ts'
 import { welcomeOnce } from './welcome.ts'
 
 export interface Service {
@@ -167,7 +167,7 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
     service = await startService({ ...opts, requestRestart })
   } catch (err) {
     process.stderr.write(`ductor: ${startupMessage(err)}\n`)
-    process.exit(err instanceof ConfigError || err instanceof UserFileError ? CONFIG_ERROR_EXIT_CODE : 1)
+    process.exit(err instanceof ConfigError || err instanceof UserFileError ? CONFIG_ERROR_EXIT_CODE : err instanceof PidLockError ? ALREADY_RUNNING_EXIT_CODE : 1)
   }
   // Once per home: where things are and the next step (stdout, like any CLI's first words).
   const welcome = await welcomeOnce({ url: service.url, paths: service.paths, config: service.config, envToken: ((opts.env ?? process.env)['DUCTOR_TELEGRAM_TOKEN'] ?? '') !== '' })

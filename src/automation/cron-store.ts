@@ -8,6 +8,7 @@ import type { Logger } from '../logger-types.ts'
 import { removeOrphanTemps, writeFileAtomic } from '../atomic-json.ts'
 import { describeJsonProblem, jsonProblem } from '../json-location.ts'
 import { cronJobProblem, scheduleProblem } from './cron-plan.ts'
+import { halfWindowProblem } from './quiet-hours.ts'
 import {
   CronJobCreateSchema, CronJobPatchSchema, DEFAULT_AGENT_INSTRUCTION, parseCronJobsDocument,
   schemaProblem, serializeCronJob, type CronJob, type CronJobCreate, type CronJobPatch
@@ -320,6 +321,7 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
         permission_mode: input.permission_mode ?? null
       }
       checkSemantics(job)
+      badInput(halfWindowProblem(job))
       return await mutate((current) => {
         if (current.has(job.id)) throw new DuctorError(ErrorCodes.conflict, `a cron job with id "${job.id}" already exists`)
         const next = new Map(current)
@@ -334,6 +336,8 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
         if (existing === undefined) throw new DuctorError(ErrorCodes.notFound, `no cron job with id "${id}"`)
         checkSemantics(patch)
         const job: CronJob = { ...existing, ...patch, ...(patch.timezone !== undefined && { timezone: canonicalTimezone(patch.timezone) ?? patch.timezone }) }
+        // Only a change of the quiet hours is checked: an unrelated edit of a job a file gave half a window still saves.
+        if (patch.quiet_start !== undefined || patch.quiet_end !== undefined) badInput(halfWindowProblem(job))
         const next = new Map(current)
         next.set(id, job)
         return { next, result: job }

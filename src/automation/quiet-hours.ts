@@ -42,3 +42,17 @@ export function resolveQuietWindow (
   const own = task.quiet_start !== null && task.quiet_start !== undefined && task.quiet_end !== null && task.quiet_end !== undefined
   return { start, end, source: own ? 'task' : 'cron' }
 }
+
+/**
+ * Why a task's own quiet hours cannot be saved as given, or null. One bound without the other is no
+ * window of its own (SPEC §8.1 speaks of "its own window"); it used to be accepted and then shown as
+ * "none", so create and update refuse it (ADR 0042). Files that hold one (a hand edit, the Python
+ * version) still load: there the missing bound comes from the cron-wide window, as above.
+ */
+export function halfWindowProblem (task: { quiet_start?: number | null, quiet_end?: number | null }): string | null {
+  const start = task.quiet_start ?? null
+  const end = task.quiet_end ?? null
+  if ((start === null) === (end === null)) return null
+  const [set, missing] = start !== null ? ['quiet_start', 'quiet_end'] : ['quiet_end', 'quiet_start']
+  return `${set} is set but ${missing} is not: quiet hours need both (local hours 0-23, e.g. quiet_start 22 and quiet_end 7 skip runs from 22:00 to 06:59), or neither for none`
+}

@@ -5,7 +5,8 @@ import { printResult, table, userZone } from './output.ts'
 import { details, formatInZone, pickFields } from './flags.ts'
 import type { CliIo } from './io.ts'
 import { JOB_ID_PATTERN } from '../automation/cron-schema.ts'
-import { addCommand, editCommand, JSON_OPTION, permissionText, pollUntil, providerText, recordPath, RUN_FIELDS, runOptions, showCommand, type Opts, type TaskRecords } from './task-options.ts'
+import { unusedSettings } from './task-fit.ts'
+import { addCommand, editCommand, halfWindowText, hh, JSON_OPTION, permissionText, pollUntil, providerText, recordPath, RUN_FIELDS, runOptions, showCommand, withWholeWindow, type Opts, type TaskRecords } from './task-options.ts'
 
 /**
  * `ductor cron add|list|show|edit|remove|run`: thin clients of `/api/cron` (SPEC §10), with the
@@ -16,6 +17,7 @@ interface CronJob {
   id: string
   title: string
   description: string
+  agent_instruction: string
   schedule: string
   task_folder: string
   enabled: boolean
@@ -64,17 +66,17 @@ function nextRunsText (view: JobView): string {
   return view.next_runs.length === 0 ? 'never' : view.next_runs.map((iso) => formatInZone(iso, view.zone)).join('\n')
 }
 
-const hh = (hour: number): string => `${String(hour).padStart(2, '0')}:00`
-
 /** The effective quiet window: where it comes from, or that the job runs at any hour. */
 function quietText (view: JobView): string {
   const q = view.quiet_hours
+  const { quiet_start: start, quiet_end: end } = view.job
+  if ((start === null) !== (end === null) && (q === undefined || q === null)) return `none (runs at any hour): ${halfWindowText(start, end)}`
   if (q === undefined || q === null) return 'none (runs at any hour)'
   const from = q.source === 'job' ? 'the job\'s own' : 'cron-wide, from cron.quiet_start/quiet_end in config.json'
   return `${hh(q.start)}-${hh(q.end)} (${from}; skipped in this window)`
 }
 
-const cronJobs: TaskRecords<JobView> = { noun: 'cron job', path: '/cron', idPattern: new RegExp(JOB_ID_PATTERN), list: 'ductor cron list', idHelp: 'the job\'s id', options: jobOptions, describe }
+const cronJobs: TaskRecords<JobView> = { noun: 'cron job', path: '/cron', idPattern: new RegExp(JOB_ID_PATTERN), list: 'ductor cron list', idHelp: 'the job\'s id', options: jobOptions, fields: { id: 'id', ...FIELDS }, describe, runSettings: (view) => view.job }
 const path = (id: string): string => recordPath(cronJobs, id)
 
 function describe (view: JobView): string {
@@ -85,10 +87,12 @@ function describe (view: JobView): string {
     ['enabled', job.enabled ? 'yes' : 'no'],
     ['description', job.description],
     ['folder', `workspace/cron_tasks/${job.task_folder}/`],
+    ['instruction', job.agent_instruction],
     ['provider', providerText(job.provider, job.model, job.reasoning_effort)],
     ['cli params', job.cli_parameters],
     ['quiet hours', quietText(view)],
     ['dependency', job.dependency],
+    ...unusedSettings(job).map(({ options, why }): [string, unknown] => ['not used', `${options.join(' ')}: ${why}`]),
     ['permissions', permissionText(job.permission_mode ?? null)],
     ['last run', job.last_run_at === null ? null : `${job.last_run_at} ${job.last_run_status ?? ''}`],
     ['running', view.running ? 'yes' : 'no'],
@@ -136,7 +140,7 @@ export function cronCommand (io: CliIo): Command {
     extra: (cmd) => cmd.option('--task-folder <name>', 'use this task folder instead of one named after the id'),
     body: (opts) => {
       if (opts['schedule'] === undefined) throw new Error('--schedule is required, e.g. --schedule "0 8 * * *"')
-      return pickFields(opts, FIELDS)
+      return withWholeWindow(pickFields(opts, FIELDS))
     }
   })
 
@@ -145,7 +149,7 @@ export function cronCommand (io: CliIo): Command {
   editCommand(cron, io, cronJobs, {
     description: 'change a job; only the options given change',
     example: '--schedule "30 7 * * *"',
-    body: (opts) => pickFields(opts, FIELDS)
+    body: (opts) => withWholeWindow(pickFields(opts, FIELDS))
   })
 
   cron.command('remove')

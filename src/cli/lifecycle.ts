@@ -4,7 +4,7 @@ import { rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { resolvePaths, type HomePaths } from '../home/paths.ts'
-import { readPidFile, isAlive } from '../home/pid-lock.ts'
+import { readPidFile, holderAlive, type LockHolder } from '../home/pid-lock.ts'
 import { readServiceInfo } from '../home/service-info.ts'
 import { processFacts } from '../ops/process-context.ts'
 import { createCommandRunner } from '../ops/runner.ts'
@@ -44,24 +44,31 @@ async function target (env: NodeJS.ProcessEnv): Promise<Target> {
   return { paths, manager, managed }
 }
 
-async function runningPid (paths: HomePaths): Promise<number | null> {
+/**
+ * The ductor holding this home's lock, or null when none runs. A lock whose pid is gone or now
+ * belongs to another process (a `kill -9`, then pid reuse) is stale: nothing runs, and that process
+ * is never signalled (ADR 43).
+ */
+async function runningHolder (paths: HomePaths): Promise<LockHolder | null> {
   const holder = await readPidFile(paths.pidFile)
-  return holder?.alive === true ? holder.pid : null
+  return holder?.alive === true ? holder : null
 }
 
 /** SIGTERM to the service (a graceful stop: runs end, stores are flushed), then waits for it to go. */
-async function stopProcess (pid: number): Promise<boolean> {
+async function stopProcess (holder: LockHolder): Promise<boolean> {
+  // Checked again at the last moment: the service may have ended (and its pid been reused) since.
+  if (!holderAlive(holder)) return true
   try {
-    process.kill(pid, 'SIGTERM')
+    process.kill(holder.pid, 'SIGTERM')
   } catch {
     return true
   }
   const until = Date.now() + STOP_WAIT_MS
   while (Date.now() < until) {
-    if (!isAlive(pid)) return true
+    if (!holderAlive(holder)) return true
     await sleep(100)
   }
-  return !isAlive(pid)
+  return !holderAlive(holder)
 }
 
 /** `ductor serve` in the background, detached from this terminal; resolves once the new service answers. */
@@ -93,12 +100,13 @@ async function stopService (io: CliIo, out: (text: string) => void): Promise<boo
     out(`Stopped the ${t.manager.kind} service (it starts again at ${t.manager.kind === 'systemd' ? 'boot' : 'login'}; ductor service uninstall removes it).\n`)
     return true
   }
-  const pid = await runningPid(t.paths)
-  if (pid === null) {
+  const holder = await runningHolder(t.paths)
+  if (holder === null) {
     out(`ductor is not running (home ${t.paths.home}).\n`)
     return false
   }
-  if (!await stopProcess(pid)) throw new Error(`ductor (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s; stop it with: kill -9 ${pid}`)
+  const pid = holder.pid
+  if (!await stopProcess(holder)) throw new Error(`ductor (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s; stop it with: kill -9 ${pid}`)
   out(`Stopped ductor (pid ${pid}).\n`)
   return true
 }
@@ -120,14 +128,14 @@ export function restartCommand (io: CliIo): Command {
         return
       }
       const info = await readServiceInfo(t.paths.state)
-      const pid = await runningPid(t.paths)
-      if (pid !== null && info?.supervised === true) {
+      const holder = await runningHolder(t.paths)
+      if (holder !== null && info?.supervised === true && info.pid === holder.pid) {
         // Under `ductor serve`'s supervisor: the service exits with 42 and the supervisor starts it again.
-        process.kill(pid, 'SIGUSR2')
+        process.kill(holder.pid, 'SIGUSR2')
         io.stdout.write(`${await waitForStart(t.paths, info.started_at)}.\n`)
         return
       }
-      if (pid !== null && !await stopProcess(pid)) throw new Error(`ductor (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s`)
+      if (holder !== null && !await stopProcess(holder)) throw new Error(`ductor (pid ${holder.pid}) did not stop within ${STOP_WAIT_MS / 1000} s`)
       io.stdout.write(`${await startDetached(io, t.paths, info?.started_at ?? null)}; it runs in the background (ductor stop ends it).\n`)
     })
 }
@@ -142,10 +150,10 @@ export function uninstallCommand (io: CliIo): Command {
       if (opts.purge === true && opts.yes !== true) throw new Error('--purge deletes the whole home (config, sessions, cron jobs, memory); add --yes to confirm')
       const t = await target(io.env)
       if (t.manager !== null && await t.manager.uninstall().catch(() => false)) out(`Removed the ${t.manager.kind} service (${t.manager.definitionPath}).\n`)
-      const pid = await runningPid(t.paths)
-      if (pid !== null) {
-        if (!await stopProcess(pid)) throw new Error(`ductor (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s; nothing was deleted`)
-        out(`Stopped ductor (pid ${pid}).\n`)
+      const holder = await runningHolder(t.paths)
+      if (holder !== null) {
+        if (!await stopProcess(holder)) throw new Error(`ductor (pid ${holder.pid}) did not stop within ${STOP_WAIT_MS / 1000} s; nothing was deleted`)
+        out(`Stopped ductor (pid ${holder.pid}).\n`)
       }
       await removeSandbox(io.env, t.paths, true, out)
       // With a followed ductor_home (ADR 0028) the home is two folders: the data and the config's.

@@ -5,11 +5,14 @@
  */
 import { spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE, signalExitCode } from '../exit-codes.ts'
+import { ALREADY_RUNNING_EXIT_CODE, CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE, signalExitCode } from '../exit-codes.ts'
 
 /**
- * The policy (ADR 1, ADR 19). Whenever the child exits, for whatever reason, the CLI process groups it
- * recorded are ended first. Then: exit 0 (a stop) ends the supervisor with 0; exit 42 (`/restart`, an
+ * The policy (ADR 1, ADR 19, ADR 43). When the child exits because another ductor holds the home's
+ * lock (exit 75), the supervisor exits 75 at once and touches nothing: the CLIs recorded in the home
+ * are the other ductor's. Whenever the child exits for another reason, the CLI process groups it
+ * recorded are ended first (only groups whose owning service process is dead: never a live
+ * ductor's). Then: exit 0 (a stop) ends the supervisor with 0; exit 42 (`/restart`, an
  * upgrade) starts the service again at once; exit 2 (a config error at startup) ends it with 2, a
  * restart cannot fix that; anything else (a crash, a non-zero exit, a kill -9 of the service alone)
  * starts it again after a backoff (1 s, doubling to 30 s), unless it crashed `CRASH_LIMIT` times
@@ -38,7 +41,7 @@ const MAX_BACKOFF_MS = 30_000
  * times of the earlier crashes: exit with a code, or start the service again after `delayMs`.
  */
 export function afterChildExit (code: number, crashes: readonly number[], now: number): { exit: number } | { restart: true, delayMs: number, crashes: number[] } {
-  if (code === 0 || code === CONFIG_ERROR_EXIT_CODE) return { exit: code }
+  if (code === 0 || code === CONFIG_ERROR_EXIT_CODE || code === ALREADY_RUNNING_EXIT_CODE) return { exit: code }
   if (code === RESTART_EXIT_CODE) return { restart: true, delayMs: 0, crashes: [...crashes] }
   const recent = [...crashes.filter((at) => now - at < CRASH_WINDOW_MS), now]
   if (recent.length >= CRASH_LIMIT) return { exit: code }
@@ -80,12 +83,14 @@ export async function supervise (): Promise<never> {
         : { code: signal === null ? 1 : signalExitCode(signal), how: `signal ${signal ?? '?'}` }))
     })
     child = undefined
+    // Refused: another ductor runs on this home. Its CLIs are not ours to end; its message was printed.
+    if (code === ALREADY_RUNNING_EXIT_CODE) await exit(code)
     // A child that died (kill -9, a crash) leaves its CLIs running in their own process groups.
     await endChildClis()
     if (stopping) await exit(code)
     const next = afterChildExit(code, crashes, Date.now())
     if ('exit' in next) {
-      if (next.exit !== 0 && next.exit !== CONFIG_ERROR_EXIT_CODE) process.stderr.write(`ductor: the service (pid ${pid ?? '?'}) ended with ${how}, its ${CRASH_LIMIT}th crash within ${CRASH_WINDOW_MS / 60_000} minutes: giving up (see the log in logs/)\n`)
+      if (next.exit !== 0 && next.exit !== CONFIG_ERROR_EXIT_CODE && next.exit !== ALREADY_RUNNING_EXIT_CODE) process.stderr.write(`ductor: the service (pid ${pid ?? '?'}) ended with ${how}, its ${CRASH_LIMIT}th crash within ${CRASH_WINDOW_MS / 60_000} minutes: giving up (see the log in logs/)\n`)
       await exit(next.exit)
       throw new Error('unreachable')
     }
@@ -130,7 +135,8 @@ async function endChildClis (): Promise<void> {
     const { resolvePaths } = await import('../home/paths.ts')
     const { killRecordedGroups } = await import('../store/cli-groups.ts')
     const { join } = await import('node:path')
-    const killed = await killRecordedGroups(join(resolvePaths(process.env).state, 'cli-groups.jsonl'))
+    const paths = resolvePaths(process.env)
+    const killed = await killRecordedGroups(join(paths.state, 'cli-groups.jsonl'), { lockPath: paths.pidFile })
     if (killed > 0) process.stderr.write(`ductor: ended ${killed} CLI process(es) the service left running\n`)
   } catch (err) {
     process.stderr.write(`ductor: could not end the service's CLI processes: ${(err as Error).message}\n`)

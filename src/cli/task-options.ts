@@ -1,9 +1,11 @@
 import type { Command } from 'commander'
-import { connectApi } from './api-client.ts'
+import { ApiError, connectApi } from './api-client.ts'
 import { collectValues, oneOf, parseBool, parseHour, parseNullable } from './flags.ts'
 import type { CliIo } from './io.ts'
 import { printResult } from './output.ts'
 import { PERMISSION_MODES } from '../config-schema.ts'
+import { providerOfModel } from '../models.ts'
+import { warnUnused, type RunSettings } from './task-fit.ts'
 
 /**
  * What `ductor cron` and `ductor webhook` share: the settings of the run a cron job (or a cron_task
@@ -24,6 +26,16 @@ export const RUN_FIELDS = {
   quietEnd: 'quiet_end',
   dependency: 'dependency',
   permissionMode: 'permission_mode'
+}
+
+/**
+ * The request body's run settings: `--quiet-start none` (or `--quiet-end none`) alone clears the whole
+ * window, since the service refuses half a window (ADR 0042) and "none" promises a cleared one.
+ */
+export function withWholeWindow (body: Record<string, unknown>): Record<string, unknown> {
+  if (body['quiet_start'] === null && !('quiet_end' in body)) body['quiet_end'] = null
+  if (body['quiet_end'] === null && !('quiet_start' in body)) body['quiet_start'] = null
+  return body
 }
 
 /** How the run options' help speaks of what owns them. */
@@ -47,8 +59,8 @@ export function runOptions (cmd: Command, w: RunWording): Command {
     .option('--model <name>', `${scoped('model')}${forOwner} ("none" = the global one)`, parseNullable)
     .option('--reasoning-effort <level>', `${w.scope === '' ? '' : `${w.scope}, `}Codex only: low, medium, high or xhigh`, oneOf(['low', 'medium', 'high', 'xhigh'], true))
     .option('--cli-param <arg>', `${scoped('extra CLI argument')}${forOwner} (repeat for more; "none" to clear)`, collectValues)
-    .option('--quiet-start <hour>', scoped('no runs from this hour (0-23, "none" to clear)'), parseHour)
-    .option('--quiet-end <hour>', '… until this hour (0-23)', parseHour)
+    .option('--quiet-start <hour>', scoped('no runs from this hour (0-23; with --quiet-end; "none" clears both)'), parseHour)
+    .option('--quiet-end <hour>', '… until this hour (0-23, not included; "none" clears both)', parseHour)
     .option('--dependency <key>', scoped(`${w.peers} sharing this key never run at once ("none" to clear)`), parseNullable)
     .option('--permission-mode <mode>', `ask = risky tools ask the chats the ${w.owner} reports to first (docs/approvals.md); ${PERMISSION_MODES.filter((m) => m !== 'ask').join(', ')}; "none" = the global one${w.permissionNote ?? ''}`, oneOf(PERMISSION_MODES, true))
     .option(...JSON_OPTION)
@@ -63,9 +75,22 @@ export function permissionText (mode: string | null): string {
   return mode === 'ask' ? 'ask (risky tools ask the chats it reports to first)' : mode
 }
 
-/** `codex gpt-5 high`, or `default` for the global provider. */
+/** `codex gpt-5, reasoning effort high`, or `default` for the global provider. */
 export function providerText (provider: string | null, model: string | null, reasoning: string | null = null): string {
-  return [provider ?? 'default', model, reasoning].filter((v) => v !== null).join(' ')
+  // A model alone names its provider (`sonnet`: Claude), as the runs resolve it (src/automation/overrides.ts).
+  const named = provider ?? (model === null ? 'default' : providerOfModel(model) ?? 'default provider')
+  return [named, model].filter((v) => v !== null).join(' ') + (reasoning === null ? '' : `, reasoning effort ${reasoning}`)
+}
+
+export const hh = (hour: number): string => `${String(hour).padStart(2, '0')}:00`
+
+/**
+ * One bound of a quiet window without the other (a hand edit, or a file of the Python version; the
+ * API refuses it, ADR 0042): the missing bound comes from the cron-wide window, else there is none.
+ */
+export function halfWindowText (start: number | null, end: number | null): string {
+  const [set, missing] = start !== null ? [`quiet_start ${start}`, 'quiet_end'] : [`quiet_end ${String(end)}`, 'quiet_start']
+  return `${set} without ${missing}: its ${missing} comes from cron.${missing} in config.json, else no window (set both: --quiet-start and --quiet-end)`
 }
 
 /** Calls `check` every 250 ms until it answers something. */
@@ -92,6 +117,10 @@ export interface TaskRecords<V> {
   /** The options `add` and `edit` share. */
   options: (cmd: Command) => Command
   describe: (view: V) => string
+  /** Option (commander's camelCase) → API field: the service's messages name the option instead. */
+  fields: Record<string, string>
+  /** The run settings of the record shown, for the note on settings it never uses (src/cli/task-fit.ts). */
+  runSettings: (view: V) => RunSettings
 }
 
 /**
@@ -99,9 +128,37 @@ export interface TaskRecords<V> {
  * unknown one: "." and ".." are path steps to every URL parser (%2E too), so the request would reach
  * another route ("no route GET /api/"), and "" no record at all.
  */
-export function recordPath (records: Pick<TaskRecords<unknown>, 'path' | 'idPattern' | 'noun' | 'list'>, id: string): string {
+export function recordPath (records: { path: string, idPattern: RegExp, noun: string, list: string }, id: string): string {
   if (id === '.' || id === '..' || !records.idPattern.test(id)) throw new Error(`no ${records.noun} "${id}"; list them with ${records.list}`)
   return `${records.path}/${encodeURIComponent(id)}`
+}
+
+const kebab = (option: string): string => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+
+/**
+ * A message of the service as a CLI user reads it: the API fields it names become the options that
+ * set them (`body/title must not be empty` → `--title must not be empty`, `hmac_secret is required
+ * when auth_mode is "hmac"` → `--secret is required when --auth is "hmac"`). A snake_case field is
+ * renamed wherever it stands as a word (not a config key such as `cron.quiet_start`); a one-word
+ * field (`title`, `mode`) only where it is the subject: at the start of a clause or after "when".
+ */
+export function namedAsOptions (message: string, fields: Record<string, string>): string {
+  const option = new Map(Object.entries(fields).map(([name, field]) => [field, kebab(name)]))
+  const rename = (field: string, otherwise: string): string => option.get(field) ?? otherwise
+  return message
+    .replace(/\bbody\/([a-z_]+)(?:\/\d+)?/g, (whole, field: string) => rename(field, whole))
+    .replace(/(?<![\w./-])([a-z]+(?:_[a-z]+)+)\b(?![.\w])/g, (whole, field: string) => rename(field, whole))
+    .replace(/(^|: |; |\bwhen )([a-z]+)(?= (?:must|is|cannot|"))/g, (whole, before: string, field: string) => option.has(field) ? before + rename(field, field) : whole)
+}
+
+/** Runs `call`; an API error is thrown again with the fields it names as options. */
+async function asOptions<T> (fields: Record<string, string>, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    if (err instanceof ApiError) throw new ApiError(err.status, namedAsOptions(err.message, fields))
+    throw err
+  }
 }
 
 export interface AddSpec {
@@ -122,8 +179,10 @@ export function addCommand<V> (parent: Command, io: CliIo, records: TaskRecords<
     .option('--disabled', 'create it switched off')
     .action(async (opts: Opts) => {
       const body = { id: opts['id'], title: opts['id'], ...spec.body(opts), ...(opts['disabled'] === true ? { enabled: false } : {}) }
-      const view = await (await connectApi(io.env)).request<V>('POST', records.path, body)
+      const api = await connectApi(io.env)
+      const view = await asOptions(records.fields, async () => await api.request<V>('POST', records.path, body))
       printResult(io, opts, view, () => `Created ${records.noun} ${records.describe(view)}`)
+      warnUnused(io, records.runSettings(view), Object.keys(body))
     })
 }
 
@@ -155,7 +214,10 @@ export function editCommand<V> (parent: Command, io: CliIo, records: TaskRecords
     .action(async (id: string, opts: Opts) => {
       const body = spec.body(opts)
       if (Object.keys(body).length === 0) throw new Error(`nothing to change: give at least one option, e.g. ${spec.example} (see ductor ${parent.name()} edit --help)`)
-      const view = await (await connectApi(io.env)).request<V>('PATCH', recordPath(records, id), body)
+      const at = recordPath(records, id)
+      const api = await connectApi(io.env)
+      const view = await asOptions(records.fields, async () => await api.request<V>('PATCH', at, body))
       printResult(io, opts, view, () => `Updated ${records.noun} ${records.describe(view)}`)
+      warnUnused(io, records.runSettings(view), Object.keys(body))
     })
 }

@@ -4,9 +4,10 @@ import { readServiceInfo } from '../home/service-info.ts'
 import { resolvePaths } from '../home/paths.ts'
 import { connectApi, type ApiClient } from './api-client.ts'
 import { printResult, table, userZone, localTime } from './output.ts'
-import { details, NONE, type None, oneOf, parseNullable, pickFields } from './flags.ts'
+import { NONE, type None, oneOf, parseNullable, pickFields } from './flags.ts'
 import type { CliIo } from './io.ts'
-import { addCommand, editCommand, JSON_OPTION, permissionText, pollUntil, providerText, recordPath, RUN_FIELDS, runOptions, showCommand, type Opts, type TaskRecords } from './task-options.ts'
+import { describeHook, type HookView } from './webhook-view.ts'
+import { addCommand, editCommand, JSON_OPTION, pollUntil, recordPath, RUN_FIELDS, runOptions, showCommand, withWholeWindow, type Opts, type TaskRecords } from './task-options.ts'
 
 /**
  * `ductor webhook add|list|show|edit|remove|rotate|test`: thin clients of `/api/webhooks` (SPEC §9,
@@ -14,29 +15,6 @@ import { addCommand, editCommand, JSON_OPTION, permissionText, pollUntil, provid
  * appear only in the answers of `add` and `rotate` (ADR 0005); `--json` prints the API's answer.
  */
 
-interface Hook {
-  id: string
-  title: string
-  description: string
-  mode: string
-  prompt_template: string
-  enabled: boolean
-  task_folder: string | null
-  auth_mode: string
-  hmac_preset: string | null
-  token_set: boolean
-  hmac_secret_set: boolean
-  trigger_count: number
-  last_triggered_at: string | null
-  last_error: string | null
-  provider: string | null
-  model: string | null
-  quiet_start: number | null
-  quiet_end: number | null
-  dependency: string | null
-  permission_mode?: string | null
-}
-export interface HookView { hook: Hook, endpoint_url: string, auth: { scheme: string, header: string, instructions: string }, ingress_enabled: boolean, token?: string }
 interface Run { id: string, status: string, error: string | null }
 
 /** Option name (commander's camelCase) → API field (webhooks.json). */
@@ -85,7 +63,7 @@ function hookOptions (cmd: Command): Command {
     .option('--auth <mode>', 'bearer (token), hmac (signature, see --preset) or standard (Standard Webhooks)', oneOf(['bearer', 'hmac', 'standard']))
     .option('--preset <service>', 'hmac signing like github, stripe or slack (implies --auth hmac; "none" to clear)', oneOf(['github', 'stripe', 'slack'], true))
     .option('--secret <secret>', 'signing secret for hmac/standard (standard: whsec_…)')
-    .option('--token <token>', 'bearer token to use instead of a generated one (at least 16 characters)')
+    .option('--token <token>', 'bearer token to use instead of a generated one (at least 16 characters); "" = the global webhooks.token')
     .option('--header <name>', 'generic hmac: the header carrying the signature')
     .option('--algorithm <alg>', 'generic hmac: sha256, sha1 or sha512', oneOf(['sha256', 'sha1', 'sha512']))
     .option('--encoding <enc>', 'generic hmac: hex or base64', oneOf(['hex', 'base64']))
@@ -102,7 +80,7 @@ function hookOptions (cmd: Command): Command {
 
 /** The request body for `add`/`edit` from the options given; `--preset` alone means `--auth hmac`. */
 export function hookBody (opts: Opts): Record<string, unknown> {
-  const body = pickFields(opts, WEBHOOK_FIELDS)
+  const body = withWholeWindow(pickFields(opts, WEBHOOK_FIELDS))
   if (typeof body['hmac_preset'] === 'string' && body['auth_mode'] === undefined) body['auth_mode'] = 'hmac'
   return body
 }
@@ -128,36 +106,8 @@ export function parsePayload (value: string): Record<string, unknown> {
 }
 
 // Any id of 1-64 characters: webhooks.json may hold ids older versions allowed (the route takes them).
-const hookRecords: TaskRecords<HookView> = { noun: 'webhook', path: '/webhooks', idPattern: /^.{1,64}$/su, list: 'ductor webhook list', idHelp: 'the webhook\'s id', options: hookOptions, describe }
+const hookRecords: TaskRecords<HookView> = { noun: 'webhook', path: '/webhooks', idPattern: /^.{1,64}$/su, list: 'ductor webhook list', idHelp: 'the webhook\'s id', options: hookOptions, fields: { id: 'id', ...WEBHOOK_FIELDS }, describe: describeHook, runSettings: (view) => view.hook }
 const path = (id: string): string => recordPath(hookRecords, id)
-
-function describe (view: HookView): string {
-  const { hook } = view
-  const task = hook.mode === 'cron_task'
-    ? [['task folder', hook.task_folder === null ? null : `workspace/cron_tasks/${hook.task_folder}/`], ['provider', providerText(hook.provider, hook.model)],
-        ['quiet hours', hook.quiet_start !== null && hook.quiet_end !== null ? `${hook.quiet_start}:00-${hook.quiet_end}:00` : null], ['dependency', hook.dependency]] as Array<[string, unknown]>
-    : []
-  let text = `${hook.id}: ${hook.title}\n` + details([
-    ['url', view.endpoint_url],
-    ['mode', hook.mode],
-    ['enabled', hook.enabled ? 'yes' : 'no'],
-    ['description', hook.description],
-    ['auth', `${view.auth.scheme} (header ${view.auth.header})`],
-    ...(view.token !== undefined ? [['token', view.token] as [string, unknown]] : []),
-    ['template', hook.prompt_template],
-    ...task,
-    ['permissions', permissionText(hook.permission_mode ?? null)],
-    ['triggered', `${hook.trigger_count} times${hook.last_triggered_at === null ? '' : `, last ${hook.last_triggered_at}`}`],
-    ['last error', hook.last_error]
-  ])
-  text += `\nHow to send: ${view.auth.instructions}\n`
-  if (view.token !== undefined) text += 'The token is shown only now; keep it private (`ductor webhook rotate` replaces it).\n'
-  if (hook.auth_mode === 'bearer') {
-    text += `Example: curl -X POST ${view.endpoint_url} -H 'Authorization: Bearer ${view.token ?? '<token>'}' -H 'Content-Type: application/json' -d '{"message":"hello"}'\n`
-  }
-  if (!view.ingress_enabled) text += 'Note: webhooks are switched off (webhooks.enabled is false): deliveries are refused (403) until you run: ductor webhook enable\n'
-  return text
-}
 
 /** Polls until a run of hook `id` that is not in `before` has ended. */
 async function waitForNewRun (api: ApiClient, id: string, before: Set<string>): Promise<Run> {

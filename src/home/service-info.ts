@@ -1,7 +1,7 @@
 import { readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeJsonAtomic } from '../atomic-json.ts'
-import { isAlive } from './pid-lock.ts'
+import { isSameProcess, processMark } from './process-identity.ts'
 
 /** What a running service tells local clients (`ductor status`, the API client): `state/service.json`. */
 export interface ServiceInfo {
@@ -14,12 +14,16 @@ export interface ServiceInfo {
   started_at: string
   /** Runs under `ductor serve`'s supervisor, which starts it again after exit code 42 (`ductor restart` sends SIGUSR2). */
   supervised?: boolean
+  /** The service process's start time and boot id (ADR 43): a pid reused by another process does not count as running. Absent in files of older versions. */
+  pid_start?: string
+  boot_id?: string
 }
 
 const serviceInfoPath = (stateDir: string): string => join(stateDir, 'service.json')
 
 export async function writeServiceInfo (stateDir: string, info: ServiceInfo): Promise<void> {
-  await writeJsonAtomic(serviceInfoPath(stateDir), info)
+  const mark = info.pid_start === undefined ? processMark(info.pid) : null
+  await writeJsonAtomic(serviceInfoPath(stateDir), mark === null ? info : { ...info, pid_start: mark.start, boot_id: mark.boot })
 }
 
 export async function removeServiceInfo (stateDir: string, pid = process.pid): Promise<void> {
@@ -27,11 +31,11 @@ export async function removeServiceInfo (stateDir: string, pid = process.pid): P
   if (info?.pid === pid) await unlink(serviceInfoPath(stateDir)).catch(() => {})
 }
 
-/** The running service's info, or null when none runs (a file left by a dead process is ignored). */
+/** The running service's info, or null when none runs (a file left by a dead process, or naming a pid another process now has, is ignored). */
 export async function readServiceInfo (stateDir: string): Promise<ServiceInfo | null> {
   try {
     const info = JSON.parse(await readFile(serviceInfoPath(stateDir), 'utf8')) as ServiceInfo
-    return typeof info.pid === 'number' && isAlive(info.pid) ? info : null
+    return typeof info.pid === 'number' && isSameProcess(info.pid, { start: info.pid_start, boot: info.boot_id }) ? info : null
   } catch {
     return null
   }

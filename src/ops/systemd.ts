@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { ServiceSpec } from './service-spec.ts'
-import { CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from '../exit-codes.ts'
+import { ALREADY_RUNNING_EXIT_CODE, CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE } from '../exit-codes.ts'
 
 export const SYSTEMD_UNIT_NAME = 'ductor.service'
 
@@ -18,7 +18,8 @@ export function systemdUnitPath (env: NodeJS.ProcessEnv, userHome: string): stri
  * The systemd user unit. systemd is the supervisor here, so the service runs without its own
  * (`serve --no-supervisor`): `Restart=always` brings it back after a crash and after `/restart` or an
  * upgrade (exit 42, also listed in RestartForceExitStatus so it holds if Restart= is changed), but not
- * after a config error (exit 2), which a restart cannot fix. `KillMode=mixed`: SIGTERM goes to the
+ * after a config error (exit 2), which a restart cannot fix, nor when another ductor holds the home
+ * (exit 75, ADR 43). `KillMode=mixed`: SIGTERM goes to the
  * service, which aborts its runs and reaps the CLIs; whatever is left in the control group (a CLI's
  * own children in their process groups) is SIGKILLed after the service exits or TimeoutStopSec.
  */
@@ -41,7 +42,7 @@ export function renderSystemdUnit (spec: ServiceSpec): string {
     'RestartSec=2',
     `RestartForceExitStatus=${RESTART_EXIT_CODE}`,
     `SuccessExitStatus=${RESTART_EXIT_CODE}`,
-    `RestartPreventExitStatus=${CONFIG_ERROR_EXIT_CODE}`,
+    `RestartPreventExitStatus=${CONFIG_ERROR_EXIT_CODE} ${ALREADY_RUNNING_EXIT_CODE}`,
     'KillMode=mixed',
     'KillSignal=SIGTERM',
     `TimeoutStopSec=${STOP_TIMEOUT_SECONDS}`,

@@ -13,11 +13,19 @@
  * its record also names it (`inside`: the docker command, the container, the run's id file there,
  * src/sandbox/inside.ts), and it is killed with `docker exec … kill` (ADR 0021).
  *
- * File (`state/cli-groups.jsonl`): `{"pid":123,"start":"456","boot":"…"}` per line (plus
- * `"inside":{"docker":…,"container":…,"run":…}` for a sandboxed run), appended; `{"gone":123}` when
- * the group has been reaped. Rewritten empty at each start.
+ * Each record also names the service process that started the group (`owner`, `owner_start`: its
+ * pid and start time, ADR 43). Only groups whose owner is dead are killed: a second `ductor serve`
+ * on a home already running (refused by the pid lock), or its supervisor, never touches the running
+ * one's CLIs. A record of an older version, without an owner, is killed unless a live ductor other
+ * than the caller holds the home's lock (`lockPath`).
+ *
+ * File (`state/cli-groups.jsonl`): `{"pid":123,"start":"456","boot":"…","owner":100,"owner_start":"400"}`
+ * per line (plus `"inside":{"docker":…,"container":…,"run":…}` for a sandboxed run), appended;
+ * `{"gone":123}` when the group has been reaped. Rewritten empty at each start.
  */
 import { readdirSync, readFileSync } from 'node:fs'
+import { readPidFile } from '../home/pid-lock.ts'
+import { bootId, isSameProcess, processMark } from '../home/process-identity.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../logger-types.ts'
 import { openAppendLog, type AppendLog } from './append-log.ts'
@@ -28,19 +36,11 @@ import { signalInside, type InsideRun } from '../sandbox/inside.ts'
 
 export type { CliGroups }
 
-interface GroupRecord { pid: number, start: string, boot: string, inside?: InsideRun }
+interface GroupRecord { pid: number, start: string, boot: string, owner?: { pid: number, start: string }, inside?: InsideRun }
 
 function isInsideRun (value: unknown): value is InsideRun {
   const v = value as Partial<InsideRun> | null
   return typeof v === 'object' && v !== null && typeof v.docker === 'string' && typeof v.container === 'string' && typeof v.run === 'string'
-}
-
-function bootId (): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
-  } catch {
-    return ''
-  }
 }
 
 function readRecords (path: string): GroupRecord[] {
@@ -54,10 +54,11 @@ function readRecords (path: string): GroupRecord[] {
   for (const line of text.split('\n')) {
     if (line === '') continue
     try {
-      const rec = JSON.parse(line) as { pid?: unknown, start?: unknown, boot?: unknown, gone?: unknown, inside?: unknown }
+      const rec = JSON.parse(line) as { pid?: unknown, start?: unknown, boot?: unknown, gone?: unknown, inside?: unknown, owner?: unknown, owner_start?: unknown }
       if (typeof rec.gone === 'number') live.delete(rec.gone)
       else if (typeof rec.pid === 'number' && rec.pid > 1 && typeof rec.start === 'string' && typeof rec.boot === 'string') {
-        live.set(rec.pid, { pid: rec.pid, start: rec.start, boot: rec.boot, ...(isInsideRun(rec.inside) ? { inside: rec.inside } : {}) })
+        const owner = typeof rec.owner === 'number' && typeof rec.owner_start === 'string' ? { owner: { pid: rec.owner, start: rec.owner_start } } : {}
+        live.set(rec.pid, { pid: rec.pid, start: rec.start, boot: rec.boot, ...owner, ...(isInsideRun(rec.inside) ? { inside: rec.inside } : {}) })
       }
     } catch {}
   }
@@ -96,11 +97,37 @@ function membersOf (records: GroupRecord[]): Array<{ pid: number, pgid: number }
 }
 
 /**
- * Kills (SIGKILL) every process of the groups recorded at `path` and waits, at most `waitMs`, until
- * they are gone. Returns how many processes were found. Used at start and by the supervisor.
+ * The records whose service is dead (or is this process, starting a new life): their groups are
+ * left-overs. A group of a live service process is that service's to end (ADR 43).
  */
-export async function killRecordedGroups (path: string, waitMs = 3000): Promise<number> {
-  const records = readRecords(path)
+async function orphaned (records: GroupRecord[], lockPath: string | undefined): Promise<GroupRecord[]> {
+  const boot = bootId()
+  const ownerAlive = (owner: { pid: number, start: string }): boolean => owner.pid !== process.pid && isSameProcess(owner.pid, { start: owner.start, boot })
+  let lockHeld: boolean | undefined
+  const out: GroupRecord[] = []
+  for (const rec of records) {
+    if (rec.owner !== undefined) {
+      if (!ownerAlive(rec.owner)) out.push(rec)
+      continue
+    }
+    // An older version's record: its owner is whoever holds the lock, if a live ductor other than us does.
+    if (lockHeld === undefined) {
+      const holder = lockPath === undefined ? null : await readPidFile(lockPath)
+      lockHeld = holder !== null && holder.alive && holder.pid !== process.pid
+    }
+    if (!lockHeld) out.push(rec)
+  }
+  return out
+}
+
+/**
+ * Kills (SIGKILL) every process of the groups recorded at `path` whose service process is dead, and
+ * waits, at most `waitMs`, until they are gone. Returns how many processes were found. Used at start
+ * and by the supervisor; `lockPath` is the home's pid lock (for records without an owner).
+ */
+export async function killRecordedGroups (path: string, opts: { waitMs?: number, lockPath?: string } = {}): Promise<number> {
+  const waitMs = opts.waitMs ?? 3000
+  const records = await orphaned(readRecords(path), opts.lockPath)
   if (records.length === 0) return 0
   const members = membersOf(records)
   for (const { pid } of members) {
@@ -117,17 +144,20 @@ export async function killRecordedGroups (path: string, waitMs = 3000): Promise<
 /**
  * At start: ends what the previous life left running, then starts an empty list for this life.
  */
-export async function openCliGroups (path: string, logger?: Logger): Promise<CliGroups> {
-  const killed = await killRecordedGroups(path)
+export async function openCliGroups (path: string, logger?: Logger, lockPath?: string): Promise<CliGroups> {
+  const killed = await killRecordedGroups(path, { lockPath })
   if (killed > 0) logger?.warn({ processes: killed }, 'ended CLI processes left running by the previous service process')
   await writeFileAtomic(path, Buffer.alloc(0))
   const log: AppendLog = await openAppendLog(path, { logger })
   const boot = bootId()
+  // This service process: each group names it, so that only its death makes the group a left-over.
+  const self = processMark(process.pid)
+  const owner = self === null ? {} : { owner: process.pid, owner_start: self.start }
   return {
     async add (pid, inside) {
       const stat = readStat(pid)
       if (stat === null) return // gone already, or no /proc: nothing to find later
-      await log.append(Buffer.from(JSON.stringify({ pid, start: stat.start, boot, ...(inside === undefined ? {} : { inside }) }) + '\n'), { durable: true })
+      await log.append(Buffer.from(JSON.stringify({ pid, start: stat.start, boot, ...owner, ...(inside === undefined ? {} : { inside }) }) + '\n'), { durable: true })
     },
     remove (pid) {
       log.append(Buffer.from(`{"gone":${pid}}\n`), { durable: false }).catch(() => {})

@@ -43,6 +43,7 @@ export interface TelegramSinkOptions {
   cosmetic?: AbortSignal
   /** Aborted when the adapter has closed: a stream still running ends (StreamEditorOptions.signal). */
   closed?: AbortSignal
+  /** Bound to the chat: its lines carry `chatId` (and the component) already; the calls here do not add it again. */
   logger: Logger
 }
 
@@ -91,7 +92,7 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
   const later = (what: string, fn: () => Promise<unknown>): void => {
     chain = chain.then(fn).then(() => {}, (err: unknown) => {
       if (opts.cosmetic?.aborted === true && (what === 'queued' || what === 'discarded')) return // dropped at shutdown
-      logger.warn({ err, chatId: where.chatId, what }, 'telegram: could not update the chat')
+      logger.warn({ err, what }, 'telegram: could not update the chat')
     })
     opts.track?.(chain)
   }
@@ -130,7 +131,7 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
       const reply = summary.reply.trim() === '' ? '_(The agent finished without a reply.)_' : summary.reply
       if (current === null) return await send(reply)
       const outcome = await current.finish(reply)
-      if (!outcome.delivered) logger.error({ chatId: where.chatId, runId: summary.runId }, 'telegram: the final reply could not be delivered')
+      if (!outcome.delivered) logger.error({ runId: summary.runId }, 'telegram: the final reply could not be delivered')
       if (outcome.files.length > 0) await sendFiles(api, where, outcome.files, opts.fileAccess(), logger)
       return
     }
@@ -224,7 +225,7 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
           if (cutOffByShutdown(event.summary)) {
             // At once, not behind this message's earlier updates, which wait for the chat's pace.
             const recording = (opts.cutOff as (chatId: number) => Promise<void>)(where.chatId)
-              .catch((err: unknown) => { logger.warn({ err, chatId: where.chatId }, 'telegram: could not record the run the shutdown cut off; its chat is not told') })
+              .catch((err: unknown) => { logger.warn({ err }, 'telegram: could not record the run the shutdown cut off; its chat is not told') })
             opts.track?.(recording)
           }
           later('result', async () => { await finish(event.summary) })

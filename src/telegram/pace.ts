@@ -132,7 +132,16 @@ export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
     },
     async acquire (chatId, given) {
       if (closing.signal.aborted) throw closing.signal.reason
-      const signal = given === undefined ? closing.signal : AbortSignal.any([given, closing.signal])
+      // One signal for this wait, fed by the caller's and by close. Both listeners go when the wait
+      // ends: the close signal lives as long as the adapter and grammY's may too, so a listener left
+      // on either kept every send's closure alive (and Node warned after the 11th).
+      const wait = new AbortController()
+      const signal = wait.signal
+      const onClose = (): void => { wait.abort(closing.signal.reason) }
+      const onGiven = (): void => { wait.abort(given?.reason) }
+      if (given?.aborted === true) onGiven()
+      closing.signal.addEventListener('abort', onClose, { once: true })
+      given?.addEventListener('abort', onGiven, { once: true })
       const s = stateOf(chatId)
       s.waiting++
       const aborted = new Promise<never>((_resolve, reject) => {
@@ -155,6 +164,8 @@ export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
         await turn
       } finally {
         s.waiting--
+        closing.signal.removeEventListener('abort', onClose)
+        given?.removeEventListener('abort', onGiven)
       }
     },
     close () {

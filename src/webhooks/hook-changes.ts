@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 import { type Hook, HookSchema, ServiceOwnedFields, formatProblems, parseHook } from './hook-schema.ts'
 import { HOOK_ID_PATTERN, hookConfigProblems } from './hook-validate.ts'
+import { halfWindowProblem } from '../automation/quiet-hours.ts'
 
 type ServiceOwned = typeof ServiceOwnedFields[number]
 type Required = 'id' | 'title' | 'mode' | 'prompt_template'
@@ -22,7 +23,7 @@ const settable = [...knownFields].filter((f) => !serviceOwned.has(f))
 
 /**
  * The hook to add for `input`: id checked (pattern, unused), service fields set, a bearer token
- * generated when none is given, schema and configuration checked. Throws DuctorError
+ * generated when none is given ("" keeps the global one), schema and configuration checked. Throws DuctorError
  * (bad_request / conflict) with a message that names the field and what is allowed.
  */
 export function buildNewHook (
@@ -45,8 +46,9 @@ export function buildNewHook (
     last_error: null
   }
   const authMode = raw.auth_mode ?? 'bearer'
-  if (authMode === 'bearer' && (raw.token === undefined || raw.token === '')) candidate.token = ctx.newToken()
-  return checked(candidate)
+  // Left out: a token of its own is generated. "" is the global webhooks.token (SPEC §9), as on update.
+  if (authMode === 'bearer' && raw.token === undefined) candidate.token = ctx.newToken()
+  return refuseHalfWindow(checked(candidate))
 }
 
 /** `hook` with `patch` applied, checked like a new hook. Throws DuctorError (bad_request). */
@@ -56,7 +58,15 @@ export function applyPatch (hook: Readonly<Hook>, patch: HookPatch): Hook {
   if ('id' in raw && raw.id !== hook.id) {
     throw new DuctorError(ErrorCodes.badRequest, 'id cannot be changed; create a new webhook and delete this one instead')
   }
-  return checked({ ...hook, ...raw })
+  // Only a change of the quiet hours is checked: an unrelated edit of a hook a file gave half a window still saves.
+  const changed = checked({ ...hook, ...raw })
+  return 'quiet_start' in raw || 'quiet_end' in raw ? refuseHalfWindow(changed) : changed
+}
+
+function refuseHalfWindow (hook: Hook): Hook {
+  const problem = halfWindowProblem(hook)
+  if (problem !== null) throw new DuctorError(ErrorCodes.badRequest, `invalid webhook: ${problem}`)
+  return hook
 }
 
 function asRecord (value: unknown): Record<string, unknown> {

@@ -46,7 +46,7 @@ test('ductor cron add/list/show/edit/run/remove manage jobs through the running 
 
   const badSchedule = await ductor(['cron', 'add', '--id', 'bad', '--schedule', '0 8 * *'], env)
   assert.equal(badSchedule.code, 1)
-  assert.equal(badSchedule.stderr, 'ductor: schedule "0 8 * *" must have exactly 5 fields: minute hour day-of-month month day-of-week\n')
+  assert.equal(badSchedule.stderr, 'ductor: --schedule "0 8 * *" must have exactly 5 fields: minute hour day-of-month month day-of-week\n')
   const badHour = await ductor(['cron', 'edit', 'hn-digest', '--quiet-start', '25'], env)
   assert.notEqual(badHour.code, 0)
   assert.match(badHour.stderr, /--quiet-start <hour>.*'25' is invalid\. use an hour from 0 to 23/)

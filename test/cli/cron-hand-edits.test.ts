@@ -63,12 +63,12 @@ test('hand-edited jobs with a bad zone or schedule are listed with their problem
   // A bad value given to edit is still refused, naming it.
   const bad = await ductor(['cron', 'edit', 'typo-zone', '--timezone', 'Europe/Berlinn'], env)
   assert.equal(bad.code, 1)
-  assert.equal(bad.stderr, 'ductor: timezone "Europe/Berlinn" is not a known IANA time zone (e.g. Europe/Berlin)\n')
+  assert.equal(bad.stderr, 'ductor: --timezone "Europe/Berlinn" is not a known IANA time zone (e.g. Europe/Berlin)\n')
 
   // `H` would move the job at every restart: refused.
   const hashed = await ductor(['cron', 'add', '--id', 'hashed', '--schedule', 'H 7 * * *'], env)
   assert.equal(hashed.code, 1)
-  assert.equal(hashed.stderr, 'ductor: schedule "H 7 * * *": H (a hashed/random value) is not supported; write a fixed value instead, e.g. "17 * * * *"\n')
+  assert.equal(hashed.stderr, 'ductor: --schedule "H 7 * * *": H (a hashed/random value) is not supported; write a fixed value instead, e.g. "17 * * * *"\n')
 
   // The service's plan (GET /api/status, next cron runs) has the good jobs and never the broken one.
   const info = JSON.parse(await readFile(join(home, 'state', 'service.json'), 'utf8')) as { url: string, admin_url?: string }

@@ -48,7 +48,8 @@ test('the shared run options parse alike in both commands, and say whose they ar
 
 test('a record\'s provider and permission mode in words', () => {
   assert.equal(providerText(null, null), 'default')
-  assert.equal(providerText('codex', 'gpt-5', 'high'), 'codex gpt-5 high')
+  assert.equal(providerText('codex', 'gpt-5', 'high'), 'codex gpt-5, reasoning effort high')
+  assert.equal(providerText(null, 'sonnet'), 'claude sonnet', 'a model alone names its provider')
   assert.equal(providerText('claude', null, null), 'claude')
   assert.equal(permissionText(null), 'the global permission_mode')
   assert.equal(permissionText('ask'), 'ask (risky tools ask the chats it reports to first)')

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { renderSystemdUnit, systemdUnitPath } from '../../src/ops/systemd.ts'
-import { RESTART_EXIT_CODE, CONFIG_ERROR_EXIT_CODE } from '../../src/exit-codes.ts'
+import { RESTART_EXIT_CODE, CONFIG_ERROR_EXIT_CODE, ALREADY_RUNNING_EXIT_CODE } from '../../src/exit-codes.ts'
 import type { ServiceSpec } from '../../src/ops/service-spec.ts'
 import { tempDir, ROOT } from '../helper.ts'
 
@@ -32,7 +32,7 @@ test('the unit runs this node and bin/ductor.js without ductor\'s own supervisor
   assert.ok(lines.includes(`ExecStart=${process.execPath} ${join(ROOT, 'bin', 'ductor.js')} serve --no-supervisor`))
   assert.ok(lines.includes('Restart=always'))
   assert.ok(lines.includes(`RestartForceExitStatus=${RESTART_EXIT_CODE}`), 'exit 42 (/restart, upgrade) restarts')
-  assert.ok(lines.includes(`RestartPreventExitStatus=${CONFIG_ERROR_EXIT_CODE}`), 'a config error does not loop')
+  assert.ok(lines.includes(`RestartPreventExitStatus=${CONFIG_ERROR_EXIT_CODE} ${ALREADY_RUNNING_EXIT_CODE}`), 'a config error, or another ductor on the home, does not loop')
   assert.match(unit, /^KillMode=(mixed|control-group)$/m, 'the CLIs\' children die with the service')
   const stop = Number(/^TimeoutStopSec=(\d+)$/m.exec(unit)?.[1])
   assert.ok(stop > 10 && stop <= 90, `TimeoutStopSec ${stop} leaves the 10 s graceful close room and stays short`)

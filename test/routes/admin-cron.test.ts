@@ -58,7 +58,7 @@ test('POST /api/cron refuses bad input with 400 naming the field and what is all
     [{ id: 'a', title: 'A', schedule: '61 8 * * *' }, /schedule "61 8 \* \* \*" is not a valid cron expression/],
     [{ id: 'a', title: 'A', schedule: '@sometimes' }, /schedule "@sometimes" is not supported; use 5 fields or one of @yearly/],
     [{ id: 'a', title: 'A', schedule: '0 8 * * *', timezone: 'Mars/Olympus' }, /timezone "Mars\/Olympus" is not a known IANA time zone \(e\.g\. Europe\/Berlin\)/],
-    [{ id: 'Bad Id', title: 'A', schedule: '0 8 * * *' }, /body\/id must match pattern/],
+    [{ id: 'Bad Id', title: 'A', schedule: '0 8 * * *' }, /body\/id must be 1-64 characters: lower-case letters, digits/],
     [{ id: 'a', schedule: '0 8 * * *' }, /body must have required property 'title'/],
     [{ id: 'a', title: 'A', schedule: '0 8 * * *', provider: 'gpt' }, /body\/provider/],
     [{ id: 'a', title: 'A', schedule: '0 8 * * *', quiet_start: 24 }, /body\/quiet_start/],

@@ -76,4 +76,8 @@ test('a final reply Telegram keeps refusing ends with the service\'s close, not 
   await until(() => bot.fake.callsOf('sendMessage').length >= 2, 'failed attempts at the reply')
   await bot.app.close()
   assert.ok(bot.logs.some((l) => l.includes('the final reply could not be delivered')), 'the stream ended with the close, and said so')
+  // Each line names its chat once: a key written twice is refused or half-read by strict JSON tools.
+  const chatLines = bot.logs.filter((l) => l.includes('"chatId":'))
+  assert.ok(chatLines.some((l) => l.includes('telegram write failed')), 'the failed writes are logged with their chat')
+  for (const line of chatLines) assert.equal(line.split('"chatId":').length - 1, 1, `one chatId key in ${line}`)
 })

@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
 import { createChatPacer, isPacedMethod } from '../../src/telegram/pace.ts'
 import { createRateLimiter, telegramLikeLimits } from '../fakes/bot-api/rate-limit.ts'
 import { createVirtualClock } from '../fakes/bot-api/virtual-clock.ts'
@@ -104,4 +105,24 @@ test('close also clears the timer of the wait it cut short: a group waiting out 
   pacer.close()
   await assert.rejects(waiting, /the Telegram adapter is closed/)
   await waitFor(async () => timers() <= before ? true : undefined, 5000, 'the wait\'s timer cleared (it used to live on for the rest of the minute)')
+})
+
+test('a send leaves no listener behind on the signals it waited on: hundreds of replies keep no closure alive and Node never warns of a leak', async () => {
+  const warnings: string[] = []
+  const onWarning = (w: Error): void => { warnings.push(`${w.name}: ${w.message}`) }
+  process.on('warning', onWarning)
+  try {
+    let t = 0 // a clock the waits move on
+    const pacer = createChatPacer({ now: () => t, sleep: async (ms) => { t += ms } })
+    // grammY hands every call of a bot the same long-lived signal; the adapter's close signal is one too.
+    const bots = new AbortController()
+    for (let i = 0; i < 50; i++) await pacer.acquire(11, bots.signal)
+    for (let i = 0; i < 50; i++) await pacer.acquire(12)
+    assert.equal(getEventListeners(bots.signal, 'abort').length, 0, 'the caller\'s signal is left as it was given')
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), [])
+    pacer.close()
+  } finally {
+    process.off('warning', onWarning)
+  }
 })

@@ -62,6 +62,7 @@ export interface ChatWriterOptions {
   /** The first message sent replies to this one. */
   replyToMessageId?: number
   draftId: number
+  /** Bound to the chat (its lines carry `chatId` already). */
   logger?: Logger
 }
 
@@ -89,7 +90,7 @@ export function createChatWriter (options: ChatWriterOptions): ChatWriter {
 
   function failed (what: string, description: string): never {
     failures++
-    logger?.warn({ chatId, what, description, failures }, 'telegram write failed')
+    logger?.warn({ what, description, failures }, 'telegram write failed')
     throw new WriteFailedError(`${what}: ${description}`)
   }
 
@@ -109,7 +110,7 @@ export function createChatWriter (options: ChatWriterOptions): ChatWriter {
       const f = classifyApiError(err)
       if (f.kind === 'rate_limited') throw new RateLimitedError(f.retryAfterMs)
       if (f.kind === 'bad_html' && !plain) {
-        logger?.warn({ chatId, description: f.description }, 'Telegram refused the HTML; sending plain text')
+        logger?.warn({ description: f.description }, 'Telegram refused the HTML; sending plain text')
         await send(index, part, true)
         return
       }
@@ -124,13 +125,13 @@ export function createChatWriter (options: ChatWriterOptions): ChatWriter {
       const f = classifyApiError(err)
       if (f.kind === 'rate_limited') throw new RateLimitedError(f.retryAfterMs)
       if (f.kind === 'bad_html' && !plain) {
-        logger?.warn({ chatId, description: f.description }, 'Telegram refused the HTML; editing as plain text')
+        logger?.warn({ description: f.description }, 'Telegram refused the HTML; editing as plain text')
         await edit(index, shown, part, true)
         return
       }
       if (f.kind === 'not_found') {
         failures++
-        logger?.warn({ chatId, messageId: shown.id }, 'streamed message is gone; sending new messages')
+        logger?.warn({ messageId: shown.id }, 'streamed message is gone; sending new messages')
         messages.splice(index, 1)
         deleteLater(dropFrom(index))
         await send(index, part, plain)
@@ -175,7 +176,7 @@ export function createChatWriter (options: ChatWriterOptions): ChatWriter {
           if (f.kind === 'rate_limited') throw new RateLimitedError(f.retryAfterMs)
           // Gone already is fine; anything else is tried again a few times, then left.
           if (f.kind === 'failed' && ++entry.tries < deleteAttempts) throw new WriteFailedError(`deleteMessage: ${f.description}`)
-          if (f.kind !== 'not_found') logger?.warn({ chatId, messageId: entry.id, failure: f.kind }, 'could not delete a streamed message')
+          if (f.kind !== 'not_found') logger?.warn({ messageId: entry.id, failure: f.kind }, 'could not delete a streamed message')
         }
         pendingDeletes.shift()
       }

@@ -43,6 +43,7 @@ export interface StreamEditorOptions {
   pace?: (reserve: number) => number
   /** Calls `fn` after `ms` unless cancelled; tests pass a virtual one. */
   setTimer?: (ms: number, fn: () => void) => () => void
+  /** Bound to the chat (its lines carry `chatId` already). */
   logger?: Logger
   draftId?: number
   /**
@@ -149,7 +150,7 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
     if (running || phase === 'done') return
     running = true
     run().catch((err: unknown) => {
-      logger?.error({ err, chatId: options.chatId }, 'streaming editor crashed')
+      logger?.error({ err }, 'streaming editor crashed')
       finishWith(false, [], [])
     }).finally(() => {
       running = false
@@ -201,7 +202,7 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
         if (wrote) nextAt = clock.now() + intervalMs
       } catch (err) {
         if (err instanceof RateLimitedError) {
-          logger?.info({ chatId: options.chatId, retryAfterMs: err.retryAfterMs }, 'telegram rate limit; coalescing')
+          logger?.info({ retryAfterMs: err.retryAfterMs }, 'telegram rate limit; coalescing')
           blockedUntil = clock.now() + err.retryAfterMs
           dirty = true
         } else if (err instanceof WriteFailedError) {
@@ -218,13 +219,13 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
     blockedUntil = clock.now() + Math.min(maxBackoffMs, intervalMs * 2 ** (failures - 1))
     dirty = true
     if (mode !== 'append' && writer.failures() >= settings.max_edit_failures) {
-      logger?.warn({ chatId: options.chatId, failures: writer.failures() }, 'edits keep failing; sending new messages instead')
+      logger?.warn({ failures: writer.failures() }, 'edits keep failing; sending new messages instead')
       degraded = true
       mode = 'append'
       abandoned = writer.dropFrom(0)
     }
     if (phase === 'final' && ++finalFailures >= finalAttempts) {
-      logger?.error({ chatId: options.chatId }, 'could not deliver the final reply to Telegram')
+      logger?.error('could not deliver the final reply to Telegram')
       finishWith(false, [], [])
     }
   }
@@ -262,7 +263,7 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
         }
       } catch (err) {
         if (!(err instanceof WriteFailedError)) throw err
-        logger?.warn({ chatId: options.chatId, err: err.message }, 'drafts unavailable; editing a message instead')
+        logger?.warn({ err: err.message }, 'drafts unavailable; editing a message instead')
         mode = 'edit'
         dirty = true
       }

@@ -1,0 +1,92 @@
+/**
+ * Which process a pid is (ADR 43). A pid alone names whatever process the system gave that number
+ * last: after a `kill -9`, an OOM kill or a reboot, `ductor.pid` or `state/service.json` can name a
+ * shell, a `sleep`, or init. So the files that name a ductor process keep its start time next to the
+ * pid, and a reader believes the pid only when the process there started at that time.
+ *
+ * The start time: on Linux field 22 of /proc/<pid>/stat (clock ticks since boot) with the boot id;
+ * elsewhere `ps -o lstart= -p <pid>` (the start date, to the second). Where neither can be read (a
+ * file of an older version without the start time, /proc hidden, no `ps`), the process's command
+ * line must look like ductor's (`node … serve`, or a word with "ductor" in it); where that cannot be
+ * read either, the pid is believed, as before.
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
+import { readStat } from '../providers/process-group.ts'
+
+/** A process's start time and the boot it started in ('' where the system has no boot id). */
+export interface ProcessMark { start: string, boot: string }
+
+const LINUX = process.platform === 'linux'
+
+export function bootId (): string {
+  if (!LINUX) return ''
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+  } catch {
+    return ''
+  }
+}
+
+/** The start mark of `pid`, or null when it is gone or its start time cannot be read. */
+export function processMark (pid: number): ProcessMark | null {
+  if (LINUX) {
+    const stat = readStat(pid)
+    return stat === null || stat.start === '' ? null : { start: stat.start, boot: bootId() }
+  }
+  const start = ps(pid, 'lstart=')
+  return start === null || start === '' ? null : { start, boot: '' }
+}
+
+/**
+ * Whether `pid` is a live process and, as far as can be told, the one `mark` was taken of (its start
+ * time) or, without a mark, a ductor (its command line). Never true for a zombie or a dead pid.
+ */
+export function isSameProcess (pid: number, mark: Partial<ProcessMark> | null | undefined): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  if (LINUX) {
+    const stat = readStat(pid)
+    if (stat !== null && (stat.state === 'Z' || stat.state === 'X')) return false
+  }
+  if (typeof mark?.start === 'string' && mark.start !== '') {
+    const now = processMark(pid)
+    if (now === null) return commandLooksLikeDuctor(pid) ?? true
+    if (now.start !== mark.start) return false
+    return mark.boot === undefined || mark.boot === '' || now.boot === '' || mark.boot === now.boot
+  }
+  return commandLooksLikeDuctor(pid) ?? true
+}
+
+/** Whether the command line of `pid` looks like a ductor's; null when it cannot be read. */
+export function commandLooksLikeDuctor (pid: number): boolean | null {
+  let words: string[]
+  if (LINUX) {
+    try {
+      words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((w) => w !== '')
+    } catch {
+      return null
+    }
+  } else {
+    const line = ps(pid, 'command=')
+    if (line === null) return null
+    words = line.split(/\s+/).filter((w) => w !== '')
+  }
+  if (words.length === 0) return null // a kernel thread, or a process on its way out
+  // The program or its script is ductor's (`ductor`, `…/bin/ductor.js`, the Python `ductor`), or a node serving.
+  if (words.slice(0, 2).some((w) => /ductor/i.test(basename(w)))) return true
+  return /^node(js)?\d*$/.test(basename(words[0] ?? '')) && words.includes('serve')
+}
+
+function ps (pid: number, column: string): string | null {
+  try {
+    return execFileSync('ps', ['-o', column, '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim()
+  } catch {
+    return null
+  }
+}
