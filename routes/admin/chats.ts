@@ -6,6 +6,7 @@ import { providerOfModel, describeKnownModels } from '../../src/models.ts'
 import type { ChatEvent } from '../../src/core/sink.ts'
 import type { MessageOutcome } from '../../src/core/orchestrator.ts'
 import { approvalJson } from './approvals.ts'
+import { ambiguousChatKey } from '../../src/core/chat-id.ts'
 
 const MessageBody = Type.Object({
   text: Type.String({ minLength: 1, maxLength: 100_000 }),
@@ -50,6 +51,8 @@ const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { chatId } = request.params
     const { text, provider, model } = request.body
+    const ambiguous = ambiguousChatKey(chatId)
+    if (ambiguous !== null) throw new DuctorError(ErrorCodes.badRequest, `chat id ${ambiguous}`)
     if (model !== undefined) {
       const owner = providerOfModel(model)
       if (owner === null) throw new DuctorError(ErrorCodes.badRequest, `body/model: unknown model "${model}"; known: ${describeKnownModels()}`)

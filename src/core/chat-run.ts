@@ -93,6 +93,8 @@ function sessionRules (config: Config, timezone: string): SessionRules {
 }
 
 const KEPT_HINT = 'Your session is kept: send your next message to continue, or /new to start fresh.'
+/** After a kill the session was reset for the retry: saying it is kept would be false (breakit F1). */
+const RESET_HINT = 'Your earlier session was reset when the agent was killed: your next message starts from a fresh one.'
 
 /**
  * Runs one message of a chat through its CLI session (SPEC §5, §6): resolves the session, adds memory
@@ -143,6 +145,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
   let release: (() => void) | undefined
   let outcome: RunOutcome | undefined
   let sessionId = resolved.sessionId
+  let reset = false
   let refused: ClaimRefused | undefined
   let announced = false
   const claim: WorkClaim = {
@@ -189,6 +192,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
     if ((outcome.kind === 'killed' || outcome.sessionNotFound === true) && !input.signal.aborted) {
       log.warn({ status: outcome.status, sessionNotFound: outcome.sessionNotFound === true }, 'resetting the session and retrying once')
       deps.sessions.resetProvider(chatId, provider)
+      reset = sessionId !== null
       sessionId = null
       if (outcome.kind === 'killed') sink.emit({ type: 'notice', text: 'The agent was killed (out of memory?). Recovering with a fresh session…', level: 'warn' })
       outcome = await attempt(null)
@@ -226,7 +230,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
     ? (noResponse ? 'The agent ended without a reply.' : unanswered && approval !== undefined ? expiredText(approval.expired, config.approvals.timeout_seconds) : null)
     : outcome === undefined
       ? refused !== undefined ? refusalText(refused) : 'Stopped.'
-      : outcome.kind === 'aborted' ? (outcome.userMessage ?? 'Stopped.') : `${outcome.userMessage ?? 'The agent failed.'} ${KEPT_HINT}`
+      : outcome.kind === 'aborted' ? (outcome.userMessage ?? 'Stopped.') : `${outcome.userMessage ?? 'The agent failed.'} ${reset ? RESET_HINT : KEPT_HINT}`
   const summary: RunSummary = {
     runId: run.id,
     status,

@@ -22,7 +22,7 @@ import { classifyApiError } from './stream/api-errors.ts'
  * can send the last part twice (at least once, never lost).
  */
 
-export interface DeliveryPayload {
+interface DeliveryPayload {
   chat_id: number
   event: DeliveryEvent
 }
@@ -35,7 +35,7 @@ export interface DeliveryRetry {
   giveUpMs: number
 }
 
-export const defaultDeliveryRetry: DeliveryRetry = { firstMs: 1000, maxMs: 5 * 60_000, giveUpMs: 24 * 3_600_000 }
+const defaultDeliveryRetry: DeliveryRetry = { firstMs: 1000, maxMs: 5 * 60_000, giveUpMs: 24 * 3_600_000 }
 
 export interface DeliveriesOptions {
   api: Api

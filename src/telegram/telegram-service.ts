@@ -13,6 +13,7 @@ import { probeUpdate } from '../ops/update-source.ts'
 import { registryFromEnv } from '../ops/upgrade.ts'
 import { announceUpdate } from './panels/update-flow.ts'
 import { createDeliveries, type DeliveryRetry } from './deliveries.ts'
+import { telegramChatId } from '../core/chat-id.ts'
 
 /** The updates the bot asks Telegram for. */
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const
@@ -128,7 +129,10 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     track: telegram.track,
     ...(opts.deliveryRetry !== undefined ? { retry: opts.deliveryRetry } : {})
   })
-  parts.orchestrator.setDefaultSink((chatId) => /^-?\d{1,20}$/.test(chatId) ? deliveries.durable(Number(chatId), telegram.sinkFor({ chatId: Number(chatId) })) : null)
+  parts.orchestrator.setDefaultSink((key) => {
+    const chatId = telegramChatId(key)
+    return chatId === null ? null : deliveries.durable(chatId, telegram.sinkFor({ chatId }))
+  })
 
   async function accept (update: Update): Promise<'accepted' | 'duplicate'> {
     const { status } = await parts.inbox.accept('telegram', String(update.update_id), update)
@@ -306,7 +310,7 @@ function showApprovals (approvals: Approvals, telegram: ReturnType<typeof create
   return approvals.subscribe((event) => {
     const { request } = event
     if (event.type === 'requested') {
-      const chats = request.chatIds.filter((id) => /^-?\d{1,20}$/.test(id)).map(Number)
+      const chats = request.chatIds.map(telegramChatId).filter((id): id is number => id !== null)
       const sending = Promise.all(chats.map(async (chatId) => {
         try {
           const ids = await telegram.deps.sendMarkdown({ chatId }, approvalMarkdown(request, mask, timeout()), { buttons: approvalButtons(request.id) })

@@ -173,6 +173,13 @@ test('a run killed by SIGKILL resets that session and is retried once with a fre
   assert.notEqual(res.session_id, before.session_id)
   const next = (await send('again')).json()
   assert.equal(next.session_id, res.session_id, 'the fresh session is kept afterwards')
+
+  // Killed again, and this time the retry fails too: the chat is not told its session is kept (it was reset).
+  await rm(killedOnce)
+  const failed = (await send('[[crash:2]] killed, then the retry crashes')).json()
+  assert.match(failed.status, /^error:/)
+  assert.doesNotMatch(failed.reply, /session is kept/)
+  assert.match(failed.reply, /Your earlier session was reset when the agent was killed/)
 })
 
 test('messages to one chat run one at a time in order; /new resets only the active provider', async (t) => {
@@ -203,4 +210,16 @@ test('@model runs one message with another model without changing the default', 
   const only = (await send('@haiku')).json()
   assert.equal(only.status, 'error:bad_request')
   assert.match(only.reply, /write the message after it/)
+})
+
+test('a chat id made of digits that Telegram cannot have is refused with the reason, and nothing runs (it used to be answered in a rounded chat)', async (t) => {
+  const { send, dir } = await setup(t, { FAKE_CLI_REPLY: 'should not run' })
+  for (const chatId of ['99999999999999999999', '0042']) {
+    const res = await send('hello', chatId)
+    assert.equal(res.statusCode, 400, chatId)
+    assert.equal(res.json().error, 'bad_request')
+    assert.equal(res.json().message, `chat id "${chatId}" is not a Telegram chat id (they are whole numbers of at most 16 digits, without a leading zero); a chat outside Telegram needs a name with a letter or _ in it`)
+  }
+  await assert.rejects(readFile(join(dir, 'record.json')), /ENOENT/, 'no CLI ran')
+  assert.equal((await send('hello', '-1001234567890')).statusCode, 200, 'a supergroup id')
 })

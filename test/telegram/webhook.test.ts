@@ -198,6 +198,9 @@ describe('Telegram adapter in webhook mode', () => {
     const m = await bot.waitMessage((x) => x.text.includes('Three new things.'), 'the delivery', 119)
     assert.match(m.text, /Daily digest/)
     assert.equal(bot.app.orchestrator.defaultSink('cli-chat'), null, 'non-Telegram chats get no sink')
+    // A key Telegram cannot have is not rounded into one (99999999999999999999 used to reach chat 1e20).
+    for (const key of ['99999999999999999999', '9007199254740993', '0119']) assert.equal(bot.app.orchestrator.defaultSink(key), null, key)
+    assert.notEqual(bot.app.orchestrator.defaultSink('-1001234567890'), null, 'a supergroup id is a Telegram chat')
   })
 
   test('a message through the admin chat endpoint is answered in Telegram too', async () => {
