@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { connectApi, ApiError, type ApiClient } from './api-client.ts'
+import { asOptions, connectApi, ApiError, type ApiClient } from './api-client.ts'
 import { table, printJson, userZone, localTime, formatUsd } from './output.ts'
 import { details } from './flags.ts'
 import type { CliIo } from './io.ts'
@@ -34,6 +34,8 @@ export function describeRun (run: RunDetail, zone: string): string {
 
 /** The run ids `GET /api/runs/:id` takes; any other (".", "..", "") names no run. */
 const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/
+/** `ductor chat`'s options by the fields they send: the service's messages name the options. */
+const CHAT_FIELDS = { model: 'model' }
 /** Chat ids `/api/chats/:chatId` takes. */
 const CHAT_ID = /^-?[A-Za-z0-9_]{1,64}$/
 
@@ -119,7 +121,11 @@ export function memoryCommand (io: CliIo): Command {
       const api = await connectApi(io.env)
       let content: string
       if (opts.file !== undefined) {
-        content = await readFile(opts.file, 'utf8')
+        const file = opts.file
+        content = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'a folder, not a file' : err.code === 'EACCES' ? 'not readable (permission denied)' : err.message
+          throw new Error(`--file ${file}: ${why}; the memory was not changed`)
+        })
       } else {
         const { content: current } = await api.request<{ content: string }>('GET', '/memory')
         const dir = await mkdtemp(join(tmpdir(), 'ductor-memory-'))
@@ -188,10 +194,10 @@ export function chatCommand (io: CliIo): Command {
       const api = await connectApi(io.env)
       const body = { text: words.join(' '), ...(opts.model !== undefined ? { model: opts.model } : {}) }
       const path = `/chats/${encodeURIComponent(chatId)}/messages`
-      if (opts.json === true) return printJson(io, await api.request('POST', path, body))
+      if (opts.json === true) return printJson(io, await asOptions(CHAT_FIELDS, async () => await api.request('POST', path, body)))
       let streamed = false
       let failed = false
-      await api.stream(path, body, (event, data) => {
+      const streaming = asOptions(CHAT_FIELDS, async () => await api.stream(path, body, (event, data) => {
         const d = data as { text?: string, name?: string, summary?: string, status?: string, reply?: string, message?: string }
         if (event === 'text' && d.text !== undefined) {
           streamed = true
@@ -212,7 +218,9 @@ export function chatCommand (io: CliIo): Command {
           io.stdout.write('\n')
           if (d.status !== 'success') failed = true
         }
-      })
+      }))
+      // A reply cut off by the service's end keeps what was shown on its own line, before the reason.
+      await streaming.catch((err: unknown) => { if (streamed) io.stdout.write('\n'); throw err })
       if (failed) io.exitCode = 1
     })
 }

@@ -202,6 +202,25 @@ async function removeSandbox (env: NodeJS.ProcessEnv, paths: HomePaths, image: b
  * aside (`config/config.json.bak-<time>`; sessions, jobs, hooks and memory stay), then runs the setup
  * of `ductor init` with the same answers and flags.
  */
+/**
+ * init's options as `reset` got them, checked before anything is stopped or moved: a typo must not
+ * leave the home without its config (init would refuse it only after the config had been moved aside).
+ */
+function checkInitOptions (io: CliIo, args: string[]): void {
+  const init = initCommand(io).exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} })
+  let unknown: string[]
+  try {
+    const parsed = init.parseOptions(args)
+    unknown = [...parsed.operands, ...parsed.unknown]
+  } catch (err) {
+    throw new Error(`${(err as Error).message.replace(/^error: /, '').replace(/\.$/, '')}; nothing was changed (see ductor reset --help)`)
+  }
+  const [first] = unknown
+  if (first !== undefined) {
+    throw new Error(`${first.startsWith('-') ? `unknown option '${first}'` : `unexpected argument '${first}'`} for ductor reset, which takes the options of ductor init; nothing was changed (see ductor reset --help)`)
+  }
+}
+
 export function resetCommand (io: CliIo): Command {
   return new Command('reset')
     .alias('onboarding')
@@ -209,7 +228,13 @@ export function resetCommand (io: CliIo): Command {
     .allowUnknownOption()
     .helpOption(false)
     .argument('[init options...]', 'passed to ductor init (e.g. --non-interactive --token … --user-id …)')
-    .action(async (args: string[]) => {
+    .action(async (args: string[], _opts: unknown, reset: Command) => {
+      // Everything in args is init's, so --help is looked for here: it shows help and changes nothing.
+      if (args.includes('-h') || args.includes('--help')) {
+        io.stdout.write(reset.helpInformation() + '\nThe options are those of ductor init:\n' + initCommand(io).helpInformation().replace(/^[\s\S]*?\nOptions:\n/, ''))
+        return
+      }
+      checkInitOptions(io, args)
       const out = (text: string): void => { io.stdout.write(text) }
       await stopService(io, out)
       const paths = resolvePaths(io.env)

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { ApiError, connectApi } from './api-client.ts'
+import { asOptions, connectApi } from './api-client.ts'
 import { collectValues, oneOf, parseBool, parseHour, parseNullable } from './flags.ts'
 import type { CliIo } from './io.ts'
 import { printResult } from './output.ts'
@@ -131,34 +131,6 @@ export interface TaskRecords<V> {
 export function recordPath (records: { path: string, idPattern: RegExp, noun: string, list: string }, id: string): string {
   if (id === '.' || id === '..' || !records.idPattern.test(id)) throw new Error(`no ${records.noun} "${id}"; list them with ${records.list}`)
   return `${records.path}/${encodeURIComponent(id)}`
-}
-
-const kebab = (option: string): string => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
-
-/**
- * A message of the service as a CLI user reads it: the API fields it names become the options that
- * set them (`body/title must not be empty` → `--title must not be empty`, `hmac_secret is required
- * when auth_mode is "hmac"` → `--secret is required when --auth is "hmac"`). A snake_case field is
- * renamed wherever it stands as a word (not a config key such as `cron.quiet_start`); a one-word
- * field (`title`, `mode`) only where it is the subject: at the start of a clause or after "when".
- */
-export function namedAsOptions (message: string, fields: Record<string, string>): string {
-  const option = new Map(Object.entries(fields).map(([name, field]) => [field, kebab(name)]))
-  const rename = (field: string, otherwise: string): string => option.get(field) ?? otherwise
-  return message
-    .replace(/\bbody\/([a-z_]+)(?:\/\d+)?/g, (whole, field: string) => rename(field, whole))
-    .replace(/(?<![\w./-])([a-z]+(?:_[a-z]+)+)\b(?![.\w])/g, (whole, field: string) => rename(field, whole))
-    .replace(/(^|: |; |\bwhen )([a-z]+)(?= (?:must|is|cannot|"))/g, (whole, before: string, field: string) => option.has(field) ? before + rename(field, field) : whole)
-}
-
-/** Runs `call`; an API error is thrown again with the fields it names as options. */
-async function asOptions<T> (fields: Record<string, string>, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call()
-  } catch (err) {
-    if (err instanceof ApiError) throw new ApiError(err.status, namedAsOptions(err.message, fields))
-    throw err
-  }
 }
 
 export interface AddSpec {

@@ -30,7 +30,7 @@ export interface Hook {
   timestamp_tolerance_seconds: number
   permission_mode?: string | null
 }
-export interface HookView { hook: Hook, endpoint_url: string, auth: { scheme: string, header: string, instructions: string }, ingress_enabled: boolean, token?: string }
+export interface HookView { hook: Hook, endpoint_url: string, auth: { scheme: string, header: string, instructions: string }, replay?: { description: string }, ingress_enabled: boolean, token?: string }
 
 /** A hook's own quiet hours in words (the API resolves a cron job's window, not a hook's). */
 function quietText (start: number | null, end: number | null): string {
@@ -74,6 +74,7 @@ export function describeHook (view: HookView): string {
     ['last error', hook.last_error]
   ])
   text += `\nHow to send: ${view.auth.instructions}\n`
+  if (view.replay !== undefined) text += `Replays: ${view.replay.description}\n`
   if (view.token !== undefined) text += 'The token is shown only now; keep it private (`ductor webhook rotate` replaces it).\n'
   if (hook.auth_mode === 'bearer') {
     const token = view.token ?? (hook.token_set ? '<token>' : '<webhooks.token>')

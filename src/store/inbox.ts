@@ -38,8 +38,11 @@ export interface InboxAcceptResult {
   seq: number | null
 }
 
-/** A further key that makes a later entry a duplicate of this one (e.g. a webhook's signed-content digest). */
-export interface AlsoKey { key: string, ttlMs?: number }
+/**
+ * A further key that makes a later entry a duplicate of this one (e.g. a webhook's signed-content
+ * digest). `remember: false`: checked only (an entry matching it is a duplicate), not left behind.
+ */
+export interface AlsoKey { key: string, ttlMs?: number, remember?: boolean }
 
 export interface AcceptOptions {
   /**
@@ -184,10 +187,11 @@ export function createInbox (deps: InboxDeps): Inbox {
 
   return {
     async accept (kind, key, payload, also = [], opts = {}) {
-      const keys = also.map((a) => ({ key: `${kind}:${a.key}`, ttlMs: a.ttlMs as number | undefined }))
+      const keys = also.filter((a) => a.remember !== false).map((a) => ({ key: `${kind}:${a.key}`, ttlMs: a.ttlMs as number | undefined }))
       if (opts.remember !== false) keys.unshift({ key: `${kind}:${key}`, ttlMs: undefined })
       const now = clock.now()
       if (keys.some((k) => recording.has(k.key) || dedupe.has(k.key, now))) return { status: 'duplicate', seq: null }
+      if (also.some((a) => a.remember === false && (recording.has(`${kind}:${a.key}`) || dedupe.has(`${kind}:${a.key}`, now)))) return { status: 'duplicate', seq: null }
       // The keys are remembered on disk only once the entry is: a crash in between must not turn the
       // sender's retry into a "duplicate" of something that was never saved.
       for (const k of keys) recording.add(k.key)

@@ -128,10 +128,17 @@ test('show prints every run setting; errors name the options, not the API fields
     [['webhook', 'add', '--id', 'A b', '--template', 'x'], 'ductor: --id must be 1-64 characters: lower-case letters, digits, "-" and "_", starting with a letter or digit\n'],
     [['cron', 'add', '--id', 'b', '--schedule', '0 8 * * *', '--task-folder', '../x'], 'ductor: --task-folder must be 1-64 characters: lower-case letters, digits, "-" and "_", starting with a letter or digit\n'],
     [['cron', 'add', '--id', 'b', '--schedule', '0 8 * * *', '--title', ''], 'ductor: --title must not be empty\n'],
-    [['cron', 'edit', 'daily', '--timezone', 'Mars/Base'], 'ductor: --timezone "Mars/Base" is not a known IANA time zone (e.g. Europe/Berlin)\n']
+    [['cron', 'edit', 'daily', '--timezone', 'Mars/Base'], 'ductor: --timezone "Mars/Base" is not a known IANA time zone (e.g. Europe/Berlin)\n'],
+    [['webhook', 'edit', 'task', '--dedupe-header', ''], 'ductor: invalid webhook: --dedupe-header must be a header name (e.g. "X-Request-Id") or "none"\n'],
+    [['memory', 'edit', '--file', '/nonexistent/memory.md'], 'ductor: --file /nonexistent/memory.md: no such file; the memory was not changed\n']
   ]
   for (const [args, stderr] of errors) {
     const result = await ductor(args, env)
     assert.deepEqual([result.code, result.stderr], [1, stderr], args.join(' '))
+  }
+  for (const json of [[], ['--json']]) {
+    const chat = await ductor(['chat', '--model', 'nope', ...json, 'hello'], env)
+    assert.equal(chat.code, 1)
+    assert.match(chat.stderr, /^ductor: --model: unknown model "nope"; known: Claude: opus/)
   }
 })
