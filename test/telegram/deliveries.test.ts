@@ -71,3 +71,18 @@ test('a cron result Telegram has not taken when the service stops is sent by the
   assert.deepEqual(copies(after, 'night digest 7'), USERS.map(() => 1))
   assert.equal(after.fake.callsOf('sendMessage').filter((c) => c.params['text'] !== undefined && String(c.params['text']).includes('night digest 7')).length, USERS.length, 'sent once per chat')
 })
+
+test('a webhook task\'s result takes the same path: sent again until the Bot API answers', async (t) => {
+  const cleanup = cleanups()
+  t.after(cleanup.run)
+  const bot = await startBot(cleanup, { config: { webhooks: { enabled: true } } })
+  const created = await admin(bot, 'POST', '/api/webhooks', { id: 'ci-done', title: 'CI done', mode: 'cron_task', task_folder: 'ci-done', prompt_template: 'Build {{status}} [[reply:build report 9]]' })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  bot.fake.fail('sendMessage', { status: 502 }, 2)
+  bot.fake.fail('sendMessage', { status: 429, retryAfter: 1 }, 1)
+  const res = await bot.app.inject({ method: 'POST', url: '/hooks/ci-done', headers: { authorization: `Bearer ${String(created.body['token'])}`, 'content-type': 'application/json' }, payload: { status: 'green' } })
+  assert.equal(res.statusCode, 202, res.body)
+  await until(() => copies(bot, 'build report 9').every((n) => n >= 1), 'the result in every allowed chat')
+  assert.deepEqual(copies(bot, 'build report 9'), USERS.map(() => 1))
+  assert.equal(bot.fake.callsOf('sendMessage').filter((c) => !c.ok).length, 3, 'two 502s and a 429 were answered')
+})
