@@ -1,13 +1,13 @@
 import { details } from './flags.ts'
 import { halfWindowText, hh, permissionText, providerText } from './task-options.ts'
-import { unusedSettings } from './task-fit.ts'
+import { unusedSettings, type RunSettings } from './task-fit.ts'
 
-/** A webhook as the admin API shows it (`GET /api/webhooks/:id`): secrets only as `*_set`. */
-export interface Hook {
+/** A webhook as the admin API shows it (`GET /api/webhooks/:id`): secrets only as `*_set`; its run settings as a cron job's. */
+export interface Hook extends RunSettings {
+  mode: string
   id: string
   title: string
   description: string
-  mode: string
   prompt_template: string
   enabled: boolean
   task_folder: string | null
@@ -18,13 +18,7 @@ export interface Hook {
   trigger_count: number
   last_triggered_at: string | null
   last_error: string | null
-  provider: string | null
-  model: string | null
-  reasoning_effort: string | null
   cli_parameters: string[]
-  quiet_start: number | null
-  quiet_end: number | null
-  dependency: string | null
   dedupe_header: string | null
   dedupe_window_seconds: number | null
   timestamp_tolerance_seconds: number
