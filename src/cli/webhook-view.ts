@@ -83,3 +83,24 @@ export function describeHook (view: HookView): string {
   if (!view.ingress_enabled) text += 'Note: webhooks are switched off (webhooks.enabled is false): deliveries are refused (403) until you run: ductor webhook enable\n'
   return text
 }
+
+/** Options for signed deliveries, by the field each sends. */
+const SIGNING: Array<[option: string, field: string]> = [['--secret', 'hmac_secret'], ['--preset', 'hmac_preset'], ['--tolerance', 'timestamp_tolerance_seconds']]
+/** The generic hmac options, which a preset (or the Standard Webhooks scheme) decides instead. */
+const GENERIC: Array<[option: string, field: string]> = [['--header', 'hmac_header'], ['--algorithm', 'hmac_algorithm'], ['--encoding', 'hmac_encoding'],
+  ['--sig-prefix', 'hmac_sig_prefix'], ['--sig-regex', 'hmac_sig_regex'], ['--payload-prefix-regex', 'hmac_payload_prefix_regex']]
+
+/**
+ * Auth options given that the hook's auth mode does not use (ADR 0042): kept, and used again if the
+ * mode changes, so a note, not a refusal. `sent`: the request body's fields.
+ */
+export function authNotes (hook: Pick<Hook, 'auth_mode' | 'hmac_preset'>, sent: readonly string[]): string[] {
+  const given = (options: Array<[string, string]>): string[] => options.filter(([, field]) => sent.includes(field)).map(([option]) => option)
+  const note = (options: string[], why: string): string[] => options.length === 0 ? [] : [`${options.join(', ')} ${options.length === 1 ? 'does' : 'do'} nothing for this hook: ${why}`]
+  if (hook.auth_mode === 'bearer') {
+    return note([...given(SIGNING), ...given(GENERIC)], 'it authenticates with a bearer token; signing options apply with --auth hmac or --auth standard')
+  }
+  const token = note(given([['--token', 'token']]), `it authenticates by signature (${hook.auth_mode}); a token applies with --auth bearer`)
+  if (hook.auth_mode === 'standard') return [...token, ...note([...given([['--preset', 'hmac_preset']]), ...given(GENERIC)], 'Standard Webhooks fixes the header, algorithm and encoding')]
+  return [...token, ...note(hook.hmac_preset === null ? [] : given(GENERIC), `the ${hook.hmac_preset ?? ''} preset fixes the header and the signature format`)]
+}

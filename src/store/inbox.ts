@@ -24,8 +24,13 @@ import type { Journal, JournalEntry, JournalKind } from './journal.ts'
  * handler is logged, not retried.
  */
 
-/** Processes one entry; every run it makes for the entry goes through `claim` (see WorkClaim). */
-export type InboxHandler = (entry: JournalEntry, claim: WorkClaim) => Promise<void>
+/**
+ * Processes one entry; every run it makes for the entry goes through `claim` (see WorkClaim). A
+ * handler that makes no run and has done its entry's whole work resolves `'finished'`: the entry is
+ * then marked done even while the service stops (an automation result that was sent must not be
+ * sent again by the replay); otherwise a handler that settles during a stop leaves it for the replay.
+ */
+export type InboxHandler = (entry: JournalEntry, claim: WorkClaim) => Promise<void | 'finished'>
 
 export interface InboxAcceptResult {
   status: 'accepted' | 'duplicate'
@@ -91,6 +96,7 @@ export function createInbox (deps: InboxDeps): Inbox {
   const recording = new Set<string>()
   let started = false
   let stopped = false
+  let closed = false
   // An entry on disk whose key never reached the dedupe file (killed between the journal's flush and
   // the dedupe write, before the answer): the sender sends it again, and it must be a duplicate of
   // the replay, not a second copy.
@@ -153,24 +159,25 @@ export function createInbox (deps: InboxDeps): Inbox {
     // a webhook's handler waits up to a second for its trigger count, and thousands of payloads held
     // that long under load made every young-generation GC copy them (ADR 0036).
     let handOver: JournalEntry | undefined = entry
-    const startHandler = (): Promise<void> => {
+    const startHandler = (): Promise<void | 'finished'> => {
       const given = handOver as JournalEntry
       handOver = undefined
       return handler(given, claim)
     }
     const work = (async () => {
+      let finished = false
       try {
         await afterThisTurn()
         // Stopped meanwhile: the entry stays unfinished (the finally below), replayed at the next start.
         if (stopped) return
-        await startHandler()
+        finished = await startHandler() === 'finished'
       } catch (err) {
         logger.error({ err, kind, key, seq }, 'inbox: processing failed')
       } finally {
         handOver = undefined
         // Finished only when no run took it and none was refused it; at shutdown an entry that did not
         // start stays for the replay (its handler may have given up only because the service stops).
-        if (!item.started && !item.refused && !stopped && !gate.isShut) journal.markFinished(seq)
+        if (!item.started && !item.refused && ((finished && !closed) || (!stopped && !gate.isShut))) journal.markFinished(seq)
         else if (!item.started) logger.info({ kind, key, seq }, 'inbox: entry not started; it is replayed at the next start')
       }
     })()
@@ -220,6 +227,7 @@ export function createInbox (deps: InboxDeps): Inbox {
     },
     async close () {
       stopped = true
+      closed = true
       await journal.close()
       await dedupe.close()
     }
