@@ -80,8 +80,7 @@ test('a GitHub hook from the Python home: a replayed GitHub delivery is a duplic
 
   // Five deliveries ran the hook's task; the replays ran nothing.
   await waitFor(() => service.app.webhooks.store.get('gh-push')?.trigger_count === 5 ? true : undefined, 60_000, 'five dispatches')
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  assert.equal(service.app.inbox.inFlight(), 0)
+  await waitFor(() => service.app.inbox.inFlight() === 0 ? true : undefined, 60_000, 'every accepted delivery to be done')
   assert.equal(service.app.webhooks.store.get('gh-push')?.trigger_count, 5)
   assert.equal(await service.stop(), 0)
 })
