@@ -18,7 +18,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 
 function list (dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -90,10 +90,18 @@ if (timeline) {
   if (!record) reporters.push('--test-reporter-destination=stdout')
   reporters.push(`--test-reporter=${timelineModule}`, '--test-reporter-destination=stderr')
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', ...(timeline ? ['--import', timelineModule] : []), '--test', ...reporters, `--test-concurrency=${CONCURRENCY}`, ...args, ...entries.map((e) => e.path)], {
+// The tests that spawn `ductor` run the build in dist/ (test/helper.ts builtDist): start it now,
+// beside the first tests, so that it is ready (or nearly) when the first of them needs it. They wait
+// for it (scripts/build-if-stale.mjs takes a lock), and a failed build fails them with its errors.
+const needsBuild = files.some((f) => /spawnService\(|runCli\(|builtDist\(/.test(readFileSync(f, 'utf8')))
+const build = needsBuild ? spawn(process.execPath, ['scripts/build-if-stale.mjs'], { stdio: ['ignore', 'ignore', 'ignore'] }) : null
+const built = build === null ? Promise.resolve() : new Promise((resolve) => { build.once('close', resolve) })
+const runner = spawn(process.execPath, ['--import', 'tsx', ...(timeline ? ['--import', timelineModule] : []), '--test', ...reporters, `--test-concurrency=${CONCURRENCY}`, ...args, ...entries.map((e) => e.path)], {
   stdio: 'inherit',
   env: { ...process.env, NODE_ENV: 'test' }
 })
+const status = await new Promise((resolve) => { runner.once('close', (code) => { resolve(code) }) })
+await built
 if (timeline) process.stdout.write((await import(timelineModule)).summarize(TIMELINE, groupFiles))
 if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true })
-process.exit(result.status ?? 1)
+process.exit(status ?? 1)

@@ -21,7 +21,7 @@ test('`npm run build` output, laid out as the Dockerfile copies it, runs the ser
   await symlink(join(ROOT, 'node_modules'), join(app, 'node_modules'))
 
   const home = await tempDir(t)
-  const served = spawnService(t, { PATH: process.env['PATH'], DUCTOR_HOME: home, DUCTOR_PORT: '0' }, { command: [process.execPath, join(app, 'bin', 'ductor.js')], exactEnv: true })
+  const served = await spawnService(t, { PATH: process.env['PATH'], DUCTOR_HOME: home, DUCTOR_PORT: '0' }, { command: [process.execPath, join(app, 'bin', 'ductor.js')], exactEnv: true })
   const info = await served.up(30_000)
   assert.equal((await fetch(`${info.url}/health`)).status, 200)
   await access(join(home, 'workspace', 'CLAUDE.md'))

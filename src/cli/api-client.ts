@@ -16,7 +16,7 @@ export class ApiError extends Error {
 export interface ApiClient {
   url: string
   request: <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>
-  /** POSTs and reads a text/event-stream answer, calling `onEvent` per event; resolves at the end. */
+  /** POSTs and reads a text/event-stream answer, calling `onEvent` per event; resolves after its `result` (or `error`) event, rejects when the stream ends before one (the service went away). */
   stream: (path: string, body: unknown, onEvent: (event: string, data: unknown) => void) => Promise<void>
 }
 
@@ -73,19 +73,33 @@ function createApiClient (url: string, token: string): ApiClient {
       const res = await call('POST', path, body, 'text/event-stream')
       const decoder = new TextDecoder()
       let buffer = ''
-      for await (const chunk of res.body ?? []) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true })
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message'
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (data !== undefined) onEvent(event, JSON.parse(data))
+      let ended = false
+      try {
+        for await (const chunk of res.body ?? []) {
+          buffer += decoder.decode(chunk as Uint8Array, { stream: true })
+          let end: number
+          while ((end = buffer.indexOf('\n\n')) !== -1) {
+            const block = buffer.slice(0, end)
+            buffer = buffer.slice(end + 2)
+            const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message'
+            const data = /^data: (.*)$/m.exec(block)?.[1]
+            if (data === undefined) continue
+            // The stream ends with `result`, or with `error` when there is no run to report.
+            if (event === 'result' || event === 'error') ended = true
+            onEvent(event, JSON.parse(data))
+          }
         }
+      } catch (err) {
+        // fetch says only "terminated" when the service went away mid-stream (a crash, a kill -9).
+        throw new ApiError(0, lostStream(url, (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message))
       }
+      if (!ended) throw new ApiError(0, lostStream(url, 'the stream ended without a result'))
     }
   }
+}
+
+function lostStream (url: string, why: string): string {
+  return `the connection to the ductor service at ${url} was lost before the reply was complete (${why}): the service stopped or crashed. Check it with \`ductor status\`, then send the message again`
 }
 
 /** Admin API routes named in server messages, and what a CLI user types instead. */
@@ -101,19 +115,22 @@ const CLI_EQUIVALENTS: Array<[RegExp, string]> = [
 
 /**
  * A server message as a CLI user should read it: routes replaced by the commands that do the same,
- * a query parameter named as the option (`querystring/kind` → `--kind`).
+ * a query parameter named as the option (`kind in the query string` → `--kind`; an older service's
+ * `querystring/kind` too).
  */
 function forTheCli (message: string): string {
   let text = message
   for (const [route, command] of CLI_EQUIVALENTS) text = text.replace(route, command)
-  return text.replace(/\bquerystring\/([a-z_]+)/g, (_m, name: string) => `--${name.replace(/_/g, '-')}`)
+  const option = (_m: string, name: string): string => `--${name.replace(/_/g, '-')}`
+  return text.replace(/\b([a-z_]+) in the query string\b/g, option).replace(/\bquerystring\/([a-z_]+)/g, option)
 }
 
 const kebab = (option: string): string => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
 /**
  * A message of the service as a CLI user reads it: the API fields it names become the options that
- * set them (`body/title must not be empty` → `--title must not be empty`, `hmac_secret is required
+ * set them (`title in the body must not be empty`, or `body/title …` from route code, → `--title must
+ * not be empty`; `hmac_secret is required
  * when auth_mode is "hmac"` → `--secret is required when --auth is "hmac"`). A snake_case field is
  * renamed wherever it stands as a word (not a config key such as `cron.quiet_start`); a one-word
  * field (`title`, `mode`) only where it is the subject: at the start of a clause or after "when".
@@ -122,6 +139,7 @@ export function namedAsOptions (message: string, fields: Record<string, string>)
   const option = new Map(Object.entries(fields).map(([name, field]) => [field, kebab(name)]))
   const rename = (field: string, otherwise: string): string => option.get(field) ?? otherwise
   return message
+    .replace(/(?<![\w.])([a-z_]+)(?:\[\d+\])? in the body\b/g, (whole, field: string) => rename(field, whole))
     .replace(/\bbody\/([a-z_]+)(?:\/\d+)?/g, (whole, field: string) => rename(field, whole))
     .replace(/(?<![\w./-])([a-z]+(?:_[a-z]+)+)\b(?![.\w])/g, (whole, field: string) => rename(field, whole))
     .replace(/(^|: |; |\bwhen )([a-z]+)(?= (?:must|is|cannot|"))/g, (whole, before: string, field: string) => option.has(field) ? before + rename(field, field) : whole)

@@ -197,7 +197,7 @@ export function chatCommand (io: CliIo): Command {
       if (opts.json === true) return printJson(io, await asOptions(CHAT_FIELDS, async () => await api.request('POST', path, body)))
       let streamed = false
       let failed = false
-      await asOptions(CHAT_FIELDS, async () => await api.stream(path, body, (event, data) => {
+      const streaming = asOptions(CHAT_FIELDS, async () => await api.stream(path, body, (event, data) => {
         const d = data as { text?: string, name?: string, summary?: string, status?: string, reply?: string, message?: string }
         if (event === 'text' && d.text !== undefined) {
           streamed = true
@@ -219,6 +219,8 @@ export function chatCommand (io: CliIo): Command {
           if (d.status !== 'success') failed = true
         }
       }))
+      // A reply cut off by the service's end keeps what was shown on its own line, before the reason.
+      await streaming.catch((err: unknown) => { if (streamed) io.stdout.write('\n'); throw err })
       if (failed) io.exitCode = 1
     })
 }

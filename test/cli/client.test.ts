@@ -46,3 +46,27 @@ test('DUCTOR_API_URL and DUCTOR_API_TOKEN point the command at a service explici
   assert.equal(result.code, 1)
   assert.match(result.stderr, /cannot reach the ductor service at http:\/\/127\.0\.0\.1:9/)
 })
+
+test('ductor chat whose service goes away mid-reply says the connection was lost and exits 1, keeping the text shown so far (it printed only "terminated")', async (t) => {
+  const { createServer } = await import('node:http')
+  let mode: 'reset' | 'end' = 'reset'
+  const server = createServer((req, res) => {
+    req.resume()
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    res.write('event: text\ndata: {"text":"half an ans"}\n\n', () => {
+      // A kill -9 of the service resets the connection; a proxy may instead end the stream cleanly.
+      setTimeout(() => { if (mode === 'reset') res.socket?.destroy(); else res.end() }, 50)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => { server.close() })
+  const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`
+  const env = { DUCTOR_API_URL: url, DUCTOR_API_TOKEN: 'x', DUCTOR_HOME: '/nonexistent' }
+  for (const how of ['reset', 'end'] as const) {
+    mode = how
+    const chat = await ductor(['chat', 'hello'], env)
+    assert.equal(chat.code, 1, how)
+    assert.equal(chat.stdout, 'half an ans\n', how)
+    assert.match(chat.stderr, new RegExp(`^ductor: the connection to the ductor service at ${url} was lost before the reply was complete \\(.+\\): the service stopped or crashed\\. Check it with \`ductor status\`, then send the message again\\n$`), how)
+  }
+})

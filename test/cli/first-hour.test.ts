@@ -75,7 +75,7 @@ test('first start prints one block (URL, home, config, admin token location, Tel
   const home = await tempDir(t)
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0' }
   for (const round of [1, 2]) {
-    const served = spawnService(t, env)
+    const served = await spawnService(t, env)
     const info = await served.up()
     // A stop signal that arrives while it starts is acted on once the start (the block included) is done.
     assert.equal(await served.stop(), 0)
@@ -99,7 +99,7 @@ test('a bare `ductor` in a terminal on a home without a bot token starts the wiz
   const home = await tempDir(t)
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_TELEGRAM_API_ROOT: 'http://127.0.0.1:9' }
   // A pseudo-terminal: stdin and stdout are TTYs, as in a real shell.
-  const served = spawnService(t, env, { args: [], terminal: true })
+  const served = await spawnService(t, env, { args: [], terminal: true })
   const answer = async (prompt: RegExp, text: string): Promise<void> => {
     await waitFor(() => prompt.test(served.output()) ? true : undefined, 60_000, `the prompt ${String(prompt)}`)
     served.type(text + '\r')

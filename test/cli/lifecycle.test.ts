@@ -16,7 +16,7 @@ async function serve (t: Parameters<typeof tempDir>[0], opts: SpawnOptions = {})
   const home = await tempDir(t)
   const bin = await fakeClis(t)
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', HOME: await tempDir(t), ...bin.env }
-  const served = spawnService(t, env, opts)
+  const served = await spawnService(t, env, opts)
   await served.up(120_000)
   return { home, env, exited: served.exited.then((code) => ({ code })) }
 }

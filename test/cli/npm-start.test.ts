@@ -18,7 +18,7 @@ test('with node_modules/.bin first on PATH (npm start), the service and doctor b
   // The binary itself: it is `ductor`'s entry that drops node_modules/.bin from PATH.
   const home = await tempDir(t)
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', PATH: path, FAKE_CLI_RECORD: record, npm_lifecycle_event: 'start' }
-  const service = spawnService(t, env)
+  const service = await spawnService(t, env)
   await serviceUp(home)
   const chat = await ductor(['chat', '--json', 'hello'], env)
   assert.equal((JSON.parse(chat.stdout) as { status: string }).status, 'success', chat.stderr)

@@ -9,7 +9,7 @@ const env = (home: string) => ({ DUCTOR_HOME: home, DUCTOR_PORT: '0', PATH: proc
 
 test('`ductor serve` on an empty home seeds it, serves /health, and stops with exit 0 on SIGTERM', async (t) => {
   const home = await tempDir(t)
-  const served = spawnService(t, env(home), { supervisor: true })
+  const served = await spawnService(t, env(home), { supervisor: true })
   const info = await served.up()
   const res = await fetch(`${info.url}/health`)
   assert.equal(res.status, 200)
@@ -32,7 +32,7 @@ test('`ductor serve` on an empty home seeds it, serves /health, and stops with e
   for (const line of [/\n {2}model {6}claude · opus\n/, /\n {2}claude {5}(not installed|installed)/, /\n {2}codex {6}(not installed|installed)/, /\n {2}docker {5}off/, /\n {2}errors {5}0 in logs\/ductor\.log since the start\n/, new RegExp(`\\n {4}workspace {2}${join(home, 'workspace').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`)]) assert.match(human, line)
 
   const second = await runCli(['serve', '--no-supervisor'], env(home))
-  assert.notEqual(second.code, 0)
+  assert.equal(second.code, 75, 'another ductor on the home: exit 75 (ADR 43)')
   assert.match(second.stderr, new RegExp(`already running on this home \\(pid ${String(info.pid)}`))
 
   const stoppedAt = Date.now()

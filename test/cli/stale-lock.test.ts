@@ -26,7 +26,7 @@ test('a stale ductor.pid naming another process: status says not running, stop a
   const lockPath = join(home, 'ductor.pid')
 
   // A service killed -9 leaves its lock (and state/service.json) behind.
-  const served = spawnService(t, env)
+  const served = await spawnService(t, env)
   const killed = await served.up(120_000)
   process.kill(-(served.child.pid as number), 'SIGKILL')
   await served.exited

@@ -55,7 +55,7 @@ test('a full disk: clear 503s naming the path, nothing acknowledged lost, no sto
   await writeTelegramConfig(home, fake, bin, { webhooks: { enabled: true } })
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_RECORD_DIR: runs }
 
-  const first = spawnService(t, { ...env, DISKFULL_ROOT: home, DISKFULL_BUDGET_FILE: budget }, { preload: PRELOAD })
+  const first = await spawnService(t, { ...env, DISKFULL_ROOT: home, DISKFULL_BUDGET_FILE: budget }, { preload: PRELOAD })
   const info = await serviceUp(home)
   const created = await call(`${info.admin_url ?? ''}/api/webhooks`, 'POST', { id: 'disk', title: 'Disk', mode: 'cron_task', task_folder: 'disk', prompt_template: 'Delivery {{marker}}', dedupe_header: 'X-Delivery', quiet_start: 0, quiet_end: 0 })
   assert.equal(created.status, 201, created.text)
@@ -111,7 +111,7 @@ test('a full disk: clear 503s naming the path, nothing acknowledged lost, no sto
   await rm(budget)
   first.child.kill('SIGTERM')
   const firstExit = await first.exited
-  const second = spawnService(t, env)
+  const second = await spawnService(t, env)
   const again = await serviceUp(home, info.pid)
   for (const { item } of refused) {
     await waitFor(async () => {

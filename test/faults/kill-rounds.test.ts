@@ -130,7 +130,7 @@ test('kill -9 rounds at four moments with Telegram, webhook and chat API runs in
     await mkdir(dir)
     lifeDirs.push(dir)
     const endedFile = join(home, `ended-${round}`)
-    const served = current = spawnService(t, { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_RECORD_DIR: dir, FAKE_CLI_ENDED: endedFile, FAKE_CLI_DELAY_MS: '120' }, { supervisor: true })
+    const served = current = await spawnService(t, { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_RECORD_DIR: dir, FAKE_CLI_ENDED: endedFile, FAKE_CLI_DELAY_MS: '120' }, { supervisor: true })
     const t0 = Date.now()
     const info = await serviceUp(home, lastPid)
     const tUp = Date.now()

@@ -10,7 +10,7 @@ import { spawnService, tempDir, type Spawned } from '../helper.ts'
 const asRoot = process.getuid?.() === 0
 const NOBODY = 65534
 
-const serve = (t: TestContext, home: string): Spawned => spawnService(t, { PATH: process.env['PATH'], DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home }, { exactEnv: true, ...(asRoot ? { uid: NOBODY } : {}) })
+const serve = async (t: TestContext, home: string): Promise<Spawned> => await spawnService(t, { PATH: process.env['PATH'], DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home }, { exactEnv: true, ...(asRoot ? { uid: NOBODY } : {}) })
 
 /** Every file under `dir` with its content (state/ and logs/ excluded: they are the service's own). */
 async function snapshot (dir: string, base = dir): Promise<Map<string, string>> {
@@ -50,7 +50,7 @@ test('a home that turns read-only: every write answers an error naming the path,
   if (asRoot) await chownAll(home)
   t.after(async () => { await setMode(home, true).catch(() => {}) })
 
-  const served = serve(t, home)
+  const served = await serve(t, home)
   const info = await served.up(30_000)
   const config = JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8'))
   const authorization = `Bearer ${config.admin.token as string}`
@@ -86,7 +86,7 @@ test('a home that turns read-only: every write answers an error naming the path,
   assert.equal(await served.stop(), 0)
 
   // Starting on a read-only home: one line naming what could not be written.
-  const again = serve(t, home)
+  const again = await serve(t, home)
   assert.notEqual(await again.exited, 0)
   assert.match(again.stderr(), new RegExp(`^ductor: cannot write ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\S*: E(ACCES|ROFS|PERM)`), again.stderr())
   assert.doesNotMatch(again.stderr(), /\n\s+at /)

@@ -26,7 +26,7 @@ test('/restart under load with the supervisor: the service comes back, every ack
   const home = await tempDir(t)
   const runs = await tempDir(t)
   await writeTelegramConfig(home, fake, bin)
-  const supervisor = spawnService(t, { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_DELAY_MS: '40', FAKE_CLI_RECORD_DIR: runs }, { supervisor: true })
+  const supervisor = await spawnService(t, { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_DELAY_MS: '40', FAKE_CLI_RECORD_DIR: runs }, { supervisor: true })
   const before = await serviceUp(home)
   const boss = CHATS[0]
 

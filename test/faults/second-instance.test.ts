@@ -24,7 +24,7 @@ test('a second ductor serve on a running home exits 75 at once and leaves the ru
   await writeJsonAtomic(paths.config, testConfig({ server: { host: '127.0.0.1', port: 0 }, cli_paths: { claude: bin.claude, codex: bin.codex }, allowed_user_ids: [7] }))
   const env = { DUCTOR_HOME: home, HOME: home, FAKE_CLI_RECORD_DIR: records }
   // The first service, with its CLI spawner (the default), as a user runs it.
-  const first = spawnService(t, env, { supervisor: true })
+  const first = await spawnService(t, env, { supervisor: true })
   const info = await first.up(120_000)
 
   // A chat run whose CLI keeps running (it prints one line, then waits).
@@ -36,7 +36,7 @@ test('a second ductor serve on a running home exits 75 at once and leaves the ru
   const groups = await waitFor(async () => { const pids = await recordedGroups(home); return pids.length >= 2 ? pids : undefined }, 10_000, 'the groups recorded')
 
   // The second `ductor serve` (with its supervisor): refused, exit 75, no clean-up, no restart.
-  const second = spawnService(t, env, { supervisor: true })
+  const second = await spawnService(t, env, { supervisor: true })
   assert.equal(await second.exited, ALREADY_RUNNING_EXIT_CODE, second.output())
   assert.match(second.stderr(), new RegExp(`another ductor is already running on this home \\(pid ${info.pid}, lock `))
   assert.doesNotMatch(second.output(), /ended \d+ CLI|restarting|crash/)
@@ -47,7 +47,7 @@ test('a second ductor serve on a running home exits 75 at once and leaves the ru
   // supervisor's clean-up runs, but the groups belong to a live service and are left alone.
   const good = await readFile(paths.config, 'utf8')
   await writeFile(paths.config, good.replace('{', '{,'))
-  const third = spawnService(t, env, { supervisor: true })
+  const third = await spawnService(t, env, { supervisor: true })
   const code = await third.exited
   await writeFile(paths.config, good)
   assert.equal(code, CONFIG_ERROR_EXIT_CODE, third.output())

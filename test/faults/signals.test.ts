@@ -39,7 +39,7 @@ async function chatInFlight (url: string, home: string, sse: boolean, chat = sse
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`${signal} to the whole process group (supervisor and service): one graceful stop, exit 0, open requests answered, nothing left`, { timeout: 90_000 }, async (t) => {
     const { home, env } = await setUp(t)
-    const served = spawnService(t, env, { supervisor: true })
+    const served = await spawnService(t, env, { supervisor: true })
     const info = await serviceUp(home)
     const json = await chatInFlight(info.admin_url ?? '', home, false)
     const sse = await chatInFlight(info.admin_url ?? '', home, true)
@@ -66,7 +66,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
  */
 async function underPty (t: TestContext, how: 'ctrl-c' | 'hangup'): Promise<{ result: { exited: boolean, code: number | null, tty: string }, out: string, answer: { status: number }, home: string }> {
   const { home, env } = await setUp(t)
-  const served = spawnService(t, env, { supervisor: true, terminal: true })
+  const served = await spawnService(t, env, { supervisor: true, terminal: true })
   const info = await served.up()
   const json = await chatInFlight(info.admin_url ?? '', home, false)
   if (how === 'hangup') served.hangup()

@@ -26,7 +26,7 @@ test('the supervisor restarts a service that crashed or was killed -9 alone, end
   // CLIs spawned by the service itself (DUCTOR_SPAWNER=0): with the spawner (the default) the
   // spawner ends them the moment the service dies, before the supervisor looks (test/providers/
   // spawner.test.ts); this test is about the supervisor's own killer, the last line of defence.
-  const served = spawnService(t, { DUCTOR_HOME: home, HOME: home, FAKE_CLI_RECORD_DIR: records, FAKE_CLI_DELAY_MS: '1000', CRASH_ONCE_FILE: crashFile, DUCTOR_SPAWNER: '0' }, { supervisor: true, preload: PRELOAD })
+  const served = await spawnService(t, { DUCTOR_HOME: home, HOME: home, FAKE_CLI_RECORD_DIR: records, FAKE_CLI_DELAY_MS: '1000', CRASH_ONCE_FILE: crashFile, DUCTOR_SPAWNER: '0' }, { supervisor: true, preload: PRELOAD })
 
   // The first service process exits 1 while starting; the supervisor starts another after 1 s.
   const first = await serviceUp(home)

@@ -37,7 +37,7 @@ test('kill -9 under Telegram webhook load: every acknowledged update runs exactl
   })
 
   // First life: a CLI run takes ~0.5 s, so each chat's lane holds a queue when the kill comes.
-  const first = spawnService(t, { ...env, FAKE_CLI_DELAY_MS: '150', FAKE_CLI_RECORD_DIR: firstRuns })
+  const first = await spawnService(t, { ...env, FAKE_CLI_DELAY_MS: '150', FAKE_CLI_RECORD_DIR: firstRuns })
   const info = await serviceUp(home)
   const acked = new Set<string>()
   let killed = false
@@ -58,7 +58,7 @@ test('kill -9 under Telegram webhook load: every acknowledged update runs exactl
   await waitFor(() => survivors(home).length === 0 ? true : undefined, 20_000, 'the killed service\'s CLIs to end')
 
   // Second life on the same home, a fast CLI.
-  const second = spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  const second = await spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
   const again = await serviceUp(home, info.pid)
   // Telegram delivers again every update it got no 200 for (refused connections, cut requests).
   const redelivered = updates.filter((u) => !acked.has(u.marker))

@@ -56,7 +56,7 @@ test('a Python-era home: everything carries over, and the Python version can loa
     DUCTOR_TELEGRAM_API_ROOT: fake.apiRoot,
     FAKE_CLI_RECORD_DIR: records
   }
-  const service = spawnService(t, env)
+  const service = await spawnService(t, env)
   const info = await service.up(120_000)
   const adminToken = (JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }).admin.token
   const api = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: Record<string, unknown> }> => {

@@ -47,7 +47,7 @@ test('the Python-era home with docker.enabled: replies from inside the container
     DUCTOR_TELEGRAM_API_ROOT: fake.apiRoot
   }
   const start = async (): Promise<{ output: () => string, kill: () => Promise<number> }> => {
-    const service = spawnService(t, env)
+    const service = await spawnService(t, env)
     await service.up(120_000)
     return { output: service.output, kill: async () => { killTree(service.child); return await service.exited } }
   }

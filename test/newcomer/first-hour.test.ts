@@ -43,7 +43,7 @@ test('newcomer: README init → serve (first-start block) → health → status 
   assert.match(init.stdout, /Wrote .*\.ductor\/config\/config\.json: set telegram_token, allowed_user_ids, user_timezone\./)
 
   // 2. `ductor serve`: the first start says where everything is and what Telegram does.
-  const served = spawnService(t, env)
+  const served = await spawnService(t, env)
   const info = await served.up(180_000)
   // 3. The README: `curl …/health` answers {"status":"ok"}.
   assert.deepEqual(await (await fetch(`${info.url}/health`)).json(), { status: 'ok' })

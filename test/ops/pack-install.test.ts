@@ -46,7 +46,7 @@ test('npm pack → npm install -g <tarball> --prefix <tmp> → a working `ductor
   const v = await run(bin, ['--version'], { cwd: home, env })
   assert.equal(v.stdout.trim(), version)
 
-  const served = spawnService(t, env, { command: [bin], exactEnv: true, cwd: home })
+  const served = await spawnService(t, env, { command: [bin], exactEnv: true, cwd: home })
   const svc = await served.up(90_000)
   assert.equal((await fetch(`${svc.url}/health`)).status, 200)
   await access(join(home, 'workspace', 'CLAUDE.md'))

@@ -44,7 +44,7 @@ test('a run the service was killed under is error:interrupted after the restart;
   const orphans: number[] = []
   t.after(() => { for (const pid of orphans) { try { process.kill(pid, 'SIGKILL') } catch {} } })
 
-  const first = spawnService(t, env)
+  const first = await spawnService(t, env)
   const firstAt = await first.up()
   call(firstAt.admin_url ?? '', 'POST', '/api/chats/5/messages', { text: 'never ends [[hang]]' }).catch(() => {})
   const run = await waitFor(async () => (await call(firstAt.admin_url ?? '', 'GET', '/api/runs/active')).body.runs[0] as { id: string } | undefined, 30_000, 'the run')
@@ -55,7 +55,7 @@ test('a run the service was killed under is error:interrupted after the restart;
   first.child.kill('SIGKILL')
   await first.exited
 
-  const second = spawnService(t, env)
+  const second = await spawnService(t, env)
   const secondAt = await second.up()
   assert.deepEqual((await call(secondAt.admin_url ?? '', 'GET', '/api/runs/active')).body.runs, [])
   const listed = (await call(secondAt.admin_url ?? '', 'GET', '/api/runs')).body.runs as Array<{ id: string, status: string }>

@@ -26,7 +26,7 @@ test('deliveries acknowledged right before a SIGKILL are each processed exactly 
   const env = { ...bin.env, DUCTOR_HOME: home }
 
   // First life: the CLI is slow, so nothing can finish before the kill.
-  const first = spawnService(t, { ...env, FAKE_CLI_DELAY_MS: '2000', FAKE_CLI_RECORD_DIR: firstRuns })
+  const first = await spawnService(t, { ...env, FAKE_CLI_DELAY_MS: '2000', FAKE_CLI_RECORD_DIR: firstRuns })
   const firstAt = await first.up()
   const created = await call(firstAt.admin_url ?? '', 'POST', '/api/webhooks', { id: 'crash', title: 'Crash', mode: 'wake', prompt_template: 'Delivery number {{n}}', dedupe_header: 'X-Delivery' })
   assert.equal(created.status, 201, JSON.stringify(created.body))
@@ -40,7 +40,7 @@ test('deliveries acknowledged right before a SIGKILL are each processed exactly 
   // Second life, same home, a fast CLI: the journal replays what was acknowledged and never reached a
   // CLI; the one run the first life had started (its entry marked started before the spawn) is not
   // run again but closed as `error:interrupted` (ADR 9).
-  const second = spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  const second = await spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
   const secondAt = await second.up()
   // The killed service's CLI (its own process group, so the kill did not reach it) was still streaming;
   // the new life ended it before replaying anything. 2 s after the restart nothing of it is alive.
@@ -100,7 +100,7 @@ test('at a graceful shutdown a cron_task delivery whose run had started is not r
   const firstRuns = await tempDir(t)
   const secondRuns = await tempDir(t)
 
-  const first = spawnService(t, { ...env, FAKE_CLI_DELAY_MS: '1500', FAKE_CLI_RECORD_DIR: firstRuns })
+  const first = await spawnService(t, { ...env, FAKE_CLI_DELAY_MS: '1500', FAKE_CLI_RECORD_DIR: firstRuns })
   const firstAt = await first.up()
   const created = await call(firstAt.admin_url ?? '', 'POST', '/api/webhooks', { id: 'task', title: 'Task', mode: 'cron_task', task_folder: 'task', prompt_template: 'Job {{n}}', quiet_start: 0, quiet_end: 0, dependency: 'one-at-a-time' })
   assert.equal(created.status, 201, JSON.stringify(created.body))
@@ -112,7 +112,7 @@ test('at a graceful shutdown a cron_task delivery whose run had started is not r
   first.child.kill('SIGTERM')
   assert.equal(await first.exited, 0, first.output().slice(-2000))
 
-  const second = spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  const second = await spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
   const secondAt = await second.up()
   const done = await waitFor(async () => {
     const runs = (await call(secondAt.admin_url ?? '', 'GET', '/api/runs?kind=webhook')).body.runs as Array<{ status: string }>

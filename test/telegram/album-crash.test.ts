@@ -41,7 +41,7 @@ test('an album still waiting for its run when the service is killed is answered 
   const texts = (): string[] => fake.messages(CHAT).map((m) => m.text)
 
   // First life: a run keeps the chat busy, so the album, once collected, waits in the chat's queue.
-  const first = spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: firstRuns })
+  const first = await spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: firstRuns })
   await first.up()
   fake.pushUpdate(message({ text: 'keep busy [[hang]]' }))
   const busy = await waitFor(async () => (await readdir(firstRuns))[0], 30_000, 'the busy run')
@@ -55,7 +55,7 @@ test('an album still waiting for its run when the service is killed is answered 
   await first.exited
 
   // Second life on the same home: the album's updates were not finished, so both are replayed.
-  const second = spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
+  const second = await spawnService(t, { ...env, FAKE_CLI_RECORD_DIR: secondRuns })
   await second.up()
   await waitFor(() => texts().includes('album seen') ? true : undefined, 60_000, 'the answer to the album')
   // A later message is answered after anything still in the chat's queue (one lane per chat, FIFO).
