@@ -56,7 +56,7 @@ test('kill -9 while deliveries pour in and the journal compacts: every acknowled
   let next = 0
 
   for (let life = 1; life <= 2; life++) {
-    const service = spawnService(t, env)
+    const service = await spawnService(t, env)
     const at = await service.up()
     if (life === 1) {
       for (const [id, hook] of [['slow', { mode: 'cron_task', task_folder: 'slow', quiet_start: 0, quiet_end: 0 }], ['fast', { mode: 'wake' }]] as const) {
