@@ -1,13 +1,19 @@
 import fp from 'fastify-plugin'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { ErrorCodes } from '../src/errors.ts'
+import { answerClientError } from '../src/http-errors.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Starts the admin API's own listener (ADR 14); resolves with its base URL. Closed with the app. */
     listenAdmin: (address: { host: string, port: number }) => Promise<string>
+    /**
+     * Whether the listener `raw` came through serves `route` (a route's URL, or the raw path when no
+     * route matched): false answers 404, as if the route did not exist there. In-process requests: true.
+     */
+    listenerServes: (raw: IncomingMessage, route: string | undefined) => boolean
   }
 }
 
@@ -27,14 +33,17 @@ async function listeners (app: FastifyInstance): Promise<void> {
   app.server.on('connection', (socket: Socket) => { sides.set(socket, 'public') })
   let admin: Server | null = null
 
-  app.addHook('onRequest', async (request, reply) => {
-    const side = sides.get(request.raw.socket)
-    if (side === undefined) return
-    // The matched route, not the raw URL: no encoding or duplicate slash can make one look like another.
-    const route = request.routeOptions.url
+  const serves = (raw: IncomingMessage, route: string | undefined): boolean => {
+    const side = sides.get(raw.socket)
+    if (side === undefined) return true
     const isApi = route !== undefined && (route === '/api' || route.startsWith('/api/'))
-    const allowed = side === 'public' ? !isApi : isApi || route === '/health'
-    if (!allowed) {
+    return side === 'public' ? !isApi : isApi || route === '/health'
+  }
+  app.decorate('listenerServes', serves)
+
+  app.addHook('onRequest', async (request, reply) => {
+    // The matched route, not the raw URL: no encoding or duplicate slash can make one look like another.
+    if (!serves(request.raw, request.routeOptions.url)) {
       return await reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
     }
   })
@@ -44,6 +53,7 @@ async function listeners (app: FastifyInstance): Promise<void> {
     await app.ready()
     const server = admin = createServer((req, res) => { app.routing(req, res) })
     server.on('connection', (socket: Socket) => { sides.set(socket, 'admin') })
+    server.on('clientError', answerClientError)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen({ host, port, exclusive: true }, () => {

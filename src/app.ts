@@ -1,8 +1,8 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type RawServerDefault } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { DuctorError, ErrorCodes, httpStatusByCode, isNoSpace, type ErrorCode } from './errors.ts'
-import { JOB_ID_PATTERN } from './automation/cron-schema.ts'
+import { DuctorError, ErrorCodes } from './errors.ts'
+import { answerClientError, describeError, describeRouterError, POISONED_BODY, SHUTTING_DOWN } from './http-errors.ts'
 import { depthMessage, jsonTooDeep } from './json-depth.ts'
 import type { Logger } from './logger-types.ts'
 import { lazyRequestLogger } from './request-logger.ts'
@@ -90,18 +90,6 @@ function withNeeds (parts: readonly Part[]): Set<Part> {
   return all
 }
 
-const codeByStatus: Record<number, ErrorCode> = {
-  400: ErrorCodes.badRequest,
-  401: ErrorCodes.unauthorized,
-  403: ErrorCodes.forbidden,
-  404: ErrorCodes.notFound,
-  409: ErrorCodes.conflict,
-  413: ErrorCodes.payloadTooLarge,
-  415: ErrorCodes.unsupportedMediaType,
-  429: ErrorCodes.rateLimited,
-  503: ErrorCodes.unavailable
-}
-
 /**
  * The Fastify application: the parts (plugins/) then routes, one error handler, one 404.
  * Every error leaves as `{ error, message }` (SPEC §3); a 5xx never shows its internals.
@@ -110,19 +98,50 @@ const codeByStatus: Record<number, ErrorCode> = {
 export async function buildApp (deps: AppDeps, parts?: readonly Part[]): Promise<App> {
   const only = parts === undefined ? null : withNeeds(parts)
   const has = (part: Part): boolean => only === null || only.has(part)
-  const app = Fastify({
+  // The listener rule (ADR 14), set once the listeners plugin is registered.
+  let servedHere: (raw: IncomingMessage, path: string) => boolean = () => true
+  const routerError = (err: FastifyError, raw: IncomingMessage, reply: FastifyReply): void => {
+    const path = raw.url?.split('?')[0] ?? ''
+    if (!servedHere(raw, path)) {
+      reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${raw.method ?? ''} ${path}` })
+      return
+    }
+    const { status, code, message } = describeRouterError(err.code, raw.url ?? '')
+    reply.log.debug({ code, message }, 'request refused')
+    reply.code(status).send({ error: code, message })
+  }
+  const app: App = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     // request.log is made on its first line, not per request (src/request-logger.ts, ADR 0033).
     childLoggerFactory: lazyRequestLogger,
     trustProxy: fastifyTrustProxy(deps.config),
     bodyLimit: 1024 * 1024,
-    return503OnClosing: true,
-    forceCloseConnections: true
+    // While stopping, new requests get our 503 (the onRequest hook below), not Fastify's own object.
+    return503OnClosing: false,
+    forceCloseConnections: true,
+    clientErrorHandler: answerClientError,
+    // The router's refusals (a path segment over 100 characters, a broken %-escape) in our shape too:
+    // Fastify's default answer is its own object ({"error":"Bad Request","code":"FST_ERR_…",…}).
+    // No route matched, so the listener rule (ADR 14) is applied to the raw path here.
+    frameworkErrors: (err, request, reply) => { routerError(err, request.raw, reply as FastifyReply) }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // The first hook of every request and the first step of a close: from then on every new request is
+  // a 503 `unavailable` (what Fastify's return503OnClosing did, in our shape), on both listeners.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  // A callback hook, not an async one: no promise per request on the hot path (ADR 0033).
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) {
+      done()
+      return
+    }
+    reply.header('connection', 'close').code(SHUTTING_DOWN.status).send({ error: SHUTTING_DOWN.code, message: SHUTTING_DOWN.message })
+  })
+
   app.setErrorHandler((err: FastifyError | DuctorError, request, reply) => {
-    const { status, code, message } = describeError(err)
+    const { status, code, message } = describeError(err, { route: request.routeOptions.url, bodyLimit: request.routeOptions.bodyLimit })
     if (code === ErrorCodes.storage && status === 503) reply.header('retry-after', '60')
     if (status >= 500) request.log.error({ err }, 'request failed')
     else request.log.debug({ code, message }, 'request refused')
@@ -137,7 +156,11 @@ export async function buildApp (deps: AppDeps, parts?: readonly Part[]): Promise
       done(new DuctorError(ErrorCodes.badRequest, depthMessage('the JSON body')), undefined)
       return
     }
-    parseJson(request, body as string, done)
+    parseJson(request, body as string, (err, value) => {
+      // The parser refuses a "__proto__" (or constructor.prototype) key as "not valid JSON": say which it is.
+      if (err !== null && isJson(body as string)) done(new DuctorError(ErrorCodes.badRequest, POISONED_BODY), undefined)
+      else done(err, value)
+    })
   })
   app.setNotFoundHandler((request, reply) => {
     return reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
@@ -145,6 +168,7 @@ export async function buildApp (deps: AppDeps, parts?: readonly Part[]): Promise
 
   // Before every route: /api answers only on the admin listener, the rest only on the public one (ADR 14).
   await app.register(listenersPlugin)
+  servedHere = app.listenerServes
   // Route schemas compile on their first request, with Fastify's compilers and our Ajv options:
   // additionalProperties: false means it (an unknown field is a 400 naming it, not silently dropped).
   await app.register(schemaCompilersPlugin)
@@ -210,49 +234,11 @@ function fastifyTrustProxy (config: Config): false | string[] | ((address: strin
   return typeof hops === 'number' ? (_address, hop) => hop < hops : hops
 }
 
-function describeError (err: FastifyError | DuctorError): { status: number, code: ErrorCode, message: string } {
-  if (err instanceof DuctorError) {
-    // A full disk is temporary: 503, so that Telegram and webhook senders deliver again later.
-    const status = err.code === ErrorCodes.storage && isNoSpace(err) ? 503 : httpStatusByCode[err.code]
-    // A storage error is written for the owner ("could not write <path>: EACCES …"): it names the path to fix.
-    const hidden = status >= 500 && err.code !== ErrorCodes.storage && err.code !== ErrorCodes.unavailable
-    return { status, code: err.code, message: hidden ? 'internal error; see the service log' : err.message }
+function isJson (text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
   }
-  const e = err as FastifyError
-  if (e.validation !== undefined) {
-    return { status: 400, code: ErrorCodes.badRequest, message: validationMessage(e.validationContext ?? 'request', e.validation as ValidationIssue[]) ?? `${e.validationContext ?? 'request'}${e.message.replace(/^(body|querystring|params|headers)/, '')}` }
-  }
-  const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return { status: 415, code: ErrorCodes.unsupportedMediaType, message: 'the body must be JSON: send it with Content-Type: application/json' }
-  }
-  if (status >= 500) return { status, code: ErrorCodes.internal, message: 'internal error; see the service log' }
-  return { status, code: codeByStatus[status] ?? ErrorCodes.badRequest, message: e.message }
-}
-
-interface ValidationIssue { instancePath: string, keyword: string, params: Record<string, unknown>, message?: string }
-
-/**
- * One sentence for the first field a request got wrong, instead of Ajv's list ("querystring/kind must
- * be equal to constant, … must match a schema in anyOf"): `querystring/kind must be one of chat, cron,
- * webhook, heartbeat`. Null for shapes it does not know (Ajv's own message is used then).
- */
-function validationMessage (context: string, issues: ValidationIssue[]): string | null {
-  const first = issues[0]
-  if (first === undefined) return null
-  const at = issues.filter((i) => i.instancePath === first.instancePath)
-  const where = `${context}${first.instancePath}`
-  const consts = at.filter((i) => i.keyword === 'const').map((i) => i.params['allowedValue'])
-  if (consts.length > 0 && at.some((i) => i.keyword === 'anyOf')) return `${where} must be one of ${consts.map(String).join(', ')}`
-  const types = at.filter((i) => i.keyword === 'type').map((i) => String(i.params['type']))
-  if (types.length > 0 && at.every((i) => i.keyword === 'type' || i.keyword === 'anyOf')) {
-    const article = (t: string): string => t === 'integer' ? 'an integer' : t === 'array' || t === 'object' ? `an ${t}` : t === 'null' ? 'null' : `a ${t}`
-    return `${where} must be ${types.map(article).join(' or ')}`
-  }
-  if (first.keyword === 'pattern' && first.params['pattern'] === JOB_ID_PATTERN) return `${where} must be 1-64 characters: lower-case letters, digits, "-" and "_", starting with a letter or digit`
-  if (first.keyword === 'minLength') return first.params['limit'] === 1 ? `${where} must not be empty` : `${where} must be at least ${String(first.params['limit'])} characters`
-  if (first.keyword === 'maxLength') return `${where} must be at most ${String(first.params['limit'])} characters`
-  if (first.keyword === 'enum') return `${where} must be one of ${(first.params['allowedValues'] as unknown[]).map(String).join(', ')}`
-  if (first.keyword === 'additionalProperties') return `${where} must NOT have additional properties: "${String(first.params['additionalProperty'])}" is not a field here`
-  return null
 }

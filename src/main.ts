@@ -170,7 +170,7 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
     process.exit(err instanceof ConfigError || err instanceof UserFileError ? CONFIG_ERROR_EXIT_CODE : err instanceof PidLockError ? ALREADY_RUNNING_EXIT_CODE : 1)
   }
   // Once per home: where things are and the next step (stdout, like any CLI's first words).
-  const welcome = await welcomeOnce({ url: service.url, paths: service.paths, config: service.config, envToken: ((opts.env ?? process.env)['DUCTOR_TELEGRAM_TOKEN'] ?? '') !== '' })
+  const welcome = await welcomeOnce({ url: service.url, paths: service.paths, config: service.config, envToken: ((opts.env ?? process.env)['DUCTOR_TELEGRAM_TOKEN'] ?? '') !== '', telegram: service.app.telegram?.state() ?? null })
     .catch((err: unknown) => { service.logger.warn({ err }, 'could not write the first-start marker'); return null })
   if (welcome !== null) process.stdout.write(welcome)
   // `ductor restart` asks a supervised service to restart (exit 42) with SIGUSR2.

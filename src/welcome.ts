@@ -8,14 +8,19 @@ import type { HomePaths } from './home/paths.ts'
  * state Telegram is in with the exact next step, and how to talk to the assistant without Telegram.
  * The admin token itself is never printed (stdout may go to a journal); only where it is.
  */
-function welcomeText (opts: { url: string, paths: HomePaths, config: Config, envToken: boolean }): string {
+/** What the Telegram adapter says right now, when it runs: a refused token is known before the banner prints. */
+export interface TelegramNow { state: 'connecting' | 'up' | 'down', reason: string | null, retry_at: string | null }
+
+interface WelcomeOptions { url: string, paths: HomePaths, config: Config, envToken: boolean, telegram?: TelegramNow | null }
+
+function welcomeText (opts: WelcomeOptions): string {
   const { url, paths, config } = opts
   const rows: Array<[string, string]> = [
     ['URL', `${url}  (curl ${url}/health)`],
     ['home', paths.home],
     ['config', paths.config],
     ['admin token', `"admin.token" in ${paths.config} (ductor commands read it from there)`],
-    ['Telegram', telegramLine(config, opts.envToken)],
+    ['Telegram', telegramLine(config, opts.envToken, opts.telegram ?? null)],
     ['try it', 'ductor chat "hello"   (talks to the assistant without Telegram)']
   ]
   const width = Math.max(...rows.map(([k]) => k.length))
@@ -24,7 +29,11 @@ function welcomeText (opts: { url: string, paths: HomePaths, config: Config, env
     '\n  Check the setup any time with: ductor doctor\n\n'
 }
 
-function telegramLine (config: Config, envToken: boolean): string {
+function telegramLine (config: Config, envToken: boolean, now: TelegramNow | null): string {
+  if (now?.state === 'down') {
+    // Said the same way as `ductor status`: the reason names the fix.
+    return `down: ${now.reason ?? 'unknown'}${now.retry_at === null ? ' (ductor does not retry this on its own)' : ' (ductor retries on its own)'}`
+  }
   if (config.telegram_token === '') {
     return 'off: no bot token. Next: run `ductor init` (asks for the token from @BotFather and your user id), then restart ductor'
   }
@@ -37,7 +46,7 @@ function telegramLine (config: Config, envToken: boolean): string {
 }
 
 /** The welcome text the first time this home is served, else null; remembers it in `state/`. */
-export async function welcomeOnce (opts: { url: string, paths: HomePaths, config: Config, envToken: boolean }): Promise<string | null> {
+export async function welcomeOnce (opts: WelcomeOptions): Promise<string | null> {
   const marker = join(opts.paths.state, 'first-start-shown')
   if (await access(marker).then(() => true, () => false)) return null
   await mkdir(opts.paths.state, { recursive: true })

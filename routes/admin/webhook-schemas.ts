@@ -84,6 +84,13 @@ export const HookViewSchema = Type.Object({
   hook: HookPublicSchema,
   endpoint_url: Type.String({ description: 'where senders POST: server.public_url + /hooks/<id>, else the local address' }),
   auth: AuthHelpSchema,
+  replay: Type.Object({
+    delivery_id: Type.String({ description: 'where the delivery id is read; a repeated one is answered 200 duplicate' }),
+    body_window_seconds: Type.Integer({ description: 'how long the same body again is a duplicate; 0 = not checked' }),
+    body_kept_from: Type.Union([Type.Literal('all'), Type.Literal('github'), Type.Literal('none')], { description: 'which deliveries leave their body behind: all, github (only those with X-GitHub-Delivery: a hook signed like GitHub without its own dedupe_window_seconds), none' }),
+    github_scheme: Type.Boolean({ description: 'the hook signs exactly like GitHub (hmac_preset github, or the generic hmac_* fields set as GitHub signs, e.g. a hook from the Python ductor)' }),
+    description: Type.String()
+  }, { description: 'what answers a delivery as a duplicate (docs/security.md)' }),
   ingress_enabled: Type.Boolean({ description: 'webhooks.enabled: false means every delivery is refused' })
 })
 

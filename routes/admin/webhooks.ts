@@ -9,7 +9,7 @@ import type { Hook } from '../../src/webhooks/hook-schema.ts'
 import type { HookCreateInput, HookPatch } from '../../src/webhooks/hook-store.ts'
 import { applyPatch } from '../../src/webhooks/hook-changes.ts'
 import type { WebhookDelivery } from '../../src/webhooks/dispatch.ts'
-import { authHelp } from '../../src/webhooks/auth-help.ts'
+import { authHelp, replayHelp } from '../../src/webhooks/auth-help.ts'
 import { renderHookPrompt, samplePayload } from '../../src/webhooks/template.ts'
 import { checkTaskFolderTarget, createTaskFolder, isValidTaskName, resolveTaskFolder, TASK_DESCRIPTION_FILE } from '../../src/automation/task-folder.ts'
 import { writeFileAtomic } from '../../src/atomic-json.ts'
@@ -41,6 +41,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       hook: { ...rest, token_set: token !== '', hmac_secret_set: secret !== '' },
       endpoint_url: endpointUrl(hook.id),
       auth: authHelp(hook),
+      replay: replayHelp(hook),
       ingress_enabled: config().webhooks.enabled
     }
   }

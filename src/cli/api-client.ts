@@ -115,19 +115,22 @@ const CLI_EQUIVALENTS: Array<[RegExp, string]> = [
 
 /**
  * A server message as a CLI user should read it: routes replaced by the commands that do the same,
- * a query parameter named as the option (`querystring/kind` → `--kind`).
+ * a query parameter named as the option (`kind in the query string` → `--kind`; an older service's
+ * `querystring/kind` too).
  */
 function forTheCli (message: string): string {
   let text = message
   for (const [route, command] of CLI_EQUIVALENTS) text = text.replace(route, command)
-  return text.replace(/\bquerystring\/([a-z_]+)/g, (_m, name: string) => `--${name.replace(/_/g, '-')}`)
+  const option = (_m: string, name: string): string => `--${name.replace(/_/g, '-')}`
+  return text.replace(/\b([a-z_]+) in the query string\b/g, option).replace(/\bquerystring\/([a-z_]+)/g, option)
 }
 
 const kebab = (option: string): string => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
 /**
  * A message of the service as a CLI user reads it: the API fields it names become the options that
- * set them (`body/title must not be empty` → `--title must not be empty`, `hmac_secret is required
+ * set them (`title in the body must not be empty`, or `body/title …` from route code, → `--title must
+ * not be empty`; `hmac_secret is required
  * when auth_mode is "hmac"` → `--secret is required when --auth is "hmac"`). A snake_case field is
  * renamed wherever it stands as a word (not a config key such as `cron.quiet_start`); a one-word
  * field (`title`, `mode`) only where it is the subject: at the start of a clause or after "when".
@@ -136,6 +139,7 @@ export function namedAsOptions (message: string, fields: Record<string, string>)
   const option = new Map(Object.entries(fields).map(([name, field]) => [field, kebab(name)]))
   const rename = (field: string, otherwise: string): string => option.get(field) ?? otherwise
   return message
+    .replace(/(?<![\w.])([a-z_]+)(?:\[\d+\])? in the body\b/g, (whole, field: string) => rename(field, whole))
     .replace(/\bbody\/([a-z_]+)(?:\/\d+)?/g, (whole, field: string) => rename(field, whole))
     .replace(/(?<![\w./-])([a-z]+(?:_[a-z]+)+)\b(?![.\w])/g, (whole, field: string) => rename(field, whole))
     .replace(/(^|: |; |\bwhen )([a-z]+)(?= (?:must|is|cannot|"))/g, (whole, before: string, field: string) => option.has(field) ? before + rename(field, field) : whole)

@@ -5,7 +5,7 @@ import { printResult, table, userZone } from './output.ts'
 import { details, formatInZone, pickFields } from './flags.ts'
 import type { CliIo } from './io.ts'
 import { JOB_ID_PATTERN } from '../automation/cron-schema.ts'
-import { unusedSettings } from './task-fit.ts'
+import { unusedSettings, type RunSettings } from './task-fit.ts'
 import { addCommand, editCommand, halfWindowText, hh, JSON_OPTION, permissionText, pollUntil, providerText, recordPath, RUN_FIELDS, runOptions, showCommand, withWholeWindow, type Opts, type TaskRecords } from './task-options.ts'
 
 /**
@@ -13,7 +13,8 @@ import { addCommand, editCommand, halfWindowText, hh, JSON_OPTION, permissionTex
  * flags the agent's tool doc (templates/workspace/tools/cron.md) names. `--json` prints the API's answer.
  */
 
-interface CronJob {
+/** A cron job as the admin API shows it; its run settings as a webhook's. */
+interface CronJob extends RunSettings {
   id: string
   title: string
   description: string
@@ -24,13 +25,7 @@ interface CronJob {
   timezone: string
   last_run_at: string | null
   last_run_status: string | null
-  provider: string | null
-  model: string | null
-  reasoning_effort: string | null
   cli_parameters: string[]
-  quiet_start: number | null
-  quiet_end: number | null
-  dependency: string | null
   permission_mode?: string | null
 }
 interface JobView { job: CronJob, zone: string, next_runs: string[], running: boolean, quiet_hours?: { start: number, end: number, source: 'job' | 'cron' } | null, problem?: string | null }

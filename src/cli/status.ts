@@ -9,9 +9,10 @@ import { createCommandRunner } from '../ops/runner.ts'
 import { countLogErrors, dockerState, formatUptime } from '../ops/status-facts.ts'
 import type { CliIo } from './io.ts'
 
-function telegramHint (state: string): string {
+function telegramHint (state: string, retryAt: string | null): string {
   if (state.startsWith('off')) return '; turn it on with: ductor init, then restart ductor'
-  if (state.startsWith('down')) return ' (ductor keeps retrying; see the log: ductor service logs, or logs/ductor.log)'
+  // Only a failure the service retries gets a retry (a network error, Telegram down); a refused token does not.
+  if (state.startsWith('down')) return ` (${retryAt === null ? 'ductor does not retry this on its own' : 'ductor retries on its own'}; see the log: ductor service logs, or logs/ductor.log)`
   return ''
 }
 
@@ -22,6 +23,7 @@ interface StatusApi {
   providers?: { claude: string, codex: string }
   sandbox?: { enabled: boolean, where: 'docker' | 'host' | 'unknown', reason: string | null, container: string }
   telegram?: string
+  telegram_state?: { retry_at: string | null } | null
 }
 
 /** The running service's own word on the sandbox: where CLI runs go now. */
@@ -100,7 +102,7 @@ export function statusCommand (io: CliIo): Command {
         row('codex', live.providers.codex)
       }
       if (docker !== null) row('docker', docker)
-      if (telegram !== null) row('telegram', `${telegram}${telegramHint(telegram)}`)
+      if (telegram !== null) row('telegram', `${telegram}${telegramHint(telegram, live?.telegram_state?.retry_at ?? null)}`)
       row('errors', log === null ? 'no log yet' : `${log.errors} in ${join('logs', 'ductor.log')} ${running ? 'since the start' : 'in the last 24 h'}${log.last === null ? '' : ` (last: ${log.last})`}`)
       lines.push('  paths')
       for (const [name, path] of Object.entries(where)) lines.push(`    ${name.padEnd(10)} ${path}`)

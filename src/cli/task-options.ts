@@ -121,6 +121,8 @@ export interface TaskRecords<V> {
   fields: Record<string, string>
   /** The run settings of the record shown, for the note on settings it never uses (src/cli/task-fit.ts). */
   runSettings: (view: V) => RunSettings
+  /** Other notes on what the request set but the record does not use (`sent`: the body's fields). */
+  notes?: (view: V, sent: readonly string[]) => string[]
 }
 
 /**
@@ -132,6 +134,9 @@ export function recordPath (records: { path: string, idPattern: RegExp, noun: st
   if (id === '.' || id === '..' || !records.idPattern.test(id)) throw new Error(`no ${records.noun} "${id}"; list them with ${records.list}`)
   return `${records.path}/${encodeURIComponent(id)}`
 }
+
+/** The fields a request body sets (a null clears, and clearing is never worth a note). */
+const setFields = (body: Record<string, unknown>): string[] => Object.keys(body).filter((key) => body[key] !== null)
 
 export interface AddSpec {
   description: string
@@ -155,6 +160,7 @@ export function addCommand<V> (parent: Command, io: CliIo, records: TaskRecords<
       const view = await asOptions(records.fields, async () => await api.request<V>('POST', records.path, body))
       printResult(io, opts, view, () => `Created ${records.noun} ${records.describe(view)}`)
       warnUnused(io, records.runSettings(view), Object.keys(body))
+      for (const note of records.notes?.(view, setFields(body)) ?? []) io.stderr.write(`ductor: note: ${note}\n`)
     })
 }
 
@@ -191,5 +197,6 @@ export function editCommand<V> (parent: Command, io: CliIo, records: TaskRecords
       const view = await asOptions(records.fields, async () => await api.request<V>('PATCH', at, body))
       printResult(io, opts, view, () => `Updated ${records.noun} ${records.describe(view)}`)
       warnUnused(io, records.runSettings(view), Object.keys(body))
+      for (const note of records.notes?.(view, setFields(body)) ?? []) io.stderr.write(`ductor: note: ${note}\n`)
     })
 }

@@ -6,7 +6,7 @@ import { connectApi, type ApiClient } from './api-client.ts'
 import { printResult, table, userZone, localTime } from './output.ts'
 import { NONE, type None, oneOf, parseNullable, pickFields } from './flags.ts'
 import type { CliIo } from './io.ts'
-import { describeHook, type HookView } from './webhook-view.ts'
+import { authNotes, describeHook, type HookView } from './webhook-view.ts'
 import { addCommand, editCommand, JSON_OPTION, pollUntil, recordPath, RUN_FIELDS, runOptions, showCommand, withWholeWindow, type Opts, type TaskRecords } from './task-options.ts'
 
 /**
@@ -106,7 +106,7 @@ export function parsePayload (value: string): Record<string, unknown> {
 }
 
 // Any id of 1-64 characters: webhooks.json may hold ids older versions allowed (the route takes them).
-const hookRecords: TaskRecords<HookView> = { noun: 'webhook', path: '/webhooks', idPattern: /^.{1,64}$/su, list: 'ductor webhook list', idHelp: 'the webhook\'s id', options: hookOptions, fields: { id: 'id', ...WEBHOOK_FIELDS }, describe: describeHook, runSettings: (view) => view.hook }
+const hookRecords: TaskRecords<HookView> = { noun: 'webhook', path: '/webhooks', idPattern: /^.{1,64}$/su, list: 'ductor webhook list', idHelp: 'the webhook\'s id', options: hookOptions, fields: { id: 'id', ...WEBHOOK_FIELDS }, describe: describeHook, runSettings: (view) => view.hook, notes: (view, sent) => authNotes(view.hook, sent) }
 const path = (id: string): string => recordPath(hookRecords, id)
 
 /** Polls until a run of hook `id` that is not in `before` has ended. */

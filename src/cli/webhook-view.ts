@@ -1,13 +1,13 @@
 import { details } from './flags.ts'
 import { halfWindowText, hh, permissionText, providerText } from './task-options.ts'
-import { unusedSettings } from './task-fit.ts'
+import { unusedSettings, type RunSettings } from './task-fit.ts'
 
-/** A webhook as the admin API shows it (`GET /api/webhooks/:id`): secrets only as `*_set`. */
-export interface Hook {
+/** A webhook as the admin API shows it (`GET /api/webhooks/:id`): secrets only as `*_set`; its run settings as a cron job's. */
+export interface Hook extends RunSettings {
+  mode: string
   id: string
   title: string
   description: string
-  mode: string
   prompt_template: string
   enabled: boolean
   task_folder: string | null
@@ -18,19 +18,13 @@ export interface Hook {
   trigger_count: number
   last_triggered_at: string | null
   last_error: string | null
-  provider: string | null
-  model: string | null
-  reasoning_effort: string | null
   cli_parameters: string[]
-  quiet_start: number | null
-  quiet_end: number | null
-  dependency: string | null
   dedupe_header: string | null
   dedupe_window_seconds: number | null
   timestamp_tolerance_seconds: number
   permission_mode?: string | null
 }
-export interface HookView { hook: Hook, endpoint_url: string, auth: { scheme: string, header: string, instructions: string }, ingress_enabled: boolean, token?: string }
+export interface HookView { hook: Hook, endpoint_url: string, auth: { scheme: string, header: string, instructions: string }, replay?: { description: string }, ingress_enabled: boolean, token?: string }
 
 /** A hook's own quiet hours in words (the API resolves a cron job's window, not a hook's). */
 function quietText (start: number | null, end: number | null): string {
@@ -74,6 +68,7 @@ export function describeHook (view: HookView): string {
     ['last error', hook.last_error]
   ])
   text += `\nHow to send: ${view.auth.instructions}\n`
+  if (view.replay !== undefined) text += `Replays: ${view.replay.description}\n`
   if (view.token !== undefined) text += 'The token is shown only now; keep it private (`ductor webhook rotate` replaces it).\n'
   if (hook.auth_mode === 'bearer') {
     const token = view.token ?? (hook.token_set ? '<token>' : '<webhooks.token>')
@@ -81,4 +76,25 @@ export function describeHook (view: HookView): string {
   }
   if (!view.ingress_enabled) text += 'Note: webhooks are switched off (webhooks.enabled is false): deliveries are refused (403) until you run: ductor webhook enable\n'
   return text
+}
+
+/** Options for signed deliveries, by the field each sends. */
+const SIGNING: Array<[option: string, field: string]> = [['--secret', 'hmac_secret'], ['--preset', 'hmac_preset'], ['--tolerance', 'timestamp_tolerance_seconds']]
+/** The generic hmac options, which a preset (or the Standard Webhooks scheme) decides instead. */
+const GENERIC: Array<[option: string, field: string]> = [['--header', 'hmac_header'], ['--algorithm', 'hmac_algorithm'], ['--encoding', 'hmac_encoding'],
+  ['--sig-prefix', 'hmac_sig_prefix'], ['--sig-regex', 'hmac_sig_regex'], ['--payload-prefix-regex', 'hmac_payload_prefix_regex']]
+
+/**
+ * Auth options given that the hook's auth mode does not use (ADR 0042): kept, and used again if the
+ * mode changes, so a note, not a refusal. `sent`: the request body's fields.
+ */
+export function authNotes (hook: Pick<Hook, 'auth_mode' | 'hmac_preset'>, sent: readonly string[]): string[] {
+  const given = (options: Array<[string, string]>): string[] => options.filter(([, field]) => sent.includes(field)).map(([option]) => option)
+  const note = (options: string[], why: string): string[] => options.length === 0 ? [] : [`${options.join(', ')} ${options.length === 1 ? 'does' : 'do'} nothing for this hook: ${why}`]
+  if (hook.auth_mode === 'bearer') {
+    return note([...given(SIGNING), ...given(GENERIC)], 'it authenticates with a bearer token; signing options apply with --auth hmac or --auth standard')
+  }
+  const token = note(given([['--token', 'token']]), `it authenticates by signature (${hook.auth_mode}); a token applies with --auth bearer`)
+  if (hook.auth_mode === 'standard') return [...token, ...note([...given([['--preset', 'hmac_preset']]), ...given(GENERIC)], 'Standard Webhooks fixes the header, algorithm and encoding')]
+  return [...token, ...note(hook.hmac_preset === null ? [] : given(GENERIC), `the ${hook.hmac_preset ?? ''} preset fixes the header and the signature format`)]
 }

@@ -85,7 +85,8 @@ export function commandLooksLikeDuctor (pid: number): boolean | null {
 
 function ps (pid: number, column: string): string | null {
   try {
-    return execFileSync('ps', ['-o', column, '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim()
+    // The same words whoever asks: the service (launchd's environment) and a terminal may differ in locale and time zone.
+    return execFileSync('ps', ['-o', column, '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000, env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } }).trim()
   } catch {
     return null
   }

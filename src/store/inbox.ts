@@ -24,8 +24,13 @@ import type { Journal, JournalEntry, JournalKind } from './journal.ts'
  * handler is logged, not retried.
  */
 
-/** Processes one entry; every run it makes for the entry goes through `claim` (see WorkClaim). */
-export type InboxHandler = (entry: JournalEntry, claim: WorkClaim) => Promise<void>
+/**
+ * Processes one entry; every run it makes for the entry goes through `claim` (see WorkClaim). A
+ * handler that makes no run and has done its entry's whole work resolves `'finished'`: the entry is
+ * then marked done even while the service stops (an automation result that was sent must not be
+ * sent again by the replay); otherwise a handler that settles during a stop leaves it for the replay.
+ */
+export type InboxHandler = (entry: JournalEntry, claim: WorkClaim) => Promise<void | 'finished'>
 
 export interface InboxAcceptResult {
   status: 'accepted' | 'duplicate'
@@ -33,8 +38,11 @@ export interface InboxAcceptResult {
   seq: number | null
 }
 
-/** A further key that makes a later entry a duplicate of this one (e.g. a webhook's signed-content digest). */
-export interface AlsoKey { key: string, ttlMs?: number }
+/**
+ * A further key that makes a later entry a duplicate of this one (e.g. a webhook's signed-content
+ * digest). `remember: false`: checked only (an entry matching it is a duplicate), not left behind.
+ */
+export interface AlsoKey { key: string, ttlMs?: number, remember?: boolean }
 
 export interface AcceptOptions {
   /**
@@ -88,6 +96,7 @@ export function createInbox (deps: InboxDeps): Inbox {
   const recording = new Set<string>()
   let started = false
   let stopped = false
+  let closed = false
   // An entry on disk whose key never reached the dedupe file (killed between the journal's flush and
   // the dedupe write, before the answer): the sender sends it again, and it must be a duplicate of
   // the replay, not a second copy.
@@ -145,29 +154,30 @@ export function createInbox (deps: InboxDeps): Inbox {
     if (handler === undefined || stopped) return
     const { kind, key, seq } = entry
     const item: Tracked = { seq, started: false, refused: false }
-    const claim = claimOf([item])
-    // The entry (and its payload) is handed to the handler and not held here while the handler runs:
-    // a webhook's handler waits up to a second for its trigger count, and thousands of payloads held
-    // that long under load made every young-generation GC copy them (ADR 0036).
+    // The entry (and its payload) and its claim are handed to the handler and not held here while
+    // the handler runs: a webhook's handler waits up to a second for its trigger count, and
+    // thousands of payloads and claims held that long under load made every young-generation GC
+    // copy them (ADR 0036, ADR 0041). Only `item` is needed to finish the entry.
     let handOver: JournalEntry | undefined = entry
-    const startHandler = (): Promise<void> => {
+    const startHandler = (): Promise<void | 'finished'> => {
       const given = handOver as JournalEntry
       handOver = undefined
-      return handler(given, claim)
+      return handler(given, claimOf([item]))
     }
     const work = (async () => {
+      let finished = false
       try {
         await afterThisTurn()
         // Stopped meanwhile: the entry stays unfinished (the finally below), replayed at the next start.
         if (stopped) return
-        await startHandler()
+        finished = await startHandler() === 'finished'
       } catch (err) {
         logger.error({ err, kind, key, seq }, 'inbox: processing failed')
       } finally {
         handOver = undefined
         // Finished only when no run took it and none was refused it; at shutdown an entry that did not
         // start stays for the replay (its handler may have given up only because the service stops).
-        if (!item.started && !item.refused && !stopped && !gate.isShut) journal.markFinished(seq)
+        if (!item.started && !item.refused && ((finished && !closed) || (!stopped && !gate.isShut))) journal.markFinished(seq)
         else if (!item.started) logger.info({ kind, key, seq }, 'inbox: entry not started; it is replayed at the next start')
       }
     })()
@@ -177,10 +187,11 @@ export function createInbox (deps: InboxDeps): Inbox {
 
   return {
     async accept (kind, key, payload, also = [], opts = {}) {
-      const keys = also.map((a) => ({ key: `${kind}:${a.key}`, ttlMs: a.ttlMs as number | undefined }))
+      const keys = also.filter((a) => a.remember !== false).map((a) => ({ key: `${kind}:${a.key}`, ttlMs: a.ttlMs as number | undefined }))
       if (opts.remember !== false) keys.unshift({ key: `${kind}:${key}`, ttlMs: undefined })
       const now = clock.now()
       if (keys.some((k) => recording.has(k.key) || dedupe.has(k.key, now))) return { status: 'duplicate', seq: null }
+      if (also.some((a) => a.remember === false && (recording.has(`${kind}:${a.key}`) || dedupe.has(`${kind}:${a.key}`, now)))) return { status: 'duplicate', seq: null }
       // The keys are remembered on disk only once the entry is: a crash in between must not turn the
       // sender's retry into a "duplicate" of something that was never saved.
       for (const k of keys) recording.add(k.key)
@@ -216,6 +227,7 @@ export function createInbox (deps: InboxDeps): Inbox {
     },
     async close () {
       stopped = true
+      closed = true
       await journal.close()
       await dedupe.close()
     }

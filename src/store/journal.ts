@@ -38,12 +38,13 @@ import type { AppendLogStats } from './append-log.ts'
  * lands in the new file too.
  */
 
-const JournalKinds = ['telegram', 'webhook'] as const
+/** `delivery`: an automation result to send to a chat (src/telegram/deliveries.ts, ADR 0044). */
+const JournalKinds = ['telegram', 'webhook', 'delivery'] as const
 export type JournalKind = typeof JournalKinds[number]
 
 export interface JournalInput {
   kind: JournalKind
-  /** Telegram update_id or webhook delivery id. */
+  /** Telegram update_id, webhook delivery id, or `<run id>:<chat id>` of an automation result. */
   key: string
   payload: unknown
   /**

@@ -243,7 +243,7 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
 }
 
 /** An automation result as the user sees it: titled with the job or hook (SPEC §8.1). */
-function deliveryText (event: DeliveryEvent): string {
+export function deliveryText (event: DeliveryEvent): string {
   const icon = event.source === 'cron' ? '⏰' : event.source === 'webhook' ? '🔔' : '💓'
   const title = event.title ?? (event.source === 'heartbeat' ? null : event.ref)
   const head = title !== null ? `${icon} **${title.replace(/[*_`[\]]/g, '')}**` : null

@@ -43,6 +43,8 @@ export interface TelegramBot {
   deps: BotDeps
   /** A sink that shows one message's events in a chat (the orchestrator's default sink uses it too). */
   sinkFor: (where: ChatTarget, replyTo?: number) => ChatSink
+  /** Makes `flush` wait for `sending` too (a chat update sent outside a sink: an automation result). */
+  track: (sending: Promise<void>) => void
   /**
    * Shutdown: waits, at most `ms`, for the chat updates still being sent, then ends the streams still
    * running (a final reply that could not be sent in time is not retried after the close) and lets
@@ -160,6 +162,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     bot,
     deps,
     sinkFor,
+    track,
     async flush (ms) {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([Promise.allSettled([...sending]), new Promise((resolve) => { timer = setTimeout(resolve, ms) })])

@@ -13,6 +13,8 @@ const maxRetryAfterMs = 60_000
 export interface SendMarkdownOptions {
   buttons?: InlineButton[][]
   replyTo?: number
+  /** How each part's send is retried (default `withRetry`: one 429 wait); a part sent is never sent again. */
+  retry?: <T>(fn: () => Promise<T>) => Promise<T>
 }
 
 /** Parameters every message to `where` carries (the forum topic). */
@@ -36,7 +38,7 @@ export async function sendMarkdown (api: Api, where: ChatTarget, markdown: strin
       ...(i === 0 && opts.replyTo !== undefined ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } } : {}),
       ...(last && opts.buttons !== undefined && opts.buttons.length > 0 ? { reply_markup: { inline_keyboard: opts.buttons } } : {})
     }
-    const sent = await withRetry(async () => {
+    const sent = await (opts.retry ?? withRetry)(async () => {
       try {
         return await api.sendMessage(where.chatId, html, { ...extra, parse_mode: 'HTML' })
       } catch (err) {

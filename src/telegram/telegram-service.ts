@@ -1,3 +1,4 @@
+import { homedir } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Update } from 'grammy/types'
 import { consumeRestartMarker, consumeUpgradeNotice } from '../ops/upgrade-notice.ts'
@@ -11,6 +12,7 @@ import { consumeCutOffChats } from './cut-off.ts'
 import { probeUpdate } from '../ops/update-source.ts'
 import { registryFromEnv } from '../ops/upgrade.ts'
 import { announceUpdate } from './panels/update-flow.ts'
+import { createDeliveries, type DeliveryRetry } from './deliveries.ts'
 import { telegramChatId } from '../core/chat-id.ts'
 
 /** The updates the bot asks Telegram for. */
@@ -25,6 +27,8 @@ export interface TelegramServiceOptions extends BotOptions {
   secret: string
   /** Longest wait of one getUpdates call, in seconds (default 30). */
   pollTimeoutSeconds?: number
+  /** How automation results are retried (default: src/telegram/deliveries.ts). */
+  deliveryRetry?: DeliveryRetry
 }
 
 /**
@@ -114,9 +118,20 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     await telegram.handleUpdate(entry.payload, claim)
   })
   const unsubscribeApprovals = parts.approvals === undefined ? () => {} : showApprovals(parts.approvals, telegram, opts, log)
+  // Automation results go through the journal and are retried until Telegram took them (ADR 0044).
+  const deliveries = createDeliveries({
+    api: bot.api,
+    inbox: parts.inbox,
+    logger: log,
+    fileAccess: () => ({ mode: opts.config().file_access, home: opts.paths.home, userHome: homedir(), workspace: opts.paths.workspace }),
+    ready,
+    stopping: stopping.signal,
+    track: telegram.track,
+    ...(opts.deliveryRetry !== undefined ? { retry: opts.deliveryRetry } : {})
+  })
   parts.orchestrator.setDefaultSink((key) => {
     const chatId = telegramChatId(key)
-    return chatId === null ? null : telegram.sinkFor({ chatId })
+    return chatId === null ? null : deliveries.durable(chatId, telegram.sinkFor({ chatId }))
   })
 
   async function accept (update: Update): Promise<'accepted' | 'duplicate'> {
@@ -269,6 +284,8 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     },
     async stop () {
       // Runs were stopped just before (the core's preClose): their chats are told so before the exit.
+      // Automation results under way go out too; one that fails now stays for the next start.
+      deliveries.drain()
       await telegram.flush(5000)
       stopping.abort()
       unsubscribeApprovals()

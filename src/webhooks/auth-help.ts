@@ -1,4 +1,5 @@
 import type { Hook } from './hook-schema.ts'
+import { githubScheme } from './delivery-id.ts'
 
 /** How a sender must authenticate to one hook: the header to send and how to fill it. Never a secret. */
 export interface AuthHelp {
@@ -67,13 +68,61 @@ export function authHelp (hook: HookAuthFields): AuthHelp {
           const format = hook.hmac_sig_regex === ''
             ? `"${hook.hmac_header}: ${hook.hmac_sig_prefix}<${hook.hmac_encoding} signature>"`
             : `the header ${hook.hmac_header}, where group 1 of hmac_sig_regex is the ${hook.hmac_encoding} signature`
+          const github = githubScheme(hook)
+            ? 'This is how GitHub signs: in the GitHub webhook settings, set the Payload URL to the endpoint URL, Content type to application/json and Secret to this hook\'s hmac_secret. '
+            : ''
           return {
             scheme: 'hmac',
             header: hook.hmac_header,
-            instructions: `Sign ${signed} with HMAC-${alg} keyed with this hook's hmac_secret and send it in ${format}. ${json}`
+            instructions: `${github}Sign ${signed} with HMAC-${alg} keyed with this hook's hmac_secret and send it in ${format}. ${json}`
           }
         }
       }
   }
   return { scheme: hook.auth_mode, header: '', instructions: json }
+}
+
+/** What answers a delivery to one hook as a duplicate (SPEC §9, ADR 0045), for the admin API and `ductor webhook show`. */
+export interface ReplayHelp {
+  /** Where the delivery id is read (a repeated one is a duplicate). */
+  delivery_id: string
+  /** How long an identical body is a duplicate; 0 = not checked. */
+  body_window_seconds: number
+  /** Which deliveries leave their body's digest behind: `all`, `github` (those with X-GitHub-Delivery), `none`. */
+  body_kept_from: 'all' | 'github' | 'none'
+  /** The hook signs exactly like GitHub (`hmac_preset: "github"`, or the generic knobs set as GitHub signs). */
+  github_scheme: boolean
+  description: string
+}
+
+const PRESET_DELIVERY_IDS = { stripe: 'the body\'s "id"', slack: 'the body\'s "event_id"', github: 'X-GitHub-Delivery' } as const
+
+type ReplayFields = HookAuthFields & Pick<Hook, 'dedupe_header' | 'dedupe_window_seconds'>
+
+export function replayHelp (hook: ReplayFields): ReplayHelp {
+  const preset = hook.auth_mode === 'hmac' ? hook.hmac_preset : null
+  const likeGithub = preset === null && githubScheme(hook)
+  const github = preset === 'github' || likeGithub
+  const window = hook.dedupe_window_seconds ?? (github ? 24 * 60 * 60 : 0)
+  const keptFrom = window === 0 ? 'none' : likeGithub && hook.dedupe_window_seconds === null ? 'github' : 'all'
+  const signed = hook.auth_mode === 'standard' || preset === 'stripe' || preset === 'slack'
+    ? ` A replay of the signed content within ${2 * hook.timestamp_tolerance_seconds + 60} s is a duplicate whatever its id.`
+    : ''
+  const own = hook.dedupe_header !== null && hook.dedupe_header !== '' ? `${hook.dedupe_header}, else ` : ''
+  const deliveryId = hook.auth_mode === 'standard'
+    ? 'webhook-id'
+    : preset === null ? `${own}X-GitHub-Delivery, else webhook-id` : PRESET_DELIVERY_IDS[preset]
+  const body = keptFrom === 'none'
+    ? ' The same body again is not checked (set dedupe_window_seconds to answer it as a duplicate).'
+    : keptFrom === 'github'
+      ? ` The body of a delivery that carried X-GitHub-Delivery (every delivery from GitHub does) is kept for ${window} s: the same body again within that time is a duplicate, with the same, a new or no X-GitHub-Delivery. A delivery without that header (a sender other than GitHub) leaves nothing behind and is served as before; set dedupe_window_seconds to cover those too.`
+      : ` The same body again within ${window} s is a duplicate, whatever its delivery id.`
+  const intro = likeGithub ? `Signed like GitHub (${hook.hmac_header}, ${hook.hmac_sig_prefix}<hex>): GitHub's replay protection applies. ` : ''
+  return {
+    delivery_id: deliveryId,
+    body_window_seconds: window,
+    body_kept_from: keptFrom,
+    github_scheme: github,
+    description: `${intro}A repeated delivery id (${deliveryId}) is a duplicate.${signed}${body}`
+  }
 }

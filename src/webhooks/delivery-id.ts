@@ -8,8 +8,11 @@ const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/
 /** How long an identical body is a duplicate when the hook does not say: GitHub signs nothing else. */
 const GITHUB_BODY_WINDOW_SECONDS = 24 * 60 * 60
 
-/** A dedupe key besides the delivery id, with how long it is remembered. */
-export interface ReplayKey { key: string, ttlMs: number }
+/**
+ * A dedupe key besides the delivery id, with how long it is remembered. `remember: false`: a
+ * delivery matching it is a duplicate, but this delivery does not leave it behind (see githubScheme).
+ */
+export interface ReplayKey { key: string, ttlMs: number, remember?: boolean }
 
 export interface DeliveryKeys {
   /** The sender's id for this delivery (answered as `delivery_id`), or null: the caller makes one. */
@@ -24,7 +27,29 @@ export interface DeliveryKeys {
   retryNum?: string
 }
 
-type KeyHook = Pick<Hook, 'id' | 'auth_mode' | 'hmac_preset' | 'dedupe_header' | 'timestamp_tolerance_seconds' | 'dedupe_window_seconds'>
+type KeyHook = Pick<Hook, 'id' | 'auth_mode' | 'hmac_preset' | 'dedupe_header' | 'timestamp_tolerance_seconds' | 'dedupe_window_seconds'> & Partial<SchemeHook>
+type SchemeHook = Pick<Hook, 'auth_mode' | 'hmac_preset' | 'hmac_header' | 'hmac_algorithm' | 'hmac_encoding' | 'hmac_sig_prefix' | 'hmac_sig_regex' | 'hmac_payload_prefix_regex'>
+
+/**
+ * Whether a generic HMAC hook (no `hmac_preset`) is set up exactly as GitHub signs: the Python
+ * version's way to write a GitHub hook (`X-Hub-Signature-256`, sha256, hex, prefix `sha256=`, or the
+ * older `X-Hub-Signature` with sha1 and `sha1=`), e.g. `gh-push` of a migrated home. Such a hook keeps
+ * the generic check the Python version made (ADR 16: what it accepted is accepted), and gets GitHub's
+ * replay protection (ADR 0045): `X-GitHub-Delivery` as the delivery id (as every generic hook), and the
+ * body's digest for `dedupe_window_seconds` (24 h unless set). Unlike a `hmac_preset: "github"` hook,
+ * the digest is left behind only by a delivery that carries `X-GitHub-Delivery` — every real GitHub
+ * delivery does — so a replay of a GitHub delivery is a duplicate with the same, a new or no delivery
+ * header, while a sender of its own that signs the same way but sends no such header (and may send one
+ * body twice on purpose) is served as by the Python version. A `dedupe_window_seconds` the hook sets
+ * applies to every delivery, as on any hook.
+ */
+export function githubScheme (hook: Partial<SchemeHook>): boolean {
+  if (hook.auth_mode !== 'hmac' || hook.hmac_preset !== null) return false
+  if ((hook.hmac_sig_regex ?? '') !== '' || (hook.hmac_payload_prefix_regex ?? '') !== '' || hook.hmac_encoding !== 'hex') return false
+  const header = (hook.hmac_header ?? '').trim().toLowerCase()
+  return (header === 'x-hub-signature-256' && hook.hmac_algorithm === 'sha256' && hook.hmac_sig_prefix === 'sha256=') ||
+    (header === 'x-hub-signature' && hook.hmac_algorithm === 'sha1' && hook.hmac_sig_prefix === 'sha1=')
+}
 
 /**
  * What makes a delivery a duplicate, for each scheme the way its sender defines it (SPEC §9, issue 15):
@@ -34,7 +59,8 @@ type KeyHook = Pick<Hook, 'id' | 'auth_mode' | 'hmac_preset' | 'dedupe_header' |
  * - GitHub: `X-GitHub-Delivery` (not signed), backed by the body's digest for `dedupe_window_seconds`
  *   (default 24 h), so a captured delivery sent again with a new or no delivery header is a duplicate;
  * - generic HMAC and bearer: the hook's `dedupe_header`, else `X-GitHub-Delivery`, else `webhook-id`
- *   (as before), and the body's digest when the hook sets `dedupe_window_seconds`.
+ *   (as before), and the body's digest when the hook sets `dedupe_window_seconds`; a generic HMAC hook
+ *   set up exactly like GitHub's (githubScheme) has GitHub's 24 h body window by default.
  * Every scheme that signs a timestamp also remembers the digest of the exact signed content for twice
  * its tolerance: within the tolerance a replay is byte for byte the same request, whatever id it has.
  * Call only after the signature was verified (otherwise anyone could plant keys).
@@ -65,8 +91,13 @@ export function deliveryKeys (hook: KeyHook, headers: RequestHeaders, body: Buff
     deliveryId = firstHeaderId(headers, [hook.dedupe_header, 'x-github-delivery', 'webhook-id'])
   }
 
-  const window = hook.dedupe_window_seconds ?? (preset === 'github' ? GITHUB_BODY_WINDOW_SECONDS : 0)
-  if (window > 0) replayKeys.push({ key: `${hook.id} body:${digest([body])}`, ttlMs: window * 1000 })
+  const github = preset === null && githubScheme(hook)
+  const window = hook.dedupe_window_seconds ?? (preset === 'github' || github ? GITHUB_BODY_WINDOW_SECONDS : 0)
+  if (window > 0) {
+    // A GitHub-shaped generic hook on its default window: only a GitHub delivery leaves its digest (see githubScheme).
+    const remember = !github || hook.dedupe_window_seconds !== null || headerId(headers, 'x-github-delivery') !== null
+    replayKeys.push({ key: `${hook.id} body:${digest([body])}`, ttlMs: window * 1000, ...(!remember && { remember: false }) })
+  }
   return { deliveryId, replayKeys, ...(retryNum !== undefined && { retryNum }) }
 }
 

@@ -121,28 +121,30 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
     return { status: result.status, runIds: result.runId === null ? [] : [result.runId] }
   }
 
-  // Not async: the delivery (its payload) is needed only to make the prompt, and is not held by a
-  // suspended frame while the runs and the trigger count are awaited (up to a second; ADR 0036).
-  function dispatch (delivery: WebhookDelivery, claim?: WorkClaim): Promise<DispatchResult | null> {
+  interface Prepared { hook: Readonly<Hook>, prompt: string, test: boolean, at: Record<string, string> }
+
+  // The delivery (its payload) is needed only to make the prompt: nothing that waits for the runs
+  // or the trigger count (up to a second; ADR 0036) holds it.
+  function prepare (delivery: WebhookDelivery): Prepared | null {
     // Bindings per line rather than a child logger per delivery: a pino child costs more than its lines.
     const log = deps.logger
     const at = { ingress: 'webhook', hookId: delivery.hook_id, deliveryId: delivery.delivery_id }
     const hook = deps.store.get(delivery.hook_id)
     if (hook === undefined) {
       log.warn(at, 'webhook delivery dropped: the hook was deleted before it could run')
-      return Promise.resolve(null)
+      return null
     }
     if (!hook.enabled && delivery.test !== true) {
       log.warn(at, 'webhook delivery dropped: the hook was disabled before it could run')
-      return Promise.resolve(null)
+      return null
     }
     const text = renderTemplate(hook.prompt_template, delivery.payload)
     const flagged = scanForInjection(text)
     if (flagged.length > 0) log.warn({ ...at, patterns: flagged }, 'possible prompt injection in webhook payload (not blocked)')
-    return run(hook, wrapUntrusted(text, hook.title), delivery.test === true, at, claim)
+    return { hook, prompt: wrapUntrusted(text, hook.title), test: delivery.test === true, at }
   }
 
-  async function run (hook: Readonly<Hook>, prompt: string, test: boolean, at: Record<string, string>, claim: WorkClaim | undefined): Promise<DispatchResult> {
+  async function run ({ hook, prompt, test, at }: Prepared, claim: WorkClaim | undefined): Promise<DispatchResult> {
     const log = deps.logger
     let result: DispatchResult
     try {
@@ -152,20 +154,35 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
       result = { status: 'error:internal', runIds: [] }
     }
     log.info({ ...at, mode: hook.mode, status: result.status, runIds: result.runIds }, 'webhook dispatched')
-    await deps.store.recordTrigger(hook.id, { at: deps.clock.now(), error: result.status === 'success' ? null : result.status })
-      .catch((err: unknown) => log.error({ ...at, err }, 'could not update the webhook\'s trigger count'))
     return result
   }
 
+  /** The hook's count for `result`: resolves once it is on disk (or its write failed, which is logged). */
+  function count (hookId: string, result: DispatchResult, at: Record<string, string>): Promise<void> {
+    return deps.store.countTrigger(hookId, { at: deps.clock.now(), error: result.status === 'success' ? null : result.status })
+      .catch((err: unknown) => { deps.logger.error({ ...at, err }, 'could not update the webhook\'s trigger count') })
+  }
+
   return {
-    dispatch,
+    dispatch (delivery, claim) {
+      const prepared = prepare(delivery)
+      if (prepared === null) return Promise.resolve(null)
+      return run(prepared, claim).then(async (result) => {
+        await count(prepared.hook.id, result, prepared.at)
+        return result
+      })
+    },
     handleEntry (entry, claim) {
       const delivery = asDelivery(entry.payload)
       if (delivery === null) {
         deps.logger.error({ seq: entry.seq, key: entry.key }, 'inbox: a webhook entry has an unexpected shape; skipped')
         return Promise.resolve()
       }
-      return dispatch(delivery, claim).then(() => {})
+      const prepared = prepare(delivery)
+      if (prepared === null) return Promise.resolve()
+      // The entry is finished once its count is on disk (ADR 0033); what waits for that is the
+      // write's one shared promise, not this delivery's frames and closures (ADR 0041).
+      return run(prepared, claim).then((result) => count(prepared.hook.id, result, prepared.at))
     }
   }
 }

@@ -1,4 +1,5 @@
 import { ErrorCodes } from '../errors.ts'
+import { POISONED_BODY } from '../http-errors.ts'
 import { depthMessage, jsonTooDeep } from '../json-depth.ts'
 import type { Hook } from './hook-schema.ts'
 import type { RequestHeaders } from './auth-common.ts'
@@ -133,7 +134,7 @@ function parseJsonObject (body: Buffer): { ok: true, value: Record<string, unkno
     // The parser's message may quote the body; it is not repeated back.
     return { ok: false, message: 'the body is not valid JSON; send one JSON object' }
   }
-  if (poisoned) return { ok: false, message: 'the body contains a "__proto__" or "constructor.prototype" key, which is not allowed' }
+  if (poisoned) return { ok: false, message: POISONED_BODY }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, message: `the body must be a JSON object ({...}), not ${describe(value)}` }
   }

@@ -62,7 +62,8 @@ test('ductor restart restarts a supervised service in place, and starts one in t
   assert.match(restarted.stdout, /ductor is running again .* it runs in the background/)
   const background = await readServiceInfo(join(home, 'state'))
   assert.ok(background !== null && isAlive(background.pid))
-  t.after(() => { try { process.kill(background?.pid ?? 0, 'SIGKILL') } catch {} })
+  const backgroundPid = background.pid
+  t.after(() => { try { process.kill(backgroundPid, 'SIGKILL') } catch {} }) // never pid 0: that is this test's own process group
   assert.match((await ductor(['stop'], env)).stdout, /^Stopped ductor/)
 })
 

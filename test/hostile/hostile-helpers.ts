@@ -179,14 +179,20 @@ export async function assertConfined (rig: HostileRig, ownSymlinks: string[] = [
   }
 }
 
+/** The stable codes of docs/admin-api.md's error table. */
+const ERROR_CODES = ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'internal_error', 'unavailable']
+
 /** One answer of the app: never 5xx, always a JSON error shape when it refuses, never the bait. */
 export function assertAnswer (res: { statusCode: number, body: string, headers: Record<string, unknown> }, context: string): void {
   assert.ok(res.statusCode < 500, `${context}: answered ${res.statusCode} ${res.body.slice(0, 300)}`)
   assert.ok(!res.body.includes(OUTSIDE_SECRET), `${context}: the answer holds a file from outside the home`)
   if (res.statusCode >= 400) {
+    // The documented shape exactly (README, docs/admin-api.md): a stable code and a sentence, nothing of Fastify's or Ajv's.
     const body = JSON.parse(res.body) as { error?: unknown, message?: unknown }
-    assert.equal(typeof body.error, 'string', `${context}: error shape ${res.body.slice(0, 200)}`)
+    assert.deepEqual(Object.keys(body).sort(), ['error', 'message'], `${context}: error shape ${res.body.slice(0, 200)}`)
+    assert.ok(ERROR_CODES.includes(body.error as string), `${context}: error code ${res.body.slice(0, 200)}`)
     assert.equal(typeof body.message, 'string', `${context}: error shape ${res.body.slice(0, 200)}`)
+    assert.doesNotMatch(body.message as string, /FST_ERR|^(params|querystring|headers)\/|^body(\/\S+)? must |must have required property|must match pattern/, `${context}: wording ${res.body.slice(0, 200)}`)
   }
 }
 

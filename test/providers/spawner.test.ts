@@ -208,6 +208,6 @@ test('the service killed while a pipe it was sent is unacknowledged: the spawner
   service.stdout.setEncoding('utf8').on('data', (d: string) => { text += d })
   await new Promise((resolve) => service.once('exit', resolve))
   const pids = JSON.parse(text.split('\n')[0] ?? '') as { spawner: number, cli: number }
-  t.after(() => { for (const pid of [pids.spawner, -pids.cli]) { try { process.kill(pid, 'SIGKILL') } catch {} } })
+  t.after(() => { for (const pid of [pids.spawner, -pids.cli]) { if (pid !== 0) { try { process.kill(pid, 'SIGKILL') } catch {} } } }) // 0 would be this test's own group
   await until('the spawner and the CLI group to be gone', () => !isProcessAlive(pids.spawner) && !isProcessAlive(pids.cli))
 })

@@ -31,7 +31,7 @@ test('half a quiet window is refused on create and on a change of the quiet hour
   assert.equal((await call('PATCH', '/api/cron/old', { quiet_end: 6 })).status, 200, 'completing the window saves')
   assert.equal((await call('PATCH', '/api/webhooks/old', { quiet_start: null, quiet_end: null })).status, 200, 'clearing both saves')
   // The API's own messages keep naming its fields.
-  assert.deepEqual(await call('POST', '/api/webhooks', { id: 'b', ...hook, title: '' }), { status: 400, message: 'body/title must not be empty' })
+  assert.deepEqual(await call('POST', '/api/webhooks', { id: 'b', ...hook, title: '' }), { status: 400, message: 'title in the body must not be empty' })
 })
 
 test('token "" on create is the global webhooks.token (no token generated), as on PATCH', async (t) => {

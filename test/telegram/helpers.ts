@@ -35,6 +35,8 @@ export interface BotHarness {
   messages: (chatId?: number) => StoredMessage[]
   /** Waits until a message of the chat satisfies `fn`. */
   waitMessage: (fn: (m: StoredMessage) => boolean, what: string, chatId?: number) => Promise<StoredMessage>
+  /** Closes the service now (as a graceful stop does); the fake Bot API stays until the cleanup. */
+  stop: () => Promise<void>
 }
 
 let nextUpdateId = 1000
@@ -59,6 +61,8 @@ export interface StartOptions {
   fake?: FakeBotApiOptions
   /** Where the periodic update check looks and when it first runs (default: this copy, after a minute). */
   updates?: AppDeps['updates']
+  /** The home to run on (default: a fresh one, removed afterwards); the caller removes its own. */
+  home?: string
 }
 
 /** The bot against the fake Bot API, on the in-process service (`build` with `listen`): a harness to talk to it. */
@@ -68,7 +72,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
   await fake.start()
   const bin = await fakeClis(t)
   const harness = { restarts: 0 } as BotHarness
-  const { app, home, paths, logs, url } = await build(t, {
+  const { app, home, paths, logs, url, stop } = await build(t, {
     config: testConfig({
       telegram_token: fake.token,
       allowed_user_ids: [...USERS],
@@ -84,6 +88,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     requestRestart: () => { harness.restarts++ },
     telegramPollSeconds: 1,
     updates: opts.updates,
+    ...(opts.home !== undefined ? { home: opts.home } : {}),
     listen: true
   })
   // After build's own hook: node:test runs them in order, so the app is closed before its Bot API.
@@ -146,6 +151,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     say,
     press,
     messages,
+    stop: async () => { await stop() },
     texts: (chatId = USER) => messages(chatId).map((m) => m.text),
     // (30 s: what a loaded machine can take; a reply that comes is taken at once.)
     waitMessage: async (fn: (m: StoredMessage) => boolean, what: string, chatId = USER) => await waitFor(() => messages(chatId).find(fn), 30_000, what)

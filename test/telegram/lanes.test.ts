@@ -59,6 +59,19 @@ describe('Telegram chat lanes: queue, Cancel, /stop, abort words', () => {
     assert.equal(cancelledAnswer?.params.text, 'Cancelled.')
   })
 
+  test('a Queued note a previous life left behind goes when its Cancel is pressed: "Too late", and the note is deleted', async () => {
+    const chat = 116
+    // As a crash leaves it: the note is in the chat, its lane entry is gone (the message was replayed without it).
+    const api = bot.app.telegram?.telegram.bot.api
+    assert.ok(api !== undefined)
+    const sent = await api.sendMessage(chat, '⏳ Queued: I will answer this after the current reply.', { reply_markup: { inline_keyboard: [[{ text: 'Cancel', callback_data: 'q:cancel:entry-of-a-previous-life' }]] } })
+    const note = await bot.waitMessage((m) => m.message_id === sent.message_id, 'the stale note', chat)
+    await bot.press(note, 'q:cancel:entry-of-a-previous-life')
+    await until(() => bot.fake.allMessages(chat).some((m) => m.message_id === sent.message_id && m.deleted), 'the note deleted')
+    const answer = bot.fake.callsOf('answerCallbackQuery').at(-1)
+    assert.equal(answer?.params.text, 'Too late: it already started or was dropped.')
+  })
+
   test('a queued indicator is removed when its message starts', async () => {
     const chat = 112
     await bot.say('slow [[reply:first done]] [[delay:60]]', { chatId: chat, from: chat })

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { deliveryKeys, firstHeaderId } from '../../src/webhooks/delivery-id.ts'
+import { deliveryKeys, firstHeaderId, githubScheme } from '../../src/webhooks/delivery-id.ts'
 import { makeHook } from './helpers.ts'
 
 const chain = (headers: Record<string, string | string[]>, dedupeHeader: string | null = null) =>
@@ -63,4 +63,20 @@ test('no id, or an unusable one, gives null', () => {
   const stripe = makeHook({ auth_mode: 'hmac', hmac_preset: 'stripe' })
   assert.equal(deliveryKeys(stripe, {}, body, { id: 42 }).deliveryId, null, 'a non-string event id is no id')
   assert.equal(deliveryKeys(stripe, {}, body, { id: 'has space' }).deliveryId, null)
+})
+
+test('a generic HMAC hook set up exactly as GitHub signs (the Python version\'s GitHub hook) gets GitHub\'s body window; only a GitHub delivery leaves its body behind', () => {
+  const github = { auth_mode: 'hmac' as const, hmac_header: 'X-Hub-Signature-256', hmac_algorithm: 'sha256' as const, hmac_encoding: 'hex' as const, hmac_sig_prefix: 'sha256=' }
+  assert.equal(githubScheme(makeHook(github)), true)
+  assert.equal(githubScheme(makeHook({ ...github, hmac_header: 'x-hub-signature', hmac_algorithm: 'sha1', hmac_sig_prefix: 'sha1=' })), true, 'GitHub\'s older sha1 header')
+  for (const differs of [{ hmac_sig_prefix: '' }, { hmac_algorithm: 'sha512' as const }, { hmac_encoding: 'base64' as const }, { hmac_header: 'X-Signature' }, { hmac_sig_regex: '^sha256=(.*)$' }, { hmac_preset: 'github' as const }, { auth_mode: 'bearer' as const }]) {
+    assert.equal(githubScheme(makeHook({ ...github, ...differs })), false, JSON.stringify(differs))
+  }
+  const hook = makeHook(github)
+  const fromGithub = deliveryKeys(hook, { 'x-github-delivery': '72d3162e' }, body, payload).replayKeys
+  assert.deepEqual(fromGithub.map((k) => [k.ttlMs, k.remember]), [[86_400_000, undefined]], 'kept 24 h')
+  const fromElsewhere = deliveryKeys(hook, {}, body, payload).replayKeys
+  assert.deepEqual(fromElsewhere.map((k) => [k.key, k.ttlMs, k.remember]), [[fromGithub[0]?.key, 86_400_000, false]], 'checked, not kept')
+  const own = deliveryKeys(makeHook({ ...github, dedupe_window_seconds: 60 }), {}, body, payload).replayKeys
+  assert.deepEqual(own.map((k) => [k.ttlMs, k.remember]), [[60_000, undefined]], 'a window the hook sets applies to every delivery')
 })

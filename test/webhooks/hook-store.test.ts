@@ -318,6 +318,26 @@ describe('recordTrigger and concurrency', () => {
     assert.equal(shared[0]?.trigger_count, 10)
   })
 
+  test('countTrigger: the counts of one write share one promise, settled once they are on disk; a failed write rejects it (ADR 0041)', async (t) => {
+    let fail = false
+    const { store, onDisk } = await setup(t, { hooks: [pythonHook] }, {
+      triggerWriteIntervalMs: 200,
+      guardWrite: async (write) => { if (fail) throw new Error('disk full'); await write() }
+    })
+    await store.countTrigger('email-notify', { at: NOW, error: null })
+    const counts = Array.from({ length: 5 }, (_, i) => store.countTrigger('email-notify', { at: NOW + i + 1, error: 'error:no_chat' }))
+    assert.ok(counts.every((c) => c === counts[0]), 'one promise for the whole write')
+    await counts[0]
+    const stored = (await onDisk()).hooks[0]
+    assert.equal(stored.trigger_count, 13)
+    assert.equal(stored.last_error, 'error:no_chat')
+    fail = true
+    const failing = store.countTrigger('email-notify', { at: NOW + 9, error: null })
+    assert.notEqual(failing, counts[0], 'a later write has a promise of its own')
+    await assert.rejects(failing, /disk full/)
+    assert.equal((await onDisk()).hooks[0].trigger_count, 13)
+  })
+
   test('at shutdown a count waiting for its paced write is written at once, and later ones are not paced', async (t) => {
     const { store, onDisk } = await setup(t, { hooks: [pythonHook] }, { triggerWriteIntervalMs: 60_000 })
     await store.recordTrigger('email-notify', { at: NOW, error: null })
