@@ -30,9 +30,10 @@ function welcomeText (opts: WelcomeOptions): string {
 }
 
 function telegramLine (config: Config, envToken: boolean, now: TelegramNow | null): string {
-  if (now?.state === 'down') {
-    // Said the same way as `ductor status`: the reason names the fix.
-    return `down: ${now.reason ?? 'unknown'}${now.retry_at === null ? ' (ductor does not retry this on its own)' : ' (ductor retries on its own)'}`
+  if (now?.state === 'down' && now.retry_at === null) {
+    // Down for good (a refused token): said as `ductor status` says it; the reason names the fix.
+    // A failure ductor retries (the network) keeps the line below: it may well connect in a moment.
+    return `down: ${now.reason ?? 'unknown'} (ductor does not retry this on its own)`
   }
   if (config.telegram_token === '') {
     return 'off: no bot token. Next: run `ductor init` (asks for the token from @BotFather and your user id), then restart ductor'

@@ -14,3 +14,9 @@ test('the first-start block says what Telegram is doing when it prints: a refuse
   const connecting = await welcomeOnce({ url: 'http://127.0.0.1:8742', paths: homePaths(await tempDir(t)), config, envToken: false, telegram: { state: 'connecting', reason: null, retry_at: null } })
   assert.match(connecting ?? '', /Telegram +connecting \(polling\)\. Next: write to your bot in Telegram/)
 })
+
+test('a Telegram failure ductor retries (the network at the first start) keeps the connecting line and its next step', async (t) => {
+  const config = testConfig({ telegram_token: '999:some-token', allowed_user_ids: [42] })
+  const text = await welcomeOnce({ url: 'http://127.0.0.1:8742', paths: homePaths(await tempDir(t)), config, envToken: false, telegram: { state: 'down', reason: 'getMe failed: cannot reach the Bot API (ECONNREFUSED)', retry_at: new Date().toISOString() } })
+  assert.match(text ?? '', /Telegram +connecting \(polling\)\. Next: write to your bot in Telegram/)
+})
