@@ -429,3 +429,31 @@ export async function waitFor<T> (fn: () => Promise<T | undefined> | T | undefin
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }
+
+/** A small seeded generator (mulberry32), so a failing randomized test can be replayed with its seed. */
+export function seededRandom (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** One HTTP/1.1 request written as given (fetch would normalise a broken %-escape); the whole answer, as received. */
+export async function rawHttp (url: string, request: string): Promise<string> {
+  const { connect } = await import('node:net')
+  const { hostname, port } = new URL(url)
+  return await new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) })
+    let got = ''
+    socket.setEncoding('latin1')
+    socket.on('data', (d: string) => { got += d })
+    socket.on('close', () => resolve(got))
+    socket.on('error', () => resolve(got))
+    socket.setTimeout(5000, () => socket.destroy())
+    socket.end(request)
+  })
+}

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readdir } from 'node:fs/promises'
-import { ADMIN_TOKEN, fakeClis, tempDir, testConfig, spawnService } from '../helper.ts'
+import { ADMIN_TOKEN, fakeClis, seededRandom, tempDir, testConfig, spawnService } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { homePaths } from '../../src/home/paths.ts'
@@ -22,22 +22,10 @@ const SENDERS = 8
 /** 48 KB a delivery: the journal's 16 MiB compaction size is passed every ~350 deliveries. */
 const PAD = 'x'.repeat(48 * 1024)
 
-/** mulberry32, so a failing run can be replayed with HOOKS_KILL_SEED. */
-function random (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 test('kill -9 while deliveries pour in and the journal compacts: every acknowledged delivery is still unfinished in the journal, or its CLI started, or it is counted', { timeout: 120_000 }, async (t) => {
   const seed = Number(process.env['HOOKS_KILL_SEED'] ?? Math.floor(Math.random() * 2 ** 31))
   t.diagnostic(`seed ${seed} (HOOKS_KILL_SEED)`)
-  const rand = random(seed)
+  const rand = seededRandom(seed)
   const home = await tempDir(t)
   const paths = homePaths(home)
   const bin = await fakeClis(t)

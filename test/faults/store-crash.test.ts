@@ -6,25 +6,13 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { tempDir, memoryLogger } from '../helper.ts'
+import { tempDir, memoryLogger, seededRandom } from '../helper.ts'
 import { createSessionStore } from '../../src/core/session-store.ts'
 import { createCronStore } from '../../src/automation/cron-store.ts'
 import { createHookStore } from '../../src/webhooks/hook-store.ts'
 import { createJournal } from '../../src/store/journal.ts'
 
 interface Acked { s: number, c: number, h: number, journal: Set<number>, done: Set<number> }
-
-/** A small seeded generator (mulberry32), so a failing run can be replayed with STORE_CRASH_SEED. */
-function random (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 async function lifeAndKill (home: string, killAfterMs: number, acked: Acked): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./store-crash-child.ts', import.meta.url).pathname, home], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -64,7 +52,7 @@ async function checkFiles (home: string, acked: Acked, life: string): Promise<vo
 test('kill -9 mid-write of sessions.json, cron_jobs.json, webhooks.json and the journal: never half a file, nothing acknowledged lost', { timeout: 180_000 } /* four lives of a tsx child; ~7 s on a quiet machine, a minute and more on a loaded one */, async (t) => {
   const seed = Number(process.env['STORE_CRASH_SEED'] ?? Date.now() % 1_000_000)
   t.diagnostic(`seed ${seed} (replay with STORE_CRASH_SEED=${seed})`)
-  const next = random(seed)
+  const next = seededRandom(seed)
   const home = await tempDir(t)
   const acked: Acked = { s: 0, c: 0, h: 0, journal: new Set(), done: new Set() }
   const lives = 4

@@ -6,8 +6,7 @@
 // and the sentence of each answer (ADR 0045).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
-import { ADMIN_TOKEN, build, testConfig } from '../helper.ts'
+import { ADMIN_TOKEN, build, rawHttp, testConfig } from '../helper.ts'
 import { createFakeBotApi } from '../fakes/bot-api/server.ts'
 
 const CODES = ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'internal_error', 'unavailable']
@@ -16,17 +15,7 @@ const SECRET = 'error-shape-webhook-secret_0123456789'
 
 /** One HTTP/1.1 request as written (fetch would normalise a broken %-escape); the status and the JSON body. */
 async function raw (base: string, request: string): Promise<{ status: number, body: string }> {
-  const { hostname, port } = new URL(base)
-  const text = await new Promise<string>((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port) })
-    let got = ''
-    socket.setEncoding('latin1')
-    socket.on('data', (d: string) => { got += d })
-    socket.on('close', () => resolve(got))
-    socket.on('error', () => resolve(got))
-    socket.setTimeout(5000, () => socket.destroy())
-    socket.end(request)
-  })
+  const text = await rawHttp(base, request)
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)
   return { status, body: text.slice(text.indexOf('\r\n\r\n') + 4) }
 }

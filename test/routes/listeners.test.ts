@@ -1,31 +1,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
 import { adminListenAddress, loadConfig, ConfigError } from '../../src/config.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
-import { ADMIN_TOKEN, build, tempDir, testConfig } from '../helper.ts'
+import { ADMIN_TOKEN, build, rawHttp as raw, tempDir, testConfig } from '../helper.ts'
 
 /**
  * ADR 14: the admin API has a listener of its own. On the public listener (the one a reverse proxy
  * points at) no spelling of an /api path reaches it, with or without the token; on the admin listener
  * only /api and /health answer. The `ductor` command finds the admin listener in state/service.json.
  */
-
-async function raw (url: string, request: string): Promise<string> {
-  const { hostname, port } = new URL(url)
-  return await new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port) })
-    let got = ''
-    socket.setEncoding('latin1')
-    socket.on('data', (d: string) => { got += d })
-    socket.on('close', () => resolve(got))
-    socket.on('error', () => resolve(got))
-    socket.setTimeout(5000, () => socket.destroy())
-    socket.end(request)
-  })
-}
 
 test('the admin API answers on its own listener only; the public listener has no /api, however it is spelt', { timeout: 60_000 }, async (t) => {
   const service = await build(t, { serve: true, config: testConfig({ server: { host: '127.0.0.1', port: 0 }, webhooks: { enabled: true } }), exactEnv: { PATH: '/usr/bin:/bin' } })
