@@ -2,6 +2,7 @@ import { writeFile, access, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { telegramMode, type Config } from './config.ts'
 import type { HomePaths } from './home/paths.ts'
+import type { TelegramState } from './telegram/telegram-service.ts'
 
 /**
  * The block `ductor serve` prints once per home, on the first start: where everything is, what
@@ -9,7 +10,7 @@ import type { HomePaths } from './home/paths.ts'
  * The admin token itself is never printed (stdout may go to a journal); only where it is.
  */
 /** What the Telegram adapter says right now, when it runs: a refused token is known before the banner prints. */
-export interface TelegramNow { state: 'connecting' | 'up' | 'down', reason: string | null, retry_at: string | null }
+export type TelegramNow = Pick<TelegramState, 'state' | 'reason' | 'retry_at'>
 
 interface WelcomeOptions { url: string, paths: HomePaths, config: Config, envToken: boolean, telegram?: TelegramNow | null }
 

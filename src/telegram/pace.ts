@@ -135,10 +135,10 @@ export function createChatPacer (options: ChatPacerOptions = {}): ChatPacer {
       // One signal for this wait, fed by the caller's and by close. Both listeners go when the wait
       // ends: the close signal lives as long as the adapter and grammY's may too, so a listener left
       // on either kept every send's closure alive (and Node warned after the 11th).
-      const wait = new AbortController()
-      const signal = wait.signal
-      const onClose = (): void => { wait.abort(closing.signal.reason) }
-      const onGiven = (): void => { wait.abort(given?.reason) }
+      const leave = new AbortController()
+      const signal = leave.signal
+      const onClose = (): void => { leave.abort(closing.signal.reason) }
+      const onGiven = (): void => { leave.abort(given?.reason) }
       if (given?.aborted === true) onGiven()
       closing.signal.addEventListener('abort', onClose, { once: true })
       given?.addEventListener('abort', onGiven, { once: true })
