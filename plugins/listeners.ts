@@ -2,8 +2,7 @@ import fp from 'fastify-plugin'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { ErrorCodes } from '../src/errors.ts'
-import { answerClientError } from '../src/http-errors.ts'
+import { answerClientError, noRoute } from '../src/http-errors.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -44,7 +43,7 @@ async function listeners (app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', async (request, reply) => {
     // The matched route, not the raw URL: no encoding or duplicate slash can make one look like another.
     if (!serves(request.raw, request.routeOptions.url)) {
-      return await reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
+      return await reply.code(404).send(noRoute(request.method, request.url))
     }
   })
 

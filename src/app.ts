@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { DuctorError, ErrorCodes } from './errors.ts'
-import { answerClientError, describeError, describeRouterError, POISONED_BODY, SHUTTING_DOWN } from './http-errors.ts'
+import { answerClientError, describeError, describeRouterError, noRoute, POISONED_BODY, SHUTTING_DOWN } from './http-errors.ts'
 import { depthMessage, jsonTooDeep } from './json-depth.ts'
 import type { Logger } from './logger-types.ts'
 import { lazyRequestLogger } from './request-logger.ts'
@@ -103,7 +103,7 @@ export async function buildApp (deps: AppDeps, parts?: readonly Part[]): Promise
   const routerError = (err: FastifyError, raw: IncomingMessage, reply: FastifyReply): void => {
     const path = raw.url?.split('?')[0] ?? ''
     if (!servedHere(raw, path)) {
-      reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${raw.method ?? ''} ${path}` })
+      reply.code(404).send(noRoute(raw.method, path))
       return
     }
     const { status, code, message } = describeRouterError(err.code, raw.url ?? '')
@@ -163,7 +163,7 @@ export async function buildApp (deps: AppDeps, parts?: readonly Part[]): Promise
     })
   })
   app.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send({ error: ErrorCodes.notFound, message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
+    return reply.code(404).send(noRoute(request.method, request.url))
   })
 
   // Before every route: /api answers only on the admin listener, the rest only on the public one (ADR 14).

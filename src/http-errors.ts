@@ -237,4 +237,9 @@ export function clientErrorResponse (err: NodeJS.ErrnoException): string | null 
 }
 
 /** The answer while the service stops (instead of Fastify's `return503OnClosing` object). */
+/** The 404 of a path nothing here answers (no route, or one served on the other listener, ADR 14); the query string left out. */
+export function noRoute (method: string | undefined, url: string | undefined): { error: ErrorCode, message: string } {
+  return { error: ErrorCodes.notFound, message: `no route ${method ?? ''} ${(url ?? '').split('?')[0] ?? ''}` }
+}
+
 export const SHUTTING_DOWN: HttpError = { status: 503, code: ErrorCodes.unavailable, message: 'ductor is shutting down; send the request again in a moment' }
