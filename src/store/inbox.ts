@@ -62,6 +62,11 @@ export interface Inbox {
    * the journal's flush and the dedupe write gets only its `key` back at the next start.
    */
   accept: (kind: JournalKind, key: string, payload: unknown, also?: readonly AlsoKey[], opts?: AcceptOptions) => Promise<InboxAcceptResult>
+  /**
+   * The entry's first `done` steps are done (a long automation result: the parts Telegram took), so
+   * that a replay skips them (`JournalEntry.progress`). Resolves once written; never throws.
+   */
+  progress: (seq: number, done: number) => Promise<void>
   /** Sets the processor for one kind; entries of a kind without a handler stay pending (replayed next start). */
   handle: (kind: JournalKind, handler: InboxHandler) => void
   /** Replays entries a previous process accepted but did not finish. Returns how many. */
@@ -205,6 +210,7 @@ export function createInbox (deps: InboxDeps): Inbox {
       dispatch({ kind, key, payload, seq, accepted_at: new Date(clock.now()).toISOString() })
       return { status: 'accepted', seq }
     },
+    progress: async (seq, done) => { await journal.markProgress(seq, done) },
     handle (kind, handler) { handlers.set(kind, handler) },
     async start () {
       if (started) return 0

@@ -16,11 +16,15 @@ import type { AppendLogStats } from './append-log.ts'
  *   {"t":"e","seq":42,"kind":"webhook","key":"…","at":"…","payload":…}   an accepted entry
  *   {"t":"d","seq":42}                                    done: never to be replayed
  *   {"t":"d","seq":42,"also":[43,44]}                     done, several at once (an album's run)
+ *   {"t":"p","seq":42,"done":2}                           progress: the entry's first 2 steps are done
  *
  * A line is one write(2) and is read whole or not at all (a torn line is skipped), so the marks of
  * one record land together: an album whose run starts is never half marked, half replayed. The
  * first seq stands in `seq`, so a reader that knows no `also` (this code before ADR 0035) still
- * takes it for a done mark; the Python version does not read this file.
+ * takes it for a done mark; the Python version does not read this file. A progress line is for an
+ * entry whose work goes out in several steps (an automation result sent as several messages, ADR 0044):
+ * the replay skips the steps it names. A reader without it (this code before ADR 0050) skips the line
+ * as unreadable and replays the whole entry, as before.
  *
  * Durability: `append` resolves after write + fdatasync, shared by every append queued meanwhile
  * (group commit). An entry gets its done mark in one of two ways (src/store/inbox.ts decides which):
@@ -59,6 +63,8 @@ export interface JournalEntry extends JournalInput {
   seq: number
   /** ISO time the entry was accepted. */
   accepted_at: string
+  /** Steps of its work a previous life recorded as done (Journal.markProgress); absent = none. */
+  progress?: number
 }
 
 export interface JournalOptions {
@@ -96,6 +102,13 @@ export interface Journal {
    * synced on its own. Never throws: a mark that cannot be written is logged and written again later.
    */
   markFinished: (seq: number) => void
+  /**
+   * The entry's first `done` steps are done (e.g. parts of a result Telegram took): a replay of it
+   * carries `progress: done`. Resolves once the line is written (a process crash keeps it; it is
+   * synced with the next durable write or the lazy sync, within `lazySyncMs`). Never throws: a mark
+   * that cannot be written is logged, and the replay then repeats those steps.
+   */
+  markProgress: (seq: number, done: number) => Promise<void>
   /** Entries found unfinished when the journal was opened, in order, minus those marked done since. */
   pending: () => JournalEntry[]
   /** Rewrites the file with only the unfinished entries. */
@@ -129,6 +142,10 @@ function isKind (value: unknown): value is JournalKind {
   return (JournalKinds as readonly unknown[]).includes(value)
 }
 
+function progressLine (seq: number, done: number): Buffer {
+  return Buffer.from(`{"t":"p","seq":${seq},"done":${done}}\n`)
+}
+
 function isSeq (value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
 }
@@ -140,6 +157,8 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
 
   // 1. Read what is there: unfinished entries in order; skip torn or unreadable lines.
   const found = new Map<number, { entry: JournalEntry, line: Buffer }>()
+  /** Steps recorded done, by seq (kept in memory for the entries still pending, and rewritten by compaction). */
+  const progress = new Map<number, number>()
   let nextSeq = 1
   let skipped = 0
   await removeStaleTemps(path)
@@ -161,6 +180,8 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
         found.delete(seq)
         nextSeq = Math.max(nextSeq, seq + 1)
       }
+    } else if (rec.t === 'p' && isSeq(rec.seq) && isSeq(rec.done)) {
+      if (found.has(rec.seq)) progress.set(rec.seq, Math.max(progress.get(rec.seq) ?? 0, rec.done))
     } else if (rec.t === 'h' && isSeq(rec.next)) {
       nextSeq = Math.max(nextSeq, rec.next)
     } else {
@@ -178,9 +199,17 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
   for (const [seq, { entry, line }] of found) {
     chunks.push(line, newline)
     live.set(seq, { offset, length: line.length + 1 })
-    recovered.set(seq, entry)
     offset += line.length + 1
+    const done = progress.get(seq)
+    if (done !== undefined) {
+      const mark = progressLine(seq, done)
+      chunks.push(mark)
+      offset += mark.length
+      entry.progress = done
+    }
+    recovered.set(seq, entry)
   }
+  for (const seq of progress.keys()) if (!live.has(seq)) progress.delete(seq)
   await writeFileAtomic(path, Buffer.concat(chunks))
   found.clear()
   if (recovered.size > 0) logger?.info({ path, pending: recovered.size }, 'journal: unfinished entries to replay')
@@ -196,6 +225,7 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
     if (loc === undefined) return false
     live.delete(seq)
     recovered.delete(seq)
+    progress.delete(seq)
     liveBytes -= loc.length
     return true
   }
@@ -232,6 +262,13 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
           parts.push(chunk.subarray(loc.offset - start, loc.offset - start + loc.length))
           moved.set(seq, { offset: at, length: loc.length })
           at += loc.length
+          // Its progress so far (a later mark, appended meanwhile, comes along in the tail).
+          const done = progress.get(seq)
+          if (done !== undefined) {
+            const mark = progressLine(seq, done)
+            parts.push(mark)
+            at += mark.length
+          }
         }
       }
       await log.rewrite(from, parts, (shift) => {
@@ -331,6 +368,14 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
         if (!written) throw err
         logger?.warn({ err, path, seqs: [seq, ...also] }, 'journal: a started mark was written but could not be synced')
       }
+    },
+    async markProgress (seq, done) {
+      if (!live.has(seq) || !isSeq(done) || done <= (progress.get(seq) ?? 0)) return
+      progress.set(seq, done)
+      retryDone()
+      await log.append(progressLine(seq, done), { durable: false }).catch((err: unknown) => {
+        logger?.warn({ err, path, seq, done }, 'journal: could not write a progress mark; a replay repeats those steps')
+      })
     },
     pending: () => [...recovered.values()],
     compact,

@@ -22,7 +22,7 @@ export type TelegramCommand = (ctx: BotContext, args: string) => Promise<unknown
 /** The few parts of the service the Telegram adapter uses (the plugin picks them from the app). */
 export interface TelegramParts {
   orchestrator: Pick<Orchestrator, 'handleMessage' | 'cancel' | 'isBusy' | 'setDefaultSink' | 'commands'>
-  inbox: Pick<Inbox, 'handle' | 'accept'>
+  inbox: Pick<Inbox, 'handle' | 'accept' | 'progress'>
   sessions: SessionStore
   runs: Pick<RunHistory, 'interruptedAtOpen'>
   cron: CronControl

@@ -6,7 +6,7 @@ import type { Inbox } from '../store/inbox.ts'
 import type { JournalEntry } from '../store/journal.ts'
 import { deliveryText } from './chat-sink.ts'
 import { extractMarkers } from './format/markers.ts'
-import { sendMarkdown } from './send.ts'
+import { markdownParts, sendMarkdown } from './send.ts'
 import { sendFiles, type FileAccess } from './files-out.ts'
 import { classifyApiError } from './stream/api-errors.ts'
 
@@ -18,8 +18,10 @@ import { classifyApiError } from './stream/api-errors.ts'
  * refuses the token (fixed by a restart) — for up to `giveUpMs` after the result was made. An entry
  * still unsent when the service stops is sent by the next start. Telegram refusing the message itself
  * (400, 403: the user blocked the bot) is final. Results for one chat go out in the order they came.
- * A part of a long result that was sent is not sent again; a crash between the send and the done mark
- * can send the last part twice (at least once, never lost).
+ * A part of a long result that was sent is not sent again, also not by the next start: each part (and
+ * file) Telegram took is recorded in the entry's journal line (`JournalEntry.progress`, ADR 0050), so
+ * a stop or crash between parts leaves only the rest to send; only the part in flight at a crash can
+ * arrive twice (at least once, never lost).
  */
 
 interface DeliveryPayload {
@@ -39,7 +41,7 @@ const defaultDeliveryRetry: DeliveryRetry = { firstMs: 1000, maxMs: 5 * 60_000, 
 
 export interface DeliveriesOptions {
   api: Api
-  inbox: Pick<Inbox, 'handle' | 'accept'>
+  inbox: Pick<Inbox, 'handle' | 'accept' | 'progress'>
   logger: Logger
   fileAccess: () => FileAccess
   /** Resolves once the bot knows itself (getMe); until then results wait. */
@@ -111,15 +113,35 @@ export function createDeliveries (opts: DeliveriesOptions): Deliveries {
     }
   }
 
-  async function send (payload: DeliveryPayload, acceptedAt: number): Promise<void> {
+  /**
+   * Sends the result's parts, then its files, skipping the first `done` of these steps (an earlier
+   * life sent them). Each step Telegram took is recorded before the next goes (`seq` -1: not journaled).
+   */
+  async function send (payload: DeliveryPayload, acceptedAt: number, seq: number, done: number): Promise<void> {
     const where = { chatId: payload.chat_id }
     const ref = payload.event.runId ?? payload.event.ref ?? payload.event.source
     const { text, buttons, files } = extractMarkers(deliveryText(payload.event))
-    await sendMarkdown(api, where, text, { ...(buttons.length > 0 ? { buttons } : {}), retry: persistent({ chatId: where.chatId, ref }, acceptedAt + retry.giveUpMs) })
-    if (files.length > 0) await sendFiles(api, where, files, opts.fileAccess(), logger)
+    const record = async (steps: number): Promise<void> => { if (seq >= 0) await opts.inbox.progress(seq, steps) }
+    const parts = markdownParts(text, buttons).length
+    const steps = parts + files.length
+    // The last step needs no mark: the done mark follows it.
+    const sent = async (step: number): Promise<void> => { if (step < steps) await record(step) }
+    if (done < parts) {
+      await sendMarkdown(api, where, text, {
+        ...(buttons.length > 0 ? { buttons } : {}),
+        retry: persistent({ chatId: where.chatId, ref }, acceptedAt + retry.giveUpMs),
+        skip: done,
+        onSent: sent
+      })
+    }
+    for (const [i, file] of files.entries()) {
+      if (parts + i < done) continue
+      await sendFiles(api, where, [file], opts.fileAccess(), logger)
+      await sent(parts + i + 1)
+    }
   }
 
-  async function handle (entry: Pick<JournalEntry, 'payload' | 'seq' | 'key' | 'accepted_at'>): Promise<void | 'finished'> {
+  async function handle (entry: Pick<JournalEntry, 'payload' | 'seq' | 'key' | 'accepted_at' | 'progress'>): Promise<void | 'finished'> {
     const payload = parsePayload(entry.payload)
     if (payload === null) {
       logger.error({ seq: entry.seq, key: entry.key }, 'an automation result in the journal is not readable; dropped')
@@ -134,7 +156,7 @@ export function createDeliveries (opts: DeliveriesOptions): Deliveries {
       if (opts.stopping.aborted || !isReady) return
       const acceptedAt = Date.parse(entry.accepted_at)
       try {
-        await send(payload, Number.isFinite(acceptedAt) ? acceptedAt : now())
+        await send(payload, Number.isFinite(acceptedAt) ? acceptedAt : now(), entry.seq, entry.progress ?? 0)
         return 'finished'
       } catch (err) {
         // Stopping: left unfinished in the journal, sent by the next start.

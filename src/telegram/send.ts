@@ -15,6 +15,10 @@ export interface SendMarkdownOptions {
   replyTo?: number
   /** How each part's send is retried (default `withRetry`: one 429 wait); a part sent is never sent again. */
   retry?: <T>(fn: () => Promise<T>) => Promise<T>
+  /** Parts an earlier try sent already (a replayed automation result, ADR 0044): not sent again. */
+  skip?: number
+  /** Told after each part Telegram took, with how many parts are sent now; awaited before the next part. */
+  onSent?: (sent: number) => Promise<void>
 }
 
 /** Parameters every message to `where` carries (the forum topic). */
@@ -25,13 +29,14 @@ export function threadParams (where: ChatTarget): { message_thread_id?: number }
 /**
  * Sends Markdown as one or more messages (rendered to Telegram HTML, split at 4096 on block
  * boundaries), the keyboard on the last. A part Telegram refuses as HTML goes again as plain text;
- * a 429 waits `retry_after` once. Returns the message ids sent.
+ * a 429 waits `retry_after` once. Returns the message ids sent. The split depends only on the text,
+ * so `skip` names the same parts again in a later life (of the same version).
  */
 export async function sendMarkdown (api: Api, where: ChatTarget, markdown: string, opts: SendMarkdownOptions = {}): Promise<number[]> {
-  const parts = splitHtml(renderMarkdown(markdown))
-  if (parts.length === 0) parts.push(opts.buttons !== undefined && opts.buttons.length > 0 ? '👇' : '…')
+  const parts = markdownParts(markdown, opts.buttons)
   const ids: number[] = []
   for (const [i, html] of parts.entries()) {
+    if (i < (opts.skip ?? 0)) continue
     const last = i === parts.length - 1
     const extra = {
       ...threadParams(where),
@@ -47,8 +52,16 @@ export async function sendMarkdown (api: Api, where: ChatTarget, markdown: strin
       }
     })
     ids.push(sent.message_id)
+    await opts.onSent?.(i + 1)
   }
   return ids
+}
+
+/** The messages (Telegram HTML) `sendMarkdown` sends for `markdown`: at least one. */
+export function markdownParts (markdown: string, buttons?: InlineButton[][]): string[] {
+  const parts = splitHtml(renderMarkdown(markdown))
+  if (parts.length === 0) parts.push(buttons !== undefined && buttons.length > 0 ? '👇' : '…')
+  return parts
 }
 
 /** Runs `fn`, and once more after Telegram's `retry_after` when it answers 429. */

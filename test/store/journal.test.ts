@@ -371,3 +371,27 @@ test('several started marks are one record: all of them land, and a torn copy of
   await reopened.markStarted([x!.seq, 999, x!.seq]) // unknown and repeated seqs are left out
   assert.deepEqual(reopened.pending().map((e) => e.key), ['y'])
 })
+
+test('progress marks come back with their entry after a reopen and after compactions; a done entry drops its progress (ADR 0050)', async (t) => {
+  const path = join(await tempDir(t), 'inbox.jsonl')
+  const journal = await createJournal({ path })
+  const a = await journal.append({ kind: 'delivery', key: 'run-a:111', payload: { n: 1 } })
+  const b = await journal.append({ kind: 'delivery', key: 'run-b:111', payload: { n: 2 } })
+  const c = await journal.append({ kind: 'delivery', key: 'run-c:111', payload: { n: 3 } })
+  await journal.markProgress(a.seq, 1)
+  await journal.markProgress(a.seq, 2)
+  await journal.markProgress(a.seq, 1) // never goes back
+  await journal.markProgress(b.seq, 3)
+  await journal.compact()
+  await journal.markProgress(c.seq, 1)
+  journal.markFinished(b.seq)
+  await journal.close()
+
+  const again = await createJournal({ path })
+  assert.deepEqual(again.pending().map((e) => [e.key, e.progress]), [['run-a:111', 2], ['run-c:111', 1]])
+  await again.compact()
+  await again.close()
+  const third = await createJournal({ path })
+  assert.deepEqual(third.pending().map((e) => [e.key, e.progress]), [['run-a:111', 2], ['run-c:111', 1]])
+  await third.close()
+})

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ADMIN_TOKEN } from '../helper.ts'
-import { cleanups, startBot, until, USERS, type BotHarness } from './helpers.ts'
+import { cleanups, replyMarker, startBot, until, USERS, type BotHarness } from './helpers.ts'
 
 /**
  * ADR 0044 (breakit report 1, F4): an automation result (here a cron job run through the admin
@@ -23,8 +23,8 @@ const admin = async (bot: BotHarness, method: 'GET' | 'POST', url: string, paylo
 }
 
 /** Creates a job whose agent answers `reply`, runs it now, and returns its run id. */
-async function runJob (bot: BotHarness, id: string, reply: string): Promise<string> {
-  const created = await admin(bot, 'POST', '/api/cron', { id, title: `Digest ${id}`, schedule: '0 9 * * *', agent_instruction: `Write the digest. [[reply:${reply}]]` })
+async function runJob (bot: BotHarness, id: string, reply: string, marker = `[[reply:${reply}]]`): Promise<string> {
+  const created = await admin(bot, 'POST', '/api/cron', { id, title: `Digest ${id}`, schedule: '0 9 * * *', agent_instruction: `Write the digest. ${marker}` })
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const started = await admin(bot, 'POST', `/api/cron/${id}/run`)
   assert.equal(started.status, 202, JSON.stringify(started.body))
@@ -85,4 +85,36 @@ test('a webhook task\'s result takes the same path: sent again until the Bot API
   await until(() => copies(bot, 'build report 9').every((n) => n >= 1), 'the result in every allowed chat')
   assert.deepEqual(copies(bot, 'build report 9'), USERS.map(() => 1))
   assert.equal(bot.fake.callsOf('sendMessage').filter((c) => !c.ok).length, 3, 'two 502s and a 429 were answered')
+})
+
+test('a long cron result cut off between its parts by a stop: the next start sends only the parts not sent yet', async (t) => {
+  const home = await mkdtemp(join(tmpdir(), 'ductor-deliveries-'))
+  t.after(async () => { await rm(home, { recursive: true, force: true }) })
+  const first = cleanups()
+  t.after(first.run)
+  const before = await startBot(first, { home })
+  // Three parts of about 3600 characters each (Telegram takes 4096 a message).
+  const block = (name: string): string => `${name}-start ${`${name} `.repeat(600)}${name}-end`
+  const reply = [block('alpha'), block('beta'), block('gamma')].join('\n\n')
+  const marker = await replyMarker(before.paths.workspace, reply)
+  // Telegram takes every first part, and no later one until the service stops.
+  before.fake.fail('sendMessage', { status: 'drop' }, 1_000_000, (params) => !String(params['text']).includes('alpha-start'))
+  await runJob(before, 'long-digest', '', marker)
+  await until(() => before.logs.filter((l) => l.includes('automation result not delivered yet; retrying')).length >= USERS.length, 'a failed second part in every chat')
+  await before.stop()
+  assert.deepEqual(copies(before, 'alpha-start'), USERS.map(() => 1), 'the first part reached every chat before the stop')
+  assert.deepEqual(copies(before, 'beta-start'), USERS.map(() => 0))
+
+  const second = cleanups()
+  t.after(second.run)
+  const after = await startBot(second, { home })
+  await until(() => copies(after, 'gamma-end').every((n) => n >= 1), 'the last part in every chat after the restart')
+  assert.deepEqual(copies(after, 'alpha-start'), USERS.map(() => 0), 'the first part is not sent again')
+  assert.deepEqual(copies(after, 'beta-start'), USERS.map(() => 1))
+  assert.deepEqual(copies(after, 'gamma-end'), USERS.map(() => 1))
+  // Nothing is left for a third start: every result has its done mark.
+  await after.stop()
+  const lines = (await readFile(join(home, 'state', 'inbox.jsonl'), 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { t: string, seq: number, kind?: string })
+  const done = new Set(lines.filter((l) => l.t === 'd').map((l) => l.seq))
+  assert.deepEqual(lines.filter((l) => l.t === 'e' && l.kind === 'delivery' && !done.has(l.seq)), [])
 })

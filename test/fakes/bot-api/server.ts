@@ -72,8 +72,8 @@ export interface FakeBotApi {
   pushUpdate: (update: Record<string, unknown>) => Record<string, unknown>
   /** Makes a file downloadable via getFile + /file/bot<token>/<path>; returns its file_id. */
   addFile: (data: Buffer | string, options?: { filePath?: string, fileSize?: number }) => string
-  /** The next `times` calls of `method` ('*' = any) fail with `fault`. */
-  fail: (method: string, fault: Fault, times?: number) => void
+  /** The next `times` calls of `method` ('*' = any) fail with `fault`; with `when`, only the calls whose params it accepts. */
+  fail: (method: string, fault: Fault, times?: number, when?: (params: Params) => boolean) => void
   /** Forgets faults not used up yet. */
   clearFaults: () => void
   /** The user deletes a message in their app (no Bot API call, no fault, no rate limit). */
@@ -100,7 +100,7 @@ export function createFakeBotApi (options: FakeBotApiOptions = {}): FakeBotApi {
     webhook: null
   }
   const updates = createUpdateQueue(options.maxPollMs ?? 30_000)
-  const faults: Array<{ method: string, fault: Fault, left: number }> = []
+  const faults: Array<{ method: string, fault: Fault, left: number, when: ((params: Params) => boolean) | undefined }> = []
   const calls: RecordedCall[] = []
   let apiRoot = ''
 
@@ -119,8 +119,8 @@ export function createFakeBotApi (options: FakeBotApiOptions = {}): FakeBotApi {
     if (retry > 0) throw new ApiError(429, `Too Many Requests: retry after ${retry}`, retry)
   }
 
-  function takeFault (method: string): Fault | null {
-    const i = faults.findIndex((f) => f.left > 0 && (f.method === '*' || f.method.toLowerCase() === method))
+  function takeFault (method: string, params: Params): Fault | null {
+    const i = faults.findIndex((f) => f.left > 0 && (f.method === '*' || f.method.toLowerCase() === method) && (f.when === undefined || f.when(params)))
     if (i === -1) return null
     const f = faults[i] as { fault: Fault, left: number }
     f.left--
@@ -159,7 +159,7 @@ export function createFakeBotApi (options: FakeBotApiOptions = {}): FakeBotApi {
     const call: RecordedCall = { method, params, files: uploads.map((f) => ({ field: f.field, filename: f.filename, size: f.data.length })), at: now(), ok: true }
     calls.push(call)
     const key = method.toLowerCase()
-    const fault = takeFault(key)
+    const fault = takeFault(key, params)
     if (fault !== null) {
       if (fault.status === 'drop') { req.socket.destroy(); call.ok = false; call.description = 'connection dropped'; return }
       if (fault.status === 'delay') await delay(fault.ms)
@@ -275,7 +275,7 @@ export function createFakeBotApi (options: FakeBotApiOptions = {}): FakeBotApi {
     draft: (chatId) => state.drafts.get(chatId),
     pushUpdate: (update) => updates.push(update),
     addFile: (data, opts = {}) => addFile(state, typeof data === 'string' ? Buffer.from(data) : data, opts.filePath, opts.fileSize).file_id,
-    fail (method, fault, times = 1) { faults.push({ method, fault, left: times }) },
+    fail (method, fault, times = 1, when) { faults.push({ method, fault, left: times, when }) },
     clearFaults () { faults.length = 0 },
     userDeletes (chatId, messageId) {
       const m = state.chats.get(chatId)?.get(messageId)
