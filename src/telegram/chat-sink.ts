@@ -5,13 +5,16 @@ import type { ChatEvent, ChatSink, DeliveryEvent, RunSummary } from '../core/sin
 import type { CommandReply } from '../core/commands.ts'
 import { extractMarkers, type InlineButton } from './format/markers.ts'
 import { createStreamEditor, type StreamEditor } from './stream/stream-editor.ts'
-import type { StreamBotApi } from './stream/types.ts'
+import type { StreamBotApi, StreamEvent } from './stream/types.ts'
 import type { ChatTarget } from './context.ts'
 import { sendMarkdown, threadParams, withRetry } from './send.ts'
 import { sendFiles, type FileAccess } from './files-out.ts'
 import { startTyping } from './typing.ts'
 import { cancelButtonData } from './callback-data.ts'
 import { SHUTDOWN_STOP_MESSAGE } from '../providers/outcome.ts'
+
+/** Ends the streamed text of a CLI attempt that was killed and is run again (ADR 0050 §2). */
+const cutOffLabel = '_✂️ Cut off: the agent stopped before it finished this answer._'
 
 export interface TelegramSinkOptions {
   /** Told of every chat update still being sent, so that a shutdown can let them finish. */
@@ -88,6 +91,13 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
   let unregister: (() => void) | null = null
   /** The user stopped this message's run: its stream was ended with the partial answer. */
   let stopped = false
+  /**
+   * After a `retrying` event: the new attempt's stream events, held until the killed attempt's text
+   * is shown as cut off and the notice after it is sent; then they go to a new stream editor, so the
+   * new attempt's reply is a message of its own below both (null: none held).
+   */
+  let held: StreamEvent[] | null = null
+  let resumeQueued = false
   let chain: Promise<void> = Promise.resolve()
   const later = (what: string, fn: () => Promise<unknown>): void => {
     chain = chain.then(fn).then(() => {}, (err: unknown) => {
@@ -108,7 +118,37 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
 
   const cutOffByShutdown = (summary: RunSummary): boolean => opts.cutOff !== undefined && summary.status === 'error:aborted' && summary.error === SHUTDOWN_STOP_MESSAGE
 
+  /** A stream event of the run: to its editor, or held while a killed attempt's text is being ended. */
+  function toEditor (event: StreamEvent): void {
+    if (held === null) {
+      editor?.push(event)
+      return
+    }
+    held.push(event)
+    if (resumeQueued) return
+    resumeQueued = true
+    // Behind the cut-off attempt's end and the notice that followed it (the chain keeps the order).
+    later('retry', async () => {
+      const events = held ?? []
+      held = null
+      startRun()
+      for (const e of events) editor?.push(e)
+    })
+  }
+
+  /** The run's CLI attempt was killed and runs again: its text so far stays, marked as cut off. */
+  function retrying (): void {
+    const old = editor
+    editor = null
+    unregister?.()
+    unregister = null
+    held = []
+    resumeQueued = false
+    later('retrying', async () => { await old?.stop(cutOffLabel) })
+  }
+
   async function finish (summary: RunSummary): Promise<void> {
+    held = null
     stopTyping?.()
     unregister?.()
     const current = editor
@@ -203,12 +243,15 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
           startRun()
           return
         case 'cli':
-          editor?.push(event.event)
+          toEditor(event.event)
           return
         case 'reply':
           // The CLI has its answer: show it now, not after the process has exited.
           stopTyping?.()
-          editor?.push({ type: 'result', result: { text: event.text } })
+          toEditor({ type: 'result', result: { text: event.text } })
+          return
+        case 'retrying':
+          retrying()
           return
         case 'notice':
           later('notice', async () => { await send(event.level === 'info' ? `_${event.text}_` : `⚠️ ${event.text}`) })
