@@ -12,6 +12,7 @@ import { sendFiles, type FileAccess } from './files-out.ts'
 import { startTyping } from './typing.ts'
 import { cancelButtonData } from './callback-data.ts'
 import { SHUTDOWN_STOP_MESSAGE } from '../providers/outcome.ts'
+import type { QueuedNotes } from './queued-notes.ts'
 
 /** Ends the streamed text of a CLI attempt that was killed and is run again (ADR 0050 §2). */
 const cutOffLabel = '_✂️ Cut off: the agent stopped before it finished this answer._'
@@ -41,9 +42,14 @@ export interface TelegramSinkOptions {
    * Aborted when the service begins to stop: the queued-message indicators (sent, edited) are then
    * dropped, also those waiting for the chat's pace, so that replies and notices get the few seconds
    * of the stop. A queued message is replayed and answered after the restart: its "Queued" indicator
-   * stays true.
+   * stays until the next start deletes it (`notes`).
    */
   cosmetic?: AbortSignal
+  /**
+   * Where the queued notes shown and resolved are recorded, so that the next start cleans up those a
+   * crash or a stop left (src/telegram/queued-notes.ts).
+   */
+  notes?: Pick<QueuedNotes, 'shown' | 'resolved'>
   /** Aborted when the adapter has closed: a stream still running ends (StreamEditorOptions.signal). */
   closed?: AbortSignal
   /** Bound to the chat: its lines carry `chatId` (and the component) already; the calls here do not add it again. */
@@ -220,13 +226,16 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
               reply_markup: { inline_keyboard: [[{ text: 'Cancel', callback_data: cancelButtonData(event.entryId) }]] }
             }, grammySignal))
             indicators.set(event.entryId, sent.message_id)
+            opts.notes?.shown({ chatId: where.chatId, messageId: sent.message_id })
           })
           return
         case 'dequeued':
           later('dequeued', async () => {
             const id = indicators.get(event.entryId)
             indicators.delete(event.entryId)
-            if (id !== undefined) await withRetry(async () => await api.deleteMessage(where.chatId, id))
+            if (id === undefined) return
+            await withRetry(async () => await api.deleteMessage(where.chatId, id))
+            opts.notes?.resolved({ chatId: where.chatId, messageId: id })
           })
           return
         case 'discarded':
@@ -236,7 +245,10 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
             const text = event.why === 'cancelled'
               ? '✖️ Cancelled.'
               : event.why === 'shutdown' ? '⏸ ductor is restarting: I will answer this once it is back.' : '✖️ Discarded (stopped).'
-            if (id !== undefined && opts.cosmetic?.aborted !== true) await withRetry(async () => await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } }, grammySignal))
+            // Left as it is at shutdown: the next start cleans it up (it is recorded as unresolved).
+            if (id === undefined || opts.cosmetic?.aborted === true) return
+            await withRetry(async () => await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } }, grammySignal))
+            opts.notes?.resolved({ chatId: where.chatId, messageId: id })
           })
           return
         case 'run_started':
