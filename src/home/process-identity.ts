@@ -7,8 +7,8 @@
  * The start time: on Linux field 22 of /proc/<pid>/stat (clock ticks since boot) with the boot id;
  * elsewhere `ps -o lstart= -p <pid>` (the start date, to the second). Where neither can be read (a
  * file of an older version without the start time, /proc hidden, no `ps`), the process's command
- * line must look like ductor's (`node … serve`, or a word with "ductor" in it); where that cannot be
- * read either, the pid is believed, as before.
+ * line must be a ductor service's (`ductor serve`, `node …/ductor.js serve --no-supervisor`, a bare
+ * `ductor`; not `ductor logs -f`); where that cannot be read either, the pid is believed, as before.
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -41,7 +41,7 @@ export function processMark (pid: number): ProcessMark | null {
 
 /**
  * Whether `pid` is a live process and, as far as can be told, the one `mark` was taken of (its start
- * time) or, without a mark, a ductor (its command line). Never true for a zombie or a dead pid.
+ * time) or, without a mark, a ductor service (its command line). Never true for a zombie or a dead pid.
  */
 export function isSameProcess (pid: number, mark: Partial<ProcessMark> | null | undefined): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false
@@ -56,15 +56,20 @@ export function isSameProcess (pid: number, mark: Partial<ProcessMark> | null | 
   }
   if (typeof mark?.start === 'string' && mark.start !== '') {
     const now = processMark(pid)
-    if (now === null) return commandLooksLikeDuctor(pid) ?? true
+    if (now === null) return commandIsDuctorService(pid) ?? true
     if (now.start !== mark.start) return false
     return mark.boot === undefined || mark.boot === '' || now.boot === '' || mark.boot === now.boot
   }
-  return commandLooksLikeDuctor(pid) ?? true
+  return commandIsDuctorService(pid) ?? true
 }
 
-/** Whether the command line of `pid` looks like a ductor's; null when it cannot be read. */
-export function commandLooksLikeDuctor (pid: number): boolean | null {
+/**
+ * Whether the command line of `pid` is a ductor *service* (`ductor serve`, `ductor serve
+ * --no-supervisor`, a bare `ductor`, the Python version's bare `ductor`), not any ductor command:
+ * after a crash and pid reuse, `ductor logs -f` or `ductor status` may have the pid an older lock
+ * names. Null when the command line cannot be read.
+ */
+export function commandIsDuctorService (pid: number): boolean | null {
   let words: string[]
   if (LINUX) {
     try {
@@ -78,9 +83,35 @@ export function commandLooksLikeDuctor (pid: number): boolean | null {
     words = line.split(/\s+/).filter((w) => w !== '')
   }
   if (words.length === 0) return null // a kernel thread, or a process on its way out
-  // The program or its script is ductor's (`ductor`, `…/bin/ductor.js`, the Python `ductor`), or a node serving.
-  if (words.slice(0, 2).some((w) => /ductor/i.test(basename(w)))) return true
-  return /^node(js)?\d*$/.test(basename(words[0] ?? '')) && words.includes('serve')
+  return isServiceCommand(words)
+}
+
+// Options of node (and python) whose value is the next word: `node --import tsx …/entry.ts serve`.
+const VALUE_OPTIONS = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '--env-file', '--title', '--inspect-port', '-C', '--conditions', '-X', '-W'])
+// The words before the command: ductor's own global options (`ductor -v serve`).
+const GLOBAL_OPTIONS = new Set(['-v', '--verbose', '--no-supervisor'])
+
+/**
+ * A command line that runs the service: the program, or the script an interpreter (node, python)
+ * runs, is ductor's (`ductor`, `…/bin/ductor.js`, the sources' `src/cli/entry.ts`/`main.ts`), and the
+ * command is `serve` or none (serve is the default), without `--help` or `--version`.
+ */
+export function isServiceCommand (words: readonly string[]): boolean {
+  let i = 0
+  if (/^(node(js)?|python)[\d.]*$/.test(basename(words[0] ?? ''))) {
+    i = 1
+    while (i < words.length && (words[i] ?? '').startsWith('-') && words[i] !== '-m') i += VALUE_OPTIONS.has(words[i] ?? '') ? 2 : 1
+  }
+  // `python -m <module>`: the module is the program.
+  const module = words[i] === '-m'
+  if (module) i++
+  const program = words[i] ?? ''
+  const ductors = module ? /^ductor/i.test(program) : /^ductor(\.[cm]?[jt]s)?$/i.test(basename(program)) || /[\\/]cli[\\/](entry|main)\.[cm]?[jt]s$/.test(program)
+  if (!ductors) return false
+  const rest = words.slice(i + 1)
+  if (rest.some((w) => w === '-h' || w === '--help' || w === '-V' || w === '--version')) return false
+  const command = rest.find((w) => !GLOBAL_OPTIONS.has(w))
+  return command === undefined || command === 'serve'
 }
 
 function ps (pid: number, column: string): string | null {

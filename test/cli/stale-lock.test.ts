@@ -1,13 +1,15 @@
 // A `ductor.pid` left behind by a service killed -9, whose pid another process now has (breakit F2,
 // ADR 43): `ductor status` says it is not running (exit 3), `ductor stop` and `ductor restart` never
 // signal that process, and the service takes the stale lock over. Also with a lock of the older
-// format (the pid only) and with `1` (init) in it.
+// format (the pid only) and with `1` (init) in it. And a lock of the older format naming another
+// `ductor` command (ADR 49): only a ductor service holds it.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { readFile, writeFile } from 'node:fs/promises'
+import { chmod, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ductor, fakeClis, runCli, spawnService, tempDir, waitFor } from '../helper.ts'
+import { ALREADY_RUNNING_EXIT_CODE } from '../../src/exit-codes.ts'
+import { builtDist, ductor, fakeClis, ROOT, runCli, spawnService, tempDir, waitFor } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 
 function aliveNow (pid: number): boolean {
@@ -73,4 +75,55 @@ test('a stale ductor.pid naming another process: status says not running, stop a
   assert.match(stop.stdout, new RegExp(`^Stopped ductor \\(pid ${started.pid}\\)`))
   await waitFor(() => aliveNow(started.pid) ? undefined : true, 20_000, 'the service stopped')
   assert.ok(aliveNow(otherPid))
+})
+
+test('an older lock (the pid only) naming another ductor command, not a service: the service starts, status, stop and doctor ignore it; naming a service, it holds (ADR 49)', { timeout: 300_000 }, async (t) => {
+  await builtDist()
+  const home = await tempDir(t)
+  const bin = await fakeClis(t)
+  // `ductor` as npm installs it (a link to bin/ductor.js, run through its #! line), and a journalctl that follows forever.
+  const dir = await tempDir(t)
+  const command = join(dir, 'ductor')
+  await symlink(join(ROOT, 'bin', 'ductor.js'), command)
+  await writeFile(join(dir, 'journalctl'), '#!/bin/sh\nexec sleep 300\n')
+  await chmod(join(dir, 'journalctl'), 0o755)
+  const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', HOME: await tempDir(t), ...bin.env, PATH: `${dir}:${bin.env['PATH'] ?? ''}` }
+  const lockPath = join(home, 'ductor.pid')
+
+  // `ductor service logs -f`, left running in another terminal; after an upgrade and a reboot the old lock names its pid.
+  const logs = spawn(command, ['service', 'logs', '-f'], { env: { ...process.env, ...env }, stdio: 'ignore', detached: true })
+  t.after(() => { try { process.kill(-(logs.pid as number), 'SIGKILL') } catch {} })
+  const logsPid = logs.pid as number
+  await waitFor(async () => (await readFile(`/proc/${logsPid}/cmdline`, 'utf8').catch(() => '')).includes('logs') ? true : undefined, 20_000, 'ductor service logs -f to run')
+  await writeFile(lockPath, `${logsPid}\n`)
+  const status = await runCli(['status'], env)
+  assert.equal(status.code, 3, status.stdout + status.stderr)
+  assert.match(status.stdout, /^ductor is not running\n/)
+  const stop = await ductor(['stop'], env)
+  assert.match(stop.stdout, /^ductor is not running \(home /)
+  const doctor = await ductor(['doctor'], env)
+  assert.doesNotMatch(doctor.stdout, /holds the lock/, doctor.stdout)
+  assert.ok(aliveNow(logsPid), 'ductor service logs -f was not signalled')
+
+  // The service starts (the lock is stale) as `ductor serve --no-supervisor`.
+  const served = await spawnService(t, env, { command: [command] })
+  const info = await served.up(120_000)
+  assert.equal((await readFile(lockPath, 'utf8')).split('\n')[0], String(info.pid), 'the service took the lock over')
+  assert.ok(aliveNow(logsPid))
+
+  // The same service with the lock and state/service.json an older version writes (the pid only): it holds the home.
+  await writeFile(lockPath, `${info.pid}\n`)
+  const serviceJson = join(home, 'state', 'service.json')
+  const { pid_start: _start, boot_id: _boot, ...older } = JSON.parse(await readFile(serviceJson, 'utf8')) as Record<string, unknown>
+  await writeFile(serviceJson, JSON.stringify(older))
+  const running = await ductor(['status'], env)
+  assert.equal(running.code, 0, running.stdout + running.stderr)
+  assert.match(running.stdout, new RegExp(`^ductor is running \\(pid ${info.pid}\\)`))
+  const second = await spawnService(t, env, { command: [command] })
+  assert.equal(await second.exited, ALREADY_RUNNING_EXIT_CODE, second.output())
+  assert.match(second.stderr(), new RegExp(`another ductor is already running on this home \\(pid ${info.pid}, lock `))
+  const stopped = await ductor(['stop'], env)
+  assert.match(stopped.stdout, new RegExp(`^Stopped ductor \\(pid ${info.pid}\\)`))
+  assert.equal(await served.exited, 0, served.output().slice(-2000))
+  assert.ok(aliveNow(logsPid), 'ductor service logs -f still runs')
 })
