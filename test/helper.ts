@@ -28,6 +28,8 @@ export const CLI_ENTRY = join(ROOT, 'src', 'cli', 'entry.ts')
  * pack tests).
  */
 export const BUILT_ENTRY = join(ROOT, 'dist', 'src', 'cli', 'entry.js')
+/** The `ductor` command as npm installs it (bin/ductor: runs the build in dist/ when there is one). */
+export const LAUNCHER = join(ROOT, 'bin', 'ductor')
 
 /** A fresh temporary directory, removed when the test ends. */
 export async function tempDir (t: Cleanup, prefix = 'ductor-test-'): Promise<string> {
@@ -75,6 +77,8 @@ export interface BuildOptions {
   executor?: CliExecutor
   /** Called by `/restart`. */
   requestRestart?: () => void
+  /** Whether something would start the service again after `/restart` (default: yes, as under a supervisor). */
+  restartable?: () => boolean
   telegramPollSeconds?: number
   /** How often the skill folders are synced (default 30 s). */
   skillSyncMs?: number
@@ -150,7 +154,7 @@ export async function build (t: Cleanup, opts: BuildOptions = {}): Promise<Built
       env = { ...process.env, NODE_ENV: 'test', DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', PATH: `${bin.dir}${delimiter}${process.env['PATH'] ?? ''}`, ...opts.env }
     }
     const { startService } = await import('../src/main.ts')
-    const service = await startService({ env, logDestination: { write: (line: string) => { lines.push(line) } }, requestRestart: opts.requestRestart })
+    const service = await startService({ env, logDestination: { write: (line: string) => { lines.push(line) } }, requestRestart: opts.requestRestart, restartable: opts.restartable ?? (() => true) })
     closers.push(service.close)
     return { app: service.app, home, paths, logger: service.logger, logs: lines, env, url: service.url, adminUrl: service.adminUrl, stop }
   }
@@ -159,7 +163,7 @@ export async function build (t: Cleanup, opts: BuildOptions = {}): Promise<Built
   await seedHome(home, { variant: 'both' })
   await opts.prepare?.(paths)
   const env = opts.exactEnv ?? { ...process.env, ...opts.env }
-  const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env, executor: opts.executor, version: '0.0.0-test', requestRestart: opts.requestRestart ?? (() => {}), telegramPollSeconds: opts.telegramPollSeconds, skillSyncMs: opts.skillSyncMs, ...(opts.updates !== undefined ? { updates: opts.updates } : {}) }, opts.parts)
+  const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env, executor: opts.executor, version: '0.0.0-test', requestRestart: opts.requestRestart ?? (() => {}), restartable: opts.restartable ?? (() => true), telegramPollSeconds: opts.telegramPollSeconds, skillSyncMs: opts.skillSyncMs, ...(opts.updates !== undefined ? { updates: opts.updates } : {}) }, opts.parts)
   closers.push(async () => { await app.close() })
   let url = ''
   if (opts.listen === true) {
@@ -345,7 +349,13 @@ export async function spawnService (t: Cleanup, env: NodeJS.ProcessEnv, opts: Sp
   if (opts.command === undefined) await builtDist()
   const args = opts.args ?? [...(opts.verbose === true ? ['-v'] : []), 'serve', ...(opts.supervisor === true ? [] : ['--no-supervisor'])]
   const fullEnv: NodeJS.ProcessEnv = opts.exactEnv === true ? { NODE_ENV: 'test', ...env } : { ...process.env, NODE_ENV: 'test', ...env }
-  const argv = opts.command !== undefined ? [...opts.command, ...args] : [process.execPath, ...(opts.preload !== undefined ? ['--import', opts.preload] : []), BUILT_ENTRY, ...args]
+  // A supervised serve starts as a user starts it: the `ductor` command (bin/ductor, a sh launcher
+  // whose shell becomes the supervisor; ADR 46). With a preload, `node --import … ductor.js serve`:
+  // node supervises through the same sh loop and gives the service its flags.
+  const launcher = opts.command === undefined && opts.preload === undefined && (opts.supervisor === true || opts.args !== undefined)
+  const argv = opts.command !== undefined
+    ? [...opts.command, ...args]
+    : launcher ? [LAUNCHER, ...args] : [process.execPath, ...(opts.preload !== undefined ? ['--import', opts.preload] : []), BUILT_ENTRY, ...args]
   const child = opts.terminal === true
     ? spawn('python3', ['-c', PTY_SCRIPT, JSON.stringify(argv)], { cwd: opts.cwd ?? ROOT, env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
     : spawn(argv[0] ?? '', argv.slice(1), { cwd: opts.cwd ?? ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}) })

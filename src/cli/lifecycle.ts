@@ -10,9 +10,11 @@ import { processFacts } from '../ops/process-context.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { createServiceManager, type ServiceManager } from '../ops/service-manager.ts'
 import { initCommand } from './init.ts'
+import { supervisorCommand } from './supervise.ts'
 import type { CliIo } from './io.ts'
 import { readConfigReadOnly } from '../ops/config-read.ts'
 import { createDockerSandbox } from '../sandbox/docker-sandbox.ts'
+import { parentPid } from '../ops/restarter.ts'
 
 /**
  * The lifecycle commands a Python ductor user types (`ductor stop`, `restart`, `uninstall`,
@@ -71,10 +73,13 @@ async function stopProcess (holder: LockHolder): Promise<boolean> {
   return !holderAlive(holder)
 }
 
-/** `ductor serve` in the background, detached from this terminal; resolves once the new service answers. */
+/**
+ * `ductor serve` in the background, detached from this terminal: the sh supervisor and its service
+ * (no node waits above it, ADR 46); resolves once the new service answers.
+ */
 async function startDetached (io: CliIo, paths: HomePaths, previousStart: string | null): Promise<string> {
-  const [node = process.execPath, ...args] = io.self
-  const child = spawn(node, [...args, 'serve'], {
+  const [sh = '/bin/sh', ...args] = supervisorCommand(io.self)
+  const child = spawn(sh, args, {
     detached: true,
     stdio: 'ignore',
     env: io.env
@@ -129,7 +134,9 @@ export function restartCommand (io: CliIo): Command {
       }
       const info = await readServiceInfo(t.paths.state)
       const holder = await runningHolder(t.paths)
-      if (holder !== null && info?.supervised === true && info.pid === holder.pid) {
+      // A supervisor that died (killed alone) leaves its service re-parented: signalled, it would stop for good.
+      const supervisorAlive = info?.supervisor_pid === undefined || parentPid(holder?.pid ?? 0) === info.supervisor_pid
+      if (holder !== null && info?.supervised === true && info.pid === holder.pid && supervisorAlive) {
         // Under `ductor serve`'s supervisor: the service exits with 42 and the supervisor starts it again.
         process.kill(holder.pid, 'SIGUSR2')
         io.stdout.write(`${await waitForStart(t.paths, info.started_at)}.\n`)

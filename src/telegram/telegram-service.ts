@@ -15,6 +15,8 @@ import { announceUpdate } from './panels/update-flow.ts'
 import { createDeliveries, type DeliveryRetry } from './deliveries.ts'
 import { telegramChatId } from '../core/chat-id.ts'
 
+const MESSAGE_CUT_OFF = '⚠️ ductor restarted while your last message was being handled. If its answer does not follow shortly, send the message again.'
+
 /** The updates the bot asks Telegram for. */
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const
 
@@ -238,14 +240,50 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
    */
   async function tellInterrupted (): Promise<void> {
     const allowed = new Set(opts.config().allowed_user_ids)
-    const chats = new Set(parts.runs.interruptedAtOpen().filter((r) => r.kind === 'chat' && r.chat_id !== null).map((r) => telegramChatId(String(r.chat_id))))
-    for (const chatId of await consumeCutOffChats(opts.paths.state)) chats.add(chatId)
-    for (const chatId of chats) {
+    const notices = new Map<number, Set<string>>()
+    const tell = (chatId: number | null, text: string): void => {
       // A private chat's id is its user's: told only while that user is still allowed. A group or
       // channel (a negative id) ran the message of an allowed member, so it is told too.
-      if (chatId === null || (chatId > 0 && !allowed.has(chatId))) continue
-      await telegram.deps.sendMarkdown({ chatId }, '⚠️ ductor restarted while your last message was being handled. If its answer does not follow shortly, send the message again.')
-        .catch((err: unknown) => { log.warn({ err, chatId }, 'could not send the interrupted-run notice') })
+      if (chatId === null || (chatId > 0 && !allowed.has(chatId))) return
+      notices.set(chatId, (notices.get(chatId) ?? new Set()).add(text))
+    }
+    for (const run of parts.runs.interruptedAtOpen()) {
+      if (run.chat_id === null) continue
+      const chatId = telegramChatId(String(run.chat_id))
+      if (run.kind === 'chat') tell(chatId, MESSAGE_CUT_OFF)
+      // A `wake` webhook's run answers in the chat: the event is not run again either (ADR 9), and its draft is gone.
+      else if (run.kind === 'webhook') tell(chatId, `⚠️ ductor restarted while it was answering the webhook "${run.ref ?? '?'}"; that event is not run again (the agent may have acted on it already). \`ductor runs --kind webhook\` lists it.`)
+    }
+    for (const chatId of await consumeCutOffChats(opts.paths.state)) tell(chatId, MESSAGE_CUT_OFF)
+    for (const [chatId, texts] of notices) {
+      for (const text of texts) {
+        await telegram.deps.sendMarkdown({ chatId }, text)
+          .catch((err: unknown) => { log.warn({ err, chatId }, 'could not send the interrupted-run notice') })
+      }
+    }
+  }
+
+  /**
+   * The "Queued" notes an earlier life showed and never resolved (a `kill -9`, a power cut, a stop
+   * while messages waited): their Cancel button does nothing any more, and their message is replayed
+   * by this start (or was dropped). Each is deleted, as the note of a message that starts is; one
+   * Telegram will not delete (older than 48 hours) loses its button and says why (ADR 0050 §3). One
+   * that cannot be reached now is tried again by the next start.
+   */
+  async function cleanUpQueuedNotes (): Promise<void> {
+    for (const note of await telegram.notes.earlier()) {
+      if (stopping.signal.aborted) return
+      try {
+        await bot.api.deleteMessage(note.chatId, note.messageId)
+      } catch (err) {
+        if (typeof (err as { error_code?: unknown }).error_code !== 'number') {
+          log.warn({ err, ...note }, 'could not remove a queued note left by the last run; trying again at the next start')
+          continue
+        }
+        await bot.api.editMessageText(note.chatId, note.messageId, '↻ ductor restarted while this message waited in the queue.', { reply_markup: { inline_keyboard: [] } })
+          .catch((err: unknown) => { log.info({ err, ...note }, 'a queued note left by the last run is gone already') })
+      }
+      telegram.notes.resolved(note)
     }
   }
 
@@ -279,6 +317,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
         await tellUpgrade().catch((err: unknown) => { log.warn({ err }, 'could not read the upgrade notice') })
         await tellRestart()
         await tellInterrupted()
+        await cleanUpQueuedNotes().catch((err: unknown) => { log.warn({ err }, 'could not clean up the queued notes left by the last run') })
         scheduleUpdateCheck(telegram.deps.updates.firstDelayMs)
       } finally {
         markStarted()
@@ -295,6 +334,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
       markStarted()
       parts.orchestrator.setDefaultSink(null)
       await polling
+      await telegram.notes.close()
     }
   }
 }
