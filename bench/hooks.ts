@@ -8,6 +8,9 @@
 // disk's own fdatasync p99); next to them, the durable floor: a bare node:http that appends each
 // body and answers only after a group-committed fdatasync (bench/lib/bare-durable.mjs), which shows
 // how close the route is to what the disk and the protocol allow in the same run.
+// F4's fixed-rate rows (context, ADR 0048): the same route and the durable floor at 1,000 and 4,000
+// req/s from an open-loop generator (bench/lib/open-loop.ts), latency from each request's scheduled
+// time: the p99 of a server well under its capacity, where the closed-loop rows measure a queue.
 // Run alone: node --import tsx bench/hooks.ts
 import { createHmac } from 'node:crypto'
 import { mkdtemp, open, rm } from 'node:fs/promises'
@@ -15,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createJournal } from '../src/store/journal.ts'
 import { LOAD_GENERATOR, load, type LoadResult } from './lib/load.ts'
+import { openLoop, type OpenLoopResult } from './lib/open-loop.ts'
 import { loadavg } from 'node:os'
 import { emptyResult, output, progress, type BenchResult } from './lib/report.ts'
 import { buildPackage, startBareDurable, startBareFastify, startBareServer, startService, tempHome } from './lib/service.ts'
@@ -22,6 +26,9 @@ import { buildPackage, startBareDurable, startBareFastify, startBareServer, star
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] ?? '1,8,32,128').split(',').map(Number)
 const TARGET_CONNECTIONS = 32
 const SECONDS = 3
+/** F4's fixed rates (open loop), requests per second; BENCH_RATES='' skips them. */
+const RATES = (process.env['BENCH_RATES'] ?? '1000,4000').split(',').filter((r) => r.trim() !== '').map(Number)
+const RATE_SECONDS = 4
 const TOKEN = 'bench-admin-token-0123456789abcdef'
 const SECRET = 'bench-hmac-secret-0123456789abcdef'
 
@@ -82,6 +89,7 @@ export async function benchHooks (): Promise<BenchResult> {
   const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`
   const headers = { 'content-type': 'application/json', 'x-signature': signature }
   const figures: Array<{ c: number, service: LoadResult, bare: LoadResult, fastify: LoadResult, durable: LoadResult, load: number }> = []
+  const fixed: Array<{ rate: number, service: OpenLoopResult, durable: OpenLoopResult, load: number }> = []
   const pkg = await buildPackage()
   const { home, cleanup } = await tempHome({
     'config/config.json': { admin: { token: TOKEN }, webhooks: { enabled: true, rate_limit_per_minute: 100_000 }, log_level: 'WARNING' }
@@ -92,7 +100,7 @@ export async function benchHooks (): Promise<BenchResult> {
     const bareDurable = await startBareDurable(join(home, 'bare-durable.jsonl'))
     const service = await startService({ pkg, home })
     try {
-      for (const c of CONNECTIONS) {
+      for (const c of [...CONNECTIONS, ...RATES.map((r) => `r${r}`)]) {
         const res = await fetch(`${service.adminUrl ?? ''}/api/webhooks`, {
           method: 'POST',
           headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
@@ -109,6 +117,18 @@ export async function benchHooks (): Promise<BenchResult> {
         const s = await load({ pid: service.child.pid, url: `${service.url}/hooks/bench-${c}`, connections: c, seconds: SECONDS, headers, body })
         figures.push({ c, service: s, bare: b, fastify: f, durable: d, load: loadavg()[0] ?? Number.NaN })
         progress(`${c} connections (${LOAD_GENERATOR}, load average ${loadavg()[0]?.toFixed(2) ?? '?'}): ${s.rps.toFixed(0)} req/s p99 ${s.p99} ms (${s.non2xx} non-2xx, ${s.errors} errors); bare ${b.rps.toFixed(0)} req/s p99 ${b.p99} ms; bare Fastify ${f.rps.toFixed(0)} req/s p99 ${f.p99} ms; bare durable ${d.rps.toFixed(0)} req/s p99 ${d.p99} ms`)
+      }
+      // F4 at fixed rates (open loop): the durable floor and the route in turn, each after a second's
+      // warm-up at the same rate (connections opened, code paths hot); one hook per rate.
+      for (const rate of RATES) {
+        const at = async (url: string, pid: number | undefined): Promise<OpenLoopResult> => {
+          await openLoop({ url, rate, seconds: 1, headers, body })
+          return await openLoop({ url, rate, seconds: RATE_SECONDS, headers, body, ...(pid !== undefined && { pid }) })
+        }
+        const d = await at(`${bareDurable.url}/hooks/bench-r${rate}`, bareDurable.child.pid)
+        const s = await at(`${service.url}/hooks/bench-r${rate}`, service.child.pid)
+        fixed.push({ rate, service: s, durable: d, load: loadavg()[0] ?? Number.NaN })
+        progress(`${rate} req/s fixed rate (open loop, load average ${loadavg()[0]?.toFixed(2) ?? '?'}): p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} ms (${s.non2xx} non-2xx, ${s.errors} errors); durable floor p50 ${d.p50.toFixed(2)} p99 ${d.p99.toFixed(2)} ms; the generator's send lag p99 ${s.sendLagP99.toFixed(2)} / ${d.sendLagP99.toFixed(2)} ms`)
       }
     } finally {
       await service.stop()
@@ -182,7 +202,25 @@ export async function benchHooks (): Promise<BenchResult> {
       ok: null,
       baseline: { label: 'bare node:http, durable 202, p99', value: at.durable.p99 },
       ratio: at.service.p99 / at.durable.p99
+    }, ...fixed.flatMap((f): typeof result.rows => [{
+      id: 'F4',
+      what: `(well under capacity) POST /hooks/:id at a fixed ${f.rate.toLocaleString('en-US')} req/s (open loop, from the scheduled time): p99 vs the disk's own fdatasync p99`,
+      value: f.service.p99,
+      unit: 'ms',
+      target: '(context for F4)',
+      ok: null,
+      baseline: { label: 'fdatasync of a 2 KB append, p99', value: disk.p99 },
+      ratio: f.service.p99 / disk.p99
     }, {
+      id: 'F4',
+      what: `(well under capacity) the same at ${f.rate.toLocaleString('en-US')} req/s: p99 vs the durable floor at the same rate`,
+      value: f.service.p99,
+      unit: 'ms',
+      target: '(context for F4)',
+      ok: null,
+      baseline: { label: 'bare node:http, durable 202, p99', value: f.durable.p99 },
+      ratio: f.service.p99 / f.durable.p99
+    }]), {
       id: 'F2',
       what: `CPU per delivery in the service (user + system), ${TARGET_CONNECTIONS} conns`,
       value: at.service.cpuUsPerRequest ?? Number.NaN,
@@ -207,6 +245,13 @@ export async function benchHooks (): Promise<BenchResult> {
     columns: ['connections', 'load', 'req/s', 'bare req/s', 'share of bare', 'bare Fastify req/s', 'share of bare Fastify', 'p50 ms', 'p99 ms', 'bare p99 ms', 'bare Fastify p99 ms', 'CPU µs/req', 'of it kernel', 'bare CPU µs/req', 'bare Fastify CPU µs/req', 'durable floor req/s', 'durable floor p99 ms', 'durable floor CPU µs/req', 'non-2xx'],
     rows: figures.map((f) => [f.c, f.load.toFixed(1), f.service.rps, f.bare.rps, `${(100 * f.service.rps / f.bare.rps).toFixed(0)} %`, f.fastify.rps, `${(100 * f.service.rps / f.fastify.rps).toFixed(0)} %`, f.service.p50, f.service.p99, f.bare.p99, f.fastify.p99, f.service.cpuUsPerRequest ?? '–', f.service.sysUsPerRequest ?? '–', f.bare.cpuUsPerRequest ?? '–', f.fastify.cpuUsPerRequest ?? '–', f.durable.rps, f.durable.p99, f.durable.cpuUsPerRequest ?? '–', f.service.non2xx])
   })
+  if (fixed.length > 0) {
+    result.growth.push({
+      title: `F4 context: POST /hooks/:id at fixed rates (open loop, ${RATE_SECONDS} s each after a 1 s warm-up; latency from each request's scheduled time, ms; the disk's own fdatasync p99 ${disk.p99.toFixed(3)} ms in the same run; send lag = how late the generator sent, inside every latency; load = the 1-minute load average after the rate)`,
+      columns: ['req/s', 'load', 'p50', 'p99', 'max', 'durable floor p50', 'durable floor p99', 'durable floor max', 'p99 / fdatasync p99', 'p99 / floor p99', 'CPU µs/req', 'durable floor CPU µs/req', 'send lag p99', 'non-2xx + errors'],
+      rows: fixed.map((f) => [f.rate, f.load.toFixed(1), f.service.p50, f.service.p99, f.service.max, f.durable.p50, f.durable.p99, f.durable.max, `${(f.service.p99 / disk.p99).toFixed(1)}×`, `${(f.service.p99 / f.durable.p99).toFixed(2)}×`, f.service.cpuUsPerRequest ?? '–', f.durable.cpuUsPerRequest ?? '–', Math.max(f.service.sendLagP99, f.durable.sendLagP99), f.service.non2xx + f.service.errors])
+    })
+  }
   return result
 }
 

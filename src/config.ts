@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { isIP } from 'node:net'
-import { Value } from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { ConfigSchema, type Config } from './config-schema.ts'
 import { writeJsonAtomic } from './atomic-json.ts'
@@ -11,6 +10,7 @@ import type { Logger } from './logger-types.ts'
 import { CLAUDE_MODELS, CODEX_MODELS, modelChoices, providerOfModel } from './models.ts'
 import { editDistance } from './edit-distance.ts'
 import { isValidTimezone } from './tz.ts'
+import { fillDefaults, surelyValid, typeboxValue } from './schema-value.ts'
 
 export { ConfigSchema, type Config } from './config-schema.ts'
 
@@ -146,7 +146,7 @@ export function nearestKey (key: string, known: string[], prefix = ''): string |
 
 /** Fills every missing key with its default; unknown keys stay. Does not validate. */
 export function completeConfig (raw: Record<string, unknown>): Config {
-  return Value.Default(ConfigSchema, structuredClone(raw)) as Config
+  return fillDefaults(ConfigSchema, structuredClone(raw)) as Config
 }
 
 /** The model a provider runs when none of its own is set. */
@@ -204,7 +204,8 @@ function parseEnvValue (name: string, key: string, text: string): unknown {
 
 /** Validates a complete config; throws a ConfigError naming the first bad key, its value and what is allowed. */
 export function assertValid (config: unknown, label: (path: string) => string): asserts config is Config {
-  if (Value.Check(ConfigSchema, config)) {
+  // A valid config never loads typebox/value (ADR 47); TypeBox decides, and words the error, otherwise.
+  if (surelyValid(ConfigSchema, config) || typeboxValue().Value.Check(ConfigSchema, config)) {
     const c = config as Config
     const tz = c.user_timezone
     if (tz !== '' && !isValidTimezone(tz)) {
@@ -220,7 +221,7 @@ export function assertValid (config: unknown, label: (path: string) => string): 
     }
     return
   }
-  const first = [...Value.Errors(ConfigSchema, config)][0]
+  const first = [...typeboxValue().Value.Errors(ConfigSchema, config)][0]
   const path = first?.instancePath ?? ''
   const key = path.split('/').filter(Boolean).join('.')
   const schema = schemaAt(path)

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox'
-import { Compile } from 'typebox/compile'
-import { Value } from 'typebox/value'
+import type { Validator } from 'typebox/compile'
+import { surelyValid, typeboxCompile, typeboxValue } from '../schema-value.ts'
 import { canonicalTimezone } from '../tz.ts'
 import { PERMISSION_MODES } from '../config-schema.ts'
 
@@ -44,7 +44,7 @@ const CronJobFileSchema = Type.Object({
 })
 export type CronJobFile = Static<typeof CronJobFileSchema>
 
-const CronJobsFileSchema = Type.Object({ jobs: Type.Array(CronJobFileSchema) })
+export const CronJobsFileSchema = Type.Object({ jobs: Type.Array(CronJobFileSchema) })
 
 export const CronJobSchema = Type.Object({
   id: Type.String(),
@@ -135,16 +135,19 @@ export const DEFAULT_AGENT_INSTRUCTION = 'Read TASK_DESCRIPTION.md in this folde
 
 /** The first reason `value` does not match `schema`, as `path: message`, or null when it matches. */
 /**
- * Compiled checks, one per schema: `Value.Check` interprets the schema on every call, about 50×
- * slower (10,000 jobs: ~1 s instead of ~20 ms; see docs/benchmarks.md, P7). Errors still come from
- * `Value.Errors`, only on the failure path.
+ * A job is first checked by `surelyValid` (schema-value.ts), which loads nothing; only a job it does
+ * not vouch for goes to TypeBox's compiled check, one per schema (`Value.Check` interprets the schema
+ * on every call, about 50× slower: 10,000 jobs ~1 s instead of ~20 ms; docs/benchmarks.md, P7).
+ * Errors come from `Value.Errors`, only on the failure path.
  */
-const compiled = new WeakMap<TSchema, ReturnType<typeof Compile>>()
+const compiled = new WeakMap<TSchema, Validator>()
 
 function check (schema: TSchema, value: unknown): boolean {
+  // A valid job never loads typebox/compile or typebox/value (ADR 47): idle RSS.
+  if (surelyValid(schema, value)) return true
   let validator = compiled.get(schema)
   if (validator === undefined) {
-    validator = Compile(schema)
+    validator = typeboxCompile().Compile(schema)
     compiled.set(schema, validator)
   }
   return validator.Check(value)
@@ -152,7 +155,7 @@ function check (schema: TSchema, value: unknown): boolean {
 
 export function schemaProblem (schema: TSchema, value: unknown): string | null {
   if (check(schema, value)) return null
-  const [error] = Value.Errors(schema, value)
+  const [error] = typeboxValue().Value.Errors(schema, value)
   if (error === undefined) return 'invalid value'
   const path = error.instancePath === '' ? '(root)' : error.instancePath.slice(1).replaceAll('/', '.')
   const params = error.params as { additionalProperties?: unknown[], requiredProperties?: unknown[] }

@@ -63,6 +63,8 @@ export interface TaskRunner {
   drain: (timeoutMs: number) => Promise<void>
 }
 
+const NOT_STARTED_REPLAYED = 'ductor stopped before the task could run; it runs after the next start.'
+
 export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
   const shutdown = new AbortController()
   const pending = new Set<Promise<unknown>>()
@@ -89,11 +91,30 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
       log.warn({ taskFolder: req.taskFolder, status }, 'task folder missing')
       return await finishWith(req, status, `The task folder "${req.taskFolder}" is missing: ${(err as Error).message}.`, { provider: target.provider, model: target.model })
     }
-    const run = await deps.runs.start({ id: req.runId, kind: req.kind, ref: req.ref, chat_id: null, provider: target.provider, model: target.model })
     const signal = shutdown.signal
+    let release: (() => void) | undefined
+    // A webhook delivery (it comes with its inbox claim) that a stop or a crash catches before its CLI
+    // started is run again by the next start. So it is recorded only once it has a run slot: recorded
+    // while it waited, the next start would close that record as `error:interrupted` and the replay
+    // record a run of its own, two rows for one delivery and a report of a cut-off run that was not
+    // cut off. A cron run is not run again: it is recorded while it waits, its one report of a crash.
+    if (req.claim !== undefined) {
+      try {
+        release = await deps.limiter.acquire(signal)
+      } catch {
+        log.info('task not started: ductor stopped while it waited for a run slot; the next start runs it')
+        return { status: 'error:aborted', runId: null, reply: '', error: NOT_STARTED_REPLAYED }
+      }
+    }
+    let run: Awaited<ReturnType<typeof deps.runs.start>>
+    try {
+      run = await deps.runs.start({ id: req.runId, kind: req.kind, ref: req.ref, chat_id: null, provider: target.provider, model: target.model })
+    } catch (err) {
+      release?.()
+      throw err
+    }
     let outcome: RunOutcome | undefined
     let refused: ClaimRefused | undefined
-    let release: (() => void) | undefined
     let approval: ApprovalRun | undefined
     if (target.permissionMode === 'ask' && target.provider === 'claude' && deps.approvals !== undefined) {
       // The chats the result is delivered to are the ones asked (SPEC §8.1: every allowed user's).
@@ -101,7 +122,7 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
       approval = deps.approvals.openRun({ runId: run.id, chatIds, source: { kind: req.kind, ref: req.ref, title: req.title } })
     }
     try {
-      release = await deps.limiter.acquire(signal)
+      release ??= await deps.limiter.acquire(signal)
       outcome = await deps.executor.execute({
         runId: run.id,
         chatId: `${req.kind}:${req.ref}`,
@@ -185,6 +206,8 @@ export function createTaskRunner (deps: TaskRunnerDeps): TaskRunner {
       return await deps.dependencies.run(req.dependency, async () => await execute(req, resolved.value, log), { signal: shutdown.signal })
     } catch (err) {
       if (!shutdown.signal.aborted) throw err
+      // A webhook delivery waiting for its dependency is run again by the next start: no record (see execute).
+      if (req.claim !== undefined) return { status: 'error:aborted', runId: null, reply: '', error: NOT_STARTED_REPLAYED }
       return await finishWith(req, 'error:aborted', 'ductor stopped before the task could run.')
     }
   }

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile, readdir, stat, lstat, copyFile, utimes } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
-import { join, dirname } from 'node:path'
+import { join, dirname, relative, sep } from 'node:path'
 import { homePaths } from './paths.ts'
 import { templatesDir, renderRules, type CliVariant, type Placement } from './templates.ts'
 import type { Logger } from '../logger-types.ts'
@@ -23,10 +23,12 @@ export async function seedHome (home: string, opts: { variant: CliVariant, place
 
   const homeRules = await readFile(join(tpl, 'home', 'RULES.md'), 'utf8')
   const workspaceRules = renderRules(await readFile(join(tpl, 'workspace', 'RULES.md'), 'utf8'), opts.variant, opts.placement)
+  const rules = await ruleRecord(home, paths.state)
   for (const name of RULE_FILES) {
-    if (await writeIfDifferent(join(home, name), homeRules)) written.push(join(home, name))
-    if (await writeIfDifferent(join(paths.workspace, name), workspaceRules)) written.push(join(paths.workspace, name))
+    if (await rules.refresh(join(home, name), homeRules, opts.logger)) written.push(join(home, name))
+    if (await rules.refresh(join(paths.workspace, name), workspaceRules, opts.logger)) written.push(join(paths.workspace, name))
   }
+  await rules.save()
   for (const name of await readdir(join(tpl, 'workspace', 'tools'))) {
     const text = await readFile(join(tpl, 'workspace', 'tools', name), 'utf8')
     if (await writeIfDifferent(join(paths.tools, name), text)) written.push(join(paths.tools, name))
@@ -68,6 +70,55 @@ async function installBundledSkills (from: string, to: string): Promise<string[]
 }
 
 export const BUNDLED_MARKER = '.ductor-bundled'
+
+/** Where the start keeps a rule file's text that it did not write before refreshing it (`state/`). */
+export const KEPT_RULES_DIR = 'kept-rule-files'
+const RULES_RECORD = 'rule-files.json'
+
+/**
+ * The rule files are ductor's (SPEC §1: refreshed on every start), but nothing stops a user from
+ * editing one (CLAUDE.md and AGENTS.md are even kept in sync while the service runs), and a refresh
+ * must not lose what they wrote. `state/rule-files.json` holds the hash of what ductor last wrote to
+ * each; a file whose text is neither that nor the new one (the user's edits, the Python version's
+ * rules of a migrated home) is copied to `state/kept-rule-files/` first, and the log says where and
+ * where standing instructions belong instead (MAINMEMORY.md). A change of variant (the installed
+ * CLIs) or of ductor's template replaces ductor's own text without a copy.
+ */
+async function ruleRecord (home: string, stateDir: string): Promise<{ refresh: (path: string, text: string, logger?: Logger) => Promise<boolean>, save: () => Promise<void> }> {
+  const recordPath = join(stateDir, RULES_RECORD)
+  let record: Record<string, string> = {}
+  try {
+    const parsed = JSON.parse(await readFile(recordPath, 'utf8')) as { written?: unknown }
+    if (typeof parsed.written === 'object' && parsed.written !== null) record = parsed.written as Record<string, string>
+  } catch {}
+  let changed = false
+  const kept = new Set<string>()
+  return {
+    async refresh (path, text, logger) {
+      const key = relative(home, path)
+      const current = await readFile(path, 'utf8').catch(() => null)
+      const previous = record[key]
+      if (previous !== sha256(text)) {
+        record[key] = sha256(text)
+        changed = true
+      }
+      if (current === text) return false
+      if (current !== null && current.trim() !== '' && previous !== sha256(current) && !kept.has(current)) {
+        kept.add(current)
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+        const copy = join(stateDir, KEPT_RULES_DIR, `${key.split(sep).join('__')}.${stamp}`)
+        await mkdir(dirname(copy), { recursive: true })
+        await writeFile(copy, current)
+        logger?.warn({ file: path, keptAt: copy }, 'a rule file had text ductor did not write; it is rewritten at every start (it is ductor\'s), so that text was kept aside. Standing instructions belong in workspace/memory_system/MAINMEMORY.md')
+      }
+      await writeFile(path, text)
+      return true
+    },
+    async save () {
+      if (changed) await writeFile(recordPath, JSON.stringify({ written: record }, null, 2) + '\n')
+    }
+  }
+}
 
 function sha256 (text: string): string {
   return createHash('sha256').update(text).digest('hex')

@@ -30,7 +30,17 @@ import type { Journal, JournalEntry, JournalKind } from './journal.ts'
  * then marked done even while the service stops (an automation result that was sent must not be
  * sent again by the replay); otherwise a handler that settles during a stop leaves it for the replay.
  */
-export type InboxHandler = (entry: JournalEntry, claim: WorkClaim) => Promise<void | 'finished'>
+export type InboxHandler = (entry: JournalEntry, claim: WorkClaim) => Promise<void | 'finished' | FinishAfter>
+
+/**
+ * A handler's answer when its work is over but the entry must not be finished before `after`
+ * settles (a webhook delivery: its trigger count's paced write, ADR 0033). The entry is then decided
+ * as if the handler had settled at that moment, but nothing of the handler waits: the inbox keeps
+ * only the entry's seq, with every other seq waiting for the same promise (ADR 0048). Meant for a
+ * promise shared by many entries; it should not reject (a rejection is logged once, and the entries
+ * are decided as for a failed handler).
+ */
+export interface FinishAfter { readonly after: PromiseLike<unknown> }
 
 export interface InboxAcceptResult {
   status: 'accepted' | 'duplicate'
@@ -107,6 +117,39 @@ export function createInbox (deps: InboxDeps): Inbox {
   // the replay, not a second copy.
   for (const entry of journal.pending()) dedupe.checkAndRemember(`${entry.kind}:${entry.key}`, clock.now())
 
+  // Entries whose handler is done but which wait for a shared promise before they are decided
+  // (FinishAfter): only a number each, one group and one reaction per promise (ADR 0048). The number
+  // is the seq of an entry to finish, minus the seq of one a run was refused (left for the replay),
+  // or 0 for one whose run started (done already; it still counts as in flight until then).
+  const waiting = new Map<PromiseLike<unknown>, number[]>()
+  let waitingEntries = 0
+
+  function finishAfter (after: PromiseLike<unknown>, seq: number): void {
+    // seq: see `waiting`.
+    const group = waiting.get(after)
+    if (group !== undefined) {
+      group.push(seq)
+      waitingEntries++
+      return
+    }
+    const seqs = [seq]
+    waiting.set(after, seqs)
+    waitingEntries++
+    const settle = (err?: unknown): void => {
+      waiting.delete(after)
+      waitingEntries -= seqs.length
+      if (err !== undefined) logger.error({ err, entries: seqs.length }, 'inbox: processing failed')
+      // As when a handler settles without a run: finished unless the service is stopping.
+      for (const s of seqs) {
+        if (s > 0 && !stopped && !gate.isShut) journal.markFinished(s)
+        else if (s !== 0) logger.info({ seq: Math.abs(s) }, 'inbox: entry not started; it is replayed at the next start')
+      }
+    }
+    const done = Promise.resolve(after).then(() => { settle() }, (err: unknown) => { settle(err ?? new Error('rejected')) })
+    running.add(done)
+    done.finally(() => running.delete(done)).catch(() => {})
+  }
+
   // Handlers start on the next turn of the event loop, all of one turn together: the acknowledgement
   // of an entry (and of every entry its group commit made durable with it) is sent before any
   // handler's own work, instead of after the handlers of the entries before it (ADR 0036).
@@ -164,25 +207,35 @@ export function createInbox (deps: InboxDeps): Inbox {
     // thousands of payloads and claims held that long under load made every young-generation GC
     // copy them (ADR 0036, ADR 0041). Only `item` is needed to finish the entry.
     let handOver: JournalEntry | undefined = entry
-    const startHandler = (): Promise<void | 'finished'> => {
+    const startHandler = (): ReturnType<InboxHandler> => {
       const given = handOver as JournalEntry
       handOver = undefined
       return handler(given, claimOf([item]))
     }
     const work = (async () => {
       let finished = false
+      let deferred = false
       try {
         await afterThisTurn()
         // Stopped meanwhile: the entry stays unfinished (the finally below), replayed at the next start.
         if (stopped) return
-        finished = await startHandler() === 'finished'
+        const outcome = await startHandler()
+        if (typeof outcome === 'object' && outcome !== null) {
+          // Decided once `after` settles; this frame (and the handler's) ends now.
+          finishAfter(outcome.after, item.started ? 0 : item.refused ? -seq : seq)
+          deferred = true
+          return
+        }
+        finished = outcome === 'finished'
       } catch (err) {
         logger.error({ err, kind, key, seq }, 'inbox: processing failed')
       } finally {
         handOver = undefined
         // Finished only when no run took it and none was refused it; at shutdown an entry that did not
         // start stays for the replay (its handler may have given up only because the service stops).
-        if (!item.started && !item.refused && ((finished && !closed) || (!stopped && !gate.isShut))) journal.markFinished(seq)
+        if (deferred) {
+          // Decided when its promise settles (finishAfter).
+        } else if (!item.started && !item.refused && ((finished && !closed) || (!stopped && !gate.isShut))) journal.markFinished(seq)
         else if (!item.started) logger.info({ kind, key, seq }, 'inbox: entry not started; it is replayed at the next start')
       }
     })()
@@ -220,7 +273,8 @@ export function createInbox (deps: InboxDeps): Inbox {
       for (const entry of pending) dispatch(entry)
       return pending.length
     },
-    inFlight: () => running.size,
+    // A group waiting for its promise is one of `running`; its entries count one each.
+    inFlight: () => running.size - waiting.size + waitingEntries,
     async stop (ms) {
       if (running.size > 0) {
         let timer: NodeJS.Timeout | undefined

@@ -237,12 +237,14 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
    * still waited for a run slot is replayed and answered. The notice is worded for both: the user decides.
    */
   async function tellInterrupted (): Promise<void> {
-    const allowed = new Set(opts.config().allowed_user_ids.map(String))
-    const chats = new Set(parts.runs.interruptedAtOpen().filter((r) => r.kind === 'chat' && r.chat_id !== null).map((r) => String(r.chat_id)))
-    for (const chatId of await consumeCutOffChats(opts.paths.state)) chats.add(String(chatId))
+    const allowed = new Set(opts.config().allowed_user_ids)
+    const chats = new Set(parts.runs.interruptedAtOpen().filter((r) => r.kind === 'chat' && r.chat_id !== null).map((r) => telegramChatId(String(r.chat_id))))
+    for (const chatId of await consumeCutOffChats(opts.paths.state)) chats.add(chatId)
     for (const chatId of chats) {
-      if (!allowed.has(chatId)) continue
-      await telegram.deps.sendMarkdown({ chatId: Number(chatId) }, '⚠️ ductor restarted while your last message was being handled. If its answer does not follow shortly, send the message again.')
+      // A private chat's id is its user's: told only while that user is still allowed. A group or
+      // channel (a negative id) ran the message of an allowed member, so it is told too.
+      if (chatId === null || (chatId > 0 && !allowed.has(chatId))) continue
+      await telegram.deps.sendMarkdown({ chatId }, '⚠️ ductor restarted while your last message was being handled. If its answer does not follow shortly, send the message again.')
         .catch((err: unknown) => { log.warn({ err, chatId }, 'could not send the interrupted-run notice') })
     }
   }

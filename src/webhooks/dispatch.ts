@@ -6,6 +6,7 @@ import { nullSink } from '../core/sink.ts'
 import { scanForInjection } from '../core/input-scan.ts'
 import type { RunLog } from '../core/run-log.ts'
 import type { JournalEntry } from '../store/journal.ts'
+import type { FinishAfter } from '../store/inbox.ts'
 import type { WorkClaim } from '../claims.ts'
 import type { RunTask } from '../automation/task-run-types.ts'
 import type { Hook } from './hook-schema.ts'
@@ -59,8 +60,11 @@ export interface Dispatcher {
    * Its runs are made for `claim` (the inbox entry's; see src/core/claims.ts).
    */
   dispatch: (delivery: WebhookDelivery, claim?: WorkClaim) => Promise<DispatchResult | null>
-  /** The inbox handler for kind `webhook`. */
-  handleEntry: (entry: JournalEntry, claim: WorkClaim) => Promise<void>
+  /**
+   * The inbox handler for kind `webhook`: resolves once the delivery's runs have ended, asking the
+   * inbox to finish the entry only after its trigger count is on disk (ADR 0033, ADR 0048).
+   */
+  handleEntry: (entry: JournalEntry, claim: WorkClaim) => Promise<void | FinishAfter>
 }
 
 /**
@@ -157,10 +161,19 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
     return result
   }
 
+  // Every count of one webhooks.json write shares its promise (HookStore.countTrigger); a failed
+  // write is logged once, by one handler per write, not once per delivery that waits for it.
+  let shared: Promise<void> | undefined
+  let sharedSettled: Promise<void> = Promise.resolve()
+
   /** The hook's count for `result`: resolves once it is on disk (or its write failed, which is logged). */
-  function count (hookId: string, result: DispatchResult, at: Record<string, string>): Promise<void> {
-    return deps.store.countTrigger(hookId, { at: deps.clock.now(), error: result.status === 'success' ? null : result.status })
-      .catch((err: unknown) => { deps.logger.error({ ...at, err }, 'could not update the webhook\'s trigger count') })
+  function count (hookId: string, result: DispatchResult): Promise<void> {
+    const written = deps.store.countTrigger(hookId, { at: deps.clock.now(), error: result.status === 'success' ? null : result.status })
+    if (written !== shared) {
+      shared = written
+      sharedSettled = written.catch((err: unknown) => { deps.logger.error({ ingress: 'webhook', err }, 'could not update the webhooks\' trigger counts') })
+    }
+    return sharedSettled
   }
 
   return {
@@ -168,7 +181,7 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
       const prepared = prepare(delivery)
       if (prepared === null) return Promise.resolve(null)
       return run(prepared, claim).then(async (result) => {
-        await count(prepared.hook.id, result, prepared.at)
+        await count(prepared.hook.id, result)
         return result
       })
     },
@@ -180,9 +193,9 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
       }
       const prepared = prepare(delivery)
       if (prepared === null) return Promise.resolve()
-      // The entry is finished once its count is on disk (ADR 0033); what waits for that is the
-      // write's one shared promise, not this delivery's frames and closures (ADR 0041).
-      return run(prepared, claim).then((result) => count(prepared.hook.id, result, prepared.at))
+      // The entry is finished once its count is on disk (ADR 0033). Nothing of this delivery waits
+      // for that: the inbox keeps its seq with the others of the same write (ADR 0041, ADR 0048).
+      return run(prepared, claim).then((result): FinishAfter => ({ after: count(prepared.hook.id, result) }))
     }
   }
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { Value } from 'typebox/value'
+import { fillDefaults, surelyValid, typeboxValue } from '../schema-value.ts'
 import { PERMISSION_MODES } from '../config-schema.ts'
 
 const nullableString = () => Type.Union([Type.String(), Type.Null()], { default: null })
@@ -77,14 +77,14 @@ export function parseHook (raw: unknown): { ok: true, hook: Hook } | { ok: false
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, problems: [{ path: '/', message: 'must be an object' }] }
   }
-  const value = Value.Default(HookSchema, structuredClone(raw))
-  if (Value.Check(HookSchema, value)) return { ok: true, hook: value }
+  const value = fillDefaults(HookSchema, structuredClone(raw)) as Hook
+  if (surelyValid(HookSchema, value) || typeboxValue().Value.Check(HookSchema, value)) return { ok: true, hook: value }
   return { ok: false, problems: describeProblems(value) }
 }
 
 function describeProblems (value: unknown): HookProblem[] {
   const seen = new Map<string, string>()
-  for (const error of Value.Errors(HookSchema, value)) {
+  for (const error of typeboxValue().Value.Errors(HookSchema, value)) {
     const path = error.instancePath === '' ? '/' : error.instancePath
     // anyOf failures repeat per branch; keep one readable message per field.
     if (!seen.has(path)) seen.set(path, allowedFor(path) ?? error.message)

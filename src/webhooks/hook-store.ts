@@ -115,8 +115,14 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
   let state = buildState([], {})
   let tail: Promise<unknown> = Promise.resolve()
   const guardWrite = opts.guardWrite ?? ((write: () => Promise<void>) => write())
-  /** Counts waiting for the next write; `resolve`/`reject` for a `recordTrigger` caller, none for `countTrigger`. */
-  let pendingTriggers: Array<{ id: string, outcome: TriggerOutcome, resolve?: (hook: Readonly<Hook> | undefined) => void, reject?: (err: unknown) => void }> = []
+  /**
+   * Counts waiting for the next write, folded per hook as they arrive (ADR 0048): under load a
+   * second's worth of deliveries waits for one write, and an object per delivery held that long was
+   * copied by every young-generation GC meanwhile.
+   */
+  let pendingCounts = new Map<string, { count: number, at: number, error: string | null }>()
+  /** The `recordTrigger` callers waiting for the next write (their counts are in `pendingCounts`). */
+  let pendingCallers: Array<{ id: string, resolve: (hook: Readonly<Hook> | undefined) => void, reject: (err: unknown) => void }> = []
   /** The `countTrigger` promise of the counts waiting for the next write, made by the first of them. */
   let pendingWrite: SharedWrite | undefined
   const triggerInterval = opts.triggerWriteIntervalMs ?? 1000
@@ -220,7 +226,8 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
     }),
 
     recordTrigger: (id, outcome) => new Promise((resolve, reject) => {
-      queueTrigger({ id, outcome, resolve, reject })
+      pendingCallers.push({ id, resolve, reject })
+      queueTrigger(id, outcome)
     }),
 
     countTrigger (id, outcome) {
@@ -230,7 +237,7 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
         pendingWrite = write as SharedWrite
       }
       const { promise } = pendingWrite
-      queueTrigger({ id, outcome })
+      queueTrigger(id, outcome)
       return promise
     },
 
@@ -252,9 +259,16 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
    * at once. The delivery is finished in the inbox only once its count is written, so a crash
    * before that replays the delivery instead of losing its count.
    */
-  function queueTrigger (item: typeof pendingTriggers[number]): void {
-    pendingTriggers.push(item)
-    if (pendingTriggers.length > 1) return
+  function queueTrigger (id: string, outcome: TriggerOutcome): void {
+    const f = pendingCounts.get(id)
+    if (f !== undefined) {
+      f.count++
+      // Dispatches may finish out of order: the count always grows, the "last" fields only move forward.
+      if (outcome.at >= f.at) { f.at = outcome.at; f.error = outcome.error }
+      return
+    }
+    pendingCounts.set(id, { count: 1, at: outcome.at, error: outcome.error })
+    if (pendingCounts.size > 1) return
     const wait = flushing ? 0 : lastTriggerWrite + triggerInterval - performance.now()
     if (wait <= 0) change(writeTriggers).catch(() => {})
     else paced = setTimeout(() => { paced = undefined; change(writeTriggers).catch(() => {}) }, wait)
@@ -262,23 +276,15 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
 
   async function writeTriggers (): Promise<void> {
     lastTriggerWrite = performance.now()
-    const batch = pendingTriggers
+    const callers = pendingCallers
     const shared = pendingWrite
-    pendingTriggers = []
+    const folded = pendingCounts
+    pendingCallers = []
     pendingWrite = undefined
-    // Folded per hook first, then one new hook per hook and batch: a copy of the whole hook per
-    // delivery was ~4 % of a delivery's allocations under load (ADR 0036).
-    const folded = new Map<string, { count: number, at: number, error: string | null }>()
-    for (const { id, outcome } of batch) {
-      if (!state.byId.has(id)) continue
-      const f = folded.get(id)
-      if (f === undefined) folded.set(id, { count: 1, at: outcome.at, error: outcome.error })
-      else {
-        f.count++
-        // Dispatches may finish out of order: the count always grows, the "last" fields only move forward.
-        if (outcome.at >= f.at) { f.at = outcome.at; f.error = outcome.error }
-      }
-    }
+    pendingCounts = new Map()
+    // One new hook per hook and write: a copy of the whole hook per delivery was ~4 % of a
+    // delivery's allocations under load (ADR 0036). A hook deleted meanwhile is left out.
+    for (const id of folded.keys()) if (!state.byId.has(id)) folded.delete(id)
     const byId = new Map(state.byId)
     for (const [id, f] of folded) {
       const hook = byId.get(id)!
@@ -286,16 +292,15 @@ export function createHookStore (opts: HookStoreOptions): HookStore {
       const newer = Number.isNaN(previous) || f.at >= previous
       byId.set(id, deepFreeze({ ...hook, trigger_count: hook.trigger_count + f.count, ...(newer && { last_triggered_at: new Date(f.at).toISOString(), last_error: f.error }) }))
     }
-    const results = batch.map(({ id }) => folded.has(id) ? byId.get(id) : undefined)
     try {
-      if (results.some((r) => r !== undefined)) {
+      if (folded.size > 0) {
         const entries = state.entries.map((e) => e.valid && byId.get(e.hook.id) !== e.hook ? { valid: true as const, hook: byId.get(e.hook.id) as Readonly<Hook> } : e)
         await commit(buildState(entries, state.extra))
       }
-      batch.forEach((b, i) => { b.resolve?.(results[i]) })
+      for (const c of callers) c.resolve(folded.has(c.id) ? byId.get(c.id) : undefined)
       shared?.resolve()
     } catch (err) {
-      for (const b of batch) b.reject?.(err)
+      for (const c of callers) c.reject(err)
       shared?.reject(err)
     }
   }

@@ -1,11 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile, writeFile, mkdir, utimes, access } from 'node:fs/promises'
+import { readFile, readdir, writeFile, mkdir, utimes, access } from 'node:fs/promises'
 import { join } from 'node:path'
-import { seedHome, syncRuleFiles } from '../../src/home/seed.ts'
+import { KEPT_RULES_DIR, seedHome, syncRuleFiles } from '../../src/home/seed.ts'
 import { homePaths, resolveHome } from '../../src/home/paths.ts'
 import { renderRules } from '../../src/home/templates.ts'
-import { tempDir } from '../helper.ts'
+import { memoryLogger, tempDir } from '../helper.ts'
 
 test('seeding an empty home creates the folders of SPEC §1 and the rule, memory and tool files', async (t) => {
   const home = await tempDir(t)
@@ -34,6 +34,27 @@ test('framework files are refreshed on every start, user files are never overwri
   assert.equal(await readFile(p.memory, 'utf8'), '# Main memory\n\nThe user is called Ada.\n')
   assert.equal(await readFile(join(p.workspace, 'CLAUDE.md'), 'utf8'), rules)
   assert.deepEqual(await seedHome(home, { variant: 'both' }), [], 'idempotent')
+})
+
+test('a rule file the user edited is refreshed at the next start, and what they wrote is kept aside with a warning, once; a variant change keeps nothing', async (t) => {
+  const home = await tempDir(t)
+  const p = homePaths(home)
+  const { logger, lines } = memoryLogger()
+  await seedHome(home, { variant: 'claude', logger })
+  await seedHome(home, { variant: 'both', logger })
+  assert.equal(await readdir(join(p.state, KEPT_RULES_DIR)).catch(() => 'none'), 'none', 'ductor\'s own text is replaced without a copy')
+  const rules = await readFile(join(p.workspace, 'CLAUDE.md'), 'utf8')
+  // The user adds a rule; the running service copies it to AGENTS.md (the pair is kept in sync).
+  await writeFile(join(p.workspace, 'CLAUDE.md'), rules + '\nUSER RULE: always answer in French.\n')
+  await syncRuleFiles(p.workspace)
+  await seedHome(home, { variant: 'both', logger })
+  assert.equal(await readFile(join(p.workspace, 'CLAUDE.md'), 'utf8'), rules, 'the rule file is ductor\'s again')
+  const kept = await readdir(join(p.state, KEPT_RULES_DIR))
+  assert.equal(kept.length, 1, `one copy of the edited text (both files held it): ${kept.join(', ')}`)
+  assert.match(await readFile(join(p.state, KEPT_RULES_DIR, kept[0] as string), 'utf8'), /USER RULE: always answer in French/)
+  assert.equal(lines.filter((l) => l.includes('kept aside') && l.includes(KEPT_RULES_DIR) && l.includes('MAINMEMORY.md')).length, 1, 'one warning naming the copy and where rules belong')
+  await seedHome(home, { variant: 'both', logger })
+  assert.equal((await readdir(join(p.state, KEPT_RULES_DIR))).length, 1, 'nothing more is kept on the next start')
 })
 
 test('the rule variant follows the installed CLIs', async (t) => {

@@ -143,6 +143,34 @@ test('a failing handler is logged and its entry is not replayed forever', async 
   assert.equal(await second.start(), 0)
 })
 
+test('FinishAfter: entries wait for the shared promise their handler names, and are finished only once it settles', async (t) => {
+  const dir = await tempDir(t)
+  const first = await open(dir)
+  let settle: () => void = () => {}
+  const written = new Promise<void>((resolve) => { settle = resolve })
+  let handled = 0
+  first.handle('webhook', async () => { handled++; return { after: written } })
+  for (const key of ['a', 'b', 'c']) await first.accept('webhook', key, {})
+  await waitFor(() => handled === 3 ? true : undefined, 5000, 'the three handlers')
+  // The handlers are done; the entries are not: each still counts, and none is finished yet.
+  assert.equal(first.inFlight(), 3)
+  settle()
+  await waitFor(() => first.inFlight() === 0 ? true : undefined, 5000, 'the entries to be finished')
+  await first.close()
+  assert.deepEqual(await replayedWebhookKeys(t, dir), [], 'finished once the promise settled: nothing is replayed')
+
+  // The service stops before the promise settles: the entries stay for the replay.
+  const dir2 = await tempDir(t)
+  const second = await open(dir2)
+  let handled2 = 0
+  second.handle('webhook', async () => { handled2++; return { after: new Promise<void>(() => {}) } })
+  for (const key of ['d', 'e']) await second.accept('webhook', key, {})
+  await waitFor(() => handled2 === 2 ? true : undefined, 5000, 'the two handlers')
+  await second.stop(50)
+  await second.close()
+  assert.deepEqual((await replayedWebhookKeys(t, dir2)).sort(), ['d', 'e'])
+})
+
 test('entries of a kind nobody handles wait for a handler at a later start', async (t) => {
   const dir = await tempDir(t)
   const first = await open(dir)

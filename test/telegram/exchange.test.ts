@@ -36,6 +36,22 @@ describe('Telegram: buttons, files out, media in', () => {
     await until(() => bot.fake.callsOf('answerCallbackQuery').some((c) => c.params.text === 'Already chosen.'), 'a second press to be refused')
   })
 
+  test('one choice per buttons message: a double tap runs the label once, and a late press of another button (the old keyboard still shown) sends nothing', async () => {
+    const chat = 115
+    await bot.say(`pay it? ${await replyMarker(outside, 'Shall I pay the invoice?\n[button:Yes] [button:No]')}`, { chatId: chat, from: chat })
+    const question = await bot.waitMessage((m) => m.text === 'Shall I pay the invoice?' && m.reply_markup !== undefined, 'the question with buttons', chat)
+    const refusals = (): number => bot.fake.callsOf('answerCallbackQuery').filter((c) => c.params.text === 'Already chosen.').length
+    const before = refusals()
+    // Both presses carry the keyboard as it was: the second left the phone before the ✅ mark arrived.
+    await Promise.all([bot.press(question, 'Yes'), bot.press(question, 'Yes')])
+    await bot.waitMessage((m) => m.text === 'echo: Yes', 'the label run as the user\'s message', chat)
+    await bot.press(question, 'No')
+    await until(() => refusals() === before + 2, 'the second tap and the late No to be answered "Already chosen."')
+    await bot.say('and then? [[reply:then]]', { chatId: chat, from: chat })
+    await bot.waitMessage((m) => m.text === 'then', 'the next reply', chat)
+    assert.deepEqual(bot.texts(chat).filter((text) => text.startsWith('echo:')), ['echo: Yes'], 'the agent heard one Yes and no No')
+  })
+
   test('<file:…> tags send files inside the allowed root; outside, symlinked out or missing files get a note', async () => {
     const chat = 112
     const ws = bot.paths.workspace

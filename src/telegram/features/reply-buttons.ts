@@ -3,17 +3,39 @@ import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 import { SPENT_DATA } from '../callback-data.ts'
 
+/** How many buttons messages this process remembers a choice for (oldest forgotten first). */
+const REMEMBERED_CHOICES = 1000
+
 /**
  * Buttons the agent wrote (`[button:Label]`, callback data = the label): a press answers the
  * callback, marks the choice on the message (the keyboard becomes "✅ Label"), and runs the label
  * as the user's next message through the lane (SPEC §4). Must come after every feature with its
  * own callback data.
+ *
+ * One choice per message: a double tap (Telegram delivers both presses when the second comes before
+ * the ✅ mark reaches the client) or a press of another button of a message whose choice is made is
+ * answered "Already chosen." and sends nothing. The agent may be asked "Shall I pay it? [Yes] [No]":
+ * it must not hear "Yes" twice, nor a late "No" after acting on "Yes". A message counts as chosen
+ * when this process took a press of it, or when its keyboard (as Telegram sends it with the press)
+ * is already the ✅ mark.
  */
 export function replyButtonsFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
+  const chosen = new Set<string>()
   feature.on('callback_query:data', async (ctx) => {
     const data = ctx.callbackQuery.data
-    const pressed = ctx.callbackQuery.message?.reply_markup?.inline_keyboard.flat().find((b) => 'callback_data' in b && b.callback_data === data)
+    const message = ctx.callbackQuery.message
+    const keyboard = message?.reply_markup?.inline_keyboard.flat() ?? []
+    const key = message !== undefined ? `${message.chat.id}:${message.message_id}` : undefined
+    if ((key !== undefined && chosen.has(key)) || keyboard.some((b) => 'callback_data' in b && b.callback_data === SPENT_DATA)) {
+      await ctx.answerCallbackQuery({ text: 'Already chosen.' })
+      return
+    }
+    if (key !== undefined) {
+      chosen.add(key)
+      if (chosen.size > REMEMBERED_CHOICES) chosen.delete(chosen.values().next().value as string)
+    }
+    const pressed = keyboard.find((b) => 'callback_data' in b && b.callback_data === data)
     const label = pressed?.text ?? data
     await ctx.answerCallbackQuery()
     await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [[{ text: `✅ ${label}`, callback_data: SPENT_DATA }]] } })

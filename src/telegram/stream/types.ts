@@ -1,7 +1,7 @@
 import type { RawApi } from 'grammy'
 import type { InlineKeyboardMarkup } from 'grammy/types'
-import { Value } from 'typebox/value'
 import { StreamingSchema, type Config } from '../../config-schema.ts'
+import { fillDefaults } from '../../schema-value.ts'
 import type { InlineButton } from '../format/markers.ts'
 import type { CliEvent, CliResult } from '../../providers/events.ts'
 
@@ -17,7 +17,7 @@ export type StreamEvent = Exclude<CliEvent, { type: 'result' }> | { type: 'resul
 export type StreamingSettings = Config['streaming']
 
 /** The section's defaults, from the config schema. */
-export const defaultStreamingSettings = Value.Default(StreamingSchema, {}) as StreamingSettings
+export const defaultStreamingSettings = fillDefaults(StreamingSchema, {}) as StreamingSettings
 
 /** The parameters of a Bot API method, as grammY types them. */
 type Params<M extends keyof RawApi> = Parameters<RawApi[M]>[0]
