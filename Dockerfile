@@ -30,7 +30,7 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY templates ./templates
 # The CLIs' login folders exist in the image so that new volumes mounted there belong to `node`.
-RUN ln -s /app/bin/ductor.js /usr/local/bin/ductor \
+RUN ln -s /app/bin/ductor /usr/local/bin/ductor \
   && mkdir -p /data /home/node/.claude /home/node/.codex \
   && chown node:node /data /home/node/.claude /home/node/.codex
 USER node
@@ -39,4 +39,5 @@ EXPOSE 8742
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.DUCTOR_PORT || 8742) + '/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "/app/bin/ductor.js", "serve"]
+# `ductor serve`: the sh launcher, whose shell supervises the service (ADR 46).
+CMD ["/bin/sh", "/app/bin/ductor", "serve"]

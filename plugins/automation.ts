@@ -31,7 +31,8 @@ async function automationPlugin (app: FastifyInstance, opts: AutomationOptions):
     orchestrator: app.orchestrator,
     registry: app.runner.registry,
     tickMs: opts.tickMs,
-    mask: (text) => app.settings.secrets.mask(text)
+    mask: (text) => app.settings.secrets.mask(text),
+    interruptedAtOpen: () => app.stores.runs.interruptedAtOpen()
   })
   app.decorate('automation', automation)
   const { paths, logger } = app.settings

@@ -13,6 +13,13 @@ export const CONFIG_ERROR_EXIT_CODE = 2
  */
 export const ALREADY_RUNNING_EXIT_CODE = 75
 
+/**
+ * Only to bin/ductor (which sets DUCTOR_LAUNCHER=1): "this command line is a supervised serve; start
+ * the service under your sh supervisor" (97: with `--verbose`). No command exits so otherwise (ADR 46).
+ */
+export const SUPERVISE_EXIT_CODE = 96
+export const SUPERVISE_VERBOSE_EXIT_CODE = 97
+
 /** The exit status a shell reports for a process ended by `signal`: 128 + its number (SIGTERM → 143). */
 export function signalExitCode (signal: string): number {
   return 128 + ((constants.signals as Record<string, number | undefined>)[signal] ?? 0)

@@ -28,6 +28,8 @@ export const CLI_ENTRY = join(ROOT, 'src', 'cli', 'entry.ts')
  * pack tests).
  */
 export const BUILT_ENTRY = join(ROOT, 'dist', 'src', 'cli', 'entry.js')
+/** The `ductor` command as npm installs it (bin/ductor: runs the build in dist/ when there is one). */
+export const LAUNCHER = join(ROOT, 'bin', 'ductor')
 
 /** A fresh temporary directory, removed when the test ends. */
 export async function tempDir (t: Cleanup, prefix = 'ductor-test-'): Promise<string> {
@@ -345,7 +347,13 @@ export async function spawnService (t: Cleanup, env: NodeJS.ProcessEnv, opts: Sp
   if (opts.command === undefined) await builtDist()
   const args = opts.args ?? [...(opts.verbose === true ? ['-v'] : []), 'serve', ...(opts.supervisor === true ? [] : ['--no-supervisor'])]
   const fullEnv: NodeJS.ProcessEnv = opts.exactEnv === true ? { NODE_ENV: 'test', ...env } : { ...process.env, NODE_ENV: 'test', ...env }
-  const argv = opts.command !== undefined ? [...opts.command, ...args] : [process.execPath, ...(opts.preload !== undefined ? ['--import', opts.preload] : []), BUILT_ENTRY, ...args]
+  // A supervised serve starts as a user starts it: the `ductor` command (bin/ductor, a sh launcher
+  // whose shell becomes the supervisor; ADR 46). With a preload, `node --import … ductor.js serve`:
+  // node supervises through the same sh loop and gives the service its flags.
+  const launcher = opts.command === undefined && opts.preload === undefined && (opts.supervisor === true || opts.args !== undefined)
+  const argv = opts.command !== undefined
+    ? [...opts.command, ...args]
+    : launcher ? [LAUNCHER, ...args] : [process.execPath, ...(opts.preload !== undefined ? ['--import', opts.preload] : []), BUILT_ENTRY, ...args]
   const child = opts.terminal === true
     ? spawn('python3', ['-c', PTY_SCRIPT, JSON.stringify(argv)], { cwd: opts.cwd ?? ROOT, env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
     : spawn(argv[0] ?? '', argv.slice(1), { cwd: opts.cwd ?? ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}) })

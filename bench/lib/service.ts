@@ -121,9 +121,18 @@ export async function startService (opts: StartServiceOptions): Promise<Started>
   const startedAt = process.hrtime.bigint()
   // BENCH_SERVICE_NODE_ARGS: extra node flags for the service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const extra = (process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')
-  const child = spawn(process.execPath, [...extra, ...(opts.nodeArgs ?? []), opts.pkg.bin, 'serve', ...(opts.supervised === true ? [] : ['--no-supervisor'])], {
+  const nodeArgs = [...extra, ...(opts.nodeArgs ?? [])]
+  // Supervised: the `ductor` command as npm installs it (bin/ductor, whose shell supervises the
+  // service, ADR 46), this node for it (DUCTOR_NODE) and the node flags through NODE_OPTIONS.
+  const [command, ...args] = opts.supervised === true
+    ? [join(opts.pkg.dir, 'bin', 'ductor'), 'serve']
+    : [process.execPath, ...nodeArgs, opts.pkg.bin, 'serve', '--no-supervisor']
+  const supervisedEnv: NodeJS.ProcessEnv = opts.supervised === true
+    ? { DUCTOR_NODE: process.execPath, ...(nodeArgs.length > 0 ? { NODE_OPTIONS: [process.env['NODE_OPTIONS'] ?? '', ...nodeArgs].join(' ').trim() } : {}) }
+    : {}
+  const child = spawn(command ?? process.execPath, args, {
     cwd: opts.home,
-    env: { ...process.env, NODE_ENV: 'production', DUCTOR_HOME: opts.home, DUCTOR_HOST: '127.0.0.1', DUCTOR_PORT: String(port), DUCTOR_ADMIN_PORT: String(adminPort), DUCTOR_LOG_LEVEL: 'WARNING', ...opts.env },
+    env: { ...process.env, NODE_ENV: 'production', DUCTOR_HOME: opts.home, DUCTOR_HOST: '127.0.0.1', DUCTOR_PORT: String(port), DUCTOR_ADMIN_PORT: String(adminPort), DUCTOR_LOG_LEVEL: 'WARNING', ...supervisedEnv, ...opts.env },
     stdio: ['ignore', 'ignore', 'pipe', ...(opts.ipc === true ? ['ipc' as const] : [])],
     detached: opts.ownSession === true
   })

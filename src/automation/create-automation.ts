@@ -34,6 +34,8 @@ export interface AutomationOptions {
   tickMs?: number
   /** Masks live secrets in task results ductor writes itself. */
   mask?: (text: string) => string
+  /** The runs the last process died under (the run history found them `running` at open). */
+  interruptedAtOpen?: () => ReadonlyArray<{ kind: string, ref: string | null, started_at: string, ended_at: string | null }>
 }
 
 /** Loads `cron_jobs.json` and wires the task runner, heartbeat, cleanup and scheduler. */
@@ -46,6 +48,13 @@ export async function createAutomation (opts: AutomationOptions): Promise<Automa
   const store = createCronStore({ path: paths.cronJobs, logger, clock })
   const loaded = await store.load()
   logger.info({ jobs: loaded.count, status: loaded.status }, 'cron jobs loaded')
+  // A cron run the last process died under (kill -9, power cut) is the job's last run: its
+  // `error:interrupted` goes to cron_jobs.json, as any other result does (the Python version reads it too).
+  for (const run of opts.interruptedAtOpen?.() ?? []) {
+    const job = run.kind === 'cron' && run.ref !== null ? store.get(run.ref) : undefined
+    if (job === undefined || (job.last_run_at !== null && Date.parse(job.last_run_at) >= Date.parse(run.started_at))) continue
+    await store.recordRun(job.id, { status: 'error:interrupted', at: Date.parse(run.ended_at ?? run.started_at) })
+  }
   const planner = createCronPlanner({ logger })
   const dependencies = createDependencyQueue()
   const tasks = createTaskRunner({

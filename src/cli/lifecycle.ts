@@ -10,6 +10,7 @@ import { processFacts } from '../ops/process-context.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { createServiceManager, type ServiceManager } from '../ops/service-manager.ts'
 import { initCommand } from './init.ts'
+import { supervisorCommand } from './supervise.ts'
 import type { CliIo } from './io.ts'
 import { readConfigReadOnly } from '../ops/config-read.ts'
 import { createDockerSandbox } from '../sandbox/docker-sandbox.ts'
@@ -71,10 +72,13 @@ async function stopProcess (holder: LockHolder): Promise<boolean> {
   return !holderAlive(holder)
 }
 
-/** `ductor serve` in the background, detached from this terminal; resolves once the new service answers. */
+/**
+ * `ductor serve` in the background, detached from this terminal: the sh supervisor and its service
+ * (no node waits above it, ADR 46); resolves once the new service answers.
+ */
 async function startDetached (io: CliIo, paths: HomePaths, previousStart: string | null): Promise<string> {
-  const [node = process.execPath, ...args] = io.self
-  const child = spawn(node, [...args, 'serve'], {
+  const [sh = '/bin/sh', ...args] = supervisorCommand(io.self)
+  const child = spawn(sh, args, {
     detached: true,
     stdio: 'ignore',
     env: io.env

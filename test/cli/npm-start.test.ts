@@ -43,6 +43,7 @@ test('`npm start`\'s build step does nothing when dist/ is newer than the source
   assert.match(again.stderr, /the build in dist\/ is up to date/)
   assert.ok(Date.now() - started < 30_000, 'no compilation (generous margin for a busy machine)')
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-  assert.match(pkg.scripts['start'] ?? '', /^node scripts\/build-if-stale\.mjs && node bin\/ductor\.js serve$/)
+  // `npm start` runs the `ductor` command (bin/ductor, the sh launcher whose shell supervises: ADR 46).
+  assert.match(pkg.scripts['start'] ?? '', /^node scripts\/build-if-stale\.mjs && sh bin\/ductor serve$/)
   assert.match(pkg.scripts['prepack'] ?? '', /build-if-stale/)
 })

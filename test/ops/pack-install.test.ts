@@ -29,6 +29,7 @@ test('npm pack → npm install -g <tarball> --prefix <tmp> → a working `ductor
   assert.equal(info?.filename, `ductor-${version}.tgz`)
   const files = info.files.map((f) => f.path)
   assert.ok(files.includes('dist/src/cli/entry.js'), 'the build is in the package')
+  assert.ok(files.includes('bin/ductor') && files.includes('bin/ductor-supervise.sh'), 'the launcher and the sh supervisor are in the package')
   assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'no sources or tests')
 
   const prefix = join(out, 'prefix')
@@ -46,8 +47,11 @@ test('npm pack → npm install -g <tarball> --prefix <tmp> → a working `ductor
   const v = await run(bin, ['--version'], { cwd: home, env })
   assert.equal(v.stdout.trim(), version)
 
-  const served = await spawnService(t, env, { command: [bin], exactEnv: true, cwd: home })
+  // A bare `ductor` (not in a terminal: serve), as a user starts it: the npm link leads to the sh
+  // launcher, whose shell supervises the service (ADR 46).
+  const served = await spawnService(t, env, { command: [bin], args: [], supervisor: true, exactEnv: true, cwd: home })
   const svc = await served.up(90_000)
+  assert.match(await readFile(`/proc/${served.child.pid ?? 0}/cmdline`, 'utf8'), /^\/bin\/sh\0\S*ductor-supervise\.sh\0--launch\0/, 'a shell supervises')
   assert.equal((await fetch(`${svc.url}/health`)).status, 200)
   await access(join(home, 'workspace', 'CLAUDE.md'))
   assert.equal(await served.stop(), 0, served.stderr())

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { build, fakeClis, tempDir, testConfig, waitFor, ADMIN_TOKEN } from '../helper.ts'
+import { createRunHistory } from '../../src/store/run-history.ts'
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
 /** 2026-01-15 10:00:30 UTC, a winter day: Berlin is UTC+1, New York UTC-5. */
@@ -221,4 +222,21 @@ test('DELETE /api/cron/:id?delete_folder=true keeps a folder that a cron_task we
   const del = await app.inject({ method: 'DELETE', url: '/api/cron/report?delete_folder=true', headers: auth })
   assert.deepEqual(del.json(), { deleted: true, folder_deleted: false })
   assert.ok((await stat(join(paths.cronTasks, 'shared', 'TASK_DESCRIPTION.md'))).isFile())
+})
+
+test('a cron run the last process died under (kill -9) is the job\'s last run after the restart: error:interrupted in cron_jobs.json and the API', async (t) => {
+  const home = await tempDir(t)
+  const bin = await fakeClis(t)
+  const first = await build(t, { home, clock, config: testConfig(), env: bin.env })
+  const created = await first.app.inject({ method: 'POST', url: '/api/cron', headers: auth, payload: { id: 'nightly', title: 'Nightly', schedule: '0 3 * * *', task_description: 'Report.' } })
+  assert.equal(created.statusCode, 201, created.body)
+  await first.stop()
+  // What a kill -9 mid-run leaves: the run recorded `running`, the job's last run an older one.
+  const runs = await createRunHistory({ path: join(first.paths.state, 'runs.jsonl') })
+  await runs.start({ kind: 'cron', ref: 'nightly', provider: 'claude', model: 'opus' })
+  await runs.close()
+  const second = await build(t, { home, clock, config: null, env: bin.env })
+  const job = (await second.app.inject({ method: 'GET', url: '/api/cron/nightly', headers: auth })).json().job
+  assert.equal(job.last_run_status, 'error:interrupted', JSON.stringify(job))
+  await waitFor(async () => JSON.parse(await readFile(second.paths.cronJobs, 'utf8')).jobs[0].last_run_status === 'error:interrupted' ? true : undefined, 5000, 'cron_jobs.json to say so')
 })
