@@ -194,6 +194,7 @@ export async function runChatMessage (deps: ChatRunDeps, input: ChatRunInput): P
       deps.sessions.resetProvider(chatId, provider)
       reset = sessionId !== null
       sessionId = null
+      sink.emit({ type: 'retrying', runId: run.id })
       if (outcome.kind === 'killed') sink.emit({ type: 'notice', text: 'The agent was killed (out of memory?). Recovering with a fresh session…', level: 'warn' })
       outcome = await attempt(null)
     }

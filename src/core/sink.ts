@@ -34,6 +34,13 @@ export type ChatEvent =
   /** A live event of the CLI: text delta, thinking, tool use, status. */
   | { type: 'cli', runId: string, event: Exclude<CliEvent, { type: 'result' }> }
   /**
+   * The run's CLI attempt ended without its result (killed, e.g. by the OOM killer, or its session
+   * gone) and the run starts a new attempt with a fresh session: what the attempt streamed is not part
+   * of the reply. A sink ends what it showed of it (Telegram: kept, marked as cut off) and shows the
+   * new attempt's text apart from it. Followed by a `notice` saying so, then the new attempt's events.
+   */
+  | { type: 'retrying', runId: string }
+  /**
    * The CLI reported its final reply (its result event); the run is not over yet (the process still
    * exits, the session is recorded). A sink may show the final text now; `result` follows.
    */

@@ -5,13 +5,17 @@ import type { ChatEvent, ChatSink, DeliveryEvent, RunSummary } from '../core/sin
 import type { CommandReply } from '../core/commands.ts'
 import { extractMarkers, type InlineButton } from './format/markers.ts'
 import { createStreamEditor, type StreamEditor } from './stream/stream-editor.ts'
-import type { StreamBotApi } from './stream/types.ts'
+import type { StreamBotApi, StreamEvent } from './stream/types.ts'
 import type { ChatTarget } from './context.ts'
 import { sendMarkdown, threadParams, withRetry } from './send.ts'
 import { sendFiles, type FileAccess } from './files-out.ts'
 import { startTyping } from './typing.ts'
 import { cancelButtonData } from './callback-data.ts'
 import { SHUTDOWN_STOP_MESSAGE } from '../providers/outcome.ts'
+import type { QueuedNotes } from './queued-notes.ts'
+
+/** Ends the streamed text of a CLI attempt that was killed and is run again (ADR 0050 §2). */
+const cutOffLabel = '_✂️ Cut off: the agent stopped before it finished this answer._'
 
 export interface TelegramSinkOptions {
   /** Told of every chat update still being sent, so that a shutdown can let them finish. */
@@ -38,9 +42,14 @@ export interface TelegramSinkOptions {
    * Aborted when the service begins to stop: the queued-message indicators (sent, edited) are then
    * dropped, also those waiting for the chat's pace, so that replies and notices get the few seconds
    * of the stop. A queued message is replayed and answered after the restart: its "Queued" indicator
-   * stays true.
+   * stays until the next start deletes it (`notes`).
    */
   cosmetic?: AbortSignal
+  /**
+   * Where the queued notes shown and resolved are recorded, so that the next start cleans up those a
+   * crash or a stop left (src/telegram/queued-notes.ts).
+   */
+  notes?: Pick<QueuedNotes, 'shown' | 'resolved'>
   /** Aborted when the adapter has closed: a stream still running ends (StreamEditorOptions.signal). */
   closed?: AbortSignal
   /** Bound to the chat: its lines carry `chatId` (and the component) already; the calls here do not add it again. */
@@ -88,6 +97,13 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
   let unregister: (() => void) | null = null
   /** The user stopped this message's run: its stream was ended with the partial answer. */
   let stopped = false
+  /**
+   * After a `retrying` event: the new attempt's stream events, held until the killed attempt's text
+   * is shown as cut off and the notice after it is sent; then they go to a new stream editor, so the
+   * new attempt's reply is a message of its own below both (null: none held).
+   */
+  let held: StreamEvent[] | null = null
+  let resumeQueued = false
   let chain: Promise<void> = Promise.resolve()
   const later = (what: string, fn: () => Promise<unknown>): void => {
     chain = chain.then(fn).then(() => {}, (err: unknown) => {
@@ -108,7 +124,37 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
 
   const cutOffByShutdown = (summary: RunSummary): boolean => opts.cutOff !== undefined && summary.status === 'error:aborted' && summary.error === SHUTDOWN_STOP_MESSAGE
 
+  /** A stream event of the run: to its editor, or held while a killed attempt's text is being ended. */
+  function toEditor (event: StreamEvent): void {
+    if (held === null) {
+      editor?.push(event)
+      return
+    }
+    held.push(event)
+    if (resumeQueued) return
+    resumeQueued = true
+    // Behind the cut-off attempt's end and the notice that followed it (the chain keeps the order).
+    later('retry', async () => {
+      const events = held ?? []
+      held = null
+      startRun()
+      for (const e of events) editor?.push(e)
+    })
+  }
+
+  /** The run's CLI attempt was killed and runs again: its text so far stays, marked as cut off. */
+  function retrying (): void {
+    const old = editor
+    editor = null
+    unregister?.()
+    unregister = null
+    held = []
+    resumeQueued = false
+    later('retrying', async () => { await old?.stop(cutOffLabel) })
+  }
+
   async function finish (summary: RunSummary): Promise<void> {
+    held = null
     stopTyping?.()
     unregister?.()
     const current = editor
@@ -180,13 +226,16 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
               reply_markup: { inline_keyboard: [[{ text: 'Cancel', callback_data: cancelButtonData(event.entryId) }]] }
             }, grammySignal))
             indicators.set(event.entryId, sent.message_id)
+            opts.notes?.shown({ chatId: where.chatId, messageId: sent.message_id })
           })
           return
         case 'dequeued':
           later('dequeued', async () => {
             const id = indicators.get(event.entryId)
             indicators.delete(event.entryId)
-            if (id !== undefined) await withRetry(async () => await api.deleteMessage(where.chatId, id))
+            if (id === undefined) return
+            await withRetry(async () => await api.deleteMessage(where.chatId, id))
+            opts.notes?.resolved({ chatId: where.chatId, messageId: id })
           })
           return
         case 'discarded':
@@ -196,19 +245,25 @@ export function createTelegramSink (opts: TelegramSinkOptions): ChatSink {
             const text = event.why === 'cancelled'
               ? '✖️ Cancelled.'
               : event.why === 'shutdown' ? '⏸ ductor is restarting: I will answer this once it is back.' : '✖️ Discarded (stopped).'
-            if (id !== undefined && opts.cosmetic?.aborted !== true) await withRetry(async () => await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } }, grammySignal))
+            // Left as it is at shutdown: the next start cleans it up (it is recorded as unresolved).
+            if (id === undefined || opts.cosmetic?.aborted === true) return
+            await withRetry(async () => await api.editMessageText(where.chatId, id, text, { reply_markup: { inline_keyboard: [] } }, grammySignal))
+            opts.notes?.resolved({ chatId: where.chatId, messageId: id })
           })
           return
         case 'run_started':
           startRun()
           return
         case 'cli':
-          editor?.push(event.event)
+          toEditor(event.event)
           return
         case 'reply':
           // The CLI has its answer: show it now, not after the process has exited.
           stopTyping?.()
-          editor?.push({ type: 'result', result: { text: event.text } })
+          toEditor({ type: 'result', result: { text: event.text } })
+          return
+        case 'retrying':
+          retrying()
           return
         case 'notice':
           later('notice', async () => { await send(event.level === 'info' ? `_${event.text}_` : `⚠️ ${event.text}`) })

@@ -14,6 +14,7 @@ import { createChatPacer, isPacedMethod, type ChatPacer } from './pace.ts'
 import { sendMarkdown } from './send.ts'
 import { reportFailure, toastText } from './failure.ts'
 import { cutOffChats } from './cut-off.ts'
+import { queuedNotes, type QueuedNotes } from './queued-notes.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { packageRoot } from '../ops/service-spec.ts'
 import { downloadMedia } from './media-in.ts'
@@ -43,6 +44,8 @@ export interface TelegramBot {
   deps: BotDeps
   /** A sink that shows one message's events in a chat (the orchestrator's default sink uses it too). */
   sinkFor: (where: ChatTarget, replyTo?: number) => ChatSink
+  /** The queued notes shown and not resolved yet, kept across a crash (src/telegram/queued-notes.ts). */
+  notes: QueuedNotes
   /** Makes `flush` wait for `sending` too (a chat update sent outside a sink: an automation result). */
   track: (sending: Promise<void>) => void
   /**
@@ -83,10 +86,12 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     p.finally(() => sending.delete(p)).catch(() => {})
   }
   const cutOff = cutOffChats(paths.state)
+  const notes = queuedNotes(paths.state, logger.child({ component: 'telegram' }))
   const sinkFor = (where: ChatTarget, replyTo?: number): ChatSink => createTelegramSink({
     track,
     cutOff: async (chatId) => { await cutOff.add(chatId) },
     cosmetic: parts.claims.shutSignal,
+    notes,
     closed: closed.signal,
     api: bot.api,
     streamApi: streamApi.api,
@@ -162,6 +167,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     bot,
     deps,
     sinkFor,
+    notes,
     track,
     async flush (ms) {
       let timer: NodeJS.Timeout | undefined

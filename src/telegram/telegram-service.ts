@@ -249,6 +249,30 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
     }
   }
 
+  /**
+   * The "Queued" notes an earlier life showed and never resolved (a `kill -9`, a power cut, a stop
+   * while messages waited): their Cancel button does nothing any more, and their message is replayed
+   * by this start (or was dropped). Each is deleted, as the note of a message that starts is; one
+   * Telegram will not delete (older than 48 hours) loses its button and says why (ADR 0050 §3). One
+   * that cannot be reached now is tried again by the next start.
+   */
+  async function cleanUpQueuedNotes (): Promise<void> {
+    for (const note of await telegram.notes.earlier()) {
+      if (stopping.signal.aborted) return
+      try {
+        await bot.api.deleteMessage(note.chatId, note.messageId)
+      } catch (err) {
+        if (typeof (err as { error_code?: unknown }).error_code !== 'number') {
+          log.warn({ err, ...note }, 'could not remove a queued note left by the last run; trying again at the next start')
+          continue
+        }
+        await bot.api.editMessageText(note.chatId, note.messageId, '↻ ductor restarted while this message waited in the queue.', { reply_markup: { inline_keyboard: [] } })
+          .catch((err: unknown) => { log.info({ err, ...note }, 'a queued note left by the last run is gone already') })
+      }
+      telegram.notes.resolved(note)
+    }
+  }
+
   return {
     telegram,
     mode: opts.mode,
@@ -279,6 +303,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
         await tellUpgrade().catch((err: unknown) => { log.warn({ err }, 'could not read the upgrade notice') })
         await tellRestart()
         await tellInterrupted()
+        await cleanUpQueuedNotes().catch((err: unknown) => { log.warn({ err }, 'could not clean up the queued notes left by the last run') })
         scheduleUpdateCheck(telegram.deps.updates.firstDelayMs)
       } finally {
         markStarted()
@@ -295,6 +320,7 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
       markStarted()
       parts.orchestrator.setDefaultSink(null)
       await polling
+      await telegram.notes.close()
     }
   }
 }

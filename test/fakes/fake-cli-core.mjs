@@ -30,6 +30,8 @@ export function readOptions (prompt, env = process.env) {
     record: env.FAKE_CLI_RECORD,
     recordDir: env.FAKE_CLI_RECORD_DIR,
     sigkillOnce: env.FAKE_CLI_SIGKILL_ONCE,
+    hangOnce: undefined,
+    retryTranscript: undefined,
     ended: env.FAKE_CLI_ENDED,
     stderrEnv: undefined,
     runTools: env.FAKE_CLI_RUN_TOOLS === '1',
@@ -54,8 +56,12 @@ export function readOptions (prompt, env = process.env) {
       case 'ended': o.ended = value; break
       case 'run-tools': o.runTools = true; break
       case 'ask': o.ask = value; break
+      case 'hang-once': o.hangOnce = value; break
+      case 'retry-transcript': o.retryTranscript = value; break
     }
   }
+  // The run after the hung one (its file exists) plays another transcript: a retry says something else.
+  if (o.hangOnce !== undefined && o.retryTranscript !== undefined && existsSync(o.hangOnce)) o.transcript = o.retryTranscript
   return o
 }
 
@@ -159,6 +165,12 @@ export async function play (lines, options, bigLine) {
       // Like the kernel's OOM killer: SIGKILL from outside ductor, once (the marker file remembers).
       writeFileSync(options.sigkillOnce, 'killed')
       process.kill(process.pid, 'SIGKILL')
+    }
+    if (count === all.length - 1 && options.hangOnce !== undefined && !existsSync(options.hangOnce)) {
+      // Everything but the result is out: the pid goes to the file (for the test to kill it), and this run hangs.
+      writeFileSync(options.hangOnce, String(process.pid))
+      setInterval(() => {}, 1e9)
+      return
     }
     if (options.crashAfter !== undefined && count >= options.crashAfter) {
       await write(process.stderr, 'fake crash: something went badly wrong\n')

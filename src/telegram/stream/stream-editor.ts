@@ -61,9 +61,10 @@ export interface StreamEditor {
   /**
    * The user stopped the run: what streamed so far becomes the final reply, labelled as a partial
    * answer (nothing when nothing streamed). Resolves once it is shown; a stream already finishing
-   * just completes. Nothing is sent for this stream afterwards.
+   * just completes. Nothing is sent for this stream afterwards. `label` (Markdown) replaces the
+   * "Stopped" label, e.g. for an attempt the OOM killer cut off.
    */
-  stop: () => Promise<StreamOutcome>
+  stop: (label?: string) => Promise<StreamOutcome>
   /** Stops without a final update (shutdown); a pending finish() resolves undelivered. */
   cancel: () => void
 }
@@ -338,9 +339,9 @@ export function createStreamEditor (options: StreamEditorOptions): StreamEditor 
       startFinal(text ?? live.text())
       return await finalPromise
     },
-    async stop () {
+    async stop (label = partialLabel) {
       const partial = live.text()
-      startFinal(partial.trim() === '' ? '' : `${partial.trimEnd()}\n\n${partialLabel}`)
+      startFinal(partial.trim() === '' ? '' : `${partial.trimEnd()}\n\n${label}`)
       return await finalPromise
     },
     cancel
