@@ -48,7 +48,8 @@ export interface AppendLogStats { writes: number, syncs: number, bytes: number, 
 export interface AppendLog {
   readonly path: string
   size: () => number
-  append: (data: Uint8Array, opts?: AppendOptions) => Promise<void>
+  /** `data` as one buffer or as the parts of one record, written in order with no copy (writev). */
+  append: (data: Uint8Array | readonly Uint8Array[], opts?: AppendOptions) => Promise<void>
   exclusive: <T>(fn: (file: LogFile) => Promise<T>) => Promise<T>
   /**
    * Reads bytes already in the file (below `size()`) while appends go on. Not while a `rewrite` or
@@ -73,7 +74,8 @@ export interface AppendLog {
 }
 
 interface QueuedWrite {
-  data: Uint8Array
+  data: Uint8Array | readonly Uint8Array[]
+  bytes: number
   durable: boolean
   onWritten: ((offset: number) => void) | undefined
   resolve: () => void
@@ -143,7 +145,12 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
     if (failed !== null) { for (const item of items) item.reject(failed); return }
     const start = size
     try {
-      await writeFully(handle, items.map((i) => i.data))
+      const buffers: Uint8Array[] = []
+      for (const item of items) {
+        if (item.data instanceof Uint8Array) buffers.push(item.data)
+        else for (const part of item.data) buffers.push(part)
+      }
+      await writeFully(handle, buffers)
     } catch (err) {
       const error = storageError('could not write', err)
       // Cut a partial write back off so that no later line is ever glued onto a torn one.
@@ -155,7 +162,7 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
     let offset = start
     for (const item of items) {
       try { item.onWritten?.(offset) } catch {}
-      offset += item.data.byteLength
+      offset += item.bytes
     }
     stats.writes++
     stats.bytes += offset - start
@@ -278,7 +285,8 @@ export async function openAppendLog (path: string, opts: AppendLogOptions = {}):
       if (closed || closing !== null) return Promise.reject(new DuctorError(ErrorCodes.unavailable, `${path} is closed`))
       if (failed !== null) return Promise.reject(failed)
       return new Promise<void>((resolve, reject) => {
-        const item: QueuedWrite = { data, durable: appendOpts.durable ?? true, onWritten: appendOpts.onWritten, resolve, reject }
+        const bytes = data instanceof Uint8Array ? data.byteLength : data.reduce((n, part) => n + part.byteLength, 0)
+        const item: QueuedWrite = { data, bytes, durable: appendOpts.durable ?? true, onWritten: appendOpts.onWritten, resolve, reject }
         const last = ops.at(-1)
         if (last?.type === 'write') last.items.push(item)
         else ops.push({ type: 'write', items: [item] })

@@ -62,7 +62,7 @@ export interface AcceptOptions {
    */
   remember?: boolean
   /** `payload` as JSON text, written to the journal as it is (see JournalInput.encoded). */
-  encoded?: Uint8Array
+  encoded?: Uint8Array | readonly Uint8Array[]
 }
 
 export interface Inbox {

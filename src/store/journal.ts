@@ -55,8 +55,9 @@ export interface JournalInput {
    * `payload` as JSON text in UTF-8, when the caller holds it already (a webhook body, as received):
    * written as it is instead of `JSON.stringify(payload)`. It must be JSON that parses to `payload`;
    * one holding a newline byte cannot stand in a line and is ignored (the payload is stringified).
+   * Several parts are that text in order (written as they are, not joined first).
    */
-  encoded?: Uint8Array
+  encoded?: Uint8Array | readonly Uint8Array[]
 }
 
 export interface JournalEntry extends JournalInput {
@@ -128,14 +129,19 @@ function headerLine (next: number): Buffer {
 
 const lineEnd = Buffer.from('}\n')
 
-/** One entry's line. An `encoded` payload is copied in as it is: no second JSON.stringify of a body just parsed (ADR 0033). */
-function entryLine (seq: number, input: JournalInput, at: string): Buffer {
+/**
+ * One entry's line, as the parts to write. An `encoded` payload is written as it is, between the
+ * line's head and end, with no copy: no second JSON.stringify of a body just parsed (ADR 0033), and
+ * no joining of the body's bytes into one buffer (ADR 0048).
+ */
+function entryLine (seq: number, input: JournalInput, at: string): Uint8Array[] {
   const { encoded } = input
-  if (encoded === undefined || encoded.includes(0x0a)) {
-    return Buffer.from(JSON.stringify({ t: 'e', seq, kind: input.kind, key: String(input.key), at, payload: input.payload ?? null }) + '\n')
+  const parts = encoded === undefined ? undefined : encoded instanceof Uint8Array ? [encoded] : encoded
+  if (parts === undefined || parts.some((part) => part.includes(0x0a))) {
+    return [Buffer.from(JSON.stringify({ t: 'e', seq, kind: input.kind, key: String(input.key), at, payload: input.payload ?? null }) + '\n')]
   }
   const head = Buffer.from(`{"t":"e","seq":${seq},"kind":${JSON.stringify(input.kind)},"key":${JSON.stringify(String(input.key))},"at":"${at}","payload":`)
-  return Buffer.concat([head, encoded, lineEnd])
+  return [head, ...parts, lineEnd]
 }
 
 function isKind (value: unknown): value is JournalKind {
@@ -324,13 +330,14 @@ export async function createJournal (opts: JournalOptions): Promise<Journal> {
       if (!isKind(input.kind)) throw new DuctorError(ErrorCodes.badRequest, `unknown journal kind ${String(input.kind)}`)
       const seq = nextSeq++
       const data = entryLine(seq, input, new Date(clock.now()).toISOString())
+      const length = data.reduce((n, part) => n + part.byteLength, 0)
       retryDone()
       try {
         await log.append(data, {
           durable: true,
           onWritten: (at) => {
-            live.set(seq, { offset: at, length: data.length })
-            liveBytes += data.length
+            live.set(seq, { offset: at, length })
+            liveBytes += length
           }
         })
       } catch (err) {

@@ -129,10 +129,25 @@ function toRun (raw: Record<string, unknown>): RunDetail | undefined {
   }
 }
 
-/** The list shape: a run without its reply. */
+/**
+ * The list shape: a run without its reply. Written out field by field (the schema's order): a rest
+ * pattern copies through a slow runtime path, once per recorded run (ADR 0048).
+ */
 function summary (run: RunDetail): Run {
-  const { reply: _reply, ...rest } = run
-  return rest
+  return {
+    id: run.id,
+    kind: run.kind,
+    ref: run.ref,
+    chat_id: run.chat_id,
+    provider: run.provider,
+    model: run.model,
+    status: run.status,
+    started_at: run.started_at,
+    ended_at: run.ended_at,
+    cost_usd: run.cost_usd,
+    tokens: run.tokens,
+    error: run.error
+  }
 }
 
 /** Runs serialized per turn of the event loop when the file is rewritten. */
@@ -277,10 +292,10 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
     return newRunId(clock.now())
   }
 
-  function applyEnd (run: RunDetail, end: RunEnd): void {
+  function applyEnd (run: RunDetail, end: RunEnd, now?: string): void {
     if (!endStatus.test(end.status)) throw new DuctorError(ErrorCodes.badRequest, `invalid run status ${JSON.stringify(end.status)}`)
     run.status = end.status
-    run.ended_at = end.ended_at ?? nowIso()
+    run.ended_at = end.ended_at ?? now ?? nowIso()
     // Dollars to a millionth: the CLI's sums carry float noise (0.020925000000000003).
     run.cost_usd = end.cost_usd === null || end.cost_usd === undefined ? null : Math.round(end.cost_usd * 1e6) / 1e6
     run.tokens = end.tokens ?? null
@@ -290,7 +305,7 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
     if (end.model !== undefined) run.model = end.model
   }
 
-  function begin (input: RunStart): RunDetail {
+  function begin (input: RunStart, now?: string): RunDetail {
     if (!(RunKinds as readonly string[]).includes(input.kind)) throw new DuctorError(ErrorCodes.badRequest, `invalid run kind ${JSON.stringify(input.kind)}`)
     const id = input.id ?? newId()
     if (runs.has(id)) throw new DuctorError(ErrorCodes.conflict, `run ${id} already exists`)
@@ -302,7 +317,7 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
       provider: input.provider ?? null,
       model: input.model ?? null,
       status: 'running',
-      started_at: input.started_at ?? nowIso(),
+      started_at: input.started_at ?? now ?? nowIso(),
       ended_at: null,
       cost_usd: null,
       tokens: null,
@@ -344,8 +359,10 @@ export async function createRunHistory (opts: RunHistoryOptions): Promise<RunHis
       return summary(run)
     },
     async record (input) {
-      const run = begin(input)
-      applyEnd(run, input)
+      // Started and ended at once: one clock reading for both.
+      const now = input.started_at === undefined || input.ended_at === undefined ? nowIso() : undefined
+      const run = begin(input, now)
+      applyEnd(run, input, now)
       add(run)
       await write(run)
       return summary(run)

@@ -19,8 +19,9 @@ export interface Webhooks {
   /**
    * Picks up hand edits of `webhooks.json`: one `stat` when nothing changed. A file that does not
    * parse (an editor halfway through saving) is left alone and the hooks in memory stay in use.
+   * Undefined when there is nothing to re-read; else await the promise before reading the store.
    */
-  refresh: () => Promise<void>
+  refresh: () => Promise<void> | undefined
 }
 
 export interface WebhooksOptions {
@@ -103,12 +104,16 @@ export async function createWebhooks (opts: WebhooksOptions): Promise<Webhooks> 
   // up by the first request of a later turn (ADR 0036).
   let lookedThisTurn = false
   const lookAgain = (): void => { lookedThisTurn = false }
-  async function refresh (): Promise<void> {
-    if (ownWrites > 0 || lookedThisTurn) return
+  // Nothing to re-read (almost every request): no promise at all (ADR 0048).
+  function refresh (): Promise<void> | undefined {
+    if (ownWrites > 0 || lookedThisTurn) return undefined
     lookedThisTurn = true
     setImmediate(lookAgain)
     const now = identity()
-    if (now === seen || now === 'missing') return
+    if (now === seen || now === 'missing') return undefined
+    return reread(now)
+  }
+  async function reread (now: string): Promise<void> {
     let parsed: unknown
     try {
       parsed = JSON.parse(await readFile(opts.path, 'utf8'))

@@ -28,13 +28,14 @@ const deliveryEnd = Buffer.from('}')
 /**
  * The delivery as JSON with the request body's own bytes as its `payload`, for the journal: the body
  * was just parsed into `delivery.payload` (valid UTF-8 JSON, one object), so stringifying that object
- * again would only make the same text (ADR 0033). Null when the bytes cannot stand in a journal line
+ * again would only make the same text (ADR 0033). In parts (head, body, end), which the journal writes
+ * as they are: the body is not copied (ADR 0048). Null when the bytes cannot stand in a journal line
  * as they are: a newline (pretty-printed JSON) or a byte-order mark; the journal then stringifies.
  */
-export function encodeDelivery (delivery: WebhookDelivery, body: Buffer): Buffer | null {
+export function encodeDelivery (delivery: WebhookDelivery, body: Buffer): Buffer[] | null {
   if (body.includes(0x0a) || (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf)) return null
   const head = Buffer.from(`{"hook_id":${JSON.stringify(delivery.hook_id)},"delivery_id":${JSON.stringify(delivery.delivery_id)},"payload":`)
-  return Buffer.concat([head, body, deliveryEnd])
+  return [head, body, deliveryEnd]
 }
 
 export interface DispatchResult {
@@ -77,7 +78,8 @@ export interface Dispatcher {
  */
 export function createDispatcher (deps: DispatcherDeps): Dispatcher {
   async function wake (hook: Readonly<Hook>, prompt: string, claim: WorkClaim | undefined): Promise<DispatchResult> {
-    const chats = [...new Set(deps.config().allowed_user_ids)].map(String)
+    const allowed = deps.config().allowed_user_ids
+    const chats = allowed.length === 0 ? [] : [...new Set(allowed)].map(String)
     if (chats.length === 0) {
       const run = await deps.runs.record({ kind: 'webhook', ref: hook.id, status: 'error:no_chat', error: 'No allowed_user_ids are configured, so there is no chat to wake.' })
       return { status: 'error:no_chat', runIds: [run.id] }
@@ -157,7 +159,8 @@ export function createDispatcher (deps: DispatcherDeps): Dispatcher {
       log.error({ ...at, err }, 'webhook dispatch failed')
       result = { status: 'error:internal', runIds: [] }
     }
-    log.info({ ...at, mode: hook.mode, status: result.status, runIds: result.runIds }, 'webhook dispatched')
+    // The line's object only when the line is written (most services log at WARNING): ADR 0048.
+    if (log.isLevelEnabled('info')) log.info({ ...at, mode: hook.mode, status: result.status, runIds: result.runIds }, 'webhook dispatched')
     return result
   }
 

@@ -334,14 +334,19 @@ test('an encoded payload is written byte for byte and reads back as its payload;
   const a = await journal.append({ kind: 'webhook', key: 'k1', payload: JSON.parse(spaced), encoded: Buffer.from(spaced) })
   const pretty = JSON.stringify({ b: 1 }, null, 2)
   const b = await journal.append({ kind: 'webhook', key: 'k2', payload: JSON.parse(pretty), encoded: Buffer.from(pretty) })
+  // In parts (as the hooks route hands a delivery over: head, the body as received, end), written in order.
+  const c = await journal.append({ kind: 'webhook', key: 'k3', payload: { c: [1, 2] }, encoded: [Buffer.from('{"c":'), Buffer.from('[1, '), Buffer.from('2]}')] })
+  const d = await journal.append({ kind: 'webhook', key: 'k4', payload: { d: 1 }, encoded: [Buffer.from('{"d":'), Buffer.from('\n1}')] })
   await journal.close()
   const lines = (await readFile(path, 'utf8')).trim().split('\n')
-  assert.equal(lines.length, 3, 'header and two entries, one line each')
+  assert.equal(lines.length, 5, 'header and four entries, one line each')
   assert.ok(lines[1]?.includes(spaced), 'the bytes as given')
   assert.ok(lines[2]?.includes('"payload":{"b":1}'), 'the pretty-printed one stringified')
+  assert.ok(lines[3]?.includes('"payload":{"c":[1, 2]}'), 'the parts as given, in order')
+  assert.ok(lines[4]?.includes('"payload":{"d":1}'), 'parts holding a newline stringified')
   const reopened = await createJournal({ path })
   t.after(() => reopened.close())
-  assert.deepEqual(reopened.pending().map((e) => [e.seq, e.key, e.payload]), [[a.seq, 'k1', { a: [1, 2], s: 'é \u2028' }], [b.seq, 'k2', { b: 1 }]])
+  assert.deepEqual(reopened.pending().map((e) => [e.seq, e.key, e.payload]), [[a.seq, 'k1', { a: [1, 2], s: 'é \u2028' }], [b.seq, 'k2', { b: 1 }], [c.seq, 'k3', { c: [1, 2] }], [d.seq, 'k4', { d: 1 }]])
 })
 
 test('several started marks are one record: all of them land, and a torn copy of it marks none', async (t) => {
