@@ -95,9 +95,9 @@ ductor_supervise () {
     # short node ends those whose owning service is dead (src/cli/supervise.ts, endChildClis). After
     # a hang-up it gets no terminal (a node exiting on a hung-up terminal aborts, src/hangup.ts).
     if [ -n "$hungup" ]; then
-      env DUCTOR_END_CLIS=1 "$@" </dev/null >/dev/null 2>&1
+      env DUCTOR_END_CLIS=1 "$@" </dev/null >/dev/null 2>&1 9<&-
     else
-      env DUCTOR_END_CLIS=1 "$@" </dev/null
+      env DUCTOR_END_CLIS=1 "$@" </dev/null 9<&-
     fi
     [ -n "$stopping" ] && exit "$code"
     case $code in
@@ -123,7 +123,7 @@ ductor_supervise () {
     while [ "$i" -lt "$n" ]; do delay=$((delay * 2)) i=$((i + 1)); done
     [ "$delay" -gt "$max_backoff_s" ] && delay=$max_backoff_s
     say "the service (pid $pid) ended unexpectedly with $how; restarting it in $delay s (crash $n of at most $((crash_limit - 1)) within $((crash_window_s / 60)) minutes)"
-    sleep "$delay" &
+    sleep "$delay" 9<&- &
     sleeper=$!
     [ -n "$stopping" ] && kill "$sleeper" 2>/dev/null
     wait "$sleeper" 2>/dev/null

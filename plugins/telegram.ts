@@ -11,7 +11,7 @@ declare module 'fastify' {
   }
 }
 
-export interface TelegramPluginOptions extends Pick<BotOptions, 'version' | 'requestRestart' | 'updates'> {
+export interface TelegramPluginOptions extends Pick<BotOptions, 'version' | 'requestRestart' | 'restartable' | 'updates'> {
   /** Seconds one getUpdates call may wait (tests use less). */
   pollTimeoutSeconds?: number
 }
@@ -54,6 +54,7 @@ async function telegramPlugin (app: FastifyInstance, opts: TelegramPluginOptions
     },
     version: opts.version,
     requestRestart: opts.requestRestart,
+    restartable: opts.restartable,
     ...(opts.updates !== undefined ? { updates: opts.updates } : {}),
     config,
     paths,

@@ -52,6 +52,8 @@ export interface AppDeps {
   skillSyncMs?: number
   /** Graceful stop with the restart exit code (42), for `/restart`. */
   requestRestart: () => void
+  /** Whether anything starts the service again after exit 42 (src/ops/restarter.ts); if not, `/restart` is refused. */
+  restartable: () => boolean
   /** Seconds one Telegram getUpdates call may wait (tests use less). */
   telegramPollSeconds?: number
   /** Where the update check looks and when it first runs (tests: a checkout of their own, no delay). */
@@ -213,6 +215,7 @@ export async function buildApp (deps: AppDeps, parts?: readonly Part[]): Promise
     await app.register(telegramPlugin, {
       version: deps.version,
       requestRestart: deps.requestRestart,
+      restartable: deps.restartable,
       ...(deps.telegramPollSeconds !== undefined ? { pollTimeoutSeconds: deps.telegramPollSeconds } : {}),
       ...(deps.updates !== undefined ? { updates: deps.updates } : {})
     })

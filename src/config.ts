@@ -46,6 +46,9 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, string]> = [
 export const GENERATED_SECRETS = ['admin.token', 'telegram.webhook_secret', 'webhooks.token'] as const
 
 /** The config's secret values: the bot token and the generated ones (for masking, ADR 0007). */
+/** What a bot token from @BotFather looks like: digits, a colon, 30+ letters, digits, - or _. */
+export const BOT_TOKEN_PATTERN = /^\d{5,}:[A-Za-z0-9_-]{30,}$/
+
 export function configSecrets (config: Config): string[] {
   return [config.telegram_token, config.media.stt_api_key, ...GENERATED_SECRETS.map((key) => getPath(config, key))].filter((s): s is string => typeof s === 'string')
 }
@@ -226,7 +229,8 @@ export function assertValid (config: unknown, label: (path: string) => string): 
   const key = path.split('/').filter(Boolean).join('.')
   const schema = schemaAt(path)
   const value = getPath(config, key)
-  const shown = value === undefined ? 'missing' : JSON.stringify(value)
+  // JSON numbers beyond a double (1e400) are parsed as Infinity, which JSON.stringify writes as null.
+  const shown = value === undefined ? 'missing' : typeof value === 'number' && !Number.isFinite(value) ? 'a number too large' : JSON.stringify(value)
   throw new ConfigError(key, `${label(path)}: ${shown} is not allowed; expected ${schema === undefined ? (first?.message ?? 'a valid value') : describeSchema(schema)}`)
 }
 

@@ -13,6 +13,7 @@ import { writeServiceInfo, removeServiceInfo } from './home/service-info.ts'
 import { buildApp, type App } from './app.ts'
 import { systemClock } from './clock.ts'
 import { readVersion } from './version.ts'
+import { serviceRestarter } from './ops/restarter.ts'
 import { ALREADY_RUNNING_EXIT_CODE, CONFIG_ERROR_EXIT_CODE, RESTART_EXIT_CODE, signalExitCode } from './exit-codes.ts'
 import { welcomeOnce } from './welcome.ts'
 
@@ -27,6 +28,8 @@ export interface Service {
   adminUrl: string | null
   /** Graceful stop: stop intake, drain, kill children, flush stores, close the server. */
   close: () => Promise<void>
+  /** Whether anything starts it again after exit 42 (src/ops/restarter.ts). */
+  restartable: () => boolean
 }
 
 export interface StartOptions {
@@ -35,11 +38,16 @@ export interface StartOptions {
   logDestination?: { write: (line: string) => void }
   /** Called by `/restart`: stop gracefully and exit with RESTART_EXIT_CODE. */
   requestRestart?: () => void
+  /** Whether anything starts the service again after exit 42 (default: src/ops/restarter.ts on this process). */
+  restartable?: () => boolean
 }
 
 /** Starts the whole service on its home: config → logger → lock → seed → app (its parts) → listen. */
 export async function startService (opts: StartOptions = {}): Promise<Service> {
   const env = opts.env ?? process.env
+  // The supervisor, while it lives, is the parent this process started with.
+  const parentAtStart = process.ppid
+  const restartable = opts.restartable ?? (() => serviceRestarter(env, parentAtStart) !== null)
   // The config's home, and where the data is: the folder its ductor_home names, as the Python
   // ductor did, unless DUCTOR_HOME is set (ADR 0028). A ductor_home that is not there stops the
   // start before anything is written.
@@ -76,7 +84,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     // The rules say the CLIs run in the sandbox when it is on; the sandbox rewrites them when Docker is not usable.
     await seedHome(home, { variant: detectCliVariant(config, env), placement: config.docker.enabled ? 'docker' : 'host', logger })
     const version = readVersion()
-    const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber, version, requestRestart: opts.requestRestart ?? (() => {}) })
+    const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: systemClock, env, secrets: scrubber, version, requestRestart: opts.requestRestart ?? (() => {}), restartable })
     // The admin API has a listener of its own, off the public port (ADR 14); it is up before /health answers.
     const adminUrl = config.admin.enabled ? await listenAdmin(app, config) : null
     const { host, port } = listenAddress(config)
@@ -89,7 +97,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     // The replay waits for the runner: nothing is loaded between a done mark and its spawn.
     await app.runner.ready()
     await app.inbox.start()
-    await writeServiceInfo(paths.state, { pid: process.pid, url, admin_url: adminUrl, version, started_at: new Date().toISOString(), supervised: env['DUCTOR_SUPERVISED'] === '1' })
+    await writeServiceInfo(paths.state, { pid: process.pid, url, admin_url: adminUrl, version, started_at: new Date().toISOString(), supervised: env['DUCTOR_SUPERVISED'] === '1', ...(env['DUCTOR_SUPERVISED'] === '1' ? { supervisor_pid: parentAtStart } : {}) })
     logger.info({ url, adminUrl, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined
     return {
@@ -99,6 +107,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
       logger,
       url,
       adminUrl,
+      restartable,
       close: async () => {
         closed ??= (async () => {
           try {
@@ -175,6 +184,9 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
   if (welcome !== null) process.stdout.write(welcome)
   // `ductor restart` asks a supervised service to restart (exit 42) with SIGUSR2.
   process.on('SIGUSR2', () => {
+    // Only `ductor restart` sends it, and only to a service whose supervisor lives; if it died since,
+    // exiting would leave the service down: `ductor restart` then stops and starts it instead.
+    if (!service.restartable()) return service.logger.warn('restart requested by signal, but nothing would start ductor again (its supervisor is gone): not restarting; `ductor restart` stops and starts it')
     service.logger.info('restart requested by signal (ductor restart)')
     requestRestart()
   })

@@ -77,6 +77,8 @@ export interface BuildOptions {
   executor?: CliExecutor
   /** Called by `/restart`. */
   requestRestart?: () => void
+  /** Whether something would start the service again after `/restart` (default: yes, as under a supervisor). */
+  restartable?: () => boolean
   telegramPollSeconds?: number
   /** How often the skill folders are synced (default 30 s). */
   skillSyncMs?: number
@@ -152,7 +154,7 @@ export async function build (t: Cleanup, opts: BuildOptions = {}): Promise<Built
       env = { ...process.env, NODE_ENV: 'test', DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', PATH: `${bin.dir}${delimiter}${process.env['PATH'] ?? ''}`, ...opts.env }
     }
     const { startService } = await import('../src/main.ts')
-    const service = await startService({ env, logDestination: { write: (line: string) => { lines.push(line) } }, requestRestart: opts.requestRestart })
+    const service = await startService({ env, logDestination: { write: (line: string) => { lines.push(line) } }, requestRestart: opts.requestRestart, restartable: opts.restartable ?? (() => true) })
     closers.push(service.close)
     return { app: service.app, home, paths, logger: service.logger, logs: lines, env, url: service.url, adminUrl: service.adminUrl, stop }
   }
@@ -161,7 +163,7 @@ export async function build (t: Cleanup, opts: BuildOptions = {}): Promise<Built
   await seedHome(home, { variant: 'both' })
   await opts.prepare?.(paths)
   const env = opts.exactEnv ?? { ...process.env, ...opts.env }
-  const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env, executor: opts.executor, version: '0.0.0-test', requestRestart: opts.requestRestart ?? (() => {}), telegramPollSeconds: opts.telegramPollSeconds, skillSyncMs: opts.skillSyncMs, ...(opts.updates !== undefined ? { updates: opts.updates } : {}) }, opts.parts)
+  const app = await buildApp({ config, fileConfig, configPath, paths, logger, clock: opts.clock ?? systemClock, env, executor: opts.executor, version: '0.0.0-test', requestRestart: opts.requestRestart ?? (() => {}), restartable: opts.restartable ?? (() => true), telegramPollSeconds: opts.telegramPollSeconds, skillSyncMs: opts.skillSyncMs, ...(opts.updates !== undefined ? { updates: opts.updates } : {}) }, opts.parts)
   closers.push(async () => { await app.close() })
   let url = ''
   if (opts.listen === true) {

@@ -3,7 +3,7 @@ import { UserFileError } from '../errors.ts'
 import { mkdir } from 'node:fs/promises'
 import { resolveHome, resolvePaths } from '../home/paths.ts'
 import { readPidFile } from '../home/pid-lock.ts'
-import { loadConfig, assertValid, defaultModelOf, type Config } from '../config.ts'
+import { loadConfig, assertValid, defaultModelOf, BOT_TOKEN_PATTERN, type Config } from '../config.ts'
 import { isValidTimezone } from '../tz.ts'
 import { providerOfModel, describeKnownModels, modelChoices } from '../models.ts'
 import { readConfigReadOnly } from '../ops/config-read.ts'
@@ -22,7 +22,6 @@ interface InitOptions {
 }
 
 /** What @BotFather gives: the bot's numeric id, a colon, 35 characters (30 or more accepted). */
-const TOKEN_PATTERN = /^\d{5,}:[A-Za-z0-9_-]{30,}$/
 
 /** The order of piped answers (`printf '%s\n' TOKEN ID claude '' Europe/Berlin | ductor init`): the wizard's order. */
 const PIPED_ANSWERS = ['token', 'userId', 'provider', 'model', 'timezone'] as const
@@ -123,7 +122,7 @@ function parsePiped (text: string): InitOptions {
 function applyAnswers (base: Config, answers: InitOptions): Config {
   const config = structuredClone(base)
   if (answers.token !== undefined && answers.token !== '') {
-    if (!TOKEN_PATTERN.test(answers.token)) throw new Error('--token: this is not a bot token; @BotFather gives one like 123456789:AAH… (digits, a colon, 35 letters, digits, - or _)')
+    if (!BOT_TOKEN_PATTERN.test(answers.token)) throw new Error('--token: this is not a bot token; @BotFather gives one like 123456789:AAH… (digits, a colon, 35 letters, digits, - or _)')
     config.telegram_token = answers.token
   }
   if (answers.userId !== undefined && answers.userId !== '') {
@@ -183,7 +182,7 @@ async function ask (config: Config, given: InitOptions): Promise<InitOptions> {
   const token = given.token ?? await password({
     message: 'Telegram bot token (from @BotFather; empty to keep the current one):',
     mask: '*',
-    validate: (v) => v === '' || TOKEN_PATTERN.test(v) || 'That does not look like a bot token (123456789:AAH…)'
+    validate: (v) => v === '' || BOT_TOKEN_PATTERN.test(v) || 'That does not look like a bot token (123456789:AAH…)'
   })
   const userId = given.userId ?? await input({
     message: 'Your Telegram user id (ask @userinfobot):',

@@ -14,6 +14,7 @@ import { supervisorCommand } from './supervise.ts'
 import type { CliIo } from './io.ts'
 import { readConfigReadOnly } from '../ops/config-read.ts'
 import { createDockerSandbox } from '../sandbox/docker-sandbox.ts'
+import { parentPid } from '../ops/restarter.ts'
 
 /**
  * The lifecycle commands a Python ductor user types (`ductor stop`, `restart`, `uninstall`,
@@ -133,7 +134,9 @@ export function restartCommand (io: CliIo): Command {
       }
       const info = await readServiceInfo(t.paths.state)
       const holder = await runningHolder(t.paths)
-      if (holder !== null && info?.supervised === true && info.pid === holder.pid) {
+      // A supervisor that died (killed alone) leaves its service re-parented: signalled, it would stop for good.
+      const supervisorAlive = info?.supervisor_pid === undefined || parentPid(holder?.pid ?? 0) === info.supervisor_pid
+      if (holder !== null && info?.supervised === true && info.pid === holder.pid && supervisorAlive) {
         // Under `ductor serve`'s supervisor: the service exits with 42 and the supervisor starts it again.
         process.kill(holder.pid, 'SIGUSR2')
         io.stdout.write(`${await waitForStart(t.paths, info.started_at)}.\n`)

@@ -1,6 +1,6 @@
 import type { TSchema } from 'typebox'
 import { ConfigSchema, type Config } from '../config-schema.ts'
-import { applyEnv, assertValid, ConfigError, ENV_OVERRIDES, GENERATED_SECRETS, nearestKey, reconcileModel } from '../config.ts'
+import { applyEnv, assertValid, BOT_TOKEN_PATTERN, ConfigError, ENV_OVERRIDES, GENERATED_SECRETS, nearestKey, reconcileModel } from '../config.ts'
 import { providerOfModel } from '../models.ts'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 
@@ -35,6 +35,11 @@ export function planConfigPatch (current: Config, patch: unknown, env: NodeJS.Pr
   const owner = typeof wanted === 'string' ? providerOfModel(wanted) : null
   if (owner !== null && owner !== file.provider) {
     throw new DuctorError(ErrorCodes.badRequest, `body/model: "${String(wanted)}" is a ${owner === 'claude' ? 'Claude' : 'Codex'} model, but the provider is ${file.provider}; set "provider": "${owner}" too, or a ${file.provider} model`)
+  }
+  // What `ductor init` refuses is refused here too: a wrong token would take Telegram down at the next start.
+  const token = (patch as Record<string, unknown>)['telegram_token']
+  if (typeof token === 'string' && token !== '' && !BOT_TOKEN_PATTERN.test(token)) {
+    throw new DuctorError(ErrorCodes.badRequest, 'body/telegram_token: this is not a bot token; @BotFather gives one like 123456789:AAH… (digits, a colon, 35 letters, digits, - or _), or "" to turn Telegram off')
   }
   for (const key of GENERATED_SECRETS) {
     if (getLeaf(file, key) === '') throw new DuctorError(ErrorCodes.badRequest, `${key}: a secret cannot be empty`)

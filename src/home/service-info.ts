@@ -14,6 +14,8 @@ export interface ServiceInfo {
   started_at: string
   /** Runs under `ductor serve`'s supervisor, which starts it again after exit code 42 (`ductor restart` sends SIGUSR2). */
   supervised?: boolean
+  /** The supervisor's pid (the service's parent when it started); `ductor restart` signals only a service whose supervisor still is its parent. */
+  supervisor_pid?: number
   /** The service process's start time and boot id (ADR 43): a pid reused by another process does not count as running. Absent in files of older versions. */
   pid_start?: string
   boot_id?: string

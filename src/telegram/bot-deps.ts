@@ -51,6 +51,8 @@ export interface BotOptions {
   version: string
   /** Graceful stop with exit code 42 so the supervisor starts the service again (`/restart`, `/upgrade`). */
   requestRestart: () => void
+  /** Whether anything starts the service again after exit 42 (src/ops/restarter.ts). */
+  restartable: () => boolean
   /** Where updates come from (default: this copy's package root, the real command runner). */
   updates?: Partial<UpdateSettings>
 }

@@ -112,6 +112,7 @@ export function createBot (opts: CreateBotOptions): TelegramBot {
     logger,
     version: opts.version,
     requestRestart: opts.requestRestart,
+    restartable: opts.restartable,
     api: bot.api,
     updates: {
       root: opts.updates?.root ?? packageRoot(),

@@ -15,6 +15,8 @@ import { announceUpdate } from './panels/update-flow.ts'
 import { createDeliveries, type DeliveryRetry } from './deliveries.ts'
 import { telegramChatId } from '../core/chat-id.ts'
 
+const MESSAGE_CUT_OFF = '⚠️ ductor restarted while your last message was being handled. If its answer does not follow shortly, send the message again.'
+
 /** The updates the bot asks Telegram for. */
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const
 
@@ -238,14 +240,26 @@ export function createTelegramService (opts: TelegramServiceOptions): TelegramSe
    */
   async function tellInterrupted (): Promise<void> {
     const allowed = new Set(opts.config().allowed_user_ids)
-    const chats = new Set(parts.runs.interruptedAtOpen().filter((r) => r.kind === 'chat' && r.chat_id !== null).map((r) => telegramChatId(String(r.chat_id))))
-    for (const chatId of await consumeCutOffChats(opts.paths.state)) chats.add(chatId)
-    for (const chatId of chats) {
+    const notices = new Map<number, Set<string>>()
+    const tell = (chatId: number | null, text: string): void => {
       // A private chat's id is its user's: told only while that user is still allowed. A group or
       // channel (a negative id) ran the message of an allowed member, so it is told too.
-      if (chatId === null || (chatId > 0 && !allowed.has(chatId))) continue
-      await telegram.deps.sendMarkdown({ chatId }, '⚠️ ductor restarted while your last message was being handled. If its answer does not follow shortly, send the message again.')
-        .catch((err: unknown) => { log.warn({ err, chatId }, 'could not send the interrupted-run notice') })
+      if (chatId === null || (chatId > 0 && !allowed.has(chatId))) return
+      notices.set(chatId, (notices.get(chatId) ?? new Set()).add(text))
+    }
+    for (const run of parts.runs.interruptedAtOpen()) {
+      if (run.chat_id === null) continue
+      const chatId = telegramChatId(String(run.chat_id))
+      if (run.kind === 'chat') tell(chatId, MESSAGE_CUT_OFF)
+      // A `wake` webhook's run answers in the chat: the event is not run again either (ADR 9), and its draft is gone.
+      else if (run.kind === 'webhook') tell(chatId, `⚠️ ductor restarted while it was answering the webhook "${run.ref ?? '?'}"; that event is not run again (the agent may have acted on it already). \`ductor runs --kind webhook\` lists it.`)
+    }
+    for (const chatId of await consumeCutOffChats(opts.paths.state)) tell(chatId, MESSAGE_CUT_OFF)
+    for (const [chatId, texts] of notices) {
+      for (const text of texts) {
+        await telegram.deps.sendMarkdown({ chatId }, text)
+          .catch((err: unknown) => { log.warn({ err, chatId }, 'could not send the interrupted-run notice') })
+      }
     }
   }
 

@@ -95,3 +95,20 @@ test('`ductor serve --no-supervisor` through the launcher is the service itself 
   assert.equal(info.pid, served.child.pid)
   assert.equal(await served.stop(), 0)
 })
+
+test('`node …/ductor.js serve` (not through bin/ductor): node waits above the same sh supervisor, passes its flags to the service and a SIGTERM on to it, and ends with 0', { timeout: 90_000 }, async (t) => {
+  await builtDist()
+  const home = await tempDir(t)
+  const record = join(home, 'pids')
+  const preload = join(home, 'record-pid.mjs')
+  await writeFile(preload, `import { appendFileSync } from 'node:fs'\nappendFileSync(${JSON.stringify(record)}, process.pid + ' ' + (process.env.DUCTOR_SUPERVISED ?? '-') + '\\n')\n`)
+  const served = await spawnService(t, { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home }, { supervisor: true, preload })
+  const info = await served.up()
+  const node = served.child.pid as number
+  const sh = parentOf(info.pid).ppid
+  assert.equal(parentOf(sh).comm, 'sh')
+  assert.equal(parentOf(sh).ppid, node, 'node → sh → service')
+  assert.ok((await readFile(record, 'utf8')).includes(`${info.pid} 1\n`), 'the service got node\'s --import and DUCTOR_SUPERVISED=1')
+  assert.equal(await served.stop(), 0, served.output().slice(-2000))
+  assert.deepEqual(survivors(home), [])
+})

@@ -67,6 +67,26 @@ test('ductor restart restarts a supervised service in place, and starts one in t
   assert.match((await ductor(['stop'], env)).stdout, /^Stopped ductor/)
 })
 
+test('ductor restart on a service whose supervisor was killed stops and starts it (signalled, it would have stopped for good)', { timeout: 300_000 }, async (t) => {
+  const { home, env } = await serve(t, { supervisor: true })
+  const before = await readServiceInfo(join(home, 'state'))
+  assert.ok(before?.supervised === true && typeof before.supervisor_pid === 'number', JSON.stringify(before))
+  process.kill(before.supervisor_pid, 'SIGKILL')
+  // The service lives on, re-parented.
+  const orphaned = Date.now()
+  while (isAlive(before.supervisor_pid) && Date.now() - orphaned < 10_000) await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.ok(isAlive(before.pid), 'the service outlives its supervisor')
+  const restart = await ductor(['restart'], env)
+  assert.equal(restart.code, 0, restart.stderr)
+  assert.match(restart.stdout, /ductor is running again .* it runs in the background/)
+  const after = await readServiceInfo(join(home, 'state'))
+  assert.ok(after !== null && after.pid !== before.pid && isAlive(after.pid), 'a new service process')
+  const afterPid = after.pid
+  t.after(() => { try { process.kill(afterPid, 'SIGKILL') } catch {} }) // never pid 0: that is this test's own process group
+  assert.ok(!isAlive(before.pid), 'the old one stopped')
+  assert.match((await ductor(['stop'], env)).stdout, /^Stopped ductor/)
+})
+
 test('ductor reset (alias onboarding) moves the config aside, keeps the sessions, and runs the setup again', { timeout: 300_000 }, async (t) => {
   const home = await tempDir(t)
   const env = { DUCTOR_HOME: home, HOME: await tempDir(t) }

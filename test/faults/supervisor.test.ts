@@ -1,14 +1,14 @@
 // The supervisor (`ductor serve`, issue 14, ADR 19, ADR 46): a service that dies unexpectedly (a
 // non-zero exit, a kill -9 of the service process alone) has its CLIs ended and is started again
 // after a backoff, each restart logged; a clean exit 0 of the service ends the supervisor with 0.
-// Here through `node --import … ductor.js serve` (node above the sh supervisor, its flags passed on
-// to the service); test/faults/supervise-loop.test.ts has the whole policy of the sh loop.
+// Here through the `ductor` command (bin/ductor); test/faults/supervise-loop.test.ts has the whole
+// policy of the sh loop, test/cli/launcher.test.ts the node path (`node … ductor.js serve`).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ADMIN_TOKEN, fakeClis, serviceUp, spawnService, tempDir, testConfig, waitFor } from '../helper.ts'
+import { ADMIN_TOKEN, LAUNCHER, fakeClis, serviceUp, spawnService, tempDir, testConfig, waitFor } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
 import { forgetChildMemorySettings, SERVICE_MALLOC_ARENA_MAX } from '../../src/cli/supervise.ts'
@@ -27,7 +27,8 @@ test('the supervisor restarts a service that crashed or was killed -9 alone, end
   // CLIs spawned by the service itself (DUCTOR_SPAWNER=0): with the spawner (the default) the
   // spawner ends them the moment the service dies, before the supervisor looks (test/providers/
   // spawner.test.ts); this test is about the supervisor's own killer, the last line of defence.
-  const served = await spawnService(t, { DUCTOR_HOME: home, HOME: home, FAKE_CLI_RECORD_DIR: records, FAKE_CLI_DELAY_MS: '1000', CRASH_ONCE_FILE: crashFile, DUCTOR_SPAWNER: '0' }, { supervisor: true, preload: PRELOAD })
+  // The `ductor` command (bin/ductor: its shell supervises, ADR 46); the preload through NODE_OPTIONS.
+  const served = await spawnService(t, { DUCTOR_HOME: home, HOME: home, FAKE_CLI_RECORD_DIR: records, FAKE_CLI_DELAY_MS: '1000', CRASH_ONCE_FILE: crashFile, DUCTOR_SPAWNER: '0', NODE_OPTIONS: `--import=${PRELOAD}` }, { supervisor: true, command: [LAUNCHER], args: ['serve'] })
 
   // The first service process exits 1 while starting; the supervisor starts another after 1 s.
   const first = await serviceUp(home)

@@ -72,3 +72,22 @@ test('PATCH /api/webhooks/:id with a task folder that cannot be used: 400, nothi
   assert.equal(good.statusCode, 200, good.body)
   assert.equal(good.json().hook.task_folder, 'pings')
 })
+
+test('PATCH /api/config refuses what is not a bot token (as ductor init does) and says "a number too large" for 1e400, not null; config.json is unchanged', async (t) => {
+  const { app, paths } = await build(t)
+  const before = await readFile(paths.config, 'utf8')
+  for (const [body, wrong] of [
+    ['{"telegram_token":"garbage"}', /^body\/telegram_token: this is not a bot token; @BotFather gives one like 123456789:AAH/],
+    ['{"telegram_token":"12345:short"}', /^body\/telegram_token: this is not a bot token/],
+    ['{"cli_timeout":1e400}', /^body\/cli_timeout: a number too large is not allowed; expected/]
+  ] as const) {
+    const res = await app.inject({ method: 'PATCH', url: '/api/config', headers: { ...auth, 'content-type': 'application/json' }, payload: body })
+    assert.equal(res.statusCode, 400, res.body)
+    assert.match(res.json().message, wrong)
+    assert.equal(await readFile(paths.config, 'utf8'), before, 'config.json is unchanged')
+  }
+  const ok = await app.inject({ method: 'PATCH', url: '/api/config', headers: auth, payload: { telegram_token: '123456789:AAHabcdefghijklmnopqrstuvwxyz012345678' } })
+  assert.equal(ok.statusCode, 200, ok.body)
+  const off = await app.inject({ method: 'PATCH', url: '/api/config', headers: auth, payload: { telegram_token: '' } })
+  assert.equal(off.statusCode, 200, '"" turns Telegram off')
+})

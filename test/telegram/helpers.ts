@@ -24,6 +24,8 @@ export interface BotHarness {
   logs: string[]
   url: string
   restarts: number
+  /** Whether something would start the service again after `/restart` (default true, as under a supervisor). */
+  restartable: boolean
   /** POSTs an update to the webhook route; returns the HTTP status and body. */
   post: (update: unknown, secret?: string | null) => Promise<{ status: number, body: Record<string, unknown> }>
   /** Sends a text message from a user (webhook or polling, as the harness runs) and returns its update. */
@@ -71,7 +73,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
   const fake = createFakeBotApi({ rateLimits: false, maxPollMs: 200, ...opts.fake })
   await fake.start()
   const bin = await fakeClis(t)
-  const harness = { restarts: 0 } as BotHarness
+  const harness = { restarts: 0, restartable: true } as BotHarness
   const { app, home, paths, logs, url, stop } = await build(t, {
     config: testConfig({
       telegram_token: fake.token,
@@ -86,6 +88,7 @@ export async function startBot (t: Cleanup, opts: StartOptions = {}): Promise<Bo
     env: { ...bin.env, ...opts.env },
     prepare: opts.prepare,
     requestRestart: () => { harness.restarts++ },
+    restartable: () => harness.restartable,
     telegramPollSeconds: 1,
     updates: opts.updates,
     ...(opts.home !== undefined ? { home: opts.home } : {}),

@@ -191,6 +191,20 @@ describe('Telegram adapter in webhook mode', () => {
     assert.equal((JSON.parse(await readFile(join(bot.paths.state, 'restart.json'), 'utf8')) as { chat_id: number }).chat_id, 120, 'the next process will confirm in this chat')
   })
 
+  test('/restart is refused, with what to do instead, when nothing would start the service again (no supervisor)', async () => {
+    const before = bot.restarts
+    bot.restartable = false
+    try {
+      await bot.say('/restart', { chatId: 116, from: 116 })
+      const refusal = await bot.waitMessage((m) => /Not restarting/.test(m.text), 'the refusal', 116)
+      assert.match(refusal.text, /ductor restart/)
+      assert.ok(!bot.texts(116).some((text) => /Restarting…/.test(text)), 'no promise to be back')
+      assert.equal(bot.restarts, before, 'the service was not asked to stop')
+    } finally {
+      bot.restartable = true
+    }
+  })
+
   test('automation results reach the chat, titled with the job', async () => {
     const sink = bot.app.orchestrator.defaultSink('119')
     assert.ok(sink !== null)

@@ -1,6 +1,7 @@
 import { Composer } from 'grammy'
 import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
+import { NOT_RESTARTABLE } from './restart.ts'
 import { escapeHtml } from '../format/html.ts'
 import { button, type Panel } from '../panels/keyboard.ts'
 import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
@@ -52,7 +53,9 @@ export function updateNoticeFeature (deps: BotDeps): Composer<BotContext> {
       if (u === null) return
       const done = u.kind === 'git' ? await upgradeGit(deps, u, ctx.ductor.chatId) : await performUpgrade(upgradeFlow(deps), ctx.ductor.chatId)
       await editPanel(ctx, { html: done.html, keyboard: [] })
-      if (done.restart) {
+      if (done.restart && !deps.restartable()) {
+        await deps.sendMarkdown(ctx.ductor, NOT_RESTARTABLE.replace('Not restarting', 'The upgrade is installed but ductor was not restarted'))
+      } else if (done.restart) {
         deps.logger.info({ chatId: ctx.ductor.chatId, to: u.latest }, 'upgrade installed from the update notice; restarting')
         deps.requestRestart()
       }

@@ -1,6 +1,7 @@
 import { Composer } from 'grammy'
 import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
+import { NOT_RESTARTABLE } from './restart.ts'
 import { checkForUpdate, installKind, installVersion, registryFromEnv } from '../../ops/upgrade.ts'
 import { performUpgrade, UPGRADE_DATA, upgradeOffer, type UpgradeFlowDeps } from '../panels/upgrade-flow.ts'
 import { answer, editPanel, sendPanel } from '../panels/panel-io.ts'
@@ -43,7 +44,9 @@ export function upgradeFeature (deps: BotDeps): Composer<BotContext> {
       await editPanel(ctx, { html: 'Upgrading: checking the registry and installing with npm…', keyboard: [] })
       const done = await performUpgrade(flow(), ctx.ductor.chatId)
       await editPanel(ctx, { html: done.html, keyboard: [] })
-      if (done.restart) {
+      if (done.restart && !deps.restartable()) {
+        await deps.sendMarkdown(ctx.ductor, NOT_RESTARTABLE.replace('Not restarting', 'The upgrade is installed but ductor was not restarted'))
+      } else if (done.restart) {
         deps.logger.info({ chatId: ctx.ductor.chatId }, 'upgrade installed from Telegram; restarting')
         deps.requestRestart()
       }

@@ -1,0 +1,36 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { LAUNCHD_LABEL } from './launchd.ts'
+
+/**
+ * Who starts the service again when it exits with 42 (`/restart`, an upgrade, `ductor restart`):
+ * `ductor serve`'s supervisor while it is alive (the service is still its child), systemd (a unit
+ * sets INVOCATION_ID for the processes it starts), launchd (XPC_SERVICE_NAME is the agent's label).
+ * Null when nothing would: `ductor serve --no-supervisor` by hand, or a supervisor that was killed
+ * (the service is then re-parented). There a restart would only stop the service, so it is refused
+ * (`/restart`) or done by stopping and starting it (`ductor restart`).
+ */
+export type Restarter = 'supervisor' | 'systemd' | 'launchd'
+
+export function serviceRestarter (env: NodeJS.ProcessEnv, parentAtStart: number, parentNow: number = process.ppid): Restarter | null {
+  if (env['DUCTOR_SUPERVISED'] === '1' && parentAtStart > 1 && parentNow === parentAtStart) return 'supervisor'
+  if ((env['INVOCATION_ID'] ?? '') !== '') return 'systemd'
+  if (env['XPC_SERVICE_NAME'] === LAUNCHD_LABEL) return 'launchd'
+  return null
+}
+
+/** The parent pid of `pid`, or null when it is gone or cannot be read. */
+export function parentPid (pid: number): number | null {
+  try {
+    if (process.platform === 'linux') {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      // The command name (field 2) may hold spaces and parentheses: the fields after it follow the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      return Number.isSafeInteger(ppid) ? ppid : null
+    }
+    const ppid = Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim())
+    return Number.isSafeInteger(ppid) && ppid > 0 ? ppid : null
+  } catch {
+    return null
+  }
+}
