@@ -49,6 +49,25 @@ export function describeKnownModels (): string {
   return `Claude: ${CLAUDE_MODELS.join(', ')} (or a claude-… id); Codex: ${codex}`
 }
 
+/** The models `provider` takes, in words: its choices and, where any id of its family runs, that. */
+export function modelsOf (provider: ProviderName): string {
+  if (provider === 'claude') return `${CLAUDE_MODELS.join(', ')} or a claude-… id`
+  return codexCatalog === null ? `${CODEX_MODELS.join(', ')} or another gpt-…/o… id` : codexCatalog.join(', ')
+}
+
+/**
+ * Why a task (cron job, webhook) that names both cannot run `model` on `provider`: the model is the
+ * other provider's (ADR 49). Null when it fits, when either is not set (a model alone picks its
+ * provider), or when the model is one ductor does not recognise (that fails at run time, as before).
+ */
+export function otherProvidersModel (task: { provider?: string | null, model?: string | null }): string | null {
+  const provider = task.provider
+  if (typeof task.model !== 'string' || (provider !== 'claude' && provider !== 'codex')) return null
+  const owner = providerOfModel(task.model)
+  if (owner === null || owner === provider) return null
+  return `model "${task.model}" is a ${owner === 'claude' ? 'Claude' : 'Codex'} model, but the provider is ${provider}; use one of ${modelsOf(provider)}, or set "provider": "${owner}" too`
+}
+
 /** The Python ductor's table of equivalent models across providers (its `_MODEL_EQUIVALENCE`). */
 const EQUIVALENT: Record<string, string> = {
   opus: 'gpt-5.2-codex',

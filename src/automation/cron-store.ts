@@ -9,6 +9,7 @@ import { removeOrphanTemps, writeFileAtomic } from '../atomic-json.ts'
 import { describeJsonProblem, jsonProblem } from '../json-location.ts'
 import { cronJobProblem, scheduleProblem } from './cron-plan.ts'
 import { halfWindowProblem } from './quiet-hours.ts'
+import { otherProvidersModel } from '../models.ts'
 import {
   CronJobCreateSchema, CronJobPatchSchema, DEFAULT_AGENT_INSTRUCTION, parseCronJobsDocument,
   schemaProblem, serializeCronJob, type CronJob, type CronJobCreate, type CronJobPatch
@@ -322,6 +323,7 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
       }
       checkSemantics(job)
       badInput(halfWindowProblem(job))
+      badInput(otherProvidersModel(job))
       return await mutate((current) => {
         if (current.has(job.id)) throw new DuctorError(ErrorCodes.conflict, `a cron job with id "${job.id}" already exists`)
         const next = new Map(current)
@@ -338,6 +340,8 @@ export function createCronStore (opts: { path: string, logger?: Logger, clock?: 
         const job: CronJob = { ...existing, ...patch, ...(patch.timezone !== undefined && { timezone: canonicalTimezone(patch.timezone) ?? patch.timezone }) }
         // Only a change of the quiet hours is checked: an unrelated edit of a job a file gave half a window still saves.
         if (patch.quiet_start !== undefined || patch.quiet_end !== undefined) badInput(halfWindowProblem(job))
+        // Likewise a provider or model of a job a file gave a model of the other provider (it fails at run time, saying so).
+        if (patch.provider !== undefined || patch.model !== undefined) badInput(otherProvidersModel(job))
         const next = new Map(current)
         next.set(id, job)
         return { next, result: job }

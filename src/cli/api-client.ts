@@ -143,6 +143,8 @@ export function namedAsOptions (message: string, fields: Record<string, string>)
     .replace(/\bbody\/([a-z_]+)(?:\/\d+)?/g, (whole, field: string) => rename(field, whole))
     .replace(/(?<![\w./-])([a-z]+(?:_[a-z]+)+)\b(?![.\w])/g, (whole, field: string) => rename(field, whole))
     .replace(/(^|: |; |\bwhen )([a-z]+)(?= (?:must|is|cannot|"))/g, (whole, before: string, field: string) => option.has(field) ? before + rename(field, field) : whole)
+    // `set "provider": "codex"` → `set --provider codex`.
+    .replace(/"([a-z_]+)": "([^"]*)"/g, (whole, field: string, value: string) => option.has(field) ? `${rename(field, field)} ${value}` : whole)
     // JSON's null is the CLI's "none".
     .replace(/\bor null\b/g, 'or "none"')
 }

@@ -71,11 +71,51 @@ export function buildCli (io: CliIo = processIo()): Command {
  */
 function unknownCommandMessage (program: Command, word: string): string | null {
   if (word.startsWith('-')) return null
-  const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()])
+  const names = commandNames(program)
   if (names.includes(word) || word === 'help') return null
+  return notACommand(program, [], word)
+}
+
+const commandNames = (cmd: Command): string[] => cmd.commands.flatMap((c) => [c.name(), ...c.aliases()])
+const findCommand = (cmd: Command, word: string): Command | undefined => cmd.commands.find((c) => c.name() === word || c.aliases().includes(word))
+
+/** "unknown command 'x' (did you mean …?); the commands are: …", for `ductor <path…> x`. */
+function notACommand (parent: Command, path: readonly string[], word: string): string {
+  const names = commandNames(parent)
+  const prefix = ['ductor', ...path].join(' ')
   const [nearest] = names.map((name) => ({ name, d: editDistance(word.toLowerCase(), name) })).sort((a, b) => a.d - b.d)
   const close = nearest !== undefined && (nearest.d <= 2 || nearest.name.startsWith(word.toLowerCase()) || word.toLowerCase().startsWith(nearest.name))
-  return `unknown command '${word}'${close ? ` (did you mean 'ductor ${nearest.name}'?)` : ''}; the commands are: ${names.join(', ')} (ductor --help)`
+  const of = path.length === 0 ? '' : ` of '${prefix}'`
+  return `unknown command '${word}'${of}${close ? ` (did you mean '${prefix} ${nearest.name}'?)` : ''}; the commands are: ${names.join(', ')} (${prefix} --help)`
+}
+
+/**
+ * `ductor help <command…>` (or `ductor cron help <command…>`): commander prints the general help for a
+ * command it does not know, without saying so, and only the first level for a known one
+ * (`help cron list` showed cron's). The words after `help` name a command or are an error; a known
+ * one becomes `<command…> --help`. Null when the words ask no such thing.
+ */
+function helpTopic (program: Command, words: readonly string[]): { argv: string[] } | { error: string } | null {
+  let cmd = program
+  const path: string[] = []
+  let i = 0
+  for (; i < words.length; i++) {
+    const sub = findCommand(cmd, words[i] ?? '')
+    if (sub === undefined) break
+    cmd = sub
+    path.push(sub.name())
+  }
+  if (words[i] !== 'help' || cmd.commands.length === 0) return null
+  const topics = words.slice(i + 1)
+  if (topics.length === 0 || topics.some((w) => w.startsWith('-'))) return null
+  for (const topic of topics) {
+    if (topic === 'help') continue
+    const sub = findCommand(cmd, topic)
+    if (sub === undefined) return { error: notACommand(cmd, path, topic) }
+    cmd = sub
+    path.push(sub.name())
+  }
+  return { argv: [...path, '--help'] }
 }
 
 /**
@@ -93,6 +133,12 @@ export async function run (argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`ductor: ${unknown}\n`)
       return 1
     }
+    const help = helpTopic(program, argv.slice(2))
+    if (help !== null && 'error' in help) {
+      io.stderr.write(`ductor: ${help.error}\n`)
+      return 1
+    }
+    if (help !== null) argv = [...argv.slice(0, 2), ...help.argv]
     if (argv.length === 2 && await wantsWizard(io)) {
       io.stdout.write('ductor has no Telegram bot token yet: let\'s set it up (Ctrl-C stops; `ductor serve` starts without this).\n')
       await program.parseAsync([...argv, 'init'])

@@ -3,6 +3,7 @@ import { DuctorError, ErrorCodes } from '../errors.ts'
 import { type Hook, HookSchema, ServiceOwnedFields, formatProblems, parseHook } from './hook-schema.ts'
 import { HOOK_ID_PATTERN, hookConfigProblems } from './hook-validate.ts'
 import { halfWindowProblem } from '../automation/quiet-hours.ts'
+import { otherProvidersModel } from '../models.ts'
 
 type ServiceOwned = typeof ServiceOwnedFields[number]
 type Required = 'id' | 'title' | 'mode' | 'prompt_template'
@@ -48,7 +49,7 @@ export function buildNewHook (
   const authMode = raw.auth_mode ?? 'bearer'
   // Left out: a token of its own is generated. "" is the global webhooks.token (SPEC §9), as on update.
   if (authMode === 'bearer' && raw.token === undefined) candidate.token = ctx.newToken()
-  return refuseHalfWindow(checked(candidate))
+  return refuseModelMismatch(refuseHalfWindow(checked(candidate)))
 }
 
 /** `hook` with `patch` applied, checked like a new hook. Throws DuctorError (bad_request). */
@@ -60,7 +61,15 @@ export function applyPatch (hook: Readonly<Hook>, patch: HookPatch): Hook {
   }
   // Only a change of the quiet hours is checked: an unrelated edit of a hook a file gave half a window still saves.
   const changed = checked({ ...hook, ...raw })
+  if ('provider' in raw || 'model' in raw) refuseModelMismatch(changed)
   return 'quiet_start' in raw || 'quiet_end' in raw ? refuseHalfWindow(changed) : changed
+}
+
+/** A model of the other provider than the hook's own (ADR 49); wake hooks too: the pair is kept for a cron_task. */
+function refuseModelMismatch (hook: Hook): Hook {
+  const problem = otherProvidersModel(hook)
+  if (problem !== null) throw new DuctorError(ErrorCodes.badRequest, `invalid webhook: ${problem}`)
+  return hook
 }
 
 function refuseHalfWindow (hook: Hook): Hook {

@@ -288,3 +288,13 @@ test('the periodic check does not wait behind a result write; the write itself p
   assert.equal(after.jobs[0].last_run_status, 'success')
   assert.deepEqual(await store.reload({ unlessBusy: true }), { status: 'unchanged' })
 })
+
+test('a job a file gave a model of the other provider still loads and saves other changes; a change of provider or model must fit (ADR 49)', async (t) => {
+  const { path, store } = await setup(t)
+  await writeFile(path, JSON.stringify({ jobs: [{ ...basic, task_folder: 'daily-report', agent_instruction: 'Do it.', provider: 'claude', model: 'gpt-5' }] }))
+  await store.load()
+  assert.equal(store.get('daily-report')?.model, 'gpt-5')
+  assert.equal((await store.update('daily-report', { title: 'Renamed' })).title, 'Renamed')
+  await assert.rejects(store.update('daily-report', { provider: 'claude' }), /model "gpt-5" is a Codex model, but the provider is claude/)
+  assert.equal((await store.update('daily-report', { provider: 'codex' })).provider, 'codex')
+})

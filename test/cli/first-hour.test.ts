@@ -26,6 +26,21 @@ test('an unknown command is named as such, with the nearest command; nothing is 
   assert.match(typo.stderr, /unknown command 'stauts' \(did you mean 'ductor status'\?\)/)
   const doc = await ductor(['docter', '--json'], { DUCTOR_HOME: home })
   assert.match(doc.stderr, /did you mean 'ductor doctor'/)
+  // `ductor help <word>` says the same as `ductor <word>` (it printed the general help, no word of why).
+  for (const word of ['nope', 'stauts']) {
+    const [plain, help] = [await ductor([word], { DUCTOR_HOME: home }), await ductor(['help', word], { DUCTOR_HOME: home })]
+    assert.equal(help.code, plain.code, word)
+    assert.equal(help.stderr, plain.stderr, word)
+    assert.equal(help.stdout, '', `${word}: no help printed`)
+  }
+  const nested = await ductor(['cron', 'help', 'lsit'], { DUCTOR_HOME: home })
+  assert.equal(nested.code, 1)
+  assert.equal(nested.stderr, "ductor: unknown command 'lsit' of 'ductor cron' (did you mean 'ductor cron list'?); the commands are: list, add, show, edit, remove, run (ductor cron --help)\n")
+  assert.equal((await ductor(['help', 'cron', 'nope'], { DUCTOR_HOME: home })).stderr, nested.stderr.replace("'lsit'", "'nope'").replace(" (did you mean 'ductor cron list'?)", ''))
+  // A known one shows that command's own help, however deep.
+  const known = await ductor(['help', 'cron', 'list'], { DUCTOR_HOME: home })
+  assert.equal(known.code, 0, known.stderr)
+  assert.match(known.stdout, /^Usage: ductor cron list /)
 })
 
 test('the README\'s example token passes init\'s own check; piped answers are read in the wizard\'s order', async (t) => {

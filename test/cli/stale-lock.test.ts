@@ -81,10 +81,10 @@ test('an older lock (the pid only) naming another ductor command, not a service:
   await builtDist()
   const home = await tempDir(t)
   const bin = await fakeClis(t)
-  // `ductor` as npm installs it (a link to bin/ductor.js, run through its #! line), and a journalctl that follows forever.
+  // `ductor` as npm installs it (a link to bin/ductor, which execs node …/ductor.js), and a journalctl that follows forever.
   const dir = await tempDir(t)
   const command = join(dir, 'ductor')
-  await symlink(join(ROOT, 'bin', 'ductor.js'), command)
+  await symlink(join(ROOT, 'bin', 'ductor'), command)
   await writeFile(join(dir, 'journalctl'), '#!/bin/sh\nexec sleep 300\n')
   await chmod(join(dir, 'journalctl'), 0o755)
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', HOME: await tempDir(t), ...bin.env, PATH: `${dir}:${bin.env['PATH'] ?? ''}` }
@@ -94,7 +94,7 @@ test('an older lock (the pid only) naming another ductor command, not a service:
   const logs = spawn(command, ['service', 'logs', '-f'], { env: { ...process.env, ...env }, stdio: 'ignore', detached: true })
   t.after(() => { try { process.kill(-(logs.pid as number), 'SIGKILL') } catch {} })
   const logsPid = logs.pid as number
-  await waitFor(async () => (await readFile(`/proc/${logsPid}/cmdline`, 'utf8').catch(() => '')).includes('logs') ? true : undefined, 20_000, 'ductor service logs -f to run')
+  await waitFor(async () => (await readFile(`/proc/${logsPid}/cmdline`, 'utf8').catch(() => '')).includes('ductor.js') ? true : undefined, 20_000, 'ductor service logs -f to run (bin/ductor execs node)')
   await writeFile(lockPath, `${logsPid}\n`)
   const status = await runCli(['status'], env)
   assert.equal(status.code, 3, status.stdout + status.stderr)

@@ -150,3 +150,42 @@ test('show prints every run setting; errors name the options, not the API fields
     assert.match(chat.stderr, /^ductor: --model: unknown model "nope"; known: Claude: opus/)
   }
 })
+
+test('a model of the other provider than the one named is refused on add and edit, naming both options and the provider\'s models; the API answers 400 naming model (ADR 49)', async (t) => {
+  const { home, env, app } = await build(t, { serve: true })
+  const claudeModels = 'opus, sonnet, haiku or a claude-… id'
+  const cases: Array<[string[], string]> = [
+    [['cron', 'add', '--id', 'mixed', '--schedule', '0 8 * * *', '--provider', 'claude', '--model', 'gpt-5'],
+      `ductor: --model "gpt-5" is a Codex model, but the provider is claude; use one of ${claudeModels}, or set --provider codex too\n`],
+    [['webhook', 'add', '--id', 'mixed', '--mode', 'cron_task', '--template', 'x', '--provider', 'claude', '--model', 'gpt-5'],
+      `ductor: invalid webhook: --model "gpt-5" is a Codex model, but the provider is claude; use one of ${claudeModels}, or set --provider codex too\n`]
+  ]
+  for (const [args, stderr] of cases) {
+    const result = await ductor(args, env)
+    assert.deepEqual([result.code, result.stderr], [1, stderr], args.join(' '))
+  }
+  const codex = await ductor(['cron', 'add', '--id', 'mixed', '--schedule', '0 8 * * *', '--provider', 'codex', '--model', 'sonnet'], env)
+  assert.equal(codex.code, 1)
+  assert.match(codex.stderr, /^ductor: --model "sonnet" is a Claude model, but the provider is codex; use one of gpt-[^;]+, or set --provider claude too\n$/)
+  assert.deepEqual(JSON.parse(await readFile(join(home, 'cron_jobs.json'), 'utf8').catch(() => '{"jobs":[]}')).jobs, [], 'nothing was created')
+
+  // An edit that leaves the pair mismatched: a provider alone on a job with a model, a model alone on one with a provider.
+  assert.equal((await ductor(['cron', 'add', '--id', 'daily', '--schedule', '0 8 * * *', '--model', 'sonnet'], env)).code, 0)
+  const provider = await ductor(['cron', 'edit', 'daily', '--provider', 'codex'], env)
+  assert.equal(provider.code, 1)
+  assert.match(provider.stderr, /^ductor: --model "sonnet" is a Claude model, but the provider is codex; use one of gpt-/)
+  assert.equal((await ductor(['webhook', 'add', '--id', 'ci', '--mode', 'cron_task', '--template', 'x', '--provider', 'codex'], env)).code, 0)
+  const model = await ductor(['webhook', 'edit', 'ci', '--model', 'opus'], env)
+  assert.match(model.stderr, /^ductor: invalid webhook: --model "opus" is a Claude model, but the provider is codex; use one of gpt-.*, or set --provider claude too\n$/)
+  // Both together, or the provider's own model, are fine.
+  assert.equal((await ductor(['cron', 'edit', 'daily', '--provider', 'codex', '--model', 'gpt-5'], env)).code, 0)
+  assert.equal((await ductor(['webhook', 'edit', 'ci', '--provider', 'claude', '--model', 'opus'], env)).code, 0)
+
+  // The API itself: a 400 naming the field, the provider's models and the way out.
+  const token = (JSON.parse(await readFile(join(home, 'config', 'config.json'), 'utf8')) as { admin: { token: string } }).admin.token
+  for (const [url, body] of [['/api/cron', { id: 'api', title: 'API', schedule: '0 8 * * *', provider: 'claude', model: 'gpt-5' }], ['/api/webhooks', { id: 'api', title: 'API', mode: 'cron_task', task_folder: 'api', prompt_template: 'x', provider: 'claude', model: 'gpt-5' }]] as const) {
+    const response = await app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload: body })
+    assert.equal(response.statusCode, 400, url)
+    assert.match((response.json() as { message: string }).message, /model "gpt-5" is a Codex model, but the provider is claude; use one of opus, sonnet, haiku or a claude-… id, or set "provider": "codex" too$/, url)
+  }
+})

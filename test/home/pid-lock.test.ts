@@ -110,6 +110,7 @@ test('which command lines are a ductor service (what an older lock without a sta
     ['node', '/usr/bin/ductor', '--no-supervisor'],
     ['/usr/bin/node', '--import', 'tsx', '/src/ductor/src/cli/entry.ts', 'serve'],
     ['node', '/app/dist/src/cli/entry.js', 'serve', '--no-supervisor'],
+    ['/usr/bin/node', '/usr/lib/node_modules/ductor/bin/ductor.js', 'serve', '--no-supervisor', '--verbose'],
     ['/home/u/.local/pipx/venvs/ductor/bin/python3.12', '/home/u/.local/bin/ductor']
   ]) assert.equal(isServiceCommand(words), true, words.join(' '))
   for (const words of [
@@ -121,6 +122,8 @@ test('which command lines are a ductor service (what an older lock without a sta
     ['node', '/usr/bin/ductor-approval-mcp.mjs'],
     ['python3', '/home/u/.local/bin/ductor', 'stop'],
     ['vim', 'ductor.pid'],
+    // The sh supervisor (ADR 46) never writes the lock: its service does.
+    ['/bin/sh', '/usr/lib/node_modules/ductor/bin/ductor-supervise.sh', '--launch', 'node', '/usr/lib/node_modules/ductor/bin/ductor.js', 'serve'],
     ['sleep', '300']
   ]) assert.equal(isServiceCommand(words), false, words.join(' '))
 })
