@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tempDir } from '../helper.ts'
-import { startBot } from './helpers.ts'
+import { until, startBot } from './helpers.ts'
 
 type Button = { text: string, callback_data?: string, url?: string }
 type Keyboard = { inline_keyboard: Button[][] }
@@ -33,10 +33,12 @@ test('/start: the auth block says which CLI is logged in, and each quick-start p
   assert.deepEqual(rows.slice(0, 3).map((r) => r.map((b) => b.text)), [['👋 What do you need to know about me?'], ['✨ Show me what you can do!'], ['🖥 Give me a system tour!']], 'three prompts, one per row, first')
   assert.equal(runs(), 0, '/start itself starts nothing')
 
-  await bot.press(welcome, 'w:2')
+  // A double tap: both presses carry the welcome as it was, before the ✅ mark.
+  await Promise.all([bot.press(welcome, 'w:2'), bot.press(welcome, 'w:2')])
   const reply = await bot.waitMessage((m) => m.text === 'echo: What can you do? Walk me through your capabilities!', 'the agent\'s answer to the prompt')
   assert.ok(reply !== undefined)
-  assert.equal(runs(), 1, 'one press, one run')
+  await until(() => bot.fake.callsOf('answerCallbackQuery').some((c) => c.params.text === 'Already chosen.'), 'the second tap to be answered "Already chosen."')
+  assert.equal(runs(), 1, 'a double tap, one run')
   // The pressed prompt is marked; the other buttons stay usable.
   const edited = bot.messages().find((m) => m.message_id === welcome.message_id)
   const after = (edited?.reply_markup as Keyboard).inline_keyboard.flat().map((b) => b.text)

@@ -24,9 +24,18 @@ export function startFeature (deps: BotDeps): Composer<BotContext> {
       ]
     })
   })
+  // Each prompt of a welcome runs once: a double tap reaches us twice before the ✅ mark reaches the phone.
+  const pressed = new Set<string>()
   feature.callbackQuery(/^w:[0-9]+$/, async (ctx) => {
     const prompt = WELCOME_PROMPTS.find((p) => p.data === ctx.callbackQuery.data)
     if (prompt === undefined) return await ctx.answerCallbackQuery({ text: 'This button is from an older welcome; send /start for a new one.' }).catch(() => {})
+    const message = ctx.callbackQuery.message
+    const key = message === undefined ? null : `${message.chat.id}:${message.message_id}:${prompt.data}`
+    if (key !== null && pressed.has(key)) return await ctx.answerCallbackQuery({ text: 'Already chosen.' }).catch(() => {})
+    if (key !== null) {
+      pressed.add(key)
+      if (pressed.size > 1000) pressed.delete(pressed.values().next().value as string)
+    }
     await ctx.answerCallbackQuery().catch(() => {})
     // The choice is marked on its button only, so the other prompts and the quick actions stay usable.
     const keyboard = ctx.callbackQuery.message?.reply_markup?.inline_keyboard
