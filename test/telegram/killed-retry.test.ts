@@ -34,8 +34,8 @@ for (const drafts of [true, false]) {
       const retry = await scriptMarker(dir, [{ delta: 'The whole ' }, { delta: 'second answer.' }], RETRY)
       const pidFile = join(dir, `pid-${chat}`)
       const retryPath = /\[\[transcript:([^\]]+)\]\]/.exec(retry)?.[1] as string
-      // Each line of both attempts 400 ms apart: the retry streams long enough to be shown live.
-      await bot.say(`answer me ${first} [[hang-once:${pidFile}]] [[retry-transcript:${retryPath}]] [[delay:400]]`, { chatId: chat, from: chat })
+      // Each line of both attempts 200 ms apart: the retry streams long enough to be shown live.
+      await bot.say(`answer me ${first} [[hang-once:${pidFile}]] [[retry-transcript:${retryPath}]] [[delay:200]]`, { chatId: chat, from: chat })
 
       // The first attempt's text is on screen (a draft or a message), then the OOM killer strikes.
       const shown = (): boolean => bot.fake.calls.some((c) => Number(c.params.chat_id) === chat && c.ok && String(c.params.text ?? '').includes('streamed live'))
