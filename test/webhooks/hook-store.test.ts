@@ -213,6 +213,14 @@ describe('update, delete, rotate', () => {
     assert.equal(store.get('email-notify')?.model, 'sonnet')
   })
 
+  test('a hook a file gave a model of the other provider loads and takes other changes; a change of provider or model must fit (ADR 49)', async (t) => {
+    const { store } = await setup(t, { hooks: [{ ...pythonHook, provider: 'codex', model: 'opus' }] })
+    assert.equal((await store.update('email-notify', { title: 'Renamed' })).title, 'Renamed')
+    await rejectsWith(store.update('email-notify', { provider: 'codex' }), 'bad_request', /^invalid webhook: model "opus" is a Claude model, but the provider is codex; use one of .*, or set "provider": "claude" too$/)
+    await rejectsWith(store.create({ ...newBearer, provider: 'claude', model: 'gpt-5' }), 'bad_request', /model "gpt-5" is a Codex model, but the provider is claude; use one of opus, sonnet, haiku or a claude-… id/)
+    assert.equal((await store.update('email-notify', { model: 'gpt-5' })).model, 'gpt-5')
+  })
+
   test('delete removes from memory and disk', async (t) => {
     const { store, onDisk } = await setup(t, { hooks: [pythonHook, minimalHook] })
     const removed = await store.delete('legacy')
