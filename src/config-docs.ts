@@ -1,7 +1,7 @@
 import type { TSchema } from 'typebox'
 import { ConfigSchema } from './config-schema.ts'
-import { Value } from 'typebox/value'
 import { describeSchema, ENV_OVERRIDES, GENERATED_SECRETS } from './config.ts'
+import { fillDefaults } from './schema-value.ts'
 
 /**
  * Renders docs/configuration.md from the schema, so the reference cannot drift from the code
@@ -20,7 +20,7 @@ export function renderConfigDocs (): string {
       }
       const env = ENV_OVERRIDES.find(([, k]) => k === key)?.[0]
       const generated = (GENERATED_SECRETS as readonly string[]).includes(key)
-      const def = generated ? '*generated*' : '`' + JSON.stringify(Value.Default(child, structuredClone(c['default']))) + '`' + (c['secret'] === true ? ' (secret)' : '')
+      const def = generated ? '*generated*' : '`' + JSON.stringify(fillDefaults(child, structuredClone(c['default']))) + '`' + (c['secret'] === true ? ' (secret)' : '')
       const desc = [String(c['description'] ?? ''), env !== undefined ? `Env: \`${env}\`.` : ''].filter(Boolean).join(' ')
       rows.push(`| \`${key}\` | ${def.replace(/\|/g, '\\|')} | ${describeSchema(child).replace(/\|/g, '\\|')} | ${desc.replace(/\|/g, '\\|')} |`)
     }

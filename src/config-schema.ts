@@ -1,4 +1,5 @@
-import { Type, type Static, type TSchema } from 'typebox'
+import type { Static, TSchema } from 'typebox'
+import { Type } from './schema-type.ts'
 
 /**
  * The one configuration schema (SPEC §2): validation, defaults, documentation

@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isDeepStrictEqual } from 'node:util'
 import { Value } from 'typebox/value'
-import type { TSchema } from 'typebox'
+import { Type as TypeBox, type TSchema } from 'typebox'
 import { ConfigSchema, StreamingSchema } from '../src/config-schema.ts'
 import { HookSchema } from '../src/webhooks/hook-schema.ts'
 import { CronJobCreateSchema, CronJobPatchSchema, CronJobSchema, CronJobsFileSchema } from '../src/automation/cron-schema.ts'
@@ -78,6 +78,35 @@ function generate (schema: TSchema, wrongness: number, depth = 0): unknown {
   }
 }
 
+/**
+ * The same schema built by TypeBox's own `Type` (the service builds its schemas with src/schema-type.ts,
+ * as plain JSON Schema; Value.Default needs TypeBox's marks to fill anything).
+ */
+function toTypeBox (schema: TSchema): TSchema {
+  const { type, anyOf, const: constant, enum: values, properties, required, items, patternProperties, ...options } = schema as Record<string, unknown>
+  if (Array.isArray(anyOf)) return TypeBox.Union(anyOf.map(toTypeBox), options)
+  if (constant !== undefined) return TypeBox.Literal(constant as string, options)
+  if (Array.isArray(values)) return TypeBox.Enum(values as string[], options)
+  switch (type) {
+    case 'object': {
+      if (patternProperties !== undefined) {
+        const [pattern, value] = Object.entries(patternProperties as Record<string, TSchema>)[0] as [string, TSchema]
+        return TypeBox.Record(pattern === '^.*$' ? TypeBox.String() : TypeBox.String({ pattern }), toTypeBox(value), options)
+      }
+      const need = (required ?? []) as string[]
+      return TypeBox.Object(Object.fromEntries(Object.entries(properties as Record<string, TSchema>).map(([key, prop]) =>
+        [key, need.includes(key) ? toTypeBox(prop) : TypeBox.Optional(toTypeBox(prop))])), options)
+    }
+    case 'array': return TypeBox.Array(toTypeBox(items as TSchema), options)
+    case 'string': return TypeBox.String(options)
+    case 'integer': return TypeBox.Integer(options)
+    case 'number': return TypeBox.Number(options)
+    case 'boolean': return TypeBox.Boolean(options)
+    case 'null': return TypeBox.Null(options)
+    default: return TypeBox.Unknown(options)
+  }
+}
+
 const SCHEMAS: Array<[string, TSchema, { defaults: boolean }]> = [
   ['config', ConfigSchema, { defaults: true }],
   ['streaming', StreamingSchema, { defaults: true }],
@@ -90,15 +119,19 @@ const SCHEMAS: Array<[string, TSchema, { defaults: boolean }]> = [
 
 for (const [name, schema, { defaults }] of SCHEMAS) {
   test(`${name}: fillDefaults is Value.Default, and surelyValid never accepts what Value.Check refuses (seed ${seed})`, () => {
+    const reference = toTypeBox(schema)
+    assert.equal(JSON.stringify(reference), JSON.stringify(schema))
     let fast = 0
     let valid = 0
     for (let i = 0; i < 400; i++) {
       const wrongness = pick([0, 0, 0.02, 0.1, 0.3])
       const raw = generate(schema, wrongness)
       const ours = fillDefaults(schema, structuredClone(raw))
-      if (defaults) assert.deepEqual(ours, Value.Default(schema, structuredClone(raw)), `${name}, seed ${seed}, document ${i}: ${JSON.stringify(raw)}`)
+      if (defaults) assert.deepEqual(ours, Value.Default(reference, structuredClone(raw)), `${name}, seed ${seed}, document ${i}: ${JSON.stringify(raw)}`)
       for (const value of [raw, ours]) {
-        const typebox = Value.Check(schema, value)
+        const typebox = Value.Check(reference, value)
+        assert.equal(Value.Check(schema, value), typebox, 'TypeBox checks the plain schema as its own')
+        if (!typebox) assert.deepEqual([...Value.Errors(schema, value)], [...Value.Errors(reference, value)], 'and words the same errors')
         const sure = surelyValid(schema, value)
         if (sure) assert.ok(typebox, `${name}, seed ${seed}, document ${i}: surelyValid accepted what TypeBox refuses: ${JSON.stringify(value)}`)
         // What the service checks was read from JSON: no undefined anywhere (which surelyValid leaves to TypeBox).
@@ -115,8 +148,8 @@ for (const [name, schema, { defaults }] of SCHEMAS) {
 }
 
 test('the defaults of an empty config and of the streaming section are TypeBox\'s', () => {
-  assert.deepEqual(fillDefaults(ConfigSchema, {}), Value.Default(ConfigSchema, {}))
-  assert.deepEqual(fillDefaults(StreamingSchema, {}), Value.Default(StreamingSchema, {}))
+  assert.deepEqual(fillDefaults(ConfigSchema, {}), Value.Default(toTypeBox(ConfigSchema), {}))
+  assert.deepEqual(fillDefaults(StreamingSchema, {}), Value.Default(toTypeBox(StreamingSchema), {}))
   assert.ok(surelyValid(ConfigSchema, fillDefaults(ConfigSchema, {})))
 })
 

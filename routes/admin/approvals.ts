@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../../src/schema-type.ts'
 import { errorResponses } from './schemas.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 import { APPROVAL_ACTIONS, type ApprovalRequest } from '../../src/core/approvals.ts'

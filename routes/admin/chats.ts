@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../../src/schema-type.ts'
 import { ChatIdParams, ProviderSchema, errorResponses } from './schemas.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 import { providerOfModel, describeKnownModels } from '../../src/models.ts'

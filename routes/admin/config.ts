@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../src/schema-type.ts'
 import { errorResponses } from './schemas.ts'
 import { redactConfig } from '../../src/core/config-update.ts'
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../src/schema-type.ts'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorResponses } from './schemas.ts'

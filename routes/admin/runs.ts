@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../src/schema-type.ts'
 import { errorResponses } from './schemas.ts'
 import { RunSchema, RunDetailSchema } from '../../src/store/run-history.ts'
 import { RunKinds } from '../../src/core/run-log.ts'

@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { Type } from '../../src/schema-type.ts'
 
 /** Shared admin API schemas (SPEC §10). Every route declares its responses, so nothing else leaks. */
 export const ErrorSchema = Type.Object({ error: Type.String(), message: Type.String() }, { $id: 'Error' })

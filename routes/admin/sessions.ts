@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../src/schema-type.ts'
 import { ChatIdParams, ProviderSchema, errorResponses } from './schemas.ts'
 import { SessionEntrySchema } from '../../src/core/sessions.ts'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'

@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { Type } from '../../src/schema-type.ts'
 import { PERMISSION_MODES } from '../../src/config-schema.ts'
 import { AuthModes, HmacAlgorithms, HmacEncodings, HmacPresets, HookModes, HookSchema, Providers } from '../../src/webhooks/hook-schema.ts'
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../src/schema-type.ts'
 
 /** `GET /health` → `{status:"ok"}`; no auth, reveals nothing else (SPEC §3). */
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyError } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
-import { Type } from 'typebox'
+import { Type } from '../../src/schema-type.ts'
 import { randomUUID } from 'node:crypto'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 import { checkDelivery } from '../../src/webhooks/ingress.ts'

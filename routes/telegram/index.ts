@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type } from '../../src/schema-type.ts'
 import type { Update } from 'grammy/types'
 import { DuctorError, ErrorCodes } from '../../src/errors.ts'
 import { safeEqual } from '../../src/safe-equal.ts'

@@ -1,4 +1,5 @@
-import { Type, type Static, type TSchema } from 'typebox'
+import type { Static, TSchema } from 'typebox'
+import { Type } from '../schema-type.ts'
 import type { Validator } from 'typebox/compile'
 import { surelyValid, typeboxCompile, typeboxValue } from '../schema-value.ts'
 import { canonicalTimezone } from '../tz.ts'

@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { Type } from '../schema-type.ts'
 import type { Static } from 'typebox'
 import { lastDailyBoundary, isValidTimezone } from '../tz.ts'
 import type { ProviderName } from '../models.ts'

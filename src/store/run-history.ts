@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
-import { Type } from 'typebox'
+import { Type } from '../schema-type.ts'
 import type { Static } from 'typebox'
 import { DuctorError, ErrorCodes } from '../errors.ts'
 import { systemClock } from '../clock.ts'

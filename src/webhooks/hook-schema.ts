@@ -1,4 +1,5 @@
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../schema-type.ts'
 import { fillDefaults, surelyValid, typeboxValue } from '../schema-value.ts'
 import { PERMISSION_MODES } from '../config-schema.ts'
 
