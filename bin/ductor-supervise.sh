@@ -34,6 +34,9 @@ ductor_supervise () {
   trap 'on_signal INT' INT
   trap 'on_signal TERM' TERM
   trap 'on_signal HUP' HUP
+  # `ductor restart` while the backoff runs (no service holds the lock): start the service now.
+  # `caught` makes a `wait` for a running service that this cuts short wait again.
+  trap 'caught=1; [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null' USR2
 
   say () { printf 'ductor: %s\n' "$1" >&2 2>/dev/null || :; }
 

@@ -9,7 +9,7 @@ import { locateHome, type HomePaths } from './home/paths.ts'
 import { acquirePidLock, PidLockError, type PidLock } from './home/pid-lock.ts'
 import { seedHome } from './home/seed.ts'
 import { detectCliVariant } from './home/variant.ts'
-import { writeServiceInfo, removeServiceInfo } from './home/service-info.ts'
+import { writeServiceInfo, removeServiceInfo, writeSupervisorInfo } from './home/service-info.ts'
 import { buildApp, type App } from './app.ts'
 import { systemClock } from './clock.ts'
 import { readVersion } from './version.ts'
@@ -98,6 +98,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     await app.runner.ready()
     await app.inbox.start()
     await writeServiceInfo(paths.state, { pid: process.pid, url, admin_url: adminUrl, version, started_at: new Date().toISOString(), supervised: env['DUCTOR_SUPERVISED'] === '1', ...(env['DUCTOR_SUPERVISED'] === '1' ? { supervisor_pid: parentAtStart } : {}) })
+    if (env['DUCTOR_SUPERVISED'] === '1' && parentAtStart > 1) await writeSupervisorInfo(paths.state, parentAtStart).catch((err: unknown) => { logger.warn({ err }, 'could not record the supervisor') })
     logger.info({ url, adminUrl, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined
     return {

@@ -1,11 +1,13 @@
 import { Command } from 'commander'
 import { spawn } from 'node:child_process'
-import { rename, rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { closeSync, openSync } from 'node:fs'
+import { mkdir, rename, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { resolvePaths, type HomePaths } from '../home/paths.ts'
 import { readPidFile, holderAlive, type LockHolder } from '../home/pid-lock.ts'
-import { readServiceInfo } from '../home/service-info.ts'
+import { readLiveSupervisor, readServiceInfo } from '../home/service-info.ts'
+import { isProcessAlive } from '../providers/process-group.ts'
 import { processFacts } from '../ops/process-context.ts'
 import { createCommandRunner } from '../ops/runner.ts'
 import { createServiceManager, type ServiceManager } from '../ops/service-manager.ts'
@@ -73,29 +75,60 @@ async function stopProcess (holder: LockHolder): Promise<boolean> {
   return !holderAlive(holder)
 }
 
+/** SIGTERM to a supervisor waiting out its backoff: it ends with 0 without starting the service. */
+async function stopSupervisor (pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 'SIGTERM')
+  } catch {
+    return true
+  }
+  const until = Date.now() + STOP_WAIT_MS
+  while (Date.now() < until) {
+    if (!isProcessAlive(pid)) return true
+    await sleep(100)
+  }
+  return !isProcessAlive(pid)
+}
+
 /**
  * `ductor serve` in the background, detached from this terminal: the sh supervisor and its service
- * (no node waits above it, ADR 46); resolves once the new service answers.
+ * (no node waits above it, ADR 46); resolves once the new service answers. What a terminal would
+ * show (the supervisor's crash and give-up lines, a start that fails before the log is open, such
+ * as a port in use) is appended to `logs/serve.log`.
  */
 async function startDetached (io: CliIo, paths: HomePaths, previousStart: string | null): Promise<string> {
   const [sh = '/bin/sh', ...args] = supervisorCommand(io.self)
-  const child = spawn(sh, args, {
-    detached: true,
-    stdio: 'ignore',
-    env: io.env
-  })
-  child.unref()
-  return await waitForStart(paths, previousStart)
+  await mkdir(paths.logs, { recursive: true })
+  const output = openSync(join(paths.logs, SERVE_LOG), 'a', 0o600)
+  let pid: number | undefined
+  try {
+    const child = spawn(sh, args, {
+      detached: true,
+      stdio: ['ignore', output, output],
+      env: io.env
+    })
+    child.unref()
+    pid = child.pid
+  } finally {
+    closeSync(output)
+  }
+  return await waitForStart(paths, previousStart, pid)
 }
 
-async function waitForStart (paths: HomePaths, previousStart: string | null): Promise<string> {
+/** Where a `ductor serve` started in the background writes what a terminal would show. */
+export const SERVE_LOG = 'serve.log'
+
+/** Waits for a new service; `supervisor`: the process that starts it, whose end (a start that failed, e.g. a broken config) ends the wait. */
+async function waitForStart (paths: HomePaths, previousStart: string | null, supervisor?: number): Promise<string> {
   const until = Date.now() + START_WAIT_MS
   while (Date.now() < until) {
+    const gone = supervisor !== undefined && !isProcessAlive(supervisor)
     const info = await readServiceInfo(paths.state)
     if (info !== null && info.started_at !== previousStart) return `ductor is running again (pid ${info.pid}, ${info.url})`
+    if (gone) throw new Error(`ductor did not come back: its supervisor (pid ${supervisor}) ended, so the new start failed (a broken config.json, a port in use); \`ductor serve\` in a terminal shows why, and logs/ductor.log and logs/${SERVE_LOG} in ${paths.home} may too`)
     await sleep(200)
   }
-  throw new Error(`ductor did not come back within ${START_WAIT_MS / 1000} s; see logs/ductor.log in ${paths.home}`)
+  throw new Error(`ductor did not come back within ${START_WAIT_MS / 1000} s; see logs/ductor.log and logs/${SERVE_LOG} in ${paths.home}`)
 }
 
 async function stopService (io: CliIo, out: (text: string) => void): Promise<boolean> {
@@ -107,6 +140,13 @@ async function stopService (io: CliIo, out: (text: string) => void): Promise<boo
   }
   const holder = await runningHolder(t.paths)
   if (holder === null) {
+    // Between a crash and the next start (the backoff, up to 30 s) only the supervisor runs: it would start the service again.
+    const supervisor = await readLiveSupervisor(t.paths.state)
+    if (supervisor !== null) {
+      if (!await stopSupervisor(supervisor)) throw new Error(`ductor's supervisor (pid ${supervisor}) did not stop within ${STOP_WAIT_MS / 1000} s; stop it with: kill ${supervisor}`)
+      out(`Stopped ductor's supervisor (pid ${supervisor}); it was waiting to start the service again after a crash.\n`)
+      return true
+    }
     out(`ductor is not running (home ${t.paths.home}).\n`)
     return false
   }
@@ -139,11 +179,18 @@ export function restartCommand (io: CliIo): Command {
       if (holder !== null && info?.supervised === true && info.pid === holder.pid && supervisorAlive) {
         // Under `ductor serve`'s supervisor: the service exits with 42 and the supervisor starts it again.
         process.kill(holder.pid, 'SIGUSR2')
-        io.stdout.write(`${await waitForStart(t.paths, info.started_at)}.\n`)
+        io.stdout.write(`${await waitForStart(t.paths, info.started_at, info.supervisor_pid)}.\n`)
+        return
+      }
+      // Between a crash and the next start: the supervisor is asked to start the service now (SIGUSR2 ends its backoff).
+      const supervisor = holder === null ? await readLiveSupervisor(t.paths.state) : null
+      if (supervisor !== null) {
+        process.kill(supervisor, 'SIGUSR2')
+        io.stdout.write(`${await waitForStart(t.paths, info?.started_at ?? null, supervisor)}.\n`)
         return
       }
       if (holder !== null && !await stopProcess(holder)) throw new Error(`ductor (pid ${holder.pid}) did not stop within ${STOP_WAIT_MS / 1000} s`)
-      io.stdout.write(`${await startDetached(io, t.paths, info?.started_at ?? null)}; it runs in the background (ductor stop ends it).\n`)
+      io.stdout.write(`${await startDetached(io, t.paths, info?.started_at ?? null)}; it runs in the background (ductor stop ends it; what a terminal would show goes to logs/${SERVE_LOG}).\n`)
     })
 }
 
@@ -162,6 +209,8 @@ export function uninstallCommand (io: CliIo): Command {
         if (!await stopProcess(holder)) throw new Error(`ductor (pid ${holder.pid}) did not stop within ${STOP_WAIT_MS / 1000} s; nothing was deleted`)
         out(`Stopped ductor (pid ${holder.pid}).\n`)
       }
+      const supervisor = await readLiveSupervisor(t.paths.state)
+      if (supervisor !== null && !await stopSupervisor(supervisor)) throw new Error(`ductor's supervisor (pid ${supervisor}) did not stop within ${STOP_WAIT_MS / 1000} s; nothing was deleted`)
       await removeSandbox(io.env, t.paths, true, out)
       // With a followed ductor_home (ADR 0028) the home is two folders: the data and the config's.
       const homes = [...new Set([t.paths.home, configHomeOf(t.paths)])]

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { resolveHome, resolvePaths } from '../home/paths.ts'
 import { readPidFile } from '../home/pid-lock.ts'
-import { readServiceInfo } from '../home/service-info.ts'
+import { readLiveSupervisor, readServiceInfo } from '../home/service-info.ts'
 import { connectApi } from './api-client.ts'
 import { join } from 'node:path'
 import { readConfigReadOnly } from '../ops/config-read.ts'
@@ -86,6 +86,7 @@ export function statusCommand (io: CliIo): Command {
         return
       }
       const lines: string[] = []
+      let waiting = false
       const row = (name: string, value: string): void => { lines.push(`  ${name.padEnd(10)} ${value}`) }
       if (running) {
         lines.push(`ductor is running (pid ${String(pid)})${uptimeSeconds === null ? '' : `, up ${formatUptime(uptimeSeconds * 1000)}`}${healthy ? '' : ', but /health does not answer yet'}`)
@@ -93,7 +94,10 @@ export function statusCommand (io: CliIo): Command {
         row('address', url ?? 'unknown (starting)')
         row('admin API', adminUrl ?? 'off')
       } else {
-        lines.push('ductor is not running')
+        // Between a crash and the next start (the backoff) only the supervisor runs.
+        const supervisor = await readLiveSupervisor(paths.state)
+        lines.push(supervisor === null ? 'ductor is not running' : `ductor is not running: its supervisor (pid ${supervisor}) starts it again after a crash (ductor stop ends that)`)
+        if (supervisor !== null) waiting = true
       }
       if (reading.status === 'invalid') row('config', `cannot be read: ${reading.message}`)
       if (provider !== null && model !== null) row('model', `${provider} · ${model}${provider === 'codex' && config !== null ? ` (${config.reasoning_effort})` : ''}`)
@@ -106,7 +110,7 @@ export function statusCommand (io: CliIo): Command {
       row('errors', log === null ? 'no log yet' : `${log.errors} in ${join('logs', 'ductor.log')} ${running ? 'since the start' : 'in the last 24 h'}${log.last === null ? '' : ` (last: ${log.last})`}`)
       lines.push('  paths')
       for (const [name, path] of Object.entries(where)) lines.push(`    ${name.padEnd(10)} ${path}`)
-      if (!running) lines.push('  start it with: ductor serve')
+      if (!running && !waiting) lines.push('  start it with: ductor serve')
       io.stdout.write(lines.join('\n') + '\n')
       io.exitCode = running ? 0 : 3
     })

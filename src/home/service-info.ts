@@ -42,3 +42,28 @@ export async function readServiceInfo (stateDir: string): Promise<ServiceInfo | 
     return null
   }
 }
+
+/**
+ * `state/supervisor.json`: the sh supervisor of `ductor serve` (ADR 46), written by each service it
+ * starts. It outlives a service that died: while the supervisor waits to start the next one (the
+ * crash backoff, up to 30 s) no service holds the lock, and this is how `ductor stop`, `restart` and
+ * `status` still find it. Believed only while that very process lives (its start time, ADR 43).
+ */
+const supervisorInfoPath = (stateDir: string): string => join(stateDir, 'supervisor.json')
+
+export async function writeSupervisorInfo (stateDir: string, pid: number): Promise<void> {
+  const mark = processMark(pid)
+  if (mark === null) return
+  await writeJsonAtomic(supervisorInfoPath(stateDir), { pid, pid_start: mark.start, boot_id: mark.boot })
+}
+
+/** The pid of this home's live supervisor, or null. */
+export async function readLiveSupervisor (stateDir: string): Promise<number | null> {
+  try {
+    const info = JSON.parse(await readFile(supervisorInfoPath(stateDir), 'utf8')) as { pid?: unknown, pid_start?: unknown, boot_id?: unknown }
+    if (typeof info.pid !== 'number' || typeof info.pid_start !== 'string' || info.pid_start === '') return null
+    return isSameProcess(info.pid, { start: info.pid_start, boot: typeof info.boot_id === 'string' ? info.boot_id : '' }) ? info.pid : null
+  } catch {
+    return null
+  }
+}

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createServer, type AddressInfo } from 'node:net'
 import { fakeClis, spawnService, tempDir, ductor, type SpawnOptions } from '../helper.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 import { isAlive } from '../../src/home/pid-lock.ts'
@@ -83,9 +84,76 @@ test('ductor restart on a service whose supervisor was killed stops and starts i
   assert.ok(after !== null && after.pid !== before.pid && isAlive(after.pid), 'a new service process')
   const afterPid = after.pid
   t.after(() => { try { process.kill(afterPid, 'SIGKILL') } catch {} }) // never pid 0: that is this test's own process group
-  assert.ok(!isAlive(before.pid), 'the old one stopped')
+  await waitUntil(() => !isAlive(before.pid), 'the old one to stop (it released the lock first)', 20_000)
   assert.match((await ductor(['stop'], env)).stdout, /^Stopped ductor/)
 })
+
+test('between a crash and the next start only the supervisor runs: status says so, restart starts the service now through that supervisor, stop ends it for good', { timeout: 300_000 }, async (t) => {
+  const port = await freePort()
+  const home = await tempDir(t)
+  const bin = await fakeClis(t)
+  const env = { DUCTOR_HOME: home, DUCTOR_PORT: String(port), DUCTOR_ADMIN_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', HOME: await tempDir(t), ...bin.env }
+  const served = await spawnService(t, env, { supervisor: true })
+  const first = await served.up(120_000)
+  const supervisor = (await readServiceInfo(join(home, 'state')))?.supervisor_pid as number
+  assert.ok(typeof supervisor === 'number' && isAlive(supervisor))
+  // The service crashes, and every start after it fails (its port is taken): the supervisor backs off 1, 2, 4 s …
+  const blocker = createServer()
+  t.after(() => { blocker.close() })
+  process.kill(first.pid, 'SIGKILL')
+  await waitUntil(() => !isAlive(first.pid), 'the service to die')
+  await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
+  await waitUntil(() => served.stderr().includes('ended unexpectedly with exit code 1'), 'a failed start and a backoff')
+  const status = await ductor(['status'], env)
+  assert.equal(status.code, 3, status.stdout)
+  assert.match(status.stdout, new RegExp(`ductor is not running: its supervisor \\(pid ${supervisor}\\) starts it again after a crash`))
+  assert.doesNotMatch(status.stdout, /start it with: ductor serve/)
+  // The port is free again: restart starts the service now, under the same supervisor (no second one).
+  await new Promise<void>((resolve) => blocker.close(() => { resolve() }))
+  const restart = await ductor(['restart'], env)
+  assert.equal(restart.code, 0, restart.stderr)
+  assert.match(restart.stdout, /^ductor is running again \(pid \d+/)
+  const back = await readServiceInfo(join(home, 'state'))
+  assert.equal(back?.supervisor_pid, supervisor, 'the service runs under the supervisor that was waiting')
+  // Crash it again, keep it from starting, and stop during the backoff: the supervisor ends and nothing starts later.
+  const crashes = served.stderr().split('ended unexpectedly').length
+  process.kill(back?.pid as number, 'SIGKILL')
+  await waitUntil(() => !isAlive(back?.pid as number), 'the service to die')
+  await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
+  await waitUntil(() => served.stderr().split('ended unexpectedly').length > crashes, 'the next backoff')
+  const stop = await ductor(['stop'], env)
+  assert.equal(stop.code, 0, stop.stderr)
+  assert.match(stop.stdout, new RegExp(`^Stopped ductor's supervisor \\(pid ${supervisor}\\)`))
+  assert.equal(await served.exited, 0, 'the supervisor ended with 0, without starting the service')
+  assert.equal((await readServiceInfo(join(home, 'state'))), null, 'no service runs')
+})
+
+test('ductor restart of a supervised service whose new start fails (config.json broken since) says so as soon as the supervisor ends, not after 60 s', { timeout: 300_000 }, async (t) => {
+  const { home, env, exited } = await serve(t, { supervisor: true })
+  await writeFile(join(home, 'config', 'config.json'), '{"provider": "claude",}\n')
+  const started = Date.now()
+  const restart = await ductor(['restart'], env)
+  assert.equal(restart.code, 1, restart.stdout)
+  assert.match(restart.stderr, /did not come back: its supervisor \(pid \d+\) ended, so the new start failed/)
+  assert.ok(Date.now() - started < 30_000, `told within 30 s (${Date.now() - started} ms)`)
+  assert.equal((await exited).code, 2, 'the supervisor ended with the config error\'s code')
+})
+
+async function freePort (): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
+async function waitUntil (fn: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms
+  while (!fn()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
 
 test('ductor reset (alias onboarding) moves the config aside, keeps the sessions, and runs the setup again', { timeout: 300_000 }, async (t) => {
   const home = await tempDir(t)
