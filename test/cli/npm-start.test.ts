@@ -44,6 +44,6 @@ test('`npm start`\'s build step does nothing when dist/ is newer than the source
   assert.ok(Date.now() - started < 30_000, 'no compilation (generous margin for a busy machine)')
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   // `npm start` runs the `ductor` command (bin/ductor, the sh launcher whose shell supervises: ADR 46).
-  assert.match(pkg.scripts['start'] ?? '', /^node scripts\/build-if-stale\.mjs && sh bin\/ductor serve$/)
+  assert.match(pkg.scripts['start'] ?? '', /^node scripts\/build-if-stale\.mjs && exec sh bin\/ductor serve$/, "exec: npm's shell is replaced, so a SIGTERM npm passes on reaches the supervisor")
   assert.match(pkg.scripts['prepack'] ?? '', /build-if-stale/)
 })
