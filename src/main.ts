@@ -47,7 +47,11 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   const env = opts.env ?? process.env
   // The supervisor, while it lives, is the parent this process started with.
   const parentAtStart = process.ppid
-  const restartable = opts.restartable ?? (() => serviceRestarter(env, parentAtStart) !== null)
+  // Read once and removed: the CLIs and what they run must not inherit it (a `ductor serve` the agent
+  // started would take itself for a supervisor's child and run unsupervised).
+  const supervised = env['DUCTOR_SUPERVISED'] === '1'
+  delete env['DUCTOR_SUPERVISED']
+  const restartable = opts.restartable ?? (() => serviceRestarter({ ...env, ...(supervised ? { DUCTOR_SUPERVISED: '1' } : {}) }, parentAtStart) !== null)
   // The config's home, and where the data is: the folder its ductor_home names, as the Python
   // ductor did, unless DUCTOR_HOME is set (ADR 0028). A ductor_home that is not there stops the
   // start before anything is written.
@@ -97,8 +101,8 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     // The replay waits for the runner: nothing is loaded between a done mark and its spawn.
     await app.runner.ready()
     await app.inbox.start()
-    await writeServiceInfo(paths.state, { pid: process.pid, url, admin_url: adminUrl, version, started_at: new Date().toISOString(), supervised: env['DUCTOR_SUPERVISED'] === '1', ...(env['DUCTOR_SUPERVISED'] === '1' ? { supervisor_pid: parentAtStart } : {}) })
-    if (env['DUCTOR_SUPERVISED'] === '1' && parentAtStart > 1) await writeSupervisorInfo(paths.state, parentAtStart).catch((err: unknown) => { logger.warn({ err }, 'could not record the supervisor') })
+    await writeServiceInfo(paths.state, { pid: process.pid, url, admin_url: adminUrl, version, started_at: new Date().toISOString(), supervised, ...(supervised ? { supervisor_pid: parentAtStart } : {}) })
+    if (supervised && parentAtStart > 1) await writeSupervisorInfo(paths.state, parentAtStart).catch((err: unknown) => { logger.warn({ err }, 'could not record the supervisor') })
     logger.info({ url, adminUrl, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined
     return {

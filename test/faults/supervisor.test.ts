@@ -46,6 +46,7 @@ test('the supervisor restarts a service that crashed or was killed -9 alone, end
   const cliEnv = (JSON.parse(await readFile(join(records, record ?? ''), 'utf8')) as { env: Record<string, string> }).env
   assert.equal(cliEnv['MALLOC_ARENA_MAX'], undefined, 'the glibc setting stays with the service')
   assert.equal(cliEnv['DUCTOR_SET_MALLOC_ARENA_MAX'], undefined)
+  assert.equal(cliEnv['DUCTOR_SUPERVISED'], undefined, 'a ductor serve the agent starts is not taken for the supervisor\'s child')
   process.kill(first.pid, 'SIGKILL')
   const second = await serviceUp(home, first.pid)
   assert.equal(alive(cli.pid), false, 'the CLI of the killed service was ended before the service was started again')
