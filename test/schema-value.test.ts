@@ -9,21 +9,10 @@ import { ConfigSchema, StreamingSchema } from '../src/config-schema.ts'
 import { HookSchema } from '../src/webhooks/hook-schema.ts'
 import { CronJobCreateSchema, CronJobPatchSchema, CronJobSchema, CronJobsFileSchema } from '../src/automation/cron-schema.ts'
 import { fillDefaults, surelyValid } from '../src/schema-value.ts'
-
-/** A small seeded generator, so a failure can be replayed with its seed. */
-function rng (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from './helper.ts'
 
 const seed = Number(process.env['TEST_SEED'] ?? Math.floor(Math.random() * 2 ** 31))
-const random = rng(seed)
+const random = seededRandom(seed)
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
 
 const STRINGS = ['', ' ', 'a', 'ab', 'x'.repeat(70), '😀', '😀😀', 'e\u0301', '\r\n', '-12', 'chat_1', 'Europe/Berlin', 'UTC', 'claude', 'codex', 'auto', 'polling', 'all', 'bearer', 'hmac', 'standard', 'sha256', 'base64', 'github', 'INFO', 'debug', 'ask', 'yolo', 'plan', '0 9 * * *', 'wake', 'cron_task', 'null', '127.0.0.1']

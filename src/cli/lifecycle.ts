@@ -62,21 +62,16 @@ async function runningHolder (paths: HomePaths): Promise<LockHolder | null> {
 async function stopProcess (holder: LockHolder): Promise<boolean> {
   // Checked again at the last moment: the service may have ended (and its pid been reused) since.
   if (!holderAlive(holder)) return true
-  try {
-    process.kill(holder.pid, 'SIGTERM')
-  } catch {
-    return true
-  }
-  const until = Date.now() + STOP_WAIT_MS
-  while (Date.now() < until) {
-    if (!holderAlive(holder)) return true
-    await sleep(100)
-  }
-  return !holderAlive(holder)
+  return await terminate(holder.pid, () => holderAlive(holder))
 }
 
 /** SIGTERM to a supervisor waiting out its backoff: it ends with 0 without starting the service. */
 async function stopSupervisor (pid: number): Promise<boolean> {
+  return await terminate(pid, () => isProcessAlive(pid))
+}
+
+/** SIGTERM to `pid`, then waits (at most STOP_WAIT_MS) until `alive` says it has gone. */
+async function terminate (pid: number, alive: () => boolean): Promise<boolean> {
   try {
     process.kill(pid, 'SIGTERM')
   } catch {
@@ -84,10 +79,10 @@ async function stopSupervisor (pid: number): Promise<boolean> {
   }
   const until = Date.now() + STOP_WAIT_MS
   while (Date.now() < until) {
-    if (!isProcessAlive(pid)) return true
+    if (!alive()) return true
     await sleep(100)
   }
-  return !isProcessAlive(pid)
+  return !alive()
 }
 
 /**
