@@ -85,6 +85,9 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   let lock: PidLock | undefined
   try {
     lock = await acquirePidLock(paths.pidFile)
+    // Recorded now, before anything else can fail: a start that fails later (a port in use) is retried
+    // by this supervisor after a backoff, and `ductor stop`/`status`/`restart` must find it meanwhile.
+    if (supervised && parentAtStart > 1) await writeSupervisorInfo(paths.state, parentAtStart).catch(() => {})
     // The rules say the CLIs run in the sandbox when it is on; the sandbox rewrites them when Docker is not usable.
     await seedHome(home, { variant: detectCliVariant(config, env), placement: config.docker.enabled ? 'docker' : 'host', logger })
     const version = readVersion()
@@ -102,7 +105,6 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
     await app.runner.ready()
     await app.inbox.start()
     await writeServiceInfo(paths.state, { pid: process.pid, url, admin_url: adminUrl, version, started_at: new Date().toISOString(), supervised, ...(supervised ? { supervisor_pid: parentAtStart } : {}) })
-    if (supervised && parentAtStart > 1) await writeSupervisorInfo(paths.state, parentAtStart).catch((err: unknown) => { logger.warn({ err }, 'could not record the supervisor') })
     logger.info({ url, adminUrl, home, version }, 'ductor is listening')
     let closed: Promise<void> | undefined
     return {
@@ -217,8 +219,10 @@ export async function runService (opts: StartOptions = {}): Promise<void> {
     })
   }
   for (const signal of [...STOP_SIGNALS, 'SIGUSR2'] as const) process.off(signal, onEarly)
-  if (early === 'SIGUSR2') requestRestart()
-  else if (early !== undefined) beginStop(early)
+  if (early === 'SIGUSR2') {
+    if (service.restartable()) requestRestart()
+    else service.logger.warn('restart requested by signal during the start, but nothing would start ductor again (its supervisor is gone): not restarting')
+  } else if (early !== undefined) beginStop(early)
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const

@@ -99,7 +99,8 @@ async function startDetached (io: CliIo, paths: HomePaths, previousStart: string
   try {
     const child = spawn(sh, args, {
       detached: true,
-      stdio: ['ignore', output, output],
+      // stdout is the service's own log lines (already in logs/ductor.log): only stderr is kept.
+      stdio: ['ignore', 'ignore', output],
       env: io.env
     })
     child.unref()

@@ -62,6 +62,8 @@ export async function readLiveSupervisor (stateDir: string): Promise<number | nu
   try {
     const info = JSON.parse(await readFile(supervisorInfoPath(stateDir), 'utf8')) as { pid?: unknown, pid_start?: unknown, boot_id?: unknown }
     if (typeof info.pid !== 'number' || typeof info.pid_start !== 'string' || info.pid_start === '') return null
+    // Only a start time read now and equal to the recorded one counts: it is signalled (stop, restart).
+    if (processMark(info.pid)?.start !== info.pid_start) return null
     return isSameProcess(info.pid, { start: info.pid_start, boot: typeof info.boot_id === 'string' ? info.boot_id : '' }) ? info.pid : null
   } catch {
     return null

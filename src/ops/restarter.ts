@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { LAUNCHD_LABEL } from './launchd.ts'
+import { SYSTEMD_UNIT_NAME } from './systemd.ts'
 
 /**
  * Who starts the service again when it exits with 42 (`/restart`, an upgrade, `ductor restart`):
@@ -12,11 +13,22 @@ import { LAUNCHD_LABEL } from './launchd.ts'
  */
 export type Restarter = 'supervisor' | 'systemd' | 'launchd'
 
-export function serviceRestarter (env: NodeJS.ProcessEnv, parentAtStart: number, parentNow: number = process.ppid): Restarter | null {
+export function serviceRestarter (env: NodeJS.ProcessEnv, parentAtStart: number, parentNow: number = process.ppid, cgroup: string | null = ownCgroup()): Restarter | null {
   if (env['DUCTOR_SUPERVISED'] === '1' && parentAtStart > 1 && parentNow === parentAtStart) return 'supervisor'
-  if ((env['INVOCATION_ID'] ?? '') !== '') return 'systemd'
+  // Anything a unit starts inherits its INVOCATION_ID (a tmux user service, a CI runner): only ductor's
+  // own unit restarts it after exit 42. Where the cgroup cannot be read, INVOCATION_ID alone decides.
+  if ((env['INVOCATION_ID'] ?? '') !== '' && (cgroup === null || cgroup.split('\n').some((line) => line.endsWith(`/${SYSTEMD_UNIT_NAME}`)))) return 'systemd'
   if (env['XPC_SERVICE_NAME'] === LAUNCHD_LABEL) return 'launchd'
   return null
+}
+
+/** This process's cgroups (`/proc/self/cgroup`), or null where they cannot be read. */
+function ownCgroup (): string | null {
+  try {
+    return readFileSync('/proc/self/cgroup', 'utf8')
+  } catch {
+    return null
+  }
 }
 
 /** The parent pid of `pid`, or null when it is gone or cannot be read. */

@@ -139,6 +139,21 @@ test('ductor restart of a supervised service whose new start fails (config.json 
   assert.equal((await exited).code, 2, 'the supervisor ended with the config error\'s code')
 })
 
+test('a supervised start that fails from the first try (its port taken) is found by ductor stop, which ends its supervisor for good', { timeout: 300_000 }, async (t) => {
+  const port = await freePort()
+  const blocker = createServer()
+  await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
+  t.after(() => { blocker.close() })
+  const home = await tempDir(t)
+  const bin = await fakeClis(t)
+  const env = { DUCTOR_HOME: home, DUCTOR_PORT: String(port), DUCTOR_ADMIN_PORT: '0', DUCTOR_USER_TIMEZONE: 'UTC', HOME: await tempDir(t), ...bin.env }
+  const served = await spawnService(t, env, { supervisor: true })
+  await waitUntil(() => served.stderr().includes('ended unexpectedly with exit code 1'), 'a failed start and a backoff', 120_000)
+  const stop = await ductor(['stop'], env)
+  assert.match(stop.stdout, /^Stopped ductor's supervisor \(pid \d+\)/, stop.stdout + stop.stderr)
+  assert.equal(await served.exited, 0, 'the supervisor ended with 0, without starting the service again')
+})
+
 async function freePort (): Promise<number> {
   const probe = createServer()
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))

@@ -37,7 +37,7 @@ describe('Telegram: buttons, files out, media in', () => {
   })
 
   test('one choice per buttons message: a double tap runs the label once, and a late press of another button (the old keyboard still shown) sends nothing', async () => {
-    const chat = 115
+    const chat = 118
     await bot.say(`pay it? ${await replyMarker(outside, 'Shall I pay the invoice?\n[button:Yes] [button:No]')}`, { chatId: chat, from: chat })
     const question = await bot.waitMessage((m) => m.text === 'Shall I pay the invoice?' && m.reply_markup !== undefined, 'the question with buttons', chat)
     const refusals = (): number => bot.fake.callsOf('answerCallbackQuery').filter((c) => c.params.text === 'Already chosen.').length
@@ -50,6 +50,15 @@ describe('Telegram: buttons, files out, media in', () => {
     await bot.say('and then? [[reply:then]]', { chatId: chat, from: chat })
     await bot.waitMessage((m) => m.text === 'then', 'the next reply', chat)
     assert.deepEqual(bot.texts(chat).filter((text) => text.startsWith('echo:')), ['echo: Yes'], 'the agent heard one Yes and no No')
+  })
+
+  test('a press Telegram no longer lets us answer (too old, e.g. replayed after a restart) still sends the label', async () => {
+    const chat = 117
+    await bot.say(`ask ${await replyMarker(outside, 'Ready?\n[button:Go]')}`, { chatId: chat, from: chat })
+    const question = await bot.waitMessage((m) => m.text === 'Ready?' && m.reply_markup !== undefined, 'the question with buttons', chat)
+    bot.fake.fail('answerCallbackQuery', { status: 400 }, 1)
+    await bot.press(question, 'Go')
+    await bot.waitMessage((m) => m.text === 'echo: Go', 'the label run as the user\'s message', chat)
   })
 
   test('<file:…> tags send files inside the allowed root; outside, symlinked out or missing files get a note', async () => {

@@ -28,7 +28,7 @@ export function replyButtonsFeature (deps: BotDeps): Composer<BotContext> {
     const keyboard = message?.reply_markup?.inline_keyboard.flat() ?? []
     const key = message !== undefined ? `${message.chat.id}:${message.message_id}` : undefined
     if ((key !== undefined && chosen.has(key)) || keyboard.some((b) => 'callback_data' in b && b.callback_data === SPENT_DATA)) {
-      await ctx.answerCallbackQuery({ text: 'Already chosen.' })
+      await ctx.answerCallbackQuery({ text: 'Already chosen.' }).catch(() => {})
       return
     }
     if (key !== undefined) {
@@ -37,7 +37,8 @@ export function replyButtonsFeature (deps: BotDeps): Composer<BotContext> {
     }
     const pressed = keyboard.find((b) => 'callback_data' in b && b.callback_data === data)
     const label = pressed?.text ?? data
-    await ctx.answerCallbackQuery()
+    // A press replayed after a restart is too old to answer: the choice still goes to the agent.
+    await ctx.answerCallbackQuery().catch(() => {})
     await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [[{ text: `✅ ${label}`, callback_data: SPENT_DATA }]] } })
       .catch((err: unknown) => { deps.logger.debug({ err }, 'could not mark the chosen button') })
     await deps.runAsUser(ctx.ductor, label, { claim: ctx.ductor.claim })
