@@ -51,7 +51,7 @@ export async function startService (opts: StartOptions = {}): Promise<Service> {
   // started would take itself for a supervisor's child and run unsupervised).
   const supervised = env['DUCTOR_SUPERVISED'] === '1'
   delete env['DUCTOR_SUPERVISED']
-  const restartable = opts.restartable ?? (() => serviceRestarter({ ...env, ...(supervised ? { DUCTOR_SUPERVISED: '1' } : {}) }, parentAtStart) !== null)
+  const restartable = opts.restartable ?? (() => serviceRestarter(env, supervised, parentAtStart) !== null)
   // The config's home, and where the data is: the folder its ductor_home names, as the Python
   // ductor did, unless DUCTOR_HOME is set (ADR 0028). A ductor_home that is not there stops the
   // start before anything is written.

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { resolvePaths, type HomePaths } from '../home/paths.ts'
 import { readPidFile, holderAlive, type LockHolder } from '../home/pid-lock.ts'
+import { parentPid } from '../home/process-identity.ts'
 import { readLiveSupervisor, readServiceInfo } from '../home/service-info.ts'
 import { isProcessAlive } from '../providers/process-group.ts'
 import { processFacts } from '../ops/process-context.ts'
@@ -16,7 +17,6 @@ import { supervisorCommand } from './supervise.ts'
 import type { CliIo } from './io.ts'
 import { readConfigReadOnly } from '../ops/config-read.ts'
 import { createDockerSandbox } from '../sandbox/docker-sandbox.ts'
-import { parentPid } from '../ops/restarter.ts'
 
 /**
  * The lifecycle commands a Python ductor user types (`ductor stop`, `restart`, `uninstall`,

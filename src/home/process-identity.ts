@@ -39,6 +39,12 @@ export function processMark (pid: number): ProcessMark | null {
   return start === null || start === '' ? null : { start, boot: '' }
 }
 
+/** The parent pid of `pid` (/proc on Linux, `ps` elsewhere), or null when it is gone or cannot be read. */
+export function parentPid (pid: number): number | null {
+  const ppid = LINUX ? readStat(pid)?.ppid : Number(ps(pid, 'ppid=') ?? NaN)
+  return ppid !== undefined && Number.isSafeInteger(ppid) && ppid > 0 ? ppid : null
+}
+
 /**
  * Whether `pid` is a live process and, as far as can be told, the one `mark` was taken of (its start
  * time) or, without a mark, a ductor service (its command line). Never true for a zombie or a dead pid.

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { LAUNCHD_LABEL } from './launchd.ts'
 import { SYSTEMD_UNIT_NAME } from './systemd.ts'
@@ -13,8 +12,8 @@ import { SYSTEMD_UNIT_NAME } from './systemd.ts'
  */
 export type Restarter = 'supervisor' | 'systemd' | 'launchd'
 
-export function serviceRestarter (env: NodeJS.ProcessEnv, parentAtStart: number, parentNow: number = process.ppid, cgroup: string | null = ownCgroup()): Restarter | null {
-  if (env['DUCTOR_SUPERVISED'] === '1' && parentAtStart > 1 && parentNow === parentAtStart) return 'supervisor'
+export function serviceRestarter (env: NodeJS.ProcessEnv, supervised: boolean, parentAtStart: number, parentNow: number = process.ppid, cgroup: string | null = ownCgroup()): Restarter | null {
+  if (supervised && parentAtStart > 1 && parentNow === parentAtStart) return 'supervisor'
   // Anything a unit starts inherits its INVOCATION_ID (a tmux user service, a CI runner): only ductor's
   // own unit restarts it after exit 42. Where the cgroup cannot be read, INVOCATION_ID alone decides.
   if ((env['INVOCATION_ID'] ?? '') !== '' && (cgroup === null || cgroup.split('\n').some((line) => line.endsWith(`/${SYSTEMD_UNIT_NAME}`)))) return 'systemd'
@@ -26,22 +25,6 @@ export function serviceRestarter (env: NodeJS.ProcessEnv, parentAtStart: number,
 function ownCgroup (): string | null {
   try {
     return readFileSync('/proc/self/cgroup', 'utf8')
-  } catch {
-    return null
-  }
-}
-
-/** The parent pid of `pid`, or null when it is gone or cannot be read. */
-export function parentPid (pid: number): number | null {
-  try {
-    if (process.platform === 'linux') {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      // The command name (field 2) may hold spaces and parentheses: the fields after it follow the last ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      return Number.isSafeInteger(ppid) ? ppid : null
-    }
-    const ppid = Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim())
-    return Number.isSafeInteger(ppid) && ppid > 0 ? ppid : null
   } catch {
     return null
   }

@@ -41,7 +41,7 @@ export function groupHasLiveMembers (pgid: number): boolean {
  * State letter, process group and start time (field 22: clock ticks since boot, which tells a reused
  * pid apart) of a pid, from /proc/<pid>/stat; null when it is gone.
  */
-export function readStat (pid: number | string): { state: string, pgid: number, start: string } | null {
+export function readStat (pid: number | string): { state: string, ppid: number, pgid: number, start: string } | null {
   let text: string
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -50,7 +50,7 @@ export function readStat (pid: number | string): { state: string, pgid: number, 
   }
   // "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-  return { state: fields[0] ?? '', pgid: Number(fields[2]), start: fields[19] ?? '' }
+  return { state: fields[0] ?? '', ppid: Number(fields[1]), pgid: Number(fields[2]), start: fields[19] ?? '' }
 }
 
 /** Whether `pid` is a live process (exists and is not a zombie). */
