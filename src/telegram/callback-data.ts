@@ -21,4 +21,21 @@ export const CANCEL_PREFIX = 'q:cancel:'
 /** A choice already made: the button stays as a mark and does nothing. */
 export const SPENT_DATA = 'x:chosen'
 
+/**
+ * The presses taken, one per key (a message, or a message and its button), the newest `max`
+ * remembered: a double tap reaches the bot twice before the ✅ mark reaches the phone. `take(key)`
+ * is true for the first press of `key` and false for every later one.
+ */
+export function pressesTaken (max = 1000): { take: (key: string) => boolean } {
+  const taken = new Set<string>()
+  return {
+    take (key) {
+      if (taken.has(key)) return false
+      taken.add(key)
+      if (taken.size > max) taken.delete(taken.values().next().value as string)
+      return true
+    }
+  }
+}
+
 export const cancelButtonData = (entryId: string): string => `${CANCEL_PREFIX}${entryId}`

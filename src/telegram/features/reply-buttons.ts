@@ -1,10 +1,7 @@
 import { Composer } from 'grammy'
 import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
-import { SPENT_DATA } from '../callback-data.ts'
-
-/** How many buttons messages this process remembers a choice for (oldest forgotten first). */
-const REMEMBERED_CHOICES = 1000
+import { pressesTaken, SPENT_DATA } from '../callback-data.ts'
 
 /**
  * Buttons the agent wrote (`[button:Label]`, callback data = the label): a press answers the
@@ -21,19 +18,15 @@ const REMEMBERED_CHOICES = 1000
  */
 export function replyButtonsFeature (deps: BotDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>()
-  const chosen = new Set<string>()
+  const presses = pressesTaken()
   feature.on('callback_query:data', async (ctx) => {
     const data = ctx.callbackQuery.data
     const message = ctx.callbackQuery.message
     const keyboard = message?.reply_markup?.inline_keyboard.flat() ?? []
     const key = message !== undefined ? `${message.chat.id}:${message.message_id}` : undefined
-    if ((key !== undefined && chosen.has(key)) || keyboard.some((b) => 'callback_data' in b && b.callback_data === SPENT_DATA)) {
+    if (keyboard.some((b) => 'callback_data' in b && b.callback_data === SPENT_DATA) || (key !== undefined && !presses.take(key))) {
       await ctx.answerCallbackQuery({ text: 'Already chosen.' }).catch(() => {})
       return
-    }
-    if (key !== undefined) {
-      chosen.add(key)
-      if (chosen.size > REMEMBERED_CHOICES) chosen.delete(chosen.values().next().value as string)
     }
     const pressed = keyboard.find((b) => 'callback_data' in b && b.callback_data === data)
     const label = pressed?.text ?? data

@@ -2,7 +2,7 @@ import { Composer } from 'grammy'
 import type { BotContext } from '../context.ts'
 import type { BotDeps } from '../bot-deps.ts'
 import { authBlock, WELCOME_BUTTONS, WELCOME_PROMPTS, WELCOME_TEXT } from '../../core/command-table.ts'
-import { SPENT_DATA } from '../callback-data.ts'
+import { pressesTaken, SPENT_DATA } from '../callback-data.ts'
 
 /**
  * `/start` (as the Python version shows it): the command table's welcome, greeting the user by name,
@@ -25,17 +25,13 @@ export function startFeature (deps: BotDeps): Composer<BotContext> {
     })
   })
   // Each prompt of a welcome runs once: a double tap reaches us twice before the ✅ mark reaches the phone.
-  const pressed = new Set<string>()
+  const presses = pressesTaken()
   feature.callbackQuery(/^w:[0-9]+$/, async (ctx) => {
     const prompt = WELCOME_PROMPTS.find((p) => p.data === ctx.callbackQuery.data)
     if (prompt === undefined) return await ctx.answerCallbackQuery({ text: 'This button is from an older welcome; send /start for a new one.' }).catch(() => {})
     const message = ctx.callbackQuery.message
     const key = message === undefined ? null : `${message.chat.id}:${message.message_id}:${prompt.data}`
-    if (key !== null && pressed.has(key)) return await ctx.answerCallbackQuery({ text: 'Already chosen.' }).catch(() => {})
-    if (key !== null) {
-      pressed.add(key)
-      if (pressed.size > 1000) pressed.delete(pressed.values().next().value as string)
-    }
+    if (key !== null && !presses.take(key)) return await ctx.answerCallbackQuery({ text: 'Already chosen.' }).catch(() => {})
     await ctx.answerCallbackQuery().catch(() => {})
     // The choice is marked on its button only, so the other prompts and the quick actions stay usable.
     const keyboard = ctx.callbackQuery.message?.reply_markup?.inline_keyboard
