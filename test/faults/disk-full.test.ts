@@ -12,11 +12,10 @@ import assert from 'node:assert/strict'
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { ADMIN_TOKEN, fakeClis, tempDir, waitFor, spawnService, serviceUp } from '../helper.ts'
-import { createFakeBotApi } from '../fakes/bot-api/server.ts'
+import { ADMIN_TOKEN, tempDir, waitFor, spawnService, serviceUp } from '../helper.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { assertNoStackTrace, survivors } from './fault-helpers.ts'
-import { CHATS, countMarkers, postUpdate, recordedRuns, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
+import { CHATS, countMarkers, postUpdate, recordedRuns, textUpdate, telegramFaultHome } from './serve-helpers.ts'
 
 const PRELOAD = fileURLToPath(new URL('./disk-full-preload.mjs', import.meta.url))
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }
@@ -45,14 +44,9 @@ async function files (dir: string, base = dir): Promise<string[]> {
 }
 
 test('a full disk: clear 503s naming the path, nothing acknowledged lost, no store corrupt after space is freed', { timeout: 120_000 }, async (t) => {
-  const fake = createFakeBotApi({ rateLimits: false })
-  await fake.start()
-  t.after(async () => { await fake.close() })
-  const bin = await fakeClis(t)
-  const home = await tempDir(t)
+  const { fake, home } = await telegramFaultHome(t, { webhooks: { enabled: true } })
   const runs = await tempDir(t)
   const budget = join(await tempDir(t), 'budget')
-  await writeTelegramConfig(home, fake, bin, { webhooks: { enabled: true } })
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_RECORD_DIR: runs }
 
   const first = await spawnService(t, { ...env, DISKFULL_ROOT: home, DISKFULL_BUDGET_FILE: budget }, { preload: PRELOAD })

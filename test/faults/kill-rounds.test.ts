@@ -17,10 +17,9 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ADMIN_TOKEN, fakeClis, killTree, tempDir, waitFor, spawnService, serviceUp, type Spawned } from '../helper.ts'
-import { createFakeBotApi } from '../fakes/bot-api/server.ts'
+import { ADMIN_TOKEN, killTree, waitFor, spawnService, serviceUp, type Spawned } from '../helper.ts'
 import { createJournal } from '../../src/store/journal.ts'
-import { alive, CHATS, postUpdate, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
+import { alive, CHATS, postUpdate, textUpdate, telegramFaultHome } from './serve-helpers.ts'
 import { survivors } from './fault-helpers.ts'
 
 const MOMENTS = ['before-spawn', 'after-spawn', 'mid-stream', 'result-line'] as const
@@ -108,12 +107,7 @@ function countOf (runs: Array<{ text: string }>, marker: string): number {
 }
 
 test('kill -9 rounds at four moments with Telegram, webhook and chat API runs in flight: every acknowledged item reaches the model once (or is reported cut off), nothing of a killed life survives its restart', { timeout: 150_000 }, async (t) => {
-  const fake = createFakeBotApi({ rateLimits: false })
-  await fake.start()
-  t.after(async () => { await fake.close() })
-  const bin = await fakeClis(t)
-  const home = await tempDir(t)
-  await writeTelegramConfig(home, fake, bin, { webhooks: { enabled: true }, limits: { max_concurrent_runs: 4 } })
+  const { fake, home } = await telegramFaultHome(t, { webhooks: { enabled: true }, limits: { max_concurrent_runs: 4 } })
   const lifeDirs: string[] = []
   const items: Item[] = []
   /** Journal keys whose done mark (= start recorded, for these items) was on disk at a kill. */

@@ -6,22 +6,17 @@
 // and answered), so no dead button stays.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { fakeClis, killTree, tempDir, waitFor, spawnService, serviceUp } from '../helper.ts'
-import { createFakeBotApi, type StoredMessage } from '../fakes/bot-api/server.ts'
-import { CHATS, postUpdate, recordedRuns, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
+import { killTree, tempDir, waitFor, spawnService, serviceUp } from '../helper.ts'
+import type { StoredMessage } from '../fakes/bot-api/server.ts'
+import { CHATS, postUpdate, recordedRuns, textUpdate, telegramFaultHome } from './serve-helpers.ts'
 
 const CHAT = CHATS[0]
 const isNote = (m: StoredMessage): boolean => m.text.startsWith('⏳ Queued')
 const hasButton = (m: StoredMessage): boolean => JSON.stringify(m.reply_markup ?? {}).includes('callback_data')
 
 test('kill -9 while messages wait behind a running one: the next start removes their Queued notes; no dead button stays', { timeout: 120_000 }, async (t) => {
-  const fake = createFakeBotApi({ rateLimits: false })
-  await fake.start()
-  t.after(async () => { await fake.close() })
-  const bin = await fakeClis(t)
-  const home = await tempDir(t)
+  const { fake, home } = await telegramFaultHome(t)
   const runs = await tempDir(t)
-  await writeTelegramConfig(home, fake, bin)
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_RECORD_DIR: runs }
 
   const first = await spawnService(t, env)

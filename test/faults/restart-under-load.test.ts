@@ -8,24 +8,18 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
-import { fakeClis, tempDir, waitFor, spawnService, serviceUp } from '../helper.ts'
-import { createFakeBotApi } from '../fakes/bot-api/server.ts'
+import { tempDir, waitFor, spawnService, serviceUp } from '../helper.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { readServiceInfo } from '../../src/home/service-info.ts'
 import { survivors } from './fault-helpers.ts'
-import { CHATS, countMarkers, postUpdate, recordedRuns, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
+import { CHATS, countMarkers, postUpdate, recordedRuns, textUpdate, telegramFaultHome } from './serve-helpers.ts'
 
 const UPDATES = 40
 const RESTART_AT = 15
 
 test('/restart under load with the supervisor: the service comes back, every acknowledged message runs at most once, and once unless the restart stopped it (and said so)', { timeout: 120_000 }, async (t) => {
-  const fake = createFakeBotApi({ rateLimits: false })
-  await fake.start()
-  t.after(async () => { await fake.close() })
-  const bin = await fakeClis(t)
-  const home = await tempDir(t)
+  const { fake, home } = await telegramFaultHome(t)
   const runs = await tempDir(t)
-  await writeTelegramConfig(home, fake, bin)
   const supervisor = await spawnService(t, { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home, FAKE_CLI_DELAY_MS: '40', FAKE_CLI_RECORD_DIR: runs }, { supervisor: true })
   const before = await serviceUp(home)
   const boss = CHATS[0]

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { testConfig } from '../helper.ts'
+import { fakeClis, tempDir, testConfig, type Cleanup } from '../helper.ts'
 import { writeJsonAtomic } from '../../src/atomic-json.ts'
 import { homePaths } from '../../src/home/paths.ts'
-import type { FakeBotApi } from '../fakes/bot-api/server.ts'
+import { createFakeBotApi, type FakeBotApi } from '../fakes/bot-api/server.ts'
 import { textMessage } from '../fakes/bot-api/updates.ts'
 
 export const SECRET = 'fault-webhook-secret-0123456789abcdef'
@@ -26,6 +26,20 @@ export async function writeTelegramConfig (home: string, fake: FakeBotApi, bin: 
     cli_paths: { claude: bin.claude, codex: bin.codex },
     ...extra
   }))
+}
+
+/**
+ * A fresh home for Telegram webhook mode (`writeTelegramConfig` with `extra`), a started fake Bot API
+ * (closed when the test ends), the fake CLIs named in the config by path.
+ */
+export async function telegramFaultHome (t: Cleanup, extra: Record<string, unknown> = {}): Promise<{ fake: FakeBotApi, home: string }> {
+  const fake = createFakeBotApi({ rateLimits: false })
+  await fake.start()
+  t.after(async () => { await fake.close() })
+  const bin = await fakeClis(t)
+  const home = await tempDir(t)
+  await writeTelegramConfig(home, fake, bin, extra)
+  return { fake, home }
 }
 
 let nextMessageId = 1

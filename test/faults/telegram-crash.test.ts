@@ -10,24 +10,18 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fakeClis, killTree, tempDir, waitFor, spawnService, serviceUp } from '../helper.ts'
-import { createFakeBotApi } from '../fakes/bot-api/server.ts'
+import { killTree, tempDir, waitFor, spawnService, serviceUp } from '../helper.ts'
 import { createJournal } from '../../src/store/journal.ts'
 import { survivors } from './fault-helpers.ts'
-import { CHATS, countMarkers, postUpdate, recordedRuns, textUpdate, writeTelegramConfig } from './serve-helpers.ts'
+import { CHATS, countMarkers, postUpdate, recordedRuns, textUpdate, telegramFaultHome } from './serve-helpers.ts'
 
 const UPDATES = 50
 const KILL_AFTER = 30
 
 test('kill -9 under Telegram webhook load: every acknowledged update runs exactly once after the restart', { timeout: 120_000 }, async (t) => {
-  const fake = createFakeBotApi({ rateLimits: false })
-  await fake.start()
-  t.after(async () => { await fake.close() })
-  const bin = await fakeClis(t)
-  const home = await tempDir(t)
+  const { fake, home } = await telegramFaultHome(t)
   const firstRuns = await tempDir(t)
   const secondRuns = await tempDir(t)
-  await writeTelegramConfig(home, fake, bin)
   const env = { DUCTOR_HOME: home, DUCTOR_PORT: '0', HOME: home }
 
   const updates = Array.from({ length: UPDATES }, (_, i) => {
